@@ -1,0 +1,232 @@
+# Plexus: one non-recursive Makefile.
+#
+#   make            host/plexusd and every plugin, in the source tree
+#   make check      installs missing Debian packages, builds with ASan+UBSan
+#                   under build/asan/, runs unit, integration and fuzz tests
+#   make bench      event-table benchmark (release build)
+#   make fuzz       longer fuzzing runs
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# O is the output prefix: empty for the release build (outputs next to the
+# sources), build/asan/ for the sanitizer build.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
+DESTDIR    ?=
+O          ?=
+SAN        ?=
+
+CC         ?= cc
+FUZZ_CC    ?= clang
+PYTHON     ?= /usr/bin/python3
+
+WARN       := -Wall -Wextra -Werror
+BASE_CFLAGS := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -Isdk/include
+ifeq ($(SAN),1)
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+# With ASan a plugin's references to the runtime are resolved by the
+# executable, so --no-undefined cannot hold for sanitizer builds.
+NO_UNDEF   :=
+else
+SAN_FLAGS  :=
+NO_UNDEF   := -Wl,--no-undefined
+endif
+CFLAGS_ALL := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+
+# Plugins: hidden by default (the descriptor alone is exported), bound at
+# load time so a missing symbol fails the load, not the first call.
+PLUGIN_CFLAGS  := -fPIC -fvisibility=hidden
+PLUGIN_LDFLAGS := -shared -Wl,-z,now $(NO_UNDEF)
+
+HOST_LIBS  := -lev -lltdl -linih -lpthread -lm
+
+HOST_SRCS  := host/bus.c host/conf.c host/host.c host/instance.c \
+              host/log.c host/module.c host/reload.c host/util.c
+HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
+
+PLUGINS    := logger
+PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
+
+TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym \
+                fastinit
+TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
+                   $(O)tests/plugins/counter-v2.so
+
+UNIT_TESTS := test_bus test_conf test_module test_logger
+UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
+
+.PHONY: all check unit integration deps bench fuzz fuzz-build install \
+        clean format sanitize-build
+
+all: $(O)host/plexusd $(PLUGIN_SOS)
+
+$(O)%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DPX_VERSION='"$(VERSION)"' \
+	    -DPX_DEFAULT_CONF_DIR='"$(SYSCONFDIR)/plexus/conf.d"' \
+	    -MMD -MP -c $< -o $@
+
+$(O)host/plexusd: $(O)host/main.o $(HOST_OBJS)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(HOST_LIBS)
+
+# Each plugin is every .c in its folder.
+define plugin_rule
+$(O)plugins/$(1)/$(1).so: $(wildcard plugins/$(1)/*.c) sdk/include/plexus/*.h \
+                          sdk/include/plexus/topics/*.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $$(PLUGIN_CFLAGS) $$(PLUGIN_LDFLAGS) \
+	    -o $$@ $(wildcard plugins/$(1)/*.c)
+endef
+$(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
+
+# Test plugins: one .c each.  badsym deliberately references a symbol nobody
+# defines, so it is linked without --no-undefined.
+$(O)tests/plugins/%.so: tests/plugins/%.c sdk/include/plexus/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -shared -Wl,-z,now \
+	    $(if $(filter badsym,$*),,$(NO_UNDEF)) -o $@ $<
+$(O)tests/plugins/counter-v2.so: tests/plugins/counter.c \
+                                 sdk/include/plexus/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) \
+	    -DCOUNTER_VERSION='"2.0"' -o $@ $<
+
+# Unit tests (cmocka).
+$(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o
+$(O)tests/unit/test_conf: tests/unit/test_conf.c $(O)host/conf.o \
+                          $(O)host/util.o
+$(O)tests/unit/test_module: tests/unit/test_module.c $(O)host/module.o \
+                            $(O)host/util.o
+$(O)tests/unit/test_logger: tests/unit/test_logger.c \
+                            $(wildcard plugins/logger/*.c)
+$(UNIT_BINS):
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $(filter %.c %.o,$^) \
+	    -lcmocka $(HOST_LIBS)
+
+-include $(shell find . -type f -name '*.d' -not -path './build/fuzz/*' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Packages.  Each target that needs something installs it when missing.
+
+DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
+             libpcap-dev libcmocka-dev clang libclang-rt-14-dev python3
+deps:
+	@missing=""; for p in $(DEB_BUILD); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	        grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "need root to install:$$missing" >&2; exit 1; fi; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	        --no-install-recommends $$missing; \
+	fi
+
+# ---------------------------------------------------------------------------
+# Tests.
+
+ASAN_O := build/asan/
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+sanitize-build: deps
+	$(MAKE) --no-print-directory SAN=1 O=$(ASAN_O) all \
+	    $(TEST_PLUGIN_SOS:$(O)%=$(ASAN_O)%) $(UNIT_BINS:$(O)%=$(ASAN_O)%)
+
+check: sanitize-build all fuzz-build
+	@$(MAKE) --no-print-directory unit integration fuzz-smoke
+
+unit:
+	@fail=0; for t in $(UNIT_TESTS); do \
+	    $(ASAN_ENV) $(ASAN_O)tests/unit/$$t || fail=1; \
+	done; exit $$fail
+
+integration:
+	$(ASAN_ENV) $(PYTHON) tests/integration/run.py --build $(ASAN_O) \
+	    --release-build .
+
+# ---------------------------------------------------------------------------
+# Fuzzing (clang's libFuzzer).
+
+FUZZ_O := build/fuzz/
+FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
+              -fsanitize=fuzzer,address,undefined
+FUZZERS := fuzz_conf
+
+$(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -linih
+
+fuzz-build: deps $(FUZZERS:%=$(FUZZ_O)%)
+
+# A short run inside make check: the corpus, then 20 s of new inputs.
+fuzz-smoke: fuzz-build
+	@for f in $(FUZZERS); do \
+	    c=tests/fuzz/corpus/$${f#fuzz_}; \
+	    mkdir -p build/fuzz/work-$$f; \
+	    $(FUZZ_O)$$f -max_total_time=20 -max_len=4096 \
+	        build/fuzz/work-$$f $$c 2>build/fuzz/$$f.log || \
+	        { tail -n 40 build/fuzz/$$f.log; exit 1; }; \
+	    echo "$$f: $$(grep -c . build/fuzz/$$f.log) log lines, no crash"; \
+	done
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do \
+	    mkdir -p build/fuzz/work-$$f; \
+	    $(FUZZ_O)$$f -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096 \
+	        build/fuzz/work-$$f tests/fuzz/corpus/$${f#fuzz_}; \
+	done
+
+# ---------------------------------------------------------------------------
+# Benchmarks (release flags, no sanitizers).
+
+$(O)tests/bench/bench_bus: tests/bench/bench_bus.c $(O)host/bus.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $^ -lpthread
+
+bench: deps
+	@$(MAKE) --no-print-directory O= SAN= tests/bench/bench_bus
+	@tests/bench/bench_bus
+
+# ---------------------------------------------------------------------------
+# Install.
+
+INCDIR  := $(PREFIX)/include
+LIBDIR  := $(PREFIX)/lib
+PLUGDIR := $(LIBDIR)/plexus/plugins
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PLUGDIR) \
+	    $(DESTDIR)$(INCDIR)/plexus/topics $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d \
+	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello
+	install -m 0755 host/plexusd $(DESTDIR)$(PREFIX)/bin/plexusd
+	install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PLUGDIR)/
+	install -m 0644 sdk/include/plexus/*.h $(DESTDIR)$(INCDIR)/plexus/
+	install -m 0644 sdk/include/plexus/topics/*.h \
+	    $(DESTDIR)$(INCDIR)/plexus/topics/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@PLUGDIR@|$(PLUGDIR)|g' sdk/plexus-plugin.pc.in \
+	    > $(DESTDIR)$(LIBDIR)/pkgconfig/plexus-plugin.pc
+	for f in conf.d/*.ini; do \
+	    sed -e 's|^plugin_dir *=.*|plugin_dir = $(PLUGDIR)|' \
+	        -e 's|^run_dir *=.*|run_dir = /run|' $$f \
+	        > $(DESTDIR)$(SYSCONFDIR)/plexus/$$f; \
+	done
+	install -m 0644 sdk/examples/hello/* \
+	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello/
+
+format:
+	clang-format -i host/*.c host/*.h plugins/*/*.c sdk/include/plexus/*.h \
+	    sdk/include/plexus/topics/*.h tests/*/*.c sdk/examples/*/*.c
+
+clean:
+	rm -rf build host/*.o host/*.d host/plexusd plugins/*/*.so \
+	    tests/unit/test_bus tests/unit/test_conf tests/unit/test_module \
+	    tests/unit/test_logger tests/bench/bench_bus tests/bench/*.o \
+	    tests/plugins/*.so

@@ -1,0 +1,691 @@
+/*
+ * The event table.  See bus.h for the model; this file keeps three things
+ * straight:
+ *  - a subscription removed during dispatch is only marked dead, and freed
+ *    when the outermost publish returns, so the array being iterated never
+ *    points at freed memory;
+ *  - a topic's cached array rebuilt during dispatch is retired, not freed,
+ *    for the same reason;
+ *  - the async queue is the only state touched by other threads, and only
+ *    under its mutex.
+ */
+#include "bus.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "list.h"
+
+#define PX_BUS_ASYNC_MAX_PAYLOAD (64 * 1024)
+
+enum px_sub_kind {
+    PX_SUB_EXACT,
+    PX_SUB_PREFIX, /* "a.b.*": matches "a.b.c" and deeper. */
+    PX_SUB_ALL,    /* "*" */
+};
+
+struct px_sub {
+    struct px_list node;       /* In bus->subs. */
+    struct px_list dead_node;  /* In bus->dead_subs once dead. */
+    const void *owner;
+    struct px_plugin *p;
+    px_event_fn fn;
+    void *arg;
+    char *pattern;    /* For PREFIX, without the trailing '*'. */
+    size_t prefix_len;
+    enum px_sub_kind kind;
+    uint32_t min_version;
+    int priority;
+    uint64_t seq;     /* Subscription order, for stable priority ties. */
+    int dead;
+};
+
+struct px_topic_decl {
+    const void *owner;
+    struct px_topic_decl *next;
+};
+
+struct px_topic {
+    char *name;
+    struct px_topic *hash_next;
+    uint32_t version;
+    struct px_topic_decl *decls; /* Owners that declared the topic. */
+    struct px_sub **subs;        /* Matching live subs, by priority. */
+    size_t n_subs;
+    uint64_t cache_gen;          /* bus->sub_gen the array was built for. */
+    uint64_t published;
+    uint64_t delivered;
+    uint64_t halted;
+};
+
+struct px_async_event {
+    struct px_topic *topic;
+    char *publisher;
+    size_t len;
+    unsigned char payload[];
+};
+
+struct px_bus {
+    struct px_topic **buckets;
+    size_t n_buckets;
+    size_t n_topics;
+
+    struct px_list subs;
+    struct px_list dead_subs;
+    size_t n_subs;
+    uint64_t next_seq;
+    uint64_t sub_gen;
+
+    unsigned int depth;
+    uint64_t depth_drops;
+    struct px_sub ***retired; /* Arrays replaced during dispatch. */
+    size_t n_retired;
+    size_t retired_cap;
+
+    /* The thread-safe queue: a ring of event pointers. */
+    pthread_mutex_t mutex;
+    struct px_async_event **ring;
+    size_t ring_cap;
+    size_t ring_head;
+    size_t ring_len;
+    uint64_t async_queued;
+    uint64_t async_drops;
+    void (*wake)(void *aux);
+    void *wake_aux;
+};
+
+static uint64_t
+hash_name(const char *s)
+{
+    /* FNV-1a: topic names are short, and this is only used on declare and
+     * on lookup by name, never per delivery. */
+    uint64_t h = 14695981039346656037ULL;
+
+    for (; *s; s++) {
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    }
+    return h;
+}
+
+int
+px_bus_create(size_t async_capacity, void (*wake)(void *aux), void *aux,
+              struct px_bus **out)
+{
+    struct px_bus *bus;
+
+    if (!async_capacity) {
+        return EINVAL;
+    }
+    bus = calloc(1, sizeof *bus);
+    if (!bus) {
+        return ENOMEM;
+    }
+    bus->n_buckets = 64;
+    bus->buckets = calloc(bus->n_buckets, sizeof *bus->buckets);
+    bus->ring = calloc(async_capacity, sizeof *bus->ring);
+    if (!bus->buckets || !bus->ring) {
+        free(bus->buckets);
+        free(bus->ring);
+        free(bus);
+        return ENOMEM;
+    }
+    bus->ring_cap = async_capacity;
+    px_list_init(&bus->subs);
+    px_list_init(&bus->dead_subs);
+    pthread_mutex_init(&bus->mutex, NULL);
+    bus->wake = wake;
+    bus->wake_aux = aux;
+    *out = bus;
+    return 0;
+}
+
+static void
+sub_free(struct px_sub *sub)
+{
+    free(sub->pattern);
+    free(sub);
+}
+
+static void
+collect_garbage(struct px_bus *bus)
+{
+    struct px_sub *sub, *next;
+    size_t i;
+
+    PX_LIST_FOR_EACH_SAFE (sub, next, dead_node, &bus->dead_subs) {
+        px_list_remove(&sub->dead_node);
+        sub_free(sub);
+    }
+    for (i = 0; i < bus->n_retired; i++) {
+        free(bus->retired[i]);
+    }
+    bus->n_retired = 0;
+}
+
+void
+px_bus_destroy(struct px_bus *bus)
+{
+    struct px_sub *sub, *next;
+    size_t i;
+
+    if (!bus) {
+        return;
+    }
+    collect_garbage(bus);
+    PX_LIST_FOR_EACH_SAFE (sub, next, node, &bus->subs) {
+        px_list_remove(&sub->node);
+        sub_free(sub);
+    }
+    for (i = 0; i < bus->n_buckets; i++) {
+        struct px_topic *t = bus->buckets[i];
+
+        while (t) {
+            struct px_topic *tnext = t->hash_next;
+
+            while (t->decls) {
+                struct px_topic_decl *d = t->decls;
+
+                t->decls = d->next;
+                free(d);
+            }
+            free(t->subs);
+            free(t->name);
+            free(t);
+            t = tnext;
+        }
+    }
+    for (i = 0; i < bus->ring_len; i++) {
+        struct px_async_event *e =
+            bus->ring[(bus->ring_head + i) % bus->ring_cap];
+
+        free(e->publisher);
+        free(e);
+    }
+    free(bus->retired);
+    free(bus->ring);
+    free(bus->buckets);
+    pthread_mutex_destroy(&bus->mutex);
+    free(bus);
+}
+
+int
+px_bus_name_valid(const char *name, int pattern)
+{
+    size_t len = strlen(name);
+    size_t i;
+    int seg_len = 0;
+
+    if (pattern) {
+        if (!strcmp(name, "*")) {
+            return 1;
+        }
+        if (len > 2 && !strcmp(name + len - 2, ".*")) {
+            len -= 2;
+        }
+    }
+    if (!len || len > 127) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        char c = name[i];
+
+        if (c == '.') {
+            if (!seg_len) {
+                return 0;
+            }
+            seg_len = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                   c == '_' || c == '-') {
+            seg_len++;
+        } else {
+            return 0;
+        }
+    }
+    return seg_len > 0;
+}
+
+static void
+grow_buckets(struct px_bus *bus)
+{
+    size_t n = bus->n_buckets * 2;
+    struct px_topic **b = calloc(n, sizeof *b);
+    size_t i;
+
+    if (!b) {
+        return; /* Longer chains are slower, not wrong. */
+    }
+    for (i = 0; i < bus->n_buckets; i++) {
+        struct px_topic *t = bus->buckets[i];
+
+        while (t) {
+            struct px_topic *next = t->hash_next;
+            size_t j = hash_name(t->name) & (n - 1);
+
+            t->hash_next = b[j];
+            b[j] = t;
+            t = next;
+        }
+    }
+    free(bus->buckets);
+    bus->buckets = b;
+    bus->n_buckets = n;
+}
+
+struct px_topic *
+px_bus_find(struct px_bus *bus, const char *name)
+{
+    struct px_topic *t = bus->buckets[hash_name(name) & (bus->n_buckets - 1)];
+
+    for (; t; t = t->hash_next) {
+        if (!strcmp(t->name, name)) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+int
+px_bus_declare(struct px_bus *bus, const void *owner, const char *name,
+               uint32_t version, struct px_topic **out)
+{
+    struct px_topic *t;
+    struct px_topic_decl *d;
+
+    if (!px_bus_name_valid(name, 0)) {
+        return EINVAL;
+    }
+    t = px_bus_find(bus, name);
+    if (!t) {
+        size_t i;
+
+        t = calloc(1, sizeof *t);
+        if (!t || !(t->name = strdup(name))) {
+            free(t);
+            return ENOMEM;
+        }
+        t->version = version;
+        t->cache_gen = UINT64_MAX; /* Never equal to sub_gen at first. */
+        if (bus->n_topics >= bus->n_buckets) {
+            grow_buckets(bus);
+        }
+        i = hash_name(name) & (bus->n_buckets - 1);
+        t->hash_next = bus->buckets[i];
+        bus->buckets[i] = t;
+        bus->n_topics++;
+    } else if (t->version != version) {
+        for (d = t->decls; d; d = d->next) {
+            if (d->owner != owner) {
+                return EEXIST;
+            }
+        }
+        /* Only this owner (or nobody) declares it: the version may move,
+         * which changes who matches by min_version. */
+        t->version = version;
+        bus->sub_gen++;
+    }
+    for (d = t->decls; d; d = d->next) {
+        if (d->owner == owner) {
+            break;
+        }
+    }
+    if (!d) {
+        d = calloc(1, sizeof *d);
+        if (!d) {
+            return ENOMEM;
+        }
+        d->owner = owner;
+        d->next = t->decls;
+        t->decls = d;
+    }
+    if (out) {
+        *out = t;
+    }
+    return 0;
+}
+
+int
+px_bus_subscribe(struct px_bus *bus, const void *owner, struct px_plugin *p,
+                 const char *pattern, uint32_t min_version, int priority,
+                 px_event_fn fn, void *arg, struct px_sub **out)
+{
+    struct px_sub *sub;
+    size_t len;
+
+    if (!fn || !px_bus_name_valid(pattern, 1)) {
+        return EINVAL;
+    }
+    sub = calloc(1, sizeof *sub);
+    if (!sub || !(sub->pattern = strdup(pattern))) {
+        free(sub);
+        return ENOMEM;
+    }
+    len = strlen(pattern);
+    if (!strcmp(pattern, "*")) {
+        sub->kind = PX_SUB_ALL;
+    } else if (len > 2 && !strcmp(pattern + len - 2, ".*")) {
+        sub->kind = PX_SUB_PREFIX;
+        sub->pattern[len - 1] = '\0'; /* Keep the dot: "a.b." */
+        sub->prefix_len = len - 1;
+    } else {
+        sub->kind = PX_SUB_EXACT;
+    }
+    sub->owner = owner;
+    sub->p = p;
+    sub->fn = fn;
+    sub->arg = arg;
+    sub->min_version = min_version;
+    sub->priority = priority;
+    sub->seq = bus->next_seq++;
+    px_list_init(&sub->dead_node);
+    px_list_push_back(&bus->subs, &sub->node);
+    bus->n_subs++;
+    bus->sub_gen++;
+    if (out) {
+        *out = sub;
+    }
+    return 0;
+}
+
+void
+px_bus_unsubscribe(struct px_bus *bus, struct px_sub *sub)
+{
+    if (!sub || sub->dead) {
+        return;
+    }
+    sub->dead = 1;
+    px_list_remove(&sub->node);
+    bus->n_subs--;
+    bus->sub_gen++;
+    if (bus->depth) {
+        px_list_push_back(&bus->dead_subs, &sub->dead_node);
+    } else {
+        sub_free(sub);
+    }
+}
+
+size_t
+px_bus_release_owner(struct px_bus *bus, const void *owner)
+{
+    struct px_sub *sub, *next;
+    size_t n = 0, i;
+
+    PX_LIST_FOR_EACH_SAFE (sub, next, node, &bus->subs) {
+        if (sub->owner == owner) {
+            px_bus_unsubscribe(bus, sub);
+            n++;
+        }
+    }
+    for (i = 0; i < bus->n_buckets; i++) {
+        struct px_topic *t;
+
+        for (t = bus->buckets[i]; t; t = t->hash_next) {
+            struct px_topic_decl **dp = &t->decls;
+
+            while (*dp) {
+                if ((*dp)->owner == owner) {
+                    struct px_topic_decl *d = *dp;
+
+                    *dp = d->next;
+                    free(d);
+                } else {
+                    dp = &(*dp)->next;
+                }
+            }
+        }
+    }
+    return n;
+}
+
+static int
+sub_matches(const struct px_sub *sub, const struct px_topic *t)
+{
+    if (sub->min_version > t->version) {
+        return 0;
+    }
+    switch (sub->kind) {
+    case PX_SUB_ALL:
+        return 1;
+    case PX_SUB_PREFIX:
+        return !strncmp(t->name, sub->pattern, sub->prefix_len);
+    case PX_SUB_EXACT:
+    default:
+        return !strcmp(t->name, sub->pattern);
+    }
+}
+
+static int
+sub_before(const struct px_sub *a, const struct px_sub *b)
+{
+    return a->priority != b->priority ? a->priority > b->priority
+                                      : a->seq < b->seq;
+}
+
+static int
+rebuild(struct px_bus *bus, struct px_topic *t)
+{
+    struct px_sub **subs = NULL;
+    struct px_sub *sub;
+    size_t n = 0, cap = 0;
+
+    PX_LIST_FOR_EACH (sub, node, &bus->subs) {
+        size_t i;
+
+        if (!sub_matches(sub, t)) {
+            continue;
+        }
+        if (n == cap) {
+            struct px_sub **s;
+
+            cap = cap ? cap * 2 : 4;
+            s = realloc(subs, cap * sizeof *s);
+            if (!s) {
+                free(subs);
+                return ENOMEM;
+            }
+            subs = s;
+        }
+        /* Insertion sort: subscriber lists are short. */
+        for (i = n; i > 0 && sub_before(sub, subs[i - 1]); i--) {
+            subs[i] = subs[i - 1];
+        }
+        subs[i] = sub;
+        n++;
+    }
+    if (bus->depth && t->subs) {
+        if (bus->n_retired == bus->retired_cap) {
+            size_t c = bus->retired_cap ? bus->retired_cap * 2 : 8;
+            struct px_sub ***r = realloc(bus->retired, c * sizeof *r);
+
+            if (!r) {
+                free(subs);
+                return ENOMEM;
+            }
+            bus->retired = r;
+            bus->retired_cap = c;
+        }
+        bus->retired[bus->n_retired++] = t->subs;
+    } else {
+        free(t->subs);
+    }
+    t->subs = subs;
+    t->n_subs = n;
+    t->cache_gen = bus->sub_gen;
+    return 0;
+}
+
+int
+px_bus_publish(struct px_bus *bus, struct px_topic *t, const char *publisher,
+               const void *payload, size_t len, int *halted)
+{
+    struct px_event ev;
+    struct px_sub **subs;
+    size_t n, i;
+    uint64_t delivered = 0;
+    int halt = 0;
+
+    if (halted) {
+        *halted = 0;
+    }
+    if (bus->depth >= PX_PUBLISH_MAX_DEPTH) {
+        bus->depth_drops++;
+        return ELOOP;
+    }
+    if (t->cache_gen != bus->sub_gen) {
+        int error = rebuild(bus, t);
+
+        if (error) {
+            return error;
+        }
+    }
+    ev.topic = t->name;
+    ev.publisher = publisher;
+    ev.version = t->version;
+    ev.reserved = 0;
+    ev.payload = payload;
+    ev.len = len;
+
+    /* Iterate a local copy of the array pointer: a callback that subscribes
+     * or unsubscribes may rebuild t->subs, but the old array is retired, not
+     * freed, until the outermost publish returns. */
+    subs = t->subs;
+    n = t->n_subs;
+    bus->depth++;
+    t->published++;
+    for (i = 0; i < n; i++) {
+        struct px_sub *sub = subs[i];
+
+        if (sub->dead) {
+            continue;
+        }
+        delivered++;
+        if (sub->fn(sub->p, &ev, sub->arg) == PX_EVENT_HALT) {
+            halt = 1;
+            t->halted++;
+            break;
+        }
+    }
+    t->delivered += delivered;
+    if (!--bus->depth && (bus->n_retired || !px_list_is_empty(&bus->dead_subs))) {
+        collect_garbage(bus);
+    }
+    if (halted) {
+        *halted = halt;
+    }
+    return 0;
+}
+
+int
+px_bus_publish_async(struct px_bus *bus, struct px_topic *topic,
+                     const char *publisher, const void *payload, size_t len)
+{
+    struct px_async_event *e;
+    int was_empty = 0, full = 0;
+
+    if (len > PX_BUS_ASYNC_MAX_PAYLOAD) {
+        return EMSGSIZE;
+    }
+    e = malloc(sizeof *e + len);
+    if (!e || !(e->publisher = strdup(publisher))) {
+        free(e);
+        pthread_mutex_lock(&bus->mutex);
+        bus->async_drops++;
+        pthread_mutex_unlock(&bus->mutex);
+        return ENOMEM;
+    }
+    e->topic = topic;
+    e->len = len;
+    if (len) {
+        memcpy(e->payload, payload, len);
+    }
+
+    pthread_mutex_lock(&bus->mutex);
+    if (bus->ring_len == bus->ring_cap) {
+        bus->async_drops++;
+        full = 1;
+    } else {
+        was_empty = !bus->ring_len;
+        bus->ring[(bus->ring_head + bus->ring_len) % bus->ring_cap] = e;
+        bus->ring_len++;
+        bus->async_queued++;
+    }
+    pthread_mutex_unlock(&bus->mutex);
+
+    if (full) {
+        free(e->publisher);
+        free(e);
+        return ENOBUFS;
+    }
+    if (was_empty && bus->wake) {
+        bus->wake(bus->wake_aux);
+    }
+    return 0;
+}
+
+size_t
+px_bus_drain_async(struct px_bus *bus, size_t max)
+{
+    size_t done, left;
+
+    for (done = 0; done < max; done++) {
+        struct px_async_event *e = NULL;
+
+        pthread_mutex_lock(&bus->mutex);
+        if (bus->ring_len) {
+            e = bus->ring[bus->ring_head];
+            bus->ring_head = (bus->ring_head + 1) % bus->ring_cap;
+            bus->ring_len--;
+        }
+        pthread_mutex_unlock(&bus->mutex);
+        if (!e) {
+            break;
+        }
+        px_bus_publish(bus, e->topic, e->publisher, e->payload, e->len, NULL);
+        free(e->publisher);
+        free(e);
+    }
+    pthread_mutex_lock(&bus->mutex);
+    left = bus->ring_len;
+    pthread_mutex_unlock(&bus->mutex);
+    return left;
+}
+
+void
+px_bus_get_stats(struct px_bus *bus, struct px_bus_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->depth_drops = bus->depth_drops;
+    s->topics = bus->n_topics;
+    s->subscriptions = bus->n_subs;
+    pthread_mutex_lock(&bus->mutex);
+    s->async_queued = bus->async_queued;
+    s->async_drops = bus->async_drops;
+    s->async_depth = bus->ring_len;
+    s->async_capacity = bus->ring_cap;
+    pthread_mutex_unlock(&bus->mutex);
+}
+
+void
+px_bus_foreach_topic(struct px_bus *bus,
+                     void (*fn)(const struct px_bus_topic_stats *, void *aux),
+                     void *aux)
+{
+    size_t i;
+
+    for (i = 0; i < bus->n_buckets; i++) {
+        struct px_topic *t;
+
+        for (t = bus->buckets[i]; t; t = t->hash_next) {
+            struct px_bus_topic_stats s = {
+                .name = t->name,
+                .version = t->version,
+                .published = t->published,
+                .delivered = t->delivered,
+                .halted = t->halted,
+            };
+
+            fn(&s, aux);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+/*
+ * The configuration snapshot: everything in conf.d, parsed all-or-nothing.
+ *
+ * conf.d holds INI files read in byte-wise lexical order.  A [host] section
+ * (by convention in 00-host.ini) sets host options; every other file
+ * describes one plugin instance with a [plugin] section (module, enabled,
+ * name, log_level) and the plugin's own section, named after its module.
+ * A snapshot is immutable once built; reload builds a new one and diffs.
+ *
+ * Validation of a plugin's own keys against its schema lives here too, as
+ * pure functions, so that "--check", reload and the typed getters share one
+ * implementation.
+ */
+#ifndef PX_CONF_H
+#define PX_CONF_H 1
+
+#include <stddef.h>
+
+#include "plexus/plugin.h"
+#include "util.h"
+
+struct px_conf_kv {
+    char *key;
+    char *value;
+    int line;
+};
+
+struct px_conf_instance {
+    char *name;   /* Instance name: [plugin] name, else the module. */
+    char *module;
+    char *file;   /* Path of the file, as named to the user. */
+    int line;     /* Line of its [plugin] header. */
+    int enabled;
+    int log_level; /* -1: the host's. */
+    struct px_conf_kv *kvs; /* The module's own section. */
+    size_t n_kvs;
+};
+
+struct px_conf_host {
+    char *plugin_dir; /* Resolved against the config directory. */
+    char *run_dir;
+    char *pid_file;   /* NULL when unset. */
+    int log_level;
+    int log_syslog;   /* 0: stderr. */
+    long long async_queue;
+};
+
+struct px_conf {
+    char *dir; /* The configuration directory, as given. */
+    struct px_conf_host host;
+    struct px_conf_instance *instances; /* In file order. */
+    size_t n_instances;
+};
+
+/* Creates an empty snapshot with host defaults, rooted at 'dir' (used to
+ * resolve relative paths).  The caller owns '*out'. */
+int px_conf_create(const char *dir, struct px_conf **out);
+/* Frees a snapshot.  Accepts NULL. */
+void px_conf_destroy(struct px_conf *conf);
+
+/* Parses one INI file's text into 'conf'.  'file' names it in messages.
+ * Every problem is added to 'errors' as "file:line: message"; returns EINVAL
+ * if there was any.  This is the fuzzing entry point. */
+int px_conf_parse_buffer(struct px_conf *conf, const char *file,
+                         const char *text, size_t len,
+                         struct px_errors *errors);
+/* Checks what only the whole directory can tell (duplicate instance names)
+ * and resolves paths.  Call after the last px_conf_parse_buffer. */
+int px_conf_finish(struct px_conf *conf, struct px_errors *errors);
+/* Reads 'dir'/''*.ini' in lexical order into a new snapshot.  On any error
+ * returns EINVAL, fills 'errors' and stores nothing. */
+int px_conf_load_dir(const char *dir, struct px_conf **out,
+                     struct px_errors *errors);
+
+const struct px_conf_instance *px_conf_find(const struct px_conf *conf,
+                                            const char *name);
+/* Returns a deep copy the caller frees with px_conf_instance_free, or NULL
+ * when out of memory. */
+struct px_conf_instance *px_conf_instance_clone(
+    const struct px_conf_instance *src);
+/* Frees a copy made by px_conf_instance_clone.  Accepts NULL. */
+void px_conf_instance_free(struct px_conf_instance *inst);
+
+/* Returns nonzero if two instances have the same module, log level and own
+ * keys (lines may differ). */
+int px_conf_instance_equal(const struct px_conf_instance *a,
+                           const struct px_conf_instance *b);
+
+/* Checks 'inst''s own keys against 'keys' (NULL-terminated, may be NULL):
+ * unknown keys, values of the wrong type or out of range.  Adds each problem
+ * with file and line to 'errors'; returns EINVAL if there was any. */
+int px_conf_check_keys(const struct px_conf_instance *inst,
+                       const struct px_config_key *keys,
+                       struct px_errors *errors);
+/* Finds 'key' in the schema and its value in 'inst' (or the schema's
+ * default).  Stores the text in '*value' and, when it comes from the file,
+ * its line in '*line' (0 for a default).  ENOENT if the schema lacks it. */
+int px_conf_lookup(const struct px_conf_instance *inst,
+                   const struct px_config_key *keys, const char *key,
+                   const struct px_config_key **spec, const char **value,
+                   int *line);
+/* Parses 'value' as 'spec' says and checks its range.  Stores a message in
+ * 'why' (at least 128 bytes) on failure. */
+int px_conf_convert(const struct px_config_key *spec, const char *value,
+                    long long *i, double *d, int *b, char *why,
+                    size_t why_size);
+
+#endif /* PX_CONF_H */

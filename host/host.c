@@ -1,0 +1,320 @@
+/*
+ * The host process's life: setting up the loop and the event table, the
+ * private run directory, signals and readiness notification, and tearing it
+ * all down in reverse.
+ */
+#include "host.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "instance.h"
+#include "log.h"
+#include "module.h"
+#include "plexus/topics/host.h"
+#include "reload.h"
+
+const char px_host_owner_tag = 0;
+
+/* Async events handled per loop pass before yielding to I/O. */
+#define PX_ASYNC_BATCH 1024
+
+static void
+wake_loop(void *aux)
+{
+    struct px_host *host = aux;
+
+    ev_async_send(host->loop, &host->async_wake);
+}
+
+static void
+async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+    struct px_host *host = w->data;
+
+    (void)revents;
+    if (px_bus_drain_async(host->bus, PX_ASYNC_BATCH)) {
+        ev_async_send(loop, w); /* More left: come back next pass. */
+    }
+}
+
+static void
+check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+    struct px_host *host = w->data;
+
+    (void)revents;
+    px_instance_run_deferred(host);
+    if (px_list_is_empty(&host->deferred)) {
+        ev_idle_stop(loop, &host->defer_idle);
+    }
+}
+
+static void
+idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+}
+
+static void
+sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    struct px_host *host = w->data;
+
+    (void)loop;
+    (void)revents;
+    PX_HLOG(PX_LOG_INFO, "SIGHUP: reloading %s", host->conf_dir);
+    px_reload_from_dir(host);
+}
+
+static void
+sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    PX_HLOG(PX_LOG_INFO, "signal %d: shutting down", w->signum);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* The log sink: records go out on host.log; a subscriber that halts the
+ * event (the logger) keeps them off the console. */
+static int
+log_sink(int level, double time, const char *instance, const char *message,
+         void *aux)
+{
+    struct px_host *host = aux;
+    struct px_host_log ev = {
+        .level = (uint32_t)level,
+        .time = time,
+        .instance = instance,
+        .message = message,
+    };
+    int halted = 0;
+
+    px_bus_publish(host->bus, host->t_log, "host", &ev, sizeof ev, &halted);
+    return halted;
+}
+
+/* Tells systemd (Type=notify) that start-up is done, if it asked. */
+static void
+notify_ready(void)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sun;
+    socklen_t len;
+    int fd;
+
+    if (!path || (path[0] != '/' && path[0] != '@') ||
+        strlen(path) >= sizeof sun.sun_path) {
+        return;
+    }
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    strcpy(sun.sun_path, path);
+    if (path[0] == '@') {
+        sun.sun_path[0] = '\0'; /* Abstract namespace. */
+    }
+    len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
+        close(fd);
+    }
+}
+
+static int
+make_run_dir(struct px_host *host, const char *base)
+{
+    size_t len = strlen(base) + 32;
+
+    host->run_dir = malloc(len);
+    if (!host->run_dir) {
+        return ENOMEM;
+    }
+    snprintf(host->run_dir, len, "%s/plexusd.%ld", base, (long)getpid());
+    if (mkdir(host->run_dir, 0700) && errno != EEXIST) {
+        int error = errno;
+
+        PX_HLOG(PX_LOG_ERROR, "cannot create run directory %s: %s",
+                host->run_dir, strerror(error));
+        return error;
+    }
+    return 0;
+}
+
+static void
+remove_run_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (!d) {
+        return;
+    }
+    while ((de = readdir(d))) {
+        char *p;
+
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+        p = px_path_resolve(dir, de->d_name);
+        if (p) {
+            unlink(p);
+            free(p);
+        }
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static int
+write_pid_file(const char *path)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+
+    return px_file_write(path, buf, (size_t)n);
+}
+
+static void
+signal_init(struct px_host *host, ev_signal *w,
+            void (*cb)(struct ev_loop *, ev_signal *, int), int signum)
+{
+    ev_signal_init(w, cb, signum);
+    w->data = host;
+    ev_signal_start(host->loop, w);
+}
+
+int
+px_host_create(const char *conf_dir, struct px_conf *conf,
+               struct px_host **out)
+{
+    struct px_host *host;
+    int error;
+
+    host = calloc(1, sizeof *host);
+    if (!host) {
+        px_conf_destroy(conf);
+        return ENOMEM;
+    }
+    px_list_init(&host->instances);
+    px_list_init(&host->deferred);
+    host->conf_dir = strdup(conf_dir);
+    px_log_set_level(conf->host.log_level);
+    px_log_set_console(conf->host.log_syslog);
+
+    host->loop = ev_default_loop(EVFLAG_AUTO);
+    if (!host->loop || !host->conf_dir) {
+        px_conf_destroy(conf);
+        px_host_destroy(host);
+        return ENOMEM;
+    }
+    error = px_bus_create((size_t)conf->host.async_queue, wake_loop, host,
+                          &host->bus);
+    if (!error) {
+        error = px_bus_declare(host->bus, PX_HOST_OWNER, PX_TOPIC_HOST_LOG,
+                               PX_TOPIC_HOST_LOG_VERSION, &host->t_log);
+    }
+    if (!error) {
+        error = px_bus_declare(host->bus, PX_HOST_OWNER,
+                               PX_TOPIC_HOST_PLUGIN_LOADED,
+                               PX_TOPIC_HOST_PLUGIN_VERSION,
+                               &host->t_loaded);
+    }
+    if (!error) {
+        error = px_bus_declare(host->bus, PX_HOST_OWNER,
+                               PX_TOPIC_HOST_PLUGIN_UNLOADED,
+                               PX_TOPIC_HOST_PLUGIN_VERSION,
+                               &host->t_unloaded);
+    }
+    if (!error) {
+        error = px_bus_declare(host->bus, PX_HOST_OWNER,
+                               PX_TOPIC_HOST_RELOAD_DONE,
+                               PX_TOPIC_HOST_RELOAD_DONE_VERSION,
+                               &host->t_reload_done);
+    }
+    if (!error) {
+        error = px_module_init();
+    }
+    if (!error) {
+        error = make_run_dir(host, conf->host.run_dir);
+    }
+    if (!error && conf->host.pid_file) {
+        error = write_pid_file(conf->host.pid_file);
+        if (error) {
+            PX_HLOG(PX_LOG_ERROR, "cannot write pid file %s: %s",
+                    conf->host.pid_file, strerror(error));
+        }
+    }
+    if (error) {
+        px_conf_destroy(conf);
+        px_host_destroy(host);
+        return error;
+    }
+    px_log_set_sink(log_sink, host);
+
+    ev_async_init(&host->async_wake, async_cb);
+    host->async_wake.data = host;
+    ev_async_start(host->loop, &host->async_wake);
+    ev_check_init(&host->defer_check, check_cb);
+    host->defer_check.data = host;
+    ev_check_start(host->loop, &host->defer_check);
+    ev_idle_init(&host->defer_idle, idle_cb);
+    signal_init(host, &host->sig_hup, sighup_cb, SIGHUP);
+    signal_init(host, &host->sig_int, sigterm_cb, SIGINT);
+    signal_init(host, &host->sig_term, sigterm_cb, SIGTERM);
+    signal(SIGPIPE, SIG_IGN);
+
+    PX_HLOG(PX_LOG_INFO, "plexusd %s starting: config %s, plugins %s",
+            PX_VERSION, conf_dir, conf->host.plugin_dir);
+    error = px_reload_apply(host, conf);
+    if (error) {
+        px_host_destroy(host);
+        return error;
+    }
+    *out = host;
+    return 0;
+}
+
+void
+px_host_run(struct px_host *host)
+{
+    PX_HLOG(PX_LOG_INFO, "ready (pid %ld)", (long)getpid());
+    notify_ready();
+    ev_run(host->loop, 0);
+}
+
+void
+px_host_destroy(struct px_host *host)
+{
+    if (!host) {
+        return;
+    }
+    px_reload_unload_all(host);
+    px_log_set_sink(NULL, NULL);
+    if (host->conf && host->conf->host.pid_file) {
+        unlink(host->conf->host.pid_file);
+    }
+    if (host->run_dir) {
+        remove_run_dir(host->run_dir);
+    }
+    /* Events still queued by threads of unloaded plugins go with the bus. */
+    px_bus_destroy(host->bus);
+    px_conf_destroy(host->conf);
+    px_module_exit();
+    if (host->loop) {
+        ev_loop_destroy(host->loop);
+    }
+    free(host->run_dir);
+    free(host->conf_dir);
+    free(host);
+}

@@ -1,0 +1,153 @@
+/*
+ * plexusd's command line: run the controller, or validate a configuration
+ * directory ("--check", like nginx -t) without running anything.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "host.h"
+#include "log.h"
+#include "module.h"
+
+#ifndef PX_DEFAULT_CONF_DIR
+#define PX_DEFAULT_CONF_DIR "/etc/plexus/conf.d"
+#endif
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: plexusd [-c DIR] [--check]\n"
+            "Plexus OpenFlow controller host: loads the plugins that DIR/*.ini "
+            "enable.\n"
+            "\n"
+            "  -c, --conf DIR   configuration directory (default %s)\n"
+            "  -t, --check      validate the configuration (files, plugins, "
+            "plugin keys)\n"
+            "                   and exit: 0 if valid, 1 with every problem "
+            "otherwise\n"
+            "  -h, --help       show this help and exit\n"
+            "  -V, --version    show the version and exit\n"
+            "\n"
+            "Signals: SIGHUP reloads the configuration and changed plugins;\n"
+            "SIGINT and SIGTERM shut down, unloading plugins in reverse "
+            "order.\n",
+            PX_DEFAULT_CONF_DIR);
+}
+
+/* Validates everything a start would: the files, then every enabled
+ * plugin's module (loadable, valid descriptor) and its own keys. */
+static int
+check(const char *dir)
+{
+    struct px_errors errors = {0};
+    struct px_conf *conf;
+    size_t i, enabled = 0;
+    int rc = 0;
+
+    if (px_conf_load_dir(dir, &conf, &errors)) {
+        fputs(px_errors_text(&errors), stderr);
+        px_errors_clear(&errors);
+        return 1;
+    }
+    if (px_module_init()) {
+        fprintf(stderr, "plexusd: cannot initialise libltdl\n");
+        px_conf_destroy(conf);
+        return 1;
+    }
+    for (i = 0; i < conf->n_instances; i++) {
+        const struct px_conf_instance *c = &conf->instances[i];
+        struct px_module *m;
+        char *path;
+
+        if (!c->enabled) {
+            continue;
+        }
+        enabled++;
+        if (px_module_find(conf->host.plugin_dir, c->module, &path,
+                           &errors)) {
+            continue;
+        }
+        if (!px_module_open(c->module, path, NULL, &m, &errors)) {
+            px_conf_check_keys(c, m->desc->config_keys, &errors);
+            px_module_close(m);
+        }
+        free(path);
+    }
+    px_module_exit();
+    if (errors.count) {
+        fputs(px_errors_text(&errors), stderr);
+        fprintf(stderr, "%s: %u problem%s\n", dir, errors.count,
+                errors.count == 1 ? "" : "s");
+        rc = 1;
+    } else {
+        printf("%s: configuration OK (%zu plugin instance%s enabled)\n", dir,
+               enabled, enabled == 1 ? "" : "s");
+    }
+    px_errors_clear(&errors);
+    px_conf_destroy(conf);
+    return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+    static const struct option options[] = {
+        {"conf", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = PX_DEFAULT_CONF_DIR;
+    struct px_errors errors = {0};
+    struct px_conf *conf;
+    struct px_host *host;
+    int do_check = 0, opt;
+
+    while ((opt = getopt_long(argc, argv, "c:thV", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            dir = optarg;
+            break;
+        case 't':
+            do_check = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("plexusd %s (plugin ABI %d.%d)\n", PX_VERSION,
+                   PX_ABI_MAJOR, PX_ABI_MINOR);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "plexusd: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (do_check) {
+        return check(dir);
+    }
+    if (px_conf_load_dir(dir, &conf, &errors)) {
+        fputs(px_errors_text(&errors), stderr);
+        fprintf(stderr, "plexusd: configuration refused, not starting\n");
+        px_errors_clear(&errors);
+        return 1;
+    }
+    if (px_host_create(dir, conf, &host)) {
+        fprintf(stderr, "plexusd: start-up failed\n");
+        return 1;
+    }
+    px_host_run(host);
+    px_host_destroy(host);
+    return 0;
+}

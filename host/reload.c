@@ -1,0 +1,539 @@
+/*
+ * Reload: bring the running set of plugin instances in line with a new
+ * configuration snapshot.  Start-up is the same operation from an empty set,
+ * so there is one code path for both.
+ *
+ * Two phases.  Prepare touches nothing that runs: it opens every new or
+ * rebuilt module from a fresh copy, validates descriptors and every
+ * plugin's keys.  A configuration error refuses the whole reload; a module
+ * that cannot be loaded refuses only its own instance.  Commit then unloads,
+ * restarts and loads, rolling an instance back to its old code (still
+ * mapped) when the new init fails.
+ */
+#include "reload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "instance.h"
+#include "log.h"
+#include "plexus/topics/host.h"
+
+enum action {
+    ACT_KEEP,
+    ACT_LEVEL,       /* Only [plugin] log_level changed. */
+    ACT_RECONFIGURE, /* Own keys changed; the plugin applies them. */
+    ACT_RESTART,     /* New code, or new keys without reconfigure. */
+    ACT_ADD,
+};
+
+struct plan_item {
+    const struct px_conf_instance *conf; /* In the new snapshot. */
+    struct px_instance *inst;            /* Running, or NULL. */
+    struct px_module *module;            /* Prepared new code, or NULL. */
+    enum action action;
+};
+
+struct report {
+    struct px_str added;
+    struct px_str removed;
+    struct px_str reloaded;
+    struct px_str reconfigured;
+    struct px_str refused;
+};
+
+static void
+list_add(struct px_str *s, const char *name)
+{
+    px_str_printf(s, "%s%s", s->len ? "," : "", name);
+}
+
+static void
+refuse(struct report *r, const char *name, const char *why)
+{
+    px_str_printf(&r->refused, "%s%s: %s", r->refused.len ? "; " : "", name,
+                  why);
+    PX_HLOG(PX_LOG_ERROR, "%s: refused: %s", name, why);
+}
+
+static struct px_instance *
+find_running(struct px_host *host, const char *name)
+{
+    struct px_instance *inst;
+
+    PX_LIST_FOR_EACH (inst, node, &host->instances) {
+        if (!strcmp(inst->name, name)) {
+            return inst;
+        }
+    }
+    return NULL;
+}
+
+static void
+publish_plugin(struct px_host *host, struct px_topic *topic,
+               const struct px_instance *inst, const char *version,
+               const char *reason)
+{
+    struct px_host_plugin ev = {
+        .instance = inst->name,
+        .module = inst->conf->module,
+        .version = version,
+        .generation = inst->generation,
+        .reason = reason,
+    };
+
+    px_bus_publish(host->bus, topic, "host", &ev, sizeof ev, NULL);
+}
+
+/* Closes a module and checks that its code is really gone. */
+static void
+close_module(struct px_module *m, const char *instance)
+{
+    char *path;
+
+    if (!m) {
+        return;
+    }
+    path = strdup(m->load_path);
+    if (px_module_close(m)) {
+        PX_HLOG(PX_LOG_WARN, "%s: %s is still mapped after close", instance,
+                path ? path : "module");
+    } else if (path) {
+        PX_HLOG(PX_LOG_DEBUG, "%s: %s unmapped", instance, path);
+    }
+    free(path);
+}
+
+static void
+unload(struct px_host *host, struct px_instance *inst, const char *reason)
+{
+    char *version = strdup(inst->module ? inst->module->version : "");
+
+    px_instance_stop(inst);
+    px_instance_clear_handoff(inst);
+    close_module(inst->module, inst->name);
+    inst->module = NULL;
+    px_list_remove(&inst->node);
+    PX_HLOG(PX_LOG_INFO, "%s: unloaded (%s)", inst->name, reason);
+    publish_plugin(host, host->t_unloaded, inst, version ? version : "",
+                   reason);
+    free(version);
+    px_instance_destroy(inst);
+}
+
+static char *
+copy_path(struct px_host *host, const char *instance)
+{
+    size_t len = strlen(host->run_dir) + strlen(instance) + 32;
+    char *s = malloc(len);
+
+    if (s) {
+        snprintf(s, len, "%s/%s.%u.so", host->run_dir, instance,
+                 host->next_copy++);
+    }
+    return s;
+}
+
+/* Opens a fresh copy of 'conf''s module.  On failure stores the reason in
+ * 'why'. */
+static int
+prepare_module(struct px_host *host, const struct px_conf *next,
+               const struct px_conf_instance *conf, struct px_module **out,
+               struct px_errors *why)
+{
+    char *src = NULL, *dst;
+    int error;
+
+    error = px_module_find(next->host.plugin_dir, conf->module, &src, why);
+    if (error) {
+        return error;
+    }
+    dst = copy_path(host, conf->name);
+    if (!dst) {
+        free(src);
+        return ENOMEM;
+    }
+    error = px_module_open(conf->module, src, dst, out, why);
+    free(src);
+    free(dst);
+    return error;
+}
+
+static void
+first_line(const struct px_errors *e, char *buf, size_t size)
+{
+    const char *t = px_errors_text(e);
+
+    snprintf(buf, size, "%.*s", (int)strcspn(t, "\n"), t);
+}
+
+/* Decides what to do with one enabled instance of the new snapshot. */
+static void
+plan_one(struct px_host *host, const struct px_conf *next,
+         struct plan_item *item, struct px_errors *conf_errors,
+         struct report *r)
+{
+    const struct px_conf_instance *c = item->conf;
+    struct px_instance *inst = item->inst;
+    const struct px_plugin_descriptor *desc;
+    struct px_errors why = {0};
+    char msg[1024];
+    uint64_t hash = 0;
+    char *src = NULL;
+
+    if (!inst) {
+        if (prepare_module(host, next, c, &item->module, &why)) {
+            first_line(&why, msg, sizeof msg);
+            refuse(r, c->name, msg);
+            px_errors_clear(&why);
+            item->action = ACT_KEEP; /* Nothing to do: refused. */
+            item->conf = NULL;
+            return;
+        }
+        item->action = ACT_ADD;
+        px_conf_check_keys(c, item->module->desc->config_keys, conf_errors);
+        return;
+    }
+
+    /* A running instance: has its code been rebuilt? */
+    if (!px_module_find(next->host.plugin_dir, c->module, &src, &why) &&
+        !px_module_hash_file(src, &hash) && hash != inst->module->hash) {
+        if (prepare_module(host, next, c, &item->module, &why)) {
+            first_line(&why, msg, sizeof msg);
+            refuse(r, c->name, msg);
+        }
+    }
+    free(src);
+    px_errors_clear(&why);
+
+    desc = item->module ? item->module->desc : inst->module->desc;
+    px_conf_check_keys(c, desc->config_keys, conf_errors);
+
+    if (item->module) {
+        item->action = ACT_RESTART;
+    } else if (!px_conf_instance_equal(inst->conf, c)) {
+        struct px_conf_instance tmp = *c;
+
+        /* Equal but for the log level? */
+        tmp.log_level = inst->conf->log_level;
+        if (px_conf_instance_equal(inst->conf, &tmp)) {
+            item->action = ACT_LEVEL;
+        } else {
+            item->action =
+                desc->reconfigure ? ACT_RECONFIGURE : ACT_RESTART;
+        }
+    } else {
+        item->action = ACT_KEEP;
+    }
+}
+
+/* Restarts 'inst' with 'module' (new code, or NULL for its own) and the
+ * configuration 'c'; rolls back to the old code and configuration if the
+ * new init fails. */
+static void
+restart(struct px_host *host, struct plan_item *item, struct report *r)
+{
+    struct px_instance *inst = item->inst;
+    struct px_module *old = inst->module;
+    struct px_module *mod = item->module ? item->module : old;
+    struct px_conf_instance *old_conf = px_conf_instance_clone(inst->conf);
+    char *old_version = strdup(old->version);
+    char msg[512];
+    int error;
+
+    if (!old_conf || !old_version) {
+        refuse(r, inst->name, "out of memory");
+        goto out;
+    }
+    px_instance_stop(inst);
+    publish_plugin(host, host->t_unloaded, inst, old_version, "reload");
+    inst->module = NULL;
+    error = px_instance_set_conf(inst, item->conf);
+    if (!error) {
+        error = px_instance_start(inst, mod);
+    }
+    if (!error) {
+        PX_HLOG(PX_LOG_INFO, "%s: reloaded: %s %s -> %s (generation %u)",
+                inst->name, inst->conf->module, old_version, mod->version,
+                inst->generation);
+        list_add(&r->reloaded, inst->name);
+        publish_plugin(host, host->t_loaded, inst, mod->version, "reload");
+        if (mod != old) {
+            close_module(old, inst->name);
+        }
+        item->module = NULL;
+        goto out;
+    }
+
+    snprintf(msg, sizeof msg,
+             "init of %s %s failed: %s; rolled back to version %s",
+             inst->conf->module, mod->version, strerror(error), old_version);
+    refuse(r, inst->name, msg);
+    if (mod != old) {
+        close_module(mod, inst->name);
+        item->module = NULL;
+    }
+    px_instance_set_conf(inst, old_conf);
+    error = px_instance_start(inst, old);
+    if (error) {
+        PX_HLOG(PX_LOG_ERROR,
+                "%s: rollback failed too (%s): instance unloaded",
+                inst->name, strerror(error));
+        inst->module = old;
+        unload(host, inst, "rollback failed");
+        item->inst = NULL;
+    } else {
+        publish_plugin(host, host->t_loaded, inst, old->version, "rollback");
+    }
+out:
+    px_conf_instance_free(old_conf);
+    free(old_version);
+}
+
+static void
+reconfigure(struct plan_item *item, struct report *r)
+{
+    struct px_instance *inst = item->inst;
+    struct px_conf_instance *old_conf = px_conf_instance_clone(inst->conf);
+    char msg[256];
+    int error;
+
+    if (!old_conf || px_instance_set_conf(inst, item->conf)) {
+        px_conf_instance_free(old_conf);
+        refuse(r, inst->name, "out of memory");
+        return;
+    }
+    error = inst->module->desc->reconfigure(&inst->plugin);
+    if (error) {
+        snprintf(msg, sizeof msg,
+                 "reconfigure failed: %s; keeping the old configuration",
+                 strerror(error));
+        refuse(r, inst->name, msg);
+        px_instance_set_conf(inst, old_conf);
+    } else {
+        PX_HLOG(PX_LOG_INFO, "%s: reconfigured", inst->name);
+        list_add(&r->reconfigured, inst->name);
+    }
+    px_conf_instance_free(old_conf);
+}
+
+static void
+add(struct px_host *host, struct plan_item *item, struct report *r)
+{
+    struct px_instance *inst;
+    char msg[512];
+    int error;
+
+    error = px_instance_create(host, item->conf, &inst);
+    if (!error) {
+        error = px_instance_start(inst, item->module);
+        if (error) {
+            snprintf(msg, sizeof msg, "init of %s %s failed: %s",
+                     item->conf->module, item->module->version,
+                     strerror(error));
+            refuse(r, item->conf->name, msg);
+            px_instance_destroy(inst);
+            close_module(item->module, item->conf->name);
+            item->module = NULL;
+            return;
+        }
+    } else {
+        refuse(r, item->conf->name, strerror(error));
+        close_module(item->module, item->conf->name);
+        item->module = NULL;
+        return;
+    }
+    px_list_push_back(&host->instances, &inst->node);
+    item->inst = inst;
+    item->module = NULL;
+    PX_HLOG(PX_LOG_INFO, "%s: loaded %s %s (%s)", inst->name,
+            inst->conf->module, inst->module->version,
+            inst->module->description);
+    list_add(&r->added, inst->name);
+    publish_plugin(host, host->t_loaded, inst, inst->module->version,
+                   "load");
+}
+
+static void
+publish_report(struct px_host *host, const struct report *r,
+               const char *error)
+{
+    struct px_host_reload_done ev = {
+        .reload_id = host->reload_id,
+        .outcome = error ? PX_RELOAD_REFUSED
+                         : r->refused.len ? PX_RELOAD_PARTIAL : PX_RELOAD_OK,
+        .added = px_str_get(&r->added),
+        .removed = px_str_get(&r->removed),
+        .reloaded = px_str_get(&r->reloaded),
+        .reconfigured = px_str_get(&r->reconfigured),
+        .refused = px_str_get(&r->refused),
+        .error = error ? error : "",
+    };
+
+    if (error) {
+        PX_HLOG(PX_LOG_ERROR,
+                "reload %u refused, nothing changed:\n%s", host->reload_id,
+                error);
+    } else {
+        PX_HLOG(PX_LOG_INFO,
+                "reload %u %s: added [%s] removed [%s] reloaded [%s] "
+                "reconfigured [%s] refused [%s]",
+                host->reload_id, r->refused.len ? "partial" : "done",
+                ev.added, ev.removed, ev.reloaded, ev.reconfigured,
+                ev.refused);
+    }
+    px_bus_publish(host->bus, host->t_reload_done, "host", &ev, sizeof ev,
+                   NULL);
+}
+
+static void
+report_free(struct report *r)
+{
+    free(r->added.buf);
+    free(r->removed.buf);
+    free(r->reloaded.buf);
+    free(r->reconfigured.buf);
+    free(r->refused.buf);
+}
+
+int
+px_reload_apply(struct px_host *host, struct px_conf *next)
+{
+    struct px_errors conf_errors = {0};
+    struct report r;
+    struct plan_item *plan;
+    struct px_instance *inst, *tmp;
+    struct px_list order;
+    size_t n = 0, i;
+
+    memset(&r, 0, sizeof r);
+    host->reload_id++;
+    plan = calloc(next->n_instances + 1, sizeof *plan);
+    if (!plan) {
+        publish_report(host, &r, "out of memory");
+        px_conf_destroy(next);
+        return ENOMEM;
+    }
+
+    /* Prepare: nothing running is touched. */
+    for (i = 0; i < next->n_instances; i++) {
+        const struct px_conf_instance *c = &next->instances[i];
+        struct plan_item *item;
+
+        if (!c->enabled) {
+            continue;
+        }
+        item = &plan[n++];
+        item->conf = c;
+        item->inst = find_running(host, c->name);
+        if (item->inst && strcmp(item->inst->conf->module, c->module)) {
+            item->inst = NULL; /* Another module: remove, then add. */
+        }
+        plan_one(host, next, item, &conf_errors, &r);
+    }
+    if (conf_errors.count) {
+        for (i = 0; i < n; i++) {
+            close_module(plan[i].module, plan[i].conf ? plan[i].conf->name
+                                                       : "");
+        }
+        publish_report(host, &r, px_errors_text(&conf_errors));
+        px_errors_clear(&conf_errors);
+        report_free(&r);
+        free(plan);
+        px_conf_destroy(next);
+        return EINVAL;
+    }
+
+    /* Commit.  Unload what the new snapshot no longer has, newest first. */
+    for (inst = PX_CONTAINER_OF(host->instances.prev, struct px_instance,
+                                node);
+         &inst->node != &host->instances; inst = tmp) {
+        int kept = 0;
+
+        tmp = PX_CONTAINER_OF(inst->node.prev, struct px_instance, node);
+        for (i = 0; i < n; i++) {
+            kept |= plan[i].inst == inst;
+        }
+        if (!kept) {
+            list_add(&r.removed, inst->name);
+            unload(host, inst, "removed");
+        }
+    }
+    for (i = 0; i < n; i++) {
+        struct plan_item *item = &plan[i];
+
+        switch (item->action) {
+        case ACT_KEEP:
+            break;
+        case ACT_LEVEL:
+            px_instance_set_conf(item->inst, item->conf);
+            break;
+        case ACT_RECONFIGURE:
+            reconfigure(item, &r);
+            break;
+        case ACT_RESTART:
+            restart(host, item, &r);
+            break;
+        case ACT_ADD:
+            add(host, item, &r);
+            break;
+        }
+    }
+
+    /* Keep the running list in configuration order, so shutdown unloads in
+     * reverse load order. */
+    px_list_init(&order);
+    for (i = 0; i < n; i++) {
+        if (plan[i].inst && !px_list_is_empty(&plan[i].inst->node)) {
+            px_list_remove(&plan[i].inst->node);
+            px_list_push_back(&order, &plan[i].inst->node);
+        }
+    }
+    while (!px_list_is_empty(&host->instances)) {
+        struct px_list *e = host->instances.next;
+
+        px_list_remove(e);
+        px_list_push_back(&order, e);
+    }
+    px_list_move(&host->instances, &order);
+
+    px_log_set_level(next->host.log_level);
+    px_log_set_console(next->host.log_syslog);
+    px_conf_destroy(host->conf);
+    host->conf = next;
+    publish_report(host, &r, NULL);
+    report_free(&r);
+    free(plan);
+    return 0;
+}
+
+void
+px_reload_from_dir(struct px_host *host)
+{
+    struct px_errors errors = {0};
+    struct px_conf *next;
+
+    if (px_conf_load_dir(host->conf_dir, &next, &errors)) {
+        struct report r;
+
+        memset(&r, 0, sizeof r);
+        host->reload_id++;
+        publish_report(host, &r, px_errors_text(&errors));
+        px_errors_clear(&errors);
+        return;
+    }
+    px_reload_apply(host, next);
+}
+
+void
+px_reload_unload_all(struct px_host *host)
+{
+    while (!px_list_is_empty(&host->instances)) {
+        struct px_instance *inst = PX_CONTAINER_OF(
+            host->instances.prev, struct px_instance, node);
+
+        unload(host, inst, "shutdown");
+    }
+}

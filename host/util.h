@@ -1,0 +1,59 @@
+/*
+ * Small helpers shared by the host modules: an error collector that keeps
+ * every message of a failed validation (so one run of "plexusd --check"
+ * reports all problems, not the first), path and file helpers, and string
+ * parsing of the value types INI files carry.
+ */
+#ifndef PX_UTIL_H
+#define PX_UTIL_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable string.  Zero-initialise to use; free with free(s->buf). */
+struct px_str {
+    char *buf;
+    size_t len;
+    size_t cap;
+};
+__attribute__((format(printf, 2, 3))) void px_str_printf(struct px_str *s,
+                                                          const char *fmt,
+                                                          ...);
+/* The text, or "" when nothing was appended; borrowed from 's'. */
+const char *px_str_get(const struct px_str *s);
+
+/* Collected error messages, one per line.  Zero-initialise to use. */
+struct px_errors {
+    struct px_str text;
+    unsigned int count;
+};
+
+__attribute__((format(printf, 2, 3))) void px_errors_add(struct px_errors *e,
+                                                          const char *fmt,
+                                                          ...);
+/* Frees the text; the struct can be reused.  Accepts NULL. */
+void px_errors_clear(struct px_errors *e);
+/* The text, or "" when empty; borrowed from 'e'. */
+const char *px_errors_text(const struct px_errors *e);
+
+/* Joins 'base' and 'path' unless 'path' is absolute.  Returns a string the
+ * caller frees, or NULL when out of memory. */
+char *px_path_resolve(const char *base, const char *path);
+
+/* Reads a whole file of at most 'max' bytes into a NUL-terminated buffer the
+ * caller frees.  Returns 0, EFBIG, or the errno of open/read. */
+int px_file_read(const char *path, size_t max, char **data, size_t *len);
+/* Writes 'len' bytes to a new file at 'path' (mode 0644), replacing it. */
+int px_file_write(const char *path, const void *data, size_t len);
+
+/* FNV-1a over a buffer. */
+uint64_t px_hash_bytes(const void *data, size_t len);
+
+/* Value parsers.  Return 0 or EINVAL (bad syntax) or ERANGE. */
+int px_parse_bool(const char *s, int *out);
+int px_parse_int(const char *s, long long *out);
+int px_parse_double(const char *s, double *out);
+/* "error", "warn", "info", "debug" into enum px_log_level. */
+int px_parse_log_level(const char *s, int *out);
+
+#endif /* PX_UTIL_H */

@@ -1,0 +1,316 @@
+/*
+ * logger: the human-readable log of a running controller.
+ *
+ * Subscribes to every topic and writes one line per event, at a level that
+ * depends on the event: a host.log record at its own level, plugin and
+ * reload events at info, everything else at 'event_level'.  Lines at or
+ * above 'level' go to stderr, a file, or syslog.  It is the sink of
+ * host.log: it halts those events, so while it runs the host does not print
+ * them a second time.
+ *
+ * Across a reload the log file's descriptor is handed to the next
+ * generation, so no line is lost and the file is not reopened.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "plexus/plugin.h"
+#include "plexus/topics/host.h"
+#include "plexus/util.h"
+
+#define LOGGER_VERSION "1.0.0"
+
+enum logger_target { TARGET_STDERR, TARGET_FILE, TARGET_SYSLOG };
+
+struct logger {
+    int level;       /* Lines above this are not written. */
+    int event_level; /* Level of events that are not host.* */
+    enum logger_target target;
+    int fd;          /* For stderr and file targets. */
+    char path[4096]; /* For the file target. */
+    unsigned long long lines;
+};
+
+static const struct px_config_key logger_keys[] = {
+    {.key = "level", .type = PX_CONFIG_STRING, .default_value = "info",
+     .choices = "error|warn|info|debug",
+     .help = "lines less severe than this are not written"},
+    {.key = "event_level", .type = PX_CONFIG_STRING,
+     .default_value = "debug", .choices = "error|warn|info|debug",
+     .help = "level of one line per event on topics other than host.*"},
+    {.key = "target", .type = PX_CONFIG_STRING, .default_value = "stderr",
+     .choices = "stderr|file|syslog", .help = "where lines go"},
+    {.key = "file", .type = PX_CONFIG_STRING, .default_value = "plexus.log",
+     .help = "log file for target = file (relative to the config dir)"},
+    {.key = NULL},
+};
+
+static int
+level_from(const char *s)
+{
+    int i;
+
+    for (i = PX_LOG_ERROR; i <= PX_LOG_DEBUG; i++) {
+        if (!strcmp(s, px_log_level_str(i))) {
+            return i;
+        }
+    }
+    return PX_LOG_INFO; /* The schema's choices make this unreachable. */
+}
+
+static void
+emit(struct logger *lg, int level, double time, const char *text)
+{
+    static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+    char line[2048];
+    char ts[48];
+    size_t n;
+
+    if (level > lg->level) {
+        return;
+    }
+    lg->lines++;
+    if (lg->target == TARGET_SYSLOG) {
+        syslog(LOG_DAEMON | prio[level & 3], "%s", text);
+        return;
+    }
+    px_format_time(time, ts, sizeof ts);
+    snprintf(line, sizeof line, "%s %-5s %s\n", ts, px_log_level_str(level),
+             text);
+    n = strlen(line);
+    if (line[n - 1] != '\n') {
+        line[n - 1] = '\n'; /* Truncated: keep one record per line. */
+    }
+    /* One write per line keeps lines whole when several processes share
+     * the file or the terminal. */
+    while (write(lg->fd, line, n) < 0 && errno == EINTR) {
+        continue;
+    }
+}
+
+/* Writes the line for one event; returns its level.  Sets '*time' for
+ * events that carry their own. */
+static int
+describe(struct logger *lg, const struct px_event *ev, char *buf,
+         size_t size, double *time)
+{
+    if (!strcmp(ev->topic, PX_TOPIC_HOST_LOG) &&
+        ev->len >= sizeof(struct px_host_log)) {
+        const struct px_host_log *r = ev->payload;
+
+        snprintf(buf, size, "%s: %s", r->instance, r->message);
+        *time = r->time;
+        return (int)r->level;
+    }
+    if ((!strcmp(ev->topic, PX_TOPIC_HOST_PLUGIN_LOADED) ||
+         !strcmp(ev->topic, PX_TOPIC_HOST_PLUGIN_UNLOADED)) &&
+        ev->len >= sizeof(struct px_host_plugin)) {
+        const struct px_host_plugin *e = ev->payload;
+
+        snprintf(buf, size,
+                 "%s: %s instance=%s module=%s version=%s generation=%u "
+                 "reason=%s",
+                 ev->publisher, ev->topic, e->instance, e->module,
+                 e->version, e->generation, e->reason);
+        return PX_LOG_INFO;
+    }
+    if (!strcmp(ev->topic, PX_TOPIC_HOST_RELOAD_DONE) &&
+        ev->len >= sizeof(struct px_host_reload_done)) {
+        static const char *const outcomes[] = {"ok", "partial", "refused"};
+        const struct px_host_reload_done *e = ev->payload;
+
+        snprintf(buf, size,
+                 "%s: %s id=%u outcome=%s added=[%s] removed=[%s] "
+                 "reloaded=[%s] reconfigured=[%s] refused=[%s]%s%s",
+                 ev->publisher, ev->topic, e->reload_id,
+                 e->outcome < 3 ? outcomes[e->outcome] : "?", e->added,
+                 e->removed, e->reloaded, e->reconfigured, e->refused,
+                 e->error[0] ? " error=" : "", e->error);
+        return e->outcome == PX_RELOAD_OK ? PX_LOG_INFO : PX_LOG_WARN;
+    }
+    snprintf(buf, size, "%s: %s v%u, %zu bytes", ev->publisher, ev->topic,
+             ev->version, ev->len);
+    return lg->event_level;
+}
+
+static int
+on_event(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct logger *lg = px_get_data(p);
+    char text[1536];
+    double time;
+    int level;
+
+    (void)arg;
+    if (!lg) {
+        return PX_EVENT_CONTINUE;
+    }
+    time = px_now(p);
+    level = describe(lg, ev, text, sizeof text, &time);
+    emit(lg, level, time, text);
+    /* Halting host.log is what makes the logger its sink; it is subscribed
+     * last, so every other subscriber has already seen the record. */
+    return !strcmp(ev->topic, PX_TOPIC_HOST_LOG) ? PX_EVENT_HALT
+                                                  : PX_EVENT_CONTINUE;
+}
+
+static void
+close_target(struct logger *lg)
+{
+    if (lg->target == TARGET_FILE && lg->fd >= 0) {
+        close(lg->fd);
+    }
+    lg->fd = -1;
+}
+
+/* Reads the configuration into 'lg' and opens its target.  'inherited' is
+ * a file descriptor from the previous generation, or -1. */
+static int
+configure(struct px_plugin *p, struct logger *lg, int inherited)
+{
+    const char *level, *event_level, *target;
+    char path[sizeof lg->path];
+    int error;
+
+    if ((error = px_config_string(p, "level", &level)) ||
+        (error = px_config_string(p, "event_level", &event_level)) ||
+        (error = px_config_string(p, "target", &target)) ||
+        (error = px_config_path(p, "file", path, sizeof path))) {
+        if (inherited >= 0) {
+            close(inherited);
+        }
+        return error;
+    }
+    lg->level = level_from(level);
+    lg->event_level = level_from(event_level);
+    if (!strcmp(target, "file")) {
+        if (inherited >= 0 && !strcmp(path, lg->path)) {
+            lg->fd = inherited; /* Same file: keep the descriptor. */
+        } else {
+            if (inherited >= 0) {
+                close(inherited);
+            }
+            lg->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                          0644);
+            if (lg->fd < 0) {
+                error = errno;
+                px_error(p, "cannot open log file %s: %s", path,
+                         strerror(error));
+                return error;
+            }
+        }
+        lg->target = TARGET_FILE;
+        snprintf(lg->path, sizeof lg->path, "%s", path);
+    } else {
+        if (inherited >= 0) {
+            close(inherited);
+        }
+        lg->target = !strcmp(target, "syslog") ? TARGET_SYSLOG
+                                               : TARGET_STDERR;
+        lg->fd = STDERR_FILENO;
+    }
+    return 0;
+}
+
+/* What a generation leaves the next: the file it was writing. */
+struct logger_handoff {
+    char path[4096];
+    unsigned long long lines;
+};
+
+static int
+logger_init(struct px_plugin *p)
+{
+    struct logger *lg = calloc(1, sizeof *lg);
+    const struct logger_handoff *h = NULL;
+    const void *data;
+    uint32_t version;
+    size_t len;
+    int fd = -1, error;
+
+    if (!lg) {
+        return ENOMEM;
+    }
+    lg->fd = -1;
+    if (!px_handoff_get_blob(p, "state", &version, &data, &len) &&
+        version == 1 && len == sizeof *h) {
+        h = data;
+        snprintf(lg->path, sizeof lg->path, "%s", h->path);
+        lg->lines = h->lines;
+        if (px_handoff_take_fd(p, "file", &fd)) {
+            fd = -1;
+        }
+    }
+    error = configure(p, lg, fd);
+    if (!error) {
+        error = px_subscribe(p, "*", 0, PX_PRIO_LAST, on_event, NULL, NULL);
+    }
+    if (error) {
+        close_target(lg);
+        free(lg);
+        return error;
+    }
+    px_set_data(p, lg);
+    px_info(p, "logger %s writing %s at level %s%s%s", LOGGER_VERSION,
+            lg->target == TARGET_FILE     ? "to a file"
+            : lg->target == TARGET_SYSLOG ? "to syslog"
+                                          : "to stderr",
+            px_log_level_str(lg->level), lg->target == TARGET_FILE ? ": " : "",
+            lg->target == TARGET_FILE ? lg->path : "");
+    return 0;
+}
+
+static void
+logger_fini(struct px_plugin *p)
+{
+    struct logger *lg = px_get_data(p);
+    struct logger_handoff h;
+
+    if (!lg) {
+        return;
+    }
+    memset(&h, 0, sizeof h);
+    snprintf(h.path, sizeof h.path, "%s", lg->path);
+    h.lines = lg->lines;
+    if (!px_handoff_put_blob(p, "state", 1, &h, sizeof h) &&
+        lg->target == TARGET_FILE &&
+        !px_handoff_put_fd(p, "file", lg->fd)) {
+        lg->fd = -1; /* The host owns it now. */
+    }
+    close_target(lg);
+    free(lg);
+    px_set_data(p, NULL);
+}
+
+static int
+logger_reconfigure(struct px_plugin *p)
+{
+    struct logger *lg = px_get_data(p);
+    struct logger next = *lg;
+    int fd = lg->target == TARGET_FILE ? lg->fd : -1;
+    int error;
+
+    /* Configure a copy, handing it the current file: on failure the copy's
+     * error path may close it, so take a duplicate. */
+    if (fd >= 0) {
+        fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    }
+    error = configure(p, &next, fd);
+    if (error) {
+        return error;
+    }
+    close_target(lg);
+    *lg = next;
+    return 0;
+}
+
+PX_PLUGIN_DEFINE(.name = "logger", .version = LOGGER_VERSION,
+                 .description = "one human-readable line per event; the "
+                                "sink of host.log",
+                 .config_keys = logger_keys, .init = logger_init,
+                 .fini = logger_fini, .reconfigure = logger_reconfigure);
