@@ -12,7 +12,7 @@
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
-SYSCONFDIR ?= $(PREFIX)/etc
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR    ?=
 O          ?=
 SAN        ?=
@@ -49,10 +49,10 @@ HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 PLUGINS    := logger
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
-TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym \
-                fastinit
+TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym
 TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
-                   $(O)tests/plugins/counter-v2.so
+                   $(O)tests/plugins/counter-v2.so \
+                   $(O)tests/plugins/counter-broken.so
 
 UNIT_TESTS := test_bus test_conf test_module test_logger
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
@@ -92,6 +92,11 @@ $(O)tests/plugins/counter-v2.so: tests/plugins/counter.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) \
 	    -DCOUNTER_VERSION='"2.0"' -o $@ $<
+$(O)tests/plugins/counter-broken.so: tests/plugins/counter.c \
+                                     sdk/include/plexus/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) \
+	    -DCOUNTER_VERSION='"3.0-broken"' -DCOUNTER_INIT_FAILS -o $@ $<
 
 # Unit tests (cmocka).
 $(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o
@@ -138,7 +143,7 @@ sanitize-build: deps
 	$(MAKE) --no-print-directory SAN=1 O=$(ASAN_O) all \
 	    $(TEST_PLUGIN_SOS:$(O)%=$(ASAN_O)%) $(UNIT_BINS:$(O)%=$(ASAN_O)%)
 
-check: sanitize-build all fuzz-build
+check: sanitize-build all $(TEST_PLUGIN_SOS) fuzz-build
 	@$(MAKE) --no-print-directory unit integration fuzz-smoke
 
 unit:

@@ -1,6 +1,7 @@
 /* Plugin shared objects; see module.h. */
 #include "module.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <ltdl.h>
 #include <stdio.h>
@@ -126,6 +127,24 @@ copy_file(const char *src, const char *dst)
     return error;
 }
 
+/* libltdl tries several loaders and reports the last one's complaint,
+ * typically "file not found", which hides an unresolved symbol or a wrong
+ * architecture.  Asking the dynamic loader directly gets the real reason.
+ * The returned string is the loader's; valid until the next dl call. */
+static const char *
+real_load_error(const char *path)
+{
+    const char *why = lt_dlerror();
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+
+    if (h) {
+        dlclose(h); /* It loads after all: keep libltdl's word. */
+        return why ? why : "unknown error";
+    }
+    why = dlerror();
+    return why ? why : "unknown error";
+}
+
 int
 px_module_open(const char *module, const char *src_path,
                const char *copy_path, struct px_module **out,
@@ -168,7 +187,7 @@ px_module_open(const char *module, const char *src_path,
     lt_dladvise_destroy(&advise);
     if (!m->handle) {
         px_errors_add(errors, "module '%s' (%s): cannot load: %s", module,
-                      src_path, lt_dlerror());
+                      src_path, real_load_error(m->load_path));
         px_module_close(m);
         return ENOEXEC;
     }

@@ -1,0 +1,121 @@
+/*
+ * hello: the example Plexus plugin, built out of tree against the installed
+ * SDK (see Makefile beside it and "Writing a plugin" in README.md).
+ *
+ * It shows the three things most plugins do:
+ *  - read its own configuration keys (declared in hello_keys, so that
+ *    "plexusd --check" validates them without running this code);
+ *  - use a timer (a repeating greeting);
+ *  - subscribe to events (it counts every plugin the host loads and every
+ *    reload, and publishes its own "hello.greeting" topic).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <plexus/plugin.h>
+#include <plexus/topics/host.h>
+
+/* The payload of "hello.greeting".  A real plugin would put this in a
+ * topics header of its own so that subscribers can include it. */
+struct hello_greeting {
+    unsigned long long count;
+    char text[64];
+};
+
+struct hello {
+    char greeting[64];
+    long long limit;
+    unsigned long long sent;
+    unsigned long long loads_seen;
+    struct px_topic *topic;
+    struct px_timer *timer;
+};
+
+static const struct px_config_key hello_keys[] = {
+    {.key = "greeting", .type = PX_CONFIG_STRING, .default_value = "hello",
+     .help = "what to say"},
+    {.key = "interval", .type = PX_CONFIG_DOUBLE, .default_value = "1.0",
+     .min = 0.01, .max = 3600, .help = "seconds between greetings"},
+    {.key = "limit", .type = PX_CONFIG_INT, .default_value = "3", .min = 0,
+     .max = 1000000, .help = "greetings to send (0: no limit)"},
+    {.key = NULL},
+};
+
+static void
+on_timer(struct px_plugin *p, struct px_timer *t, void *arg)
+{
+    struct hello *h = px_get_data(p);
+    struct hello_greeting g;
+
+    (void)arg;
+    memset(&g, 0, sizeof g);
+    g.count = ++h->sent;
+    memcpy(g.text, h->greeting, sizeof g.text);
+    px_publish(p, h->topic, &g, sizeof g);
+    px_info(p, "timer: %s #%llu", h->greeting, h->sent);
+    if (h->limit && h->sent >= (unsigned long long)h->limit) {
+        px_timer_stop(p, t);
+        h->timer = NULL;
+    }
+}
+
+static int
+on_plugin_loaded(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct hello *h = px_get_data(p);
+    const struct px_host_plugin *e = ev->payload;
+
+    (void)arg;
+    h->loads_seen++;
+    px_info(p, "event: %s instance=%s version=%s", ev->topic, e->instance,
+            e->version);
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+hello_init(struct px_plugin *p)
+{
+    struct hello *h = calloc(1, sizeof *h);
+    const char *greeting;
+    double interval;
+    int error;
+
+    if (!h) {
+        return ENOMEM;
+    }
+    px_set_data(p, h);
+    if ((error = px_config_string(p, "greeting", &greeting)) ||
+        (error = px_config_double(p, "interval", &interval)) ||
+        (error = px_config_int(p, "limit", &h->limit))) {
+        free(h);
+        return error;
+    }
+    snprintf(h->greeting, sizeof h->greeting, "%s", greeting);
+    if ((error = px_topic_declare(p, "hello.greeting", 1, &h->topic)) ||
+        (error = px_subscribe(p, PX_TOPIC_HOST_PLUGIN_LOADED,
+                              PX_TOPIC_HOST_PLUGIN_VERSION, PX_PRIO_DEFAULT,
+                              on_plugin_loaded, NULL, NULL)) ||
+        (error = px_timer_start(p, interval, interval, on_timer, NULL,
+                                &h->timer))) {
+        free(h);
+        return error;
+    }
+    px_info(p, "config: greeting='%s' interval=%g limit=%lld", h->greeting,
+            interval, h->limit);
+    return 0;
+}
+
+static void
+hello_fini(struct px_plugin *p)
+{
+    /* Subscriptions and timers are the host's to release; only our own
+     * memory is ours to free. */
+    free(px_get_data(p));
+}
+
+PX_PLUGIN_DEFINE(.name = "hello", .version = "1.0",
+                 .description = "example plugin: config, timer, events",
+                 .config_keys = hello_keys, .init = hello_init,
+                 .fini = hello_fini);

@@ -1,0 +1,184 @@
+/*
+ * libFuzzer target for the configuration parser (host/conf.c on top of
+ * inih): the code that reads every file an operator drops into conf.d, so it
+ * must reject anything malformed with a message, never crash or over-read.
+ *
+ * Each input is used twice:
+ *  - whole, as one file.  libFuzzer hands over a heap buffer of exactly
+ *    'size' bytes with no terminating NUL, so ASan reports any read past
+ *    'len' by px_conf_parse_buffer;
+ *  - split at NUL bytes into up to four files of one snapshot, each copied
+ *    into its own exact-size buffer, so that what only a whole directory can
+ *    get wrong (two files naming the same instance) is reached too.
+ *
+ * After px_conf_finish every instance goes through clone, equal, free,
+ * lookup and px_conf_check_keys against a small schema with one key of each
+ * type, and the invariants that must hold whatever the input (a clone
+ * equals its original; the check reports errors exactly when it fails) are
+ * checked with abort(), which libFuzzer reports as a crash.
+ *
+ * Build: make build/fuzz/fuzz_conf
+ * Run:   build/fuzz/fuzz_conf -max_total_time=60 -max_len=4096 \
+ *            build/fuzz/work-fuzz_conf tests/fuzz/corpus/conf
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "util.h"
+
+#define MAX_FILES 4
+
+/* A schema like a real plugin's, with one key of every type and both kinds
+ * of range, so that every branch of px_conf_convert can be reached. */
+static const struct px_config_key schema[] = {
+    {.key = "level",
+     .type = PX_CONFIG_STRING,
+     .default_value = "info",
+     .choices = "error|warn|info|debug"},
+    {.key = "file", .type = PX_CONFIG_STRING, .default_value = "plexus.log"},
+    {.key = "port",
+     .type = PX_CONFIG_INT,
+     .default_value = "6653",
+     .min = 1,
+     .max = 65535},
+    {.key = "count", .type = PX_CONFIG_INT, .default_value = "0"},
+    {.key = "enabled", .type = PX_CONFIG_BOOL, .default_value = "true"},
+    {.key = "ratio",
+     .type = PX_CONFIG_DOUBLE,
+     .default_value = "0.5",
+     .min = 0,
+     .max = 1},
+    {.key = "nodefault", .type = PX_CONFIG_STRING},
+    {.key = NULL},
+};
+
+static void
+check(int ok)
+{
+    if (!ok) {
+        abort();
+    }
+}
+
+static void
+exercise_instance(const struct px_conf *conf,
+                  const struct px_conf_instance *inst)
+{
+    const struct px_config_key *k;
+    struct px_conf_instance *copy;
+    struct px_errors errors = {0};
+    unsigned int before;
+    int error;
+
+    /* The snapshot's invariants: every instance has a name, module and
+     * file, and can be found by its name. */
+    check(inst->name && inst->module && inst->file);
+    check(px_conf_find(conf, inst->name) != NULL);
+
+    copy = px_conf_instance_clone(inst);
+    check(copy != NULL);
+    check(px_conf_instance_equal(inst, copy));
+    check(px_conf_instance_equal(copy, inst));
+    check(!strcmp(copy->name, inst->name) && copy->n_kvs == inst->n_kvs);
+
+    before = errors.count;
+    error = px_conf_check_keys(copy, schema, &errors);
+    check(error == 0 || error == EINVAL);
+    check((error != 0) == (errors.count > before));
+    error = px_conf_check_keys(copy, NULL, &errors);
+    check((error != 0) == (copy->n_kvs > 0));
+
+    for (k = schema; k->key; k++) {
+        const struct px_config_key *spec;
+        const char *value;
+        long long i;
+        double d;
+        int b, line = -1;
+        char why[256];
+
+        check(!px_conf_lookup(copy, schema, k->key, &spec, &value, &line));
+        check(spec == k && value != NULL && line >= 0);
+        px_conf_convert(spec, value, &i, &d, &b, why, sizeof why);
+    }
+    px_conf_instance_free(copy);
+    px_errors_clear(&errors);
+}
+
+static void
+run(const char *const *texts, const size_t *lens, size_t n_files)
+{
+    struct px_errors errors = {0};
+    struct px_conf *conf;
+    size_t i;
+
+    check(!px_conf_create("/etc/plexus/conf.d", &conf));
+    for (i = 0; i < n_files; i++) {
+        static const char *const names[MAX_FILES] = {
+            "00-fuzz.ini", "10-fuzz.ini", "20-fuzz.ini", "30-fuzz.ini"};
+        unsigned int before = errors.count;
+        int error;
+
+        error =
+            px_conf_parse_buffer(conf, n_files == 1 ? "fuzz.ini" : names[i],
+                                 texts[i], lens[i], &errors);
+        check((error != 0) == (errors.count > before));
+    }
+    px_conf_finish(conf, &errors);
+    check(!errors.count == !errors.text.len);
+    check(conf->host.plugin_dir && conf->host.run_dir);
+    check(conf->host.plugin_dir[0] == '/' && conf->host.run_dir[0] == '/');
+
+    for (i = 0; i < conf->n_instances; i++) {
+        exercise_instance(conf, &conf->instances[i]);
+    }
+    px_errors_clear(&errors);
+    check(errors.count == 0 && !strcmp(px_errors_text(&errors), ""));
+    px_conf_destroy(conf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data;
+    char *copies[MAX_FILES];
+    const char *texts[MAX_FILES];
+    size_t lens[MAX_FILES];
+    size_t n = 0, start = 0, i;
+
+    run(&text, &size, 1);
+
+    /* Up to MAX_FILES pieces, the last one taking the rest (NULs and
+     * all). */
+    while (n < MAX_FILES) {
+        const char *nul = n + 1 < MAX_FILES && start < size
+                              ? memchr(text + start, '\0', size - start)
+                              : NULL;
+        size_t end = nul ? (size_t)(nul - text) : size;
+
+        lens[n] = end - start;
+        copies[n] = malloc(lens[n] ? lens[n] : 1);
+        check(copies[n] != NULL);
+        if (lens[n]) {
+            memcpy(copies[n], text + start, lens[n]);
+        }
+        texts[n] = copies[n];
+        n++;
+        if (!nul) {
+            break;
+        }
+        start = end + 1;
+    }
+    if (n > 1) {
+        run(texts, lens, n);
+    }
+    for (i = 0; i < n; i++) {
+        free(copies[i]);
+    }
+    return 0;
+}

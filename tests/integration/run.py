@@ -1,0 +1,765 @@
+#!/usr/bin/python3
+"""Integration tests for the plugin host: the real plexusd binary, real
+plugins built as .so files, driven through its configuration directory,
+signals and logs.
+
+Every wait is for a condition (a log line, a count in /proc) with a
+deadline; nothing sleeps to synchronise.  Every test removes what it made
+and stops the daemon it started by pid, also when it fails.
+
+Usage: run.py --build build/asan/ --release-build .  [-k NAME]
+Prints one line per test and a closing "N passed, N failed".
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+DEADLINE = 20.0  # Seconds; generous for ASan builds on a busy machine.
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+class Daemon:
+    """One plexusd process whose stderr is collected line by line."""
+
+    def __init__(self, binary, conf_dir, env=None):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(
+            [binary, "-c", conf_dir], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env or os.environ.copy())
+        self.pid = self.proc.pid
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def mark(self):
+        """Index to pass as 'since' so a wait only sees newer lines."""
+        with self.cond:
+            return len(self.lines)
+
+    def wait_for(self, pattern, since=0, timeout=DEADLINE):
+        """Waits for a line matching 'pattern' at index >= since; returns
+        the match.  Fails with the log tail if the deadline passes or the
+        process exits first."""
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        with self.cond:
+            i = since
+            while True:
+                while i < len(self.lines):
+                    m = rx.search(self.lines[i])
+                    if m:
+                        return m
+                    i += 1
+                left = end - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None
+                                 and i >= len(self.lines)
+                                 and not self.reader.is_alive()):
+                    raise Failure("no line matching %r within %.0f s "
+                                  "(exit status %s); log tail:\n%s"
+                                  % (pattern, timeout, self.proc.poll(),
+                                     "\n".join(self.lines[-25:])))
+                self.cond.wait(min(left, 0.5))
+
+    def count(self, pattern, since=0):
+        rx = re.compile(pattern)
+        with self.cond:
+            return sum(1 for l in self.lines[since:] if rx.search(l))
+
+    def hup(self):
+        os.kill(self.pid, signal.SIGHUP)
+
+    def reload(self):
+        """Sends SIGHUP and waits for that reload's outcome line; returns
+        (outcome, line)."""
+        since = self.mark()
+        self.hup()
+        m = self.wait_for(r"host: reload (\d+) (done|partial|refused)",
+                          since)
+        return m.group(2), m.string
+
+    def fds(self):
+        return len(os.listdir("/proc/%d/fd" % self.pid))
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def maps(self):
+        with open("/proc/%d/maps" % self.pid) as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, expect_clean=True):
+        """SIGTERM, wait for exit; checks a clean exit and no sanitizer
+        report unless told otherwise."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Failure("plexusd did not exit on SIGTERM")
+        self.reader.join(timeout=DEADLINE)
+        if expect_clean:
+            text = "\n".join(self.lines)
+            check("ERROR: AddressSanitizer" not in text
+                  and "runtime error:" not in text
+                  and "LeakSanitizer" not in text,
+                  "sanitizer report:\n" + text[-4000:])
+            check(self.proc.returncode == 0,
+                  "exit status %s; log tail:\n%s"
+                  % (self.proc.returncode, "\n".join(self.lines[-25:])))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Env:
+    """A private configuration directory and plugin directory for one test.
+    Plugins are copied in, so a test can 'rebuild' one by copying another
+    build over it, exactly as a build would rewrite the file."""
+
+    def __init__(self, build, name):
+        self.build = build
+        self.dir = tempfile.mkdtemp(prefix="plexus-it-%s-" % name)
+        self.conf = os.path.join(self.dir, "conf.d")
+        self.plugins = os.path.join(self.dir, "plugins")
+        self.run = os.path.join(self.dir, "run")
+        os.makedirs(self.conf)
+        os.makedirs(self.plugins)
+        os.makedirs(self.run)
+        self.daemons = []
+        self.host_ini()
+
+    def host_ini(self, extra="", log_level="info"):
+        self.write("00-host.ini",
+                   "[host]\nplugin_dir = ../plugins\nrun_dir = ../run\n"
+                   "log_level = %s\n%s" % (log_level, extra))
+
+    def write(self, name, text):
+        with open(os.path.join(self.conf, name), "w") as f:
+            f.write(text)
+
+    def remove(self, name):
+        os.unlink(os.path.join(self.conf, name))
+
+    def plugin_ini(self, name, module=None, enabled=True, own="",
+                   log_level=None, instance=None):
+        module = module or name
+        text = "[plugin]\nmodule = %s\nenabled = %s\n" % (
+            module, "true" if enabled else "false")
+        if instance:
+            text += "name = %s\n" % instance
+        if log_level:
+            text += "log_level = %s\n" % log_level
+        if own:
+            text += "\n[%s]\n%s" % (module, own)
+        self.write("%s.ini" % name, text)
+
+    def install(self, src_name, dst_module=None):
+        """Copies a built plugin into the plugin directory, overwriting in
+        place (same inode), as 'make' or 'cp' would."""
+        src = self.plugin_path(src_name)
+        dst = os.path.join(self.plugins, (dst_module or src_name) + ".so")
+        with open(src, "rb") as s, open(dst, "wb") as d:
+            d.write(s.read())
+
+    def plugin_path(self, name):
+        for cand in ("tests/plugins/%s.so" % name,
+                     "plugins/%s/%s.so" % (name, name)):
+            p = os.path.join(self.build, cand)
+            if os.path.exists(p):
+                return p
+        raise Failure("plugin %s not built under %s" % (name, self.build))
+
+    def start(self, binary=None):
+        d = Daemon(binary or os.path.join(self.build, "host/plexusd"),
+                   self.conf)
+        self.daemons.append(d)
+        d.wait_for(r"host: ready \(pid")
+        return d
+
+    def cleanup(self):
+        for d in self.daemons:
+            d.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def copies_mapped(d, module):
+    """Per-load copies of 'module' in the daemon's memory map."""
+    return sorted(set(re.findall(r"(/\S*/plexusd\.\d+/%s\.\d+\.so)" % module,
+                                 d.maps())))
+
+
+def counter_line(d, since=0, version=r"[\w.-]+"):
+    m = d.wait_for(r"counter: counter (%s) generation (\d+): count=(\d+) "
+                   r"inode=(\d+) inherited=(yes|no)" % version, since)
+    return {"version": m.group(1), "generation": int(m.group(2)),
+            "count": int(m.group(3)), "inode": int(m.group(4)),
+            "inherited": m.group(5)}
+
+
+def wait_ticks(d, n, since=None):
+    """Waits until the counter has ticked n more times (log at debug)."""
+    since = d.mark() if since is None else since
+    for _ in range(n):
+        m = d.wait_for(r"counter: tick count=(\d+)", since)
+        since = d.lines.index(m.string, since) + 1
+    return int(m.group(1))
+
+
+# --------------------------------------------------------------------------
+# Tests.  Each takes (args, env) and raises Failure.
+
+def test_cli(args, env):
+    plexusd = os.path.join(args.build, "host/plexusd")
+    r = subprocess.run([plexusd, "--help"], capture_output=True, text=True)
+    check(r.returncode == 0 and "Usage: plexusd" in r.stdout
+          and "--check" in r.stdout, "--help: %r" % (r,))
+    r = subprocess.run([plexusd, "--version"], capture_output=True,
+                       text=True)
+    check(r.returncode == 0 and re.match(r"plexusd \d+\.\d+\.\d+ \(plugin "
+                                         r"ABI 1\.0\)", r.stdout),
+          "--version: %r" % (r,))
+    r = subprocess.run([plexusd, "--bogus"], capture_output=True, text=True)
+    check(r.returncode == 2 and "Usage" in r.stderr, "bad option: %r" % (r,))
+    # The repository's own conf.d, as README runs it, with the release
+    # build's plugins.
+    r = subprocess.run([os.path.join(args.release_build, "host/plexusd"),
+                        "--check", "-c", os.path.join(ROOT, "conf.d")],
+                       capture_output=True, text=True)
+    check(r.returncode == 0 and "configuration OK" in r.stdout,
+          "--check conf.d: %r" % (r,))
+    r = subprocess.run([plexusd, "-c", "/nonexistent/conf.d"],
+                       capture_output=True, text=True)
+    check(r.returncode == 1 and "/nonexistent/conf.d: cannot open" in
+          r.stderr, "missing dir: %r" % (r,))
+
+
+def run_check(args, env):
+    return subprocess.run([os.path.join(args.build, "host/plexusd"),
+                           "--check", "-c", env.conf],
+                          capture_output=True, text=True)
+
+
+def test_check_reports_every_problem(args, env):
+    env.install("counter")
+    env.install("badabi")
+    env.plugin_ini("10-counter", "counter", own="tick = 100\n")
+    env.plugin_ini("20-badabi", "badabi")
+    env.plugin_ini("30-missing", "nosuchmodule")
+    env.write("40-typo.ini", "[plugin]\nmodule = counter\nname = c2\n"
+              "enabeld = true\n")
+    r = run_check(args, env)
+    out = r.stderr
+    check(r.returncode == 1, "exit %d" % r.returncode)
+    conf = env.conf
+    for want in [
+            "%s/40-typo.ini:4: unknown key 'enabeld' in [plugin]" % conf,
+    ]:
+        check(want in out, "missing %r in:\n%s" % (want, out))
+    # The parse errors stop --check before plugins are opened: fix them and
+    # look at the plugin-level problems.
+    env.write("40-typo.ini", "[plugin]\nmodule = counter\nname = c2\n")
+    r = run_check(args, env)
+    out = r.stderr
+    check(r.returncode == 1, "exit %d" % r.returncode)
+    for want in [
+            "%s/10-counter.ini:6: tick: 100 is out of range [0.001, 10]"
+            % conf,
+            "built for plugin ABI 99.0, this host speaks ABI 1.0",
+            "module 'nosuchmodule': not found as",
+            "3 problems",
+    ]:
+        check(want in out, "missing %r in:\n%s" % (want, out))
+    env.remove("20-badabi.ini")
+    env.remove("30-missing.ini")
+    env.plugin_ini("10-counter", "counter", own="tick = 0.5\n")
+    r = run_check(args, env)
+    check(r.returncode == 0 and "configuration OK (2 plugin instances"
+          in r.stdout, "valid config: %r" % (r,))
+
+
+def test_syntax_error_at_start(args, env):
+    env.write("10-bad.ini", "[plugin]\nmodule = counter\n[unclosed\n")
+    r = subprocess.run([os.path.join(args.build, "host/plexusd"), "-c",
+                        env.conf], capture_output=True, text=True,
+                       timeout=DEADLINE)
+    check(r.returncode == 1, "exit %d" % r.returncode)
+    check("%s/10-bad.ini:3: syntax error" % env.conf in r.stderr,
+          r.stderr)
+
+
+def test_enable_disable(args, env):
+    env.install("counter")
+    env.plugin_ini("10-counter", "counter", own="tick = 0.01\n")
+    d = env.start()
+    first = counter_line(d)
+    check(first["generation"] == 1 and first["inherited"] == "no",
+          "first load: %r" % first)
+
+    # Add a second instance of the same module under another name.
+    env.write("20-second.ini", "[plugin]\nmodule = counter\nname = second\n"
+              "\n[counter]\nfile = second.out\n")
+    outcome, line = d.reload()
+    check(outcome == "done" and "added [second]" in line
+          and "reloaded []" in line, line)
+    d.wait_for(r"second: counter 1\.0 generation 1")
+
+    # Disable it: unloaded, the first instance untouched.
+    since = d.mark()
+    env.write("20-second.ini", "[plugin]\nmodule = counter\nname = second\n"
+              "enabled = no\n\n[counter]\nfile = second.out\n")
+    outcome, line = d.reload()
+    check(outcome == "done" and "removed [second]" in line, line)
+    d.wait_for(r"second: unloaded \(removed\)", since)
+    check(d.count(r"counter: counter .* generation", since) == 0,
+          "first instance was restarted")
+    check(not copies_mapped(d, "second"), "second still mapped")
+
+    # Remove the file of the first: unloaded too.
+    env.remove("10-counter.ini")
+    outcome, line = d.reload()
+    check("removed [counter]" in line, line)
+    check(not copies_mapped(d, "counter"), "counter still mapped")
+    d.stop()
+
+
+def test_rebuild_swaps_code_and_keeps_state(args, env):
+    env.install("counter")
+    env.plugin_ini("10-counter", "counter", log_level="debug",
+                   own="tick = 0.01\n")
+    d = env.start()
+    first = counter_line(d)
+    old_copies = copies_mapped(d, "counter")
+    check(len(old_copies) == 1, "mapped copies: %r" % old_copies)
+    before = wait_ticks(d, 5)
+
+    # "Rebuild": the 2.0 build overwrites counter.so in place.
+    since = d.mark()
+    env.install("counter-v2", "counter")
+    outcome, line = d.reload()
+    check(outcome == "done" and "reloaded [counter]" in line, line)
+    new = counter_line(d, since, version=r"2\.0")
+    d.wait_for(r"counter: reloaded: counter 1\.0 -> 2\.0 \(generation 2\)",
+               since)
+    check(new["generation"] == 2, "generation %r" % new)
+    check(new["count"] >= before, "count went back: %d < %d"
+          % (new["count"], before))
+    check(new["inherited"] == "yes" and new["inode"] == first["inode"],
+          "fd not handed off: %r vs %r" % (new, first))
+    now = copies_mapped(d, "counter")
+    check(old_copies[0] not in now, "old object still mapped: %r" % now)
+    check(len(now) == 1, "mapped copies after reload: %r" % now)
+    # The new code keeps counting from where the old one stopped.
+    after = wait_ticks(d, 3)
+    check(after > new["count"], "not counting: %d" % after)
+
+    # A no-op reload changes nothing.
+    since = d.mark()
+    outcome, line = d.reload()
+    check("added [] removed [] reloaded [] reconfigured [] refused []"
+          in line, line)
+    check(d.count(r"counter: counter", since) == 0, "restarted on no-op")
+    d.stop()
+
+
+def test_failed_init_rolls_back(args, env):
+    env.install("counter")
+    env.plugin_ini("10-counter", "counter", log_level="debug",
+                   own="tick = 0.01\n")
+    d = env.start()
+    first = counter_line(d)
+    before = wait_ticks(d, 3)
+    since = d.mark()
+    env.install("counter-broken", "counter")
+    outcome, line = d.reload()
+    check(outcome == "partial", line)
+    d.wait_for(r"counter: refused: init of counter 3\.0-broken failed: "
+               r"Input/output error; rolled back to version 1\.0", since)
+    back = counter_line(d, since, version=r"1\.0")
+    check(back["count"] >= before and back["inherited"] == "yes"
+          and back["inode"] == first["inode"],
+          "rollback lost state: %r vs %r" % (back, first))
+    check(len(copies_mapped(d, "counter")) == 1,
+          "copies: %r" % copies_mapped(d, "counter"))
+    wait_ticks(d, 3)
+    d.stop()
+
+
+def test_bad_plugins_refused_with_reason(args, env):
+    env.install("counter")
+    env.plugin_ini("10-counter", "counter", log_level="debug",
+                   own="tick = 0.01\n")
+    d = env.start()
+    counter_line(d)
+    for m in ("badsym", "badabi", "nodesc", "initfail"):
+        env.install(m)
+        env.plugin_ini("20-" + m, m)
+    since = d.mark()
+    outcome, line = d.reload()
+    check(outcome == "partial", line)
+    for pattern in [
+            r"badsym: refused: .*undefined symbol: "
+            r"px_missing_symbol_for_test",
+            r"badabi: refused: .*built for plugin ABI 99\.0, this host "
+            r"speaks ABI 1\.0",
+            r"nodesc: refused: .*no 'px_plugin_descriptor' symbol",
+            r"initfail: refused: init of initfail 1\.0 failed: "
+            r"Input/output error",
+    ]:
+        d.wait_for(pattern, since)
+    # The running plugin was not touched and keeps running; nothing the
+    # failed init created survived it.
+    check(d.count(r"counter: counter", since) == 0, "counter restarted")
+    wait_ticks(d, 5)
+    check(d.count(r"initfail (timer|subscriber)", since) == 0,
+          "initfail's resources outlived its init")
+    for m in ("badsym", "badabi", "nodesc", "initfail"):
+        check(not copies_mapped(d, m), "%s still mapped" % m)
+    d.stop()
+
+
+def test_bad_config_reload_keeps_running(args, env):
+    env.install("counter")
+    env.plugin_ini("10-counter", "counter", log_level="debug",
+                   own="tick = 0.01\n")
+    d = env.start()
+    counter_line(d)
+    fds = d.fds()
+    cases = [
+        ("20-x.ini", "[plugin]\nmodule counter\n",
+         r"20-x\.ini:2: syntax error"),
+        ("20-x.ini", "[plugin]\nmodule = counter\nname = c2\nenable = 1\n",
+         r"20-x\.ini:4: unknown key 'enable' in \[plugin\]"),
+        ("10-counter.ini", "[plugin]\nmodule = counter\nlog_level = debug\n"
+         "\n[counter]\ntick = 99\n",
+         r"10-counter\.ini:6: tick: 99 is out of range"),
+        ("10-counter.ini", "[plugin]\nmodule = counter\nlog_level = debug\n"
+         "\n[counter]\ntick = 0.01\ncolour = blue\n",
+         r"10-counter\.ini:7: unknown key 'colour' for module 'counter'"),
+    ]
+    original = open(os.path.join(env.conf, "10-counter.ini")).read()
+    for name, text, pattern in cases:
+        since = d.mark()
+        env.write(name, text)
+        outcome, line = d.reload()
+        check(outcome == "refused", "%s: %s" % (name, line))
+        d.wait_for(pattern, since)
+        check(d.count(r"counter: (counter|unloaded)", since) == 0,
+              "running plugin touched by a refused reload")
+        if name == "20-x.ini":
+            env.remove(name)
+        else:
+            env.write(name, original)
+    wait_ticks(d, 3)
+    check(d.fds() == fds, "fd count %d -> %d" % (fds, d.fds()))
+    d.stop()
+
+
+def test_sighup_storm(args, env):
+    """20 SIGHUPs in 2 s, each loading or unloading a plugin, then a burst
+    of 20 signals back to back: no crash, fds and RSS back to where they
+    were.  Runs the release build: ASan's quarantine would hide what RSS
+    says about leaks (the ASan build's leak check covers those)."""
+    env.build = args.release_build
+    env.install("counter")
+    env.install("logger")
+    env.plugin_ini("10-counter", "counter", own="tick = 0.01\n")
+    # The logger writes to stderr, in the console's format, so the
+    # daemon's log reads the same with it loaded.
+    env.plugin_ini("05-logger", "logger", own="target = stderr\n")
+    d = env.start(os.path.join(args.release_build, "host/plexusd"))
+
+    def toggle(i):
+        env.write("20-second.ini",
+                  "[plugin]\nmodule = counter\nname = second\n"
+                  "enabled = %s\n\n[counter]\nfile = second.out\n"
+                  % ("yes" if i % 2 == 0 else "no"))
+
+    # Warm up: the first cycles allocate what later ones reuse.
+    for i in range(6):
+        toggle(i)
+        d.reload()
+    fds, rss = d.fds(), d.rss_kib()
+    start = time.monotonic()
+    for i in range(20):
+        toggle(i)
+        outcome, line = d.reload()
+        check(outcome == "done", line)
+    elapsed = time.monotonic() - start
+    check(elapsed < 2.0, "20 reloads took %.2f s" % elapsed)
+    # A burst: signals arrive while reloads run; they coalesce, none may
+    # crash the daemon.
+    for _ in range(20):
+        d.hup()
+    # Two final reloads with a change each prove every signal was handled
+    # (the storm ended with 'second' disabled).
+    since = d.mark()
+    toggle(0)
+    d.hup()
+    d.wait_for(r"second: counter 1\.0 generation 1", since)
+    since = d.mark()
+    toggle(1)
+    d.hup()
+    d.wait_for(r"second: unloaded", since)
+    check(d.alive(), "plexusd died")
+    check(d.fds() == fds, "fd count %d -> %d" % (fds, d.fds()))
+    grown = d.rss_kib() - rss
+    check(grown <= 256, "RSS grew by %d KiB over 40 reloads" % grown)
+    d.stop()
+    print("    (fds %d -> %d, RSS %d KiB -> %+d KiB, 20 reloads in %.0f ms)"
+          % (fds, fds, rss, grown, elapsed * 1000))
+
+
+def test_forgetful_plugin_unloaded_cleanly(args, env):
+    env.install("counter")
+    env.install("forgetful")
+    env.host_ini(log_level="debug")
+    env.plugin_ini("10-counter", "counter", own="tick = 0.01\n")
+    env.plugin_ini("20-forgetful", "forgetful")
+    fds0 = None
+    d = env.start()
+    d.wait_for(r"forgetful: forgetful armed")
+    d.wait_for(r"forgetful: forgetful timer 101")
+    check(copies_mapped(d, "forgetful"), "forgetful not mapped")
+    env.plugin_ini("20-forgetful", "forgetful", enabled=False)
+    since = d.mark()
+    outcome, line = d.reload()
+    check(outcome == "done" and "removed [forgetful]" in line, line)
+    # Thread, subscription, timer, 2 watchers, 1 deferred call.
+    m = d.wait_for(r"forgetful: released (\d+) resources its fini left",
+                   since)
+    check(int(m.group(1)) == 6, "released %s resources" % m.group(1))
+    check(not copies_mapped(d, "forgetful"), "forgetful still mapped")
+    # Life goes on: the loop runs (the counter ticks many times) and events
+    # flow through the table without reaching the unloaded code.
+    wait_ticks(d, 20)
+    check(d.count(r"forgetful timer", d.mark() - 1) == 0, "timer fired")
+    fds0 = d.fds()
+    # Load it again and unload again: no descriptor left behind.
+    env.plugin_ini("20-forgetful", "forgetful")
+    d.reload()
+    env.plugin_ini("20-forgetful", "forgetful", enabled=False)
+    d.reload()
+    check(d.fds() == fds0, "fd count %d -> %d" % (fds0, d.fds()))
+    d.stop()
+
+
+def test_threadsafe_publish_accounting(args, env):
+    env.install("threadpub")
+    env.host_ini("async_queue = 16\n")
+    env.plugin_ini("10-threadpub", "threadpub", own="count = 200000\n")
+    d = env.start()
+    m = d.wait_for(r"threadpub done: sent=(\d+) delivered=(\d+) "
+                   r"refused=(\d+) order=(\w+)", timeout=60)
+    sent, delivered, refused = map(int, m.group(1, 2, 3))
+    check(sent == 200000 and delivered + refused == sent,
+          "accounting: %s" % m.group(0))
+    check(delivered > 0, "nothing delivered: %s" % m.group(0))
+    check(m.group(4) == "fifo", "order: %s" % m.group(0))
+    d.stop()
+    print("    (%d sent, %d delivered, %d refused by a 16-slot queue)"
+          % (sent, delivered, refused))
+
+
+def wait_file(path, pattern, timeout=DEADLINE):
+    """Waits until a line of the file at 'path' matches 'pattern'.  The
+    daemon writes the file, so there is nothing to block on but the file:
+    poll it, with a deadline."""
+    rx = re.compile(pattern)
+    end = time.monotonic() + timeout
+    while True:
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    if rx.search(line):
+                        return line
+        if time.monotonic() > end:
+            raise Failure("no line matching %r in %s within %.0f s"
+                          % (pattern, path, timeout))
+        time.sleep(0.02)
+
+
+def test_logger_is_the_sink(args, env):
+    env.install("logger")
+    env.install("counter")
+    out = os.path.join(env.dir, "logger.out")
+    env.plugin_ini("05-logger", "logger",
+                   own="target = file\nfile = ../logger.out\n")
+    env.plugin_ini("10-counter", "counter")
+    d = Daemon(os.path.join(args.build, "host/plexusd"), env.conf)
+    env.daemons.append(d)
+    # Host and plugin messages go to the logger's file, not the console.
+    wait_file(out, r"info  host: ready \(pid %d\)" % d.pid)
+    wait_file(out, r"info  counter: counter 1\.0 generation 1")
+    wait_file(out, r"host: host\.reload_done id=1 outcome=ok "
+                   r"added=\[logger,counter\]")
+    check(d.count(r"counter: counter 1\.0|host: ready") == 0,
+          "messages also on the console:\n" + "\n".join(d.lines))
+    # Reconfigure the logger in place (it has reconfigure) to level warn:
+    # info lines stay out of the file, warnings and errors go in.  The
+    # same reload refuses a missing module, so its reload_done event is a
+    # warning and shows the reconfiguration.
+    env.plugin_ini("05-logger", "logger",
+                   own="target = file\nfile = ../logger.out\n"
+                   "level = warn\n")
+    env.plugin_ini("40-missing", "nosuchmodule")
+    d.hup()
+    wait_file(out, r"warn  host: host\.reload_done id=2 outcome=partial "
+                   r".*reconfigured=\[logger\] refused=\[nosuchmodule")
+    env.remove("40-missing.ini")
+    env.write("50-broken.ini", "[plugin\n")
+    d.hup()
+    wait_file(out, r"error host: reload 3 refused")
+    with open(out) as f:
+        text = f.read()
+    check("SIGHUP: reloading" not in text.split("id=2 outcome=partial")[1],
+          "info line written at level error")
+    env.remove("50-broken.ini")
+    # Disable the logger: host messages come back to the console.
+    env.plugin_ini("05-logger", "logger", enabled=False)
+    d.hup()
+    d.wait_for(r"host: reload 4 done: added \[\] removed \[logger\]")
+    d.stop()
+
+
+def test_sdk_out_of_tree(args, env):
+    """make install into a staging root, build the example with nothing
+    but pkg-config and the installed headers, and load it."""
+    stage = os.path.join(env.dir, "stage")
+    r = subprocess.run(["make", "-s", "-C", ROOT, "install",
+                        "DESTDIR=" + stage, "PREFIX=/usr"],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "make install: %s" % r.stderr[-2000:])
+    for f in ["usr/bin/plexusd", "usr/lib/plexus/plugins/logger.so",
+              "usr/include/plexus/plugin.h",
+              "usr/include/plexus/topics/host.h",
+              "usr/lib/pkgconfig/plexus-plugin.pc",
+              "etc/plexus/conf.d/00-host.ini",
+              "usr/share/plexus/examples/hello/hello.c"]:
+        check(os.path.exists(os.path.join(stage, f)), "not installed: " + f)
+    src = os.path.join(env.dir, "hello")
+    shutil.copytree(os.path.join(stage, "usr/share/plexus/examples/hello"),
+                    src)
+    e = dict(os.environ,
+             PKG_CONFIG_PATH=os.path.join(stage, "usr/lib/pkgconfig"),
+             PKG_CONFIG_LIBDIR=os.path.join(stage, "usr/lib/pkgconfig"),
+             PKG_CONFIG_SYSROOT_DIR=stage)
+    r = subprocess.run(["make", "-C", src], capture_output=True, text=True,
+                       env=e)
+    check(r.returncode == 0, "example build: %s%s" % (r.stdout, r.stderr))
+    shutil.copy(os.path.join(src, "hello.so"), env.plugins)
+    shutil.copy(os.path.join(src, "hello.ini"),
+                os.path.join(env.conf, "20-hello.ini"))
+    r = subprocess.run([os.path.join(stage, "usr/bin/plexusd"), "--check",
+                        "-c", env.conf], capture_output=True, text=True)
+    check(r.returncode == 0, "--check: %r" % (r,))
+    d = env.start(os.path.join(stage, "usr/bin/plexusd"))
+    d.wait_for(r"hello: config: greeting='hello from out of tree' "
+               r"interval=0\.1 limit=3")
+    for i in (1, 2, 3):
+        d.wait_for(r"hello: timer: hello from out of tree #%d" % i)
+    # The subscription: a plugin loaded after hello is seen by it.
+    shutil.copy(os.path.join(stage, "usr/lib/plexus/plugins/logger.so"),
+                env.plugins)
+    env.plugin_ini("30-logger", "logger", own="target = stderr\n")
+    since = d.mark()
+    d.reload()
+    d.wait_for(r"hello: event: host\.plugin_loaded instance=logger "
+               r"version=1\.0\.0", since)
+    d.stop()
+
+
+def test_shutdown_reverse_order(args, env):
+    env.install("counter")
+    for i, name in enumerate(("alpha", "beta", "gamma")):
+        env.write("%d0-%s.ini" % (i + 1, name),
+                  "[plugin]\nmodule = counter\nname = %s\n\n[counter]\n"
+                  "file = %s.out\n" % (name, name))
+    d = env.start()
+    since = d.mark()
+    d.stop()
+    order = [m.group(1) for m in (re.search(r"(\w+): unloaded \(shutdown\)",
+                                            l) for l in d.lines[since:])
+             if m]
+    check(order == ["gamma", "beta", "alpha"], "order %r" % order)
+    check(not os.listdir(env.run), "run dir left: %r" % os.listdir(env.run))
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
+# Run in definition order, which reads as a story.
+TESTS.sort(key=lambda f: f.__code__.co_firstlineno)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build/asan/")
+    ap.add_argument("--release-build", default=".")
+    ap.add_argument("-k", default="")
+    args = ap.parse_args()
+    args.build = os.path.abspath(os.path.join(ROOT, args.build))
+    args.release_build = os.path.abspath(os.path.join(ROOT,
+                                                      args.release_build))
+    passed = failed = 0
+    for t in TESTS:
+        name = t.__name__[5:]
+        if args.k and args.k not in name:
+            continue
+        env = Env(args.build, name)
+        start = time.monotonic()
+        try:
+            t(args, env)
+            passed += 1
+            print("PASS %s (%.1f s)" % (name, time.monotonic() - start))
+        except Exception as e:
+            failed += 1
+            print("FAIL %s: %s" % (name, e))
+            if not isinstance(e, Failure):
+                traceback.print_exc()
+        finally:
+            env.cleanup()
+        sys.stdout.flush()
+    print("integration: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
