@@ -54,7 +54,7 @@ TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/counter-v2.so \
                    $(O)tests/plugins/counter-broken.so
 
-UNIT_TESTS := test_bus test_conf test_module test_logger
+UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration deps bench fuzz fuzz-build install \
@@ -104,6 +104,7 @@ $(O)tests/unit/test_conf: tests/unit/test_conf.c $(O)host/conf.o \
                           $(O)host/util.o
 $(O)tests/unit/test_module: tests/unit/test_module.c $(O)host/module.o \
                             $(O)host/util.o
+$(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_logger: tests/unit/test_logger.c \
                             $(wildcard plugins/logger/*.c)
 $(UNIT_BINS):

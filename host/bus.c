@@ -27,18 +27,18 @@ enum px_sub_kind {
 };
 
 struct px_sub {
-    struct px_list node;       /* In bus->subs. */
-    struct px_list dead_node;  /* In bus->dead_subs once dead. */
+    struct px_list node;      /* In bus->subs. */
+    struct px_list dead_node; /* In bus->dead_subs once dead. */
     const void *owner;
     struct px_plugin *p;
     px_event_fn fn;
     void *arg;
-    char *pattern;    /* For PREFIX, without the trailing '*'. */
+    char *pattern; /* For PREFIX, without the trailing '*'. */
     size_t prefix_len;
     enum px_sub_kind kind;
     uint32_t min_version;
     int priority;
-    uint64_t seq;     /* Subscription order, for stable priority ties. */
+    uint64_t seq; /* Subscription order, for stable priority ties. */
     int dead;
 };
 
@@ -54,7 +54,7 @@ struct px_topic {
     struct px_topic_decl *decls; /* Owners that declared the topic. */
     struct px_sub **subs;        /* Matching live subs, by priority. */
     size_t n_subs;
-    uint64_t cache_gen;          /* bus->sub_gen the array was built for. */
+    uint64_t cache_gen; /* bus->sub_gen the array was built for. */
     uint64_t published;
     uint64_t delivered;
     uint64_t halted;
@@ -154,7 +154,8 @@ collect_garbage(struct px_bus *bus)
     struct px_sub *sub, *next;
     size_t i;
 
-    PX_LIST_FOR_EACH_SAFE (sub, next, dead_node, &bus->dead_subs) {
+    PX_LIST_FOR_EACH_SAFE(sub, next, dead_node, &bus->dead_subs)
+    {
         px_list_remove(&sub->dead_node);
         sub_free(sub);
     }
@@ -174,7 +175,8 @@ px_bus_destroy(struct px_bus *bus)
         return;
     }
     collect_garbage(bus);
-    PX_LIST_FOR_EACH_SAFE (sub, next, node, &bus->subs) {
+    PX_LIST_FOR_EACH_SAFE(sub, next, node, &bus->subs)
+    {
         px_list_remove(&sub->node);
         sub_free(sub);
     }
@@ -411,7 +413,8 @@ px_bus_release_owner(struct px_bus *bus, const void *owner)
     struct px_sub *sub, *next;
     size_t n = 0, i;
 
-    PX_LIST_FOR_EACH_SAFE (sub, next, node, &bus->subs) {
+    PX_LIST_FOR_EACH_SAFE(sub, next, node, &bus->subs)
+    {
         if (sub->owner == owner) {
             px_bus_unsubscribe(bus, sub);
             n++;
@@ -469,7 +472,8 @@ rebuild(struct px_bus *bus, struct px_topic *t)
     struct px_sub *sub;
     size_t n = 0, cap = 0;
 
-    PX_LIST_FOR_EACH (sub, node, &bus->subs) {
+    PX_LIST_FOR_EACH(sub, node, &bus->subs)
+    {
         size_t i;
 
         if (!sub_matches(sub, t)) {
@@ -567,7 +571,8 @@ px_bus_publish(struct px_bus *bus, struct px_topic *t, const char *publisher,
         }
     }
     t->delivered += delivered;
-    if (!--bus->depth && (bus->n_retired || !px_list_is_empty(&bus->dead_subs))) {
+    if (!--bus->depth &&
+        (bus->n_retired || !px_list_is_empty(&bus->dead_subs))) {
         collect_garbage(bus);
     }
     if (halted) {

@@ -22,11 +22,11 @@
 struct px_bus;
 
 struct px_bus_stats {
-    uint64_t depth_drops;    /* Publishes refused for nesting too deep. */
-    uint64_t async_queued;   /* Events accepted by px_bus_publish_async. */
-    uint64_t async_drops;    /* Events refused because the queue was full. */
-    size_t async_depth;      /* Events waiting now. */
-    size_t async_capacity;   /* The bound. */
+    uint64_t depth_drops;  /* Publishes refused for nesting too deep. */
+    uint64_t async_queued; /* Events accepted by px_bus_publish_async. */
+    uint64_t async_drops;  /* Events refused because the queue was full. */
+    size_t async_depth;    /* Events waiting now. */
+    size_t async_capacity; /* The bound. */
     size_t topics;
     size_t subscriptions;
 };

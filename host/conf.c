@@ -29,13 +29,13 @@ struct parse_state {
     const char *file;
     const char *pos; /* Reader cursor. */
     const char *end;
-    int lineno;      /* Lines handed to inih so far. */
-    int too_long;    /* Line number of an over-long line, or 0. */
+    int lineno;   /* Lines handed to inih so far. */
+    int too_long; /* Line number of an over-long line, or 0. */
     int bad_nul;
     struct raw_entry *entries;
     size_t n_entries;
     size_t cap;
-    char *sections; /* "\n"-separated section headers seen, with lines. */
+    int plugin_line; /* Line of the first [plugin] header, or 0. */
     struct px_errors *errors;
 };
 
@@ -66,6 +66,15 @@ reader(char *str, int num, void *stream)
     str[n] = '\0';
     st->pos += n;
     st->lineno++;
+    /* inih reports keys, not section headers, so an empty [plugin] section
+     * would go unnoticed, and the header's line would be unknown. */
+    if (!st->plugin_line) {
+        const char *s = str + strspn(str, " \t");
+
+        if (!strncmp(s, "[plugin]", 8)) {
+            st->plugin_line = st->lineno;
+        }
+    }
     return str;
 }
 
@@ -222,8 +231,8 @@ apply_host_key(struct px_conf *conf, const char *file,
 static int
 add_kv(struct px_conf_instance *inst, const struct raw_entry *e)
 {
-    struct px_conf_kv *kvs = realloc(inst->kvs,
-                                     (inst->n_kvs + 1) * sizeof *kvs);
+    struct px_conf_kv *kvs =
+        realloc(inst->kvs, (inst->n_kvs + 1) * sizeof *kvs);
 
     if (!kvs) {
         return ENOMEM;
@@ -266,7 +275,8 @@ interpret(struct px_conf *conf, struct parse_state *st)
 {
     struct px_errors *errors = st->errors;
     struct px_conf_instance inst;
-    int have_plugin = 0, first_plugin_line = 0, other_line = 0;
+    int have_plugin = st->plugin_line != 0, other_line = 0;
+    int module_line = st->plugin_line, name_line = st->plugin_line;
     const char *other_section = NULL;
     size_t i, j;
 
@@ -301,14 +311,12 @@ interpret(struct px_conf *conf, struct parse_state *st)
         } else if (!strcmp(e->section, "plugin")) {
             int level;
 
-            if (!have_plugin) {
-                first_plugin_line = e->line;
-            }
-            have_plugin = 1;
             if (!strcmp(e->key, "module")) {
                 replace_string(&inst.module, e->value);
+                module_line = e->line;
             } else if (!strcmp(e->key, "name")) {
                 replace_string(&inst.name, e->value);
+                name_line = e->line;
             } else if (!strcmp(e->key, "enabled")) {
                 if (px_parse_bool(e->value, &inst.enabled)) {
                     px_errors_add(errors,
@@ -347,15 +355,15 @@ interpret(struct px_conf *conf, struct parse_state *st)
         goto out;
     }
     if (!inst.module || !inst.module[0]) {
-        px_errors_add(errors, "%s:%d: [plugin] has no 'module' key",
-                      st->file, first_plugin_line);
+        px_errors_add(errors, "%s:%d: [plugin] has no 'module' key", st->file,
+                      st->plugin_line);
         goto out;
     }
     if (!name_ok(inst.module)) {
         px_errors_add(errors,
                       "%s:%d: module '%s' is not a valid module name "
                       "(letters, digits, '_' and '-')",
-                      st->file, first_plugin_line, inst.module);
+                      st->file, module_line, inst.module);
         goto out;
     }
     if (!inst.name) {
@@ -364,7 +372,7 @@ interpret(struct px_conf *conf, struct parse_state *st)
         px_errors_add(errors,
                       "%s:%d: name '%s' is not a valid instance name "
                       "(letters, digits, '_' and '-')",
-                      st->file, first_plugin_line, inst.name);
+                      st->file, name_line, inst.name);
         goto out;
     }
     for (i = 0; i < st->n_entries; i++) {
@@ -385,10 +393,10 @@ interpret(struct px_conf *conf, struct parse_state *st)
         add_kv(&inst, e);
     }
     inst.file = strdup(st->file);
-    inst.line = first_plugin_line;
+    inst.line = st->plugin_line;
     {
-        struct px_conf_instance *ni = realloc(
-            conf->instances, (conf->n_instances + 1) * sizeof *ni);
+        struct px_conf_instance *ni =
+            realloc(conf->instances, (conf->n_instances + 1) * sizeof *ni);
 
         if (ni && inst.file && inst.name) {
             conf->instances = ni;
@@ -405,8 +413,8 @@ out:
 }
 
 int
-px_conf_parse_buffer(struct px_conf *conf, const char *file,
-                     const char *text, size_t len, struct px_errors *errors)
+px_conf_parse_buffer(struct px_conf *conf, const char *file, const char *text,
+                     size_t len, struct px_errors *errors)
 {
     struct parse_state st;
     unsigned int before = errors->count;
@@ -458,10 +466,8 @@ px_conf_finish(struct px_conf *conf, struct px_errors *errors)
                 px_errors_add(errors,
                               "%s:%d: instance name '%s' already used by "
                               "%s:%d (set 'name' in [plugin])",
-                              conf->instances[i].file,
-                              conf->instances[i].line,
-                              conf->instances[i].name,
-                              conf->instances[j].file,
+                              conf->instances[i].file, conf->instances[i].line,
+                              conf->instances[i].name, conf->instances[j].file,
                               conf->instances[j].line);
                 break;
             }
@@ -536,7 +542,9 @@ px_conf_load_dir(const char *dir, struct px_conf **out,
     }
     closedir(d);
     /* Byte-wise order, whatever the locale, so "00-host.ini" comes first. */
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n) {
+        qsort(names, n, sizeof *names, cmp_names);
+    }
 
     for (i = 0; i < n; i++) {
         char *path = px_path_resolve(dir, names[i]);
@@ -768,8 +776,7 @@ px_conf_lookup(const struct px_conf_instance *inst,
 
 int
 px_conf_check_keys(const struct px_conf_instance *inst,
-                   const struct px_config_key *keys,
-                   struct px_errors *errors)
+                   const struct px_config_key *keys, struct px_errors *errors)
 {
     unsigned int before = errors->count;
     const struct px_config_key *k;
@@ -787,8 +794,7 @@ px_conf_check_keys(const struct px_conf_instance *inst,
             struct px_str known = {0};
 
             for (k = keys; k && k->key; k++) {
-                px_str_printf(&known, "%s%s", known.len ? ", " : "",
-                              k->key);
+                px_str_printf(&known, "%s%s", known.len ? ", " : "", k->key);
             }
             px_errors_add(errors,
                           "%s:%d: unknown key '%s' for module '%s' (known: "

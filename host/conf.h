@@ -26,12 +26,12 @@ struct px_conf_kv {
 };
 
 struct px_conf_instance {
-    char *name;   /* Instance name: [plugin] name, else the module. */
+    char *name; /* Instance name: [plugin] name, else the module. */
     char *module;
-    char *file;   /* Path of the file, as named to the user. */
-    int line;     /* Line of its [plugin] header. */
+    char *file; /* Path of the file, as named to the user. */
+    int line;   /* Line of its [plugin] header. */
     int enabled;
-    int log_level; /* -1: the host's. */
+    int log_level;          /* -1: the host's. */
     struct px_conf_kv *kvs; /* The module's own section. */
     size_t n_kvs;
 };
@@ -39,9 +39,9 @@ struct px_conf_instance {
 struct px_conf_host {
     char *plugin_dir; /* Resolved against the config directory. */
     char *run_dir;
-    char *pid_file;   /* NULL when unset. */
+    char *pid_file; /* NULL when unset. */
     int log_level;
-    int log_syslog;   /* 0: stderr. */
+    int log_syslog; /* 0: stderr. */
     long long async_queue;
 };
 
@@ -76,8 +76,8 @@ const struct px_conf_instance *px_conf_find(const struct px_conf *conf,
                                             const char *name);
 /* Returns a deep copy the caller frees with px_conf_instance_free, or NULL
  * when out of memory. */
-struct px_conf_instance *px_conf_instance_clone(
-    const struct px_conf_instance *src);
+struct px_conf_instance *
+px_conf_instance_clone(const struct px_conf_instance *src);
 /* Frees a copy made by px_conf_instance_clone.  Accepts NULL. */
 void px_conf_instance_free(struct px_conf_instance *inst);
 

@@ -227,20 +227,17 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
     if (!error) {
         error = px_bus_declare(host->bus, PX_HOST_OWNER,
                                PX_TOPIC_HOST_PLUGIN_LOADED,
-                               PX_TOPIC_HOST_PLUGIN_VERSION,
-                               &host->t_loaded);
+                               PX_TOPIC_HOST_PLUGIN_VERSION, &host->t_loaded);
     }
     if (!error) {
-        error = px_bus_declare(host->bus, PX_HOST_OWNER,
-                               PX_TOPIC_HOST_PLUGIN_UNLOADED,
-                               PX_TOPIC_HOST_PLUGIN_VERSION,
-                               &host->t_unloaded);
+        error = px_bus_declare(
+            host->bus, PX_HOST_OWNER, PX_TOPIC_HOST_PLUGIN_UNLOADED,
+            PX_TOPIC_HOST_PLUGIN_VERSION, &host->t_unloaded);
     }
     if (!error) {
-        error = px_bus_declare(host->bus, PX_HOST_OWNER,
-                               PX_TOPIC_HOST_RELOAD_DONE,
-                               PX_TOPIC_HOST_RELOAD_DONE_VERSION,
-                               &host->t_reload_done);
+        error = px_bus_declare(
+            host->bus, PX_HOST_OWNER, PX_TOPIC_HOST_RELOAD_DONE,
+            PX_TOPIC_HOST_RELOAD_DONE_VERSION, &host->t_reload_done);
     }
     if (!error) {
         error = px_module_init();

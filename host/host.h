@@ -18,11 +18,11 @@ struct px_instance;
 struct px_host {
     struct ev_loop *loop;
     struct px_bus *bus;
-    struct px_conf *conf;    /* The running snapshot (host options). */
+    struct px_conf *conf; /* The running snapshot (host options). */
     char *conf_dir;
-    char *run_dir;           /* Private: <run_dir>/plexusd.<pid>. */
+    char *run_dir;            /* Private: <run_dir>/plexusd.<pid>. */
     struct px_list instances; /* struct px_instance, in load order. */
-    unsigned int next_copy;  /* Names per-load copies of modules. */
+    unsigned int next_copy;   /* Names per-load copies of modules. */
     unsigned int reload_id;
 
     struct px_topic *t_log;
@@ -42,8 +42,6 @@ struct px_host {
 /* The owner tag the host uses for its own topic declarations. */
 #define PX_HOST_OWNER ((const void *)&px_host_owner_tag)
 extern const char px_host_owner_tag;
-
-
 
 /* Creates the host for the configuration directory 'conf_dir' and the
  * already-parsed 'conf' (ownership taken): loop, event table, private run

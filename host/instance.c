@@ -158,20 +158,24 @@ release(struct px_instance *inst)
 
     /* Threads first: once joined, no plugin code runs anywhere but in the
      * callbacks removed below. */
-    PX_LIST_FOR_EACH_SAFE (th, thn, node, &inst->threads) {
+    PX_LIST_FOR_EACH_SAFE(th, thn, node, &inst->threads)
+    {
         thread_join(th);
         n++;
     }
     n += px_bus_release_owner(host->bus, inst);
-    PX_LIST_FOR_EACH_SAFE (t, tn, node, &inst->timers) {
+    PX_LIST_FOR_EACH_SAFE(t, tn, node, &inst->timers)
+    {
         timer_free(t);
         n++;
     }
-    PX_LIST_FOR_EACH_SAFE (io, ion, node, &inst->ios) {
+    PX_LIST_FOR_EACH_SAFE(io, ion, node, &inst->ios)
+    {
         io_free(io);
         n++;
     }
-    PX_LIST_FOR_EACH_SAFE (d, dn, node, &host->deferred) {
+    PX_LIST_FOR_EACH_SAFE(d, dn, node, &host->deferred)
+    {
         if (d->inst == inst) {
             px_list_remove(&d->node);
             free(d);
@@ -186,7 +190,8 @@ px_instance_clear_handoff(struct px_instance *inst)
 {
     struct px_handoff_item *it, *next;
 
-    PX_LIST_FOR_EACH_SAFE (it, next, node, &inst->handoff) {
+    PX_LIST_FOR_EACH_SAFE(it, next, node, &inst->handoff)
+    {
         px_list_remove(&it->node);
         if (it->fd >= 0) {
             close(it->fd);
@@ -233,7 +238,8 @@ px_instance_start(struct px_instance *inst, struct px_module *module)
     if (!px_list_is_empty(&inst->handoff)) {
         struct px_handoff_item *it;
 
-        PX_LIST_FOR_EACH (it, node, &inst->handoff) {
+        PX_LIST_FOR_EACH(it, node, &inst->handoff)
+        {
             PX_HLOG(PX_LOG_DEBUG, "%s: handoff item '%s' not taken",
                     inst->name, it->name);
         }
@@ -262,8 +268,8 @@ px_instance_stop(struct px_instance *inst)
     left = release(inst);
     if (left) {
         PX_HLOG(PX_LOG_DEBUG,
-                "%s: released %zu resources its fini left behind",
-                inst->name, left);
+                "%s: released %zu resources its fini left behind", inst->name,
+                left);
     }
     return left;
 }
@@ -614,8 +620,8 @@ config_get(struct px_plugin *p, const char *key, enum px_config_type type,
     error = px_conf_convert(spec, value, i, d, b, why, sizeof why);
     if (error) {
         if (line) {
-            PX_HLOG(PX_LOG_ERROR, "%s:%d: %s: %s", inst->conf->file, line,
-                    key, why);
+            PX_HLOG(PX_LOG_ERROR, "%s:%d: %s: %s", inst->conf->file, line, key,
+                    why);
         } else {
             PX_HLOG(PX_LOG_ERROR, "%s: default of '%s': %s", inst->name, key,
                     why);
@@ -703,7 +709,8 @@ handoff_find(struct px_instance *inst, const char *name)
 {
     struct px_handoff_item *it;
 
-    PX_LIST_FOR_EACH (it, node, &inst->handoff) {
+    PX_LIST_FOR_EACH(it, node, &inst->handoff)
+    {
         if (!strcmp(it->name, name)) {
             return it;
         }
@@ -765,8 +772,8 @@ api_handoff_put_fd(struct px_plugin *p, const char *name, int fd)
 }
 
 static int
-api_handoff_get_blob(struct px_plugin *p, const char *name,
-                     uint32_t *version, const void **data, size_t *len)
+api_handoff_get_blob(struct px_plugin *p, const char *name, uint32_t *version,
+                     const void **data, size_t *len)
 {
     struct px_instance *inst = px_instance_from_plugin(p);
     struct px_handoff_item *it;

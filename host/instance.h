@@ -20,7 +20,7 @@
 struct px_handoff_item {
     struct px_list node;
     char *name;
-    int fd;            /* -1 for a blob. */
+    int fd; /* -1 for a blob. */
     uint32_t version;
     void *data;
     size_t len;
@@ -29,21 +29,21 @@ struct px_handoff_item {
 struct px_instance {
     struct px_plugin plugin; /* Handed to the plugin; must stay first. */
     struct px_host *host;
-    struct px_list node;     /* In host->instances. */
+    struct px_list node; /* In host->instances. */
     char *name;
     struct px_conf_instance *conf; /* Owned copy. */
     struct px_module *module;
     unsigned int generation; /* Counts inits, from 1. */
     int log_level;
-    int running;             /* init succeeded and fini not yet called. */
-    int in_fini;             /* Handoff puts are accepted. */
-    int in_init;             /* Handoff gets are accepted. */
+    int running; /* init succeeded and fini not yet called. */
+    int in_fini; /* Handoff puts are accepted. */
+    int in_init; /* Handoff gets are accepted. */
     double loaded_since;
 
     struct px_list timers;
     struct px_list ios;
     struct px_list threads;
-    struct px_list handoff;  /* Items from the previous generation. */
+    struct px_list handoff; /* Items from the previous generation. */
 };
 
 /* Creates an instance record for 'conf' (copied) without running any plugin

@@ -80,13 +80,13 @@ px_list_move(struct px_list *dst, struct px_list *src)
          &(VAR)->MEMBER != (LIST) &&                                          \
          ((NEXT) = PX_CONTAINER_OF((VAR)->MEMBER.next, __typeof__(*(VAR)),    \
                                    MEMBER),                                   \
-          1);                                                                 \
+         1);                                                                  \
          (VAR) = (NEXT))
 
 #define PX_LIST_FOR_EACH(VAR, MEMBER, LIST)                                   \
     for ((VAR) = PX_CONTAINER_OF((LIST)->next, __typeof__(*(VAR)), MEMBER);   \
          &(VAR)->MEMBER != (LIST);                                            \
-         (VAR) = PX_CONTAINER_OF((VAR)->MEMBER.next, __typeof__(*(VAR)),      \
-                                 MEMBER))
+         (VAR) =                                                              \
+             PX_CONTAINER_OF((VAR)->MEMBER.next, __typeof__(*(VAR)), MEMBER))
 
 #endif /* PX_LIST_H */

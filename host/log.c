@@ -56,8 +56,8 @@ console(int level, double time, const char *instance, const char *message)
         return;
     }
     px_format_time(time, ts, sizeof ts);
-    fprintf(stderr, "%s %-5s %s: %s\n", ts, px_log_level_str(level),
-            instance, message);
+    fprintf(stderr, "%s %-5s %s: %s\n", ts, px_log_level_str(level), instance,
+            message);
 }
 
 void

@@ -20,23 +20,24 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: plexusd [-c DIR] [--check]\n"
-            "Plexus OpenFlow controller host: loads the plugins that DIR/*.ini "
-            "enable.\n"
-            "\n"
-            "  -c, --conf DIR   configuration directory (default %s)\n"
-            "  -t, --check      validate the configuration (files, plugins, "
-            "plugin keys)\n"
-            "                   and exit: 0 if valid, 1 with every problem "
-            "otherwise\n"
-            "  -h, --help       show this help and exit\n"
-            "  -V, --version    show the version and exit\n"
-            "\n"
-            "Signals: SIGHUP reloads the configuration and changed plugins;\n"
-            "SIGINT and SIGTERM shut down, unloading plugins in reverse "
-            "order.\n",
-            PX_DEFAULT_CONF_DIR);
+    fprintf(
+        f,
+        "Usage: plexusd [-c DIR] [--check]\n"
+        "Plexus OpenFlow controller host: loads the plugins that DIR/*.ini "
+        "enable.\n"
+        "\n"
+        "  -c, --conf DIR   configuration directory (default %s)\n"
+        "  -t, --check      validate the configuration (files, plugins, "
+        "plugin keys)\n"
+        "                   and exit: 0 if valid, 1 with every problem "
+        "otherwise\n"
+        "  -h, --help       show this help and exit\n"
+        "  -V, --version    show the version and exit\n"
+        "\n"
+        "Signals: SIGHUP reloads the configuration and changed plugins;\n"
+        "SIGINT and SIGTERM shut down, unloading plugins in reverse "
+        "order.\n",
+        PX_DEFAULT_CONF_DIR);
 }
 
 /* Validates everything a start would: the files, then every enabled
@@ -68,8 +69,7 @@ check(const char *dir)
             continue;
         }
         enabled++;
-        if (px_module_find(conf->host.plugin_dir, c->module, &path,
-                           &errors)) {
+        if (px_module_find(conf->host.plugin_dir, c->module, &path, &errors)) {
             continue;
         }
         if (!px_module_open(c->module, path, NULL, &m, &errors)) {
@@ -121,8 +121,8 @@ main(int argc, char *argv[])
             usage(stdout);
             return 0;
         case 'V':
-            printf("plexusd %s (plugin ABI %d.%d)\n", PX_VERSION,
-                   PX_ABI_MAJOR, PX_ABI_MINOR);
+            printf("plexusd %s (plugin ABI %d.%d)\n", PX_VERSION, PX_ABI_MAJOR,
+                   PX_ABI_MINOR);
             return 0;
         default:
             usage(stderr);

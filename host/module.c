@@ -50,8 +50,7 @@ px_module_find(const char *dir, const char *module, char **path,
         *path = b;
         return 0;
     }
-    px_errors_add(errors, "module '%s': not found as %s or %s", module, a,
-                  b);
+    px_errors_add(errors, "module '%s': not found as %s or %s", module, a, b);
     free(a);
     free(b);
     return ENOENT;
@@ -90,8 +89,8 @@ px_module_check_descriptor(const struct px_plugin_descriptor *d,
     }
     if (d->size < sizeof(struct px_plugin_descriptor)) {
         snprintf(why, why_size,
-                 "descriptor size %u is smaller than ABI %d.%d's %zu",
-                 d->size, PX_ABI_MAJOR, PX_ABI_MINOR,
+                 "descriptor size %u is smaller than ABI %d.%d's %zu", d->size,
+                 PX_ABI_MAJOR, PX_ABI_MINOR,
                  sizeof(struct px_plugin_descriptor));
         return EPROTO;
     }
@@ -146,9 +145,8 @@ real_load_error(const char *path)
 }
 
 int
-px_module_open(const char *module, const char *src_path,
-               const char *copy_path, struct px_module **out,
-               struct px_errors *errors)
+px_module_open(const char *module, const char *src_path, const char *copy_path,
+               struct px_module **out, struct px_errors *errors)
 {
     const struct px_plugin_descriptor *d;
     struct px_module *m;
@@ -170,6 +168,9 @@ px_module_open(const char *module, const char *src_path,
     error = px_module_hash_file(src_path, &m->hash);
     if (!error && copy_path) {
         error = copy_file(src_path, copy_path);
+        if (error) {
+            unlink(copy_path); /* A partial copy is of no use. */
+        }
         m->is_copy = !error;
     }
     if (error) {

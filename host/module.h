@@ -19,15 +19,15 @@
 #include "util.h"
 
 struct px_module {
-    char *name;       /* Module name, as configured. */
-    char *src_path;   /* The file it was loaded from. */
-    char *load_path;  /* The path handed to libltdl (a copy, or src). */
-    int is_copy;      /* load_path is ours to unlink. */
-    uint64_t hash;    /* Of the file's contents, to notice rebuilds. */
-    void *handle;     /* lt_dlhandle */
+    char *name;      /* Module name, as configured. */
+    char *src_path;  /* The file it was loaded from. */
+    char *load_path; /* The path handed to libltdl (a copy, or src). */
+    int is_copy;     /* load_path is ours to unlink. */
+    uint64_t hash;   /* Of the file's contents, to notice rebuilds. */
+    void *handle;    /* lt_dlhandle */
     const struct px_plugin_descriptor *desc;
-    char *version;    /* Copied: the descriptor's strings live in the
-                       * object, which is unmapped on close. */
+    char *version; /* Copied: the descriptor's strings live in the
+                    * object, which is unmapped on close. */
     char *description;
 };
 
@@ -46,8 +46,7 @@ int px_module_hash_file(const char *path, uint64_t *hash);
 /* Checks a descriptor for ABI, size and mandatory fields, and that its name
  * matches 'module'.  Pure; on failure writes the reason to 'why'. */
 int px_module_check_descriptor(const struct px_plugin_descriptor *d,
-                               const char *module, char *why,
-                               size_t why_size);
+                               const char *module, char *why, size_t why_size);
 
 /* Opens 'module' from 'src_path'.  With 'copy_path' non-NULL the file is
  * first copied there and the copy is opened (and unlinked on close).  On

@@ -63,7 +63,8 @@ find_running(struct px_host *host, const char *name)
 {
     struct px_instance *inst;
 
-    PX_LIST_FOR_EACH (inst, node, &host->instances) {
+    PX_LIST_FOR_EACH(inst, node, &host->instances)
+    {
         if (!strcmp(inst->name, name)) {
             return inst;
         }
@@ -221,8 +222,7 @@ plan_one(struct px_host *host, const struct px_conf *next,
         if (px_conf_instance_equal(inst->conf, &tmp)) {
             item->action = ACT_LEVEL;
         } else {
-            item->action =
-                desc->reconfigure ? ACT_RECONFIGURE : ACT_RESTART;
+            item->action = desc->reconfigure ? ACT_RECONFIGURE : ACT_RESTART;
         }
     } else {
         item->action = ACT_KEEP;
@@ -279,8 +279,8 @@ restart(struct px_host *host, struct plan_item *item, struct report *r)
     error = px_instance_start(inst, old);
     if (error) {
         PX_HLOG(PX_LOG_ERROR,
-                "%s: rollback failed too (%s): instance unloaded",
-                inst->name, strerror(error));
+                "%s: rollback failed too (%s): instance unloaded", inst->name,
+                strerror(error));
         inst->module = old;
         unload(host, inst, "rollback failed");
         item->inst = NULL;
@@ -352,18 +352,17 @@ add(struct px_host *host, struct plan_item *item, struct report *r)
             inst->conf->module, inst->module->version,
             inst->module->description);
     list_add(&r->added, inst->name);
-    publish_plugin(host, host->t_loaded, inst, inst->module->version,
-                   "load");
+    publish_plugin(host, host->t_loaded, inst, inst->module->version, "load");
 }
 
 static void
-publish_report(struct px_host *host, const struct report *r,
-               const char *error)
+publish_report(struct px_host *host, const struct report *r, const char *error)
 {
     struct px_host_reload_done ev = {
         .reload_id = host->reload_id,
-        .outcome = error ? PX_RELOAD_REFUSED
-                         : r->refused.len ? PX_RELOAD_PARTIAL : PX_RELOAD_OK,
+        .outcome = error            ? PX_RELOAD_REFUSED
+                   : r->refused.len ? PX_RELOAD_PARTIAL
+                                    : PX_RELOAD_OK,
         .added = px_str_get(&r->added),
         .removed = px_str_get(&r->removed),
         .reloaded = px_str_get(&r->reloaded),
@@ -373,16 +372,14 @@ publish_report(struct px_host *host, const struct report *r,
     };
 
     if (error) {
-        PX_HLOG(PX_LOG_ERROR,
-                "reload %u refused, nothing changed:\n%s", host->reload_id,
-                error);
+        PX_HLOG(PX_LOG_ERROR, "reload %u refused, nothing changed:\n%s",
+                host->reload_id, error);
     } else {
         PX_HLOG(PX_LOG_INFO,
                 "reload %u %s: added [%s] removed [%s] reloaded [%s] "
                 "reconfigured [%s] refused [%s]",
-                host->reload_id, r->refused.len ? "partial" : "done",
-                ev.added, ev.removed, ev.reloaded, ev.reconfigured,
-                ev.refused);
+                host->reload_id, r->refused.len ? "partial" : "done", ev.added,
+                ev.removed, ev.reloaded, ev.reconfigured, ev.refused);
     }
     px_bus_publish(host->bus, host->t_reload_done, "host", &ev, sizeof ev,
                    NULL);
@@ -435,8 +432,8 @@ px_reload_apply(struct px_host *host, struct px_conf *next)
     }
     if (conf_errors.count) {
         for (i = 0; i < n; i++) {
-            close_module(plan[i].module, plan[i].conf ? plan[i].conf->name
-                                                       : "");
+            close_module(plan[i].module,
+                         plan[i].conf ? plan[i].conf->name : "");
         }
         publish_report(host, &r, px_errors_text(&conf_errors));
         px_errors_clear(&conf_errors);
@@ -447,8 +444,8 @@ px_reload_apply(struct px_host *host, struct px_conf *next)
     }
 
     /* Commit.  Unload what the new snapshot no longer has, newest first. */
-    for (inst = PX_CONTAINER_OF(host->instances.prev, struct px_instance,
-                                node);
+    for (inst =
+             PX_CONTAINER_OF(host->instances.prev, struct px_instance, node);
          &inst->node != &host->instances; inst = tmp) {
         int kept = 0;
 
@@ -531,8 +528,8 @@ void
 px_reload_unload_all(struct px_host *host)
 {
     while (!px_list_is_empty(&host->instances)) {
-        struct px_instance *inst = PX_CONTAINER_OF(
-            host->instances.prev, struct px_instance, node);
+        struct px_instance *inst =
+            PX_CONTAINER_OF(host->instances.prev, struct px_instance, node);
 
         unload(host, inst, "shutdown");
     }

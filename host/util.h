@@ -17,8 +17,7 @@ struct px_str {
     size_t cap;
 };
 __attribute__((format(printf, 2, 3))) void px_str_printf(struct px_str *s,
-                                                          const char *fmt,
-                                                          ...);
+                                                         const char *fmt, ...);
 /* The text, or "" when nothing was appended; borrowed from 's'. */
 const char *px_str_get(const struct px_str *s);
 
@@ -29,8 +28,7 @@ struct px_errors {
 };
 
 __attribute__((format(printf, 2, 3))) void px_errors_add(struct px_errors *e,
-                                                          const char *fmt,
-                                                          ...);
+                                                         const char *fmt, ...);
 /* Frees the text; the struct can be reused.  Accepts NULL. */
 void px_errors_clear(struct px_errors *e);
 /* The text, or "" when empty; borrowed from 'e'. */

@@ -37,15 +37,24 @@ struct logger {
 };
 
 static const struct px_config_key logger_keys[] = {
-    {.key = "level", .type = PX_CONFIG_STRING, .default_value = "info",
+    {.key = "level",
+     .type = PX_CONFIG_STRING,
+     .default_value = "info",
      .choices = "error|warn|info|debug",
      .help = "lines less severe than this are not written"},
-    {.key = "event_level", .type = PX_CONFIG_STRING,
-     .default_value = "debug", .choices = "error|warn|info|debug",
+    {.key = "event_level",
+     .type = PX_CONFIG_STRING,
+     .default_value = "debug",
+     .choices = "error|warn|info|debug",
      .help = "level of one line per event on topics other than host.*"},
-    {.key = "target", .type = PX_CONFIG_STRING, .default_value = "stderr",
-     .choices = "stderr|file|syslog", .help = "where lines go"},
-    {.key = "file", .type = PX_CONFIG_STRING, .default_value = "plexus.log",
+    {.key = "target",
+     .type = PX_CONFIG_STRING,
+     .default_value = "stderr",
+     .choices = "stderr|file|syslog",
+     .help = "where lines go"},
+    {.key = "file",
+     .type = PX_CONFIG_STRING,
+     .default_value = "plexus.log",
      .help = "log file for target = file (relative to the config dir)"},
     {.key = NULL},
 };
@@ -96,8 +105,8 @@ emit(struct logger *lg, int level, double time, const char *text)
 /* Writes the line for one event; returns its level.  Sets '*time' for
  * events that carry their own. */
 static int
-describe(struct logger *lg, const struct px_event *ev, char *buf,
-         size_t size, double *time)
+describe(struct logger *lg, const struct px_event *ev, char *buf, size_t size,
+         double *time)
 {
     if (!strcmp(ev->topic, PX_TOPIC_HOST_LOG) &&
         ev->len >= sizeof(struct px_host_log)) {
@@ -115,8 +124,8 @@ describe(struct logger *lg, const struct px_event *ev, char *buf,
         snprintf(buf, size,
                  "%s: %s instance=%s module=%s version=%s generation=%u "
                  "reason=%s",
-                 ev->publisher, ev->topic, e->instance, e->module,
-                 e->version, e->generation, e->reason);
+                 ev->publisher, ev->topic, e->instance, e->module, e->version,
+                 e->generation, e->reason);
         return PX_LOG_INFO;
     }
     if (!strcmp(ev->topic, PX_TOPIC_HOST_RELOAD_DONE) &&
@@ -156,7 +165,7 @@ on_event(struct px_plugin *p, const struct px_event *ev, void *arg)
     /* Halting host.log is what makes the logger its sink; it is subscribed
      * last, so every other subscriber has already seen the record. */
     return !strcmp(ev->topic, PX_TOPIC_HOST_LOG) ? PX_EVENT_HALT
-                                                  : PX_EVENT_CONTINUE;
+                                                 : PX_EVENT_CONTINUE;
 }
 
 static void
@@ -195,8 +204,8 @@ configure(struct px_plugin *p, struct logger *lg, int inherited)
             if (inherited >= 0) {
                 close(inherited);
             }
-            lg->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                          0644);
+            lg->fd =
+                open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
             if (lg->fd < 0) {
                 error = errno;
                 px_error(p, "cannot open log file %s: %s", path,
@@ -210,8 +219,7 @@ configure(struct px_plugin *p, struct logger *lg, int inherited)
         if (inherited >= 0) {
             close(inherited);
         }
-        lg->target = !strcmp(target, "syslog") ? TARGET_SYSLOG
-                                               : TARGET_STDERR;
+        lg->target = !strcmp(target, "syslog") ? TARGET_SYSLOG : TARGET_STDERR;
         lg->fd = STDERR_FILENO;
     }
     return 0;
@@ -278,8 +286,7 @@ logger_fini(struct px_plugin *p)
     snprintf(h.path, sizeof h.path, "%s", lg->path);
     h.lines = lg->lines;
     if (!px_handoff_put_blob(p, "state", 1, &h, sizeof h) &&
-        lg->target == TARGET_FILE &&
-        !px_handoff_put_fd(p, "file", lg->fd)) {
+        lg->target == TARGET_FILE && !px_handoff_put_fd(p, "file", lg->fd)) {
         lg->fd = -1; /* The host owns it now. */
     }
     close_target(lg);

@@ -39,11 +39,19 @@ struct counter_blob {
 };
 
 static const struct px_config_key counter_keys[] = {
-    {.key = "tick", .type = PX_CONFIG_DOUBLE, .default_value = "0.05",
-     .min = 0.001, .max = 10, .help = "seconds between ticks"},
-    {.key = "file", .type = PX_CONFIG_STRING,
-     .default_value = "counter.out", .help = "file kept open across reloads"},
-    {.key = "note", .type = PX_CONFIG_STRING, .default_value = "",
+    {.key = "tick",
+     .type = PX_CONFIG_DOUBLE,
+     .default_value = "0.05",
+     .min = 0.001,
+     .max = 10,
+     .help = "seconds between ticks"},
+    {.key = "file",
+     .type = PX_CONFIG_STRING,
+     .default_value = "counter.out",
+     .help = "file kept open across reloads"},
+    {.key = "note",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
      .help = "free text; changing it restarts the instance"},
     {.key = NULL},
 };

@@ -88,8 +88,8 @@ forgetful_init(struct px_plugin *p)
     if ((error = px_topic_declare(p, "test.forgetful", 1, &tick_topic)) ||
         (error = px_subscribe(p, "*", 0, 0, on_any, NULL, NULL)) ||
         (error = px_timer_start(p, 0.001, 0.001, on_timer, NULL, NULL)) ||
-        (error = px_io_start(p, fds[0], PX_IO_READ | PX_IO_OWN_FD, on_io,
-                             NULL, NULL))) {
+        (error = px_io_start(p, fds[0], PX_IO_READ | PX_IO_OWN_FD, on_io, NULL,
+                             NULL))) {
         close(fds[0]);
         close(fds[1]);
         return error;

@@ -27,8 +27,12 @@ struct threadpub {
 };
 
 static const struct px_config_key threadpub_keys[] = {
-    {.key = "count", .type = PX_CONFIG_INT, .default_value = "100000",
-     .min = 1, .max = 100000000, .help = "events the thread publishes"},
+    {.key = "count",
+     .type = PX_CONFIG_INT,
+     .default_value = "100000",
+     .min = 1,
+     .max = 100000000,
+     .help = "events the thread publishes"},
     {.key = NULL},
 };
 
@@ -71,8 +75,9 @@ on_check(struct px_plugin *p, struct px_timer *t, void *arg)
 
     (void)arg;
     if (atomic_load(&tp->finished) && tp->delivered + refused == tp->count) {
-        px_info(p, "threadpub done: sent=%lld delivered=%lld refused=%lld "
-                   "order=%s",
+        px_info(p,
+                "threadpub done: sent=%lld delivered=%lld refused=%lld "
+                "order=%s",
                 tp->count, tp->delivered, refused,
                 tp->order_ok ? "fifo" : "broken");
         px_timer_stop(p, t);
@@ -93,10 +98,8 @@ threadpub_init(struct px_plugin *p)
     px_set_data(p, tp);
     if ((error = px_config_int(p, "count", &tp->count)) ||
         (error = px_topic_declare(p, "test.async", 1, &tp->topic)) ||
-        (error = px_subscribe(p, "test.async", 1, 0, on_async, NULL,
-                              NULL)) ||
-        (error = px_timer_start(p, 0.01, 0.01, on_check, NULL,
-                                &tp->check)) ||
+        (error = px_subscribe(p, "test.async", 1, 0, on_async, NULL, NULL)) ||
+        (error = px_timer_start(p, 0.01, 0.01, on_check, NULL, &tp->check)) ||
         (error = px_thread_start(p, thread_main, p, &tp->thread))) {
         free(tp);
         px_set_data(p, NULL);

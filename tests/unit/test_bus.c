@@ -298,8 +298,7 @@ test_declare_versions(void **state)
     assert_ptr_equal(px_bus_find(bus, "switch.up"), t);
 
     /* Declaring without asking for the handle is allowed. */
-    assert_int_equal(px_bus_declare(bus, owner_b, "switch.down", 1, NULL),
-                     0);
+    assert_int_equal(px_bus_declare(bus, owner_b, "switch.down", 1, NULL), 0);
     assert_int_equal(bus_stats(bus).topics, 2);
     px_bus_destroy(bus);
 }
@@ -372,8 +371,8 @@ test_match_kinds(void **state)
     assert_string_equal(tr.text, "prefix all");
 
     /* Invalid patterns and a missing callback are refused outright. */
-    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_a, "a.*.b", 0,
-                                      0, probe_cb, &all, &sub),
+    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_a, "a.*.b", 0, 0,
+                                      probe_cb, &all, &sub),
                      EINVAL);
     assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_a, "a.b", 0, 0,
                                       NULL, &all, &sub),
@@ -427,10 +426,9 @@ test_priority_order(void **state)
     struct px_bus *bus = new_bus(8);
     struct trace tr = {.len = 0};
     struct probe p[7];
-    static const char *const labels[] = {"zero1", "ten1",  "minus5", "ten2",
+    static const char *const labels[] = {"zero1", "ten1", "minus5", "ten2",
                                          "first", "last", "zero2"};
-    static const int prios[] = {0, 10, -5, 10, PX_PRIO_FIRST, PX_PRIO_LAST,
-                                0};
+    static const int prios[] = {0, 10, -5, 10, PX_PRIO_FIRST, PX_PRIO_LAST, 0};
     struct px_topic *t = declare(bus, owner_a, "order.t", 1);
     size_t i;
 
@@ -440,8 +438,8 @@ test_priority_order(void **state)
      * subscription order whoever subscribed. */
     for (i = 0; i < 7; i++) {
         p[i] = (struct probe){.trace = &tr, .label = labels[i]};
-        subscribe(bus, i % 2 ? owner_a : owner_b, i == 3 ? "*" : "order.t",
-                  0, prios[i], &p[i]);
+        subscribe(bus, i % 2 ? owner_a : owner_b, i == 3 ? "*" : "order.t", 0,
+                  prios[i], &p[i]);
     }
     publish(bus, t);
     assert_string_equal(tr.text, "first ten1 ten2 zero1 zero2 minus5 last");
@@ -492,8 +490,8 @@ test_halt_and_stats(void **state)
     struct px_bus *bus = new_bus(8);
     struct trace tr = {.len = 0};
     struct probe high = {.trace = &tr, .label = "high"};
-    struct probe stopper = {.trace = &tr, .label = "stopper",
-                            .ret = PX_EVENT_HALT};
+    struct probe stopper = {
+        .trace = &tr, .label = "stopper", .ret = PX_EVENT_HALT};
     struct probe low = {.trace = &tr, .label = "low"};
     struct probe other = {.trace = &tr, .label = "other"};
     struct px_topic *t = declare(bus, owner_a, "halt.t", 4);
@@ -759,8 +757,8 @@ recurse_cb(struct px_plugin *p, const struct px_event *ev, void *arg)
     (void)p;
     (void)ev;
     if (level < PX_PUBLISH_MAX_DEPTH + 4) {
-        r->rcs[level] = px_bus_publish(r->bus, r->topic, "deep", NULL, 0,
-                                       NULL);
+        r->rcs[level] =
+            px_bus_publish(r->bus, r->topic, "deep", NULL, 0, NULL);
     }
     return PX_EVENT_CONTINUE;
 }
@@ -776,8 +774,8 @@ test_depth_limit(void **state)
     (void)state;
 
     r.topic = declare(bus, owner_a, "deep.t", 1);
-    assert_int_equal(px_bus_subscribe(bus, owner_a, &plugin_a, "deep.t", 0,
-                                      0, recurse_cb, &r, NULL),
+    assert_int_equal(px_bus_subscribe(bus, owner_a, &plugin_a, "deep.t", 0, 0,
+                                      recurse_cb, &r, NULL),
                      0);
 
     /* The outermost publish runs at depth 0; the callback at depth 16
@@ -936,11 +934,10 @@ test_async_copies_payload(void **state)
 
     (void)state;
 
-    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_b, "async.copy",
-                                      0, 0, collect_cb, &c, NULL),
+    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_b, "async.copy", 0,
+                                      0, collect_cb, &c, NULL),
                      0);
-    assert_int_equal(px_bus_publish_async(bus, t, publisher, buf,
-                                          strlen(buf)),
+    assert_int_equal(px_bus_publish_async(bus, t, publisher, buf, strlen(buf)),
                      0);
 
     /* Nothing is delivered before the drain, and the queue owns copies of
@@ -988,8 +985,8 @@ test_async_wake(void **state)
     atomic_init(&w.calls, 0);
     assert_int_equal(px_bus_create(8, wake_cb, &w, &bus), 0);
     t = declare(bus, owner_a, "async.wake", 1);
-    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_b, "async.wake",
-                                      0, 0, collect_cb, &c, NULL),
+    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_b, "async.wake", 0,
+                                      0, collect_cb, &c, NULL),
                      0);
 
     /* Only the first of several events into an empty queue wakes. */
@@ -1033,14 +1030,13 @@ test_async_full_and_fifo(void **state)
     atomic_init(&w.calls, 0);
     assert_int_equal(px_bus_create(4, wake_cb, &w, &bus), 0);
     t = declare(bus, owner_a, "async.full", 1);
-    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_b, "async.full",
-                                      0, 0, collect_cb, &c, NULL),
+    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_b, "async.full", 0,
+                                      0, collect_cb, &c, NULL),
                      0);
 
     for (i = 0; i < 4; i++) {
         snprintf(text, sizeof text, "m%d", i);
-        assert_int_equal(px_bus_publish_async(bus, t, "p", text,
-                                              strlen(text)),
+        assert_int_equal(px_bus_publish_async(bus, t, "p", text, strlen(text)),
                          0);
     }
     assert_int_equal(px_bus_publish_async(bus, t, "p", "x", 1), ENOBUFS);
@@ -1058,8 +1054,7 @@ test_async_full_and_fifo(void **state)
     assert_string_equal(c.trace.text, "m0 m1 m2");
     for (i = 4; i < 7; i++) {
         snprintf(text, sizeof text, "m%d", i);
-        assert_int_equal(px_bus_publish_async(bus, t, "p", text,
-                                              strlen(text)),
+        assert_int_equal(px_bus_publish_async(bus, t, "p", text, strlen(text)),
                          0);
     }
     assert_int_equal(px_bus_publish_async(bus, t, "p", "z", 1), ENOBUFS);
@@ -1083,8 +1078,8 @@ test_async_full_and_fifo(void **state)
 /* Four producers publish into a small queue while the main thread drains.
  * Drops are allowed; losing or double-counting an event is not. */
 #define MT_PRODUCERS 4
-#define MT_EVENTS 10000
-#define MT_CAPACITY 1024
+#define MT_EVENTS    10000
+#define MT_CAPACITY  1024
 
 struct mt_payload {
     uint32_t producer;
@@ -1189,16 +1184,16 @@ test_async_threads(void **state)
     }
     assert_int_equal(px_bus_create(MT_CAPACITY, wake_cb, &w, &bus), 0);
     t = declare(bus, owner_a, "mt.events", 1);
-    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_b, "mt.events",
-                                      0, 0, mt_consumer_cb, &c, NULL),
+    assert_int_equal(px_bus_subscribe(bus, owner_b, &plugin_b, "mt.events", 0,
+                                      0, mt_consumer_cb, &c, NULL),
                      0);
 
     for (i = 0; i < MT_PRODUCERS; i++) {
         producers[i] = (struct mt_producer){
             .bus = bus, .topic = t, .done = &done, .id = (uint32_t)i};
-        assert_int_equal(pthread_create(&threads[i], NULL, mt_producer_main,
-                                        &producers[i]),
-                         0);
+        assert_int_equal(
+            pthread_create(&threads[i], NULL, mt_producer_main, &producers[i]),
+            0);
     }
 
     /* Drain concurrently until every producer has finished, then once more

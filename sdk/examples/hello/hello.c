@@ -34,12 +34,22 @@ struct hello {
 };
 
 static const struct px_config_key hello_keys[] = {
-    {.key = "greeting", .type = PX_CONFIG_STRING, .default_value = "hello",
+    {.key = "greeting",
+     .type = PX_CONFIG_STRING,
+     .default_value = "hello",
      .help = "what to say"},
-    {.key = "interval", .type = PX_CONFIG_DOUBLE, .default_value = "1.0",
-     .min = 0.01, .max = 3600, .help = "seconds between greetings"},
-    {.key = "limit", .type = PX_CONFIG_INT, .default_value = "3", .min = 0,
-     .max = 1000000, .help = "greetings to send (0: no limit)"},
+    {.key = "interval",
+     .type = PX_CONFIG_DOUBLE,
+     .default_value = "1.0",
+     .min = 0.01,
+     .max = 3600,
+     .help = "seconds between greetings"},
+    {.key = "limit",
+     .type = PX_CONFIG_INT,
+     .default_value = "3",
+     .min = 0,
+     .max = 1000000,
+     .help = "greetings to send (0: no limit)"},
     {.key = NULL},
 };
 

@@ -142,16 +142,16 @@ struct px_event {
 
 /* Return values of an event callback. */
 #define PX_EVENT_CONTINUE 0
-#define PX_EVENT_HALT 1
+#define PX_EVENT_HALT     1
 
 typedef int (*px_event_fn)(struct px_plugin *p, const struct px_event *ev,
                            void *arg);
 
 /* Subscription priorities: higher runs first; equal priorities run in the
  * order they subscribed. */
-#define PX_PRIO_FIRST 1000
+#define PX_PRIO_FIRST   1000
 #define PX_PRIO_DEFAULT 0
-#define PX_PRIO_LAST (-1000)
+#define PX_PRIO_LAST    (-1000)
 
 /* Nested publishing (publishing from inside a callback) is allowed this deep;
  * deeper publishes fail with ELOOP and are counted. */
@@ -163,10 +163,11 @@ typedef int (*px_event_fn)(struct px_plugin *p, const struct px_event *ev,
 typedef void (*px_timer_fn)(struct px_plugin *p, struct px_timer *t,
                             void *arg);
 
-#define PX_IO_READ 0x1
+#define PX_IO_READ  0x1
 #define PX_IO_WRITE 0x2
-#define PX_IO_OWN_FD 0x100 /* The host closes the fd when it releases the
-                            * watcher (px_io_stop or unload). */
+#define PX_IO_OWN_FD                                                          \
+    0x100 /* The host closes the fd when it releases the                      \
+           * watcher (px_io_stop or unload). */
 
 typedef void (*px_io_fn)(struct px_plugin *p, struct px_io *io, int fd,
                          int revents, void *arg);
@@ -248,8 +249,8 @@ struct px_host_api {
 
     /* Logging. */
     int (*log_enabled)(struct px_plugin *p, enum px_log_level level);
-    void (*vlog)(struct px_plugin *p, enum px_log_level level,
-                 const char *fmt, va_list args);
+    void (*vlog)(struct px_plugin *p, enum px_log_level level, const char *fmt,
+                 va_list args);
 
     /* Handoff across a reload.  A blob or fd put during fini is offered to
      * the next generation's init.  get_blob returns a pointer valid until
@@ -257,8 +258,7 @@ struct px_host_api {
     int (*handoff_put_blob)(struct px_plugin *p, const char *name,
                             uint32_t version, const void *data, size_t len);
     int (*handoff_get_blob)(struct px_plugin *p, const char *name,
-                            uint32_t *version, const void **data,
-                            size_t *len);
+                            uint32_t *version, const void **data, size_t *len);
     int (*handoff_put_fd)(struct px_plugin *p, const char *name, int fd);
     int (*handoff_take_fd)(struct px_plugin *p, const char *name, int *fd);
 
@@ -302,8 +302,7 @@ static inline int
 px_subscribe(struct px_plugin *p, const char *pattern, uint32_t min_version,
              int priority, px_event_fn fn, void *arg, struct px_sub **out)
 {
-    return p->api->subscribe(p, pattern, min_version, priority, fn, arg,
-                             out);
+    return p->api->subscribe(p, pattern, min_version, priority, fn, arg, out);
 }
 
 static inline void
@@ -453,8 +452,7 @@ px_ratelimit_allow(struct px_plugin *p, enum px_log_level level,
 
     if (now - rl->window_start >= rl->interval) {
         if (rl->suppressed) {
-            px_log(p, level, "%u similar messages suppressed",
-                   rl->suppressed);
+            px_log(p, level, "%u similar messages suppressed", rl->suppressed);
         }
         rl->window_start = now;
         rl->count = 0;
@@ -479,8 +477,8 @@ px_ratelimit_allow(struct px_plugin *p, enum px_log_level level,
     } while (0)
 
 #define px_error(P, ...) px_log((P), PX_LOG_ERROR, __VA_ARGS__)
-#define px_warn(P, ...) px_log((P), PX_LOG_WARN, __VA_ARGS__)
-#define px_info(P, ...) px_log((P), PX_LOG_INFO, __VA_ARGS__)
+#define px_warn(P, ...)  px_log((P), PX_LOG_WARN, __VA_ARGS__)
+#define px_info(P, ...)  px_log((P), PX_LOG_INFO, __VA_ARGS__)
 #define px_debug(P, ...) px_log((P), PX_LOG_DEBUG, __VA_ARGS__)
 
 static inline int

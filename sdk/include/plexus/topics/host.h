@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define PX_TOPIC_HOST_LOG "host.log"
+#define PX_TOPIC_HOST_LOG         "host.log"
 #define PX_TOPIC_HOST_LOG_VERSION 1
 
 /* One log record, from the host or from a plugin instance.  The host writes
@@ -23,9 +23,9 @@ struct px_host_log {
     const char *message;
 };
 
-#define PX_TOPIC_HOST_PLUGIN_LOADED "host.plugin_loaded"
+#define PX_TOPIC_HOST_PLUGIN_LOADED   "host.plugin_loaded"
 #define PX_TOPIC_HOST_PLUGIN_UNLOADED "host.plugin_unloaded"
-#define PX_TOPIC_HOST_PLUGIN_VERSION 1
+#define PX_TOPIC_HOST_PLUGIN_VERSION  1
 
 struct px_host_plugin {
     const char *instance;
@@ -36,7 +36,7 @@ struct px_host_plugin {
     const char *reason; /* Why it was loaded or unloaded. */
 };
 
-#define PX_TOPIC_HOST_RELOAD_DONE "host.reload_done"
+#define PX_TOPIC_HOST_RELOAD_DONE         "host.reload_done"
 #define PX_TOPIC_HOST_RELOAD_DONE_VERSION 1
 
 enum px_reload_outcome {
