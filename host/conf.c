@@ -35,9 +35,43 @@ struct parse_state {
     struct raw_entry *entries;
     size_t n_entries;
     size_t cap;
-    int plugin_line; /* Line of the first [plugin] header, or 0. */
+    int plugin_line;  /* Line of the first [plugin] header, or 0. */
+    int after_key;    /* A key was read since the last section header. */
+    int continuation; /* Line of the first continuation line, or 0. */
     struct px_errors *errors;
 };
+
+/* Classifies a line the way inih will (BOM on line 1, comments, then
+ * continuation, section or key), because inih reports keys but not section
+ * headers: without this an empty [plugin] section would go unnoticed and
+ * the header's line would be unknown.  Continuation lines (leading
+ * whitespace after a key) are refused: inih would hand them over as
+ * repeated keys. */
+static void
+classify(struct parse_state *st, const char *line)
+{
+    const char *s = line;
+
+    if (st->lineno == 1 && !strncmp(s, "\xEF\xBB\xBF", 3)) {
+        s += 3;
+    }
+    s += strspn(s, " \t\r\n\v\f");
+    if (*s == ';' || *s == '#') {
+        return;
+    }
+    if (st->after_key && *s && s > line) {
+        if (!st->continuation) {
+            st->continuation = st->lineno;
+        }
+    } else if (*s == '[') {
+        st->after_key = 0;
+        if (!st->plugin_line && !strncmp(s, "[plugin]", 8)) {
+            st->plugin_line = st->lineno;
+        }
+    } else if (*s) {
+        st->after_key = 1;
+    }
+}
 
 static char *
 reader(char *str, int num, void *stream)
@@ -66,15 +100,7 @@ reader(char *str, int num, void *stream)
     str[n] = '\0';
     st->pos += n;
     st->lineno++;
-    /* inih reports keys, not section headers, so an empty [plugin] section
-     * would go unnoticed, and the header's line would be unknown. */
-    if (!st->plugin_line) {
-        const char *s = str + strspn(str, " \t");
-
-        if (!strncmp(s, "[plugin]", 8)) {
-            st->plugin_line = st->lineno;
-        }
-    }
+    classify(st, str);
     return str;
 }
 
@@ -431,6 +457,11 @@ px_conf_parse_buffer(struct px_conf *conf, const char *file, const char *text,
     if (st.too_long) {
         px_errors_add(errors, "%s:%d: line longer than %d characters", file,
                       st.too_long, PX_CONF_MAX_LINE - 2);
+    } else if (st.continuation) {
+        px_errors_add(errors,
+                      "%s:%d: continuation line (leading whitespace after a "
+                      "key): write each value on one line",
+                      file, st.continuation);
     } else if (st.bad_nul) {
         px_errors_add(errors, "%s:%d: NUL byte in a text file", file,
                       st.bad_nul);

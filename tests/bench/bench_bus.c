@@ -6,17 +6,25 @@
  * "openflow.packet_in", with 1, 4 or 16 subscribers that all subscribe the
  * same way, by the exact name, by the prefix "openflow.*" or by "*".  Each
  * cell publishes a fixed payload in a loop long enough to take about 0.3 s
- * (the count is calibrated first) and reports the median of five runs, as
+ * (the count is calibrated first) and reports the median of five runs as
  * nanoseconds per delivery (time / (publishes * subscribers)) and per
- * publish.  The budget is 50 ns per delivery: a controller delivers every
- * packet-in to several plugins, so the table must cost little more than the
- * indirect call.
+ * publish.  The runs go round-robin across the cells, so that a burst of
+ * noise elsewhere on the machine does not skew one cell.  The budget is 50 ns
+ * per delivery: a controller delivers every packet-in to several plugins, so
+ * the table must cost little more than the indirect call.
  *
  * The second table is the cross-thread path: one producer thread calls
  * px_bus_publish_async into a queue of 4096 events while the main thread
- * drains it, as the host's loop thread does.  A full queue refuses events;
- * the producer counts those drops and does not retry, so the table shows
- * both the throughput and how often a producer outruns the drain.
+ * drains it, as the host's loop thread does.  A full queue refuses events
+ * with ENOBUFS.  In "drop" mode the producer counts those drops and goes
+ * on, as a capture thread that cannot wait would; in "retry" mode it
+ * yields and publishes the same event again, which shows what the queue
+ * carries when nothing may be lost.  Each run publishes a fixed number of
+ * events and is timed until the last one is delivered.  The drain mirrors
+ * host/host.c: the bus's wake function signals an eventfd (as
+ * ev_async_send does), and the draining thread delivers up to 1024 events
+ * per pass and sleeps on the eventfd while the queue is empty, rather than
+ * polling the queue's mutex, which would slow the producer down.
  *
  * Both tables check their counts (every subscriber saw every publish, every
  * accepted event was delivered once and in order) and the program exits
@@ -24,11 +32,13 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +53,7 @@
 #define ASYNC_CAPACITY 4096
 #define ASYNC_EVENTS   1000000
 #define ASYNC_RUNS     3
-#define DRAIN_BATCH    256
+#define DRAIN_BATCH    1024 /* PX_ASYNC_BATCH in host/host.c. */
 
 static const size_t sub_counts[] = {1, 4, 16};
 
@@ -233,73 +243,114 @@ check_counts(struct sync_setup *s, uint64_t *total_publishes, const char *cell)
 }
 
 struct cell {
-    double ns_delivery;
+    const struct kind *kind;
+    size_t n_subs;
+    char name[64];
+    struct sync_setup s;
+    uint64_t total; /* Publishes so far, for the bus's delivered count. */
+    uint64_t n;     /* Publishes per timed run. */
+    double per_delivery[RUNS];
+    double per_publish[RUNS];
+    double ns_delivery; /* Medians. */
     double ns_publish;
 };
 
-static struct cell
-run_cell(const struct kind *kind, size_t n_subs)
+/* Sets a cell up and calibrates it: publishes (which also warms the caches
+ * and builds the topic's subscriber array) until a loop takes long enough
+ * to time, then scales the count to the cell's duration. */
+static void
+cell_prepare(struct cell *c, const struct kind *kind, size_t n_subs)
 {
-    double per_delivery[RUNS], per_publish[RUNS];
-    uint64_t total = 0, n = 1024;
-    struct sync_setup s;
-    char name[64];
-    struct cell c;
+    uint64_t n = 1024;
     double t;
-    int r;
 
-    snprintf(name, sizeof name, "%s x%zu", kind->label, n_subs);
-    sync_setup(&s, kind->pattern, n_subs);
-
-    /* Calibrate (which also warms the caches and builds the topic's
-     * subscriber array) until a loop takes long enough to time, then scale
-     * the count to the cell's duration. */
-    while ((t = publish_loop(&s, n)) < CALIBRATE_SECONDS * 1e9) {
+    c->kind = kind;
+    c->n_subs = n_subs;
+    c->total = 0;
+    snprintf(c->name, sizeof c->name, "%s x%zu", kind->label, n_subs);
+    sync_setup(&c->s, kind->pattern, n_subs);
+    while ((t = publish_loop(&c->s, n)) < CALIBRATE_SECONDS * 1e9) {
         n *= 2;
     }
-    check_counts(&s, &total, name);
+    check_counts(&c->s, &c->total, c->name);
     n = (uint64_t)((double)n * CELL_SECONDS * 1e9 / t);
-    if (n < 1) {
-        n = 1;
-    }
+    c->n = n ? n : 1;
+}
 
-    for (r = 0; r < RUNS; r++) {
-        t = publish_loop(&s, n);
-        check_counts(&s, &total, name);
-        per_publish[r] = t / (double)n;
-        per_delivery[r] = t / ((double)n * (double)n_subs);
+static void
+cell_run(struct cell *c, int r)
+{
+    double t = publish_loop(&c->s, c->n);
+
+    check_counts(&c->s, &c->total, c->name);
+    c->per_publish[r] = t / (double)c->n;
+    c->per_delivery[r] = t / ((double)c->n * (double)c->n_subs);
+}
+
+/* Runs publishes untimed for a while, so that the first cell is not the
+ * one that pays for the CPU leaving its idle clock and for first-touch page
+ * faults. */
+static void
+warm_up(void)
+{
+    uint64_t total = 0;
+    struct sync_setup s;
+    double t = 0;
+
+    sync_setup(&s, TOPIC, 4);
+    while (t < 0.2e9) {
+        t += publish_loop(&s, 100000);
     }
+    check_counts(&s, &total, "warm-up");
     px_bus_destroy(s.bus);
-    c.ns_delivery = median(per_delivery, RUNS);
-    c.ns_publish = median(per_publish, RUNS);
-    return c;
 }
 
 static void
 sync_table(void)
 {
-    struct cell cells[N_COUNTS][N_KINDS];
+    static struct cell cells[N_COUNTS][N_KINDS];
     double worst = 0;
     size_t i, k;
+    int r;
 
+    warm_up();
     for (i = 0; i < N_COUNTS; i++) {
         for (k = 0; k < N_KINDS; k++) {
-            cells[i][k] = run_cell(&kinds[k], sub_counts[i]);
-            if (cells[i][k].ns_delivery > worst) {
-                worst = cells[i][k].ns_delivery;
+            cell_prepare(&cells[i][k], &kinds[k], sub_counts[i]);
+        }
+    }
+    /* Round-robin: each round times every cell once, so that a burst of
+     * noise from elsewhere on the machine costs every cell one run, which
+     * the median discards, rather than all runs of one cell. */
+    for (r = 0; r < RUNS; r++) {
+        for (i = 0; i < N_COUNTS; i++) {
+            for (k = 0; k < N_KINDS; k++) {
+                cell_run(&cells[i][k], r);
             }
+        }
+    }
+    for (i = 0; i < N_COUNTS; i++) {
+        for (k = 0; k < N_KINDS; k++) {
+            struct cell *c = &cells[i][k];
+
+            c->ns_delivery = median(c->per_delivery, RUNS);
+            c->ns_publish = median(c->per_publish, RUNS);
+            if (c->ns_delivery > worst) {
+                worst = c->ns_delivery;
+            }
+            px_bus_destroy(c->s.bus);
         }
     }
 
     printf("\nsynchronous publish to \"%s\", 64-byte payload, median of "
-           "%d runs of ~%.1f s\n",
+           "%d runs of ~%.1f s,\ninterleaved across cells\n",
            TOPIC, RUNS, CELL_SECONDS);
     printf("subscribers are all exact \"%s\", all prefix \"openflow.*\" or "
            "all \"*\"\n\n",
            TOPIC);
     printf("%-5s", "subs");
     for (k = 0; k < N_KINDS; k++) {
-        printf(" | %-19s", kinds[k].label);
+        printf(k + 1 < N_KINDS ? " | %-19s" : " | %s", kinds[k].label);
     }
     printf("\n%-5s", "");
     for (k = 0; k < N_KINDS; k++) {
@@ -325,11 +376,14 @@ struct async_run {
     struct px_bus *bus;
     struct px_topic *topic;
     size_t payload_len;
+    int retry; /* On ENOBUFS: 0, count a drop; 1, yield and publish again. */
     atomic_int done;
     atomic_ullong wakes;
-    /* Producer side. */
+    int efd; /* Stands for the host's ev_async. */
+    /* Producer side.  'refused' counts every ENOBUFS, so in retry mode it
+     * is how often the producer found the queue full. */
     uint64_t accepted;
-    uint64_t dropped;
+    uint64_t refused;
     int other_error;
     /* Consumer side: every delivery checks the sequence only grows, so a
      * reordered or repeated event is caught. */
@@ -339,11 +393,22 @@ struct async_run {
 };
 
 static void
+signal_efd(int efd)
+{
+    uint64_t one = 1;
+
+    while (write(efd, &one, sizeof one) < 0 && errno == EINTR) {
+        continue;
+    }
+}
+
+static void
 async_wake(void *aux)
 {
     struct async_run *run = aux;
 
     atomic_fetch_add_explicit(&run->wakes, 1, memory_order_relaxed);
+    signal_efd(run->efd);
 }
 
 static int
@@ -373,17 +438,26 @@ producer(void *arg)
         int error;
 
         memcpy(payload, &seq, sizeof seq);
-        error = px_bus_publish_async(run->bus, run->topic, "producer", payload,
-                                     run->payload_len);
+        for (;;) {
+            error = px_bus_publish_async(run->bus, run->topic, "producer",
+                                         payload, run->payload_len);
+            if (error != ENOBUFS) {
+                break;
+            }
+            run->refused++;
+            if (!run->retry) {
+                break;
+            }
+            sched_yield();
+        }
         if (!error) {
             run->accepted++;
-        } else if (error == ENOBUFS) {
-            run->dropped++;
-        } else {
+        } else if (error != ENOBUFS) {
             run->other_error = error;
         }
     }
     atomic_store_explicit(&run->done, 1, memory_order_release);
+    signal_efd(run->efd); /* The drain may be asleep on an empty queue. */
     return NULL;
 }
 
@@ -391,12 +465,12 @@ struct async_result {
     double events_per_s;
     double ns_per_event;
     uint64_t accepted;
-    uint64_t dropped;
+    uint64_t refused;
     unsigned long long wakes;
 };
 
 static struct async_result
-async_once(size_t payload_len)
+async_once(size_t payload_len, int retry)
 {
     static struct px_plugin plugin;
     struct async_result res;
@@ -408,6 +482,11 @@ async_once(size_t payload_len)
 
     memset(&run, 0, sizeof run);
     run.payload_len = payload_len;
+    run.retry = retry;
+    run.efd = eventfd(0, EFD_CLOEXEC);
+    if (run.efd < 0) {
+        die("eventfd", errno);
+    }
     error = px_bus_create(ASYNC_CAPACITY, async_wake, &run, &run.bus);
     if (!error) {
         error = px_bus_declare(run.bus, &run, TOPIC, 1, &run.topic);
@@ -425,15 +504,23 @@ async_once(size_t payload_len)
     if (error) {
         die("pthread_create", error);
     }
-    /* Drain as the loop thread would, without sleeping: this is the upper
-     * bound of what the queue can carry.  'done' is read before draining,
-     * so an empty queue after the producer finished means nothing is
-     * left. */
+    /* Drain as the loop thread does.  'done' is read before draining: if
+     * the producer had finished by then and the pass leaves the queue
+     * empty, nothing more can come.  Otherwise an empty queue means
+     * sleeping until the next wake, which the bus sends when the queue goes
+     * from empty to non-empty and the producer sends when it finishes. */
     for (;;) {
         int done = atomic_load_explicit(&run.done, memory_order_acquire);
+        uint64_t count;
 
-        if (!px_bus_drain_async(run.bus, DRAIN_BATCH) && done) {
+        if (px_bus_drain_async(run.bus, DRAIN_BATCH)) {
+            continue;
+        }
+        if (done) {
             break;
+        }
+        while (read(run.efd, &count, sizeof count) < 0 && errno == EINTR) {
+            continue;
         }
     }
     t = now_ns() - t;
@@ -441,15 +528,16 @@ async_once(size_t payload_len)
 
     px_bus_get_stats(run.bus, &stats);
     if (run.other_error || run.out_of_order ||
-        run.accepted + run.dropped != ASYNC_EVENTS ||
+        run.accepted + (retry ? 0 : run.refused) != ASYNC_EVENTS ||
         run.delivered != run.accepted || stats.async_queued != run.accepted ||
-        stats.async_drops != run.dropped || stats.async_depth) {
+        stats.async_drops != run.refused || stats.async_depth) {
         fprintf(stderr,
-                "bench_bus: async, %zu bytes: published %d, accepted %llu, "
-                "dropped %llu, delivered %llu, out of order %llu, bus "
+                "bench_bus: async, %zu bytes, %s: published %d, accepted "
+                "%llu, refused %llu, delivered %llu, out of order %llu, bus "
                 "queued %llu dropped %llu, error %d\n",
-                payload_len, ASYNC_EVENTS, (unsigned long long)run.accepted,
-                (unsigned long long)run.dropped,
+                payload_len, retry ? "retry" : "drop", ASYNC_EVENTS,
+                (unsigned long long)run.accepted,
+                (unsigned long long)run.refused,
                 (unsigned long long)run.delivered,
                 (unsigned long long)run.out_of_order,
                 (unsigned long long)stats.async_queued,
@@ -457,11 +545,12 @@ async_once(size_t payload_len)
         failures++;
     }
     px_bus_destroy(run.bus);
+    close(run.efd);
 
     res.events_per_s = (double)run.delivered / (t / 1e9);
     res.ns_per_event = run.delivered ? t / (double)run.delivered : 0;
     res.accepted = run.accepted;
-    res.dropped = run.dropped;
+    res.refused = run.refused;
     res.wakes = atomic_load(&run.wakes);
     return res;
 }
@@ -470,38 +559,45 @@ static void
 async_table(void)
 {
     static const size_t payloads[] = {16, 256, 1500};
+    int retry;
     size_t i;
 
     printf("\npublish_async from 1 producer thread, drained on the main "
            "thread in batches of %d;\nqueue capacity %d, %d events per run, "
            "the run with the median throughput of %d\n\n",
            DRAIN_BATCH, ASYNC_CAPACITY, ASYNC_EVENTS, ASYNC_RUNS);
-    printf("%7s | %11s | %8s | %9s | %9s | %9s\n", "payload", "events/s",
-           "ns/event", "delivered", "dropped", "wakeups");
-    for (i = 0; i < sizeof payloads / sizeof *payloads; i++) {
-        struct async_result runs[ASYNC_RUNS], tmp;
-        int a, b;
+    printf("%-5s | %7s | %10s | %8s | %9s | %9s | %7s\n", "full", "payload",
+           "events/s", "ns/event", "delivered", "ENOBUFS", "wakeups");
+    for (retry = 0; retry <= 1; retry++) {
+        for (i = 0; i < sizeof payloads / sizeof *payloads; i++) {
+            struct async_result runs[ASYNC_RUNS], tmp;
+            int a, b;
 
-        for (a = 0; a < ASYNC_RUNS; a++) {
-            runs[a] = async_once(payloads[i]);
-        }
-        /* Sort by throughput to pick the median run whole, so that its
-         * drops and wakeups belong to the rate shown. */
-        for (a = 1; a < ASYNC_RUNS; a++) {
-            for (b = a;
-                 b > 0 && runs[b].events_per_s < runs[b - 1].events_per_s;
-                 b--) {
-                tmp = runs[b];
-                runs[b] = runs[b - 1];
-                runs[b - 1] = tmp;
+            for (a = 0; a < ASYNC_RUNS; a++) {
+                runs[a] = async_once(payloads[i], retry);
             }
+            /* Sort by throughput to pick the median run whole, so that its
+             * drops and wakeups belong to the rate shown. */
+            for (a = 1; a < ASYNC_RUNS; a++) {
+                for (b = a;
+                     b > 0 && runs[b].events_per_s < runs[b - 1].events_per_s;
+                     b--) {
+                    tmp = runs[b];
+                    runs[b] = runs[b - 1];
+                    runs[b - 1] = tmp;
+                }
+            }
+            tmp = runs[ASYNC_RUNS / 2];
+            printf("%-5s | %5zu B | %10.0f | %8.1f | %9llu | %9llu | %7llu\n",
+                   retry ? "retry" : "drop", payloads[i], tmp.events_per_s,
+                   tmp.ns_per_event, (unsigned long long)tmp.accepted,
+                   (unsigned long long)tmp.refused, tmp.wakes);
         }
-        tmp = runs[ASYNC_RUNS / 2];
-        printf("%5zu B | %11.0f | %8.1f | %9llu | %9llu | %9llu\n",
-               payloads[i], tmp.events_per_s, tmp.ns_per_event,
-               (unsigned long long)tmp.accepted,
-               (unsigned long long)tmp.dropped, tmp.wakes);
     }
+    printf("\nfull: what the producer does on ENOBUFS (drop: count it and "
+           "go on; retry: yield\nand publish again).  ENOBUFS: refusals, "
+           "i.e. drops in drop mode.  wakeups: times\nthe queue went from "
+           "empty to non-empty.\n");
 }
 
 int

@@ -21,6 +21,14 @@
  * as equal to itself; the host discards such snapshots, so that is not
  * checked.
  *
+ * One more invariant catches what no crash shows, configuration that goes
+ * missing: inih skips a UTF-8 byte order mark at the start of a file, so an
+ * input with and without a BOM in front must give the same snapshot and the
+ * same messages.  (An input whose first line would grow too long behind a
+ * BOM is not compared.)  Setting FUZZ_CONF_NO_BOM_CHECK in the environment
+ * turns this comparison off, to fuzz everything else while a known failure
+ * of it is being fixed.
+ *
  * Build: make build/fuzz/fuzz_conf
  * Run:   build/fuzz/fuzz_conf -max_total_time=60 -max_len=4096 \
  *            build/fuzz/work-fuzz_conf tests/fuzz/corpus/conf
@@ -30,6 +38,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <ini.h>
 
 #include "conf.h"
 #include "util.h"
@@ -113,10 +123,62 @@ exercise_instance(const struct px_conf *conf,
     px_errors_clear(&errors);
 }
 
+/* What a parse produced, reduced to numbers that two parses can be
+ * compared by. */
+struct outcome {
+    unsigned int errors;
+    size_t n_instances;
+    uint64_t digest; /* Of the messages, host options and instances. */
+};
+
 static void
+mix(uint64_t *h, const void *data, size_t len)
+{
+    *h = *h * 1099511628211ULL ^ px_hash_bytes(data, len);
+}
+
+static void
+mix_str(uint64_t *h, const char *s)
+{
+    mix(h, s ? s : "(null)", s ? strlen(s) + 1 : 7);
+}
+
+static uint64_t
+digest(const struct px_conf *conf, const struct px_errors *errors)
+{
+    const struct px_conf_host *host = &conf->host;
+    uint64_t h = 0;
+    size_t i, j;
+
+    mix_str(&h, px_errors_text(errors));
+    mix_str(&h, host->plugin_dir);
+    mix_str(&h, host->run_dir);
+    mix_str(&h, host->pid_file);
+    mix(&h, &host->log_level, sizeof host->log_level);
+    mix(&h, &host->log_syslog, sizeof host->log_syslog);
+    mix(&h, &host->async_queue, sizeof host->async_queue);
+    for (i = 0; i < conf->n_instances; i++) {
+        const struct px_conf_instance *inst = &conf->instances[i];
+
+        mix_str(&h, inst->name);
+        mix_str(&h, inst->module);
+        mix(&h, &inst->line, sizeof inst->line);
+        mix(&h, &inst->enabled, sizeof inst->enabled);
+        mix(&h, &inst->log_level, sizeof inst->log_level);
+        for (j = 0; j < inst->n_kvs; j++) {
+            mix_str(&h, inst->kvs[j].key);
+            mix_str(&h, inst->kvs[j].value);
+            mix(&h, &inst->kvs[j].line, sizeof inst->kvs[j].line);
+        }
+    }
+    return h;
+}
+
+static struct outcome
 run(const char *const *texts, const size_t *lens, size_t n_files)
 {
     struct px_errors errors = {0};
+    struct outcome out;
     struct px_conf *conf;
     size_t i;
 
@@ -140,9 +202,63 @@ run(const char *const *texts, const size_t *lens, size_t n_files)
     for (i = 0; i < conf->n_instances; i++) {
         exercise_instance(conf, &conf->instances[i], !errors.count);
     }
+    out.errors = errors.count;
+    out.n_instances = conf->n_instances;
+    out.digest = digest(conf, &errors);
     px_errors_clear(&errors);
     check(errors.count == 0 && !strcmp(px_errors_text(&errors), ""));
     px_conf_destroy(conf);
+    return out;
+}
+
+/* Parses 'text' again with a UTF-8 BOM added in front, or removed if it
+ * has one, and checks that nothing changed.  A second BOM is text, not a
+ * BOM (inih skips one), so inputs that start with two are left alone. */
+static void
+check_bom(const char *text, size_t size, const struct outcome *plain)
+{
+    static const char bom[3] = {'\xef', '\xbb', '\xbf'};
+    static int disabled = -1;
+    const char *nl = memchr(text, '\n', size);
+    size_t first_line = nl ? (size_t)(nl - text) : size;
+    struct outcome other;
+    size_t len;
+    char *buf;
+
+    if (disabled < 0) {
+        disabled = getenv("FUZZ_CONF_NO_BOM_CHECK") != NULL;
+    }
+    if (disabled || !ini_allow_bom) {
+        return;
+    }
+    if (size >= 6 && !memcmp(text, bom, 3) && !memcmp(text + 3, bom, 3)) {
+        return;
+    }
+    if (size >= 3 && !memcmp(text, bom, 3)) {
+        len = size - 3;
+        buf = malloc(len ? len : 1);
+        check(buf != NULL);
+        if (len) {
+            memcpy(buf, text + 3, len);
+        }
+    } else {
+        /* Only where the longer first line still fits inih's buffer. */
+        if (first_line + 3 + 2 > (size_t)ini_max_line) {
+            return;
+        }
+        len = size + 3;
+        buf = malloc(len);
+        check(buf != NULL);
+        memcpy(buf, bom, 3);
+        if (size) {
+            memcpy(buf + 3, text, size);
+        }
+    }
+    other = run((const char *const *)&buf, &len, 1);
+    free(buf);
+    check(other.errors == plain->errors);
+    check(other.n_instances == plain->n_instances);
+    check(other.digest == plain->digest);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -154,9 +270,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *copies[MAX_FILES];
     const char *texts[MAX_FILES];
     size_t lens[MAX_FILES];
+    struct outcome whole;
     size_t n = 0, start = 0, i;
 
-    run(&text, &size, 1);
+    whole = run(&text, &size, 1);
+    check_bom(text, size, &whole);
 
     /* Up to MAX_FILES pieces, the last one taking the rest (NULs and
      * all). */

@@ -362,6 +362,54 @@ test_default_instance_name(void **state)
     px_conf_destroy(conf);
 }
 
+/* A UTF-8 byte order mark (as some editors write) changes nothing: the
+ * [plugin] header behind it is seen, with its line. */
+static void
+test_bom(void **state)
+{
+    struct px_conf *conf = parse_ok("10-logger.ini", "\xEF\xBB\xBF[plugin]\n"
+                                                     "module = logger\n"
+                                                     "[logger]\n"
+                                                     "level = debug\n");
+
+    (void)state;
+    assert_int_equal(conf->n_instances, 1);
+    assert_string_equal(conf->instances[0].module, "logger");
+    assert_int_equal(conf->instances[0].line, 1);
+    assert_int_equal(conf->instances[0].n_kvs, 1);
+    px_conf_destroy(conf);
+}
+
+/* inih would hand a continuation line over as the same key again; it is
+ * refused with its line instead.  Indented keys after a section header are
+ * not continuations, and neither is an indented section header that opens
+ * a file. */
+static void
+test_continuation_refused(void **state)
+{
+    struct px_conf *conf;
+
+    (void)state;
+    expect_one_error("[plugin]\n"
+                     "module = logger\n"
+                     "\n"
+                     "   [logger]\n",
+                     "f.ini:4: ", "continuation line", NULL);
+    expect_one_error("[plugin]\n"
+                     "module = logger\n"
+                     "[logger]\n"
+                     "file = a\n"
+                     "  b\n",
+                     "f.ini:5: ", "continuation line", NULL);
+    conf = parse_ok("f.ini", "  [plugin]\n"
+                             "  module = logger\n"
+                             "[logger]\n"
+                             "  level = info\n");
+    assert_int_equal(conf->n_instances, 1);
+    assert_int_equal(conf->instances[0].n_kvs, 1);
+    px_conf_destroy(conf);
+}
+
 /* conf.h documents px_conf_instance.line as the line of the [plugin]
  * header, which is what "already used by FILE:LINE" should point at. */
 static void
@@ -1194,6 +1242,8 @@ main(void)
         cmocka_unit_test(test_plugin_file),
         cmocka_unit_test(test_default_instance_name),
         cmocka_unit_test(test_instance_line_is_plugin_header),
+        cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_continuation_refused),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_bad_values),
