@@ -100,9 +100,9 @@ $(O)tests/plugins/counter-broken.so: tests/plugins/counter.c \
 
 # Unit tests (cmocka).
 $(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o
-$(O)tests/unit/test_conf: tests/unit/test_conf.c $(O)host/conf.o \
+$(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/conf.o \
                           $(O)host/util.o
-$(O)tests/unit/test_module: tests/unit/test_module.c $(O)host/module.o \
+$(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
                             $(O)host/util.o
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_logger: tests/unit/test_logger.c \

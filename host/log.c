@@ -1,6 +1,7 @@
 /* Host logging; see log.h. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -10,6 +11,9 @@
 #include "plexus/util.h"
 
 static int log_level = PX_LOG_INFO;
+/* The sink publishes on the event table, which only the loop thread may
+ * touch: records from other threads go straight to the console. */
+static pthread_t sink_thread;
 static int log_syslog;
 static px_log_sink_fn log_sink;
 static void *log_sink_aux;
@@ -43,6 +47,7 @@ px_log_set_sink(px_log_sink_fn fn, void *aux)
 {
     log_sink = fn;
     log_sink_aux = aux;
+    sink_thread = pthread_self();
 }
 
 static void
@@ -71,7 +76,7 @@ px_log_vemit(int level, const char *instance, const char *fmt, va_list args)
     vsnprintf(message, sizeof message, fmt, args);
     gettimeofday(&tv, NULL);
     now = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-    if (log_sink && !in_sink) {
+    if (log_sink && !in_sink && pthread_equal(pthread_self(), sink_thread)) {
         in_sink = 1;
         consumed = log_sink(level, now, instance, message, log_sink_aux);
         in_sink = 0;

@@ -21,7 +21,8 @@ void px_log_set_level(int level);
 int px_log_get_level(void);
 /* 'use_syslog' switches the console from stderr to syslog. */
 void px_log_set_console(int use_syslog);
-/* Installs (or, with NULL, removes) the sink. */
+/* Installs (or, with NULL, removes) the sink.  The calling thread becomes
+ * the only one whose records reach the sink. */
 void px_log_set_sink(px_log_sink_fn fn, void *aux);
 
 /* Emits one record; filtering by level is the caller's job.  'instance' is

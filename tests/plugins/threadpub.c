@@ -43,6 +43,8 @@ thread_main(struct px_thread *t, void *arg)
     struct threadpub *tp = px_get_data(p);
     long long i;
 
+    /* Logging from a thread is allowed; it reaches the console only. */
+    px_info(p, "threadpub thread publishing %lld events", tp->count);
     for (i = 1; i <= tp->count && !px_thread_stopping(p, t); i++) {
         if (px_publish_async(p, tp->topic, &i, sizeof i)) {
             atomic_fetch_add(&tp->refused, 1);

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "tmpdir.h"
 
 /* The longest line conf.c accepts: inih's buffer less the newline and the
  * terminating NUL. */
@@ -129,63 +130,6 @@ expect_one_error(const char *text, const char *where, const char *what,
 
 /* ---------------------------------------------------------------------- */
 /* Temporary directories.                                                 */
-
-static int
-tmpdir_setup(void **state)
-{
-    const char *base = getenv("TMPDIR");
-    char *dir;
-
-    if (!base || !base[0]) {
-        base = "/tmp";
-    }
-    if (asprintf(&dir, "%s/plexus-test-conf-XXXXXX", base) < 0) {
-        return -1;
-    }
-    if (!mkdtemp(dir)) {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
-}
-
-/* Removes the files the test created (the directories hold no
- * subdirectories) and the directory itself; fails if anything is left. */
-static int
-tmpdir_teardown(void **state)
-{
-    char *dir = *state;
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int rc = 0;
-
-    if (!d) {
-        free(dir);
-        return -1;
-    }
-    while ((de = readdir(d))) {
-        char *path;
-
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) {
-            continue;
-        }
-        if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
-            rc = -1;
-            continue;
-        }
-        if (unlink(path)) {
-            rc = -1;
-        }
-        free(path);
-    }
-    closedir(d);
-    if (rmdir(dir)) {
-        rc = -1;
-    }
-    free(dir);
-    return rc;
-}
 
 static void
 write_file(const char *dir, const char *name, const char *text)

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "module.h"
+#include "tmpdir.h"
 
 /* Fails the test, at the caller's line, unless 'needle' occurs in
  * 'haystack'. */
@@ -225,70 +226,6 @@ test_descriptor_short_buffer(void **state)
 
 /* ---------------------------------------------------------------------- */
 /* Files.                                                                 */
-
-static int
-tmpdir_setup(void **state)
-{
-    const char *base = getenv("TMPDIR");
-    char *dir;
-
-    if (!base || !base[0]) {
-        base = "/tmp";
-    }
-    if (asprintf(&dir, "%s/plexus-test-module-XXXXXX", base) < 0) {
-        return -1;
-    }
-    if (!mkdtemp(dir)) {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
-}
-
-/* Removes the directory tree a test built (at most one level of
- * subdirectories); fails if anything is left. */
-static int
-remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int rc = 0;
-
-    if (!d) {
-        return -1;
-    }
-    while ((de = readdir(d))) {
-        struct stat st;
-        char *path;
-
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) {
-            continue;
-        }
-        if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
-            rc = -1;
-            continue;
-        }
-        if (!lstat(path, &st) && S_ISDIR(st.st_mode)) {
-            rc |= remove_tree(path);
-        } else if (unlink(path)) {
-            rc = -1;
-        }
-        free(path);
-    }
-    closedir(d);
-    return rmdir(dir) ? -1 : rc;
-}
-
-static int
-tmpdir_teardown(void **state)
-{
-    char *dir = *state;
-    int rc = remove_tree(dir);
-
-    free(dir);
-    return rc;
-}
 
 /* Tests that open objects also need libltdl. */
 static int

@@ -27,6 +27,11 @@
  *  - File descriptors stay the plugin's unless it passes PX_IO_OWN_FD or hands
  *    them off with px_handoff_put_fd.
  *
+ * Threads: every call belongs on the loop thread (in init, fini or a
+ * callback) except px_publish_async, px_thread_stopping and the logging
+ * calls.  A record logged from another thread goes to the host's console
+ * only, not out on host.log.
+ *
  * Every function that can fail returns 0 or a positive errno value.
  */
 #ifndef PLEXUS_PLUGIN_H
