@@ -679,14 +679,12 @@ px_conf_instance_free(struct px_conf_instance *inst)
     }
 }
 
-int
-px_conf_instance_equal(const struct px_conf_instance *a,
-                       const struct px_conf_instance *b)
+static int
+same_keys(const struct px_conf_instance *a, const struct px_conf_instance *b)
 {
     size_t i;
 
-    if (strcmp(a->module, b->module) || a->log_level != b->log_level ||
-        a->n_kvs != b->n_kvs) {
+    if (a->n_kvs != b->n_kvs) {
         return 0;
     }
     for (i = 0; i < a->n_kvs; i++) {
@@ -697,6 +695,20 @@ px_conf_instance_equal(const struct px_conf_instance *a,
         }
     }
     return 1;
+}
+
+enum px_conf_change
+px_conf_compare(const struct px_conf_instance *running,
+                const struct px_conf_instance *next)
+{
+    if (strcmp(running->module, next->module)) {
+        return PX_CONF_MODULE;
+    }
+    if (!same_keys(running, next)) {
+        return PX_CONF_KEYS;
+    }
+    return running->log_level != next->log_level ? PX_CONF_LOG_LEVEL
+                                                 : PX_CONF_SAME;
 }
 
 static const char *

@@ -81,10 +81,17 @@ px_conf_instance_clone(const struct px_conf_instance *src);
 /* Frees a copy made by px_conf_instance_clone.  Accepts NULL. */
 void px_conf_instance_free(struct px_conf_instance *inst);
 
-/* Returns nonzero if two instances have the same module, log level and own
- * keys (lines may differ). */
-int px_conf_instance_equal(const struct px_conf_instance *a,
-                           const struct px_conf_instance *b);
+/* How a running instance's configuration differs from the next one: the
+ * diff that decides what a reload does with it.  Lines and file names do
+ * not count; a change of module outranks everything else. */
+enum px_conf_change {
+    PX_CONF_SAME,      /* Nothing to do. */
+    PX_CONF_LOG_LEVEL, /* Only [plugin] log_level differs. */
+    PX_CONF_KEYS,      /* The module's own keys differ. */
+    PX_CONF_MODULE,    /* Another module: remove, then add. */
+};
+enum px_conf_change px_conf_compare(const struct px_conf_instance *running,
+                                    const struct px_conf_instance *next);
 
 /* Checks 'inst''s own keys against 'keys' (NULL-terminated, may be NULL):
  * unknown keys, values of the wrong type or out of range.  Adds each problem

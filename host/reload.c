@@ -214,18 +214,19 @@ plan_one(struct px_host *host, const struct px_conf *next,
 
     if (item->module) {
         item->action = ACT_RESTART;
-    } else if (!px_conf_instance_equal(inst->conf, c)) {
-        struct px_conf_instance tmp = *c;
-
-        /* Equal but for the log level? */
-        tmp.log_level = inst->conf->log_level;
-        if (px_conf_instance_equal(inst->conf, &tmp)) {
-            item->action = ACT_LEVEL;
-        } else {
-            item->action = desc->reconfigure ? ACT_RECONFIGURE : ACT_RESTART;
-        }
-    } else {
+        return;
+    }
+    switch (px_conf_compare(inst->conf, c)) {
+    case PX_CONF_SAME:
         item->action = ACT_KEEP;
+        break;
+    case PX_CONF_LOG_LEVEL:
+        item->action = ACT_LEVEL;
+        break;
+    case PX_CONF_KEYS:
+    case PX_CONF_MODULE: /* Not here: the caller treats it as remove+add. */
+        item->action = desc->reconfigure ? ACT_RECONFIGURE : ACT_RESTART;
+        break;
     }
 }
 
@@ -425,7 +426,8 @@ px_reload_apply(struct px_host *host, struct px_conf *next)
         item = &plan[n++];
         item->conf = c;
         item->inst = find_running(host, c->name);
-        if (item->inst && strcmp(item->inst->conf->module, c->module)) {
+        if (item->inst &&
+            px_conf_compare(item->inst->conf, c) == PX_CONF_MODULE) {
             item->inst = NULL; /* Another module: remove, then add. */
         }
         plan_one(host, next, item, &conf_errors, &r);

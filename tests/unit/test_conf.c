@@ -832,7 +832,7 @@ only_instance(const struct px_conf *conf)
 }
 
 static void
-test_instance_equal(void **state)
+test_compare(void **state)
 {
     static const char base[] = "[plugin]\n"
                                "module = logger\n"
@@ -857,9 +857,9 @@ test_instance_equal(void **state)
                               "level = info\n"
                               "target = stderr\n");
     assert_int_not_equal(only_instance(moved)->kvs[0].line, ia->kvs[0].line);
-    assert_true(px_conf_instance_equal(ia, only_instance(moved)));
-    assert_true(px_conf_instance_equal(only_instance(moved), ia));
-    assert_true(px_conf_instance_equal(ia, ia));
+    assert_int_equal(px_conf_compare(ia, only_instance(moved)), PX_CONF_SAME);
+    assert_int_equal(px_conf_compare(only_instance(moved), ia), PX_CONF_SAME);
+    assert_int_equal(px_conf_compare(ia, ia), PX_CONF_SAME);
 
     value = parse_ok("a.ini", "[plugin]\nmodule = logger\nlog_level = debug\n"
                               "[logger]\ntarget = stderr\nlevel = debug\n");
@@ -873,12 +873,15 @@ test_instance_equal(void **state)
     module = parse_ok("a.ini", "[plugin]\nmodule = logger2\nname = logger\n"
                                "log_level = debug\n[logger2]\n"
                                "target = stderr\nlevel = info\n");
-    assert_false(px_conf_instance_equal(ia, only_instance(value)));
-    assert_false(px_conf_instance_equal(ia, only_instance(key)));
-    assert_false(px_conf_instance_equal(ia, only_instance(level)));
-    assert_false(px_conf_instance_equal(ia, only_instance(extra)));
-    assert_false(px_conf_instance_equal(only_instance(extra), ia));
-    assert_false(px_conf_instance_equal(ia, only_instance(module)));
+    /* Each kind of difference maps to what a reload does about it. */
+    assert_int_equal(px_conf_compare(ia, only_instance(value)), PX_CONF_KEYS);
+    assert_int_equal(px_conf_compare(ia, only_instance(key)), PX_CONF_KEYS);
+    assert_int_equal(px_conf_compare(ia, only_instance(level)),
+                     PX_CONF_LOG_LEVEL);
+    assert_int_equal(px_conf_compare(ia, only_instance(extra)), PX_CONF_KEYS);
+    assert_int_equal(px_conf_compare(only_instance(extra), ia), PX_CONF_KEYS);
+    assert_int_equal(px_conf_compare(ia, only_instance(module)),
+                     PX_CONF_MODULE);
 
     px_conf_destroy(a);
     px_conf_destroy(moved);
@@ -901,7 +904,7 @@ test_instance_clone(void **state)
     (void)state;
 
     assert_non_null(c);
-    assert_true(px_conf_instance_equal(src, c));
+    assert_int_equal(px_conf_compare(src, c), PX_CONF_SAME);
     /* A deep copy: no string is shared with the snapshot. */
     assert_ptr_not_equal(c->name, src->name);
     assert_ptr_not_equal(c->kvs, src->kvs);
@@ -925,7 +928,8 @@ test_instance_clone(void **state)
     bare = px_conf_instance_clone(only_instance(empty));
     assert_non_null(bare);
     assert_int_equal(bare->n_kvs, 0);
-    assert_true(px_conf_instance_equal(bare, only_instance(empty)));
+    assert_int_equal(px_conf_compare(bare, only_instance(empty)),
+                     PX_CONF_SAME);
     px_conf_destroy(empty);
     px_conf_instance_free(bare);
 
@@ -1206,7 +1210,7 @@ main(void)
                                         tmpdir_teardown),
         cmocka_unit_test_setup_teardown(test_load_dir_missing, tmpdir_setup,
                                         tmpdir_teardown),
-        cmocka_unit_test(test_instance_equal),
+        cmocka_unit_test(test_compare),
         cmocka_unit_test(test_instance_clone),
         cmocka_unit_test(test_check_keys_valid),
         cmocka_unit_test(test_check_keys_errors),
