@@ -46,7 +46,7 @@ HOST_SRCS  := host/bus.c host/conf.c host/host.c host/instance.c \
               host/log.c host/module.c host/reload.c host/util.c
 HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 
-PLUGINS    := logger
+PLUGINS    := logger openflow l2_learning
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
 TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym
@@ -54,10 +54,10 @@ TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/counter-v2.so \
                    $(O)tests/plugins/counter-broken.so
 
-UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk
+UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
-.PHONY: all check unit integration deps bench fuzz fuzz-build install \
+.PHONY: all check unit integration e2e deps bench fuzz fuzz-build install \
         clean format sanitize-build
 
 all: $(O)host/plexusd $(PLUGIN_SOS)
@@ -72,12 +72,15 @@ $(O)host/plexusd: $(O)host/main.o $(HOST_OBJS)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(HOST_LIBS)
 
 # Each plugin is every .c in its folder.
+# Libraries a plugin links with, beyond libc.
+PLUGIN_LIBS_logger := -lpcap
+
 define plugin_rule
-$(O)plugins/$(1)/$(1).so: $(wildcard plugins/$(1)/*.c) sdk/include/plexus/*.h \
-                          sdk/include/plexus/topics/*.h
+$(O)plugins/$(1)/$(1).so: $(wildcard plugins/$(1)/*.c plugins/$(1)/*.h) \
+                          sdk/include/plexus/*.h sdk/include/plexus/topics/*.h
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_ALL) $$(PLUGIN_CFLAGS) $$(PLUGIN_LDFLAGS) \
-	    -o $$@ $(wildcard plugins/$(1)/*.c)
+	    -o $$@ $(wildcard plugins/$(1)/*.c) $$(PLUGIN_LIBS_$(1))
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
 
@@ -105,11 +108,14 @@ $(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/co
 $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
                             $(O)host/util.o
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
+$(O)tests/unit/test_ofp: tests/unit/test_ofp.c plugins/openflow/ofp.c \
+                         plugins/openflow/ofp.h
 $(O)tests/unit/test_logger: tests/unit/test_logger.c \
                             $(wildcard plugins/logger/*.c)
+$(O)tests/unit/test_logger: HOST_LIBS += -lpcap
 $(UNIT_BINS):
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $(filter %.c %.o,$^) \
+	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -o $@ $(filter %.c %.o,$^) \
 	    -lcmocka $(HOST_LIBS)
 
 -include $(shell find . -type f -name '*.d' -not -path './build/fuzz/*' 2>/dev/null)
@@ -118,7 +124,10 @@ $(UNIT_BINS):
 # Packages.  Each target that needs something installs it when missing.
 
 DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
-             libpcap-dev libcmocka-dev clang libclang-rt-14-dev python3
+             libpcap-dev libcmocka-dev clang libclang-rt-14-dev python3 \
+             tshark openvswitch-switch openvswitch-common \
+             openvswitch-testcontroller mininet iperf3 ethtool iputils-ping \
+             iproute2 procps
 deps:
 	@missing=""; for p in $(DEB_BUILD); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -137,6 +146,8 @@ deps:
 # Tests.
 
 ASAN_O := build/asan/
+SAN_FLAGS_CHECK := -fsanitize=address,undefined -fno-sanitize-recover=all \
+                   -fno-omit-frame-pointer
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
@@ -144,8 +155,9 @@ sanitize-build: deps
 	$(MAKE) --no-print-directory SAN=1 O=$(ASAN_O) all \
 	    $(TEST_PLUGIN_SOS:$(O)%=$(ASAN_O)%) $(UNIT_BINS:$(O)%=$(ASAN_O)%)
 
-check: sanitize-build all $(TEST_PLUGIN_SOS) fuzz-build
-	@$(MAKE) --no-print-directory unit integration fuzz-smoke
+check: sanitize-build all $(TEST_PLUGIN_SOS) fuzz-build \
+       $(REBUILT_OPENFLOW)
+	@$(MAKE) --no-print-directory unit integration e2e fuzz-smoke
 
 unit:
 	@fail=0; for t in $(UNIT_TESTS); do \
@@ -156,17 +168,35 @@ integration:
 	$(ASAN_ENV) $(PYTHON) tests/integration/run.py --build $(ASAN_O) \
 	    --release-build .
 
+# End to end: Mininet with Open vSwitch (userspace datapath), the ASan
+# plexusd with openflow and l2_learning.  The reload test swaps in a second
+# build of openflow.so (same code, -O1), as a developer's rebuild would.
+REBUILT_OPENFLOW := build/rebuilt/openflow.so
+$(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
+	    -Wl,-z,now -o $@ $(wildcard plugins/openflow/*.c)
+
+e2e:
+	$(ASAN_ENV) $(PYTHON) tests/e2e/run.py --build $(ASAN_O) \
+	    --rebuilt-openflow $(REBUILT_OPENFLOW)
+
 # ---------------------------------------------------------------------------
 # Fuzzing (clang's libFuzzer).
 
 FUZZ_O := build/fuzz/
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
-FUZZERS := fuzz_conf
+FUZZERS := fuzz_conf fuzz_ofp
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -linih
+
+$(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
+                   plugins/openflow/ofp.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/openflow -o $@ $(filter %.c,$^)
 
 fuzz-build: deps $(FUZZERS:%=$(FUZZ_O)%)
 

@@ -154,8 +154,7 @@ collect_garbage(struct px_bus *bus)
     struct px_sub *sub, *next;
     size_t i;
 
-    PX_LIST_FOR_EACH_SAFE(sub, next, dead_node, &bus->dead_subs)
-    {
+    PX_LIST_FOR_EACH_SAFE (sub, next, dead_node, &bus->dead_subs) {
         px_list_remove(&sub->dead_node);
         sub_free(sub);
     }
@@ -175,8 +174,7 @@ px_bus_destroy(struct px_bus *bus)
         return;
     }
     collect_garbage(bus);
-    PX_LIST_FOR_EACH_SAFE(sub, next, node, &bus->subs)
-    {
+    PX_LIST_FOR_EACH_SAFE (sub, next, node, &bus->subs) {
         px_list_remove(&sub->node);
         sub_free(sub);
     }
@@ -413,8 +411,7 @@ px_bus_release_owner(struct px_bus *bus, const void *owner)
     struct px_sub *sub, *next;
     size_t n = 0, i;
 
-    PX_LIST_FOR_EACH_SAFE(sub, next, node, &bus->subs)
-    {
+    PX_LIST_FOR_EACH_SAFE (sub, next, node, &bus->subs) {
         if (sub->owner == owner) {
             px_bus_unsubscribe(bus, sub);
             n++;
@@ -472,8 +469,7 @@ rebuild(struct px_bus *bus, struct px_topic *t)
     struct px_sub *sub;
     size_t n = 0, cap = 0;
 
-    PX_LIST_FOR_EACH(sub, node, &bus->subs)
-    {
+    PX_LIST_FOR_EACH (sub, node, &bus->subs) {
         size_t i;
 
         if (!sub_matches(sub, t)) {

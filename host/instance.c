@@ -158,24 +158,20 @@ release(struct px_instance *inst)
 
     /* Threads first: once joined, no plugin code runs anywhere but in the
      * callbacks removed below. */
-    PX_LIST_FOR_EACH_SAFE(th, thn, node, &inst->threads)
-    {
+    PX_LIST_FOR_EACH_SAFE (th, thn, node, &inst->threads) {
         thread_join(th);
         n++;
     }
     n += px_bus_release_owner(host->bus, inst);
-    PX_LIST_FOR_EACH_SAFE(t, tn, node, &inst->timers)
-    {
+    PX_LIST_FOR_EACH_SAFE (t, tn, node, &inst->timers) {
         timer_free(t);
         n++;
     }
-    PX_LIST_FOR_EACH_SAFE(io, ion, node, &inst->ios)
-    {
+    PX_LIST_FOR_EACH_SAFE (io, ion, node, &inst->ios) {
         io_free(io);
         n++;
     }
-    PX_LIST_FOR_EACH_SAFE(d, dn, node, &host->deferred)
-    {
+    PX_LIST_FOR_EACH_SAFE (d, dn, node, &host->deferred) {
         if (d->inst == inst) {
             px_list_remove(&d->node);
             free(d);
@@ -190,8 +186,7 @@ px_instance_clear_handoff(struct px_instance *inst)
 {
     struct px_handoff_item *it, *next;
 
-    PX_LIST_FOR_EACH_SAFE(it, next, node, &inst->handoff)
-    {
+    PX_LIST_FOR_EACH_SAFE (it, next, node, &inst->handoff) {
         px_list_remove(&it->node);
         if (it->fd >= 0) {
             close(it->fd);
@@ -238,8 +233,7 @@ px_instance_start(struct px_instance *inst, struct px_module *module)
     if (!px_list_is_empty(&inst->handoff)) {
         struct px_handoff_item *it;
 
-        PX_LIST_FOR_EACH(it, node, &inst->handoff)
-        {
+        PX_LIST_FOR_EACH (it, node, &inst->handoff) {
             PX_HLOG(PX_LOG_DEBUG, "%s: handoff item '%s' not taken",
                     inst->name, it->name);
         }
@@ -704,14 +698,15 @@ api_vlog(struct px_plugin *p, enum px_log_level level, const char *fmt,
 /* ---------------------------------------------------------------------- */
 /* Handoff.                                                               */
 
+/* Blobs and descriptors have a namespace each, so a plugin can hand off
+ * "conn.3" as both its state and its socket. */
 static struct px_handoff_item *
-handoff_find(struct px_instance *inst, const char *name)
+handoff_find(struct px_instance *inst, const char *name, int is_fd)
 {
     struct px_handoff_item *it;
 
-    PX_LIST_FOR_EACH(it, node, &inst->handoff)
-    {
-        if (!strcmp(it->name, name)) {
+    PX_LIST_FOR_EACH (it, node, &inst->handoff) {
+        if ((it->fd >= 0) == is_fd && !strcmp(it->name, name)) {
             return it;
         }
     }
@@ -729,7 +724,7 @@ handoff_put(struct px_instance *inst, const char *name, int fd,
                 inst->name);
         return EPERM;
     }
-    if (handoff_find(inst, name)) {
+    if (handoff_find(inst, name, fd >= 0)) {
         return EEXIST;
     }
     it = calloc(1, sizeof *it);
@@ -781,8 +776,8 @@ api_handoff_get_blob(struct px_plugin *p, const char *name, uint32_t *version,
     if (!inst->in_init) {
         return EPERM;
     }
-    it = handoff_find(inst, name);
-    if (!it || it->fd >= 0) {
+    it = handoff_find(inst, name, 0);
+    if (!it) {
         return ENOENT;
     }
     *version = it->version;
@@ -801,8 +796,8 @@ api_handoff_take_fd(struct px_plugin *p, const char *name, int *fd)
     if (!inst->in_init) {
         return EPERM;
     }
-    it = handoff_find(inst, name);
-    if (!it || it->fd < 0) {
+    it = handoff_find(inst, name, 1);
+    if (!it) {
         return ENOENT;
     }
     /* A duplicate, so that the original survives for a rollback if this

@@ -63,8 +63,7 @@ find_running(struct px_host *host, const char *name)
 {
     struct px_instance *inst;
 
-    PX_LIST_FOR_EACH(inst, node, &host->instances)
-    {
+    PX_LIST_FOR_EACH (inst, node, &host->instances) {
         if (!strcmp(inst->name, name)) {
             return inst;
         }

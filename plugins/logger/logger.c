@@ -19,8 +19,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <pcap/pcap.h>
+
 #include "plexus/plugin.h"
 #include "plexus/topics/host.h"
+#include "plexus/topics/openflow.h"
 #include "plexus/util.h"
 
 #define LOGGER_VERSION "1.0.0"
@@ -34,6 +37,10 @@ struct logger {
     int fd;          /* For stderr and file targets. */
     char path[4096]; /* For the file target. */
     unsigned long long lines;
+    /* Frames of packet_in and packet_out, for tcpdump and Wireshark. */
+    pcap_t *pcap;
+    pcap_dumper_t *dumper;
+    unsigned long long frames;
 };
 
 static const struct px_config_key logger_keys[] = {
@@ -56,6 +63,11 @@ static const struct px_config_key logger_keys[] = {
      .type = PX_CONFIG_STRING,
      .default_value = "plexus.log",
      .help = "log file for target = file (relative to the config dir)"},
+    {.key = "pcap",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
+     .help = "write every packet_in and packet_out frame to this pcap file "
+             "(empty: off)"},
     {.key = NULL},
 };
 
@@ -147,6 +159,40 @@ describe(struct logger *lg, const struct px_event *ev, char *buf, size_t size,
     return lg->event_level;
 }
 
+/* Writes the frame an openflow.packet_in or packet_out carries, if any. */
+static void
+write_frame(struct logger *lg, const struct px_event *ev, double now)
+{
+    struct pcap_pkthdr h;
+    const uint8_t *frame = NULL;
+    size_t len = 0;
+
+    if (!strcmp(ev->topic, PX_TOPIC_OF_PACKET_IN) &&
+        ev->len >= sizeof(struct px_of_packet_in)) {
+        const struct px_of_packet_in *pi = ev->payload;
+
+        frame = pi->frame;
+        len = pi->frame_len;
+    } else if (!strcmp(ev->topic, PX_TOPIC_OF_PACKET_OUT) &&
+               ev->len >= sizeof(struct px_of_packet_out)) {
+        const struct px_of_packet_out *po = ev->payload;
+
+        frame = po->frame;
+        len = po->frame_len;
+    }
+    if (!frame || !len) {
+        return;
+    }
+    memset(&h, 0, sizeof h);
+    h.ts.tv_sec = (time_t)now;
+    h.ts.tv_usec = (suseconds_t)((now - (double)h.ts.tv_sec) * 1e6);
+    h.caplen = h.len = (bpf_u_int32)(len > 65535 ? 65535 : len);
+    pcap_dump((u_char *)lg->dumper, &h, frame);
+    /* Flushed per frame so the file is readable while plexusd runs. */
+    pcap_dump_flush(lg->dumper);
+    lg->frames++;
+}
+
 static int
 on_event(struct px_plugin *p, const struct px_event *ev, void *arg)
 {
@@ -159,6 +205,9 @@ on_event(struct px_plugin *p, const struct px_event *ev, void *arg)
     if (!lg) {
         return PX_EVENT_CONTINUE;
     }
+    if (lg->dumper) {
+        write_frame(lg, ev, px_now(p));
+    }
     time = px_now(p);
     level = describe(lg, ev, text, sizeof text, &time);
     emit(lg, level, time, text);
@@ -169,8 +218,41 @@ on_event(struct px_plugin *p, const struct px_event *ev, void *arg)
 }
 
 static void
+close_pcap(struct logger *lg)
+{
+    if (lg->dumper) {
+        pcap_dump_close(lg->dumper);
+        lg->dumper = NULL;
+    }
+    if (lg->pcap) {
+        pcap_close(lg->pcap);
+        lg->pcap = NULL;
+    }
+}
+
+/* Opens the pcap file, appending when it exists (a reload must not lose
+ * what the previous generation wrote). */
+static int
+open_pcap(struct px_plugin *p, struct logger *lg, const char *path)
+{
+    lg->pcap = pcap_open_dead(DLT_EN10MB, 65535);
+    if (!lg->pcap) {
+        return ENOMEM;
+    }
+    lg->dumper = pcap_dump_open_append(lg->pcap, path);
+    if (!lg->dumper) {
+        px_error(p, "cannot open pcap file %s: %s", path,
+                 pcap_geterr(lg->pcap));
+        close_pcap(lg);
+        return EIO;
+    }
+    return 0;
+}
+
+static void
 close_target(struct logger *lg)
 {
+    close_pcap(lg);
     if (lg->target == TARGET_FILE && lg->fd >= 0) {
         close(lg->fd);
     }
@@ -182,18 +264,32 @@ close_target(struct logger *lg)
 static int
 configure(struct px_plugin *p, struct logger *lg, int inherited)
 {
-    const char *level, *event_level, *target;
+    const char *level, *event_level, *target, *pcap;
     char path[sizeof lg->path];
     int error;
 
     if ((error = px_config_string(p, "level", &level)) ||
         (error = px_config_string(p, "event_level", &event_level)) ||
         (error = px_config_string(p, "target", &target)) ||
+        (error = px_config_string(p, "pcap", &pcap)) ||
         (error = px_config_path(p, "file", path, sizeof path))) {
         if (inherited >= 0) {
             close(inherited);
         }
         return error;
+    }
+    lg->pcap = NULL;
+    lg->dumper = NULL;
+    if (pcap[0]) {
+        char pcap_path[4096];
+
+        if ((error = px_config_path(p, "pcap", pcap_path, sizeof pcap_path)) ||
+            (error = open_pcap(p, lg, pcap_path))) {
+            if (inherited >= 0) {
+                close(inherited);
+            }
+            return error;
+        }
     }
     lg->level = level_from(level);
     lg->event_level = level_from(event_level);
@@ -210,6 +306,7 @@ configure(struct px_plugin *p, struct logger *lg, int inherited)
                 error = errno;
                 px_error(p, "cannot open log file %s: %s", path,
                          strerror(error));
+                close_pcap(lg);
                 return error;
             }
         }

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -746,6 +747,280 @@ def test_shutdown_reverse_order(args, env):
              if m]
     check(order == ["gamma", "beta", "alpha"], "order %r" % order)
     check(not os.listdir(env.run), "run dir left: %r" % os.listdir(env.run))
+
+
+# --------------------------------------------------------------------------
+# The openflow plugin against scripted switches (tests/integration/ofpeer.py):
+# what a real switch cannot be made to do.
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ofpeer  # noqa: E402
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def openflow_env(env, l2=False, echo_interval=None, extra=""):
+    """Configures openflow (and l2_learning) on a free port; returns it."""
+    port = free_port()
+    env.install("openflow")
+    own = "address = 127.0.0.1\nport = %d\n%s" % (port, extra)
+    if echo_interval:
+        own += "echo_interval = %s\necho_misses = 2\n" % echo_interval
+    env.plugin_ini("20-openflow", "openflow", own=own)
+    if l2:
+        env.install("l2_learning")
+        env.plugin_ini("30-l2_learning", "l2_learning")
+    return port
+
+
+def test_openflow_handshake_both_versions(args, env):
+    port = openflow_env(env)
+    d = env.start()
+    for version, dpid in ((1, 0x10), (4, 0x13)):
+        sw = ofpeer.Switch(port)
+        try:
+            v = sw.handshake(version, dpid, ports=3)
+            check(v == version, "negotiated %d, wanted %d" % (v, version))
+            d.wait_for(r"openflow: switch %016x \(127\.0\.0\.1:\d+\) "
+                       r"up: OpenFlow %s, 3 ports" % (
+                           dpid, "1.0" if version == 1 else "1.3"))
+            types = [t for t, m in sw.received]
+            check(ofpeer.OFPT_SET_CONFIG in types or
+                  sw.wait_type(ofpeer.OFPT_SET_CONFIG, 5),
+                  "no SET_CONFIG: %r" % types)
+            set_config = [m for t, m in sw.received
+                          if t == ofpeer.OFPT_SET_CONFIG][0]
+            check(set_config[8:] == b"\x00\x00\xff\xff",
+                  "SET_CONFIG %r" % set_config.hex())
+            if version == 4:
+                fm = [m for t, m in sw.received
+                      if t == ofpeer.OFPT_FLOW_MOD]
+                check(fm, "no table-miss flow for 1.3: %r" % types)
+                # Priority 0, output to CONTROLLER (0xfffffffd).
+                check(fm[0][30:32] == b"\x00\x00" and
+                      b"\xff\xff\xff\xfd" in fm[0][48:],
+                      "table-miss flow %s" % fm[0].hex())
+            # Keepalive: an echo request is answered at once.
+            sw.send(ofpeer.msg(version, ofpeer.OFPT_ECHO_REQUEST,
+                               b"ping", 0x77))
+            v, t, xid, m = sw.wait_type(ofpeer.OFPT_ECHO_REPLY, 5)
+            check(xid == 0x77 and m[8:] == b"ping", "echo %r" % m)
+        finally:
+            sw.close()
+        d.wait_for(r"switch %016x .* down: peer closed" % dpid)
+    d.stop()
+
+
+def test_openflow_incompatible_version(args, env):
+    port = openflow_env(env)
+    d = env.start()
+    sw = ofpeer.Switch(port)
+    try:
+        # A HELLO offering only 1.2 (bitmap bit 3).
+        sw.send(ofpeer.msg(3, ofpeer.OFPT_HELLO,
+                           ofpeer.struct.pack("!HHI", 1, 8, 1 << 3)))
+        v, t, xid, m = sw.wait_type(ofpeer.OFPT_ERROR, 5)
+        etype, code = ofpeer.struct.unpack("!HH", m[8:12])
+        check((etype, code) == (0, 0), "error %d/%d" % (etype, code))
+        sw.wait_eof(5)
+    finally:
+        sw.close()
+    d.wait_for(r"closing: malformed message: incompatible version")
+    d.stop()
+
+
+def test_openflow_malformed_input_closes_one_connection(args, env):
+    port = openflow_env(env)
+    d = env.start()
+    good = ofpeer.Switch(port)
+    good.handshake(4, 0x42)
+    d.wait_for(r"switch 0000000000000042 .* up")
+    try:
+        timings = ofpeer.provoke_all(port, d.wait_for)
+        # The good switch is still served, at once.
+        good.send(ofpeer.msg(4, ofpeer.OFPT_ECHO_REQUEST, b"x", 7))
+        v, t, xid, m = good.wait_type(ofpeer.OFPT_ECHO_REPLY, 5)
+        check(xid == 7, "echo reply %r" % m)
+    finally:
+        good.close()
+    check(d.count(r"switch 0000000000000042 .* down: (?!peer closed)") == 0,
+          "the well-behaved switch was dropped")
+    for name, t in timings:
+        print("    (%-40s closed in %6.1f ms)" % (name, t * 1000))
+    d.stop()
+
+
+def test_openflow_echo_timeout(args, env):
+    port = openflow_env(env, echo_interval="0.2")
+    d = env.start()
+    sw = ofpeer.Switch(port)
+    try:
+        sw.handshake(1, 0x51)
+        d.wait_for(r"switch 0000000000000051 .* up")
+        start = time.monotonic()
+        # Stop answering: read and ignore everything.
+        deadline = time.monotonic() + 10
+        echoes = 0
+        while True:
+            m = sw.recv_msg(deadline)
+            if m is None:
+                break
+            echoes += m[1] == ofpeer.OFPT_ECHO_REQUEST
+        took = time.monotonic() - start
+    finally:
+        sw.close()
+    d.wait_for(r"switch 0000000000000051 .* down: echo timeout")
+    check(echoes == 2, "%d echo requests before the drop" % echoes)
+    # Three silent intervals of 0.2 s: a probe, a second probe, the drop.
+    check(0.3 < took < 3.0, "dropped after %.2f s" % took)
+    d.stop()
+
+
+def test_openflow_reconnect_200_times(args, env):
+    port = openflow_env(env)
+    d = env.start()
+    fds = d.fds()
+    for i in range(201):
+        sw = ofpeer.Switch(port)
+        sw.handshake(1 if i % 2 else 4, 0x61)
+        sw.close()
+    # Every session went up and down: wait for the 201st "down".
+    end = time.monotonic() + DEADLINE
+    pattern = r"switch 0000000000000061 .* down"
+    while d.count(pattern) < 201:
+        check(time.monotonic() < end,
+              "only %d sessions ended" % d.count(pattern))
+        with d.cond:
+            d.cond.wait(0.2)
+    check(d.count(r"switch 0000000000000061 .* up") == 201,
+          "%d sessions came up" % d.count(r"switch 0000000000000061 .* up"))
+    n = d.wait_fds(fds)
+    check(n == fds, "fd count %d -> %d after 200 reconnects" % (fds, n))
+    d.stop()
+
+
+def test_openflow_duplicate_dpid_refused(args, env):
+    port = openflow_env(env)
+    d = env.start()
+    a = ofpeer.Switch(port)
+    b = ofpeer.Switch(port)
+    try:
+        a.handshake(4, 0x77)
+        d.wait_for(r"switch 0000000000000077 .* up")
+        b.send(ofpeer.hello13())
+        v, t, xid, m = b.wait_type(ofpeer.OFPT_FEATURES_REQUEST, 5)
+        b.send(ofpeer.features_reply(4, 0x77, xid))
+        b.wait_eof(5)
+        d.wait_for(r"claims datapath 0000000000000077, which .* holds: "
+                   r"refused")
+        a.send(ofpeer.msg(4, ofpeer.OFPT_ECHO_REQUEST, b"", 5))
+        a.wait_type(ofpeer.OFPT_ECHO_REPLY, 5)
+        check(d.count(r"switch 0000000000000077 .* down") == 0,
+              "the live switch was dropped")
+    finally:
+        a.close()
+        b.close()
+    d.stop()
+
+
+def test_openflow_l2_learning_answers_packet_in(args, env):
+    port = openflow_env(env, l2=True)
+    d = env.start()
+    sw = ofpeer.Switch(port)
+    try:
+        for version in (1, 4):
+            if version == 4:
+                sw.close()
+                sw = ofpeer.Switch(port)
+            sw.handshake(version, 0x81)
+            a = bytes.fromhex("020000000001")
+            b = bytes.fromhex("020000000002")
+            # Unknown destination: flooded with a packet-out of the frame.
+            sw.send(ofpeer.packet_in(version, ofpeer.ethernet(b, a),
+                                     in_port=1))
+            v, t, xid, po = sw.wait_type(ofpeer.OFPT_PACKET_OUT, 5)
+            check(len(po) > 60 and po.endswith(ofpeer.ethernet(b, a)),
+                  "flood packet-out %s" % po.hex())
+            # b answers from port 2: a is known now, so a flow goes in.
+            sw.send(ofpeer.packet_in(version, ofpeer.ethernet(a, b),
+                                     in_port=2, buffer_id=0x1234))
+            v, t, xid, fm = sw.wait_type(ofpeer.OFPT_FLOW_MOD, 5)
+            check(a in fm and b in fm, "flow_mod %s" % fm.hex())
+            check(b"\x00\x00\x12\x34" in fm, "buffer id not used: %s"
+                  % fm.hex())
+    finally:
+        sw.close()
+    d.stop()
+
+
+def test_openflow_reload_keeps_switches(args, env):
+    port = openflow_env(env, l2=True)
+    d = env.start()
+    sw = ofpeer.Switch(port)
+    try:
+        sw.handshake(4, 0x91)
+        d.wait_for(r"switch 0000000000000091 .* up")
+        m0 = copies_mapped(d, "openflow")
+        # A rebuilt openflow.so: the same code with one byte of padding
+        # appended is a different file with the same behaviour.
+        with open(os.path.join(env.plugins, "openflow.so"), "ab") as f:
+            f.write(b"\0")
+        since = d.mark()
+        outcome, line = d.reload()
+        check("reloaded [openflow]" in line, line)
+        d.wait_for(r"took over 1 switch connection from generation 1",
+                   since)
+        check(copies_mapped(d, "openflow") != m0, "old code still mapped")
+        # Same TCP connection, still served: echo and learning work.
+        sw.send(ofpeer.msg(4, ofpeer.OFPT_ECHO_REQUEST, b"after", 9))
+        v, t, xid, m = sw.wait_type(ofpeer.OFPT_ECHO_REPLY, 5)
+        check(xid == 9 and m[8:] == b"after", "echo after reload %r" % m)
+        a = bytes.fromhex("020000000001")
+        sw.send(ofpeer.packet_in(4, ofpeer.ethernet(b"\xff" * 6, a)))
+        sw.wait_type(ofpeer.OFPT_PACKET_OUT, 5)
+        check(d.count(r"switch 0000000000000091 .* down", since) == 0,
+              "switch went down across the reload")
+    finally:
+        sw.close()
+    d.stop()
+
+
+def test_logger_pcap_of_packet_in_and_out(args, env):
+    """The logger's pcap file holds every packet_in and packet_out frame,
+    readable by tshark."""
+    port = openflow_env(env, l2=True)
+    env.install("logger")
+    cap = os.path.join(env.dir, "frames.pcap")
+    env.plugin_ini("05-logger", "logger",
+                   own="target = stderr\npcap = ../frames.pcap\n")
+    d = env.start()
+    sw = ofpeer.Switch(port)
+    a, b = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+    try:
+        sw.handshake(1, 0xa1)
+        # Unknown destination: packet_in, then a flooding packet_out with
+        # the frame.  Known destination without a buffer: packet_in, a
+        # flow_mod and a packet_out with the frame.
+        sw.send(ofpeer.packet_in(1, ofpeer.ethernet(b, a), in_port=1))
+        sw.wait_type(ofpeer.OFPT_PACKET_OUT, 5)
+        sw.send(ofpeer.packet_in(1, ofpeer.ethernet(a, b), in_port=2))
+        sw.wait_type(ofpeer.OFPT_PACKET_OUT, 5)
+    finally:
+        sw.close()
+    d.stop()
+    r = subprocess.run(["tshark", "-r", cap, "-T", "fields", "-e", "eth.src",
+                        "-e", "eth.dst"], capture_output=True, text=True)
+    check(r.returncode == 0, "tshark: %s" % r.stderr)
+    rows = [l.split("\t") for l in r.stdout.splitlines()]
+    check(rows == [["02:00:00:00:00:01", "02:00:00:00:00:02"]] * 2 +
+          [["02:00:00:00:00:02", "02:00:00:00:00:01"]] * 2,
+          "frames in the pcap: %r" % rows)
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]

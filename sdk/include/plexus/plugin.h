@@ -258,7 +258,8 @@ struct px_host_api {
                  va_list args);
 
     /* Handoff across a reload.  A blob or fd put during fini is offered to
-     * the next generation's init.  get_blob returns a pointer valid until
+     * the next generation's init.  Blobs and fds are named separately: one
+     * name may be used for both.  get_blob returns a pointer valid until
      * init returns.  take_fd returns a descriptor the caller then owns. */
     int (*handoff_put_blob)(struct px_plugin *p, const char *name,
                             uint32_t version, const void *data, size_t len);

@@ -1,0 +1,119 @@
+/*
+ * One OpenFlow switch connection: its buffers, its handshake state and the
+ * loop that turns bytes into events.  The plugin (openflow.c) owns the
+ * listeners, the set of connections and the topics; this module owns what
+ * happens on one socket.
+ *
+ * Reads are batched (one large read, then every complete message in the
+ * buffer, up to a cap per pass so one flooding switch cannot starve the
+ * others), and so are writes: replies and requests are appended to a
+ * bounded output buffer that is written once per loop pass.  Nothing is
+ * allocated per message.
+ */
+#ifndef OF_CONN_H
+#define OF_CONN_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ofp.h"
+#include "plexus/plugin.h"
+#include "plexus/topics/openflow.h"
+
+struct openflow;
+
+enum of_conn_state {
+    OF_CONN_HELLO,    /* Waiting for the switch's HELLO. */
+    OF_CONN_FEATURES, /* FEATURES_REQUEST sent. */
+    OF_CONN_PORTS,    /* 1.3: PORT_DESC requested. */
+    OF_CONN_READY,    /* switch_up published. */
+};
+
+/* Most ports a switch may report; more is treated as malformed. */
+#define OF_MAX_PORTS 1024
+
+struct of_conn {
+    struct openflow *of;
+    struct of_conn *next; /* In of->conns. */
+    int fd;
+    struct px_io *io;
+    char peer[64];
+    unsigned int id; /* For handoff names. */
+
+    enum of_conn_state state;
+    uint8_t version;
+    struct of_features features;
+    struct px_of_port *ports;
+    size_t n_ports;
+    uint32_t xid;
+
+    /* Keepalive: set by any received message, checked each probe tick. */
+    int rx_since_tick;
+    unsigned int echo_misses;
+
+    uint8_t *in;
+    size_t in_len;
+    uint8_t *out;
+    size_t out_len;
+    int dirty;      /* On of->dirty: output waiting for the flush. */
+    int want_write; /* The socket was full: waiting for POLLOUT. */
+    int closing;    /* Closed during a pass: freed after it. */
+
+    /* Counters. */
+    uint64_t rx_msgs;
+    uint64_t packet_ins;
+    uint64_t out_drops;
+    double connected_since;
+};
+
+/* Creates a connection for an accepted socket 'fd' (taken) and sends
+ * HELLO. */
+int of_conn_create(struct openflow *of, int fd, const char *peer,
+                   struct of_conn **out);
+/* Closes the socket, publishes switch_down if the switch was up, and frees
+ * the connection (or marks it for freeing after the current pass). */
+void of_conn_close(struct of_conn *c, const char *reason);
+
+/* Appends one message to the output buffer.  Returns 0, or ENOBUFS when
+ * the bound is reached (the message is dropped and counted). */
+int of_conn_queue(struct of_conn *c, const uint8_t *msg, size_t len);
+/* Space at the end of the output buffer for an encoder to write into;
+ * commit what it wrote with of_conn_commit. */
+uint8_t *of_conn_reserve(struct of_conn *c, size_t *room);
+void of_conn_commit(struct of_conn *c, size_t len);
+/* Runs an encoder CALL that writes into buf_ (room_ bytes) at the end of
+ * C's output buffer, and commits what it wrote; counts a drop when it does
+ * not fit.  No copy, no allocation. */
+#define OF_CONN_QUEUE_ENCODED(C, CALL)                                        \
+    do {                                                                      \
+        size_t room_, n_;                                                     \
+        uint8_t *buf_ = of_conn_reserve((C), &room_);                         \
+                                                                              \
+        n_ = buf_ ? (CALL) : 0;                                               \
+        if (n_) {                                                             \
+            of_conn_commit((C), n_);                                          \
+        } else if (!(C)->closing) {                                           \
+            (C)->out_drops++;                                                 \
+        }                                                                     \
+    } while (0)
+
+/* Writes what is queued; called once per loop pass for dirty
+ * connections. */
+void of_conn_flush(struct of_conn *c);
+
+/* Called every probe interval: sends an echo request to an idle switch and
+ * closes one that missed too many. */
+void of_conn_tick(struct of_conn *c);
+
+/* Frees a connection that was closed or saved (the socket is not
+ * touched).  Accepts NULL. */
+void of_conn_free(struct of_conn *c);
+
+/* Handoff: saves the connection (state and buffered bytes) and its fd
+ * under names built from 'c->id'; restores one.  After a save the caller
+ * frees the connection with of_conn_free. */
+int of_conn_save(struct of_conn *c);
+int of_conn_restore(struct openflow *of, unsigned int id,
+                    struct of_conn **out);
+
+#endif /* OF_CONN_H */

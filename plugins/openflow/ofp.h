@@ -1,0 +1,135 @@
+/*
+ * The OpenFlow codec: pure functions over byte buffers for the messages the
+ * openflow plugin uses, in OpenFlow 1.0 (wire version 0x01) and 1.3 (0x04).
+ * No I/O, no allocation, no policy.
+ *
+ * Decoders take one complete message (as delimited by of_frame) and check
+ * every length before using it; on malformed input they return EPROTO and
+ * write a short reason to 'why' when it is not NULL.  Pointers they store
+ * point into the caller's buffer.
+ *
+ * Encoders write one message into 'buf' of 'cap' bytes and return its
+ * length, or 0 when it does not fit (nothing useful is written then).
+ */
+#ifndef OF_OFP_H
+#define OF_OFP_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plexus/topics/openflow.h"
+
+/* Message types we use.  Up to PORT_STATUS, PACKET_OUT and FLOW_MOD the
+ * numbers are the same in 1.0 and 1.3; after them they differ (suffix). */
+enum of_type {
+    OF_HELLO = 0,
+    OF_ERROR = 1,
+    OF_ECHO_REQUEST = 2,
+    OF_ECHO_REPLY = 3,
+    OF_FEATURES_REQUEST = 5,
+    OF_FEATURES_REPLY = 6,
+    OF_SET_CONFIG = 9,
+    OF_PACKET_IN = 10,
+    OF_PORT_STATUS = 12,
+    OF_PACKET_OUT = 13,
+    OF_FLOW_MOD = 14,
+    OF_STATS_REQUEST_10 = 16,
+    OF_STATS_REPLY_10 = 17,
+    OF_MULTIPART_REQUEST_13 = 18,
+    OF_MULTIPART_REPLY_13 = 19,
+    OF_BARRIER_REQUEST_10 = 18,
+    OF_BARRIER_REQUEST_13 = 20,
+    OF_BARRIER_REPLY_10 = 19,
+    OF_BARRIER_REPLY_13 = 21,
+};
+
+#define OF_HEADER_LEN 8
+/* Largest message we accept; OpenFlow's length field allows 65535. */
+#define OF_MAX_MESSAGE 65535
+
+/* Error types and codes we send. */
+#define OF_ERROR_HELLO_FAILED 0
+#define OF_HELLO_FAILED_INCOMPATIBLE 0
+
+struct of_header {
+    uint8_t version;
+    uint8_t type;
+    uint16_t length;
+    uint32_t xid;
+};
+
+/* Looks at the start of 'buf'.  Returns 0 and fills 'h' when a complete
+ * message of h->length bytes is there; EAGAIN when more bytes are needed;
+ * EPROTO (with 'why') when the header's length is below 8. */
+int of_frame(const uint8_t *buf, size_t len, struct of_header *h,
+             const char **why);
+
+/* Versions a HELLO offers, as a bitmap (bit N = wire version N): from the
+ * version-bitmap element if there is one, else just the header's version.
+ * EPROTO for a malformed element list (an element length of 0 or one that
+ * overruns the message, CVE-2024-28732's twin). */
+int of_decode_hello(const uint8_t *msg, size_t len, uint32_t *bitmap,
+                    const char **why);
+/* The highest version in both bitmaps (1.0 and 1.3 are ours), or 0. */
+uint8_t of_negotiate(uint32_t theirs);
+
+struct of_features {
+    uint64_t dpid;
+    uint32_t n_buffers;
+    uint8_t n_tables;
+    uint32_t capabilities;
+};
+
+/* FEATURES_REPLY.  For 1.0 the ports follow the fixed part: up to
+ * 'max_ports' are stored in 'ports' and their number in '*n_ports' (more
+ * than max_ports is EPROTO).  For 1.3 '*n_ports' is 0. */
+int of_decode_features_reply(const uint8_t *msg, size_t len,
+                             struct of_features *f, struct px_of_port *ports,
+                             size_t max_ports, size_t *n_ports,
+                             const char **why);
+/* A 1.3 MULTIPART_REPLY of type PORT_DESC: appends its ports to
+ * ports[*n_ports...] (at most max_ports in all) and sets '*more' from the
+ * REPLY_MORE flag.  EPROTO for another multipart type too. */
+int of_decode_port_desc_reply(const uint8_t *msg, size_t len,
+                              struct px_of_port *ports, size_t max_ports,
+                              size_t *n_ports, int *more, const char **why);
+/* PACKET_IN.  pi->dpid is left for the caller; pi->version is set.  For
+ * 1.3 the in_port comes from the OXM match (OFPXMT_OFB_IN_PORT). */
+int of_decode_packet_in(const uint8_t *msg, size_t len,
+                        struct px_of_packet_in *pi, const char **why);
+int of_decode_port_status(const uint8_t *msg, size_t len,
+                          struct px_of_port_status *ps, const char **why);
+int of_decode_error(const uint8_t *msg, size_t len, struct px_of_error *e,
+                    const char **why);
+
+/* Encoders.  'version' is the negotiated wire version. */
+/* A HELLO with a version-bitmap element offering 1.0 and 1.3 (header
+ * version 0x04). */
+size_t of_encode_hello(uint8_t *buf, size_t cap, uint32_t xid);
+/* An error reply, e.g. HELLO_FAILED/INCOMPATIBLE with an ASCII reason. */
+size_t of_encode_error(uint8_t *buf, size_t cap, uint8_t version,
+                       uint32_t xid, uint16_t type, uint16_t code,
+                       const void *data, size_t data_len);
+size_t of_encode_echo_request(uint8_t *buf, size_t cap, uint8_t version,
+                              uint32_t xid);
+/* The reply to 'request' (a whole ECHO_REQUEST): same xid and payload. */
+size_t of_encode_echo_reply(uint8_t *buf, size_t cap, const uint8_t *request,
+                            size_t request_len);
+size_t of_encode_features_request(uint8_t *buf, size_t cap, uint8_t version,
+                                  uint32_t xid);
+/* SET_CONFIG: no fragment flags, miss_send_len 0xffff (whole frames). */
+size_t of_encode_set_config(uint8_t *buf, size_t cap, uint8_t version,
+                            uint32_t xid);
+/* 1.3 MULTIPART_REQUEST of type PORT_DESC. */
+size_t of_encode_port_desc_request(uint8_t *buf, size_t cap, uint32_t xid);
+/* 1.3: the table-miss flow (table 0, priority 0, empty match) sending
+ * whole frames to the controller. */
+size_t of_encode_table_miss(uint8_t *buf, size_t cap, uint32_t xid);
+size_t of_encode_barrier_request(uint8_t *buf, size_t cap, uint8_t version,
+                                 uint32_t xid);
+size_t of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version,
+                            uint32_t xid, const struct px_of_packet_out *po);
+size_t of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version,
+                          uint32_t xid, const struct px_of_flow_mod *fm);
+
+#endif /* OF_OFP_H */

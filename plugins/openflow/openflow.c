@@ -1,0 +1,496 @@
+/*
+ * openflow: the plugin that talks to switches.
+ *
+ * It listens for switches (OpenFlow 1.0 and 1.3), publishes what they say
+ * (openflow.switch_up, switch_down, port_status, packet_in, error) and turns
+ * requests from any plugin (openflow.packet_out, openflow.flow_mod) into
+ * messages for the right switch.  Connection handling is in conn.c, the wire
+ * format in ofp.c.
+ *
+ * Across a reload it hands its listening sockets and every live connection
+ * (socket, handshake state, buffered bytes) to the next generation, so
+ * switches see no disconnect.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "openflow.h"
+#include "plexus/plugin.h"
+#include "plexus/topics/openflow.h"
+
+#define OPENFLOW_VERSION "1.0.0"
+
+static const struct px_config_key openflow_keys[] = {
+    {.key = "address",
+     .type = PX_CONFIG_STRING,
+     .default_value = "0.0.0.0",
+     .help = "IPv4 address to listen on"},
+    {.key = "port",
+     .type = PX_CONFIG_INT,
+     .default_value = "6653",
+     .min = 1,
+     .max = 65535,
+     .help = "TCP port for switches"},
+    {.key = "port2",
+     .type = PX_CONFIG_INT,
+     .default_value = "0",
+     .min = 0,
+     .max = 65535,
+     .help = "a second port (e.g. 6633), 0 for none"},
+    {.key = "echo_interval",
+     .type = PX_CONFIG_DOUBLE,
+     .default_value = "5",
+     .min = 0.05,
+     .max = 3600,
+     .help = "seconds of silence before a switch is probed"},
+    {.key = "echo_misses",
+     .type = PX_CONFIG_INT,
+     .default_value = "2",
+     .min = 1,
+     .max = 100,
+     .help = "unanswered probes before a switch is dropped"},
+    {.key = "out_buffer",
+     .type = PX_CONFIG_INT,
+     .default_value = "4194304",
+     .min = 65536,
+     .max = 268435456,
+     .help = "bytes queued per switch before messages are dropped"},
+    {.key = "max_per_pass",
+     .type = PX_CONFIG_INT,
+     .default_value = "4096",
+     .min = 1,
+     .max = 1000000,
+     .help = "messages handled per switch per loop pass"},
+    {.key = "max_switches",
+     .type = PX_CONFIG_INT,
+     .default_value = "1024",
+     .min = 1,
+     .max = 65536,
+     .help = "connections accepted at once"},
+    {.key = NULL},
+};
+
+/* What a generation hands to the next besides the sockets. */
+struct openflow_blob {
+    uint32_t n_conns;
+    uint32_t next_id;
+    char address[64];
+    int32_t port[2];
+    /* Followed by n_conns uint32_t connection ids. */
+};
+#define OPENFLOW_BLOB_VERSION 1
+
+struct of_conn *
+openflow_find(struct openflow *of, uint64_t dpid)
+{
+    struct of_conn *c;
+
+    /* A switch owns its datapath id once its features are known: from the
+     * PORT_DESC exchange (1.3) or READY on. */
+    for (c = of->conns; c; c = c->next) {
+        if (c->features.dpid == dpid && c->state >= OF_CONN_PORTS &&
+            !c->closing) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static void
+flush_all(struct px_plugin *p, void *arg)
+{
+    struct openflow *of = px_get_data(p);
+    unsigned int i;
+
+    (void)arg;
+    of->flush_scheduled = 0;
+    /* Flushing may close connections (write errors), which only moves
+     * them to the graveyard, so the array stays valid. */
+    for (i = 0; i < of->n_dirty; i++) {
+        of_conn_flush(of->dirty[i]);
+    }
+    of->n_dirty = 0;
+    while (of->graveyard) {
+        struct of_conn *c = of->graveyard;
+
+        of->graveyard = c->next;
+        of_conn_free(c);
+    }
+}
+
+void
+openflow_mark_dirty(struct openflow *of, struct of_conn *c)
+{
+    if (c) {
+        if (of->n_dirty == of->dirty_cap) {
+            /* Grows with the number of connections, not per message: a
+             * connection is on the list at most once per pass. */
+            unsigned int cap = of->dirty_cap ? 2 * of->dirty_cap : 16;
+            struct of_conn **d = realloc(of->dirty, cap * sizeof *d);
+
+            if (!d) {
+                c->dirty = 0; /* Flushed when it next becomes dirty. */
+                return;
+            }
+            of->dirty = d;
+            of->dirty_cap = cap;
+        }
+        of->dirty[of->n_dirty++] = c;
+    }
+    if (!of->flush_scheduled && !px_defer(of->p, flush_all, NULL)) {
+        of->flush_scheduled = 1;
+    }
+}
+
+static void
+on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
+          void *arg)
+{
+    struct openflow *of = px_get_data(p);
+
+    (void)io;
+    (void)revents;
+    (void)arg;
+    for (;;) {
+        struct sockaddr_in sin;
+        socklen_t len = sizeof sin;
+        char peer[64], addr[INET_ADDRSTRLEN];
+        struct of_conn *c;
+        int one = 1;
+        int s = accept4(fd, (struct sockaddr *)&sin, &len,
+                        SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (s < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                px_log_rl(p, &of->rl_error, PX_LOG_WARN, "accept: %s",
+                          strerror(errno));
+            }
+            return;
+        }
+        inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof addr);
+        snprintf(peer, sizeof peer, "%s:%u", addr, ntohs(sin.sin_port));
+        if (of->n_conns >= (unsigned int)of->max_conns) {
+            px_log_rl(p, &of->rl_error, PX_LOG_WARN,
+                      "%s refused: %lld switches connected already", peer,
+                      of->max_conns);
+            close(s);
+            continue;
+        }
+        /* Small control messages must not wait for Nagle. */
+        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (!of_conn_create(of, s, peer, &c)) {
+            px_debug(p, "connection from %s", peer);
+        }
+    }
+}
+
+static int
+listen_on(struct openflow *of, const char *address, int port, int *fdp)
+{
+    struct sockaddr_in sin;
+    int one = 1, fd, error;
+
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, address, &sin.sin_addr) != 1) {
+        px_error(of->p, "address '%s' is not an IPv4 address", address);
+        return EINVAL;
+    }
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return errno;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) || listen(fd, 128)) {
+        error = errno;
+        px_error(of->p, "cannot listen on %s:%d: %s", address, port,
+                 strerror(error));
+        close(fd);
+        return error;
+    }
+    *fdp = fd;
+    return 0;
+}
+
+static int
+on_packet_out(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct openflow *of = px_get_data(p);
+    const struct px_of_packet_out *po = ev->payload;
+    struct of_conn *c;
+
+    (void)arg;
+    if (ev->len < sizeof *po) {
+        return PX_EVENT_CONTINUE;
+    }
+    c = openflow_find(of, po->dpid);
+    if (c) {
+        OF_CONN_QUEUE_ENCODED(
+            c, of_encode_packet_out(buf_, room_, c->version, c->xid++, po));
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct openflow *of = px_get_data(p);
+    const struct px_of_flow_mod *fm = ev->payload;
+    struct of_conn *c;
+
+    (void)arg;
+    if (ev->len < sizeof *fm) {
+        return PX_EVENT_CONTINUE;
+    }
+    c = openflow_find(of, fm->dpid);
+    if (c) {
+        OF_CONN_QUEUE_ENCODED(
+            c, of_encode_flow_mod(buf_, room_, c->version, c->xid++, fm));
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+static void
+on_probe(struct px_plugin *p, struct px_timer *t, void *arg)
+{
+    struct openflow *of = px_get_data(p);
+    struct of_conn *c, *next;
+
+    (void)t;
+    (void)arg;
+    for (c = of->conns; c; c = next) {
+        next = c->next;
+        of_conn_tick(c);
+    }
+}
+
+static int
+declare(struct openflow *of)
+{
+    struct px_plugin *p = of->p;
+    int error;
+
+    if ((error = px_topic_declare(p, PX_TOPIC_OF_SWITCH_UP,
+                                  PX_TOPIC_OF_VERSION, &of->t_switch_up)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_SWITCH_DOWN,
+                                  PX_TOPIC_OF_VERSION, &of->t_switch_down)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_PORT_STATUS,
+                                  PX_TOPIC_OF_VERSION, &of->t_port_status)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_PACKET_IN,
+                                  PX_TOPIC_OF_VERSION, &of->t_packet_in)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_ERROR, PX_TOPIC_OF_VERSION,
+                                  &of->t_error)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_PACKET_OUT,
+                                  PX_TOPIC_OF_VERSION, NULL)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_FLOW_MOD, PX_TOPIC_OF_VERSION,
+                                  NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_PACKET_OUT, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_packet_out, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_FLOW_MOD, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_flow_mod, NULL, NULL))) {
+        return error;
+    }
+    return 0;
+}
+
+/* Takes the previous generation's listeners and connections, when it left
+ * any and listened where this configuration says. */
+static void
+take_handoff(struct openflow *of, const char *address, const int port[2])
+{
+    const struct openflow_blob *b;
+    const uint8_t *data;
+    uint32_t version, i;
+    size_t len;
+
+    if (px_handoff_get_blob(of->p, "openflow", &version, (const void **)&data,
+                            &len) ||
+        version != OPENFLOW_BLOB_VERSION || len < sizeof *b) {
+        return;
+    }
+    b = (const struct openflow_blob *)(const void *)data;
+    if (len != sizeof *b + b->n_conns * sizeof(uint32_t)) {
+        return;
+    }
+    of->next_id = b->next_id;
+    for (i = 0; i < 2; i++) {
+        char name[16];
+
+        snprintf(name, sizeof name, "listen%u", i);
+        if (port[i] && b->port[i] == port[i] &&
+            !strncmp(b->address, address, sizeof b->address)) {
+            px_handoff_take_fd(of->p, name, &of->listen_fd[i]);
+        }
+    }
+    for (i = 0; i < b->n_conns; i++) {
+        uint32_t id;
+        struct of_conn *c;
+
+        memcpy(&id, data + sizeof *b + i * sizeof id, sizeof id);
+        if (of_conn_restore(of, id, &c)) {
+            px_warn(of->p, "connection %u could not be taken over", id);
+        }
+    }
+    px_info(of->p, "took over %u switch connection%s from generation %u",
+            of->n_conns, of->n_conns == 1 ? "" : "s",
+            px_generation(of->p) - 1);
+}
+
+static void
+openflow_free(struct openflow *of)
+{
+    int i;
+
+    while (of->conns) {
+        struct of_conn *c = of->conns;
+
+        of->conns = c->next;
+        if (c->fd >= 0) {
+            close(c->fd);
+        }
+        of_conn_free(c);
+    }
+    while (of->graveyard) {
+        struct of_conn *c = of->graveyard;
+
+        of->graveyard = c->next;
+        of_conn_free(c);
+    }
+    for (i = 0; i < 2; i++) {
+        if (of->listen_fd[i] >= 0) {
+            close(of->listen_fd[i]);
+        }
+    }
+    free(of->dirty);
+    free(of);
+}
+
+static int
+openflow_init(struct px_plugin *p)
+{
+    struct openflow *of = calloc(1, sizeof *of);
+    struct px_ratelimit rl = PX_RATELIMIT_INIT(1.0, 5);
+    long long port, port2;
+    const char *address;
+    int ports[2], error, i;
+
+    if (!of) {
+        return ENOMEM;
+    }
+    of->p = p;
+    of->listen_fd[0] = of->listen_fd[1] = -1;
+    of->rl_drop = rl;
+    of->rl_error = rl;
+    px_set_data(p, of);
+    if ((error = px_config_string(p, "address", &address)) ||
+        (error = px_config_int(p, "port", &port)) ||
+        (error = px_config_int(p, "port2", &port2)) ||
+        (error = px_config_double(p, "echo_interval", &of->echo_interval)) ||
+        (error = px_config_int(p, "echo_misses", &of->echo_misses)) ||
+        (error = px_config_int(p, "out_buffer", &of->out_buffer)) ||
+        (error = px_config_int(p, "max_per_pass", &of->max_per_pass)) ||
+        (error = px_config_int(p, "max_switches", &of->max_conns)) ||
+        (error = declare(of))) {
+        goto fail;
+    }
+    ports[0] = (int)port;
+    ports[1] = (int)port2;
+    take_handoff(of, address, ports);
+    for (i = 0; i < 2; i++) {
+        if (!ports[i]) {
+            continue;
+        }
+        if (of->listen_fd[i] < 0 &&
+            (error = listen_on(of, address, ports[i], &of->listen_fd[i]))) {
+            goto fail;
+        }
+        if ((error = px_io_start(p, of->listen_fd[i], PX_IO_READ, on_accept,
+                                 NULL, &of->listen_io[i]))) {
+            goto fail;
+        }
+    }
+    error = px_timer_start(p, of->echo_interval, of->echo_interval, on_probe,
+                           NULL, &of->probe);
+    if (error) {
+        goto fail;
+    }
+    px_info(p, "listening on %s:%d%s%.0d for OpenFlow 1.0 and 1.3", address,
+            ports[0], ports[1] ? " and port " : "", ports[1]);
+    return 0;
+
+fail:
+    px_set_data(p, NULL);
+    openflow_free(of);
+    return error;
+}
+
+static void
+openflow_fini(struct px_plugin *p)
+{
+    struct openflow *of = px_get_data(p);
+    struct openflow_blob *b;
+    struct of_conn *c;
+    size_t len;
+    uint32_t n = 0;
+    int i;
+
+    if (!of) {
+        return;
+    }
+    /* Write what is queued first: the next generation starts clean. */
+    flush_all(p, NULL);
+    len = sizeof *b + of->n_conns * sizeof(uint32_t);
+    b = calloc(1, len);
+    if (b) {
+        const char *address = "";
+
+        px_config_string(p, "address", &address);
+        snprintf(b->address, sizeof b->address, "%s", address);
+        b->next_id = of->next_id;
+        for (i = 0; i < 2; i++) {
+            char name[16];
+
+            snprintf(name, sizeof name, "listen%u", (unsigned int)i);
+            if (of->listen_fd[i] >= 0 &&
+                !px_handoff_put_fd(p, name, of->listen_fd[i])) {
+                struct sockaddr_in sin;
+                socklen_t sl = sizeof sin;
+
+                if (!getsockname(of->listen_fd[i], (struct sockaddr *)&sin,
+                                 &sl)) {
+                    b->port[i] = ntohs(sin.sin_port);
+                }
+                of->listen_fd[i] = -1; /* The host holds it now. */
+            }
+        }
+        for (c = of->conns; c; c = c->next) {
+            uint32_t id = c->id;
+
+            if (!of_conn_save(c)) {
+                memcpy((uint8_t *)(b + 1) + n * sizeof id, &id, sizeof id);
+                n++;
+                c->fd = -1; /* Handed off. */
+            }
+        }
+        b->n_conns = n;
+        px_handoff_put_blob(p, "openflow", OPENFLOW_BLOB_VERSION, b,
+                            sizeof *b + n * sizeof(uint32_t));
+        free(b);
+    }
+    px_set_data(p, NULL);
+    openflow_free(of);
+}
+
+PX_PLUGIN_DEFINE(.name = "openflow", .version = OPENFLOW_VERSION,
+                 .description = "OpenFlow 1.0 and 1.3 switch connections",
+                 .config_keys = openflow_keys, .init = openflow_init,
+                 .fini = openflow_fini);

@@ -1,0 +1,183 @@
+/*
+ * Payloads of the openflow.* topics.  Append-only, like every topic header:
+ * a new field goes at the end of its struct and the topic's version grows.
+ *
+ * The structs are version-neutral: port numbers are 32 bits (OpenFlow 1.0's
+ * 16-bit special ports are mapped to their 1.3 values), and the openflow
+ * plugin encodes requests for whichever version the switch negotiated.
+ * Every pointer is borrowed for the duration of the callback.
+ */
+#ifndef PLEXUS_TOPICS_OPENFLOW_H
+#define PLEXUS_TOPICS_OPENFLOW_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PX_TOPIC_OF_SWITCH_UP   "openflow.switch_up"
+#define PX_TOPIC_OF_SWITCH_DOWN "openflow.switch_down"
+#define PX_TOPIC_OF_PORT_STATUS "openflow.port_status"
+#define PX_TOPIC_OF_PACKET_IN   "openflow.packet_in"
+#define PX_TOPIC_OF_PACKET_OUT  "openflow.packet_out"
+#define PX_TOPIC_OF_FLOW_MOD    "openflow.flow_mod"
+#define PX_TOPIC_OF_ERROR       "openflow.error"
+/* Every openflow.* topic is declared with this payload version. */
+#define PX_TOPIC_OF_VERSION 1
+
+/* Wire versions. */
+#define PX_OF_VERSION_10 0x01
+#define PX_OF_VERSION_13 0x04
+
+/* Special port numbers (OpenFlow 1.3 values; 1.0's are mapped). */
+#define PX_OF_PORT_MAX        0xffffff00u
+#define PX_OF_PORT_IN_PORT    0xfffffff8u
+#define PX_OF_PORT_TABLE      0xfffffff9u
+#define PX_OF_PORT_NORMAL     0xfffffffau
+#define PX_OF_PORT_FLOOD      0xfffffffbu
+#define PX_OF_PORT_ALL        0xfffffffcu
+#define PX_OF_PORT_CONTROLLER 0xfffffffdu
+#define PX_OF_PORT_LOCAL      0xfffffffeu
+#define PX_OF_PORT_ANY        0xffffffffu /* OFPP_NONE in 1.0. */
+
+#define PX_OF_NO_BUFFER 0xffffffffu
+
+/* Port state bit: the link is down (same bit in 1.0 and 1.3). */
+#define PX_OF_PORT_STATE_LINK_DOWN 0x1u
+/* Port config bit: administratively down. */
+#define PX_OF_PORT_CONFIG_DOWN 0x1u
+
+struct px_of_port {
+    uint32_t port_no;
+    uint8_t hw_addr[6];
+    char name[16]; /* NUL-terminated. */
+    uint32_t config;
+    uint32_t state;
+    uint32_t curr; /* Current features (speed bits). */
+};
+
+/* openflow.switch_up and openflow.switch_down. */
+struct px_of_switch {
+    uint64_t dpid;
+    uint8_t version; /* PX_OF_VERSION_10 or _13. */
+    uint8_t n_tables;
+    uint16_t reserved;
+    uint32_t n_buffers;
+    uint32_t capabilities;
+    const char *peer;   /* "address:port" of the switch. */
+    const char *reason; /* switch_down only: "echo timeout", "malformed
+                         * message", "duplicate datapath id", "peer
+                         * closed", "shutdown"...; NULL for switch_up. */
+    size_t n_ports;
+    const struct px_of_port *ports;
+};
+
+#define PX_OF_PORT_ADD    0
+#define PX_OF_PORT_DELETE 1
+#define PX_OF_PORT_MODIFY 2
+
+/* openflow.port_status. */
+struct px_of_port_status {
+    uint64_t dpid;
+    uint8_t reason; /* PX_OF_PORT_ADD, _DELETE or _MODIFY. */
+    struct px_of_port port;
+};
+
+/* Packet-in reasons. */
+#define PX_OF_REASON_NO_MATCH 0
+#define PX_OF_REASON_ACTION   1
+
+/* openflow.packet_in. */
+struct px_of_packet_in {
+    uint64_t dpid;
+    uint32_t in_port;
+    uint32_t buffer_id; /* PX_OF_NO_BUFFER when the frame is whole. */
+    uint16_t total_len;
+    uint8_t reason;
+    uint8_t table_id;
+    uint8_t version; /* Of the switch's session. */
+    uint64_t cookie;
+    const uint8_t *frame;
+    size_t frame_len;
+};
+
+/* Actions: the few a controller of this kind needs. */
+enum px_of_action_type {
+    PX_OF_ACTION_OUTPUT = 0,
+    PX_OF_ACTION_SET_DL_SRC,
+    PX_OF_ACTION_SET_DL_DST,
+};
+
+struct px_of_action {
+    enum px_of_action_type type;
+    uint32_t port;    /* OUTPUT */
+    uint16_t max_len; /* OUTPUT to the controller: bytes to send. */
+    uint8_t mac[6];   /* SET_DL_SRC / SET_DL_DST */
+};
+
+/* openflow.packet_out: a request any plugin may publish. */
+struct px_of_packet_out {
+    uint64_t dpid;
+    uint32_t buffer_id; /* PX_OF_NO_BUFFER to send 'frame'. */
+    uint32_t in_port;   /* PX_OF_PORT_CONTROLLER if none. */
+    size_t n_actions;
+    const struct px_of_action *actions;
+    const uint8_t *frame;
+    size_t frame_len;
+};
+
+/* Match fields present in px_of_match.fields. */
+#define PX_OF_MATCH_IN_PORT  (1u << 0)
+#define PX_OF_MATCH_DL_SRC   (1u << 1)
+#define PX_OF_MATCH_DL_DST   (1u << 2)
+#define PX_OF_MATCH_DL_VLAN  (1u << 3)
+#define PX_OF_MATCH_DL_TYPE  (1u << 4)
+#define PX_OF_MATCH_NW_PROTO (1u << 5)
+#define PX_OF_MATCH_NW_SRC   (1u << 6)
+#define PX_OF_MATCH_NW_DST   (1u << 7)
+#define PX_OF_MATCH_TP_SRC   (1u << 8)
+#define PX_OF_MATCH_TP_DST   (1u << 9)
+
+/* A match: only the fields whose bit is set in 'fields' count; the rest
+ * are wildcards.  IPv4 addresses and ports are in host byte order. */
+struct px_of_match {
+    uint32_t fields;
+    uint32_t in_port;
+    uint8_t dl_src[6];
+    uint8_t dl_dst[6];
+    uint16_t dl_vlan;
+    uint16_t dl_type;
+    uint8_t nw_proto;
+    uint32_t nw_src;
+    uint32_t nw_dst;
+    uint16_t tp_src;
+    uint16_t tp_dst;
+};
+
+#define PX_OF_FLOW_ADD    0
+#define PX_OF_FLOW_MODIFY 1
+#define PX_OF_FLOW_DELETE 3
+
+/* openflow.flow_mod: a request any plugin may publish. */
+struct px_of_flow_mod {
+    uint64_t dpid;
+    uint8_t command; /* PX_OF_FLOW_ADD, _MODIFY or _DELETE. */
+    uint8_t table_id;
+    uint16_t idle_timeout;
+    uint16_t hard_timeout;
+    uint16_t priority;
+    uint32_t buffer_id; /* Applied to the buffered packet, or NO_BUFFER. */
+    uint64_t cookie;
+    struct px_of_match match;
+    size_t n_actions;
+    const struct px_of_action *actions;
+};
+
+/* openflow.error: an ERROR message from a switch. */
+struct px_of_error {
+    uint64_t dpid;
+    uint16_t type;
+    uint16_t code;
+    const uint8_t *data; /* The start of the offending request. */
+    size_t data_len;
+};
+
+#endif /* PLEXUS_TOPICS_OPENFLOW_H */

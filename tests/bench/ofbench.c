@@ -1,0 +1,1405 @@
+/*
+ * ofbench: a controller benchmark in the style of cbench, run by
+ * tests/bench/controllers.py against plexusd (with l2_learning) and, for
+ * comparison, ovs-testcontroller.
+ *
+ * It emulates N OpenFlow 1.0 switches, each one TCP connection to the
+ * controller.  A switch says HELLO, answers FEATURES_REQUEST (dpid = index
+ * + 1), GET_CONFIG_REQUEST, ECHO_REQUEST and BARRIER_REQUEST, and otherwise
+ * only counts what it receives.  Once the controller has configured it (it
+ * sent SET_CONFIG, or nothing more for 100 ms) the switch teaches the
+ * controller its M hosts: one broadcast PACKET_IN from each host MAC, then
+ * an ECHO_REQUEST whose reply, as the controller answers a connection in
+ * order, says that every one of those packet-ins was seen.  Host j sits on
+ * port 1 + j % 4 (--one-port puts every host on port 1, as cbench does).
+ *
+ * Then the traffic: PACKET_IN number i of a switch carries a 60-byte frame
+ * from host i % M to host (i + 1) % M.  Both are known, so a learning
+ * switch answers each one with a FLOW_MOD, which is what this program
+ * counts as a response (as cbench does); PACKET_OUTs are counted apart.
+ * Packet-ins are buffered (buffer_id = a per-switch counter, which the
+ * controller echoes in its FLOW_MOD) unless --no-buffer.
+ *
+ *   --mode throughput  each switch keeps W packet-ins in flight and tops
+ *                      the window up as flow_mods come back; the figure is
+ *                      flow_mods per second.
+ *   --mode latency     one packet-in in flight per switch, the next sent
+ *                      when its flow_mod arrives; the figures are the
+ *                      median and 99th percentile round trip.
+ *
+ * After an unmeasured warm-up the traffic runs without pause through R
+ * rounds of T seconds; each round is reported and the result is the median
+ * of the rounds.  With --cpu-pid, the CPU time the controller process used
+ * in each round is read from /proc, next to this program's own.
+ *
+ * The generator has to be much faster than any controller it measures, or
+ * it measures itself: one epoll loop, non-blocking sockets with
+ * TCP_NODELAY, reads of up to 128 kB, and each switch's packet-ins for one
+ * pass of the loop built in one buffer and written with one call.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* OpenFlow 1.0. */
+#define OFP_VERSION           0x01
+#define OFPT_HELLO            0
+#define OFPT_ERROR            1
+#define OFPT_ECHO_REQUEST     2
+#define OFPT_ECHO_REPLY       3
+#define OFPT_FEATURES_REQUEST 5
+#define OFPT_FEATURES_REPLY   6
+#define OFPT_GET_CONFIG_REQ   7
+#define OFPT_GET_CONFIG_REPLY 8
+#define OFPT_SET_CONFIG       9
+#define OFPT_PACKET_IN        10
+#define OFPT_PACKET_OUT       13
+#define OFPT_FLOW_MOD         14
+#define OFPT_BARRIER_REQUEST  18
+#define OFPT_BARRIER_REPLY    19
+#define OFP_HEADER_LEN        8
+#define OFP_NO_BUFFER         0xffffffffu
+#define OFPR_NO_MATCH         0
+
+#define FRAME_LEN     60               /* Shortest Ethernet frame. */
+#define PACKET_IN_LEN (18 + FRAME_LEN) /* ofp_packet_in up to data[]. */
+/* ofp_flow_mod: header, 40-byte match, cookie, then command, idle and hard
+ * timeouts and priority (2 bytes each) before buffer_id. */
+#define FLOW_MOD_BUFFER_OFS 64
+#define N_PORTS             4
+#define PHY_PORT_LEN        48
+#define FEATURES_REPLY_LEN  (32 + N_PORTS * PHY_PORT_LEN)
+#define LEARN_XID           0x6c6e6564u /* The echo that ends learning. */
+
+/* Buffers.  A read buffer must hold the largest message (65535 bytes) plus
+ * the tail of the one before.  A write buffer holds the window's worth of
+ * packet-ins plus room for replies, of which an echo reply is the largest
+ * (65535 bytes again); a reply that does not fit ends the switch. */
+#define RBUF_SIZE     (128 * 1024)
+#define REPLY_ROOM    (80 * 1024)
+#define MIN_FILL_ROOM (64 * 1024)
+
+#define MAX_SWITCHES 1024
+#define MAX_MACS     (1 << 20)
+#define MAX_WINDOW   100000
+#define MAX_ROUNDS   100
+#define MAX_SAMPLES  (1 << 22) /* Round trips kept per round. */
+#define MAX_ERRORS   5         /* OFPT_ERRORs printed, of those counted. */
+
+#define SETTLE_S        0.1  /* Quiet time that ends the handshake. */
+#define SCAN_S          0.01 /* How often per-switch timers are looked at. */
+#define STALL_S         1.0  /* Throughput: window written off after this. */
+#define PROBE_TIMEOUT_S 1.0  /* Latency: packet-in given up after this. */
+
+enum mode { MODE_THROUGHPUT, MODE_LATENCY };
+
+static struct options {
+    struct sockaddr_in addr;
+    enum mode mode;
+    int n_switches;
+    int n_macs;
+    int rounds;
+    int window;
+    double seconds;
+    double warmup;
+    double timeout; /* For connecting, the handshake and learning. */
+    bool no_buffer;
+    bool one_port;
+    bool json;
+    long cpu_pid; /* 0: not measured. */
+} o = {
+    .mode = MODE_THROUGHPUT,
+    .n_switches = 16,
+    .n_macs = 1000,
+    .rounds = 5,
+    .window = 1000,
+    .seconds = 2,
+    .warmup = 1,
+    .timeout = 10,
+};
+
+enum sw_state {
+    SW_CONNECTING, /* Non-blocking connect() in progress. */
+    SW_HELLO,      /* HELLO sent, waiting for FEATURES_REQUEST. */
+    SW_SETTLE,     /* Features sent; waiting for SET_CONFIG or quiet. */
+    SW_LEARN,      /* Sending one packet-in per host, then the echo. */
+    SW_READY,      /* Learning acknowledged; traffic once all are. */
+    SW_DEAD,
+};
+
+struct sw {
+    int fd;
+    int idx;
+    enum sw_state state;
+    bool want_out; /* EPOLLOUT is registered. */
+    bool dirty;    /* On the list to fill and flush this pass. */
+    uint8_t *rbuf;
+    size_t rlen;
+    uint8_t *wbuf;
+    size_t wcap, woff, wlen; /* Unwritten bytes are wbuf[woff, wlen). */
+    size_t fill_limit;       /* Packet-ins stop when wlen reaches this. */
+    double settle_deadline;
+    int learn_next; /* Next host to announce; n_macs + 1 once echo sent. */
+    /* Packet-ins sent and answered.  buffer_id is the low 32 bits of the
+     * sequence number (it would take hours at full speed to wrap). */
+    uint64_t next_seq;
+    uint64_t acked_seq;
+    int src, dst; /* Hosts of the next traffic packet-in. */
+    uint32_t xid;
+    double last_progress; /* Throughput: last flow_mod or window open. */
+    bool stall_reported;
+    bool probing; /* Latency: a packet-in is outstanding. */
+    uint32_t probe_id;
+    double probe_t0;
+};
+
+enum phase { PH_HANDSHAKE, PH_WARMUP, PH_ROUND, PH_DONE };
+
+struct round {
+    double seconds;
+    uint64_t flow_mods, packet_outs, packet_ins;
+    double rate;    /* flow_mods per second. */
+    double ctl_cpu; /* Percent of one core; -1 unknown. */
+    double own_cpu; /* Ditto, this program. */
+    double rtt_med; /* Latency mode, microseconds. */
+    double rtt_p99;
+    uint64_t samples;
+};
+
+static struct {
+    int epfd;
+    struct sw *sws;
+    int *dirty;
+    int n_dirty;
+    int n_ready, n_dead, n_closed;
+    enum phase phase;
+    double phase_end;
+    double t_start, t_ready;
+    int round;
+    struct round rounds[MAX_ROUNDS];
+    /* Totals over the whole run; rounds take differences. */
+    uint64_t flow_mods, packet_outs, packet_ins, other, errors;
+    uint64_t stalls, timeouts, lost_samples;
+    /* At the start of the current round. */
+    uint64_t fm0, po0, pi0;
+    double t0, ctl0, own0;
+    float *samples;
+    size_t n_samples;
+    uint8_t pi_template[PACKET_IN_LEN];
+} g;
+
+/* ---------------------------------------------------------------------- */
+/* Helpers.                                                               */
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double
+own_cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* utime + stime of process 'pid' (all its threads) in seconds, or -1. */
+static double
+proc_cpu_s(long pid)
+{
+    unsigned long long utime, stime;
+    char path[64], buf[1024];
+    const char *p;
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    f = fopen(path, "r");
+    if (!f) {
+        return -1;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* The command name is in parentheses and may hold spaces: fields are
+     * counted from the last ')', after which come state (3) ... utime (14)
+     * and stime (15). */
+    p = strrchr(buf, ')');
+    if (!p ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+               &utime, &stime) != 2) {
+        return -1;
+    }
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+    v = htons(v);
+    memcpy(p, &v, 2);
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+    v = htonl(v);
+    memcpy(p, &v, 4);
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+    uint16_t v;
+
+    memcpy(&v, p, 2);
+    return ntohs(v);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return ntohl(v);
+}
+
+static void
+put_header(uint8_t *p, uint8_t type, uint16_t len, uint32_t xid)
+{
+    p[0] = OFP_VERSION;
+    p[1] = type;
+    put16(p + 2, len);
+    put32(p + 4, xid);
+}
+
+/* Locally administered unicast MACs, distinct per switch and host, so that
+ * a controller with one table for all switches learns them all. */
+static void
+host_mac(uint8_t *mac, int sw, int host)
+{
+    mac[0] = 0x02;
+    mac[1] = (uint8_t)(sw >> 8);
+    mac[2] = (uint8_t)sw;
+    mac[3] = (uint8_t)(host >> 16);
+    mac[4] = (uint8_t)(host >> 8);
+    mac[5] = (uint8_t)host;
+}
+
+static uint16_t
+host_port(int host)
+{
+    return o.one_port ? 1 : (uint16_t)(1 + host % N_PORTS);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int
+cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Median of 'n' values; sorts 'v'. */
+static double
+median(double *v, size_t n)
+{
+    if (!n) {
+        return 0;
+    }
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Switches: output.                                                      */
+
+static void
+mark_dirty(struct sw *sw)
+{
+    if (!sw->dirty && sw->state != SW_DEAD) {
+        sw->dirty = true;
+        g.dirty[g.n_dirty++] = sw->idx;
+    }
+}
+
+static void
+sw_kill(struct sw *sw, const char *why, int error)
+{
+    if (sw->state == SW_DEAD) {
+        return;
+    }
+    fprintf(stderr, "ofbench: switch %d (dpid %d): %s%s%s\n", sw->idx,
+            sw->idx + 1, why, error ? ": " : "", error ? strerror(error) : "");
+    if (sw->state == SW_READY) {
+        g.n_ready--;
+    }
+    sw->state = SW_DEAD;
+    g.n_dead++;
+    close(sw->fd);
+    sw->fd = -1;
+}
+
+/* Room for 'len' more bytes of output, or NULL (after ending the switch,
+ * unless 'soft') when the buffer is full: a controller that does not read
+ * what it asked for is broken, and the buffer is bounded. */
+static uint8_t *
+sw_reserve(struct sw *sw, size_t len, bool soft)
+{
+    if (sw->wcap - sw->wlen < len && sw->woff) {
+        memmove(sw->wbuf, sw->wbuf + sw->woff, sw->wlen - sw->woff);
+        sw->wlen -= sw->woff;
+        sw->woff = 0;
+    }
+    if (sw->wcap - sw->wlen < len) {
+        if (!soft) {
+            sw_kill(sw, "output buffer full (controller not reading)", 0);
+        }
+        return NULL;
+    }
+    mark_dirty(sw);
+    return sw->wbuf + sw->wlen;
+}
+
+static void
+set_want_out(struct sw *sw, bool want)
+{
+    struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0),
+                             .data.u32 = (uint32_t)sw->idx};
+
+    if (want != sw->want_out) {
+        sw->want_out = want;
+        epoll_ctl(g.epfd, EPOLL_CTL_MOD, sw->fd, &ev);
+    }
+}
+
+static void
+sw_flush(struct sw *sw)
+{
+    while (sw->woff < sw->wlen) {
+        ssize_t n = send(sw->fd, sw->wbuf + sw->woff, sw->wlen - sw->woff,
+                         MSG_NOSIGNAL);
+
+        if (n > 0) {
+            sw->woff += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            break;
+        } else {
+            sw_kill(sw, "write", n < 0 ? errno : EIO);
+            return;
+        }
+    }
+    if (sw->woff == sw->wlen) {
+        sw->woff = sw->wlen = 0;
+    }
+    /* While learning, writability is also the cue to send the next part
+     * of the hosts, which the fill limit may have held back. */
+    set_want_out(sw, sw->woff < sw->wlen || (sw->state == SW_LEARN &&
+                                             sw->learn_next <= o.n_macs));
+}
+
+static void
+send_simple(struct sw *sw, uint8_t type, uint32_t xid)
+{
+    uint8_t *p = sw_reserve(sw, OFP_HEADER_LEN, false);
+
+    if (p) {
+        put_header(p, type, OFP_HEADER_LEN, xid);
+        sw->wlen += OFP_HEADER_LEN;
+    }
+}
+
+static void
+send_features_reply(struct sw *sw, uint32_t xid)
+{
+    uint8_t *p = sw_reserve(sw, FEATURES_REPLY_LEN, false);
+    unsigned int i;
+
+    if (!p) {
+        return;
+    }
+    memset(p, 0, FEATURES_REPLY_LEN);
+    put_header(p, OFPT_FEATURES_REPLY, FEATURES_REPLY_LEN, xid);
+    put64(p + 8, (uint64_t)sw->idx + 1);
+    put32(p + 16, 256); /* n_buffers */
+    p[20] = 1;          /* n_tables */
+    put32(p + 24, 0x7); /* Flow, table and port stats. */
+    put32(p + 28, 0xfff);
+    for (i = 0; i < N_PORTS; i++) {
+        uint8_t *port = p + 32 + i * PHY_PORT_LEN;
+
+        put16(port, (uint16_t)(i + 1));
+        port[2] = 0x0a; /* hw_addr 0a:SS:SS:00:00:PP */
+        port[3] = (uint8_t)(sw->idx >> 8);
+        port[4] = (uint8_t)sw->idx;
+        port[7] = (uint8_t)(i + 1);
+        /* MAX_SWITCHES keeps the name within 16 bytes; the modulo tells the
+         * compiler so. */
+        snprintf((char *)port + 8, 16, "s%u-eth%u",
+                 (unsigned)(sw->idx + 1) % 100000, i + 1);
+        put32(port + 32, (1 << 5) | (1 << 7)); /* curr: 1GB_FD, COPPER */
+    }
+    sw->wlen += FEATURES_REPLY_LEN;
+}
+
+static void
+send_get_config_reply(struct sw *sw, uint32_t xid)
+{
+    uint8_t *p = sw_reserve(sw, 12, false);
+
+    if (p) {
+        put_header(p, OFPT_GET_CONFIG_REPLY, 12, xid);
+        put16(p + 8, 0);    /* flags: OFPC_FRAG_NORMAL */
+        put16(p + 10, 128); /* miss_send_len */
+        sw->wlen += 12;
+    }
+}
+
+/* The reply to an echo request carries its payload back. */
+static void
+send_echo_reply(struct sw *sw, const uint8_t *req, size_t len)
+{
+    uint8_t *p = sw_reserve(sw, len, false);
+
+    if (p) {
+        memcpy(p, req, len);
+        p[0] = OFP_VERSION;
+        p[1] = OFPT_ECHO_REPLY;
+        sw->wlen += len;
+    }
+}
+
+/* Writes one packet-in at 'p' carrying a frame from host 'src' to 'dst'
+ * (dst < 0: broadcast); returns its buffer_id. */
+static uint32_t
+put_packet_in(struct sw *sw, uint8_t *p, int src, int dst)
+{
+    uint32_t buffer_id = o.no_buffer ? OFP_NO_BUFFER : (uint32_t)sw->next_seq;
+
+    memcpy(p, g.pi_template, PACKET_IN_LEN);
+    put32(p + 4, ++sw->xid);
+    put32(p + 8, buffer_id);
+    put16(p + 14, host_port(src));
+    if (dst >= 0) {
+        host_mac(p + 18, sw->idx, dst);
+    }
+    host_mac(p + 24, sw->idx, src);
+    sw->next_seq++;
+    g.packet_ins++;
+    return buffer_id;
+}
+
+/* The packet-in every packet-in is copied from: everything but xid,
+ * buffer_id, in_port and the MACs.  The frame is IPv4/UDP with a valid
+ * header checksum, so no controller rejects it as malformed. */
+static void
+init_template(void)
+{
+    uint8_t *p = g.pi_template, *f = p + 18, *ip = f + 14;
+    uint32_t sum = 0;
+    int i;
+
+    memset(p, 0, PACKET_IN_LEN);
+    put_header(p, OFPT_PACKET_IN, PACKET_IN_LEN, 0);
+    put16(p + 12, FRAME_LEN); /* total_len */
+    p[16] = OFPR_NO_MATCH;
+    memset(f, 0xff, 6); /* Broadcast until a destination is written. */
+    put16(f + 12, 0x0800);
+    ip[0] = 0x45;
+    put16(ip + 2, FRAME_LEN - 14);
+    ip[8] = 64; /* TTL */
+    ip[9] = 17; /* UDP */
+    put32(ip + 12, 0x0a000001);
+    put32(ip + 16, 0x0a000002);
+    for (i = 0; i < 20; i += 2) {
+        sum += get16(ip + i);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    put16(ip + 10, (uint16_t)~sum);
+    put16(ip + 20, 12345);          /* UDP source port */
+    put16(ip + 22, 5001);           /* UDP destination port */
+    put16(ip + 24, FRAME_LEN - 34); /* UDP length; checksum 0 = none */
+}
+
+/* Latency mode: sends the next packet-in and notes when. */
+static void
+send_probe(struct sw *sw, double now)
+{
+    uint8_t *p = sw_reserve(sw, PACKET_IN_LEN, false);
+
+    if (!p) {
+        return;
+    }
+    sw->probe_id = put_packet_in(sw, p, sw->src, sw->dst);
+    sw->wlen += PACKET_IN_LEN;
+    sw->src = sw->dst;
+    sw->dst = sw->dst + 1 == o.n_macs ? 0 : sw->dst + 1;
+    sw->probing = true;
+    sw->probe_t0 = now;
+}
+
+/* Tops up what the switch has to send: the learning packet-ins, or in
+ * throughput mode the window, all in the write buffer, so that the flush
+ * after it writes them in one call. */
+static void
+sw_fill(struct sw *sw, double now)
+{
+    size_t room = sw->wlen < sw->fill_limit ? sw->fill_limit - sw->wlen : 0;
+    uint64_t n, i;
+    uint8_t *p;
+
+    if (sw->state == SW_LEARN && sw->learn_next <= o.n_macs) {
+        if (sw->woff) { /* Compact, so that room counts from the start. */
+            memmove(sw->wbuf, sw->wbuf + sw->woff, sw->wlen - sw->woff);
+            sw->wlen -= sw->woff;
+            sw->woff = 0;
+            room = sw->wlen < sw->fill_limit ? sw->fill_limit - sw->wlen : 0;
+        }
+        p = sw->wbuf + sw->wlen;
+        while (sw->learn_next < o.n_macs && room >= PACKET_IN_LEN) {
+            put_packet_in(sw, p, sw->learn_next++, -1);
+            p += PACKET_IN_LEN;
+            sw->wlen += PACKET_IN_LEN;
+            room -= PACKET_IN_LEN;
+        }
+        if (sw->learn_next == o.n_macs && room >= OFP_HEADER_LEN) {
+            put_header(p, OFPT_ECHO_REQUEST, OFP_HEADER_LEN, LEARN_XID);
+            sw->wlen += OFP_HEADER_LEN;
+            sw->learn_next++;
+        }
+        return;
+    }
+    if (sw->state != SW_READY || o.mode != MODE_THROUGHPUT ||
+        g.phase == PH_HANDSHAKE || g.phase == PH_DONE) {
+        return;
+    }
+    n = (uint64_t)o.window - (sw->next_seq - sw->acked_seq);
+    /* Waiting for a sixteenth of the window to be free before topping up
+     * keeps writes large when the controller answers in dribbles. */
+    if (!n || (n < (uint64_t)o.window / 16 && sw->next_seq != sw->acked_seq)) {
+        return;
+    }
+    if (sw->woff && sw->wlen + n * PACKET_IN_LEN > sw->fill_limit) {
+        memmove(sw->wbuf, sw->wbuf + sw->woff, sw->wlen - sw->woff);
+        sw->wlen -= sw->woff;
+        sw->woff = 0;
+        room = sw->wlen < sw->fill_limit ? sw->fill_limit - sw->wlen : 0;
+    }
+    if (n > room / PACKET_IN_LEN) {
+        n = room / PACKET_IN_LEN;
+    }
+    if (sw->next_seq == sw->acked_seq && n) {
+        sw->last_progress = now; /* The stall clock starts now. */
+    }
+    p = sw->wbuf + sw->wlen;
+    for (i = 0; i < n; i++) {
+        put_packet_in(sw, p, sw->src, sw->dst);
+        p += PACKET_IN_LEN;
+        sw->src = sw->dst;
+        sw->dst = sw->dst + 1 == o.n_macs ? 0 : sw->dst + 1;
+    }
+    sw->wlen += (size_t)n * PACKET_IN_LEN;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Switches: input.                                                       */
+
+static void
+sw_learn(struct sw *sw)
+{
+    sw->state = SW_LEARN;
+    sw->learn_next = 0;
+    mark_dirty(sw);
+}
+
+static void
+record_rtt(double rtt)
+{
+    if (g.n_samples < MAX_SAMPLES) {
+        g.samples[g.n_samples++] = (float)(rtt * 1e6);
+    } else {
+        g.lost_samples++;
+    }
+}
+
+static void
+on_flow_mod(struct sw *sw, const uint8_t *msg, size_t len, double now)
+{
+    uint32_t buffer_id = len >= FLOW_MOD_BUFFER_OFS + 4
+                             ? get32(msg + FLOW_MOD_BUFFER_OFS)
+                             : OFP_NO_BUFFER;
+    uint64_t out = sw->next_seq - sw->acked_seq;
+
+    if (sw->state != SW_READY || g.phase == PH_HANDSHAKE) {
+        return;
+    }
+    if (o.mode == MODE_LATENCY) {
+        /* With buffered packet-ins a late answer to a packet-in given up
+         * on is told apart by its buffer_id; a flow_mod without one (the
+         * controller sends the packet apart) can only be taken as is. */
+        if (sw->probing && (o.no_buffer || buffer_id == sw->probe_id ||
+                            buffer_id == OFP_NO_BUFFER)) {
+            sw->probing = false;
+            if (g.phase == PH_ROUND) {
+                record_rtt(now - sw->probe_t0);
+            }
+            if (g.phase != PH_DONE) {
+                send_probe(sw, now);
+            }
+        }
+        return;
+    }
+    /* The flow_mod answers the packet-in with its buffer_id and, since a
+     * controller answers a connection in order, every one before it: a
+     * flow_mod lost in the controller (ovs-testcontroller drops what does
+     * not fit its queue) then costs no window.  Without a usable
+     * buffer_id, each flow_mod answers one packet-in. */
+    if (!o.no_buffer &&
+        (uint32_t)(buffer_id - (uint32_t)sw->acked_seq) < out) {
+        sw->acked_seq += (uint32_t)(buffer_id - (uint32_t)sw->acked_seq) + 1;
+    } else if (out) {
+        sw->acked_seq++;
+    }
+    sw->last_progress = now;
+    mark_dirty(sw);
+}
+
+static void
+handle_message(struct sw *sw, const uint8_t *msg, size_t len, double now)
+{
+    uint32_t xid = get32(msg + 4);
+
+    if (sw->state == SW_SETTLE) {
+        sw->settle_deadline = now + SETTLE_S;
+    }
+    switch (msg[1]) {
+    case OFPT_HELLO:
+        break;
+    case OFPT_ERROR:
+        if (g.errors++ < MAX_ERRORS) {
+            fprintf(stderr,
+                    "ofbench: switch %d: controller sent ERROR type %u "
+                    "code %u\n",
+                    sw->idx, len >= 12 ? get16(msg + 8) : 0,
+                    len >= 12 ? get16(msg + 10) : 0);
+        }
+        break;
+    case OFPT_ECHO_REQUEST:
+        send_echo_reply(sw, msg, len);
+        break;
+    case OFPT_ECHO_REPLY:
+        if (sw->state == SW_LEARN && xid == LEARN_XID) {
+            sw->state = SW_READY;
+            g.n_ready++;
+        }
+        break;
+    case OFPT_FEATURES_REQUEST:
+        send_features_reply(sw, xid);
+        if (sw->state == SW_HELLO) {
+            sw->state = SW_SETTLE;
+            sw->settle_deadline = now + SETTLE_S;
+        }
+        break;
+    case OFPT_GET_CONFIG_REQ:
+        send_get_config_reply(sw, xid);
+        break;
+    case OFPT_SET_CONFIG:
+        if (sw->state == SW_SETTLE) {
+            sw_learn(sw);
+        }
+        break;
+    case OFPT_BARRIER_REQUEST:
+        send_simple(sw, OFPT_BARRIER_REPLY, xid);
+        break;
+    case OFPT_PACKET_OUT:
+        g.packet_outs++;
+        break;
+    case OFPT_FLOW_MOD:
+        g.flow_mods++;
+        on_flow_mod(sw, msg, len, now);
+        break;
+    default:
+        g.other++;
+        break;
+    }
+}
+
+static void
+sw_read(struct sw *sw, double now)
+{
+    size_t off = 0;
+    ssize_t n;
+
+    do {
+        n = read(sw->fd, sw->rbuf + sw->rlen, RBUF_SIZE - sw->rlen);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) {
+        return;
+    } else if (!n || (n < 0 && errno == ECONNRESET)) {
+        g.n_closed++;
+        sw_kill(sw,
+                n ? "controller reset the connection"
+                  : "controller closed the connection",
+                0);
+        return;
+    } else if (n < 0) {
+        sw_kill(sw, "read", errno);
+        return;
+    }
+    sw->rlen += (size_t)n;
+    while (sw->rlen - off >= OFP_HEADER_LEN && sw->state != SW_DEAD) {
+        const uint8_t *msg = sw->rbuf + off;
+        size_t len = get16(msg + 2);
+
+        if (len < OFP_HEADER_LEN) {
+            sw_kill(sw, "malformed message (length < 8)", 0);
+            return;
+        }
+        if (len > sw->rlen - off) {
+            break;
+        }
+        handle_message(sw, msg, len, now);
+        off += len;
+    }
+    if (sw->state != SW_DEAD && off) {
+        memmove(sw->rbuf, sw->rbuf + off, sw->rlen - off);
+        sw->rlen -= off;
+    }
+}
+
+static void
+sw_connected(struct sw *sw)
+{
+    int one = 1;
+
+    setsockopt(sw->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sw->state = SW_HELLO;
+    send_simple(sw, OFPT_HELLO, 0);
+}
+
+static void
+sw_event(struct sw *sw, uint32_t events, double now)
+{
+    if (sw->state == SW_CONNECTING) {
+        int error = 0;
+        socklen_t len = sizeof error;
+
+        getsockopt(sw->fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        if (error) {
+            sw_kill(sw, "connect", error);
+            return;
+        }
+        sw_connected(sw);
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        sw_read(sw, now);
+    }
+    if (sw->state != SW_DEAD && events & EPOLLOUT) {
+        mark_dirty(sw);
+    }
+}
+
+static void
+sw_open(struct sw *sw, int idx)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT,
+                             .data.u32 = (uint32_t)idx};
+    size_t fill;
+
+    memset(sw, 0, sizeof *sw);
+    sw->idx = idx;
+    sw->want_out = true;
+    fill = (size_t)o.window * PACKET_IN_LEN;
+    sw->fill_limit = fill < MIN_FILL_ROOM ? MIN_FILL_ROOM : fill;
+    sw->wcap = sw->fill_limit + REPLY_ROOM;
+    sw->rbuf = malloc(RBUF_SIZE);
+    sw->wbuf = malloc(sw->wcap);
+    if (!sw->rbuf || !sw->wbuf) {
+        fprintf(stderr, "ofbench: out of memory\n");
+        exit(1);
+    }
+    sw->dst = o.n_macs > 1 ? 1 : 0;
+    sw->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (sw->fd < 0) {
+        fprintf(stderr, "ofbench: socket: %s\n", strerror(errno));
+        exit(1);
+    }
+    if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, sw->fd, &ev)) {
+        fprintf(stderr, "ofbench: epoll_ctl: %s\n", strerror(errno));
+        exit(1);
+    }
+    sw->state = SW_CONNECTING;
+    if (!connect(sw->fd, (struct sockaddr *)&o.addr, sizeof o.addr)) {
+        sw_connected(sw);
+    } else if (errno != EINPROGRESS) {
+        sw_kill(sw, "connect", errno);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Phases and rounds.                                                     */
+
+static void
+start_traffic(double now)
+{
+    int i;
+
+    g.t_ready = now;
+    g.phase = PH_WARMUP;
+    g.phase_end = now + o.warmup;
+    for (i = 0; i < o.n_switches; i++) {
+        struct sw *sw = &g.sws[i];
+
+        if (sw->state != SW_READY) {
+            continue;
+        }
+        sw->acked_seq = sw->next_seq;
+        if (o.mode == MODE_LATENCY) {
+            send_probe(sw, now);
+        } else {
+            mark_dirty(sw);
+        }
+    }
+}
+
+static void
+begin_round(double now)
+{
+    g.phase = PH_ROUND;
+    g.phase_end = now + o.seconds;
+    g.fm0 = g.flow_mods;
+    g.po0 = g.packet_outs;
+    g.pi0 = g.packet_ins;
+    g.t0 = now;
+    g.own0 = own_cpu_s();
+    g.ctl0 = o.cpu_pid ? proc_cpu_s(o.cpu_pid) : -1;
+    g.n_samples = 0;
+}
+
+static void
+print_round(const struct round *r, int i)
+{
+    if (o.json) {
+        return;
+    }
+    printf("round %d/%d: %.0f %s/s (%llu flow_mods in %.3f s), %llu "
+           "packet_outs",
+           i + 1, o.rounds, r->rate,
+           o.mode == MODE_LATENCY ? "responses" : "flow_mods",
+           (unsigned long long)r->flow_mods, r->seconds,
+           (unsigned long long)r->packet_outs);
+    if (o.mode == MODE_LATENCY) {
+        printf(", rtt median %.1f us, p99 %.1f us (%llu samples)", r->rtt_med,
+               r->rtt_p99, (unsigned long long)r->samples);
+    }
+    if (r->ctl_cpu >= 0) {
+        printf(", controller CPU %.0f%%", r->ctl_cpu);
+    }
+    printf(", ofbench CPU %.0f%%\n", r->own_cpu);
+    fflush(stdout);
+}
+
+static void
+end_round(double now)
+{
+    struct round *r = &g.rounds[g.round];
+    double ctl = o.cpu_pid ? proc_cpu_s(o.cpu_pid) : -1;
+
+    r->seconds = now - g.t0;
+    r->flow_mods = g.flow_mods - g.fm0;
+    r->packet_outs = g.packet_outs - g.po0;
+    r->packet_ins = g.packet_ins - g.pi0;
+    r->rate = (double)r->flow_mods / r->seconds;
+    r->own_cpu = (own_cpu_s() - g.own0) * 100 / r->seconds;
+    r->ctl_cpu =
+        ctl >= 0 && g.ctl0 >= 0 ? (ctl - g.ctl0) * 100 / r->seconds : -1;
+    r->samples = g.n_samples;
+    if (g.n_samples) {
+        /* Nearest-rank percentiles. */
+        size_t p99 = (99 * g.n_samples + 99) / 100 - 1;
+
+        qsort(g.samples, g.n_samples, sizeof *g.samples, cmp_float);
+        r->rtt_med = g.n_samples % 2 ? g.samples[g.n_samples / 2]
+                                     : (g.samples[g.n_samples / 2 - 1] +
+                                        g.samples[g.n_samples / 2]) /
+                                           2;
+        r->rtt_p99 = g.samples[p99];
+    }
+    print_round(r, g.round);
+    if (++g.round < o.rounds) {
+        begin_round(now);
+    } else {
+        g.phase = PH_DONE;
+    }
+}
+
+/* Per-switch timers, looked at every SCAN_S rather than kept in a heap:
+ * they are all coarse. */
+static void
+scan_timers(double now)
+{
+    int i;
+
+    for (i = 0; i < o.n_switches; i++) {
+        struct sw *sw = &g.sws[i];
+
+        if (sw->state == SW_SETTLE && now >= sw->settle_deadline) {
+            sw_learn(sw);
+        }
+        if (sw->state != SW_READY || g.phase == PH_HANDSHAKE ||
+            g.phase == PH_DONE) {
+            continue;
+        }
+        if (o.mode == MODE_LATENCY) {
+            if (sw->probing && now - sw->probe_t0 > PROBE_TIMEOUT_S) {
+                g.timeouts++;
+                send_probe(sw, now);
+            }
+        } else if (sw->next_seq != sw->acked_seq &&
+                   now - sw->last_progress > STALL_S) {
+            /* Write the window off, or a controller that answers some
+             * packet-ins without a flow_mod would stop the benchmark. */
+            if (!sw->stall_reported) {
+                fprintf(stderr,
+                        "ofbench: switch %d: no flow_mod for %.0f s with "
+                        "%llu packet-ins outstanding; sending more\n",
+                        i, STALL_S,
+                        (unsigned long long)(sw->next_seq - sw->acked_seq));
+                sw->stall_reported = true;
+            }
+            g.stalls++;
+            sw->acked_seq = sw->next_seq;
+            mark_dirty(sw);
+        }
+    }
+}
+
+static void
+print_json_round(const struct round *r, bool last)
+{
+    printf("{\"seconds\":%.4f,\"flow_mods\":%llu,\"packet_outs\":%llu,"
+           "\"packet_ins\":%llu,\"flow_mods_per_s\":%.1f,"
+           "\"controller_cpu_pct\":%.1f,\"ofbench_cpu_pct\":%.1f",
+           r->seconds, (unsigned long long)r->flow_mods,
+           (unsigned long long)r->packet_outs,
+           (unsigned long long)r->packet_ins, r->rate, r->ctl_cpu, r->own_cpu);
+    if (o.mode == MODE_LATENCY) {
+        printf(",\"rtt_median_us\":%.2f,\"rtt_p99_us\":%.2f,\"samples\":%llu",
+               r->rtt_med, r->rtt_p99, (unsigned long long)r->samples);
+    }
+    printf("}%s", last ? "" : ",");
+}
+
+/* Prints the medians of the rounds; returns the exit status. */
+static int
+report(void)
+{
+    double rate[MAX_ROUNDS], ctl[MAX_ROUNDS], own[MAX_ROUNDS];
+    double med[MAX_ROUNDS], p99[MAX_ROUNDS];
+    double m_rate, m_ctl, m_own, m_med, m_p99, lo = 0, hi = 0;
+    bool ok = !g.n_dead && g.round == o.rounds;
+    int i, n = g.round, silent = 0;
+
+    /* A round without a single flow_mod measured nothing (a controller
+     * that drops the packet-ins, say), whatever its numbers say. */
+    for (i = 0; i < n; i++) {
+        if (!g.rounds[i].flow_mods) {
+            silent++;
+            ok = false;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        rate[i] = g.rounds[i].rate;
+        ctl[i] = g.rounds[i].ctl_cpu;
+        own[i] = g.rounds[i].own_cpu;
+        med[i] = g.rounds[i].rtt_med;
+        p99[i] = g.rounds[i].rtt_p99;
+    }
+    m_rate = median(rate, (size_t)n);
+    if (n) {
+        lo = rate[0];
+        hi = rate[n - 1];
+    }
+    m_ctl = o.cpu_pid ? median(ctl, (size_t)n) : -1;
+    m_own = median(own, (size_t)n);
+    m_med = median(med, (size_t)n);
+    m_p99 = median(p99, (size_t)n);
+
+    if (o.json) {
+        printf("{\"mode\":\"%s\",\"switches\":%d,\"macs\":%d,\"window\":%d,"
+               "\"buffered\":%s,\"one_port\":%s,\"seconds\":%g,"
+               "\"rounds\":[",
+               o.mode == MODE_LATENCY ? "latency" : "throughput", o.n_switches,
+               o.n_macs, o.window, o.no_buffer ? "false" : "true",
+               o.one_port ? "true" : "false", o.seconds);
+        for (i = 0; i < n; i++) {
+            print_json_round(&g.rounds[i], i + 1 == n);
+        }
+        printf("],\"flow_mods_per_s\":%.1f,\"controller_cpu_pct\":%.1f,"
+               "\"ofbench_cpu_pct\":%.1f",
+               m_rate, m_ctl, m_own);
+        if (o.mode == MODE_LATENCY) {
+            printf(",\"rtt_median_us\":%.2f,\"rtt_p99_us\":%.2f", m_med,
+                   m_p99);
+        }
+        printf(",\"handshake_s\":%.3f,\"dead\":%d,\"closed\":%d,"
+               "\"errors\":%llu,\"other\":%llu,\"stalls\":%llu,"
+               "\"timeouts\":%llu,\"silent_rounds\":%d,\"ok\":%s}\n",
+               g.t_ready > 0 ? g.t_ready - g.t_start : -1.0, g.n_dead,
+               g.n_closed, (unsigned long long)g.errors,
+               (unsigned long long)g.other, (unsigned long long)g.stalls,
+               (unsigned long long)g.timeouts, silent, ok ? "true" : "false");
+        return ok ? 0 : 1;
+    }
+    if (!n) {
+        printf("no round completed\n");
+        return 1;
+    }
+    printf("result: %.0f %s/s, median of %d rounds (min %.0f, max %.0f)",
+           m_rate, o.mode == MODE_LATENCY ? "responses" : "flow_mods", n, lo,
+           hi);
+    if (o.mode == MODE_LATENCY) {
+        printf("; rtt median %.1f us, p99 %.1f us (medians of rounds)", m_med,
+               m_p99);
+    }
+    printf("\n");
+    if (m_ctl >= 0) {
+        printf("CPU: controller %.0f%%, ofbench %.0f%% of one core\n", m_ctl,
+               m_own);
+    }
+    if (g.stalls || g.timeouts || g.errors || g.lost_samples) {
+        printf("warnings: %llu stalled windows, %llu timed-out probes, "
+               "%llu ERROR messages, %llu samples not kept\n",
+               (unsigned long long)g.stalls, (unsigned long long)g.timeouts,
+               (unsigned long long)g.errors,
+               (unsigned long long)g.lost_samples);
+    }
+    if (g.n_dead || g.round < o.rounds) {
+        printf("INCOMPLETE: %d of %d switches lost, %d of %d rounds done\n",
+               g.n_dead, o.n_switches, g.round, o.rounds);
+    }
+    if (silent) {
+        printf("NO RESPONSES: %d of %d rounds without a flow_mod\n", silent,
+               n);
+    }
+    return ok ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Command line.                                                          */
+
+static void
+usage(int status)
+{
+    fprintf(status ? stderr : stdout,
+            "usage: ofbench [OPTIONS]\n"
+            "Emulates OpenFlow 1.0 switches that send packet-ins to a "
+            "controller\nand counts the flow_mods it answers with.\n\n"
+            "  --host ADDR       controller IPv4 address (127.0.0.1)\n"
+            "  --port PORT       controller TCP port (6653)\n"
+            "  --switches N      switches, one connection each (16)\n"
+            "  --macs M          hosts (MACs) per switch (1000)\n"
+            "  --mode MODE       throughput or latency (throughput)\n"
+            "  --window W        throughput: packet-ins in flight per switch "
+            "(1000)\n"
+            "  --seconds T       length of a round (2)\n"
+            "  --rounds R        rounds; the result is their median (5)\n"
+            "  --warmup S        unmeasured traffic before the rounds (1)\n"
+            "  --no-buffer       packet-ins carry buffer_id 0xffffffff\n"
+            "  --one-port        every host on port 1 (default: port 1 + "
+            "host %% 4)\n"
+            "  --cpu-pid PID     also report the CPU time PID uses per "
+            "round\n"
+            "  --timeout S       deadline for connecting and learning (10)\n"
+            "  --json            print one line of JSON instead\n");
+    exit(status);
+}
+
+static double
+parse_num(const char *name, const char *s, double min, double max)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= min && v <= max)) {
+        fprintf(stderr, "ofbench: %s: \"%s\" is not a number in [%g, %g]\n",
+                name, s, min, max);
+        exit(2);
+    }
+    return v;
+}
+
+static void
+parse_options(int argc, char *argv[])
+{
+    static const struct option options[] = {
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"switches", required_argument, NULL, 's'},
+        {"macs", required_argument, NULL, 'm'},
+        {"mode", required_argument, NULL, 'M'},
+        {"window", required_argument, NULL, 'W'},
+        {"seconds", required_argument, NULL, 't'},
+        {"rounds", required_argument, NULL, 'r'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"no-buffer", no_argument, NULL, 'B'},
+        {"one-port", no_argument, NULL, 'O'},
+        {"cpu-pid", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *host = "127.0.0.1";
+    int port = 6653, opt;
+
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'H':
+            host = optarg;
+            break;
+        case 'p':
+            port = (int)parse_num("--port", optarg, 1, 65535);
+            break;
+        case 's':
+            o.n_switches =
+                (int)parse_num("--switches", optarg, 1, MAX_SWITCHES);
+            break;
+        case 'm':
+            o.n_macs = (int)parse_num("--macs", optarg, 1, MAX_MACS);
+            break;
+        case 'M':
+            if (!strcmp(optarg, "throughput")) {
+                o.mode = MODE_THROUGHPUT;
+            } else if (!strcmp(optarg, "latency")) {
+                o.mode = MODE_LATENCY;
+            } else {
+                fprintf(stderr, "ofbench: --mode: throughput or latency\n");
+                exit(2);
+            }
+            break;
+        case 'W':
+            o.window = (int)parse_num("--window", optarg, 1, MAX_WINDOW);
+            break;
+        case 't':
+            o.seconds = parse_num("--seconds", optarg, 0.01, 3600);
+            break;
+        case 'r':
+            o.rounds = (int)parse_num("--rounds", optarg, 1, MAX_ROUNDS);
+            break;
+        case 'w':
+            o.warmup = parse_num("--warmup", optarg, 0, 3600);
+            break;
+        case 'B':
+            o.no_buffer = true;
+            break;
+        case 'O':
+            o.one_port = true;
+            break;
+        case 'c':
+            o.cpu_pid = (long)parse_num("--cpu-pid", optarg, 1, 1 << 30);
+            break;
+        case 'T':
+            o.timeout = parse_num("--timeout", optarg, 0.1, 3600);
+            break;
+        case 'j':
+            o.json = true;
+            break;
+        case 'h':
+            usage(0);
+            break;
+        default:
+            usage(2);
+        }
+    }
+    if (optind != argc) {
+        usage(2);
+    }
+    o.addr.sin_family = AF_INET;
+    o.addr.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &o.addr.sin_addr) != 1) {
+        fprintf(stderr, "ofbench: --host: \"%s\" is not an IPv4 address\n",
+                host);
+        exit(2);
+    }
+    if (o.cpu_pid && proc_cpu_s(o.cpu_pid) < 0) {
+        fprintf(stderr, "ofbench: --cpu-pid: cannot read /proc/%ld/stat\n",
+                o.cpu_pid);
+        exit(2);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+
+int
+main(int argc, char *argv[])
+{
+    struct epoll_event events[256];
+    double now, next_scan;
+    int i, status;
+
+    parse_options(argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    init_template();
+    g.epfd = epoll_create1(0);
+    g.sws = calloc((size_t)o.n_switches, sizeof *g.sws);
+    g.dirty = calloc((size_t)o.n_switches, sizeof *g.dirty);
+    if (o.mode == MODE_LATENCY) {
+        g.samples = malloc(MAX_SAMPLES * sizeof *g.samples);
+    }
+    if (g.epfd < 0 || !g.sws || !g.dirty ||
+        (o.mode == MODE_LATENCY && !g.samples)) {
+        fprintf(stderr, "ofbench: setup: %s\n", strerror(errno));
+        return 1;
+    }
+    if (!o.json) {
+        printf("ofbench: %s mode, %d switch%s, %d MACs each, %s "
+               "packet-ins, controller %s:%d\n",
+               o.mode == MODE_LATENCY ? "latency" : "throughput", o.n_switches,
+               o.n_switches == 1 ? "" : "es", o.n_macs,
+               o.no_buffer ? "unbuffered" : "buffered",
+               inet_ntoa(o.addr.sin_addr), ntohs(o.addr.sin_port));
+        if (o.mode == MODE_THROUGHPUT) {
+            printf("window: %d packet-ins in flight per switch\n", o.window);
+        }
+    }
+
+    g.t_start = now = now_s();
+    g.phase = PH_HANDSHAKE;
+    g.phase_end = now + o.timeout;
+    for (i = 0; i < o.n_switches; i++) {
+        sw_open(&g.sws[i], i);
+    }
+    next_scan = now + SCAN_S;
+
+    while (g.phase != PH_DONE) {
+        double next = g.phase_end < next_scan ? g.phase_end : next_scan;
+        int timeout = (int)((next - now) * 1000 + 0.999), n;
+
+        n = epoll_wait(g.epfd, events, 256, timeout < 0 ? 0 : timeout);
+        if (n < 0 && errno != EINTR) {
+            fprintf(stderr, "ofbench: epoll_wait: %s\n", strerror(errno));
+            return 1;
+        }
+        now = now_s();
+
+        /* Phase changes first, so that what this pass reads counts in the
+         * round that is current once the deadline has passed. */
+        if (g.phase == PH_HANDSHAKE) {
+            if (g.n_ready + g.n_dead == o.n_switches) {
+                if (!g.n_ready) {
+                    fprintf(stderr, "ofbench: no switch connected\n");
+                    return 1;
+                }
+                if (!o.json) {
+                    printf("handshake: %d switch%s up, %d MACs each "
+                           "learned in %.3f s\n",
+                           g.n_ready, g.n_ready == 1 ? "" : "es", o.n_macs,
+                           now - g.t_start);
+                }
+                start_traffic(now);
+            } else if (now >= g.phase_end) {
+                int counts[SW_DEAD + 1] = {0};
+
+                for (i = 0; i < o.n_switches; i++) {
+                    counts[g.sws[i].state]++;
+                }
+                fprintf(stderr,
+                        "ofbench: handshake not done in %.1f s: %d "
+                        "connecting, %d waiting for FEATURES_REQUEST, %d "
+                        "settling, %d learning, %d ready, %d dead\n",
+                        o.timeout, counts[SW_CONNECTING], counts[SW_HELLO],
+                        counts[SW_SETTLE], counts[SW_LEARN], counts[SW_READY],
+                        counts[SW_DEAD]);
+                return 1;
+            }
+        } else if (now >= g.phase_end) {
+            if (g.phase == PH_WARMUP) {
+                begin_round(now);
+            } else {
+                end_round(now);
+            }
+        }
+        if (g.n_dead == o.n_switches) {
+            fprintf(stderr, "ofbench: every switch lost\n");
+            break;
+        }
+
+        for (i = 0; i < n; i++) {
+            struct sw *sw = &g.sws[events[i].data.u32];
+
+            if (sw->state != SW_DEAD) {
+                sw_event(sw, events[i].events, now);
+            }
+        }
+        if (now >= next_scan) {
+            scan_timers(now);
+            next_scan = now + SCAN_S;
+        }
+        for (i = 0; i < g.n_dirty; i++) {
+            struct sw *sw = &g.sws[g.dirty[i]];
+
+            sw->dirty = false;
+            if (sw->state != SW_DEAD && sw->state != SW_CONNECTING) {
+                sw_fill(sw, now);
+                sw_flush(sw);
+            }
+        }
+        g.n_dirty = 0;
+    }
+    status = report();
+    for (i = 0; i < o.n_switches; i++) {
+        if (g.sws[i].state != SW_DEAD) {
+            close(g.sws[i].fd);
+        }
+        free(g.sws[i].rbuf);
+        free(g.sws[i].wbuf);
+    }
+    free(g.sws);
+    free(g.dirty);
+    free(g.samples);
+    close(g.epfd);
+    return status;
+}

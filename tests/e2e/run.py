@@ -1,0 +1,1000 @@
+#!/usr/bin/python3
+"""End-to-end tests: a controller under test (plexusd with the openflow,
+l2_learning and logger plugins, or ovs-testcontroller as a reference)
+drives a Mininet tree of Open vSwitch switches (userspace datapath), and
+real traffic between the Mininet hosts shows whether it works.
+
+Every wait is for a condition (a listening socket, OVS reporting the
+controller connected, a log line, a process exiting) with a deadline;
+nothing sleeps to synchronise.  Each test stops what it started by pid and
+removes what it created, also when it fails.  Everything that could outlive
+a crash (bridges, interfaces, processes, temp dirs) is recorded in
+STATE_FILE as it is created; --cleanup (or the next run) removes exactly
+those, nothing else: never 'mn -c', never a kill by process name.
+
+Bridges and hosts are named with the prefix 'pxe' (pxes1..3, pxeh1..4), so
+a run never touches another Mininet's s1 (Mininet deletes a bridge with its
+switch's name before creating it).
+
+Needs root, Open vSwitch (started here with ovs-ctl if it is not running,
+and left running), Mininet, iperf3, ethtool and ping.  Run with the
+system python, which has Mininet's module:
+
+  /usr/bin/python3 tests/e2e/run.py [--controller plexus|testcontroller]
+      [--build DIR] [--rebuilt-openflow PATH] [-k NAME]
+  /usr/bin/python3 tests/e2e/run.py --cleanup
+
+Prints one line per test ("PASS name", "FAIL name: why", "SKIP name: why")
+and a closing "e2e: N passed, N failed".
+"""
+
+import argparse
+import functools
+import importlib.util
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+DEADLINE = 30.0            # Seconds, for any single condition.
+PREFIX = "pxe"             # Names of everything put in the root namespace.
+STATE_FILE = "/tmp/plexus-e2e.state.json"
+TMP_PREFIX = "plexus-e2e-"
+OVS_CTL = "/usr/share/openvswitch/scripts/ovs-ctl"
+VSWITCHD_LOG = "/var/log/openvswitch/ovs-vswitchd.log"
+IPERF_PORT = 15201         # Inside the hosts' namespaces: private anyway.
+PLUGINS = ("openflow", "l2_learning", "logger")
+
+
+class Failure(Exception):
+    pass
+
+
+class CleanupFailure(Failure):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+def run(cmd, timeout=DEADLINE, check_rc=True):
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=timeout)
+    if check_rc and r.returncode != 0:
+        raise Failure("%s: exit %d: %s" % (" ".join(cmd), r.returncode,
+                                           (r.stderr or r.stdout).strip()))
+    return r
+
+
+def vsctl(*args, timeout=DEADLINE):
+    return run(["ovs-vsctl", "--timeout=%d" % max(1, int(timeout))]
+               + list(args), timeout=timeout + 5).stdout.strip()
+
+
+# --------------------------------------------------------------------------
+# What this harness created, on disk, so a crashed run can be cleaned up.
+
+def proc_start_time(pid):
+    """The process's start time in clock ticks (field 22 of stat): with the
+    pid it names one process, even after the pid is reused."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def proc_cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+class State:
+    def __init__(self):
+        self.data = {"runner": os.getpid(),
+                     "runner_start": proc_start_time(os.getpid()),
+                     "procs": [], "bridges": [], "links": [], "dirs": []}
+        self.lock = threading.Lock()
+
+    def save(self):
+        tmp = STATE_FILE + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.data, f, indent=1)
+        os.rename(tmp, STATE_FILE)
+
+    def add(self, kind, item):
+        with self.lock:
+            if item not in self.data[kind]:
+                self.data[kind].append(item)
+                self.save()
+
+    def add_proc(self, pid, match):
+        self.add("procs", {"pid": pid, "start": proc_start_time(pid),
+                           "match": match})
+
+    def forget_all(self, kinds):
+        with self.lock:
+            for k in kinds:
+                self.data[k] = []
+            self.save()
+
+    def remove(self):
+        try:
+            os.unlink(STATE_FILE)
+        except FileNotFoundError:
+            pass
+
+
+STATE = State()
+
+
+def ours(entry):
+    """Is the recorded process still the one we started?"""
+    pid = entry["pid"]
+    return (proc_start_time(pid) == entry["start"]
+            and entry["match"] in proc_cmdline(pid))
+
+
+def stop_pid(entry, timeout=5.0):
+    if not ours(entry):
+        return False
+    try:
+        os.kill(entry["pid"], signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    end = time.monotonic() + timeout
+    while ours(entry) and time.monotonic() < end:
+        time.sleep(0.02)
+    if ours(entry):
+        try:
+            os.kill(entry["pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return True
+
+
+def link_exists(name):
+    return os.path.exists("/sys/class/net/%s" % name)
+
+
+def ovs_running():
+    return subprocess.run(["ovs-vsctl", "--timeout=3", "show"],
+                          stdin=subprocess.DEVNULL, capture_output=True
+                          ).returncode == 0
+
+
+def cleanup_recorded(data):
+    """Removes exactly what 'data' records; returns what it removed."""
+    removed = []
+    for e in data["procs"]:
+        if stop_pid(e):
+            removed.append("process %d (%s)" % (e["pid"], e["match"]))
+    if data["bridges"] and ovs_running():
+        have = set(run(["ovs-vsctl", "--timeout=5", "list-br"]).stdout
+                   .split())
+        for br in data["bridges"]:
+            if br in have:
+                run(["ovs-vsctl", "--timeout=5", "--if-exists", "del-br",
+                     br], check_rc=False)
+                removed.append("bridge " + br)
+    for name in data["bridges"] + data["links"]:
+        if link_exists(name):
+            run(["ip", "link", "del", name], check_rc=False)
+            removed.append("interface " + name)
+    for d in data["dirs"]:
+        if (os.path.basename(d).startswith(TMP_PREFIX)
+                and os.path.isdir(d)):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append("directory " + d)
+    return removed
+
+
+def load_state():
+    try:
+        with open(STATE_FILE) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+
+
+def runner_alive(data):
+    return (proc_start_time(data["runner"]) == data["runner_start"]
+            and "run.py" in proc_cmdline(data["runner"]))
+
+
+def clean_leftovers(verbose):
+    data = load_state()
+    if data is None:
+        if verbose:
+            print("cleanup: nothing recorded in %s" % STATE_FILE)
+        return True
+    if runner_alive(data) and data["runner"] != os.getpid():
+        print("another e2e run (pid %d) is in progress; not touching its "
+              "network" % data["runner"], file=sys.stderr)
+        return False
+    removed = cleanup_recorded(data)
+    os.unlink(STATE_FILE)
+    if removed or verbose:
+        print("cleanup: removed leftovers of an earlier run: %s"
+              % (", ".join(removed) or "nothing"))
+    return True
+
+
+# --------------------------------------------------------------------------
+# Open vSwitch.
+
+def ensure_ovs():
+    """Starts ovsdb-server and ovs-vswitchd if they are not running; they
+    are left running.  Returns what was done."""
+    if ovs_running():
+        return "already running"
+    # ovs-ctl's own output goes to a file: a pipe would be inherited by
+    # the daemons it starts.
+    with tempfile.TemporaryFile() as out:
+        r = subprocess.run([OVS_CTL, "start", "--system-id=random"],
+                           stdin=subprocess.DEVNULL, stdout=out,
+                           stderr=subprocess.STDOUT, timeout=60)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    end = time.monotonic() + DEADLINE
+    while not ovs_running():
+        if time.monotonic() > end:
+            raise Failure("ovs-ctl start (exit %d) did not bring up OVS:\n%s"
+                          % (r.returncode, text))
+        time.sleep(0.1)
+    return "started with ovs-ctl"
+
+
+def controller_status(bridge):
+    """{"is_connected": bool, "status": {...}} of the bridge's only
+    controller, as OVS last wrote it to its database (it refreshes the
+    status every ~5 s)."""
+    uuids = vsctl("get", "bridge", bridge, "controller").strip("[]").split(",")
+    uuids = [u.strip() for u in uuids if u.strip()]
+    check(len(uuids) == 1, "%s: controllers %r" % (bridge, uuids))
+    out = json.loads(vsctl("--format=json", "--columns=is_connected,status",
+                           "list", "controller", uuids[0]))
+    connected, status = out["data"][0]
+    return {"uuid": uuids[0], "is_connected": connected,
+            "status": dict(status[1])}
+
+
+def wait_connected(bridges, timeout=DEADLINE):
+    """Waits until OVS shows each bridge's controller connected; OVS
+    publishes that with its status refresh, so this can take ~5 s."""
+    end = time.monotonic() + timeout
+    for br in bridges:
+        uuid = controller_status(br)["uuid"]
+        left = end - time.monotonic()
+        r = subprocess.run(["ovs-vsctl", "--timeout=%d" % max(1, int(left)),
+                            "wait-until", "controller", uuid,
+                            "is_connected=true"], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise Failure("%s: controller not connected within %.0f s: %r"
+                          % (br, timeout, controller_status(br)))
+
+
+def parse_flows(text):
+    """ovs-ofctl dump-flows output -> list of {field: value} (match fields
+    and flow statistics; 'actions' holds the action list)."""
+    flows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if "actions=" not in line:
+            continue
+        head, actions = line.split("actions=", 1)
+        flow = {"actions": actions}
+        for part in re.split(r"[,\s]+", head):
+            if not part:
+                continue
+            k, _, v = part.partition("=")
+            flow[k] = v
+        flows.append(flow)
+    return flows
+
+
+# --------------------------------------------------------------------------
+# The controller under test.
+
+class Proc:
+    """A process whose output (stdout and stderr) is collected line by
+    line."""
+
+    def __init__(self, argv, name, env=None):
+        self.name = name
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, env=env or os.environ.copy())
+        self.pid = self.proc.pid
+        STATE.add_proc(self.pid, os.path.basename(argv[0]))
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def mark(self):
+        with self.cond:
+            return len(self.lines)
+
+    def tail(self, n=25):
+        with self.cond:
+            return "\n".join(self.lines[-n:])
+
+    def wait_for(self, pattern, since=0, timeout=DEADLINE):
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        with self.cond:
+            i = since
+            while True:
+                while i < len(self.lines):
+                    m = rx.search(self.lines[i])
+                    if m:
+                        return m
+                    i += 1
+                left = end - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None
+                                 and not self.reader.is_alive()):
+                    raise Failure("%s: no line matching %r within %.0f s "
+                                  "(exit status %s); output tail:\n%s"
+                                  % (self.name, pattern, timeout,
+                                     self.proc.poll(),
+                                     "\n".join(self.lines[-25:])))
+                self.cond.wait(min(left, 0.5))
+
+    def wait_exit(self, timeout=DEADLINE):
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Failure("%s did not exit within %.0f s; output tail:\n%s"
+                          % (self.name, timeout, self.tail()))
+        self.reader.join(timeout=5)
+        return self.proc.returncode
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM, then SIGKILL if it does not exit; returns the status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(timeout=5)
+        return self.proc.returncode
+
+
+def listening(port, pid=None):
+    """Is something listening on TCP 'port' (any address) in the network
+    namespace of 'pid' (default: ours)?  Read from /proc: probing with a
+    connection would look like a switch to a controller."""
+    base = "/proc/%d/net" % pid if pid else "/proc/net"
+    want = ":%04X" % port
+    for name in ("tcp", "tcp6"):
+        try:
+            with open(os.path.join(base, name)) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[1].endswith(want) and fields[3] == "0A":
+                        return True
+        except FileNotFoundError:
+            pass
+    return False
+
+
+def wait_listening(port, proc, pid=None, timeout=DEADLINE):
+    end = time.monotonic() + timeout
+    while not listening(port, pid):
+        if (proc.poll() if isinstance(proc, subprocess.Popen)
+                else proc.proc.poll()) is not None:
+            raise Failure("process exited before listening on %d" % port)
+        if time.monotonic() > end:
+            raise Failure("nothing listening on port %d within %.0f s"
+                          % (port, timeout))
+        time.sleep(0.05)
+
+
+def plugin_source(build, module):
+    for cand in ("plugins/%s/%s.so" % (module, module),
+                 "plugins/%s.so" % module):
+        p = os.path.join(build, cand)
+        if os.path.exists(p):
+            return p
+    raise Failure("plugin %s is not built under %s (plugins/%s/%s.so)"
+                  % (module, build, module, module))
+
+
+def copy_in_place(src, dst):
+    """Overwrites dst's content (same inode), as 'make' or 'cp' would."""
+    with open(src, "rb") as s, open(dst, "wb") as d:
+        d.write(s.read())
+
+
+class Env:
+    """One test's temp directory, controller and Mininet network."""
+
+    def __init__(self, args, name):
+        self.args = args
+        self.dir = tempfile.mkdtemp(prefix="%s%s-" % (TMP_PREFIX, name))
+        STATE.add("dirs", self.dir)
+        self.ctl = None
+        self.net = None
+        self.procs = []      # Processes started inside Mininet hosts.
+
+    # -- controller --
+
+    def start_controller(self):
+        a = self.args
+        if a.controller == "testcontroller":
+            check(not listening(a.port), "port %d is already in use" % a.port)
+            self.ctl = Proc(["ovs-testcontroller",
+                             "ptcp:%d:127.0.0.1" % a.port],
+                            "ovs-testcontroller")
+        else:
+            conf = os.path.join(self.dir, "conf.d")
+            self.plugin_dir = os.path.join(self.dir, "plugins")
+            rundir = os.path.join(self.dir, "run")
+            for d in (conf, self.plugin_dir, rundir):
+                os.makedirs(d)
+            # Copies, so a test can 'rebuild' one in place without touching
+            # the build tree.
+            for m in PLUGINS:
+                copy_in_place(plugin_source(a.build, m),
+                              os.path.join(self.plugin_dir, m + ".so"))
+            files = {
+                "00-host.ini": "[host]\nplugin_dir = %s\nrun_dir = %s\n"
+                               "log_level = info\n"
+                               % (self.plugin_dir, rundir),
+                "10-openflow.ini": "[plugin]\nmodule = openflow\n\n"
+                                   "[openflow]\naddress = 127.0.0.1\n"
+                                   "port = %d\n" % a.port,
+                "20-l2_learning.ini": "[plugin]\nmodule = l2_learning\n",
+                "30-logger.ini": "[plugin]\nmodule = logger\n\n"
+                                 "[logger]\ntarget = stderr\n",
+            }
+            for fn, text in files.items():
+                with open(os.path.join(conf, fn), "w") as f:
+                    f.write(text)
+            check(not listening(a.port), "port %d is already in use" % a.port)
+            self.ctl = Proc([os.path.join(a.build, "host/plexusd"), "-c",
+                             conf], "plexusd")
+            # The first load of the configuration is reload 1: every plugin
+            # must have loaded.
+            m = self.ctl.wait_for(r"host: reload \d+ (done|partial|refused)")
+            check(m.group(1) == "done", "plexusd start: " + m.string)
+            self.ctl.wait_for(r"host: ready \(pid")
+        wait_listening(a.port, self.ctl)
+        return self.ctl
+
+    # -- network --
+
+    def start_net(self, protocols):
+        """A TreeTopo(depth=2, fanout=2) of userspace OVS switches, every
+        controller connected, transmit checksum offload off on every
+        host."""
+        from mininet.net import Mininet
+        topo = PrefixedTreeTopo(depth=2, fanout=2)
+        existing = set(vsctl("list-br").split())
+        names = topo.switches() + link_names(topo)
+        clash = [n for n in names if n in existing or link_exists(n)]
+        check(not clash, "already exist and are not this run's: %s"
+              % ", ".join(clash))
+        for br in topo.switches():
+            STATE.add("bridges", br)
+        for ln in link_names(topo):
+            STATE.add("links", ln)
+        self.net = Mininet(
+            topo=topo, host=E2EHost,
+            switch=functools.partial(E2ESwitch, datapath="user",
+                                     protocols=protocols, failMode="secure"),
+            controller=lambda name: E2EController(
+                name, ip="127.0.0.1", port=self.args.port),
+            listenPort=None, build=False)
+        self.net.build()
+        self.net.start()
+        bridges = [s.name for s in self.net.switches]
+        for br in bridges:
+            check(vsctl("get", "bridge", br, "fail_mode") == "secure"
+                  and vsctl("get", "bridge", br, "datapath_type") == "netdev",
+                  "%s: not a secure userspace bridge" % br)
+        wait_connected(bridges)
+        for h in self.net.hosts:
+            intf = h.defaultIntf().name
+            out = h.cmd("ethtool -K %s tx off; echo rc=$?" % intf)
+            check("rc=0" in out, "%s: ethtool -K %s tx off: %s"
+                  % (h.name, intf, out))
+            out = h.cmd("ethtool -k %s" % intf)
+            check(re.search(r"^tx-checksumming: off", out, re.M),
+                  "%s: tx checksumming still on:\n%s" % (h.name, out))
+        return self.net
+
+    def check_controller_log(self):
+        """After a test: plexusd logged no error (its lines read
+        'TIME LEVEL source: text')."""
+        if self.ctl is None or self.ctl.name != "plexusd":
+            return
+        with self.ctl.cond:
+            errs = [l for l in self.ctl.lines
+                    if re.match(r"\S+ +error ", l)]
+        check(not errs, "plexusd logged errors:\n" + "\n".join(errs[:20]))
+
+    def host(self, n):
+        return self.net.get("%sh%d" % (PREFIX, n))
+
+    def switch(self, n):
+        return self.net.get("%ss%d" % (PREFIX, n))
+
+    def popen(self, host, argv):
+        p = host.popen(argv, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        STATE.add_proc(p.pid, argv[0])
+        self.procs.append(p)
+        return p
+
+    def cleanup(self):
+        errors = []
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if self.net is not None:
+            try:
+                self.net.stop()
+            except Exception as e:      # Whatever is left, removed below.
+                errors.append("net.stop: %s" % e)
+        if self.ctl is not None:
+            rc = self.ctl.stop()
+            text = "\n".join(self.ctl.lines)
+            if self.ctl.name == "plexusd" and (
+                    rc != 0 or "ERROR: AddressSanitizer" in text
+                    or "runtime error:" in text or "LeakSanitizer" in text):
+                errors.append("plexusd exit status %s on SIGTERM; output "
+                              "tail:\n%s" % (rc, self.ctl.tail(40)))
+        # Whatever net.stop() missed, by the names recorded.
+        left = cleanup_recorded(STATE.data)
+        STATE.forget_all(("procs", "bridges", "links", "dirs"))
+        leaked = [x for x in left if x.startswith(("bridge ", "interface "))]
+        if leaked:
+            errors.append("left behind by net.stop(): %s" % ", ".join(leaked))
+        return errors
+
+
+def link_names(topo):
+    """Every interface name Mininet will create for the topology."""
+    names = []
+    for n1, n2, info in topo.links(sort=True, withKeys=False, withInfo=True):
+        names.append("%s-eth%d" % (n1, info["port1"]))
+        names.append("%s-eth%d" % (n2, info["port2"]))
+    return names
+
+
+def mininet_classes():
+    from mininet.node import Host, OVSSwitch, RemoteController
+    from mininet.topolib import TreeTopo
+
+    class Topo(TreeTopo):
+        """TreeTopo whose nodes carry the harness's prefix."""
+
+        def addSwitch(self, name, **opts):
+            return TreeTopo.addSwitch(self, PREFIX + name, **opts)
+
+        def addHost(self, name, **opts):
+            return TreeTopo.addHost(self, PREFIX + name, **opts)
+
+    class H(Host):
+        def startShell(self, *a, **kw):
+            Host.startShell(self, *a, **kw)
+            STATE.add_proc(self.pid, "mininet:" + self.name)
+
+    class S(OVSSwitch):
+        def startShell(self, *a, **kw):
+            OVSSwitch.startShell(self, *a, **kw)
+            STATE.add_proc(self.pid, "mininet:" + self.name)
+
+    class C(RemoteController):
+        """RemoteController without the check that telnets to the port: that
+        connection would look like one more switch to the controller
+        (start_controller has already seen the port listening)."""
+
+        def checkListening(self):
+            pass
+
+    return Topo, H, S, C
+
+
+PrefixedTreeTopo = E2EHost = E2ESwitch = E2EController = None
+
+
+class Capture(logging.Handler):
+    def __init__(self):
+        logging.Handler.__init__(self)
+        self.text = []
+
+    def emit(self, record):
+        self.text.append(record.getMessage())
+
+
+def ping_all(net):
+    """net.pingAll() with its printed summary captured (Mininet returns only
+    the loss percentage); returns (loss, received, sent, text)."""
+    from mininet.log import lg, LEVELS
+    cap = Capture()
+    cap.setLevel(LEVELS["output"])
+    old = lg.level
+    lg.addHandler(cap)
+    lg.setLevel(LEVELS["output"])     # The console handler keeps its own.
+    try:
+        loss = net.pingAll(timeout="2")
+    finally:
+        lg.setLevel(old)
+        lg.removeHandler(cap)
+    text = "".join(cap.text)
+    m = re.search(r"Results: \d+% dropped \((\d+)/(\d+) received\)", text)
+    check(m, "no pingAll summary in:\n" + text)
+    return loss, int(m.group(1)), int(m.group(2)), text
+
+
+def parse_ping(text):
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", text)
+    check(m, "no ping summary in:\n" + text[-2000:])
+    return int(m.group(1)), int(m.group(2))
+
+
+# --------------------------------------------------------------------------
+# Tests.  Each takes (args, env) and raises Failure or Skip.
+
+def pingall(args, env, protocols):
+    env.start_controller()
+    net = env.start_net(protocols)
+    n = len(net.hosts)
+    loss, received, sent, text = ping_all(net)
+    check(loss == 0 and sent == n * (n - 1) and received == sent,
+          "pingAll: %s%% loss, %d/%d replies (want %d):\n%s"
+          % (loss, received, sent, n * (n - 1), text))
+    macs = {h.MAC().lower() for h in net.hosts}
+    s1 = env.switch(1).name
+    out = run(["ovs-ofctl", "-O", protocols, "dump-flows", s1]).stdout
+    flows = parse_flows(out)
+    learned = [f for f in flows
+               if any(f.get(k, "").lower() in macs
+                      for k in ("dl_src", "dl_dst", "eth_src", "eth_dst"))]
+    check(learned, "%s: no flow matching a host's MAC among %d flows:\n%s"
+          % (s1, len(flows), out))
+
+
+def test_pingall_of10(args, env):
+    pingall(args, env, "OpenFlow10")
+
+
+def test_pingall_of13(args, env):
+    pingall(args, env, "OpenFlow13")
+
+
+def test_tcp_transfer(args, env):
+    env.start_controller()
+    env.start_net("OpenFlow13")
+    h1, h4 = env.host(1), env.host(4)
+    size = 20 * 1024 * 1024
+    server = env.popen(h1, ["iperf3", "-s", "-1", "-J", "-B", h1.IP(),
+                            "-p", str(IPERF_PORT)])
+    wait_listening(IPERF_PORT, server, pid=h1.pid)
+    client = env.popen(h4, ["iperf3", "-c", h1.IP(), "-p", str(IPERF_PORT),
+                            "-n", str(size), "-J", "--connect-timeout",
+                            "5000"])
+    try:
+        out, _ = client.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        raise Failure("iperf3 client still running after 60 s")
+    try:
+        sout, _ = server.communicate(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        raise Failure("iperf3 server did not exit after the transfer")
+    try:
+        res = json.loads(out)
+    except ValueError:
+        raise Failure("iperf3 client output is not JSON:\n%s" % out[-2000:])
+    check(client.returncode == 0 and "error" not in res,
+          "iperf3 client exit %d: %s" % (client.returncode,
+                                        res.get("error")))
+    # iperf3's receiver stops counting at the client's end-of-test message,
+    # with data still in flight: its count is below the sender's.
+    sent = res["end"]["sum_sent"]["bytes"]
+    recv = res["end"]["sum_received"]["bytes"]
+    check(sent == size and recv > 0,
+          "iperf3: sent %d of %d bytes, received %d" % (sent, size, recv))
+    try:
+        srv = json.loads(sout)
+    except ValueError:
+        raise Failure("iperf3 server output is not JSON:\n%s" % sout[-2000:])
+    srecv = srv.get("end", {}).get("sum_received", {}).get("bytes", 0)
+    check(server.returncode == 0 and srecv > 0,
+          "iperf3 server: exit %d, received %d bytes, %s"
+          % (server.returncode, srecv, srv.get("error")))
+    env.result = "%.1f MiB sent, %.0f Mbit/s, %d retransmits" % (
+        sent / 1048576.0, res["end"]["sum_received"]["bits_per_second"] / 1e6,
+        res["end"]["sum_sent"].get("retransmits", 0))
+
+
+def vswitchd_log_size():
+    try:
+        return os.path.getsize(VSWITCHD_LOG)
+    except OSError:
+        return None
+
+
+def vswitchd_log_since(offset, bridges):
+    """Connection events (rconn lines) for our bridges logged by
+    ovs-vswitchd after 'offset'."""
+    if offset is None:
+        return []
+    with open(VSWITCHD_LOG, "rb") as f:
+        f.seek(offset)
+        text = f.read().decode("utf-8", "replace")
+    return [l for l in text.splitlines() if "rconn" in l
+            and any("%s<->" % b in l for b in bridges)]
+
+
+def connect_time(st, at):
+    """When the connection OVS reports was made (monotonic seconds)."""
+    return at - int(st["status"]["sec_since_connect"])
+
+
+def ping_across(env, disrupt, what):
+    """A continuous ping h1 -> h4 (200 at 50 ms) with disrupt() called once
+    20 replies have come back; asserts no reply was lost and OVS saw no
+    disconnect of any switch from the controller."""
+    bridges = [s.name for s in env.net.switches]
+    h1, h4 = env.host(1), env.host(4)
+    # Learn the path first: the test is about the disruption, not a cold
+    # start.
+    r = h1.cmd("ping -c 1 -W 2 %s" % h4.IP())
+    check(parse_ping(r) == (1, 1), "warm-up ping failed:\n%s" % r)
+
+    # OVS refreshes the status in its database every ~5 s: take one that
+    # has the connection's age.
+    before = {}
+    for br in bridges:
+        st = controller_status(br)
+        check(st["is_connected"] and "sec_since_connect" in st["status"],
+              "%s before: %r" % (br, st))
+        before[br] = (st, time.monotonic())
+    log_offset = vswitchd_log_size()
+
+    ping = env.popen(h1, ["ping", "-n", "-i", "0.05", "-c", "200",
+                          h4.IP()])
+    lines = []
+    enough = threading.Event()
+
+    def read():
+        for raw in ping.stdout:
+            lines.append(raw.decode("utf-8", "replace"))
+            if sum(1 for l in lines if "bytes from" in l) >= 20:
+                enough.set()
+        enough.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    check(enough.wait(DEADLINE) and ping.poll() is None,
+          "ping did not get going:\n%s" % "".join(lines))
+
+    disrupt()
+
+    try:
+        ping.wait(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        raise Failure("ping still running after %.0f s" % DEADLINE)
+    reader.join(timeout=5)
+    text = "".join(lines)
+    sent, received = parse_ping(text)
+    check(sent == 200 and received == 200,
+          "%d of %d replies across the %s:\n%s"
+          % (received, sent, what, text[-1500:]))
+
+    # No reconnect: the connection OVS reports is the same one, older now.
+    # The ping took 10 s, so OVS has refreshed the status since disrupt().
+    for br in bridges:
+        st0, t0 = before[br]
+        st, t = controller_status(br), time.monotonic()
+        check(st["is_connected"] and "sec_since_disconnect" not in
+              st["status"] and "last_error" not in st["status"],
+              "%s after the %s: %r (before: %r)" % (br, what, st, st0))
+        # The status is up to ~5 s stale, in whole seconds.
+        check(int(st["status"]["sec_since_connect"])
+              > int(st0["status"]["sec_since_connect"])
+              and abs(connect_time(st, t) - connect_time(st0, t0)) <= 7,
+              "%s reconnected: sec_since_connect %s -> %s over %.1f s"
+              % (br, st0["status"]["sec_since_connect"],
+                 st["status"]["sec_since_connect"], t - t0))
+    events = vswitchd_log_since(log_offset, bridges)
+    check(not events, "ovs-vswitchd logged connection events during the "
+          "%s:\n%s" % (what, "\n".join(events)))
+    st0 = before[bridges[0]][0]["status"]
+    env.result = ("%d/%d replies; %s connected for %s s -> %s s"
+                  % (received, sent, bridges[0], st0["sec_since_connect"],
+                     st["status"]["sec_since_connect"]))
+
+
+def test_reload_under_traffic(args, env):
+    if args.controller != "plexus":
+        raise Skip("reloads plexusd's openflow plugin; needs "
+                   "--controller plexus")
+    if not args.rebuilt_openflow:
+        raise Skip("needs --rebuilt-openflow PATH (a second build of "
+                   "openflow.so)")
+    check(os.path.exists(args.rebuilt_openflow),
+          "%s does not exist" % args.rebuilt_openflow)
+    with open(args.rebuilt_openflow, "rb") as a, \
+            open(plugin_source(args.build, "openflow"), "rb") as b:
+        check(a.read() != b.read(), "%s is the same as the build's "
+              "openflow.so: plexusd reloads a plugin only when its content "
+              "changed" % args.rebuilt_openflow)
+    ctl = env.start_controller()
+    env.start_net("OpenFlow13")
+
+    def reload():
+        since = ctl.mark()
+        copy_in_place(args.rebuilt_openflow,
+                      os.path.join(env.plugin_dir, "openflow.so"))
+        os.kill(ctl.pid, signal.SIGHUP)
+        m = ctl.wait_for(r"host: reload (\d+) (done|partial|refused)", since)
+        check(m.group(2) == "done" and "reloaded [openflow]" in m.string,
+              "reload: %s" % m.string)
+        env.reload_line = "reload %s done" % m.group(1)
+
+    ping_across(env, reload, "reload")
+    env.result += "; " + env.reload_line
+
+
+
+def test_malformed_peers_during_traffic(args, env):
+    """Scripted peers send what no real switch would (tests/integration/
+    ofpeer.py's MALFORMED cases) while h1 pings h4 through the real
+    switches: each bad connection is closed with its reason logged, and
+    the switches lose no reply and no connection."""
+    if args.controller != "plexus":
+        raise Skip("checks plexusd's log; needs --controller plexus")
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    import ofpeer
+
+    ctl = env.start_controller()
+    env.start_net("OpenFlow13")
+    timings = []
+
+    def disrupt():
+        timings.extend(ofpeer.provoke_all(args.port, ctl.wait_for))
+
+    ping_across(env, disrupt, "malformed peers")
+    env.result += "; closes in %s ms" % ", ".join(
+        "%.1f" % (t * 1000) for _, t in timings)
+
+
+TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
+         test_reload_under_traffic, test_malformed_peers_during_traffic]
+
+
+def main():
+    global PrefixedTreeTopo, E2EHost, E2ESwitch, E2EController
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--controller", choices=("plexus", "testcontroller"),
+                    default="plexus")
+    ap.add_argument("--build", default=".",
+                    help="where host/plexusd and plugins/ are (default: "
+                    "the repository root, the release build)")
+    ap.add_argument("--rebuilt-openflow", metavar="PATH",
+                    help="an openflow.so to install over the running one "
+                    "in reload_under_traffic")
+    ap.add_argument("--port", type=int, default=16653,
+                    help="the controller's OpenFlow port (below 6654 or "
+                    "far above: Mininet switches use 6654 and up)")
+    ap.add_argument("-k", default="")
+    ap.add_argument("--cleanup", action="store_true",
+                    help="remove what a crashed run left (as recorded in "
+                    "%s) and exit" % STATE_FILE)
+    args = ap.parse_args()
+    args.build = os.path.abspath(os.path.join(ROOT, args.build))
+    if args.rebuilt_openflow:
+        args.rebuilt_openflow = os.path.abspath(args.rebuilt_openflow)
+
+    if os.geteuid() != 0:
+        print("e2e: needs root (Mininet, Open vSwitch)", file=sys.stderr)
+        return 2
+    if args.cleanup:
+        return 0 if clean_leftovers(verbose=True) else 1
+    if not clean_leftovers(verbose=False):
+        return 1
+    if importlib.util.find_spec("mininet") is None:
+        print("e2e: no Mininet module for %s (run with /usr/bin/python3)"
+              % sys.executable, file=sys.stderr)
+        return 2
+    from mininet.log import setLogLevel
+    setLogLevel("warning")
+    PrefixedTreeTopo, E2EHost, E2ESwitch, E2EController = mininet_classes()
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    # SIGTERM cleans up like ^C: the finally clauses remove the network.
+    signal.signal(signal.SIGTERM, terminate)
+    began = time.monotonic()
+    STATE.save()
+    passed = failed = 0
+    try:
+        print("e2e: Open vSwitch %s; controller %s"
+              % (ensure_ovs(), args.controller))
+        for t in TESTS:
+            name = t.__name__[5:]
+            if args.k and args.k not in name:
+                continue
+            env = Env(args, name)
+            env.result = ""
+            start = time.monotonic()
+            errors = []
+            try:
+                try:
+                    t(args, env)
+                    env.check_controller_log()
+                finally:
+                    errors = env.cleanup()
+                if errors:
+                    raise CleanupFailure("; ".join(errors))
+                passed += 1
+                print("PASS %s (%.1f s)%s" % (
+                    name, time.monotonic() - start,
+                    ": " + env.result if env.result else ""))
+            except Skip as e:
+                print("SKIP %s: %s" % (name, e))
+            except Exception as e:
+                failed += 1
+                print("FAIL %s: %s" % (name, e))
+                if errors and not isinstance(e, CleanupFailure):
+                    print("  cleanup: %s" % "; ".join(errors))
+                if env.ctl is not None:
+                    print("  %s output tail:\n%s" % (
+                        env.ctl.name, "\n".join(
+                            "    " + l for l in env.ctl.tail(15)
+                            .splitlines())))
+                if not isinstance(e, Failure):
+                    traceback.print_exc()
+            sys.stdout.flush()
+    finally:
+        cleanup_recorded(STATE.data)
+        STATE.remove()
+    print("e2e: took %.1f s" % (time.monotonic() - began))
+    print("e2e: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
