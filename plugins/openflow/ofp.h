@@ -65,7 +65,9 @@ int of_frame(const uint8_t *buf, size_t len, struct of_header *h,
              const char **why);
 
 /* Versions a HELLO offers, as a bitmap (bit N = wire version N): from the
- * version-bitmap element if there is one, else just the header's version.
+ * version-bitmap element if there is one, else the header's version capped
+ * at 1.3 (the spec's smaller-of-the-two rule: OVS 3.1 by default sends a
+ * bare 1.5 HELLO and settles on 1.3).
  * EPROTO for a malformed element list (an element length of 0 or one that
  * overruns the message, CVE-2024-28732's twin). */
 int of_decode_hello(const uint8_t *msg, size_t len, uint32_t *bitmap,
