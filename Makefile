@@ -226,9 +226,19 @@ $(O)tests/bench/bench_bus: tests/bench/bench_bus.c $(O)host/bus.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $^ -lpthread
 
+# Controller benchmark (cbench style): ofbench emulates OpenFlow 1.0
+# switches; controllers.py runs it against ovs-testcontroller and plexusd
+# with l2_learning, in one run, and prints one table.
+$(O)tests/bench/ofbench: tests/bench/ofbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $<
+
 bench: deps
-	@$(MAKE) --no-print-directory O= SAN= tests/bench/bench_bus
+	@$(MAKE) --no-print-directory O= SAN= all tests/bench/bench_bus \
+	    tests/bench/ofbench
 	@tests/bench/bench_bus
+	@echo
+	@$(PYTHON) tests/bench/controllers.py --ofbench tests/bench/ofbench
 
 # ---------------------------------------------------------------------------
 # Install.
@@ -265,5 +275,6 @@ format:
 clean:
 	rm -rf build host/*.o host/*.d host/plexusd plugins/*/*.so \
 	    tests/unit/test_bus tests/unit/test_conf tests/unit/test_module \
-	    tests/unit/test_logger tests/bench/bench_bus tests/bench/*.o \
+	    tests/unit/test_logger tests/unit/test_sdk tests/unit/test_ofp \
+	    tests/bench/bench_bus tests/bench/ofbench tests/bench/*.o \
 	    tests/plugins/*.so

@@ -46,8 +46,13 @@ async_cb(struct ev_loop *loop, ev_async *w, int revents)
     }
 }
 
+/* Deferred calls run in a prepare watcher: after every callback of this
+ * loop pass and before the loop blocks again.  (A check watcher would run
+ * them only after the next poll: one wasted system call and a later reply
+ * for every deferred flush.)  Calls deferred by these calls keep the idle
+ * watcher on, so the next poll does not block before they run. */
 static void
-check_cb(struct ev_loop *loop, ev_check *w, int revents)
+prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     struct px_host *host = w->data;
 
@@ -55,6 +60,8 @@ check_cb(struct ev_loop *loop, ev_check *w, int revents)
     px_instance_run_deferred(host);
     if (px_list_is_empty(&host->deferred)) {
         ev_idle_stop(loop, &host->defer_idle);
+    } else {
+        ev_idle_start(loop, &host->defer_idle);
     }
 }
 
@@ -262,9 +269,9 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
     ev_async_init(&host->async_wake, async_cb);
     host->async_wake.data = host;
     ev_async_start(host->loop, &host->async_wake);
-    ev_check_init(&host->defer_check, check_cb);
-    host->defer_check.data = host;
-    ev_check_start(host->loop, &host->defer_check);
+    ev_prepare_init(&host->defer_prepare, prepare_cb);
+    host->defer_prepare.data = host;
+    ev_prepare_start(host->loop, &host->defer_prepare);
     ev_idle_init(&host->defer_idle, idle_cb);
     signal_init(host, &host->sig_hup, sighup_cb, SIGHUP);
     signal_init(host, &host->sig_int, sigterm_cb, SIGINT);

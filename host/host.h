@@ -31,7 +31,7 @@ struct px_host {
     struct px_topic *t_reload_done;
 
     struct px_list deferred; /* struct px_deferred, in call order. */
-    ev_check defer_check;
+    ev_prepare defer_prepare;
     ev_idle defer_idle;
     ev_async async_wake;
     ev_signal sig_hup;

@@ -308,10 +308,8 @@ api_defer(struct px_plugin *p, px_defer_fn fn, void *arg)
     d->inst = inst;
     d->fn = fn;
     d->arg = arg;
+    /* The host's prepare watcher runs it at the end of this loop pass. */
     px_list_push_back(&host->deferred, &d->node);
-    /* The idle watcher keeps the loop from blocking until the check
-     * watcher has run the calls. */
-    ev_idle_start(host->loop, &host->defer_idle);
     return 0;
 }
 

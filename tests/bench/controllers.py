@@ -13,6 +13,10 @@ ofbench reads the controller's CPU time from /proc/PID/stat at the start
 and end of each measured round, so the CPU figure covers the rounds only,
 not the start-up and the hosts' learning.
 
+ovs-testcontroller serves at most 16 switches (MAX_SWITCHES in its
+source): more are left waiting in its listen queue, and ofbench gives up on
+the handshake.
+
 A controller whose binary or plugins are missing is listed as "not built".
 The controllers, temporary directories and ofbench are cleaned up also when
 something fails.
@@ -340,7 +344,8 @@ def main():
     ap.add_argument("--plexus-root", default=ROOT,
                     help="tree with host/plexusd and plugins/ (%(default)s)")
     ap.add_argument("--switches", type=int, default=16,
-                    help="switches in throughput mode (%(default)s)")
+                    help="switches in throughput mode (%(default)s; "
+                    "ovs-testcontroller takes at most 16)")
     ap.add_argument("--macs", type=int, default=1000,
                     help="hosts per switch (%(default)s)")
     ap.add_argument("--seconds", type=float, default=2,

@@ -11,7 +11,10 @@
  * controller its M hosts: one broadcast PACKET_IN from each host MAC, then
  * an ECHO_REQUEST whose reply, as the controller answers a connection in
  * order, says that every one of those packet-ins was seen.  Host j sits on
- * port 1 + j % 4 (--one-port puts every host on port 1, as cbench does).
+ * port 1 + j % 4: a learning switch installs no flow for a frame whose
+ * destination is behind the port it came in on (plexus's l2_learning sends
+ * nothing at all, ovs-testcontroller a drop flow), so with every host on
+ * port 1 (--one-port) the measure depends on that choice.
  *
  * Then the traffic: PACKET_IN number i of a switch carries a 60-byte frame
  * from host i % M to host (i + 1) % M.  Both are known, so a learning
@@ -39,7 +42,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -153,8 +155,10 @@ struct sw {
     size_t fill_limit;       /* Packet-ins stop when wlen reaches this. */
     double settle_deadline;
     int learn_next; /* Next host to announce; n_macs + 1 once echo sent. */
-    /* Packet-ins sent and answered.  buffer_id is the low 32 bits of the
-     * sequence number (it would take hours at full speed to wrap). */
+    /* Packet-ins sent and answered.  buffer_id is the sequence number
+     * modulo 2^32, as is the window arithmetic on it, so wrapping is
+     * harmless; the one id that means "no buffer" is answered as an
+     * unbuffered packet-in would be, and counted the same. */
     uint64_t next_seq;
     uint64_t acked_seq;
     int src, dst; /* Hosts of the next traffic packet-in. */
