@@ -114,6 +114,66 @@ emit(struct logger *lg, int level, double time, const char *text)
     }
 }
 
+static const char *
+mac_str(const uint8_t *m, char *buf, size_t size)
+{
+    snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+             m[3], m[4], m[5]);
+    return buf;
+}
+
+/* Summaries of the openflow.* payloads; returns 0 for other topics. */
+static int
+describe_openflow(const struct px_event *ev, char *buf, size_t size)
+{
+    static const char *const reasons[] = {"add", "delete", "modify"};
+    char a[18], b[18];
+
+    if ((!strcmp(ev->topic, PX_TOPIC_OF_SWITCH_UP) ||
+         !strcmp(ev->topic, PX_TOPIC_OF_SWITCH_DOWN)) &&
+        ev->len >= sizeof(struct px_of_switch)) {
+        const struct px_of_switch *s = ev->payload;
+
+        snprintf(buf, size,
+                 "%s: %s dpid=%016llx version=0x%02x ports=%zu "
+                 "peer=%s%s%s",
+                 ev->publisher, ev->topic, (unsigned long long)s->dpid,
+                 s->version, s->n_ports, s->peer ? s->peer : "",
+                 s->reason ? " reason=" : "", s->reason ? s->reason : "");
+    } else if (!strcmp(ev->topic, PX_TOPIC_OF_PORT_STATUS) &&
+               ev->len >= sizeof(struct px_of_port_status)) {
+        const struct px_of_port_status *ps = ev->payload;
+
+        snprintf(buf, size,
+                 "%s: %s dpid=%016llx reason=%s port=%u name=%.16s "
+                 "mac=%s link=%s",
+                 ev->publisher, ev->topic, (unsigned long long)ps->dpid,
+                 ps->reason < 3 ? reasons[ps->reason] : "?", ps->port.port_no,
+                 ps->port.name, mac_str(ps->port.hw_addr, a, sizeof a),
+                 ps->port.state & PX_OF_PORT_STATE_LINK_DOWN ? "down" : "up");
+    } else if (!strcmp(ev->topic, PX_TOPIC_OF_PACKET_IN) &&
+               ev->len >= sizeof(struct px_of_packet_in)) {
+        const struct px_of_packet_in *pi = ev->payload;
+
+        snprintf(buf, size, "%s: %s dpid=%016llx in_port=%u len=%zu %s > %s",
+                 ev->publisher, ev->topic, (unsigned long long)pi->dpid,
+                 pi->in_port, pi->frame_len,
+                 pi->frame_len >= 12 ? mac_str(pi->frame + 6, a, sizeof a)
+                                     : "?",
+                 pi->frame_len >= 12 ? mac_str(pi->frame, b, sizeof b) : "?");
+    } else if (!strcmp(ev->topic, PX_TOPIC_OF_ERROR) &&
+               ev->len >= sizeof(struct px_of_error)) {
+        const struct px_of_error *e = ev->payload;
+
+        snprintf(buf, size, "%s: %s dpid=%016llx type=%u code=%u",
+                 ev->publisher, ev->topic, (unsigned long long)e->dpid,
+                 e->type, e->code);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 /* Writes the line for one event; returns its level.  Sets '*time' for
  * events that carry their own. */
 static int
@@ -153,6 +213,9 @@ describe(struct logger *lg, const struct px_event *ev, char *buf, size_t size,
                  e->removed, e->reloaded, e->reconfigured, e->refused,
                  e->error[0] ? " error=" : "", e->error);
         return e->outcome == PX_RELOAD_OK ? PX_LOG_INFO : PX_LOG_WARN;
+    }
+    if (describe_openflow(ev, buf, size)) {
+        return lg->event_level;
     }
     snprintf(buf, size, "%s: %s v%u, %zu bytes", ev->publisher, ev->topic,
              ev->version, ev->len);

@@ -72,6 +72,20 @@ conn_watch(struct of_conn *c)
     return px_io_start(c->of->p, c->fd, PX_IO_READ, conn_io, c, &c->io);
 }
 
+void
+of_conn_dropped(struct of_conn *c)
+{
+    if (c->closing) {
+        return;
+    }
+    c->out_drops++;
+    px_log_rl(c->of->p, &c->of->rl_drop, PX_LOG_WARN,
+              "%s: output buffer full or request not encodable for OpenFlow "
+              "%s, message dropped (%llu so far)",
+              c->peer, c->version == PX_OF_VERSION_13 ? "1.3" : "1.0",
+              (unsigned long long)c->out_drops);
+}
+
 int
 of_conn_queue(struct of_conn *c, const uint8_t *msg, size_t len)
 {
@@ -79,10 +93,7 @@ of_conn_queue(struct of_conn *c, const uint8_t *msg, size_t len)
     uint8_t *dst = of_conn_reserve(c, &room);
 
     if (!dst || len > room) {
-        c->out_drops++;
-        px_log_rl(c->of->p, &c->of->rl_drop, PX_LOG_WARN,
-                  "%s: output buffer full, message dropped (%llu so far)",
-                  c->peer, (unsigned long long)c->out_drops);
+        of_conn_dropped(c);
         return ENOBUFS;
     }
     memcpy(dst, msg, len);

@@ -77,6 +77,9 @@ void of_conn_close(struct of_conn *c, const char *reason);
 /* Appends one message to the output buffer.  Returns 0, or ENOBUFS when
  * the bound is reached (the message is dropped and counted). */
 int of_conn_queue(struct of_conn *c, const uint8_t *msg, size_t len);
+/* Counts (and logs, rate-limited) a message that could not be queued:
+ * the output buffer is full, or the encoder refused the request. */
+void of_conn_dropped(struct of_conn *c);
 /* Space at the end of the output buffer for an encoder to write into;
  * commit what it wrote with of_conn_commit. */
 uint8_t *of_conn_reserve(struct of_conn *c, size_t *room);
@@ -92,8 +95,8 @@ void of_conn_commit(struct of_conn *c, size_t len);
         n_ = buf_ ? (CALL) : 0;                                               \
         if (n_) {                                                             \
             of_conn_commit((C), n_);                                          \
-        } else if (!(C)->closing) {                                           \
-            (C)->out_drops++;                                                 \
+        } else {                                                              \
+            of_conn_dropped(C);                                               \
         }                                                                     \
     } while (0)
 

@@ -48,7 +48,7 @@ enum of_type {
 #define OF_MAX_MESSAGE 65535
 
 /* Error types and codes we send. */
-#define OF_ERROR_HELLO_FAILED 0
+#define OF_ERROR_HELLO_FAILED        0
 #define OF_HELLO_FAILED_INCOMPATIBLE 0
 
 struct of_header {
@@ -109,9 +109,9 @@ int of_decode_error(const uint8_t *msg, size_t len, struct px_of_error *e,
  * version 0x04). */
 size_t of_encode_hello(uint8_t *buf, size_t cap, uint32_t xid);
 /* An error reply, e.g. HELLO_FAILED/INCOMPATIBLE with an ASCII reason. */
-size_t of_encode_error(uint8_t *buf, size_t cap, uint8_t version,
-                       uint32_t xid, uint16_t type, uint16_t code,
-                       const void *data, size_t data_len);
+size_t of_encode_error(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+                       uint16_t type, uint16_t code, const void *data,
+                       size_t data_len);
 size_t of_encode_echo_request(uint8_t *buf, size_t cap, uint8_t version,
                               uint32_t xid);
 /* The reply to 'request' (a whole ECHO_REQUEST): same xid and payload. */

@@ -211,3 +211,21 @@ def provoke_all(port, wait_log):
         wait_log(pattern, since)
         timings.append((name, took))
     return timings
+
+
+def port_status(version, reason, no, name, mac, link_down=False):
+    """PORT_STATUS: reason 0 add, 1 delete, 2 modify."""
+    state = 1 if link_down else 0
+    if version == 1:
+        port = struct.pack("!H6s16sIIIIII", no, mac,
+                           name.encode().ljust(16, b"\0"), 0, state, 0x80,
+                           0, 0, 0)
+    else:
+        port = struct.pack("!I4x6s2x16sIIIIIIII", no, mac,
+                           name.encode().ljust(16, b"\0"), 0, state, 0x2000,
+                           0, 0, 0, 0, 0)
+    return msg(version, OFPT_PORT_STATUS, struct.pack("!B7x", reason) + port)
+
+
+def error(version, etype, code, data=b""):
+    return msg(version, OFPT_ERROR, struct.pack("!HH", etype, code) + data)

@@ -991,6 +991,96 @@ def test_openflow_reload_keeps_switches(args, env):
     d.stop()
 
 
+def test_openflow_port_status_and_error_published(args, env):
+    """PORT_STATUS and ERROR from a switch come out as openflow.port_status
+    and openflow.error (the logger, at event level info, shows them)."""
+    port = openflow_env(env)
+    env.install("logger")
+    env.plugin_ini("05-logger", "logger",
+                   own="target = stderr\nevent_level = info\n")
+    d = env.start()
+    for version in (1, 4):
+        sw = ofpeer.Switch(port)
+        try:
+            dpid = 0xb0 + version
+            sw.handshake(version, dpid)
+            d.wait_for(r"openflow\.switch_up dpid=%016x version=0x%02x "
+                       r"ports=2" % (dpid, version))
+            mac = bytes.fromhex("0a0b0c0d0e0f")
+            sw.send(ofpeer.port_status(version, 0, 7, "s-eth7", mac))
+            sw.send(ofpeer.port_status(version, 2, 7, "s-eth7", mac,
+                                       link_down=True))
+            sw.send(ofpeer.error(version, 1, 8, b"\x01\x0d\x00\x10"))
+            d.wait_for(r"openflow\.port_status dpid=%016x reason=add port=7 "
+                       r"name=s-eth7 mac=0a:0b:0c:0d:0e:0f link=up" % dpid)
+            d.wait_for(r"openflow\.port_status dpid=%016x reason=modify "
+                       r"port=7 .* link=down" % dpid)
+            d.wait_for(r"openflow\.error dpid=%016x type=1 code=8" % dpid)
+            d.wait_for(r"switch %016x .* sent ERROR type 1 code 8" % dpid)
+        finally:
+            sw.close()
+        # Closing with unread data makes our kernel send a reset.
+        d.wait_for(r"openflow\.switch_down dpid=%016x .* reason=(peer "
+                   r"closed|Connection reset by peer)"
+                   % dpid)
+    d.stop()
+
+
+def test_openflow_flooding_switch_is_bounded(args, env):
+    """A switch that floods packet-ins and never reads: its replies fill a
+    small output buffer, the rest are dropped and counted, memory stays
+    flat, and another switch's echoes are answered all along."""
+    port = openflow_env(env, l2=True, extra="out_buffer = 65536\n")
+    d = env.start()
+    good = ofpeer.Switch(port)
+    flood = ofpeer.Switch(port)
+    try:
+        good.handshake(4, 0xc1)
+        flood.handshake(1, 0xc2)
+        a, b = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+        # Learn both hosts, so every later packet-in earns a flow_mod.
+        flood.send(ofpeer.packet_in(1, ofpeer.ethernet(b, a), in_port=1))
+        flood.send(ofpeer.packet_in(1, ofpeer.ethernet(a, b), in_port=2))
+        burst = ofpeer.packet_in(1, ofpeer.ethernet(a, b), in_port=2,
+                                 buffer_id=7) * 2000
+        rss0 = d.rss_kib()
+        flood.sock.setblocking(False)
+        sent = 0
+        rtts = []
+        pending = memoryview(burst)
+        deadline = time.monotonic() + DEADLINE
+        # Flood 64 MiB, timing the other switch's echoes all along.
+        while sent < 64 << 20:
+            check(time.monotonic() < deadline, "only %d bytes flooded in "
+                  "%.0f s" % (sent, DEADLINE))
+            try:
+                # A partial send leaves the rest of a message for the next
+                # call: the stream must stay whole.
+                n = flood.sock.send(pending)
+                sent += n
+                pending = pending[n:] if n < len(pending) else \
+                    memoryview(burst)
+            except BlockingIOError:
+                pass  # Our side is full too: the controller is behind.
+            t0 = time.monotonic()
+            good.send(ofpeer.msg(4, ofpeer.OFPT_ECHO_REQUEST, b"", 1))
+            good.wait_type(ofpeer.OFPT_ECHO_REPLY, 5)
+            rtts.append(time.monotonic() - t0)
+        d.wait_for(r"127\.0\.0\.1:\d+: output buffer full.* message "
+                   r"dropped \(\d+ so far\)")
+        grown = d.rss_kib() - rss0
+        check(grown < 8192, "RSS grew by %d KiB under the flood" % grown)
+        rtts.sort()
+        print("    (%d MiB sent by the flooding switch; the other switch's "
+              "echo: median %.2f ms, max %.2f ms over %d)"
+              % (sent >> 20, rtts[len(rtts) // 2] * 1000, rtts[-1] * 1000,
+                 len(rtts)))
+    finally:
+        good.close()
+        flood.close()
+    d.stop()
+
+
 def test_logger_pcap_of_packet_in_and_out(args, env):
     """The logger's pcap file holds every packet_in and packet_out frame,
     readable by tshark."""

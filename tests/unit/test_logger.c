@@ -34,6 +34,7 @@
 
 #include "plexus/plugin.h"
 #include "plexus/topics/host.h"
+#include "plexus/topics/openflow.h"
 
 extern const struct px_plugin_descriptor px_plugin_descriptor;
 
@@ -976,17 +977,41 @@ test_event_written_at_event_level(void **state)
     char *text;
 
     fh = start_file_logger(fx, "log.txt", "info", "info");
-    assert_int_equal(
-        deliver(fh, "openflow.packet_in", "of1", 2, frame, sizeof frame),
-        PX_EVENT_CONTINUE);
+    assert_int_equal(deliver(fh, "test.event", "of1", 2, frame, sizeof frame),
+                     PX_EVENT_CONTINUE);
     text = slurp(fx->dir, "log.txt");
     assert_int_equal(count_lines(text), 1);
-    assert_non_null(strstr(text, "openflow.packet_in"));
+    assert_non_null(strstr(text, "test.event"));
     assert_non_null(strstr(text, "60 bytes"));
     /* Events without a time of their own are dated by the host's clock. */
-    assert_string_equal(text, FAKE_NOW_STR
-                        " info  of1: openflow.packet_in v2, 60 bytes\n");
+    assert_string_equal(text,
+                        FAKE_NOW_STR " info  of1: test.event v2, 60 bytes\n");
 
+    fake_stop(fh);
+}
+
+/* The logger knows the openflow payloads and says what is in them. */
+static void
+test_packet_in_summary(void **state)
+{
+    struct fixture *fx = *state;
+    static const uint8_t frame[60] = {0x02, 0, 0, 0, 0, 0x02,  /* dst */
+                                      0x02, 0, 0, 0, 0, 0x01}; /* src */
+    struct px_of_packet_in pi = {.dpid = 0x2a,
+                                 .in_port = 3,
+                                 .buffer_id = PX_OF_NO_BUFFER,
+                                 .frame = frame,
+                                 .frame_len = sizeof frame};
+    struct fake_host *fh;
+    char *text;
+
+    fh = start_file_logger(fx, "log.txt", "info", "info");
+    deliver(fh, "openflow.packet_in", "openflow", 1, &pi, sizeof pi);
+    text = slurp(fx->dir, "log.txt");
+    assert_string_equal(text, FAKE_NOW_STR
+                        " info  openflow: openflow.packet_in "
+                        "dpid=000000000000002a in_port=3 len=60 "
+                        "02:00:00:00:00:01 > 02:00:00:00:00:02\n");
     fake_stop(fh);
 }
 
@@ -1408,6 +1433,7 @@ main(void)
         T(test_host_log_written_and_halted),
         T(test_host_log_below_level_not_written),
         T(test_event_written_at_event_level),
+        T(test_packet_in_summary),
         T(test_event_below_level_not_written),
         T(test_reload_done_summary),
         T(test_plugin_loaded_summary),
