@@ -146,6 +146,9 @@ deps:
 # Tests.
 
 ASAN_O := build/asan/
+# A second build of openflow.so (same code, -O1) for the e2e reload test;
+# defined before 'check', whose prerequisites are expanded as read.
+REBUILT_OPENFLOW := build/rebuilt/openflow.so
 SAN_FLAGS_CHECK := -fsanitize=address,undefined -fno-sanitize-recover=all \
                    -fno-omit-frame-pointer
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
@@ -171,7 +174,6 @@ integration:
 # End to end: Mininet with Open vSwitch (userspace datapath), the ASan
 # plexusd with openflow and l2_learning.  The reload test swaps in a second
 # build of openflow.so (same code, -O1), as a developer's rebuild would.
-REBUILT_OPENFLOW := build/rebuilt/openflow.so
 $(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
