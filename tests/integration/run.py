@@ -780,10 +780,13 @@ def openflow_env(env, l2=False, echo_interval=None, extra=""):
 
 
 def test_openflow_handshake_both_versions(args, env):
-    port = openflow_env(env)
+    """Both versions, one on each listener (port and port2)."""
+    port2 = free_port()
+    port = openflow_env(env, extra="port2 = %d\n" % port2)
     d = env.start()
-    for version, dpid in ((1, 0x10), (4, 0x13)):
-        sw = ofpeer.Switch(port)
+    d.wait_for(r"listening on 127\.0\.0\.1:%d and port %d" % (port, port2))
+    for version, dpid, p in ((1, 0x10, port), (4, 0x13, port2)):
+        sw = ofpeer.Switch(p)
         try:
             v = sw.handshake(version, dpid, ports=3)
             check(v == version, "negotiated %d, wanted %d" % (v, version))
