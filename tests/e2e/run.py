@@ -48,16 +48,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DEADLINE = 30.0            # Seconds, for any single condition.
 PREFIX = "pxe"             # Names of everything put in the root namespace.
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from logproc import Failure, LogProcess  # noqa: E402
+import ofpeer  # noqa: E402
 STATE_FILE = "/tmp/plexus-e2e.state.json"
 TMP_PREFIX = "plexus-e2e-"
 OVS_CTL = "/usr/share/openvswitch/scripts/ovs-ctl"
 VSWITCHD_LOG = "/var/log/openvswitch/ovs-vswitchd.log"
 IPERF_PORT = 15201         # Inside the hosts' namespaces: private anyway.
 PLUGINS = ("openflow", "l2_learning", "logger")
-
-
-class Failure(Exception):
-    pass
 
 
 class CleanupFailure(Failure):
@@ -316,83 +315,16 @@ def parse_flows(text):
 # --------------------------------------------------------------------------
 # The controller under test.
 
-class Proc:
-    """A process whose output (stdout and stderr) is collected line by
-    line."""
+class Proc(LogProcess):
+    """A process of the test's whose output is collected line by line,
+    recorded in the state file so a crashed run can be cleaned up."""
 
     def __init__(self, argv, name, env=None):
-        self.name = name
-        self.lines = []
-        self.cond = threading.Condition()
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, env=env or os.environ.copy())
-        self.pid = self.proc.pid
+        LogProcess.__init__(self, argv, name, env, deadline=DEADLINE)
         STATE.add_proc(self.pid, os.path.basename(argv[0]))
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-        with self.cond:
-            self.cond.notify_all()
-
-    def mark(self):
-        with self.cond:
-            return len(self.lines)
-
-    def tail(self, n=25):
-        with self.cond:
-            return "\n".join(self.lines[-n:])
-
-    def wait_for(self, pattern, since=0, timeout=DEADLINE):
-        rx = re.compile(pattern)
-        end = time.monotonic() + timeout
-        with self.cond:
-            i = since
-            while True:
-                while i < len(self.lines):
-                    m = rx.search(self.lines[i])
-                    if m:
-                        return m
-                    i += 1
-                left = end - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None
-                                 and not self.reader.is_alive()):
-                    raise Failure("%s: no line matching %r within %.0f s "
-                                  "(exit status %s); output tail:\n%s"
-                                  % (self.name, pattern, timeout,
-                                     self.proc.poll(),
-                                     "\n".join(self.lines[-25:])))
-                self.cond.wait(min(left, 0.5))
-
-    def wait_exit(self, timeout=DEADLINE):
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise Failure("%s did not exit within %.0f s; output tail:\n%s"
-                          % (self.name, timeout, self.tail()))
-        self.reader.join(timeout=5)
-        return self.proc.returncode
-
-    def alive(self):
-        return self.proc.poll() is None
 
     def stop(self):
-        """SIGTERM, then SIGKILL if it does not exit; returns the status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.reader.join(timeout=5)
-        return self.proc.returncode
+        return LogProcess.stop(self, timeout=10)
 
 
 def listening(port, pid=None):
@@ -885,9 +817,6 @@ def test_malformed_peers_during_traffic(args, env):
     the switches lose no reply and no connection."""
     if args.controller != "plexus":
         raise Skip("checks plexusd's log; needs --controller plexus")
-    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-    import ofpeer
-
     ctl = env.start_controller()
     env.start_net("OpenFlow13")
     timings = []

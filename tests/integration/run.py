@@ -26,11 +26,9 @@ import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-DEADLINE = 20.0  # Seconds; generous for ASan builds on a busy machine.
-
-
-class Failure(Exception):
-    pass
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from logproc import DEADLINE, Failure, LogProcess  # noqa: E402
+import ofpeer  # noqa: E402
 
 
 def check(cond, message):
@@ -38,62 +36,11 @@ def check(cond, message):
         raise Failure(message)
 
 
-class Daemon:
-    """One plexusd process whose stderr is collected line by line."""
+class Daemon(LogProcess):
+    """One plexusd process."""
 
     def __init__(self, binary, conf_dir, env=None):
-        self.lines = []
-        self.cond = threading.Condition()
-        self.proc = subprocess.Popen(
-            [binary, "-c", conf_dir], stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=env or os.environ.copy())
-        self.pid = self.proc.pid
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-        with self.cond:
-            self.cond.notify_all()
-
-    def mark(self):
-        """Index to pass as 'since' so a wait only sees newer lines."""
-        with self.cond:
-            return len(self.lines)
-
-    def wait_for(self, pattern, since=0, timeout=DEADLINE):
-        """Waits for a line matching 'pattern' at index >= since; returns
-        the match.  Fails with the log tail if the deadline passes or the
-        process exits first."""
-        rx = re.compile(pattern)
-        end = time.monotonic() + timeout
-        with self.cond:
-            i = since
-            while True:
-                while i < len(self.lines):
-                    m = rx.search(self.lines[i])
-                    if m:
-                        return m
-                    i += 1
-                left = end - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None
-                                 and i >= len(self.lines)
-                                 and not self.reader.is_alive()):
-                    raise Failure("no line matching %r within %.0f s "
-                                  "(exit status %s); log tail:\n%s"
-                                  % (pattern, timeout, self.proc.poll(),
-                                     "\n".join(self.lines[-25:])))
-                self.cond.wait(min(left, 0.5))
-
-    def count(self, pattern, since=0):
-        rx = re.compile(pattern)
-        with self.cond:
-            return sum(1 for l in self.lines[since:] if rx.search(l))
+        LogProcess.__init__(self, [binary, "-c", conf_dir], "plexusd", env)
 
     def hup(self):
         os.kill(self.pid, signal.SIGHUP)
@@ -133,35 +80,18 @@ class Daemon:
         with open("/proc/%d/maps" % self.pid) as f:
             return f.read()
 
-    def alive(self):
-        return self.proc.poll() is None
-
     def stop(self, expect_clean=True):
-        """SIGTERM, wait for exit; checks a clean exit and no sanitizer
-        report unless told otherwise."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise Failure("plexusd did not exit on SIGTERM")
-        self.reader.join(timeout=DEADLINE)
+        """SIGTERM and wait; checks a clean exit and no sanitizer report
+        unless told otherwise."""
+        status = LogProcess.stop(self)
         if expect_clean:
             text = "\n".join(self.lines)
             check("ERROR: AddressSanitizer" not in text
                   and "runtime error:" not in text
                   and "LeakSanitizer" not in text,
                   "sanitizer report:\n" + text[-4000:])
-            check(self.proc.returncode == 0,
-                  "exit status %s; log tail:\n%s"
-                  % (self.proc.returncode, "\n".join(self.lines[-25:])))
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            check(status == 0, "exit status %s; log tail:\n%s"
+                  % (status, self.tail()))
 
 
 class Env:
@@ -752,10 +682,6 @@ def test_shutdown_reverse_order(args, env):
 # --------------------------------------------------------------------------
 # The openflow plugin against scripted switches (tests/integration/ofpeer.py):
 # what a real switch cannot be made to do.
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ofpeer  # noqa: E402
-
 
 def free_port():
     s = socket.socket()
