@@ -46,7 +46,7 @@ HOST_SRCS  := host/bus.c host/conf.c host/host.c host/instance.c \
               host/log.c host/module.c host/reload.c host/util.c
 HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 
-PLUGINS    := logger openflow l2_learning
+PLUGINS    := logger openflow l2_learning vns_server
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
 TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym
@@ -54,7 +54,8 @@ TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/counter-v2.so \
                    $(O)tests/plugins/counter-broken.so
 
-UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp
+UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
+              test_sr test_vns
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e deps bench fuzz fuzz-build install \
@@ -72,8 +73,9 @@ $(O)host/plexusd: $(O)host/main.o $(HOST_OBJS)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(HOST_LIBS)
 
 # Each plugin is every .c in its folder.
-# Libraries a plugin links with, beyond libc.
+# Libraries a plugin links with, beyond libc, and sources from elsewhere.
 PLUGIN_LIBS_logger := -lpcap
+PLUGIN_LIBS_vns_server := router/vns.c -Irouter
 
 define plugin_rule
 $(O)plugins/$(1)/$(1).so: $(wildcard plugins/$(1)/*.c plugins/$(1)/*.h) \
@@ -110,12 +112,17 @@ $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)hos
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c plugins/openflow/ofp.c \
                          plugins/openflow/ofp.h
+$(O)tests/unit/test_vns: tests/unit/test_vns.c router/vns.c router/vns.h
+$(O)tests/unit/test_sr: tests/unit/test_sr.c router/sr_rt.c router/sr_arp.c \
+                        router/sr_icmp.c router/sr_router.c \
+                        $(wildcard router/sr_*.h)
 $(O)tests/unit/test_logger: tests/unit/test_logger.c \
                             $(wildcard plugins/logger/*.c)
 $(O)tests/unit/test_logger: HOST_LIBS += -lpcap
 $(UNIT_BINS):
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -o $@ $(filter %.c %.o,$^) \
+	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Irouter -o $@ \
+	    $(filter %.c %.o,$^) \
 	    -lcmocka $(HOST_LIBS)
 
 -include $(shell find . -type f -name '*.d' -not -path './build/fuzz/*' 2>/dev/null)
@@ -189,7 +196,7 @@ e2e:
 FUZZ_O := build/fuzz/
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
-FUZZERS := fuzz_conf fuzz_ofp
+FUZZERS := fuzz_conf fuzz_ofp fuzz_vns
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c
 	@mkdir -p $(dir $@)
@@ -200,6 +207,10 @@ $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/openflow -o $@ $(filter %.c,$^)
 
+$(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c router/vns.c router/vns.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^)
+
 fuzz-build: deps $(FUZZERS:%=$(FUZZ_O)%)
 
 # A short run inside make check: the corpus, then 20 s of new inputs.
@@ -208,6 +219,7 @@ fuzz-smoke: fuzz-build
 	    c=tests/fuzz/corpus/$${f#fuzz_}; \
 	    mkdir -p build/fuzz/work-$$f; \
 	    $(FUZZ_O)$$f -max_total_time=20 -max_len=4096 -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/$$f- \
 	        build/fuzz/work-$$f $$c 2>build/fuzz/$$f.log || \
 	        { tail -n 40 build/fuzz/$$f.log; exit 1; }; \
 	    echo "$$f: $$(sed -n 's/^stat::number_of_executed_units: *//p' \
@@ -218,6 +230,7 @@ fuzz: fuzz-build
 	@for f in $(FUZZERS); do \
 	    mkdir -p build/fuzz/work-$$f; \
 	    $(FUZZ_O)$$f -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096 \
+	        -artifact_prefix=build/fuzz/$$f- \
 	        build/fuzz/work-$$f tests/fuzz/corpus/$${f#fuzz_}; \
 	done
 
@@ -271,12 +284,14 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello/
 
 format:
-	clang-format -i host/*.c host/*.h plugins/*/*.c sdk/include/plexus/*.h \
+	clang-format -i host/*.c host/*.h plugins/*/*.c plugins/*/*.h \
+	    router/*.c router/*.h sdk/include/plexus/*.h \
 	    sdk/include/plexus/topics/*.h tests/*/*.c sdk/examples/*/*.c
 
 clean:
 	rm -rf build host/*.o host/*.d host/plexusd plugins/*/*.so \
 	    tests/unit/test_bus tests/unit/test_conf tests/unit/test_module \
 	    tests/unit/test_logger tests/unit/test_sdk tests/unit/test_ofp \
+	    tests/unit/test_sr tests/unit/test_vns \
 	    tests/bench/bench_bus tests/bench/ofbench tests/bench/*.o \
 	    tests/plugins/*.so

@@ -234,6 +234,11 @@ check_bom(const char *text, size_t size, const struct outcome *plain)
         return;
     }
     if (size >= 3 && !memcmp(text, bom, 3)) {
+        /* inih's line buffer holds the BOM too: a first line that only
+         * fits without it legitimately parses differently. */
+        if (first_line + 2 > (size_t)ini_max_line) {
+            return;
+        }
         len = size - 3;
         buf = malloc(len ? len : 1);
         check(buf != NULL);

@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from logproc import DEADLINE, Failure, LogProcess  # noqa: E402
 import ofpeer  # noqa: E402
+import vnspeer  # noqa: E402
 
 
 def check(cond, message):
@@ -1007,6 +1009,133 @@ def test_openflow_flooding_switch_is_bounded(args, env):
     finally:
         good.close()
         flood.close()
+    d.stop()
+
+
+# --------------------------------------------------------------------------
+# vns_server between a scripted switch and scripted routers.
+
+LAB_IP_CONFIG = """server1 192.168.2.2
+server2 172.64.3.10
+client 10.0.1.100
+s1-eth1 192.168.2.1
+s1-eth2 172.64.3.1
+s1-eth3 10.0.1.1
+"""
+
+
+def vns_env(env, auth=False):
+    """openflow and vns_server on free ports, the lab's addresses; returns
+    (openflow port, VNS port)."""
+    of_port = openflow_env(env)
+    vns_port = free_port()
+    env.install("vns_server")
+    with open(os.path.join(env.conf, "ip_config"), "w") as f:
+        f.write(LAB_IP_CONFIG)
+    own = "address = 127.0.0.1\nport = %d\n" % vns_port
+    if auth:
+        with open(os.path.join(env.conf, "auth_key"), "w") as f:
+            f.write("secret-key\n")
+        own += "auth = true\n"
+    env.plugin_ini("30-vns_server", "vns_server", own=own)
+    return of_port, vns_port
+
+
+def test_vns_router_first_then_switch(args, env):
+    """The router may connect before the switch: HWInfo follows as soon as
+    both are there; then frames flow both ways."""
+    of_port, vns_port = vns_env(env)
+    d = env.start()
+    r = vnspeer.Router(vns_port)
+    sw = ofpeer.Switch(of_port)
+    try:
+        ok, text, salt = r.login()
+        check(ok and len(salt) == 20, "login: %r %r" % (ok, salt))
+        d.wait_for(r"router 127\.0\.0\.1:\d+ opened vhost 'vrhost'")
+        sw.handshake(1, 1, ports=3)
+        ifaces = vnspeer.parse_hwinfo(r.wait_type(vnspeer.HWINFO))
+        check([(n, ip) for n, mac, ip, mask in ifaces] ==
+              [("eth1", "192.168.2.1"), ("eth2", "172.64.3.1"),
+               ("eth3", "10.0.1.1")], "HWInfo %r" % ifaces)
+        check(ifaces[0][1] == bytes([2, 0, 0, 0, 1, 1]),
+              "eth1's MAC is not s1-eth1's: %r" % ifaces[0][1])
+        # Switch -> router: a packet-in on port 2 arrives on eth2.
+        frame = ofpeer.ethernet(b"\xff" * 6, bytes.fromhex("0a0000000002"),
+                                0x0806)
+        sw.send(ofpeer.packet_in(1, frame, in_port=2))
+        body = r.wait_type(vnspeer.PACKET)
+        check(body[:16].rstrip(b"\0") == b"eth2" and body[16:] == frame,
+              "VNS packet %r" % body[:32])
+        # Router -> switch: a Packet on eth3 leaves port 3.
+        out = ofpeer.ethernet(bytes.fromhex("0a0000000003"),
+                              bytes([2, 0, 0, 0, 1, 3]))
+        r.send(vnspeer.packet("eth3", out))
+        v, t, xid, po = sw.wait_type(ofpeer.OFPT_PACKET_OUT, 5)
+        # 1.0 packet-out: buffer -1, in_port CONTROLLER, one output to 3.
+        check(po[8:16] == bytes.fromhex("fffffffffffd0008") and
+              po[16:20] == bytes.fromhex("00000008") and
+              po[20:22] == b"\x00\x03" and po[24:] == out,
+              "packet-out %s" % po.hex())
+        # An unknown interface is dropped and counted, the session lives.
+        r.send(vnspeer.packet("eth9", out))
+        d.wait_for(r"unknown interface 'eth9': dropped \(1 so far\)")
+        r.send(vnspeer.packet("eth1", out))
+        v, t, xid, po = sw.wait_type(ofpeer.OFPT_PACKET_OUT, 5)
+        check(po[20:22] == b"\x00\x01", "port %s" % po[20:22].hex())
+    finally:
+        r.close()
+        sw.close()
+    d.wait_for(r"router 127\.0\.0\.1:\d+ dropped: peer closed")
+    d.stop()
+
+
+def test_vns_bad_routers_dropped(args, env):
+    """Garbage, a wrong key, a crash: each router is dropped with its
+    reason; the controller and the other routers carry on."""
+    of_port, vns_port = vns_env(env, auth=True)
+    d = env.start()
+    sw = ofpeer.Switch(of_port)
+    good = vnspeer.Router(vns_port)
+    try:
+        sw.handshake(4, 1, ports=3)
+        ok, text, salt = good.login(key=b"secret-key")
+        check(ok, "the right key was refused: %s" % text)
+        good.wait_type(vnspeer.HWINFO)
+        wrong = vnspeer.Router(vns_port)
+        ok, text, salt = wrong.login(key=b"guess")
+        check(not ok, "a wrong key was accepted")
+        wrong.wait_eof(5)
+        wrong.close()
+        d.wait_for(r"dropped: authentication failed")
+        for data, reason in ((b"\x00\x00\x00\x04\x00\x00\x00\x04",
+                              r"dropped: malformed message: .*length"),
+                             (vnspeer.msg(4, b"x" * 20000)[:4000],
+                              r"dropped: malformed message: .*length"),
+                             (vnspeer.msg(1024, b""),
+                              r"dropped: malformed message: unexpected")):
+            bad = vnspeer.Router(vns_port)
+            since = d.mark()
+            bad.wait_type(vnspeer.AUTH_REQUEST)
+            bad.send(data)
+            bad.wait_eof(5)
+            bad.close()
+            d.wait_for(reason, since)
+        # A router that dies mid-session: dropped, and vns.router_down.
+        crash = vnspeer.Router(vns_port)
+        crash.login(key=b"secret-key")
+        crash.wait_type(vnspeer.HWINFO)
+        crash.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                              struct.pack("ii", 1, 0))
+        crash.close()  # A reset, as a killed process leaves.
+        d.wait_for(r"dropped: (Connection reset by peer|peer closed)")
+        # The good router still gets frames.
+        frame = ofpeer.ethernet(b"\xff" * 6, bytes.fromhex("0a0000000001"))
+        sw.send(ofpeer.packet_in(4, frame, in_port=1))
+        body = good.wait_type(vnspeer.PACKET)
+        check(body[16:] == frame, "frame %r" % body[16:40])
+    finally:
+        good.close()
+        sw.close()
     d.stop()
 
 

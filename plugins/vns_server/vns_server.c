@@ -1,0 +1,920 @@
+/*
+ * vns_server: bridges a switch's traffic to software routers over the VNS
+ * protocol of the Stanford "simple router" lab.
+ *
+ * A router connects (port 8888 by default) and is greeted with an
+ * AuthRequest; it answers, gets an AuthStatus, sends Open and receives
+ * HWInfo: one interface per switch port named in the IP configuration file
+ * ("sw0-eth1 192.168.2.1": port sw0-eth1 becomes interface eth1 with the
+ * port's MAC and that address).  From then on every packet-in from a mapped
+ * port goes to every router as a VNS Packet, and every Packet a router sends
+ * on a known interface goes out of that port as a packet-out.  HWInfo goes
+ * out as soon as both the router has opened and the switch is up, whichever
+ * comes first.
+ *
+ * A router that closes, crashes or sends garbage is dropped with the reason
+ * logged; output to a slow router is bounded and drops are counted.  Router
+ * connections survive a reload of this plugin through the handoff.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "plexus/plugin.h"
+#include "plexus/topics/openflow.h"
+#include "plexus/topics/vns.h"
+#include "vns.h"
+
+#define VNS_SERVER_VERSION "1.0.0"
+#define ROUTER_IN_CAP      (4 * VNS_MAX_MESSAGE)
+
+enum router_state {
+    R_AUTH,  /* AuthRequest sent. */
+    R_OPEN,  /* AuthStatus sent, waiting for Open. */
+    R_READY, /* Open received: HWInfo sent once the switch is up. */
+};
+
+struct router {
+    struct vns_server *vs;
+    struct router *next;
+    int fd;
+    struct px_io *io;
+    unsigned int id;
+    char peer[64];
+    enum router_state state;
+    int hwinfo_sent;
+    uint8_t salt[VNS_SALT_LEN];
+    char user[VNS_NAME_LEN + 1];
+    char vhost[VNS_NAME_LEN + 1];
+    uint8_t in[ROUTER_IN_CAP];
+    size_t in_len;
+    uint8_t *out;
+    size_t out_len;
+    int want_write;
+    /* Counters. */
+    uint64_t frames_in;  /* From the router. */
+    uint64_t frames_out; /* To the router. */
+    uint64_t drops;      /* Output buffer full. */
+    uint64_t unknown_iface;
+};
+
+/* One router interface: a switch port with an address. */
+struct iface {
+    struct vns_iface vi;
+    uint32_t port_no;
+};
+
+struct vns_server {
+    struct px_plugin *p;
+    int listen_fd;
+    struct px_io *listen_io;
+    struct router *routers;
+    struct router *graveyard; /* Closed during a pass; freed after it. */
+    int reap_scheduled;
+    unsigned int next_id;
+    long long out_buffer;
+    long long max_routers;
+    int auth;
+    char key[256];
+    size_t key_len;
+    char banner[VNS_BANNER_LEN + 1];
+
+    /* The switch we serve and its interface table. */
+    uint64_t dpid; /* Configured, or 0 for the first switch up. */
+    int switch_up;
+    uint64_t up_dpid;
+    struct iface ifaces[VNS_MAX_IFACES];
+    size_t n_ifaces;
+    /* From the IP configuration file: port name -> address. */
+    struct {
+        char port[16];
+        uint32_t ip;
+        uint32_t mask;
+    } addrs[VNS_MAX_IFACES];
+    size_t n_addrs;
+
+    struct px_topic *t_packet_out;
+    struct px_topic *t_router_up;
+    struct px_topic *t_router_down;
+    struct px_ratelimit rl;
+    uint64_t unmapped_packet_ins;
+};
+
+static const struct px_config_key vns_keys[] = {
+    {.key = "address",
+     .type = PX_CONFIG_STRING,
+     .default_value = "0.0.0.0",
+     .help = "IPv4 address to listen on for routers"},
+    {.key = "port",
+     .type = PX_CONFIG_INT,
+     .default_value = "8888",
+     .min = 1,
+     .max = 65535,
+     .help = "VNS port"},
+    {.key = "ip_config",
+     .type = PX_CONFIG_STRING,
+     .default_value = "ip_config",
+     .help = "file of 'NAME ADDRESS [MASK]' lines; switch port names become "
+             "router interfaces"},
+    {.key = "dpid",
+     .type = PX_CONFIG_STRING,
+     .default_value = "0",
+     .help = "datapath id to serve (hex), 0 for the first switch up"},
+    {.key = "auth",
+     .type = PX_CONFIG_BOOL,
+     .default_value = "false",
+     .help = "check AuthReply against the key file (off: accept any)"},
+    {.key = "auth_key",
+     .type = PX_CONFIG_STRING,
+     .default_value = "auth_key",
+     .help = "file holding the key, with auth = true"},
+    {.key = "banner",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
+     .help = "text sent to a router after it opens (empty: none)"},
+    {.key = "out_buffer",
+     .type = PX_CONFIG_INT,
+     .default_value = "1048576",
+     .min = 65536,
+     .max = 268435456,
+     .help = "bytes queued per router before frames are dropped"},
+    {.key = "max_routers",
+     .type = PX_CONFIG_INT,
+     .default_value = "16",
+     .min = 1,
+     .max = 1024,
+     .help = "routers connected at once"},
+    {.key = NULL},
+};
+
+/* ---------------------------------------------------------------------- */
+/* Output.                                                                */
+
+static void router_close(struct router *r, const char *reason);
+
+static void
+router_flush(struct router *r)
+{
+    size_t done = 0;
+
+    while (done < r->out_len) {
+        ssize_t n =
+            send(r->fd, r->out + done, r->out_len - done, MSG_NOSIGNAL);
+
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        } else {
+            router_close(r, n < 0 ? strerror(errno) : "write failed");
+            return;
+        }
+    }
+    memmove(r->out, r->out + done, r->out_len - done);
+    r->out_len -= done;
+    if (!!r->out_len != r->want_write) {
+        r->want_write = !!r->out_len;
+        px_io_modify(r->vs->p, r->io,
+                     PX_IO_READ | (r->want_write ? PX_IO_WRITE : 0));
+    }
+}
+
+/* Runs an encoder into the router's output buffer and writes it.  Returns
+ * ENOBUFS (and counts a drop) when it does not fit. */
+#define ROUTER_SEND(R, CALL)                                                  \
+    ({                                                                        \
+        uint8_t *buf_ = (R)->out + (R)->out_len;                              \
+        size_t room_ = (size_t)(R)->vs->out_buffer - (R)->out_len;            \
+        size_t n_ = (CALL);                                                   \
+        int rc_ = 0;                                                          \
+                                                                              \
+        if (n_) {                                                             \
+            (R)->out_len += n_;                                               \
+            router_flush(R);                                                  \
+        } else {                                                              \
+            (R)->drops++;                                                     \
+            rc_ = ENOBUFS;                                                    \
+        }                                                                     \
+        rc_;                                                                  \
+    })
+
+/* ---------------------------------------------------------------------- */
+/* The interface table.                                                   */
+
+/* "sw0-eth1" -> "eth1": the lab names router interfaces after the part of
+ * the switch port's name behind its last '-'. */
+static const char *
+iface_name(const char *port)
+{
+    const char *dash = strrchr(port, '-');
+
+    return dash ? dash + 1 : port;
+}
+
+static void
+build_ifaces(struct vns_server *vs, const struct px_of_switch *sw)
+{
+    size_t i, j;
+
+    vs->n_ifaces = 0;
+    for (i = 0; i < sw->n_ports && vs->n_ifaces < VNS_MAX_IFACES; i++) {
+        const struct px_of_port *port = &sw->ports[i];
+
+        for (j = 0; j < vs->n_addrs; j++) {
+            if (!strncmp(vs->addrs[j].port, port->name, sizeof port->name)) {
+                struct iface *f = &vs->ifaces[vs->n_ifaces++];
+
+                memset(f, 0, sizeof *f);
+                snprintf(f->vi.name, sizeof f->vi.name, "%s",
+                         iface_name(port->name));
+                memcpy(f->vi.mac, port->hw_addr, 6);
+                f->vi.ip = vs->addrs[j].ip;
+                f->vi.mask = vs->addrs[j].mask;
+                f->port_no = port->port_no;
+                break;
+            }
+        }
+    }
+}
+
+static const struct iface *
+iface_by_port(const struct vns_server *vs, uint32_t port_no)
+{
+    size_t i;
+
+    for (i = 0; i < vs->n_ifaces; i++) {
+        if (vs->ifaces[i].port_no == port_no) {
+            return &vs->ifaces[i];
+        }
+    }
+    return NULL;
+}
+
+static const struct iface *
+iface_by_name(const struct vns_server *vs, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < vs->n_ifaces; i++) {
+        if (!strcmp(vs->ifaces[i].vi.name, name)) {
+            return &vs->ifaces[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+send_hwinfo(struct router *r)
+{
+    struct vns_server *vs = r->vs;
+    struct vns_iface vis[VNS_MAX_IFACES];
+    size_t i;
+
+    if (r->state != R_READY || r->hwinfo_sent || !vs->switch_up) {
+        return;
+    }
+    for (i = 0; i < vs->n_ifaces; i++) {
+        vis[i] = vs->ifaces[i].vi;
+    }
+    if (!ROUTER_SEND(r, vns_encode_hwinfo(buf_, room_, vis, vs->n_ifaces))) {
+        r->hwinfo_sent = 1;
+        px_info(vs->p, "router %s (%s): HWInfo sent, %zu interfaces", r->peer,
+                r->vhost, vs->n_ifaces);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Router connections.                                                    */
+
+static void
+publish_router(struct vns_server *vs, struct router *r, int up,
+               const char *reason)
+{
+    struct px_vns_router ev = {
+        .id = r->id,
+        .peer = r->peer,
+        .vhost = r->vhost,
+        .user = r->user,
+        .n_ifaces = vs->n_ifaces,
+        .reason = reason,
+    };
+
+    px_publish(vs->p, up ? vs->t_router_up : vs->t_router_down, &ev,
+               sizeof ev);
+}
+
+static void
+router_free(struct router *r)
+{
+    if (r) {
+        free(r->out);
+        free(r);
+    }
+}
+
+static void
+reap(struct px_plugin *p, void *arg)
+{
+    struct vns_server *vs = px_get_data(p);
+
+    (void)arg;
+    vs->reap_scheduled = 0;
+    while (vs->graveyard) {
+        struct router *r = vs->graveyard;
+
+        vs->graveyard = r->next;
+        router_free(r);
+    }
+}
+
+static void
+router_close(struct router *r, const char *reason)
+{
+    struct vns_server *vs = r->vs;
+    struct router **pp;
+
+    if (r->fd < 0) {
+        return;
+    }
+    px_info(vs->p, "router %s dropped: %s", r->peer, reason);
+    if (r->state == R_READY) {
+        publish_router(vs, r, 0, reason);
+    }
+    px_io_stop(vs->p, r->io);
+    close(r->fd);
+    r->fd = -1;
+    for (pp = &vs->routers; *pp; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    }
+    /* The read loop up the stack may still hold 'r': free it once that
+     * returns (or with the plugin, if it is unloaded first). */
+    r->next = vs->graveyard;
+    vs->graveyard = r;
+    if (!vs->reap_scheduled && !px_defer(vs->p, reap, NULL)) {
+        vs->reap_scheduled = 1;
+    }
+}
+
+static int
+handle(struct router *r, const struct vns_header *h, const uint8_t *msg,
+       const char **why)
+{
+    struct vns_server *vs = r->vs;
+    int error;
+
+    switch (h->type) {
+    case VNS_AUTH_REPLY: {
+        uint8_t sha[VNS_SHA1_LEN], want[VNS_SHA1_LEN];
+        int ok = 1;
+
+        if (r->state != R_AUTH) {
+            *why = "AuthReply out of order";
+            return EPROTO;
+        }
+        error = vns_decode_auth_reply(msg, h->length, r->user, sizeof r->user,
+                                      sha, why);
+        if (error) {
+            return error;
+        }
+        if (vs->auth) {
+            vns_auth_digest(r->salt, sizeof r->salt, (const uint8_t *)vs->key,
+                            vs->key_len, want);
+            ok = !memcmp(sha, want, sizeof want);
+        }
+        ROUTER_SEND(r, vns_encode_auth_status(buf_, room_, ok,
+                                              ok ? "authenticated"
+                                                 : "authentication failed"));
+        if (!ok) {
+            *why = "authentication failed";
+            return EACCES;
+        }
+        r->state = R_OPEN;
+        return 0;
+    }
+    case VNS_OPEN: {
+        struct vns_open o;
+
+        if (r->state != R_OPEN) {
+            *why = "Open before authentication";
+            return EPROTO;
+        }
+        error = vns_decode_open(msg, h->length, &o, why);
+        if (error) {
+            return error;
+        }
+        memcpy(r->vhost, o.vhost, sizeof r->vhost);
+        if (!r->user[0]) {
+            memcpy(r->user, o.user, sizeof r->user);
+        }
+        r->state = R_READY;
+        px_info(vs->p, "router %s opened vhost '%s' as '%s'", r->peer,
+                r->vhost, r->user);
+        publish_router(vs, r, 1, NULL);
+        if (vs->banner[0]) {
+            ROUTER_SEND(r, vns_encode_banner(buf_, room_, vs->banner));
+        }
+        send_hwinfo(r);
+        return 0;
+    }
+    case VNS_PACKET: {
+        char name[VNS_IFACE_LEN + 1];
+        const struct iface *f;
+        const uint8_t *frame;
+        size_t len;
+
+        if (r->state != R_READY) {
+            *why = "Packet before Open";
+            return EPROTO;
+        }
+        error = vns_decode_packet(msg, h->length, name, &frame, &len, why);
+        if (error) {
+            return error;
+        }
+        f = iface_by_name(vs, name);
+        r->frames_in++;
+        if (!f || !vs->switch_up) {
+            r->unknown_iface++;
+            px_log_rl(vs->p, &vs->rl, PX_LOG_WARN,
+                      "router %s sent a frame on unknown interface '%s': "
+                      "dropped (%llu so far)",
+                      r->peer, name, (unsigned long long)r->unknown_iface);
+            return 0;
+        }
+        {
+            struct px_of_action out = {.type = PX_OF_ACTION_OUTPUT,
+                                       .port = f->port_no};
+            struct px_of_packet_out po = {
+                .dpid = vs->up_dpid,
+                .buffer_id = PX_OF_NO_BUFFER,
+                .in_port = PX_OF_PORT_CONTROLLER,
+                .n_actions = 1,
+                .actions = &out,
+                .frame = frame,
+                .frame_len = len,
+            };
+
+            px_publish(vs->p, vs->t_packet_out, &po, sizeof po);
+        }
+        return 0;
+    }
+    case VNS_CLOSE: {
+        char reason[VNS_CLOSE_LEN + 1];
+
+        if (!vns_decode_close(msg, h->length, reason, sizeof reason, why)) {
+            *why = "router closed the session";
+        }
+        return ECONNRESET;
+    }
+    default:
+        *why = "unexpected message type";
+        return EPROTO;
+    }
+}
+
+static void
+router_read(struct router *r)
+{
+    size_t off = 0;
+
+    for (;;) {
+        ssize_t n =
+            recv(r->fd, r->in + r->in_len, sizeof r->in - r->in_len, 0);
+
+        if (n > 0) {
+            r->in_len += (size_t)n;
+            break;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return;
+        }
+        router_close(r, n == 0 ? "peer closed" : strerror(errno));
+        return;
+    }
+    while (r->fd >= 0) {
+        struct vns_header h;
+        const char *why = NULL;
+        int error = vns_frame(r->in + off, r->in_len - off, &h, &why);
+
+        if (error == EAGAIN) {
+            break;
+        }
+        if (!error) {
+            error = handle(r, &h, r->in + off, &why);
+        }
+        if (error) {
+            char reason[160];
+
+            snprintf(reason, sizeof reason, "%s%s",
+                     error == EPROTO ? "malformed message: " : "",
+                     why ? why : strerror(error));
+            router_close(r, reason);
+            return;
+        }
+        off += h.length;
+    }
+    memmove(r->in, r->in + off, r->in_len - off);
+    r->in_len -= off;
+}
+
+static void
+router_io(struct px_plugin *p, struct px_io *io, int fd, int revents,
+          void *arg)
+{
+    struct router *r = arg;
+
+    (void)p;
+    (void)io;
+    (void)fd;
+    if (revents & PX_IO_WRITE) {
+        router_flush(r);
+    }
+    if ((revents & PX_IO_READ) && r->fd >= 0) {
+        router_read(r);
+    }
+}
+
+static int
+router_add(struct vns_server *vs, int fd, const char *peer,
+           struct router **out)
+{
+    struct router *r = calloc(1, sizeof *r);
+    int error, rnd;
+
+    if (!r || !(r->out = malloc((size_t)vs->out_buffer))) {
+        free(r);
+        return ENOMEM;
+    }
+    r->vs = vs;
+    r->fd = fd;
+    r->id = vs->next_id++;
+    snprintf(r->peer, sizeof r->peer, "%s", peer);
+    error = px_io_start(vs->p, fd, PX_IO_READ, router_io, r, &r->io);
+    if (error) {
+        router_free(r);
+        return error;
+    }
+    r->next = vs->routers;
+    vs->routers = r;
+    *out = r;
+    /* The salt: the lab's server sends 20 random bytes. */
+    rnd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (rnd < 0 || read(rnd, r->salt, sizeof r->salt) != sizeof r->salt) {
+        size_t i;
+
+        for (i = 0; i < sizeof r->salt; i++) {
+            r->salt[i] = (uint8_t)(rand() & 0xff);
+        }
+    }
+    if (rnd >= 0) {
+        close(rnd);
+    }
+    return 0;
+}
+
+static void
+on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
+          void *arg)
+{
+    struct vns_server *vs = px_get_data(p);
+
+    (void)io;
+    (void)revents;
+    (void)arg;
+    for (;;) {
+        struct sockaddr_in sin;
+        socklen_t len = sizeof sin;
+        char peer[64], addr[INET_ADDRSTRLEN];
+        struct router *r, *x;
+        unsigned int n = 0;
+        int one = 1;
+        int s = accept4(fd, (struct sockaddr *)&sin, &len,
+                        SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (s < 0) {
+            return;
+        }
+        inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof addr);
+        snprintf(peer, sizeof peer, "%s:%u", addr, ntohs(sin.sin_port));
+        for (x = vs->routers; x; x = x->next) {
+            n++;
+        }
+        if (n >= (unsigned int)vs->max_routers) {
+            px_log_rl(p, &vs->rl, PX_LOG_WARN,
+                      "router %s refused: %u connected already", peer, n);
+            close(s);
+            continue;
+        }
+        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (router_add(vs, s, peer, &r)) {
+            close(s);
+            continue;
+        }
+        px_info(p, "router connected from %s", peer);
+        ROUTER_SEND(
+            r, vns_encode_auth_request(buf_, room_, r->salt, sizeof r->salt));
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* The switch.                                                            */
+
+static int
+on_switch_up(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct vns_server *vs = px_get_data(p);
+    const struct px_of_switch *sw = ev->payload;
+    struct router *r;
+
+    (void)arg;
+    if (ev->len < sizeof *sw || (vs->dpid && sw->dpid != vs->dpid) ||
+        (vs->switch_up && sw->dpid != vs->up_dpid)) {
+        return PX_EVENT_CONTINUE;
+    }
+    vs->switch_up = 1;
+    vs->up_dpid = sw->dpid;
+    build_ifaces(vs, sw);
+    px_info(p, "serving switch %016llx: %zu router interfaces",
+            (unsigned long long)sw->dpid, vs->n_ifaces);
+    for (r = vs->routers; r; r = r->next) {
+        r->hwinfo_sent = 0;
+        send_hwinfo(r);
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_switch_down(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct vns_server *vs = px_get_data(p);
+    const struct px_of_switch *sw = ev->payload;
+
+    (void)arg;
+    if (ev->len >= sizeof *sw && vs->switch_up && sw->dpid == vs->up_dpid) {
+        vs->switch_up = 0;
+        px_info(p, "switch %016llx down: frames to routers stop",
+                (unsigned long long)sw->dpid);
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct vns_server *vs = px_get_data(p);
+    const struct px_of_packet_in *pi = ev->payload;
+    const struct iface *f;
+    struct router *r, *next;
+
+    (void)arg;
+    if (ev->len < sizeof *pi || !vs->switch_up || pi->dpid != vs->up_dpid) {
+        return PX_EVENT_CONTINUE;
+    }
+    f = iface_by_port(vs, pi->in_port);
+    if (!f) {
+        vs->unmapped_packet_ins++;
+        return PX_EVENT_CONTINUE;
+    }
+    for (r = vs->routers; r; r = next) {
+        next = r->next;
+        if (r->state == R_READY && r->hwinfo_sent &&
+            !ROUTER_SEND(r, vns_encode_packet(buf_, room_, f->vi.name,
+                                              pi->frame, pi->frame_len))) {
+            r->frames_out++;
+        }
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Configuration.                                                         */
+
+/* Reads the lab's IP configuration: "NAME ADDRESS [MASK]" per line; names
+ * that are not switch ports (the hosts') are kept too and simply never
+ * match a port. */
+static int
+read_ip_config(struct px_plugin *p, struct vns_server *vs)
+{
+    char path[4096], line[256];
+    int lineno = 0, error;
+    FILE *f;
+
+    error = px_config_path(p, "ip_config", path, sizeof path);
+    if (error) {
+        return error;
+    }
+    f = fopen(path, "re");
+    if (!f) {
+        error = errno;
+        px_error(p, "cannot read IP configuration %s: %s", path,
+                 strerror(error));
+        return error;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char name[64], ip[64], mask[64] = "255.255.255.0";
+        struct in_addr a, m;
+        int n;
+
+        lineno++;
+        n = sscanf(line, "%63s %63s %63s", name, ip, mask);
+        if (n <= 0 || name[0] == '#') {
+            continue;
+        }
+        if (n < 2 || inet_pton(AF_INET, ip, &a) != 1 ||
+            inet_pton(AF_INET, mask, &m) != 1 || strlen(name) > 15) {
+            px_error(p, "%s:%d: expected 'NAME ADDRESS [MASK]'", path, lineno);
+            fclose(f);
+            return EINVAL;
+        }
+        if (vs->n_addrs < VNS_MAX_IFACES) {
+            /* Checked above: the name fits with its NUL. */
+            memcpy(vs->addrs[vs->n_addrs].port, name, strlen(name) + 1);
+            vs->addrs[vs->n_addrs].ip = a.s_addr;
+            vs->addrs[vs->n_addrs].mask = m.s_addr;
+            vs->n_addrs++;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static int
+read_key(struct px_plugin *p, struct vns_server *vs)
+{
+    char path[4096];
+    ssize_t n;
+    int fd, error = px_config_path(p, "auth_key", path, sizeof path);
+
+    if (error) {
+        return error;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        error = errno;
+        px_error(p, "auth = true but the key file %s cannot be read: %s", path,
+                 strerror(error));
+        return error;
+    }
+    n = read(fd, vs->key, sizeof vs->key - 1);
+    close(fd);
+    if (n <= 0) {
+        px_error(p, "key file %s is empty", path);
+        return EINVAL;
+    }
+    /* The lab's key files end with a newline that is not part of the
+     * key. */
+    while (n > 0 && (vs->key[n - 1] == '\n' || vs->key[n - 1] == '\r')) {
+        n--;
+    }
+    vs->key_len = (size_t)n;
+    return 0;
+}
+
+static int
+listen_on(struct vns_server *vs, const char *address, int port)
+{
+    struct sockaddr_in sin;
+    int one = 1, fd, error;
+
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, address, &sin.sin_addr) != 1) {
+        px_error(vs->p, "address '%s' is not an IPv4 address", address);
+        return EINVAL;
+    }
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return errno;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) || listen(fd, 16)) {
+        error = errno;
+        px_error(vs->p, "cannot listen on %s:%d: %s", address, port,
+                 strerror(error));
+        close(fd);
+        return error;
+    }
+    vs->listen_fd = fd;
+    return 0;
+}
+
+static void
+vns_free(struct vns_server *vs)
+{
+    while (vs->graveyard) {
+        struct router *r = vs->graveyard;
+
+        vs->graveyard = r->next;
+        router_free(r);
+    }
+    while (vs->routers) {
+        struct router *r = vs->routers;
+
+        vs->routers = r->next;
+        if (r->fd >= 0) {
+            close(r->fd);
+        }
+        router_free(r);
+    }
+    if (vs->listen_fd >= 0) {
+        close(vs->listen_fd);
+    }
+    free(vs);
+}
+
+static int
+vns_init(struct px_plugin *p)
+{
+    struct vns_server *vs = calloc(1, sizeof *vs);
+    struct px_ratelimit rl = PX_RATELIMIT_INIT(1.0, 5);
+    const char *address, *dpid, *banner;
+    long long port;
+    int error;
+
+    if (!vs) {
+        return ENOMEM;
+    }
+    vs->p = p;
+    vs->listen_fd = -1;
+    vs->rl = rl;
+    px_set_data(p, vs);
+    if ((error = px_config_string(p, "address", &address)) ||
+        (error = px_config_int(p, "port", &port)) ||
+        (error = px_config_string(p, "dpid", &dpid)) ||
+        (error = px_config_bool(p, "auth", &vs->auth)) ||
+        (error = px_config_string(p, "banner", &banner)) ||
+        (error = px_config_int(p, "out_buffer", &vs->out_buffer)) ||
+        (error = px_config_int(p, "max_routers", &vs->max_routers)) ||
+        (error = read_ip_config(p, vs)) ||
+        (vs->auth && (error = read_key(p, vs)))) {
+        goto fail;
+    }
+    vs->dpid = strtoull(dpid, NULL, 16);
+    snprintf(vs->banner, sizeof vs->banner, "%s", banner);
+    if ((error = px_topic_declare(p, PX_TOPIC_OF_PACKET_OUT,
+                                  PX_TOPIC_OF_VERSION, &vs->t_packet_out)) ||
+        (error = px_topic_declare(p, PX_TOPIC_VNS_ROUTER_UP,
+                                  PX_TOPIC_VNS_VERSION, &vs->t_router_up)) ||
+        (error = px_topic_declare(p, PX_TOPIC_VNS_ROUTER_DOWN,
+                                  PX_TOPIC_VNS_VERSION, &vs->t_router_down)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_UP, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_switch_up, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_DOWN, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_switch_down, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_PACKET_IN, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_packet_in, NULL, NULL))) {
+        goto fail;
+    }
+    if (px_handoff_take_fd(p, "listen", &vs->listen_fd) &&
+        (error = listen_on(vs, address, (int)port))) {
+        goto fail;
+    }
+    error = px_io_start(p, vs->listen_fd, PX_IO_READ, on_accept, NULL,
+                        &vs->listen_io);
+    if (error) {
+        goto fail;
+    }
+    px_info(p, "VNS server on %s:%lld, %zu addresses configured%s", address,
+            port, vs->n_addrs, vs->auth ? ", authentication on" : "");
+    return 0;
+
+fail:
+    px_set_data(p, NULL);
+    vns_free(vs);
+    return error;
+}
+
+static void
+vns_fini(struct px_plugin *p)
+{
+    struct vns_server *vs = px_get_data(p);
+
+    if (!vs) {
+        return;
+    }
+    if (vs->listen_fd >= 0 && !px_handoff_put_fd(p, "listen", vs->listen_fd)) {
+        vs->listen_fd = -1;
+    }
+    px_set_data(p, NULL);
+    vns_free(vs);
+}
+
+PX_PLUGIN_DEFINE(.name = "vns_server", .version = VNS_SERVER_VERSION,
+                 .description = "VNS server: a switch's ports as a software "
+                                "router's interfaces",
+                 .config_keys = vns_keys, .init = vns_init, .fini = vns_fini);
