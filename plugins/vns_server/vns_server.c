@@ -813,6 +813,165 @@ listen_on(struct vns_server *vs, const char *address, int port)
     return 0;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Handoff across a reload: the listener, every router connection and what
+ * we know of the switch (it will not announce itself again).            */
+
+struct router_blob {
+    uint32_t id;
+    uint32_t state;
+    uint32_t hwinfo_sent;
+    uint8_t salt[VNS_SALT_LEN];
+    char user[VNS_NAME_LEN + 1];
+    char vhost[VNS_NAME_LEN + 1];
+    char peer[64];
+    uint64_t frames_in;
+    uint64_t frames_out;
+    uint64_t drops;
+    uint64_t unknown_iface;
+    uint64_t in_len;
+    uint64_t out_len;
+    /* Followed by the input and output bytes. */
+};
+
+struct vns_blob {
+    uint32_t next_id;
+    uint32_t n_routers;
+    uint32_t switch_up;
+    uint32_t n_ifaces;
+    uint64_t up_dpid;
+    struct iface ifaces[VNS_MAX_IFACES];
+    /* Followed by n_routers uint32_t router ids. */
+};
+
+#define VNS_BLOB_VERSION 1
+
+static int
+router_save(struct px_plugin *p, struct router *r)
+{
+    struct router_blob b;
+    size_t len = sizeof b + r->in_len + r->out_len;
+    char name[32];
+    uint8_t *data = malloc(len);
+    int error;
+
+    if (!data) {
+        return ENOMEM;
+    }
+    memset(&b, 0, sizeof b);
+    b.id = r->id;
+    b.state = r->state;
+    b.hwinfo_sent = (uint32_t)r->hwinfo_sent;
+    memcpy(b.salt, r->salt, sizeof b.salt);
+    memcpy(b.user, r->user, sizeof b.user);
+    memcpy(b.vhost, r->vhost, sizeof b.vhost);
+    memcpy(b.peer, r->peer, sizeof b.peer);
+    b.frames_in = r->frames_in;
+    b.frames_out = r->frames_out;
+    b.drops = r->drops;
+    b.unknown_iface = r->unknown_iface;
+    b.in_len = r->in_len;
+    b.out_len = r->out_len;
+    memcpy(data, &b, sizeof b);
+    memcpy(data + sizeof b, r->in, r->in_len);
+    memcpy(data + sizeof b + r->in_len, r->out, r->out_len);
+    snprintf(name, sizeof name, "router.%u", r->id);
+    error = px_handoff_put_blob(p, name, VNS_BLOB_VERSION, data, len);
+    free(data);
+    if (!error) {
+        error = px_handoff_put_fd(p, name, r->fd);
+    }
+    return error;
+}
+
+static int
+router_restore(struct vns_server *vs, uint32_t id)
+{
+    const struct router_blob *b;
+    const uint8_t *data;
+    struct router *r;
+    uint32_t version;
+    char name[32];
+    size_t len;
+    int error, fd;
+
+    snprintf(name, sizeof name, "router.%u", id);
+    error =
+        px_handoff_get_blob(vs->p, name, &version, (const void **)&data, &len);
+    if (error) {
+        return error;
+    }
+    b = (const struct router_blob *)(const void *)data;
+    if (version != VNS_BLOB_VERSION || len < sizeof *b ||
+        b->in_len > ROUTER_IN_CAP || b->out_len > (uint64_t)vs->out_buffer ||
+        len != sizeof *b + b->in_len + b->out_len) {
+        return EPROTO;
+    }
+    error = px_handoff_take_fd(vs->p, name, &fd);
+    if (error) {
+        return error;
+    }
+    error = router_add(vs, fd, b->peer, &r);
+    if (error) {
+        close(fd);
+        return error;
+    }
+    r->id = b->id;
+    r->state = (enum router_state)b->state;
+    r->hwinfo_sent = (int)b->hwinfo_sent;
+    memcpy(r->salt, b->salt, sizeof r->salt);
+    memcpy(r->user, b->user, sizeof r->user);
+    memcpy(r->vhost, b->vhost, sizeof r->vhost);
+    r->frames_in = b->frames_in;
+    r->frames_out = b->frames_out;
+    r->drops = b->drops;
+    r->unknown_iface = b->unknown_iface;
+    r->in_len = b->in_len;
+    memcpy(r->in, data + sizeof *b, r->in_len);
+    r->out_len = b->out_len;
+    memcpy(r->out, data + sizeof *b + r->in_len, r->out_len);
+    if (r->out_len) {
+        router_flush(r);
+    }
+    return 0;
+}
+
+static void
+take_handoff(struct vns_server *vs)
+{
+    const struct vns_blob *b;
+    const uint8_t *data;
+    uint32_t version, i;
+    size_t len;
+
+    if (px_handoff_get_blob(vs->p, "vns", &version, (const void **)&data,
+                            &len) ||
+        version != VNS_BLOB_VERSION || len < sizeof *b) {
+        return;
+    }
+    b = (const struct vns_blob *)(const void *)data;
+    if (len != sizeof *b + b->n_routers * sizeof(uint32_t) ||
+        b->n_ifaces > VNS_MAX_IFACES) {
+        return;
+    }
+    vs->next_id = b->next_id;
+    vs->switch_up = (int)b->switch_up;
+    vs->up_dpid = b->up_dpid;
+    vs->n_ifaces = b->n_ifaces;
+    memcpy(vs->ifaces, b->ifaces, sizeof vs->ifaces);
+    for (i = 0; i < b->n_routers; i++) {
+        uint32_t id;
+
+        memcpy(&id, data + sizeof *b + i * sizeof id, sizeof id);
+        if (router_restore(vs, id)) {
+            px_warn(vs->p, "router connection %u could not be taken over", id);
+        }
+    }
+    px_info(vs->p, "took over %u router connection%s and switch %016llx",
+            b->n_routers, b->n_routers == 1 ? "" : "s",
+            (unsigned long long)vs->up_dpid);
+}
+
 static void
 vns_free(struct vns_server *vs)
 {
@@ -880,6 +1039,7 @@ vns_init(struct px_plugin *p)
                               PX_PRIO_DEFAULT, on_packet_in, NULL, NULL))) {
         goto fail;
     }
+    take_handoff(vs);
     if (px_handoff_take_fd(p, "listen", &vs->listen_fd) &&
         (error = listen_on(vs, address, (int)port))) {
         goto fail;
@@ -909,6 +1069,38 @@ vns_fini(struct px_plugin *p)
     }
     if (vs->listen_fd >= 0 && !px_handoff_put_fd(p, "listen", vs->listen_fd)) {
         vs->listen_fd = -1;
+    }
+    {
+        struct router *r;
+        struct vns_blob *b;
+        size_t n = 0;
+
+        for (r = vs->routers; r; r = r->next) {
+            n++;
+        }
+        b = calloc(1, sizeof *b + n * sizeof(uint32_t));
+        if (b) {
+            uint32_t k = 0;
+
+            b->next_id = vs->next_id;
+            b->switch_up = (uint32_t)vs->switch_up;
+            b->up_dpid = vs->up_dpid;
+            b->n_ifaces = (uint32_t)vs->n_ifaces;
+            memcpy(b->ifaces, vs->ifaces, sizeof b->ifaces);
+            for (r = vs->routers; r; r = r->next) {
+                uint32_t id = r->id;
+
+                if (!router_save(p, r)) {
+                    memcpy((uint8_t *)(b + 1) + k * sizeof id, &id, sizeof id);
+                    k++;
+                    r->fd = -1; /* Handed off. */
+                }
+            }
+            b->n_routers = k;
+            px_handoff_put_blob(p, "vns", VNS_BLOB_VERSION, b,
+                                sizeof *b + k * sizeof(uint32_t));
+            free(b);
+        }
     }
     px_set_data(p, NULL);
     vns_free(vs);

@@ -1139,6 +1139,42 @@ def test_vns_bad_routers_dropped(args, env):
     d.stop()
 
 
+def test_vns_reload_keeps_routers(args, env):
+    """A rebuilt vns_server.so takes over the router connection and what
+    it knows of the switch: the router sees no disconnect and frames keep
+    flowing both ways."""
+    of_port, vns_port = vns_env(env)
+    d = env.start()
+    sw = ofpeer.Switch(of_port)
+    r = vnspeer.Router(vns_port)
+    try:
+        sw.handshake(1, 1, ports=3)
+        r.login()
+        r.wait_type(vnspeer.HWINFO)
+        with open(os.path.join(env.plugins, "vns_server.so"), "ab") as f:
+            f.write(b"\0")
+        since = d.mark()
+        outcome, line = d.reload()
+        check("reloaded [vns_server]" in line, line)
+        d.wait_for(r"took over 1 router connection and switch "
+                   r"0000000000000001", since)
+        frame = ofpeer.ethernet(b"\xff" * 6, bytes.fromhex("0a0000000002"))
+        sw.send(ofpeer.packet_in(1, frame, in_port=3))
+        body = r.wait_type(vnspeer.PACKET)
+        check(body[:16].rstrip(b"\0") == b"eth3" and body[16:] == frame,
+              "after reload: %r" % body[:24])
+        r.send(vnspeer.packet("eth2", frame))
+        v, t, xid, po = sw.wait_type(ofpeer.OFPT_PACKET_OUT, 5)
+        check(po[20:22] == b"\x00\x02", "packet-out port %s"
+              % po[20:22].hex())
+        check(d.count(r"router .* dropped", since) == 0,
+              "router dropped across the reload")
+    finally:
+        r.close()
+        sw.close()
+    d.stop()
+
+
 def test_logger_pcap_of_packet_in_and_out(args, env):
     """The logger's pcap file holds every packet_in and packet_out frame,
     readable by tshark."""
