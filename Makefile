@@ -275,6 +275,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@PLUGDIR@|$(PLUGDIR)|g' sdk/plexus-plugin.pc.in \
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/plexus-plugin.pc
+	install -m 0644 conf.d/ip_config $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d/
 	for f in conf.d/*.ini; do \
 	    sed -e 's|^plugin_dir *=.*|plugin_dir = $(PLUGDIR)|' \
 	        -e 's|^run_dir *=.*|run_dir = /run|' $$f \

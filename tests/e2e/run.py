@@ -49,6 +49,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 DEADLINE = 30.0            # Seconds, for any single condition.
 PREFIX = "pxe"             # Names of everything put in the root namespace.
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))      # lab.py
 from logproc import Failure, LogProcess  # noqa: E402
 import ofpeer  # noqa: E402
 STATE_FILE = "/tmp/plexus-e2e.state.json"
@@ -217,7 +218,8 @@ def load_state():
 
 def runner_alive(data):
     return (proc_start_time(data["runner"]) == data["runner_start"]
-            and "run.py" in proc_cmdline(data["runner"]))
+            and any(p in proc_cmdline(data["runner"])
+                    for p in ("run.py", "demo.py")))
 
 
 def clean_leftovers(verbose):
@@ -829,8 +831,242 @@ def test_malformed_peers_during_traffic(args, env):
         "%.1f" % (t * 1000) for _, t in timings)
 
 
+# --------------------------------------------------------------------------
+# The router lab (tests/e2e/lab.py): client, server1, server2 on one switch,
+# plexusd with openflow + vns_server + logger (no l2_learning), router/sr.
+
+def lab_env(args, env, name, router="sr", rtable=None, web=True):
+    """Builds the lab inside the test's Env (its cleanup removes it)."""
+    import lab
+    if router == "sr" and not lab.sr_built(args.build):
+        raise Skip("router/sr is not built (%s)" % lab.sr_path(args.build))
+    if args.controller != "plexus":
+        raise Skip("the lab needs plexusd's vns_server; --controller plexus")
+    lb = lab.Lab(args, name, rtable=rtable, env=env)
+    env.cleanup = lb.cleanup       # Stops the router, then Env.cleanup.
+    lb.start(router=router, web=web)
+    return lb
+
+
+def test_lab_plumbing(args, env):
+    """Without router/sr: a scripted VNS router (vnspeer.py) gets HWInfo
+    naming eth1..3 with the lab's addresses and the switch ports' MACs,
+    and hosts' frames reach it and its answers reach them (ARP and ping of
+    each router address)."""
+    import lab
+    lb = lab_env(args, env, "lab_plumbing", router="scripted", web=False)
+    sr = lb.scripted
+    macs = lb.ovs_port_macs()
+    got = {n: (mac, ip, mask) for n, mac, ip, mask in sr.ifaces}
+    want = {i: (macs[i], ip, "255.255.255.0") for i, ip in lab.ROUTER.items()}
+    check(got == want, "HWInfo %r, want %r" % (got, want))
+    seen = []
+    for name, _, _, gw, iface in lab.HOSTS:
+        rc, out = lb.ping(name, gw, count=2)
+        check(parse_ping(out) == (2, 2), "%s ping %s:\n%s" % (name, gw, out))
+        check(sr.frames.get(iface, 0) >= 3, "%s: %r frames at the router"
+              % (iface, sr.frames))
+        seen.append("%s->%s" % (name, gw))
+    env.result = "HWInfo ok; ping %s; frames %r" % (", ".join(seen),
+                                                    sr.frames)
+
+
+def ttls(text):
+    return [int(t) for t in re.findall(r"ttl=(\d+)", text)]
+
+
+def test_lab_ping(args, env):
+    import lab
+    lb = lab_env(args, env, "lab_ping", web=False)
+    notes = []
+    for ip in lab.ROUTER.values():
+        rc, out = lb.ping("client", ip)
+        check(parse_ping(out) == (3, 3), "client ping %s:\n%s" % (ip, out))
+        notes.append("%s ttl=%s" % (ip, ttls(out)[0]))
+    for name, ip in lab.SERVERS.items():
+        rc, out = lb.ping("client", ip)
+        check(parse_ping(out) == (3, 3), "client ping %s:\n%s" % (ip, out))
+        check(ttls(out) == [63] * 3, "client ping %s: ttl %r, want 63 "
+              "(one router hop):\n%s" % (ip, ttls(out), out))
+        rtt = re.search(r"= [\d.]+/([\d.]+)/", out)
+        notes.append("%s ttl=63 avg %s ms" % (ip, rtt.group(1) if rtt
+                                              else "?"))
+    # Server to server, across the router both ways.
+    rc, out = lb.ping("server1", lab.SERVERS["server2"])
+    check(parse_ping(out) == (3, 3) and ttls(out) == [63] * 3,
+          "server1 ping server2:\n%s" % out)
+    env.result = "; ".join(notes)
+
+
+def test_lab_traceroute(args, env):
+    import lab
+    lb = lab_env(args, env, "lab_traceroute", web=False)
+    notes = []
+    for dst, want in ([("10.0.1.1", ["10.0.1.1"]),
+                       ("192.168.2.1", ["192.168.2.1"])]
+                      + [(ip, ["10.0.1.1", ip])
+                         for ip in lab.SERVERS.values()]):
+        hops, out = lb.traceroute("client", dst)
+        # A router address answers the first probe itself; which address
+        # a router puts in its errors varies, so for those check the count.
+        check(hops == want or (len(want) == 1 and len(hops) == 1
+                               and hops[0] in lab.ROUTER.values()),
+              "traceroute %s: hops %r, want %r:\n%s" % (dst, hops, want, out))
+        notes.append("%s: %s" % (dst, " ".join(hops)))
+    env.result = "; ".join(notes)
+
+
+def test_lab_http(args, env):
+    import lab
+    lb = lab_env(args, env, "lab_http")
+    notes = []
+    for name, ip in lab.SERVERS.items():
+        t = time.monotonic()
+        rc, out = lb.http_get("client", "http://%s/index.html" % ip)
+        check(rc == 0 and out == lb.content[name],
+              "wget from %s: exit %d, %d bytes (want %d):\n%s"
+              % (ip, rc, len(out), len(lb.content[name]), out[:300]))
+        notes.append("%s %d bytes in %.0f ms" % (
+            name, len(out), (time.monotonic() - t) * 1000))
+    env.result = "; ".join(notes)
+
+
+def probe_udp(lb, host, dst):
+    import lab
+    rc, out = lb.cmd(host, ["/usr/bin/python3", lab.PROBE, "udp", dst])
+    m = re.search(r"icmp type=(\d+) code=(\d+) from=(\S+)", out)
+    return (int(m.group(1)), int(m.group(2)), m.group(3)) if m else out
+
+
+def test_lab_icmp_errors(args, env):
+    """Port unreachable (UDP to a router address), net unreachable (no
+    route: 10.99.0.1, which only exists inside the lab's namespaces), time
+    exceeded (TTL 1)."""
+    import lab
+    lb = lab_env(args, env, "lab_icmp_errors", web=False)
+    notes = []
+    for dst in ("10.0.1.1", "192.168.2.1"):
+        r = probe_udp(lb, "client", dst)
+        check(isinstance(r, tuple) and r[:2] == (3, 3),
+              "UDP to %s: want ICMP 3/3 (port unreachable), got %r"
+              % (dst, r))
+        notes.append("udp %s -> 3/3 from %s" % (dst, r[2]))
+    rc, out = lb.ping("client", "10.99.0.1", count=1)
+    check(re.search(r"From 10\.0\.1\.1 .*Destination Net Unreachable", out),
+          "ping 10.99.0.1: want net unreachable from 10.0.1.1:\n%s" % out)
+    notes.append("10.99.0.1 -> net unreachable")
+    r = probe_udp(lb, "client", "10.99.0.1")
+    check(isinstance(r, tuple) and r[:2] == (3, 0),
+          "UDP to 10.99.0.1: want ICMP 3/0, got %r" % (r,))
+    for ip in lab.SERVERS.values():
+        rc, out = lb.ping("client", ip, count=1, extra=["-t", "1"])
+        check(re.search(r"From 10\.0\.1\.1 .*Time to live exceeded", out),
+              "ping -t 1 %s: want time exceeded from 10.0.1.1:\n%s"
+              % (ip, out))
+    notes.append("ttl 1 -> time exceeded")
+    env.result = "; ".join(notes)
+
+
+def test_lab_host_unreachable(args, env):
+    """A route to 192.168.2.99 (on eth1's subnet, nobody there): the router
+    sends 5 ARP requests about 1 s apart, then host unreachable."""
+    import lab
+    rtable = os.path.join(tempfile.mkdtemp(prefix=TMP_PREFIX + "rt-"),
+                          "rtable")
+    STATE.add("dirs", os.path.dirname(rtable))
+    with open(os.path.join(ROOT, "router", "rtable")) as f:
+        text = f.read()
+    with open(rtable, "w") as f:
+        f.write(text.rstrip("\n") + "\n"
+                "192.168.2.99 192.168.2.99 255.255.255.255 eth1\n")
+    lb = lab_env(args, env, "lab_host_unreachable", rtable=rtable,
+                 web=False)
+    server1 = lb.host("server1")
+    watch = env.popen(server1, ["/usr/bin/python3", "-u", lab.PROBE,
+                                "arpwatch", server1.defaultIntf().name,
+                                "192.168.2.99"])
+    check(watch.stdout.readline().strip() == b"ready",
+          "arpwatch did not start")
+    t = time.monotonic()
+    rc, out = lb.ping("client", "192.168.2.99", count=1,
+                      extra=["-W", "15"])
+    took = time.monotonic() - t
+    watch.kill()
+    seen = watch.communicate()[0].decode().split("\n")
+    times = [float(l.split()[1]) for l in seen if l.startswith("arp-req")]
+    check(re.search(r"From 10\.0\.1\.1 .*Destination Host Unreachable",
+                    out),
+          "ping 192.168.2.99: want host unreachable from 10.0.1.1 "
+          "(after %.1f s):\n%s" % (took, out))
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    check(len(times) == 5 and all(0.7 <= g <= 1.5 for g in gaps),
+          "ARP requests for 192.168.2.99 at %r s (want 5, ~1 s apart)"
+          % times)
+    check(3.5 <= took <= 7.5, "host unreachable after %.1f s" % took)
+    env.result = "5 ARP requests, gaps %s s; unreachable after %.1f s" % (
+        "/".join("%.2f" % g for g in gaps), took)
+
+
+def test_lab_router_crash(args, env):
+    """kill -9 sr during a ping: plexusd logs the drop and keeps serving;
+    a restarted sr gets HWInfo again and pings succeed."""
+    import lab
+    lb = lab_env(args, env, "lab_router_crash", web=False)
+    ctl = env.ctl
+    rc, out = lb.ping("client", "192.168.2.2", count=1)
+    check(parse_ping(out) == (1, 1), "warm-up ping:\n%s" % out)
+    ping = env.popen(lb.host("client"), ["ping", "-n", "-i", "0.1",
+                                         "192.168.2.2"])
+    lines = []
+    cond = threading.Condition()
+
+    def read():
+        for raw in ping.stdout:
+            with cond:
+                lines.append(raw.decode("utf-8", "replace"))
+                cond.notify_all()
+
+    threading.Thread(target=read, daemon=True).start()
+
+    def wait_replies(n, since):
+        end = time.monotonic() + DEADLINE
+        with cond:
+            while sum(1 for l in lines[since:] if "bytes from" in l) < n:
+                check(time.monotonic() < end, "fewer than %d replies:\n%s"
+                      % (n, "".join(lines[-20:])))
+                cond.wait(0.5)
+            return len(lines)
+
+    wait_replies(5, 0)
+    since = ctl.mark()
+    t = time.monotonic()
+    os.kill(lb.sr.pid, signal.SIGKILL)
+    check(lb.sr.wait_exit() == -9, "sr exit status")
+    m = ctl.wait_for(r"vns_server: router \S+ dropped: (.*)", since)
+    drop = time.monotonic() - t
+    check(ctl.alive() and listening(args.port) and listening(lab.VNS_PORT),
+          "plexusd after the router crash: alive %s" % ctl.alive())
+    with cond:
+        mark = len(lines)
+    lb.start_sr()
+    wait_replies(3, mark)
+    t2 = time.monotonic() - t
+    ping.terminate()
+    ping.wait()
+    rc, out = lb.ping("client", "172.64.3.10", count=2)
+    check(parse_ping(out) == (2, 2), "ping after the restart:\n%s" % out)
+    env.result = ("drop logged after %.0f ms (%s); replies again %.1f s "
+                  "after the kill" % (drop * 1000, m.group(1), t2))
+
+
+LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
+             test_lab_http, test_lab_icmp_errors, test_lab_host_unreachable,
+             test_lab_router_crash]
+
+
 TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
          test_reload_under_traffic, test_malformed_peers_during_traffic]
+TESTS += LAB_TESTS
 
 
 def main():
