@@ -58,10 +58,11 @@ UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_sr test_vns
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
-.PHONY: all check unit integration e2e deps bench fuzz fuzz-build install \
+.PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
+        install \
         clean format sanitize-build
 
-all: $(O)host/plexusd $(PLUGIN_SOS)
+all: $(O)host/plexusd $(PLUGIN_SOS) $(O)router/sr
 
 $(O)%.o: %.c
 	@mkdir -p $(dir $@)
@@ -73,6 +74,13 @@ $(O)host/plexusd: $(O)host/main.o $(HOST_OBJS)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(HOST_LIBS)
 
 # Each plugin is every .c in its folder.
+# The software router: a program of its own, not a plugin.
+SR_SRCS := router/sr.c router/sr_rt.c router/sr_arp.c router/sr_icmp.c \
+           router/sr_router.c router/vns.c
+$(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Irouter -o $@ $(SR_SRCS) -lev -lpcap
+
 # Libraries a plugin links with, beyond libc, and sources from elsewhere.
 PLUGIN_LIBS_logger := -lpcap
 PLUGIN_LIBS_vns_server := router/vns.c -Irouter
@@ -134,7 +142,7 @@ DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
              libpcap-dev libcmocka-dev clang libclang-rt-14-dev python3 \
              tshark openvswitch-switch openvswitch-common \
              openvswitch-testcontroller mininet iperf3 ethtool iputils-ping \
-             iproute2 procps
+             iproute2 procps traceroute wget
 deps:
 	@missing=""; for p in $(DEB_BUILD); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -189,6 +197,13 @@ $(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h)
 e2e:
 	$(ASAN_ENV) $(PYTHON) tests/e2e/run.py --build $(ASAN_O) \
 	    --rebuilt-openflow $(REBUILT_OPENFLOW)
+
+# The router lab: plexusd (openflow, vns_server, logger) and router/sr on a
+# Mininet switch with client, server1 and server2; prints a scripted check
+# (ping, traceroute, HTTP through the router), then opens the Mininet CLI
+# when run on a terminal.  Ctrl-D leaves and everything is cleaned up.
+demo: deps all
+	$(PYTHON) tests/e2e/demo.py
 
 # ---------------------------------------------------------------------------
 # Fuzzing (clang's libFuzzer).
@@ -290,7 +305,7 @@ format:
 	    sdk/include/plexus/topics/*.h tests/*/*.c sdk/examples/*/*.c
 
 clean:
-	rm -rf build host/*.o host/*.d host/plexusd plugins/*/*.so \
+	rm -rf build host/*.o host/*.d host/plexusd plugins/*/*.so router/sr \
 	    tests/unit/test_bus tests/unit/test_conf tests/unit/test_module \
 	    tests/unit/test_logger tests/unit/test_sdk tests/unit/test_ofp \
 	    tests/unit/test_sr tests/unit/test_vns \

@@ -6,7 +6,7 @@
  * scripts work unchanged.  Unlike the lab's client, sr does not give up
  * when the server is absent or goes away: it reconnects with exponential
  * backoff.  Everything runs on one libev loop: the server connection, the
- * once-a-second ARP tick and the signals; no threads.
+ * ARP tick (ten times a second) and the signals; no threads.
  *
  * The router itself (sr_router.c) is pure: it gets each frame with the time
  * and sends through a callback, which here becomes a VNS Packet queued on
@@ -100,7 +100,7 @@ struct sr_client {
     uint64_t out_drops;     /* Frames dropped: output buffer full. */
     uint64_t offline_drops; /* Frames the router sent while not open. */
     uint64_t early_packets; /* Packets received before any HWInfo. */
-    int exit_code;
+    int exit_code;          /* -1 while running. */
 };
 
 static void sr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -108,13 +108,15 @@ static void sr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 sr_log(const char *fmt, ...)
 {
+    char line[1024];
     va_list args;
 
-    fputs("sr: ", stderr);
+    /* One write per line, so that lines from a pipe reader's point of view
+     * never come in pieces. */
     va_start(args, fmt);
-    vfprintf(stderr, fmt, args);
+    vsnprintf(line, sizeof line, fmt, args);
     va_end(args);
-    fputc('\n', stderr);
+    fprintf(stderr, "sr: %s\n", line);
 }
 
 /* The router's clock: monotonic milliseconds, immune to wall-clock
@@ -513,8 +515,11 @@ handle_msg(struct sr_client *c, const struct vns_header *h, const uint8_t *msg,
         stop_loop(c, 0);
         return 0;
     case VNS_BANNER:
+        /* Only informative: a bad one is not worth the session. */
         if (!vns_decode_banner(msg, len, text, sizeof text, why)) {
             sr_log("banner: %s", text);
+        } else {
+            sr_log("malformed Banner ignored: %s", *why);
         }
         return 0;
     case VNS_RTABLE:
@@ -891,7 +896,10 @@ main(int argc, char *argv[])
     c->io.data = c;
     ev_init(&c->retry, retry_cb);
     c->retry.data = c;
-    ev_timer_init(&c->tick, tick_cb, 1., 1.);
+    /* The ARP module decides when a request is due (a second after the
+     * last one); ticking it ten times a second keeps retries within 100 ms
+     * of that, where a one-second tick could miss by a whole second. */
+    ev_timer_init(&c->tick, tick_cb, 0.1, 0.1);
     c->tick.data = c;
     ev_timer_start(c->loop, &c->tick);
     ev_signal_init(&c->sigint, signal_cb, SIGINT);

@@ -309,6 +309,7 @@ class Lab:
         self.sr = h.Proc([sr_path(self.args.build), "-p", str(VNS_PORT),
                           "-r", self.rtable, "-l", self.pcap], "sr",
                          env=penv)
+        env.lab_sr = self.sr       # run.py prints its tail on a failure.
         m = ctl.wait_for(r"vns_server: router \S+ \(.*\): HWInfo sent, "
                          r"(\d+) interfaces", since, timeout=timeout)
         h.check(m.group(1) == "3", "HWInfo: " + m.string)
@@ -331,7 +332,9 @@ class Lab:
             host = self.host(name)
             d = os.path.join(self.dir, "www-" + name)
             os.makedirs(d)
-            text = ("plexus lab %s %s\n" % (name, os.urandom(8).hex())) * 50
+            # 64 KiB: many full-size segments through the router.
+            line = "plexus lab %s %s\n" % (name, os.urandom(8).hex())
+            text = line * (65536 // len(line))
             with open(os.path.join(d, "index.html"), "w") as f:
                 f.write(text)
             self.content[name] = text
@@ -402,7 +405,13 @@ class Lab:
         if self.scripted is not None:
             self.scripted.close()
         if self.sr is not None:
-            self.sr.stop()
+            rc = self.sr.stop()
+            text = "\n".join(self.sr.lines)
+            if rc != 0 or any(x in text for x in (
+                    "ERROR: AddressSanitizer", "runtime error:",
+                    "LeakSanitizer")):
+                errors.append("sr exit status %s on SIGTERM; output tail:\n"
+                              "%s" % (rc, self.sr.tail(40)))
         # The class's: a test may have pointed env.cleanup here.
         errors += self.h.Env.cleanup(self.env)
         return errors

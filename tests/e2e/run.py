@@ -835,13 +835,18 @@ def test_malformed_peers_during_traffic(args, env):
 # The router lab (tests/e2e/lab.py): client, server1, server2 on one switch,
 # plexusd with openflow + vns_server + logger (no l2_learning), router/sr.
 
-def lab_env(args, env, name, router="sr", rtable=None, web=True):
-    """Builds the lab inside the test's Env (its cleanup removes it)."""
+def lab_skip(args, router):
     import lab
     if router == "sr" and not lab.sr_built(args.build):
         raise Skip("router/sr is not built (%s)" % lab.sr_path(args.build))
     if args.controller != "plexus":
         raise Skip("the lab needs plexusd's vns_server; --controller plexus")
+
+
+def lab_env(args, env, name, router="sr", rtable=None, web=True):
+    """Builds the lab inside the test's Env (its cleanup removes it)."""
+    import lab
+    lab_skip(args, router)
     lb = lab.Lab(args, name, rtable=rtable, env=env)
     env.cleanup = lb.cleanup       # Stops the router, then Env.cleanup.
     lb.start(router=router, web=web)
@@ -971,6 +976,7 @@ def test_lab_host_unreachable(args, env):
     """A route to 192.168.2.99 (on eth1's subnet, nobody there): the router
     sends 5 ARP requests about 1 s apart, then host unreachable."""
     import lab
+    lab_skip(args, "sr")
     rtable = os.path.join(tempfile.mkdtemp(prefix=TMP_PREFIX + "rt-"),
                           "rtable")
     STATE.add("dirs", os.path.dirname(rtable))
@@ -1000,8 +1006,8 @@ def test_lab_host_unreachable(args, env):
           "(after %.1f s):\n%s" % (took, out))
     gaps = [b - a for a, b in zip(times, times[1:])]
     check(len(times) == 5 and all(0.7 <= g <= 1.5 for g in gaps),
-          "ARP requests for 192.168.2.99 at %r s (want 5, ~1 s apart)"
-          % times)
+          "ARP requests for 192.168.2.99 at %r s (want 5, ~1 s apart); "
+          "host unreachable after %.1f s" % (times, took))
     check(3.5 <= took <= 7.5, "host unreachable after %.1f s" % took)
     env.result = "5 ARP requests, gaps %s s; unreachable after %.1f s" % (
         "/".join("%.2f" % g for g in gaps), took)
@@ -1046,6 +1052,12 @@ def test_lab_router_crash(args, env):
     drop = time.monotonic() - t
     check(ctl.alive() and listening(args.port) and listening(lab.VNS_PORT),
           "plexusd after the router crash: alive %s" % ctl.alive())
+    check(not ctl.count(r"openflow: switch \S+ .*down", since),
+          "the switch went down with the router:\n" + ctl.tail(10))
+    # Nothing forwards while the router is down (no fallback switching).
+    rc, out = lb.ping("server2", "192.168.2.2", count=1, extra=["-W", "1"])
+    check(parse_ping(out)[1] == 0, "a ping got through with sr dead:\n"
+          + out)
     with cond:
         mark = len(lines)
     lb.start_sr()
@@ -1150,6 +1162,10 @@ def main():
                         env.ctl.name, "\n".join(
                             "    " + l for l in env.ctl.tail(15)
                             .splitlines())))
+                lab_sr = getattr(env, "lab_sr", None)
+                if lab_sr is not None:
+                    print("  sr output tail:\n%s" % "\n".join(
+                        "    " + l for l in lab_sr.tail(15).splitlines()))
                 if not isinstance(e, Failure):
                     traceback.print_exc()
             sys.stdout.flush()

@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""'make demo': the router lab (tests/e2e/lab.py) with plexusd and
+router/sr, a short scripted check printing what it saw (ping, traceroute,
+HTTP through the router), then the Mininet CLI when stdin is a terminal.
+Ctrl-D (or 'exit') leaves; everything the demo made is removed.
+
+Installs nothing (make deps does) and builds nothing (make does).  Starts
+Open vSwitch with ovs-ctl if it is not running (and leaves it running).
+
+  /usr/bin/python3 tests/e2e/demo.py [--build DIR] [--port N]
+      [--router sr|scripted]
+
+Without router/sr the demo says so and uses a scripted stand-in router
+(tests/integration/vnspeer.py) that only answers ARP and ping for the
+router addresses.  Everything is recorded in run.py's state file;
+'run.py --cleanup' removes what a killed demo left.
+"""
+
+import argparse
+import importlib.util
+import os
+import shutil
+import signal
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import run as h  # noqa: E402
+import lab  # noqa: E402
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def show(title, ok, text):
+    say("%s %s" % ("ok  " if ok else "FAIL", title))
+    for line in text.strip().splitlines():
+        say("       " + line)
+
+
+def scripted_check(lb, full):
+    """What the lab does, printed; returns the number of failures."""
+    failed = 0
+    targets = list(lab.ROUTER.values())
+    if full:
+        targets += list(lab.SERVERS.values())
+    for ip in targets:
+        rc, out = lb.ping("client", ip, count=3)
+        sent, got = h.parse_ping(out)
+        lines = [l for l in out.splitlines()
+                 if "bytes from" in l or "packets transmitted" in l
+                 or "rtt" in l]
+        ok = got == sent
+        if ip in lab.SERVERS.values():
+            ok = ok and "ttl=63" in out
+        failed += not ok
+        show("client: ping %s" % ip, ok, "\n".join(lines[-3:]))
+    if not full:
+        return failed
+    for ip in lab.SERVERS.values():
+        hops, out = lb.traceroute("client", ip)
+        ok = hops == ["10.0.1.1", ip]
+        failed += not ok
+        show("client: %s %s" % ("traceroute -n" if shutil.which("traceroute")
+                                 else "probe.py trace", ip), ok, out)
+    for name, ip in lab.SERVERS.items():
+        t = time.monotonic()
+        rc, out = lb.http_get("client", "http://%s/index.html" % ip)
+        ok = rc == 0 and out == lb.content[name]
+        failed += not ok
+        show("client: wget -qO- http://%s/index.html" % ip, ok,
+             "%d bytes in %.0f ms (%s), first line: %s" % (
+                 len(out), (time.monotonic() - t) * 1000,
+                 "content as served" if ok else "CONTENT DIFFERS",
+                 out.splitlines()[0] if out else "(none)"))
+    return failed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=".",
+                    help="where host/plexusd, plugins/ and router/sr are")
+    ap.add_argument("--port", type=int, default=16653,
+                    help="OpenFlow port (plexusd, 127.0.0.1)")
+    ap.add_argument("--router", choices=("auto", "sr", "scripted"),
+                    default="auto")
+    args = ap.parse_args()
+    args.build = os.path.abspath(os.path.join(h.ROOT, args.build))
+    args.controller = "plexus"
+    args.rebuilt_openflow = None
+    if os.geteuid() != 0:
+        say("demo: needs root (Mininet, Open vSwitch)")
+        return 2
+    if importlib.util.find_spec("mininet") is None:
+        say("demo: no Mininet module for %s (use /usr/bin/python3)"
+            % sys.executable)
+        return 2
+    router = args.router
+    if router == "auto":
+        router = "sr" if lab.sr_built(args.build) else "scripted"
+        if router == "scripted":
+            say("demo: %s is not built: using a scripted stand-in router "
+                "that only answers ARP and ping for the router addresses"
+                % lab.sr_path(args.build))
+    elif router == "sr" and not lab.sr_built(args.build):
+        say("demo: %s is not built" % lab.sr_path(args.build))
+        return 2
+    if not h.clean_leftovers(verbose=False):
+        return 1
+    from mininet.log import setLogLevel
+    setLogLevel("warning")
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    h.STATE.save()
+    lb = None
+    failed = 0
+    try:
+        say("demo: Open vSwitch %s" % h.ensure_ovs())
+        t = time.monotonic()
+        lb = lab.Lab(args, "demo")
+        lb.start(router=router, web=(router == "sr"))
+        say("demo: lab up in %.1f s: switch %s, plexusd (openflow :%d, "
+            "vns_server :%d), router %s%s" % (
+                time.monotonic() - t, lb.switch.name, args.port,
+                lab.VNS_PORT, router,
+                ", web servers on server1 and server2" if router == "sr"
+                else ""))
+        for name, ip, port, gw, iface in lab.HOSTS:
+            say("       %-11s %-12s port %d  via %s (router %s)"
+                % (h.PREFIX + name, ip, port, gw, iface))
+        say()
+        failed = scripted_check(lb, full=(router == "sr"))
+        say()
+        say("demo: %s" % ("every check passed" if not failed
+                          else "%d check(s) FAILED" % failed))
+        if sys.stdin.isatty():
+            from mininet.cli import CLI
+            trace = ("traceroute -n" if shutil.which("traceroute")
+                     else "/usr/bin/python3 %s trace" % lab.PROBE)
+            say("demo: Mininet CLI (Ctrl-D leaves); try:\n"
+                "  pxeclient ping -c 3 pxeserver1\n"
+                "  pxeclient %s 172.64.3.10\n"
+                "  pxeclient wget -qO- http://192.168.2.2/ | head -3"
+                % trace)
+            setLogLevel("info")
+            CLI(lb.net)
+            setLogLevel("warning")
+        else:
+            say("demo: stdin is not a terminal: no CLI")
+    except KeyboardInterrupt:
+        say("\ndemo: interrupted")
+        failed = failed or 1
+    except h.Failure as e:
+        say("demo: FAILED: %s" % e)
+        if lb is not None and lb.env.ctl is not None:
+            say("plexusd output tail:\n" + lb.env.ctl.tail(15))
+        failed = failed or 1
+    finally:
+        errors = lb.cleanup() if lb is not None else []
+        h.cleanup_recorded(h.STATE.data)
+        h.STATE.remove()
+        say("demo: cleaned up%s" % (": " + "; ".join(errors) if errors
+                                    else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
