@@ -164,6 +164,7 @@ ASAN_O := build/asan/
 # A second build of openflow.so (same code, -O1) for the e2e reload test;
 # defined before 'check', whose prerequisites are expanded as read.
 REBUILT_OPENFLOW := build/rebuilt/openflow.so
+REBUILT_VNS := build/rebuilt/vns_server.so
 SAN_FLAGS_CHECK := -fsanitize=address,undefined -fno-sanitize-recover=all \
                    -fno-omit-frame-pointer
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
@@ -174,7 +175,7 @@ sanitize-build: deps
 	    $(TEST_PLUGIN_SOS:$(O)%=$(ASAN_O)%) $(UNIT_BINS:$(O)%=$(ASAN_O)%)
 
 check: sanitize-build all $(TEST_PLUGIN_SOS) fuzz-build \
-       $(REBUILT_OPENFLOW)
+       $(REBUILT_OPENFLOW) $(REBUILT_VNS)
 	@$(MAKE) --no-print-directory unit integration e2e fuzz-smoke
 
 unit:
@@ -194,9 +195,16 @@ $(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h)
 	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
 	    -Wl,-z,now -o $@ $(wildcard plugins/openflow/*.c)
 
+$(REBUILT_VNS): $(wildcard plugins/vns_server/*.c) router/vns.c router/vns.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
+	    -Wl,-z,now -Irouter -o $@ $(wildcard plugins/vns_server/*.c) \
+	    router/vns.c
+
 e2e:
 	$(ASAN_ENV) $(PYTHON) tests/e2e/run.py --build $(ASAN_O) \
-	    --rebuilt-openflow $(REBUILT_OPENFLOW)
+	    --rebuilt-openflow $(REBUILT_OPENFLOW) \
+	    --rebuilt-vns-server $(REBUILT_VNS)
 
 # The router lab: plexusd (openflow, vns_server, logger) and router/sr on a
 # Mininet switch with client, server1 and server2; prints a scripted check
