@@ -291,6 +291,8 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d \
 	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello
 	install -m 0755 host/plexusd $(DESTDIR)$(PREFIX)/bin/plexusd
+	install -m 0755 router/sr $(DESTDIR)$(PREFIX)/bin/sr
+	install -m 0644 router/rtable $(DESTDIR)$(PREFIX)/share/plexus/rtable
 	install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PLUGDIR)/
 	install -m 0644 sdk/include/plexus/*.h $(DESTDIR)$(INCDIR)/plexus/
 	install -m 0644 sdk/include/plexus/topics/*.h \
