@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "openflow.h"
+#include "plexus/net.h"
 
 /* The input buffer holds at least one largest message plus a read's
  * worth, so a complete message always fits. */
@@ -125,29 +126,17 @@ of_conn_commit(struct of_conn *c, size_t len)
 void
 of_conn_flush(struct of_conn *c)
 {
-    size_t done = 0;
+    int error;
 
     c->dirty = 0;
     if (c->closing) {
         return;
     }
-    while (done < c->out_len) {
-        ssize_t n =
-            send(c->fd, c->out + done, c->out_len - done, MSG_NOSIGNAL);
-
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            break;
-        } else {
-            of_conn_close(c, n < 0 ? strerror(errno) : "write failed");
-            return;
-        }
+    error = px_net_send_some(c->fd, c->out, &c->out_len);
+    if (error) {
+        of_conn_close(c, strerror(error));
+        return;
     }
-    memmove(c->out, c->out + done, c->out_len - done);
-    c->out_len -= done;
     if (c->out_len && !c->want_write) {
         c->want_write = 1;
         px_io_modify(c->of->p, c->io, PX_IO_READ | PX_IO_WRITE);

@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 
 #include "conn.h"
 #include "openflow.h"
+#include "plexus/net.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
 
@@ -160,23 +160,17 @@ on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
     (void)revents;
     (void)arg;
     for (;;) {
-        struct sockaddr_in sin;
-        socklen_t len = sizeof sin;
-        char peer[64], addr[INET_ADDRSTRLEN];
+        char peer[64];
         struct of_conn *c;
-        int one = 1;
-        int s = accept4(fd, (struct sockaddr *)&sin, &len,
-                        SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int s = -1, error = px_net_accept(fd, &s, peer, sizeof peer);
 
-        if (s < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        if (error) {
+            if (error != EAGAIN && error != EINTR) {
                 px_log_rl(p, &of->rl_error, PX_LOG_WARN, "accept: %s",
-                          strerror(errno));
+                          strerror(error));
             }
             return;
         }
-        inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof addr);
-        snprintf(peer, sizeof peer, "%s:%u", addr, ntohs(sin.sin_port));
         if (of->n_conns >= (unsigned int)of->max_conns) {
             px_log_rl(p, &of->rl_error, PX_LOG_WARN,
                       "%s refused: %lld switches connected already", peer,
@@ -184,8 +178,6 @@ on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
             close(s);
             continue;
         }
-        /* Small control messages must not wait for Nagle. */
-        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (!of_conn_create(of, s, peer, &c)) {
             px_debug(p, "connection from %s", peer);
         }
@@ -195,30 +187,13 @@ on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
 static int
 listen_on(struct openflow *of, const char *address, int port, int *fdp)
 {
-    struct sockaddr_in sin;
-    int one = 1, fd, error;
+    char why[160];
+    int error = px_net_listen(address, port, 128, fdp, why, sizeof why);
 
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, address, &sin.sin_addr) != 1) {
-        px_error(of->p, "address '%s' is not an IPv4 address", address);
-        return EINVAL;
+    if (error) {
+        px_error(of->p, "%s", why);
     }
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return errno;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) || listen(fd, 128)) {
-        error = errno;
-        px_error(of->p, "cannot listen on %s:%d: %s", address, port,
-                 strerror(error));
-        close(fd);
-        return error;
-    }
-    *fdp = fd;
-    return 0;
+    return error;
 }
 
 static int

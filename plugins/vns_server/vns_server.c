@@ -20,13 +20,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "plexus/net.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/vns.h"
@@ -162,25 +162,12 @@ static void router_close(struct router *r, const char *reason);
 static void
 router_flush(struct router *r)
 {
-    size_t done = 0;
+    int error = px_net_send_some(r->fd, r->out, &r->out_len);
 
-    while (done < r->out_len) {
-        ssize_t n =
-            send(r->fd, r->out + done, r->out_len - done, MSG_NOSIGNAL);
-
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            break;
-        } else {
-            router_close(r, n < 0 ? strerror(errno) : "write failed");
-            return;
-        }
+    if (error) {
+        router_close(r, strerror(error));
+        return;
     }
-    memmove(r->out, r->out + done, r->out_len - done);
-    r->out_len -= done;
     if (!!r->out_len != r->want_write) {
         r->want_write = !!r->out_len;
         px_io_modify(r->vs->p, r->io,
@@ -596,20 +583,14 @@ on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
     (void)revents;
     (void)arg;
     for (;;) {
-        struct sockaddr_in sin;
-        socklen_t len = sizeof sin;
-        char peer[64], addr[INET_ADDRSTRLEN];
+        char peer[64];
         struct router *r, *x;
         unsigned int n = 0;
-        int one = 1;
-        int s = accept4(fd, (struct sockaddr *)&sin, &len,
-                        SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int s = -1;
 
-        if (s < 0) {
+        if (px_net_accept(fd, &s, peer, sizeof peer)) {
             return;
         }
-        inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof addr);
-        snprintf(peer, sizeof peer, "%s:%u", addr, ntohs(sin.sin_port));
         for (x = vs->routers; x; x = x->next) {
             n++;
         }
@@ -619,7 +600,6 @@ on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
             close(s);
             continue;
         }
-        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (router_add(vs, s, peer, &r)) {
             close(s);
             continue;
@@ -787,30 +767,14 @@ read_key(struct px_plugin *p, struct vns_server *vs)
 static int
 listen_on(struct vns_server *vs, const char *address, int port)
 {
-    struct sockaddr_in sin;
-    int one = 1, fd, error;
+    char why[160];
+    int error =
+        px_net_listen(address, port, 16, &vs->listen_fd, why, sizeof why);
 
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, address, &sin.sin_addr) != 1) {
-        px_error(vs->p, "address '%s' is not an IPv4 address", address);
-        return EINVAL;
+    if (error) {
+        px_error(vs->p, "%s", why);
     }
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return errno;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) || listen(fd, 16)) {
-        error = errno;
-        px_error(vs->p, "cannot listen on %s:%d: %s", address, port,
-                 strerror(error));
-        close(fd);
-        return error;
-    }
-    vs->listen_fd = fd;
-    return 0;
+    return error;
 }
 
 /* ---------------------------------------------------------------------- */
