@@ -219,7 +219,7 @@ demo: deps all
 FUZZ_O := build/fuzz/
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
-FUZZERS := fuzz_conf fuzz_ofp fuzz_vns
+FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c
 	@mkdir -p $(dir $@)
@@ -231,6 +231,11 @@ $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/openflow -o $@ $(filter %.c,$^)
 
 $(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c router/vns.c router/vns.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^)
+
+$(FUZZ_O)fuzz_sr: tests/fuzz/fuzz_sr.c router/sr_rt.c router/sr_arp.c \
+                  router/sr_icmp.c router/sr_router.c $(wildcard router/sr_*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^)
 
@@ -277,6 +282,8 @@ bench: deps
 	@tests/bench/bench_bus
 	@echo
 	@$(PYTHON) tests/bench/controllers.py --ofbench tests/bench/ofbench
+	@echo
+	@$(PYTHON) tests/bench/router.py
 
 # ---------------------------------------------------------------------------
 # Install.

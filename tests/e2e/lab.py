@@ -288,13 +288,14 @@ class Lab:
 
     # -- router --
 
-    def start_sr(self, timeout=None):
+    def start_sr(self, timeout=None, wait=True):
         """router/sr, line-buffered (libstdbuf) so its output can be
         waited for; returns once plexusd sent it HWInfo and it printed
-        every router address."""
+        every router address (wait=False: at once; plexusd need not be
+        running yet; wait_sr_ready() waits later)."""
         h, env = self.h, self.env
-        ctl = env.ctl
-        since = ctl.mark()
+        # Without plexusd yet, its HWInfo line will be among all its lines.
+        since = env.ctl.mark() if env.ctl is not None else 0
         penv = os.environ.copy()
         if os.path.exists("/usr/libexec/coreutils/libstdbuf.so"):
             pre = penv.get("LD_PRELOAD", "")
@@ -310,6 +311,16 @@ class Lab:
                           "-r", self.rtable, "-l", self.pcap], "sr",
                          env=penv)
         env.lab_sr = self.sr       # run.py prints its tail on a failure.
+        self.sr_since = since
+        if wait:
+            self.wait_sr_ready(timeout=timeout)
+        return self.sr
+
+    def wait_sr_ready(self, timeout=None):
+        """Waits until plexusd sent the running sr HWInfo and sr printed
+        every router address."""
+        h, ctl, since = self.h, self.env.ctl, self.sr_since
+        h.check(ctl is not None, "wait_sr_ready: plexusd is not running")
         m = ctl.wait_for(r"vns_server: router \S+ \(.*\): HWInfo sent, "
                          r"(\d+) interfaces", since, timeout=timeout)
         h.check(m.group(1) == "3", "HWInfo: " + m.string)

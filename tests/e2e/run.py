@@ -21,7 +21,8 @@ and left running), Mininet, iperf3, ethtool and ping.  Run with the
 system python, which has Mininet's module:
 
   /usr/bin/python3 tests/e2e/run.py [--controller plexus|testcontroller]
-      [--build DIR] [--rebuilt-openflow PATH] [-k NAME]
+      [--build DIR] [--rebuilt-openflow PATH] [--rebuilt-vns-server PATH]
+      [-k NAME]
   /usr/bin/python3 tests/e2e/run.py --cleanup
 
 Prints one line per test ("PASS name", "FAIL name: why", "SKIP name: why")
@@ -219,7 +220,7 @@ def load_state():
 def runner_alive(data):
     return (proc_start_time(data["runner"]) == data["runner_start"]
             and any(p in proc_cmdline(data["runner"])
-                    for p in ("run.py", "demo.py")))
+                    for p in ("run.py", "demo.py", "bench/router.py")))
 
 
 def clean_leftovers(verbose):
@@ -1071,9 +1072,162 @@ def test_lab_router_crash(args, env):
                   "after the kill" % (drop * 1000, m.group(1), t2))
 
 
+def arp_watch(env, host, target):
+    """probe.py arpwatch on the host's interface; returns a function that
+    stops it and returns [(seconds, sender address)] of the requests for
+    'target' it saw."""
+    import lab
+    watch = env.popen(host, ["/usr/bin/python3", "-u", lab.PROBE,
+                             "arpwatch", host.defaultIntf().name, target])
+    check(watch.stdout.readline().strip() == b"ready",
+          "arpwatch did not start")
+
+    def stop():
+        watch.kill()
+        seen = watch.communicate()[0].decode().split("\n")
+        return [(float(l.split()[1]), l.split()[2]) for l in seen
+                if l.startswith("arp-request ")]
+    return stop
+
+
+def test_lab_arp_cache_expiry(args, env):
+    """A second exchange more than 15 s after the first triggers a new ARP
+    request: 19 pings at 1 s client -> server1; the router asks for
+    192.168.2.2 exactly twice, 15 s to 17 s apart, and no reply is lost
+    (the ping that finds the entry expired waits in the ARP queue)."""
+    import lab
+    lb = lab_env(args, env, "lab_arp_cache_expiry", web=False)
+    server1 = lb.host("server1")
+    stop = arp_watch(env, server1, lab.SERVERS["server1"])
+    rc, out = lb.cmd("client", ["ping", "-n", "-i", "1", "-c", "19", "-W",
+                                "3", lab.SERVERS["server1"]], timeout=40)
+    seen = stop()
+    router = [t for t, sender in seen if sender == lab.ROUTER["eth1"]]
+    check(parse_ping(out) == (19, 19), "ping across the expiry:\n%s" % out)
+    check(len(router) == 2 and len(seen) == 2,
+          "ARP requests for 192.168.2.2 at %r s (want 2, from %s)"
+          % (seen, lab.ROUTER["eth1"]))
+    gap = router[1] - router[0]
+    check(15.0 <= gap <= 17.0, "ARP requests %.3f s apart (want 15 s to "
+          "17 s): at %r s" % (gap, router))
+    env.result = "19/19 replies; 2 ARP requests %.3f s apart" % gap
+
+
+def test_lab_start_order(args, env):
+    """sr first (no plexusd, no switch: it retries with backoff), then
+    plexusd (sr connects; no HWInfo while the switch is missing), then the
+    network: HWInfo, and the client reaches both servers."""
+    import lab
+    lab_skip(args, "sr")
+    lb = lab.Lab(args, "lab_start_order", env=env)
+    env.cleanup = lb.cleanup
+    check(not listening(lab.VNS_PORT), "port %d is already in use"
+          % lab.VNS_PORT)
+    check(lb.h.PREFIX + "sw0" not in vsctl("list-br").split(),
+          "%ssw0 already exists" % lb.h.PREFIX)
+    sr = lb.start_sr(wait=False)
+    fail = sr.wait_for(r"sr: connect failed to \S+: (.*)")
+    sr.wait_for(r"sr: retrying in \d+ ms")
+    mark = sr.mark()
+    t = time.monotonic()
+    ctl = lb.start_controller()
+    sr.wait_for(r"sr: connected to ", mark)
+    up = time.monotonic() - t
+    failures = sr.count(r"sr: connect failed to ")
+    check(failures >= 1 and sr.count(r"sr: connected to ") == 1,
+          "sr: %d failed connects, want >= 1, then one connect:\n%s"
+          % (failures, sr.tail(20)))
+    ctl.wait_for(r"vns_server: router connected from ")
+    check(not ctl.count(r"HWInfo sent"), "HWInfo before the switch:\n"
+          + ctl.tail(10))
+    lb.start_net()
+    lb.wait_sr_ready()
+    notes = []
+    for name, ip in lab.SERVERS.items():
+        rc, out = lb.ping("client", ip)
+        check(parse_ping(out) == (3, 3), "client ping %s:\n%s" % (ip, out))
+        notes.append("%s 3/3" % name)
+    env.result = ("sr: %d failed connects (%s), connected %.0f ms after "
+                  "plexusd was started; %s"
+                  % (failures, fail.group(1), up * 1000, ", ".join(notes)))
+
+
+def test_lab_reload_vns_server_during_ping(args, env):
+    """200 pings at 50 ms client -> server1 across a SIGHUP reload of a
+    rebuilt vns_server.so: the new instance takes the router connection
+    over, sr sees no disconnect, and no reply is lost."""
+    import lab
+    lab_skip(args, "sr")
+    if not args.rebuilt_vns_server:
+        raise Skip("needs --rebuilt-vns-server PATH (a second build of "
+                   "vns_server.so)")
+    check(os.path.exists(args.rebuilt_vns_server),
+          "%s does not exist" % args.rebuilt_vns_server)
+    with open(args.rebuilt_vns_server, "rb") as a, \
+            open(plugin_source(args.build, "vns_server"), "rb") as b:
+        check(a.read() != b.read(), "%s is the same as the build's "
+              "vns_server.so: plexusd reloads a plugin only when its "
+              "content changed" % args.rebuilt_vns_server)
+    lb = lab_env(args, env, "lab_reload_vns_server_during_ping", web=False)
+    ctl, sr = env.ctl, lb.sr
+    dst = lab.SERVERS["server1"]
+    rc, out = lb.ping("client", dst, count=1)
+    check(parse_ping(out) == (1, 1), "warm-up ping:\n%s" % out)
+    sr_mark = sr.mark()
+    ping = env.popen(lb.host("client"), ["ping", "-n", "-i", "0.05", "-c",
+                                         "200", dst])
+    lines = []
+    enough = threading.Event()
+
+    def read():
+        for raw in ping.stdout:
+            lines.append(raw.decode("utf-8", "replace"))
+            if sum(1 for l in lines if "bytes from" in l) >= 20:
+                enough.set()
+        enough.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    check(enough.wait(DEADLINE) and ping.poll() is None,
+          "ping did not get going:\n%s" % "".join(lines))
+    since = ctl.mark()
+    at_reload = sum(1 for l in lines if "bytes from" in l)
+    copy_in_place(args.rebuilt_vns_server,
+                  os.path.join(env.plugin_dir, "vns_server.so"))
+    os.kill(ctl.pid, signal.SIGHUP)
+    m = ctl.wait_for(r"host: reload (\d+) (done|partial|refused)", since)
+    check(m.group(2) == "done" and "reloaded [vns_server]" in m.string,
+          "reload: %s" % m.string)
+    took = ctl.wait_for(r"vns_server: took over (\d+) router connections? "
+                        r"and switch (\S+)", since)
+    check(took.group(1) == "1", "took over: %s" % took.string)
+    try:
+        ping.wait(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        raise Failure("ping still running after %.0f s" % DEADLINE)
+    reader.join(timeout=5)
+    text = "".join(lines)
+    sent, received = parse_ping(text)
+    bad = [l for l in sr.lines[sr_mark:] if re.search(
+        r"sr: (disconnected from|connect failed|connecting to|connected to"
+        r"|retrying in)", l)]
+    check(not bad, "sr reconnected across the reload:\n" + "\n".join(bad))
+    check(not ctl.count(r"vns_server: router \S+ dropped", since),
+          "plexusd dropped the router:\n" + ctl.tail(15))
+    got = {int(x) for x in re.findall(r"icmp_seq=(\d+) ttl", text)}
+    lost = sorted(set(range(1, sent + 1)) - got)
+    check(sent == 200 and received == 200,
+          "%d of %d replies across the vns_server reload (~%d replies "
+          "before it); no reply to icmp_seq %s; plexusd:\n%s"
+          % (received, sent, at_reload, lost, ctl.tail(30)))
+    env.result = "%d/%d replies; reload %s done; %s" % (
+        received, sent, m.group(1), took.group(0).split(": ", 1)[-1])
+
+
 LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
              test_lab_http, test_lab_icmp_errors, test_lab_host_unreachable,
-             test_lab_router_crash]
+             test_lab_router_crash, test_lab_arp_cache_expiry,
+             test_lab_start_order, test_lab_reload_vns_server_during_ping]
 
 
 TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
@@ -1092,6 +1246,9 @@ def main():
     ap.add_argument("--rebuilt-openflow", metavar="PATH",
                     help="an openflow.so to install over the running one "
                     "in reload_under_traffic")
+    ap.add_argument("--rebuilt-vns-server", metavar="PATH",
+                    help="a vns_server.so to install over the running one "
+                    "in lab_reload_vns_server_during_ping")
     ap.add_argument("--port", type=int, default=16653,
                     help="the controller's OpenFlow port (below 6654 or "
                     "far above: Mininet switches use 6654 and up)")
@@ -1103,6 +1260,8 @@ def main():
     args.build = os.path.abspath(os.path.join(ROOT, args.build))
     if args.rebuilt_openflow:
         args.rebuilt_openflow = os.path.abspath(args.rebuilt_openflow)
+    if args.rebuilt_vns_server:
+        args.rebuilt_vns_server = os.path.abspath(args.rebuilt_vns_server)
 
     if os.geteuid() != 0:
         print("e2e: needs root (Mininet, Open vSwitch)", file=sys.stderr)
