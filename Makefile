@@ -118,10 +118,13 @@ $(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/co
 $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
                             $(O)host/util.o
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
-$(O)tests/unit/test_ofp: tests/unit/test_ofp.c plugins/openflow/ofp.c \
+$(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
+                         plugins/openflow/ofp.c \
                          plugins/openflow/ofp.h
-$(O)tests/unit/test_vns: tests/unit/test_vns.c router/vns.c router/vns.h
-$(O)tests/unit/test_sr: tests/unit/test_sr.c router/sr_rt.c router/sr_arp.c \
+$(O)tests/unit/test_vns: tests/unit/test_vns.c tests/unit/hexfix.h router/vns.c \
+                         router/vns.h
+$(O)tests/unit/test_sr: tests/unit/test_sr.c tests/unit/hexfix.h \
+                        router/sr_rt.c router/sr_arp.c \
                         router/sr_icmp.c router/sr_router.c \
                         $(wildcard router/sr_*.h)
 $(O)tests/unit/test_logger: tests/unit/test_logger.c \

@@ -32,6 +32,7 @@
 #include "sr_proto.h"
 #include "sr_router.h"
 #include "sr_rt.h"
+#include "hexfix.h"
 
 #define MAX_FRAME 2048
 #define MAX_SENT  64
@@ -230,33 +231,6 @@ static const char LAB_RTABLE[] =
     "192.168.2.2 192.168.2.2 255.255.255.255 eth1\n"
     "172.64.3.10 172.64.3.10 255.255.255.255 eth2\n"
     "10.0.1.100 10.0.1.100 255.255.255.255 eth3\n";
-
-/* Decodes hex, blanks ignored, into 'buf'; returns the length. */
-static size_t
-unhex(const char *hex, uint8_t *buf, size_t cap)
-{
-    size_t n = 0;
-    int nib = -1;
-
-    for (; *hex; hex++) {
-        int v;
-
-        if (*hex == ' ') {
-            continue;
-        }
-        v = *hex <= '9' ? *hex - '0' : (*hex | 0x20) - 'a' + 10;
-        assert_true(v >= 0 && v < 16);
-        if (nib < 0) {
-            nib = v;
-        } else {
-            assert_true(n < cap);
-            buf[n++] = (uint8_t)(nib << 4 | v);
-            nib = -1;
-        }
-    }
-    assert_int_equal(nib, -1);
-    return n;
-}
 
 /* Frames the code under test sent, in order. */
 struct sent {

@@ -33,6 +33,7 @@
 #include <cmocka.h>
 
 #include "vns.h"
+#include "hexfix.h"
 
 #define MAX_MSG 2048
 #define NONE    SIZE_MAX /* No tail of a fixture is optional. */
@@ -174,81 +175,6 @@ auth_key(uint8_t key[64])
 
 /* Helpers. */
 
-/* Parses 'hex' (pairs of digits, spaces anywhere between pairs) into
- * 'buf'; returns the number of bytes. */
-static size_t
-unhex(const char *hex, uint8_t *buf, size_t cap)
-{
-    size_t n = 0;
-
-    while (*hex) {
-        char pair[3];
-
-        if (*hex == ' ') {
-            hex++;
-            continue;
-        }
-        assert_true(isxdigit((unsigned char)hex[0]));
-        assert_true(isxdigit((unsigned char)hex[1]));
-        assert_true(n < cap);
-        pair[0] = hex[0];
-        pair[1] = hex[1];
-        pair[2] = '\0';
-        buf[n++] = (uint8_t)strtoul(pair, NULL, 16);
-        hex += 2;
-    }
-    return n;
-}
-
-/* Writes 'buf' as hex in 4-byte words, like the fixtures. */
-static void
-tohex(const uint8_t *buf, size_t len, char *out, size_t cap)
-{
-    size_t i, n = 0;
-
-    out[0] = '\0';
-    for (i = 0; i < len && n + 4 < cap; i++) {
-        n += snprintf(out + n, cap - n, "%02x%s", buf[i],
-                      i % 4 == 3 ? " " : "");
-    }
-}
-
-/* A heap copy of exactly 'len' bytes, so that ASan catches a read past
- * the message. */
-static uint8_t *
-copy_exact(const uint8_t *data, size_t len)
-{
-    uint8_t *p = malloc(len ? len : 1);
-
-    assert_non_null(p);
-    if (len) {
-        memcpy(p, data, len);
-    }
-    return p;
-}
-
-struct msg {
-    uint8_t *data;
-    size_t len;
-};
-
-/* A fixture in an exact-size heap buffer; free with msg_free(). */
-static struct msg
-load(const char *hex)
-{
-    uint8_t buf[MAX_MSG];
-    size_t len = unhex(hex, buf, sizeof buf);
-
-    return (struct msg){copy_exact(buf, len), len};
-}
-
-static void
-msg_free(struct msg *m)
-{
-    free(m->data);
-    m->data = NULL;
-}
-
 static void
 set_be32(uint8_t *p, uint32_t v)
 {
@@ -256,29 +182,6 @@ set_be32(uint8_t *p, uint32_t v)
     p[1] = v >> 16;
     p[2] = v >> 8;
     p[3] = v;
-}
-
-/* Fails, at the caller's line, unless 'buf' holds exactly the bytes of
- * 'hex'. */
-#define assert_hex(BUF, LEN, HEX)                                             \
-    assert_hex_((BUF), (LEN), (HEX), __FILE__, __LINE__)
-
-static void
-assert_hex_(const uint8_t *buf, size_t len, const char *hex, const char *file,
-            int line)
-{
-    uint8_t want[MAX_MSG];
-    size_t n = unhex(hex, want, sizeof want);
-
-    if (len != n || memcmp(buf, want, n)) {
-        char got_text[3 * MAX_MSG + 8], want_text[3 * MAX_MSG + 8];
-
-        tohex(buf, len, got_text, sizeof got_text);
-        tohex(want, n, want_text, sizeof want_text);
-        print_error("got  %zu bytes: %s\nwant %zu bytes: %s\n", len, got_text,
-                    n, want_text);
-        _fail(file, line);
-    }
 }
 
 /* Encoders under test, behind one signature. */
