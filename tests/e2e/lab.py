@@ -417,12 +417,10 @@ class Lab:
             self.scripted.close()
         if self.sr is not None:
             rc = self.sr.stop()
-            text = "\n".join(self.sr.lines)
-            if rc != 0 or any(x in text for x in (
-                    "ERROR: AddressSanitizer", "runtime error:",
-                    "LeakSanitizer")):
-                errors.append("sr exit status %s on SIGTERM; output tail:\n"
-                              "%s" % (rc, self.sr.tail(40)))
+            try:
+                self.sr.check_clean_exit(rc)
+            except self.h.Failure as e:
+                errors.append("on SIGTERM: %s" % e)
         # The class's: a test may have pointed env.cleanup here.
         errors += self.h.Env.cleanup(self.env)
         return errors

@@ -511,12 +511,11 @@ class Env:
                 errors.append("net.stop: %s" % e)
         if self.ctl is not None:
             rc = self.ctl.stop()
-            text = "\n".join(self.ctl.lines)
-            if self.ctl.name == "plexusd" and (
-                    rc != 0 or "ERROR: AddressSanitizer" in text
-                    or "runtime error:" in text or "LeakSanitizer" in text):
-                errors.append("plexusd exit status %s on SIGTERM; output "
-                              "tail:\n%s" % (rc, self.ctl.tail(40)))
+            if self.ctl.name == "plexusd":
+                try:
+                    self.ctl.check_clean_exit(rc)
+                except Failure as e:
+                    errors.append("on SIGTERM: %s" % e)
         # Whatever net.stop() missed, by the names recorded.
         left = cleanup_recorded(STATE.data)
         STATE.forget_all(("procs", "bridges", "links", "dirs"))

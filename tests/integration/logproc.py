@@ -103,6 +103,18 @@ class LogProcess:
         self.reader.join(timeout=5)
         return self.proc.returncode
 
+    def check_clean_exit(self, status):
+        """Fails unless the process exited with status 0 and printed no
+        sanitizer report."""
+        text = "\n".join(self.lines)
+        if ("ERROR: AddressSanitizer" in text or "runtime error:" in text
+                or "LeakSanitizer" in text):
+            raise Failure("%s: sanitizer report:\n%s"
+                          % (self.name, text[-4000:]))
+        if status != 0:
+            raise Failure("%s: exit status %s; log tail:\n%s"
+                          % (self.name, status, self.tail()))
+
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()

@@ -89,13 +89,7 @@ class Daemon(LogProcess):
         unless told otherwise."""
         status = LogProcess.stop(self)
         if expect_clean:
-            text = "\n".join(self.lines)
-            check("ERROR: AddressSanitizer" not in text
-                  and "runtime error:" not in text
-                  and "LeakSanitizer" not in text,
-                  "sanitizer report:\n" + text[-4000:])
-            check(status == 0, "exit status %s; log tail:\n%s"
-                  % (status, self.tail()))
+            self.check_clean_exit(status)
 
 
 class Env:
@@ -1206,13 +1200,7 @@ class SrRouter(LogProcess):
     def stop(self, expect_clean=True):
         status = LogProcess.stop(self)
         if expect_clean:
-            text = "\n".join(self.lines)
-            check("ERROR: AddressSanitizer" not in text
-                  and "runtime error:" not in text
-                  and "LeakSanitizer" not in text,
-                  "sr sanitizer report:\n" + text[-4000:])
-            check(status == 0, "sr exit status %s; log tail:\n%s"
-                  % (status, self.tail()))
+            self.check_clean_exit(status)
         return status
 
 
