@@ -43,10 +43,11 @@ PLUGIN_LDFLAGS := -shared -Wl,-z,now $(NO_UNDEF)
 HOST_LIBS  := -lev -lltdl -linih -lpthread -lm
 
 HOST_SRCS  := host/bus.c host/conf.c host/host.c host/instance.c \
-              host/log.c host/module.c host/reload.c host/util.c
+              host/log.c host/module.c host/reload.c host/stats.c \
+              host/util.c
 HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 
-PLUGINS    := logger openflow l2_learning vns_server
+PLUGINS    := logger openflow l2_learning vns_server stats
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
 TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym
@@ -55,14 +56,14 @@ TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/counter-broken.so
 
 UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
-              test_sr test_vns
+              test_sr test_vns test_ofstats test_stats test_ctl
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
         install \
         clean format sanitize-build
 
-all: $(O)host/plexusd $(PLUGIN_SOS) $(O)router/sr
+all: $(O)host/plexusd $(O)host/plexusctl $(PLUGIN_SOS) $(O)router/sr
 
 $(O)%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,6 +73,13 @@ $(O)%.o: %.c
 
 $(O)host/plexusd: $(O)host/main.o $(HOST_OBJS)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(HOST_LIBS)
+
+# plexusctl: the command-line client of a running plexusd.  It reads the
+# same conf.d (host/conf.c) to find the pid file and the stats endpoint.
+CTL_OBJS := $(O)host/plexusctl.o $(O)host/ctl_http.o $(O)host/conf.o \
+            $(O)host/util.o
+$(O)host/plexusctl: $(CTL_OBJS)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ -linih -ljansson
 
 # Each plugin is every .c in its folder.
 # The software router: a program of its own, not a plugin.
@@ -84,6 +92,7 @@ $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
 # Libraries a plugin links with, beyond libc, and sources from elsewhere.
 PLUGIN_LIBS_logger := -lpcap
 PLUGIN_LIBS_vns_server := router/vns.c -Irouter
+PLUGIN_LIBS_stats := -lmicrohttpd
 
 define plugin_rule
 $(O)plugins/$(1)/$(1).so: $(wildcard plugins/$(1)/*.c plugins/$(1)/*.h) \
@@ -130,9 +139,16 @@ $(O)tests/unit/test_sr: tests/unit/test_sr.c tests/unit/hexfix.h \
 $(O)tests/unit/test_logger: tests/unit/test_logger.c \
                             $(wildcard plugins/logger/*.c)
 $(O)tests/unit/test_logger: HOST_LIBS += -lpcap
+$(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
+                             plugins/openflow/swstats.c \
+                             plugins/openflow/swstats.h
+$(O)tests/unit/test_stats: tests/unit/test_stats.c plugins/stats/render.c \
+                           plugins/stats/render.h
+$(O)tests/unit/test_ctl: tests/unit/test_ctl.c $(O)host/ctl_http.o
 $(UNIT_BINS):
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Irouter -o $@ \
+	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Iplugins/stats \
+	    -Irouter -o $@ \
 	    $(filter %.c %.o,$^) \
 	    -lcmocka $(HOST_LIBS)
 
@@ -145,7 +161,8 @@ DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
              libpcap-dev libcmocka-dev clang libclang-rt-14-dev python3 \
              tshark openvswitch-switch openvswitch-common \
              openvswitch-testcontroller mininet iperf3 ethtool iputils-ping \
-             iproute2 procps traceroute wget
+             iproute2 procps traceroute wget libmicrohttpd-dev \
+             libjansson-dev prometheus
 deps:
 	@missing=""; for p in $(DEB_BUILD); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -222,7 +239,7 @@ demo: deps all
 FUZZ_O := build/fuzz/
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
-FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr
+FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c
 	@mkdir -p $(dir $@)
@@ -232,6 +249,10 @@ $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
                    plugins/openflow/ofp.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/openflow -o $@ $(filter %.c,$^)
+
+$(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/ctl_http.c host/ctl_http.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 
 $(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c router/vns.c router/vns.h
 	@mkdir -p $(dir $@)
@@ -301,6 +322,7 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d \
 	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello
 	install -m 0755 host/plexusd $(DESTDIR)$(PREFIX)/bin/plexusd
+	install -m 0755 host/plexusctl $(DESTDIR)$(PREFIX)/bin/plexusctl
 	install -m 0755 router/sr $(DESTDIR)$(PREFIX)/bin/sr
 	install -m 0644 router/rtable $(DESTDIR)$(PREFIX)/share/plexus/rtable
 	install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PLUGDIR)/
@@ -313,7 +335,8 @@ install: all
 	install -m 0644 conf.d/ip_config $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d/
 	for f in conf.d/*.ini; do \
 	    sed -e 's|^plugin_dir *=.*|plugin_dir = $(PLUGDIR)|' \
-	        -e 's|^run_dir *=.*|run_dir = /run|' $$f \
+	        -e 's|^run_dir *=.*|run_dir = /run|' \
+	        -e 's|^pid_file *=.*|pid_file = /run/plexusd.pid|' $$f \
 	        > $(DESTDIR)$(SYSCONFDIR)/plexus/$$f; \
 	done
 	install -m 0644 sdk/examples/hello/* \
@@ -325,9 +348,7 @@ format:
 	    sdk/include/plexus/topics/*.h tests/*/*.c sdk/examples/*/*.c
 
 clean:
-	rm -rf build host/*.o host/*.d host/plexusd plugins/*/*.so router/sr \
-	    tests/unit/test_bus tests/unit/test_conf tests/unit/test_module \
-	    tests/unit/test_logger tests/unit/test_sdk tests/unit/test_ofp \
-	    tests/unit/test_sr tests/unit/test_vns \
+	rm -rf build host/*.o host/*.d host/plexusd host/plexusctl \
+	    plugins/*/*.so router/sr $(UNIT_TESTS:%=tests/unit/%) \
 	    tests/bench/bench_bus tests/bench/ofbench tests/bench/*.o \
 	    tests/plugins/*.so

@@ -530,15 +530,16 @@ cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int
-px_conf_load_dir(const char *dir, struct px_conf **out,
-                 struct px_errors *errors)
+/* Reads every file of 'dir' into a new snapshot, whatever errors some
+ * files have (they go to 'errors').  Returns EINVAL only when there is no
+ * snapshot at all. */
+static int
+load_dir(const char *dir, struct px_conf **out, struct px_errors *errors)
 {
     struct px_conf *conf;
     struct dirent *de;
     char **names = NULL;
     size_t n = 0, i;
-    unsigned int before = errors->count;
     DIR *d;
     int error;
 
@@ -600,13 +601,33 @@ px_conf_load_dir(const char *dir, struct px_conf **out,
     }
     free(names);
     px_conf_finish(conf, errors);
+    *out = conf;
+    return 0;
+}
 
+int
+px_conf_load_dir(const char *dir, struct px_conf **out,
+                 struct px_errors *errors)
+{
+    unsigned int before = errors->count;
+    struct px_conf *conf;
+
+    if (load_dir(dir, &conf, errors)) {
+        return EINVAL;
+    }
     if (errors->count > before) {
         px_conf_destroy(conf);
         return EINVAL;
     }
     *out = conf;
     return 0;
+}
+
+int
+px_conf_load_dir_tolerant(const char *dir, struct px_conf **out,
+                          struct px_errors *errors)
+{
+    return load_dir(dir, out, errors);
 }
 
 const struct px_conf_instance *

@@ -72,6 +72,14 @@ int px_conf_finish(struct px_conf *conf, struct px_errors *errors);
 int px_conf_load_dir(const char *dir, struct px_conf **out,
                      struct px_errors *errors);
 
+/* Like px_conf_load_dir, but keeps what parsed when some files have errors
+ * (which still go to 'errors'): for tools such as plexusctl that need a
+ * few settings of a running daemon whose directory an operator may be
+ * halfway through editing.  EINVAL only when the directory cannot be
+ * read at all. */
+int px_conf_load_dir_tolerant(const char *dir, struct px_conf **out,
+                              struct px_errors *errors);
+
 const struct px_conf_instance *px_conf_find(const struct px_conf *conf,
                                             const char *name);
 /* Returns a deep copy the caller frees with px_conf_instance_free, or NULL

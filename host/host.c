@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,6 +22,8 @@
 #include "module.h"
 #include "plexus/topics/host.h"
 #include "reload.h"
+#include "stats.h"
+#include "util.h"
 
 const char px_host_owner_tag = 0;
 
@@ -201,6 +204,28 @@ signal_init(struct px_host *host, ev_signal *w,
     ev_signal_start(host->loop, w);
 }
 
+/* Every switch, router and HTTP client costs a descriptor, and the
+ * distribution's default soft limit (1024) is below what one controller
+ * serves; like nginx and OVS we take what the hard limit allows. */
+static void
+raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+        rlim_t old = rl.rlim_cur;
+
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl)) {
+            PX_HLOG(PX_LOG_WARN, "cannot raise the descriptor limit: %s",
+                    strerror(errno));
+        } else {
+            PX_HLOG(PX_LOG_DEBUG, "descriptor limit raised from %llu to %llu",
+                    (unsigned long long)old, (unsigned long long)rl.rlim_cur);
+        }
+    }
+}
+
 int
 px_host_create(const char *conf_dir, struct px_conf *conf,
                struct px_host **out)
@@ -213,6 +238,7 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
         px_conf_destroy(conf);
         return ENOMEM;
     }
+    host->start_time = px_wall_now();
     px_list_init(&host->instances);
     px_list_init(&host->deferred);
     host->conf_dir = strdup(conf_dir);
@@ -247,6 +273,9 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
             PX_TOPIC_HOST_RELOAD_DONE_VERSION, &host->t_reload_done);
     }
     if (!error) {
+        error = px_stats_init(host);
+    }
+    if (!error) {
         error = px_module_init();
     }
     if (!error) {
@@ -278,6 +307,7 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
     signal_init(host, &host->sig_term, sigterm_cb, SIGTERM);
     signal(SIGPIPE, SIG_IGN);
 
+    raise_fd_limit();
     PX_HLOG(PX_LOG_INFO, "plexusd %s starting: config %s, plugins %s",
             PX_VERSION, conf_dir, conf->host.plugin_dir);
     error = px_reload_apply(host, conf);

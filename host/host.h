@@ -24,11 +24,14 @@ struct px_host {
     struct px_list instances; /* struct px_instance, in load order. */
     unsigned int next_copy;   /* Names per-load copies of modules. */
     unsigned int reload_id;
+    double start_time;   /* Wall clock. */
+    uint64_t reloads[3]; /* By enum px_reload_outcome. */
 
     struct px_topic *t_log;
     struct px_topic *t_loaded;
     struct px_topic *t_unloaded;
     struct px_topic *t_reload_done;
+    struct px_topic *t_stats_report;
 
     struct px_list deferred; /* struct px_deferred, in call order. */
     ev_prepare defer_prepare;

@@ -14,7 +14,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -197,20 +196,16 @@ px_instance_clear_handoff(struct px_instance *inst)
     }
 }
 
-static double
-wall_now(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 int
 px_instance_start(struct px_instance *inst, struct px_module *module)
 {
+    struct px_handoff_item *it;
     int error;
 
+    /* After a failed try, the items are offered afresh to the next. */
+    PX_LIST_FOR_EACH (it, node, &inst->handoff) {
+        it->taken = 0;
+    }
     inst->module = module;
     inst->generation++;
     inst->plugin.data = NULL;
@@ -229,11 +224,9 @@ px_instance_start(struct px_instance *inst, struct px_module *module)
         return error;
     }
     inst->running = 1;
-    inst->loaded_since = wall_now();
-    if (!px_list_is_empty(&inst->handoff)) {
-        struct px_handoff_item *it;
-
-        PX_LIST_FOR_EACH (it, node, &inst->handoff) {
+    inst->loaded_since = px_wall_now();
+    PX_LIST_FOR_EACH (it, node, &inst->handoff) {
+        if (!it->taken) {
             PX_HLOG(PX_LOG_DEBUG, "%s: handoff item '%s' not taken",
                     inst->name, it->name);
         }
@@ -781,6 +774,7 @@ api_handoff_get_blob(struct px_plugin *p, const char *name, uint32_t *version,
     *version = it->version;
     *data = it->data;
     *len = it->len;
+    it->taken = 1;
     return 0;
 }
 
@@ -805,6 +799,7 @@ api_handoff_take_fd(struct px_plugin *p, const char *name, int *fd)
         return errno;
     }
     *fd = copy;
+    it->taken = 1;
     return 0;
 }
 

@@ -20,7 +20,8 @@
 struct px_handoff_item {
     struct px_list node;
     char *name;
-    int fd; /* -1 for a blob. */
+    int fd;    /* -1 for a blob. */
+    int taken; /* The new generation got or took it. */
     uint32_t version;
     void *data;
     size_t len;
@@ -35,10 +36,12 @@ struct px_instance {
     struct px_module *module;
     unsigned int generation; /* Counts inits, from 1. */
     int log_level;
-    int running; /* init succeeded and fini not yet called. */
-    int in_fini; /* Handoff puts are accepted. */
-    int in_init; /* Handoff gets are accepted. */
-    double loaded_since;
+    int running;              /* init succeeded and fini not yet called. */
+    int in_fini;              /* Handoff puts are accepted. */
+    int in_init;              /* Handoff gets are accepted. */
+    double loaded_since;      /* Wall clock, when this generation started. */
+    uint64_t reloads;         /* Restarts and reconfigures that took. */
+    uint64_t reloads_refused; /* Reloads of this instance that were refused. */
 
     struct px_list timers;
     struct px_list ios;

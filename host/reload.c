@@ -50,9 +50,15 @@ list_add(struct px_str *s, const char *name)
     px_str_printf(s, "%s%s", s->len ? "," : "", name);
 }
 
+/* Records that 'name' was refused; 'inst' is the running instance, if
+ * any, whose refusal counter grows. */
 static void
-refuse(struct report *r, const char *name, const char *why)
+refuse(struct report *r, const char *name, struct px_instance *inst,
+       const char *why)
 {
+    if (inst) {
+        inst->reloads_refused++;
+    }
     px_str_printf(&r->refused, "%s%s: %s", r->refused.len ? "; " : "", name,
                   why);
     PX_HLOG(PX_LOG_ERROR, "%s: refused: %s", name, why);
@@ -186,7 +192,7 @@ plan_one(struct px_host *host, const struct px_conf *next,
     if (!inst) {
         if (prepare_module(host, next, c, &item->module, &why)) {
             first_line(&why, msg, sizeof msg);
-            refuse(r, c->name, msg);
+            refuse(r, c->name, NULL, msg);
             px_errors_clear(&why);
             item->action = ACT_KEEP; /* Nothing to do: refused. */
             item->conf = NULL;
@@ -202,7 +208,7 @@ plan_one(struct px_host *host, const struct px_conf *next,
         !px_module_hash_file(src, &hash) && hash != inst->module->hash) {
         if (prepare_module(host, next, c, &item->module, &why)) {
             first_line(&why, msg, sizeof msg);
-            refuse(r, c->name, msg);
+            refuse(r, c->name, inst, msg);
         }
     }
     free(src);
@@ -244,7 +250,7 @@ restart(struct px_host *host, struct plan_item *item, struct report *r)
     int error;
 
     if (!old_conf || !old_version) {
-        refuse(r, inst->name, "out of memory");
+        refuse(r, inst->name, inst, "out of memory");
         goto out;
     }
     px_instance_stop(inst);
@@ -259,6 +265,7 @@ restart(struct px_host *host, struct plan_item *item, struct report *r)
                 inst->name, inst->conf->module, old_version, mod->version,
                 inst->generation);
         list_add(&r->reloaded, inst->name);
+        inst->reloads++;
         publish_plugin(host, host->t_loaded, inst, mod->version, "reload");
         if (mod != old) {
             close_module(old, inst->name);
@@ -270,7 +277,7 @@ restart(struct px_host *host, struct plan_item *item, struct report *r)
     snprintf(msg, sizeof msg,
              "init of %s %s failed: %s; rolled back to version %s",
              inst->conf->module, mod->version, strerror(error), old_version);
-    refuse(r, inst->name, msg);
+    refuse(r, inst->name, inst, msg);
     if (mod != old) {
         close_module(mod, inst->name);
         item->module = NULL;
@@ -302,7 +309,7 @@ reconfigure(struct plan_item *item, struct report *r)
 
     if (!old_conf || px_instance_set_conf(inst, item->conf)) {
         px_conf_instance_free(old_conf);
-        refuse(r, inst->name, "out of memory");
+        refuse(r, inst->name, inst, "out of memory");
         return;
     }
     error = inst->module->desc->reconfigure(&inst->plugin);
@@ -310,11 +317,12 @@ reconfigure(struct plan_item *item, struct report *r)
         snprintf(msg, sizeof msg,
                  "reconfigure failed: %s; keeping the old configuration",
                  strerror(error));
-        refuse(r, inst->name, msg);
+        refuse(r, inst->name, inst, msg);
         px_instance_set_conf(inst, old_conf);
     } else {
         PX_HLOG(PX_LOG_INFO, "%s: reconfigured", inst->name);
         list_add(&r->reconfigured, inst->name);
+        inst->reloads++;
     }
     px_conf_instance_free(old_conf);
 }
@@ -333,14 +341,14 @@ add(struct px_host *host, struct plan_item *item, struct report *r)
             snprintf(msg, sizeof msg, "init of %s %s failed: %s",
                      item->conf->module, item->module->version,
                      strerror(error));
-            refuse(r, item->conf->name, msg);
+            refuse(r, item->conf->name, NULL, msg);
             px_instance_destroy(inst);
             close_module(item->module, item->conf->name);
             item->module = NULL;
             return;
         }
     } else {
-        refuse(r, item->conf->name, strerror(error));
+        refuse(r, item->conf->name, NULL, strerror(error));
         close_module(item->module, item->conf->name);
         item->module = NULL;
         return;
@@ -371,6 +379,7 @@ publish_report(struct px_host *host, const struct report *r, const char *error)
         .error = error ? error : "",
     };
 
+    host->reloads[ev.outcome]++;
     if (error) {
         PX_HLOG(PX_LOG_ERROR, "reload %u refused, nothing changed:\n%s",
                 host->reload_id, error);

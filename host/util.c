@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static void
@@ -180,6 +181,15 @@ px_file_write(const char *path, const void *data, size_t len)
         len -= (size_t)n;
     }
     return close(fd) < 0 ? errno : 0;
+}
+
+double
+px_wall_now(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
 uint64_t

@@ -44,6 +44,10 @@ int px_file_read(const char *path, size_t max, char **data, size_t *len);
 /* Writes 'len' bytes to a new file at 'path' (mode 0644), replacing it. */
 int px_file_write(const char *path, const void *data, size_t len);
 
+/* Wall-clock time in seconds since the epoch, for timestamps people read
+ * (the loop's clock is for timers). */
+double px_wall_now(void);
+
 /* FNV-1a over a buffer. */
 uint64_t px_hash_bytes(const void *data, size_t len);
 

@@ -9,13 +9,19 @@
  * destination sits behind its own input port is dropped.
  *
  * Tables are per switch, bounded (max_macs), and dropped with the switch.
+ * So are the per-switch counters that answer stats.collect (one
+ * "l2_learning" report per switch): they count from the switch's first
+ * packet-in after it came up, or after this plugin was (re)loaded.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
+#include "plexus/topics/stats.h"
 
 #define L2_VERSION "1.0.0"
 
@@ -27,12 +33,15 @@ struct l2_switch {
     uint32_t *ports;
     size_t mask;
     size_t count;
-    uint64_t flushes; /* Times the table was full and was cleared. */
+    uint64_t flushes;   /* Times the table was full and was cleared. */
+    uint64_t flow_mods; /* Flows installed. */
+    uint64_t floods;    /* Frames flooded. */
 };
 
 struct l2 {
     struct px_topic *t_packet_out;
     struct px_topic *t_flow_mod;
+    struct px_topic *t_stats_report;
     long long idle_timeout;
     long long hard_timeout;
     long long priority;
@@ -40,7 +49,7 @@ struct l2 {
     struct l2_switch *switches;
     size_t n_switches;
     struct l2_switch *last; /* One-entry cache: packet-ins come in runs. */
-    uint64_t flow_mods;
+    uint64_t flow_mods;     /* All switches', for the log at unload. */
     uint64_t floods;
 };
 
@@ -240,7 +249,8 @@ remove_switch(struct l2 *l2, uint64_t dpid)
 }
 
 static void
-flood(struct px_plugin *p, struct l2 *l2, const struct px_of_packet_in *pi)
+flood(struct px_plugin *p, struct l2 *l2, struct l2_switch *sw,
+      const struct px_of_packet_in *pi)
 {
     struct px_of_action out = {.type = PX_OF_ACTION_OUTPUT,
                                .port = PX_OF_PORT_FLOOD};
@@ -255,6 +265,7 @@ flood(struct px_plugin *p, struct l2 *l2, const struct px_of_packet_in *pi)
     };
 
     l2->floods++;
+    sw->floods++;
     px_publish(p, l2->t_packet_out, &po, sizeof po);
 }
 
@@ -281,7 +292,7 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
         learn(l2, sw, src, pi->in_port);
     }
     if ((dst[0] & 1) || !lookup(sw, dst, &port)) {
-        flood(p, l2, pi);
+        flood(p, l2, sw, pi);
         return PX_EVENT_CONTINUE;
     }
     if (port == pi->in_port) {
@@ -306,6 +317,7 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
         memcpy(fm.match.dl_src, src, 6);
         memcpy(fm.match.dl_dst, dst, 6);
         l2->flow_mods++;
+        sw->flow_mods++;
         px_publish(p, l2->t_flow_mod, &fm, sizeof fm);
         if (pi->buffer_id == PX_OF_NO_BUFFER) {
             /* The switch kept nothing: send this frame ourselves. */
@@ -333,6 +345,46 @@ on_switch_down(struct px_plugin *p, const struct px_event *ev, void *arg)
     (void)arg;
     if (ev->len >= sizeof *sw) {
         remove_switch(px_get_data(p), sw->dpid);
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct l2 *l2 = px_get_data(p);
+    const struct px_stats_collect *c = ev->payload;
+    size_t i;
+
+    (void)arg;
+    if (ev->len < sizeof *c) {
+        return PX_EVENT_CONTINUE;
+    }
+    for (i = 0; i < l2->n_switches; i++) {
+        const struct l2_switch *sw = &l2->switches[i];
+        struct px_stats_field fields[] = {
+            PX_STATS_GAUGE_FIELD("macs", "MACs in the switch's table",
+                                 sw->count),
+            PX_STATS_COUNTER_FIELD("flow_mods", "Flows installed",
+                                   sw->flow_mods),
+            PX_STATS_COUNTER_FIELD("floods", "Frames flooded", sw->floods),
+            PX_STATS_COUNTER_FIELD("flushes",
+                                   "Times the full MAC table was cleared",
+                                   sw->flushes),
+        };
+        char dpid[17];
+        struct px_stats_label key = {.name = "switch", .value = dpid};
+        struct px_stats_report rep = {
+            .collect_id = c->id,
+            .entity = "l2_learning",
+            .n_keys = 1,
+            .keys = &key,
+            .n_fields = sizeof fields / sizeof fields[0],
+            .fields = fields,
+        };
+
+        snprintf(dpid, sizeof dpid, "%016" PRIx64, sw->dpid);
+        px_publish(p, l2->t_stats_report, &rep, sizeof rep);
     }
     return PX_EVENT_CONTINUE;
 }
@@ -368,7 +420,13 @@ l2_init(struct px_plugin *p)
         (error = px_subscribe(p, PX_TOPIC_OF_PACKET_IN, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_packet_in, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_DOWN, PX_TOPIC_OF_VERSION,
-                              PX_PRIO_DEFAULT, on_switch_down, NULL, NULL))) {
+                              PX_PRIO_DEFAULT, on_switch_down, NULL, NULL)) ||
+        (error =
+             px_topic_declare(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
+                              &l2->t_stats_report)) ||
+        (error =
+             px_subscribe(p, PX_TOPIC_STATS_COLLECT, PX_TOPIC_STATS_VERSION,
+                          PX_PRIO_DEFAULT, on_stats_collect, NULL, NULL))) {
         px_set_data(p, NULL);
         l2_free(l2);
         return error;

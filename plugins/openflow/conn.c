@@ -49,6 +49,7 @@ conn_alloc(struct openflow *of)
     }
     c->of = of;
     c->fd = -1;
+    c->cnt = &c->pending;
     c->in = malloc(OF_IN_CAP);
     c->out = malloc((size_t)of->out_buffer);
     c->ports = calloc(OF_MAX_PORTS, sizeof *c->ports);
@@ -79,12 +80,12 @@ of_conn_dropped(struct of_conn *c)
     if (c->closing) {
         return;
     }
-    c->out_drops++;
+    c->cnt->out_drops++;
     px_log_rl(c->of->p, &c->of->rl_drop, PX_LOG_WARN,
               "%s: output buffer full or request not encodable for OpenFlow "
               "%s, message dropped (%llu so far)",
               c->peer, c->version == PX_OF_VERSION_13 ? "1.3" : "1.0",
-              (unsigned long long)c->out_drops);
+              (unsigned long long)c->cnt->out_drops);
 }
 
 int
@@ -126,13 +127,17 @@ of_conn_commit(struct of_conn *c, size_t len)
 void
 of_conn_flush(struct of_conn *c)
 {
+    size_t before = c->out_len;
     int error;
 
     c->dirty = 0;
     if (c->closing) {
         return;
     }
+    /* px_net_send_some drops what it sent from the buffer, also when it
+     * then fails. */
     error = px_net_send_some(c->fd, c->out, &c->out_len);
+    c->cnt->tx_bytes += before - c->out_len;
     if (error) {
         of_conn_close(c, strerror(error));
         return;
@@ -189,6 +194,34 @@ fill_switch(const struct of_conn *c, struct px_of_switch *sw,
     sw->ports = c->ports;
 }
 
+/* Counts a close in the switch's record, or as a failed handshake. */
+static void
+count_close(struct of_conn *c, const char *reason)
+{
+    struct of_stats *stats = c->of->stats;
+    enum of_disconnect why = of_stats_classify(reason);
+
+    if (c->sw) {
+        of_stats_disconnected(stats, c->sw, why);
+    } else if (c->state != OF_CONN_READY) {
+        stats->handshake_failures++;
+        if (why == OF_DISC_DUPLICATE_DPID) {
+            /* Refused because another connection holds the datapath id:
+             * count it on that switch, which stays connected. */
+            struct of_switch_stats *sw =
+                of_stats_find(stats, c->features.dpid);
+
+            if (sw) {
+                sw->disconnects[OF_DISC_DUPLICATE_DPID]++;
+            }
+        }
+    }
+    /* The record may be evicted once disconnected; nothing counts into it
+     * from a closed connection, but make sure. */
+    c->sw = NULL;
+    c->cnt = &c->pending;
+}
+
 void
 of_conn_close(struct of_conn *c, const char *reason)
 {
@@ -198,6 +231,7 @@ of_conn_close(struct of_conn *c, const char *reason)
     if (c->closing) {
         return;
     }
+    count_close(c, reason);
     if (c->state == OF_CONN_READY) {
         struct px_of_switch sw;
 
@@ -246,6 +280,36 @@ of_conn_tick(struct of_conn *c)
     }
 }
 
+/* Points the connection's counters at its switch's record, creating the
+ * record if needed, and marks the session up.  If the set has no room (all
+ * its records belong to connected switches) the switch goes uncounted. */
+static void
+link_record(struct of_conn *c)
+{
+    struct openflow *of = c->of;
+    struct of_switch_stats *sw;
+    int error = of_stats_get(of->stats, c->features.dpid, &sw);
+    size_t i;
+
+    if (error) {
+        px_log_rl(of->p, &of->rl_stats, PX_LOG_WARN,
+                  "switch %016llx (%s): no record for its counters (%s), "
+                  "not counted",
+                  (unsigned long long)c->features.dpid, c->peer,
+                  strerror(error));
+        return;
+    }
+    of_stats_connected(sw, c->version, c->peer, c->connected_since);
+    c->sw = sw;
+    c->cnt = &sw->total;
+    /* Report the switch's ports from zero rather than from their first
+     * packet.  Past the bound they are left out; their counts are then
+     * what ports_untracked says. */
+    for (i = 0; i < c->n_ports; i++) {
+        of_stats_port_register(sw, c->ports[i].port_no, c->ports[i].name);
+    }
+}
+
 static void
 switch_ready(struct of_conn *c)
 {
@@ -253,6 +317,13 @@ switch_ready(struct of_conn *c)
     struct px_of_switch sw;
 
     c->state = OF_CONN_READY;
+    /* Before switch_up: its subscribers may send requests right away, and
+     * those count in the record. */
+    link_record(c);
+    if (c->sw) {
+        of_stats_add(c->sw, &c->pending);
+        memset(&c->pending, 0, sizeof c->pending);
+    }
     px_info(of->p,
             "switch %016llx (%s) up: OpenFlow %s, %zu ports, %u buffers",
             (unsigned long long)c->features.dpid, c->peer,
@@ -319,7 +390,12 @@ handle_features(struct of_conn *c, const uint8_t *msg, size_t len,
     if (c->version == PX_OF_VERSION_13) {
         c->n_ports = 0;
         c->state = OF_CONN_PORTS;
-        OF_CONN_QUEUE_ENCODED(c, of_encode_table_miss(buf_, room_, c->xid++));
+        /* A flow_mod on the wire like any other: counted, so the switch's
+         * own count and ours agree. */
+        if (OF_CONN_QUEUE_ENCODED(
+                c, of_encode_table_miss(buf_, room_, c->xid++))) {
+            c->cnt->flow_mods++;
+        }
         OF_CONN_QUEUE_ENCODED(
             c, of_encode_port_desc_request(buf_, room_, c->xid++));
         return 0;
@@ -351,7 +427,14 @@ handle_packet_in(struct of_conn *c, const uint8_t *msg, size_t len,
 
     if (!error) {
         pi.dpid = c->features.dpid;
-        c->packet_ins++;
+        c->cnt->packet_ins++;
+        if (c->sw) {
+            struct of_port_stats *ps = of_stats_port(c->sw, pi.in_port);
+
+            if (ps) {
+                ps->packet_ins++;
+            }
+        }
         px_publish(c->of->p, c->of->t_packet_in, &pi, sizeof pi);
     }
     return error;
@@ -388,6 +471,9 @@ handle_port_status(struct of_conn *c, const uint8_t *msg, size_t len,
     if (!error) {
         ps.dpid = c->features.dpid;
         update_port(c, &ps);
+        if (c->sw && ps.reason != PX_OF_PORT_DELETE) {
+            of_stats_port_register(c->sw, ps.port.port_no, ps.port.name);
+        }
         px_publish(c->of->p, c->of->t_port_status, &ps, sizeof ps);
     }
     return error;
@@ -526,6 +612,7 @@ conn_read(struct of_conn *c)
         n = recv(c->fd, c->in + c->in_len, OF_IN_CAP - c->in_len, 0);
         if (n > 0) {
             c->in_len += (size_t)n;
+            c->cnt->rx_bytes += (uint64_t)n;
             if ((size_t)n < OF_READ_CHUNK / 2) {
                 break; /* Probably drained. */
             }
@@ -612,7 +699,13 @@ conn_io(struct px_plugin *p, struct px_io *io, int fd, int revents, void *arg)
 /* Handoff.                                                               */
 
 /* What a connection hands to the next generation, followed by the bytes of
- * its input buffer, its output buffer and its ports. */
+ * its input buffer, its output buffer and its ports.
+ *
+ * 'packet_ins' and 'out_drops' are no longer used (the counts live in the
+ * switch's record, which travels in the "ofstats" blob): they are written
+ * as 0 and ignored, so the layout and its version stay as they were.  The
+ * 'pending' counts of a connection still in its handshake are not saved:
+ * a reload in the middle of a handshake loses its few bytes of counts. */
 struct of_conn_blob {
     uint32_t state;
     uint8_t version;
@@ -651,8 +744,6 @@ of_conn_save(struct of_conn *c)
     memcpy(b.peer, c->peer, sizeof b.peer);
     b.connected_since = c->connected_since;
     b.rx_msgs = c->rx_msgs;
-    b.packet_ins = c->packet_ins;
-    b.out_drops = c->out_drops;
     b.in_len = c->in_len;
     b.out_len = c->out_len;
     b.n_ports = c->n_ports;
@@ -721,8 +812,6 @@ of_conn_restore(struct openflow *of, unsigned int id, struct of_conn **out)
     c->peer[sizeof c->peer - 1] = '\0';
     c->connected_since = b->connected_since;
     c->rx_msgs = b->rx_msgs;
-    c->packet_ins = b->packet_ins;
-    c->out_drops = b->out_drops;
     c->in_len = b->in_len;
     c->n_ports = b->n_ports;
     memcpy(c->in, data + sizeof *b, c->in_len);
@@ -736,6 +825,9 @@ of_conn_restore(struct openflow *of, unsigned int id, struct of_conn **out)
         return error;
     }
     conn_link(of, c);
+    if (c->state == OF_CONN_READY) {
+        link_record(c);
+    }
     if (b->out_len) {
         of_conn_commit(c, b->out_len);
     }

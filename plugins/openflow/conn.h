@@ -9,6 +9,12 @@
  * others), and so are writes: replies and requests are appended to a
  * bounded output buffer that is written once per loop pass.  Nothing is
  * allocated per message.
+ *
+ * Counting: 'cnt' points at counters that every path adds to without a
+ * branch.  Until the switch is up it points at the connection's own
+ * 'pending' counters (the handshake); when the switch comes up they are
+ * added to the switch's record (swstats.h), which 'cnt' points at from
+ * then on, so the counts outlive the connection.
  */
 #ifndef OF_CONN_H
 #define OF_CONN_H 1
@@ -19,6 +25,7 @@
 #include "ofp.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
+#include "swstats.h"
 
 struct openflow;
 
@@ -31,6 +38,11 @@ enum of_conn_state {
 
 /* Most ports a switch may report; more is treated as malformed. */
 #define OF_MAX_PORTS 1024
+
+/* Every port a switch reports, and the eight special ports, get their own
+ * counters. */
+_Static_assert(OF_STATS_MAX_PORTS >= OF_MAX_PORTS + 8,
+               "per-port counters cannot hold every port");
 
 struct of_conn {
     struct openflow *of;
@@ -59,10 +71,12 @@ struct of_conn {
     int want_write; /* The socket was full: waiting for POLLOUT. */
     int closing;    /* Closed during a pass: freed after it. */
 
-    /* Counters. */
+    /* Counters.  'sw' is the switch's record once it is up (NULL before,
+     * or if the record set refused it); it belongs to of->stats. */
+    struct of_counts *cnt; /* &pending or &sw->total. */
+    struct of_counts pending;
+    struct of_switch_stats *sw;
     uint64_t rx_msgs;
-    uint64_t packet_ins;
-    uint64_t out_drops;
     double connected_since;
 };
 
@@ -71,7 +85,10 @@ struct of_conn {
 int of_conn_create(struct openflow *of, int fd, const char *peer,
                    struct of_conn **out);
 /* Closes the socket, publishes switch_down if the switch was up, and frees
- * the connection (or marks it for freeing after the current pass). */
+ * the connection (or marks it for freeing after the current pass).  Counts
+ * the close: as a disconnect of the switch's record ('reason' classified
+ * by of_stats_classify), and as a handshake failure if the switch never
+ * came up. */
 void of_conn_close(struct of_conn *c, const char *reason);
 
 /* Appends one message to the output buffer.  Returns 0, or ENOBUFS when
@@ -86,9 +103,11 @@ uint8_t *of_conn_reserve(struct of_conn *c, size_t *room);
 void of_conn_commit(struct of_conn *c, size_t len);
 /* Runs an encoder CALL that writes into buf_ (room_ bytes) at the end of
  * C's output buffer, and commits what it wrote; counts a drop when it does
- * not fit.  No copy, no allocation. */
+ * not fit.  No copy, no allocation.  Its value (a GNU statement
+ * expression) is nonzero when the message was queued, for callers that
+ * count what they sent; others use it as a statement. */
 #define OF_CONN_QUEUE_ENCODED(C, CALL)                                        \
-    do {                                                                      \
+    ({                                                                        \
         size_t room_, n_;                                                     \
         uint8_t *buf_ = of_conn_reserve((C), &room_);                         \
                                                                               \
@@ -98,7 +117,8 @@ void of_conn_commit(struct of_conn *c, size_t len);
         } else {                                                              \
             of_conn_dropped(C);                                               \
         }                                                                     \
-    } while (0)
+        n_ != 0;                                                              \
+    })
 
 /* Writes what is queued; called once per loop pass for dirty
  * connections. */
@@ -114,7 +134,10 @@ void of_conn_free(struct of_conn *c);
 
 /* Handoff: saves the connection (state and buffered bytes) and its fd
  * under names built from 'c->id'; restores one.  After a save the caller
- * frees the connection with of_conn_free. */
+ * frees the connection with of_conn_free.  A restored connection whose
+ * switch is up finds its record in of->stats by datapath id (creating one
+ * if the previous generation left none), so the records must be restored
+ * first. */
 int of_conn_save(struct of_conn *c);
 int of_conn_restore(struct openflow *of, unsigned int id,
                     struct of_conn **out);

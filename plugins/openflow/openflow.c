@@ -9,10 +9,13 @@
  *
  * Across a reload it hands its listening sockets and every live connection
  * (socket, handshake state, buffered bytes) to the next generation, so
- * switches see no disconnect.
+ * switches see no disconnect, and its counters (swstats.h), so they last
+ * as long as the process.  It answers stats.collect with one stats.report
+ * per switch, one per port of each switch and one for itself.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +28,12 @@
 #include "plexus/net.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
+#include "plexus/topics/stats.h"
 
 #define OPENFLOW_VERSION "1.0.0"
+
+/* Name of the handoff blob of the counters. */
+#define OPENFLOW_STATS_BLOB "ofstats"
 
 static const struct px_config_key openflow_keys[] = {
     {.key = "address",
@@ -176,9 +183,11 @@ on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
                       "%s refused: %lld switches connected already", peer,
                       of->max_conns);
             close(s);
+            of->stats->connections_refused++;
             continue;
         }
         if (!of_conn_create(of, s, peer, &c)) {
+            of->stats->connections_accepted++;
             px_debug(p, "connection from %s", peer);
         }
     }
@@ -208,9 +217,25 @@ on_packet_out(struct px_plugin *p, const struct px_event *ev, void *arg)
         return PX_EVENT_CONTINUE;
     }
     c = openflow_find(of, po->dpid);
-    if (c) {
+    if (c &&
         OF_CONN_QUEUE_ENCODED(
-            c, of_encode_packet_out(buf_, room_, c->version, c->xid++, po));
+            c, of_encode_packet_out(buf_, room_, c->version, c->xid++, po))) {
+        c->cnt->packet_outs++;
+        if (c->sw) {
+            size_t i;
+
+            /* The encoder took the actions, so there are not too many. */
+            for (i = 0; i < po->n_actions; i++) {
+                if (po->actions[i].type == PX_OF_ACTION_OUTPUT) {
+                    struct of_port_stats *ps =
+                        of_stats_port(c->sw, po->actions[i].port);
+
+                    if (ps) {
+                        ps->packet_outs++;
+                    }
+                }
+            }
+        }
     }
     return PX_EVENT_CONTINUE;
 }
@@ -227,11 +252,257 @@ on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
         return PX_EVENT_CONTINUE;
     }
     c = openflow_find(of, fm->dpid);
-    if (c) {
+    if (c &&
         OF_CONN_QUEUE_ENCODED(
-            c, of_encode_flow_mod(buf_, room_, c->version, c->xid++, fm));
+            c, of_encode_flow_mod(buf_, room_, c->version, c->xid++, fm))) {
+        c->cnt->flow_mods++;
     }
     return PX_EVENT_CONTINUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stats.                                                                 */
+
+static const char *
+port_label(uint32_t port_no, char *buf, size_t size)
+{
+    switch (port_no) {
+    case PX_OF_PORT_IN_PORT:
+        return "in_port";
+    case PX_OF_PORT_TABLE:
+        return "table";
+    case PX_OF_PORT_NORMAL:
+        return "normal";
+    case PX_OF_PORT_FLOOD:
+        return "flood";
+    case PX_OF_PORT_ALL:
+        return "all";
+    case PX_OF_PORT_CONTROLLER:
+        return "controller";
+    case PX_OF_PORT_LOCAL:
+        return "local";
+    case PX_OF_PORT_ANY:
+        return "any";
+    default:
+        snprintf(buf, size, "%" PRIu32, port_no);
+        return buf;
+    }
+}
+
+static const char *
+version_text(uint8_t version)
+{
+    return (version == PX_OF_VERSION_10   ? "1.0"
+            : version == PX_OF_VERSION_13 ? "1.3"
+                                          : "");
+}
+
+static void
+publish_report(struct openflow *of, uint64_t id, const char *entity,
+               const struct px_stats_label *keys, size_t n_keys,
+               const struct px_stats_field *fields, size_t n_fields)
+{
+    struct px_stats_report r = {
+        .collect_id = id,
+        .entity = entity,
+        .n_keys = n_keys,
+        .keys = keys,
+        .n_fields = n_fields,
+        .fields = fields,
+    };
+
+    px_publish(of->p, of->t_stats_report, &r, sizeof r);
+}
+
+static void
+report_switch(struct openflow *of, uint64_t id,
+              const struct of_switch_stats *sw, const char *key)
+{
+    const struct px_stats_label keys[] = {{"switch", key}};
+    struct px_stats_field f[10 + OF_N_DISCONNECTS + 1] = {
+        PX_STATS_TEXT_FIELD("version", "OpenFlow version of the session",
+                            version_text(sw->version)),
+        PX_STATS_TEXT_FIELD("peer", "Address of the switch's last session",
+                            sw->peer),
+        PX_STATS_GAUGE_FIELD("connected", "1 if the switch is connected",
+                             sw->connected ? 1 : 0),
+        PX_STATS_GAUGE_FIELD("connected_since_seconds",
+                             "Start of the current or last session (epoch)",
+                             sw->connected_since),
+        PX_STATS_COUNTER_FIELD("packet_ins", "Packet-ins from the switch",
+                               sw->total.packet_ins),
+        PX_STATS_COUNTER_FIELD("packet_outs", "Packet-outs queued for it",
+                               sw->total.packet_outs),
+        PX_STATS_COUNTER_FIELD("flow_mods", "Flow-mods queued for it",
+                               sw->total.flow_mods),
+        PX_STATS_COUNTER_FIELD("rx_bytes", "Bytes received from it",
+                               sw->total.rx_bytes),
+        PX_STATS_COUNTER_FIELD("tx_bytes", "Bytes sent to it",
+                               sw->total.tx_bytes),
+        PX_STATS_COUNTER_FIELD("output_drops",
+                               "Messages for it dropped: output buffer full "
+                               "or not encodable",
+                               sw->total.out_drops),
+    };
+    size_t n = 10, i;
+
+    for (i = 0; i < OF_N_DISCONNECTS; i++) {
+        f[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
+            "disconnects", "Sessions of the switch that ended, by reason",
+            "reason", of_stats_disconnect_name(i), sw->disconnects[i]);
+    }
+    f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "ports_untracked",
+        "Per-port counts lost to the bound on ports per switch",
+        sw->ports_untracked);
+    publish_report(of, id, "switch", keys, 1, f, n);
+}
+
+/* Reports each port of 'sw', in order of number.  'ports' is scratch space
+ * for OF_STATS_MAX_PORTS ports.
+ *
+ * Each report is published synchronously, and a subscriber could publish
+ * a packet-out to this plugin from inside it, adding a port to 'sw' and
+ * moving its table: so the ports are walked in a copy. */
+static void
+report_ports(struct openflow *of, uint64_t id,
+             const struct of_switch_stats *sw, const char *key,
+             struct of_port_stats *ports)
+{
+    size_t n_ports = sw->n_ports, i;
+
+    of_stats_ports_sorted(sw, ports);
+    for (i = 0; i < n_ports; i++) {
+        const struct of_port_stats *ps = &ports[i];
+        char buf[16];
+        const struct px_stats_label keys[] = {
+            {"switch", key},
+            {"port", port_label(ps->port_no, buf, sizeof buf)},
+        };
+        const struct px_stats_field f[] = {
+            PX_STATS_TEXT_FIELD("name", "Name of the port (from the switch)",
+                                ps->name),
+            PX_STATS_COUNTER_FIELD("packet_ins",
+                                   "Packet-ins that arrived on the port",
+                                   ps->packet_ins),
+            PX_STATS_COUNTER_FIELD("packet_outs",
+                                   "Packet-outs with an output to the port",
+                                   ps->packet_outs),
+        };
+
+        publish_report(of, id, "port", keys, 2, f, sizeof f / sizeof f[0]);
+    }
+}
+
+static int
+on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct openflow *of = px_get_data(p);
+    const struct px_stats_collect *col = ev->payload;
+    struct of_port_stats *ports;
+    unsigned int connected = 0;
+    struct of_conn *c;
+    size_t i;
+
+    (void)arg;
+    if (ev->len < sizeof *col) {
+        return PX_EVENT_CONTINUE;
+    }
+    for (c = of->conns; c; c = c->next) {
+        connected += c->state == OF_CONN_READY;
+    }
+    {
+        const struct px_stats_field f[] = {
+            PX_STATS_GAUGE_FIELD("switches_connected",
+                                 "Switches connected and up", connected),
+            PX_STATS_COUNTER_FIELD("connections_accepted",
+                                   "Switch connections accepted",
+                                   of->stats->connections_accepted),
+            PX_STATS_COUNTER_FIELD("connections_refused",
+                                   "Switch connections refused over "
+                                   "max_switches",
+                                   of->stats->connections_refused),
+            PX_STATS_COUNTER_FIELD("handshake_failures",
+                                   "Connections closed before the switch "
+                                   "was up",
+                                   of->stats->handshake_failures),
+            PX_STATS_COUNTER_FIELD("switches_forgotten",
+                                   "Switch records evicted by the bound",
+                                   of->stats->switches_forgotten),
+        };
+
+        publish_report(of, col->id, "openflow", NULL, 0, f,
+                       sizeof f / sizeof f[0]);
+    }
+    ports = malloc(OF_STATS_MAX_PORTS * sizeof *ports);
+    if (!ports) {
+        px_log_rl(p, &of->rl_stats, PX_LOG_WARN,
+                  "out of memory: ports left out of the stats report");
+    }
+    /* A report's subscribers run inside px_publish; what they could make
+     * this plugin do from there (packet-outs, flow-mods) adds to counts and
+     * ports but never adds or removes records, which only happens on
+     * connections' I/O. */
+    for (i = 0; i < of->stats->n; i++) {
+        const struct of_switch_stats *sw = of->stats->records[i];
+        char key[17];
+
+        snprintf(key, sizeof key, "%016" PRIx64, sw->dpid);
+        report_switch(of, col->id, sw, key);
+        if (ports) {
+            report_ports(of, col->id, sw, key, ports);
+        }
+    }
+    free(ports);
+    return PX_EVENT_CONTINUE;
+}
+
+/* Takes the previous generation's counters, or starts afresh. */
+static int
+take_stats(struct openflow *of)
+{
+    size_t max = 2 * (size_t)of->max_conns;
+    const void *data;
+    uint32_t version;
+    size_t len;
+    int error;
+
+    if (!px_handoff_get_blob(of->p, OPENFLOW_STATS_BLOB, &version, &data,
+                             &len)) {
+        error = version == OF_STATS_BLOB_VERSION
+                    ? of_stats_restore(data, len, max, &of->stats)
+                    : EPROTO;
+        if (!error) {
+            return 0;
+        }
+        px_warn(of->p,
+                "the previous generation's counters could not be "
+                "taken over (%s): starting from zero",
+                strerror(error));
+    }
+    of->stats = of_stats_create(max);
+    return of->stats ? 0 : ENOMEM;
+}
+
+/* After the connections are taken over: a record that says its switch is
+ * connected but that no live connection points at lost its connection in
+ * the reload (or the handoff). */
+static void
+settle_records(struct openflow *of)
+{
+    size_t i;
+
+    for (i = 0; i < of->stats->n; i++) {
+        struct of_switch_stats *sw = of->stats->records[i];
+        struct of_conn *c;
+
+        if (sw->connected) {
+            c = openflow_find(of, sw->dpid);
+            if (!c || c->sw != sw) {
+                of_stats_disconnected(of->stats, sw, OF_DISC_OTHER);
+            }
+        }
+    }
 }
 
 static void
@@ -271,7 +542,13 @@ declare(struct openflow *of)
         (error = px_subscribe(p, PX_TOPIC_OF_PACKET_OUT, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_packet_out, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_FLOW_MOD, PX_TOPIC_OF_VERSION,
-                              PX_PRIO_DEFAULT, on_flow_mod, NULL, NULL))) {
+                              PX_PRIO_DEFAULT, on_flow_mod, NULL, NULL)) ||
+        (error =
+             px_topic_declare(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
+                              &of->t_stats_report)) ||
+        (error =
+             px_subscribe(p, PX_TOPIC_STATS_COLLECT, PX_TOPIC_STATS_VERSION,
+                          PX_PRIO_DEFAULT, on_stats_collect, NULL, NULL))) {
         return error;
     }
     return 0;
@@ -346,6 +623,7 @@ openflow_free(struct openflow *of)
         }
     }
     free(of->dirty);
+    of_stats_destroy(of->stats);
     free(of);
 }
 
@@ -365,6 +643,7 @@ openflow_init(struct px_plugin *p)
     of->listen_fd[0] = of->listen_fd[1] = -1;
     of->rl_drop = rl;
     of->rl_error = rl;
+    of->rl_stats = rl;
     px_set_data(p, of);
     if ((error = px_config_string(p, "address", &address)) ||
         (error = px_config_int(p, "port", &port)) ||
@@ -374,12 +653,14 @@ openflow_init(struct px_plugin *p)
         (error = px_config_int(p, "out_buffer", &of->out_buffer)) ||
         (error = px_config_int(p, "max_per_pass", &of->max_per_pass)) ||
         (error = px_config_int(p, "max_switches", &of->max_conns)) ||
-        (error = declare(of))) {
+        (error = take_stats(of)) || (error = declare(of))) {
         goto fail;
     }
     ports[0] = (int)port;
     ports[1] = (int)port2;
+    /* The records first: restored connections link to them. */
     take_handoff(of, address, ports);
+    settle_records(of);
     for (i = 0; i < 2; i++) {
         if (!ports[i]) {
             continue;
@@ -408,6 +689,29 @@ fail:
     return error;
 }
 
+/* Hands the counters to the next generation.  Records of switches whose
+ * connection fails to be handed off below still say connected: the next
+ * generation's settle_records counts those disconnects. */
+static void
+put_stats(struct openflow *of)
+{
+    void *data;
+    size_t len;
+    int error = of_stats_serialise(of->stats, &data, &len);
+
+    if (!error) {
+        error = px_handoff_put_blob(of->p, OPENFLOW_STATS_BLOB,
+                                    OF_STATS_BLOB_VERSION, data, len);
+        free(data);
+    }
+    if (error) {
+        px_warn(of->p,
+                "counters not handed over (%s): they restart from "
+                "zero",
+                strerror(error));
+    }
+}
+
 static void
 openflow_fini(struct px_plugin *p)
 {
@@ -423,6 +727,7 @@ openflow_fini(struct px_plugin *p)
     }
     /* Write what is queued first: the next generation starts clean. */
     flush_all(p, NULL);
+    put_stats(of);
     len = sizeof *b + of->n_conns * sizeof(uint32_t);
     b = calloc(1, len);
     if (b) {

@@ -10,6 +10,7 @@
 
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
+#include "swstats.h"
 
 struct of_conn;
 
@@ -42,10 +43,17 @@ struct openflow {
     struct px_topic *t_port_status;
     struct px_topic *t_packet_in;
     struct px_topic *t_error;
+    struct px_topic *t_stats_report;
     struct px_timer *probe;
+
+    /* Per-switch records and the plugin's own counters, owned here and
+     * handed to the next generation ("ofstats").  Never NULL after
+     * init. */
+    struct of_stats *stats;
 
     struct px_ratelimit rl_drop;
     struct px_ratelimit rl_error;
+    struct px_ratelimit rl_stats;
 };
 
 /* Schedules the flush of 'c' at the end of this loop pass. */

@@ -14,7 +14,9 @@
  *
  * A router that closes, crashes or sends garbage is dropped with the reason
  * logged; output to a slow router is bounded and drops are counted.  Router
- * connections survive a reload of this plugin through the handoff.
+ * connections and the counters survive a reload of this plugin through the
+ * handoff.  The counters answer stats.collect: one "router" report per
+ * connection and one "vns_server" report for the plugin.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,11 +31,51 @@
 #include "plexus/net.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
+#include "plexus/topics/stats.h"
 #include "plexus/topics/vns.h"
 #include "vns.h"
 
 #define VNS_SERVER_VERSION "1.0.0"
 #define ROUTER_IN_CAP      (4 * VNS_MAX_MESSAGE)
+
+/* Why a frame (or, rarely, a control message) for or from a router was
+ * dropped. */
+enum router_drop {
+    DROP_OUTPUT_FULL,       /* To the router: its output buffer is full. */
+    DROP_UNKNOWN_INTERFACE, /* From the router: no interface by that name. */
+    DROP_NO_SWITCH,         /* From the router: no switch is up. */
+    DROP_UNENCODABLE,       /* To the router: does not fit a VNS Packet. */
+    N_ROUTER_DROPS
+};
+
+static const char *const drop_names[N_ROUTER_DROPS] = {
+    [DROP_OUTPUT_FULL] = "output_full",
+    [DROP_UNKNOWN_INTERFACE] = "unknown_interface",
+    [DROP_NO_SWITCH] = "no_switch",
+    [DROP_UNENCODABLE] = "unencodable",
+};
+
+/* Why a router connection ended, coarser than the reason that is logged so
+ * that the stats have a small fixed set.  Every accepted connection ends in
+ * exactly one of these, so accepted minus disconnects is what is connected.
+ * The order is the handoff's: append only, and bump VNS_BLOB_VERSION when
+ * appending. */
+enum router_disconnect {
+    DISC_PEER_CLOSED,    /* EOF, a VNS Close, a reset or a broken pipe. */
+    DISC_PROTOCOL_ERROR, /* Malformed or out-of-order messages. */
+    DISC_AUTH_FAILED,    /* A wrong key. */
+    DISC_OVER_MAX,       /* Closed at once: max_routers were connected. */
+    DISC_OTHER,          /* Other errors; lost across a reload. */
+    N_DISCONNECTS
+};
+
+static const char *const disconnect_names[N_DISCONNECTS] = {
+    [DISC_PEER_CLOSED] = "peer_closed",
+    [DISC_PROTOCOL_ERROR] = "protocol_error",
+    [DISC_AUTH_FAILED] = "auth_failed",
+    [DISC_OVER_MAX] = "over_max_routers",
+    [DISC_OTHER] = "other",
+};
 
 enum router_state {
     R_AUTH,  /* AuthRequest sent. */
@@ -59,10 +101,10 @@ struct router {
     size_t out_len;
     int want_write;
     /* Counters. */
-    uint64_t frames_in;  /* From the router. */
-    uint64_t frames_out; /* To the router. */
-    uint64_t drops;      /* Output buffer full. */
-    uint64_t unknown_iface;
+    double connected_since; /* px_now() at accept: epoch seconds. */
+    uint64_t frames_in;     /* From the router. */
+    uint64_t frames_out;    /* To the router. */
+    uint64_t dropped[N_ROUTER_DROPS];
 };
 
 /* One router interface: a switch port with an address. */
@@ -103,8 +145,13 @@ struct vns_server {
     struct px_topic *t_packet_out;
     struct px_topic *t_router_up;
     struct px_topic *t_router_down;
+    struct px_topic *t_stats_report;
     struct px_ratelimit rl;
+
+    /* Counters for the life of the process (handed off across reloads). */
     uint64_t unmapped_packet_ins;
+    uint64_t routers_accepted;
+    uint64_t disconnects[N_DISCONNECTS];
 };
 
 static const struct px_config_key vns_keys[] = {
@@ -157,7 +204,17 @@ static const struct px_config_key vns_keys[] = {
 /* ---------------------------------------------------------------------- */
 /* Output.                                                                */
 
-static void router_close(struct router *r, const char *reason);
+static void router_close(struct router *r, enum router_disconnect kind,
+                         const char *reason);
+
+/* A router that went away (crashed or closed) shows up as a reset or a
+ * broken pipe as often as an EOF; anything else is counted as "other". */
+static enum router_disconnect
+disconnect_of_errno(int error)
+{
+    return error == ECONNRESET || error == EPIPE ? DISC_PEER_CLOSED
+                                                 : DISC_OTHER;
+}
 
 static void
 router_flush(struct router *r)
@@ -165,7 +222,7 @@ router_flush(struct router *r)
     int error = px_net_send_some(r->fd, r->out, &r->out_len);
 
     if (error) {
-        router_close(r, strerror(error));
+        router_close(r, disconnect_of_errno(error), strerror(error));
         return;
     }
     if (!!r->out_len != r->want_write) {
@@ -176,7 +233,9 @@ router_flush(struct router *r)
 }
 
 /* Runs an encoder into the router's output buffer and writes it.  Returns
- * ENOBUFS (and counts a drop) when it does not fit. */
+ * ENOBUFS (and counts a drop) when it does not fit.  An encoder that fails
+ * with room for the largest message to spare failed for another reason: a
+ * frame too short or too long for a VNS Packet. */
 #define ROUTER_SEND(R, CALL)                                                  \
     ({                                                                        \
         uint8_t *buf_ = (R)->out + (R)->out_len;                              \
@@ -188,7 +247,8 @@ router_flush(struct router *r)
             (R)->out_len += n_;                                               \
             router_flush(R);                                                  \
         } else {                                                              \
-            (R)->drops++;                                                     \
+            (R)->dropped[room_ >= VNS_MAX_MESSAGE ? DROP_UNENCODABLE          \
+                                                  : DROP_OUTPUT_FULL]++;      \
             rc_ = ENOBUFS;                                                    \
         }                                                                     \
         rc_;                                                                  \
@@ -324,7 +384,7 @@ reap(struct px_plugin *p, void *arg)
 }
 
 static void
-router_close(struct router *r, const char *reason)
+router_close(struct router *r, enum router_disconnect kind, const char *reason)
 {
     struct vns_server *vs = r->vs;
     struct router **pp;
@@ -333,6 +393,7 @@ router_close(struct router *r, const char *reason)
         return;
     }
     px_info(vs->p, "router %s dropped: %s", r->peer, reason);
+    vs->disconnects[kind]++;
     if (r->state == R_READY) {
         publish_router(vs, r, 0, reason);
     }
@@ -431,12 +492,22 @@ handle(struct router *r, const struct vns_header *h, const uint8_t *msg,
         }
         f = iface_by_name(vs, name);
         r->frames_in++;
-        if (!f || !vs->switch_up) {
-            r->unknown_iface++;
+        if (!vs->switch_up) {
+            r->dropped[DROP_NO_SWITCH]++;
+            px_log_rl(vs->p, &vs->rl, PX_LOG_WARN,
+                      "router %s sent a frame on '%s' while no switch is up: "
+                      "dropped (%llu so far)",
+                      r->peer, name,
+                      (unsigned long long)r->dropped[DROP_NO_SWITCH]);
+            return 0;
+        }
+        if (!f) {
+            r->dropped[DROP_UNKNOWN_INTERFACE]++;
             px_log_rl(vs->p, &vs->rl, PX_LOG_WARN,
                       "router %s sent a frame on unknown interface '%s': "
                       "dropped (%llu so far)",
-                      r->peer, name, (unsigned long long)r->unknown_iface);
+                      r->peer, name,
+                      (unsigned long long)r->dropped[DROP_UNKNOWN_INTERFACE]);
             return 0;
         }
         {
@@ -489,7 +560,13 @@ router_read(struct router *r)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return;
         }
-        router_close(r, n == 0 ? "peer closed" : strerror(errno));
+        if (n == 0) {
+            router_close(r, DISC_PEER_CLOSED, "peer closed");
+        } else {
+            int error = errno;
+
+            router_close(r, disconnect_of_errno(error), strerror(error));
+        }
         return;
     }
     while (r->fd >= 0) {
@@ -504,12 +581,17 @@ router_read(struct router *r)
             error = handle(r, &h, r->in + off, &why);
         }
         if (error) {
+            enum router_disconnect kind =
+                (error == EPROTO       ? DISC_PROTOCOL_ERROR
+                 : error == EACCES     ? DISC_AUTH_FAILED
+                 : error == ECONNRESET ? DISC_PEER_CLOSED
+                                       : DISC_OTHER);
             char reason[160];
 
             snprintf(reason, sizeof reason, "%s%s",
                      error == EPROTO ? "malformed message: " : "",
                      why ? why : strerror(error));
-            router_close(r, reason);
+            router_close(r, kind, reason);
             return;
         }
         off += h.length;
@@ -549,6 +631,7 @@ router_add(struct vns_server *vs, int fd, const char *peer,
     r->vs = vs;
     r->fd = fd;
     r->id = vs->next_id++;
+    r->connected_since = px_now(vs->p);
     snprintf(r->peer, sizeof r->peer, "%s", peer);
     error = px_io_start(vs->p, fd, PX_IO_READ, router_io, r, &r->io);
     if (error) {
@@ -586,21 +669,27 @@ on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
         char peer[64];
         struct router *r, *x;
         unsigned int n = 0;
-        int s = -1;
+        int s = -1, error;
 
         if (px_net_accept(fd, &s, peer, sizeof peer)) {
             return;
         }
+        vs->routers_accepted++;
         for (x = vs->routers; x; x = x->next) {
             n++;
         }
         if (n >= (unsigned int)vs->max_routers) {
             px_log_rl(p, &vs->rl, PX_LOG_WARN,
                       "router %s refused: %u connected already", peer, n);
+            vs->disconnects[DISC_OVER_MAX]++;
             close(s);
             continue;
         }
-        if (router_add(vs, s, peer, &r)) {
+        error = router_add(vs, s, peer, &r);
+        if (error) {
+            px_log_rl(p, &vs->rl, PX_LOG_WARN, "router %s refused: %s", peer,
+                      strerror(error));
+            vs->disconnects[DISC_OTHER]++;
             close(s);
             continue;
         }
@@ -675,6 +764,123 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
             !ROUTER_SEND(r, vns_encode_packet(buf_, room_, f->vi.name,
                                               pi->frame, pi->frame_len))) {
             r->frames_out++;
+        }
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Statistics: answers to stats.collect.                                  */
+
+static void
+report_router(struct vns_server *vs, uint64_t collect_id,
+              const struct router *r)
+{
+    struct px_stats_field fields[7 + N_ROUTER_DROPS] = {
+        PX_STATS_TEXT_FIELD("peer", "VNS router connection", r->peer),
+        PX_STATS_TEXT_FIELD("vhost", "VNS router connection", r->vhost),
+        PX_STATS_TEXT_FIELD("user", "VNS router connection", r->user),
+        PX_STATS_GAUGE_FIELD("connected_since_seconds",
+                             "When the router connected (epoch seconds)",
+                             r->connected_since),
+        PX_STATS_GAUGE_FIELD("interfaces",
+                             "Interfaces the router was given in HWInfo",
+                             r->hwinfo_sent ? vs->n_ifaces : 0),
+        PX_STATS_COUNTER_FIELD("frames_rx", "Frames received from the router",
+                               r->frames_in),
+        PX_STATS_COUNTER_FIELD("frames_tx", "Frames sent to the router",
+                               r->frames_out),
+    };
+    struct px_stats_label key;
+    struct px_stats_report rep;
+    size_t n = 7;
+    char id[16];
+    int i;
+
+    for (i = 0; i < N_ROUTER_DROPS; i++) {
+        fields[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
+            "frames_dropped", "Frames for or from the router dropped",
+            "reason", drop_names[i], r->dropped[i]);
+    }
+    snprintf(id, sizeof id, "%u", r->id);
+    key.name = "router";
+    key.value = id;
+    rep = (struct px_stats_report){
+        .collect_id = collect_id,
+        .entity = "router",
+        .n_keys = 1,
+        .keys = &key,
+        .n_fields = n,
+        .fields = fields,
+    };
+    px_publish(vs->p, vs->t_stats_report, &rep, sizeof rep);
+}
+
+static int
+router_id_cmp(const void *a_, const void *b_)
+{
+    const struct router *const *a = a_, *const *b = b_;
+
+    return (*a)->id < (*b)->id ? -1 : (*a)->id > (*b)->id;
+}
+
+static int
+on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct vns_server *vs = px_get_data(p);
+    const struct px_stats_collect *c = ev->payload;
+    struct px_stats_field fields[3 + N_DISCONNECTS];
+    struct px_stats_report rep;
+    struct router **sorted, *r;
+    size_t n_routers = 0, n = 0, i;
+
+    (void)arg;
+    if (ev->len < sizeof *c) {
+        return PX_EVENT_CONTINUE;
+    }
+    for (r = vs->routers; r; r = r->next) {
+        n_routers++;
+    }
+
+    fields[n++] = (struct px_stats_field)PX_STATS_GAUGE_FIELD(
+        "routers_connected", "VNS router connections open", n_routers);
+    fields[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "routers_accepted",
+        "VNS router connections accepted (also those refused at once)",
+        vs->routers_accepted);
+    for (i = 0; i < N_DISCONNECTS; i++) {
+        fields[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
+            "router_disconnects", "VNS router connections closed", "reason",
+            disconnect_names[i], vs->disconnects[i]);
+    }
+    fields[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "unmapped_packet_ins",
+        "Packet-ins from a switch port that is no router interface",
+        vs->unmapped_packet_ins);
+    rep = (struct px_stats_report){
+        .collect_id = c->id,
+        .entity = "vns_server",
+        .fields = fields,
+        .n_fields = n,
+    };
+    px_publish(p, vs->t_stats_report, &rep, sizeof rep);
+
+    /* Routers by id, which is the order they connected in (the list is
+     * newest first).  Without memory for the sort, list order will do. */
+    sorted = n_routers ? calloc(n_routers, sizeof *sorted) : NULL;
+    if (sorted) {
+        i = 0;
+        for (r = vs->routers; r; r = r->next) {
+            sorted[i++] = r;
+        }
+        qsort(sorted, n_routers, sizeof *sorted, router_id_cmp);
+        for (i = 0; i < n_routers; i++) {
+            report_router(vs, c->id, sorted[i]);
+        }
+        free(sorted);
+    } else {
+        for (r = vs->routers; r; r = r->next) {
+            report_router(vs, c->id, r);
         }
     }
     return PX_EVENT_CONTINUE;
@@ -778,10 +984,18 @@ listen_on(struct vns_server *vs, const char *address, int port)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Handoff across a reload: the listener, every router connection and what
- * we know of the switch (it will not announce itself again).            */
+/* Handoff across a reload: the listener, every router connection, what we
+ * know of the switch (it will not announce itself again) and the counters.
+ *
+ * Version 2 appends to each blob of version 1; init still takes version 1
+ * over, so a running version-1 build can be replaced by this one without
+ * dropping its routers.  (The way back, to a version-1 build, drops them.)
+ */
 
-struct router_blob {
+#define VNS_BLOB_VERSION 2
+
+/* Version 1 of "router.<id>", followed by the input and output bytes. */
+struct router_blob_v1 {
     uint32_t id;
     uint32_t state;
     uint32_t hwinfo_sent;
@@ -791,24 +1005,38 @@ struct router_blob {
     char peer[64];
     uint64_t frames_in;
     uint64_t frames_out;
-    uint64_t drops;
-    uint64_t unknown_iface;
+    uint64_t drops;         /* DROP_OUTPUT_FULL. */
+    uint64_t unknown_iface; /* DROP_UNKNOWN_INTERFACE (and, in version 1,
+                             * DROP_NO_SWITCH). */
     uint64_t in_len;
     uint64_t out_len;
-    /* Followed by the input and output bytes. */
 };
 
-struct vns_blob {
+/* Version 2 of "router.<id>", followed by the input and output bytes. */
+struct router_blob {
+    struct router_blob_v1 v1;
+    double connected_since;
+    uint64_t no_switch;   /* DROP_NO_SWITCH. */
+    uint64_t unencodable; /* DROP_UNENCODABLE. */
+};
+
+/* Version 1 of "vns", followed by v1.n_routers uint32_t router ids. */
+struct vns_blob_v1 {
     uint32_t next_id;
     uint32_t n_routers;
     uint32_t switch_up;
     uint32_t n_ifaces;
     uint64_t up_dpid;
     struct iface ifaces[VNS_MAX_IFACES];
-    /* Followed by n_routers uint32_t router ids. */
 };
 
-#define VNS_BLOB_VERSION 1
+/* Version 2 of "vns", followed by v1.n_routers uint32_t router ids. */
+struct vns_blob {
+    struct vns_blob_v1 v1;
+    uint64_t unmapped_packet_ins;
+    uint64_t routers_accepted;
+    uint64_t disconnects[N_DISCONNECTS];
+};
 
 static int
 router_save(struct px_plugin *p, struct router *r)
@@ -823,19 +1051,22 @@ router_save(struct px_plugin *p, struct router *r)
         return ENOMEM;
     }
     memset(&b, 0, sizeof b);
-    b.id = r->id;
-    b.state = r->state;
-    b.hwinfo_sent = (uint32_t)r->hwinfo_sent;
-    memcpy(b.salt, r->salt, sizeof b.salt);
-    memcpy(b.user, r->user, sizeof b.user);
-    memcpy(b.vhost, r->vhost, sizeof b.vhost);
-    memcpy(b.peer, r->peer, sizeof b.peer);
-    b.frames_in = r->frames_in;
-    b.frames_out = r->frames_out;
-    b.drops = r->drops;
-    b.unknown_iface = r->unknown_iface;
-    b.in_len = r->in_len;
-    b.out_len = r->out_len;
+    b.v1.id = r->id;
+    b.v1.state = r->state;
+    b.v1.hwinfo_sent = (uint32_t)r->hwinfo_sent;
+    memcpy(b.v1.salt, r->salt, sizeof b.v1.salt);
+    memcpy(b.v1.user, r->user, sizeof b.v1.user);
+    memcpy(b.v1.vhost, r->vhost, sizeof b.v1.vhost);
+    memcpy(b.v1.peer, r->peer, sizeof b.v1.peer);
+    b.v1.frames_in = r->frames_in;
+    b.v1.frames_out = r->frames_out;
+    b.v1.drops = r->dropped[DROP_OUTPUT_FULL];
+    b.v1.unknown_iface = r->dropped[DROP_UNKNOWN_INTERFACE];
+    b.v1.in_len = r->in_len;
+    b.v1.out_len = r->out_len;
+    b.connected_since = r->connected_since;
+    b.no_switch = r->dropped[DROP_NO_SWITCH];
+    b.unencodable = r->dropped[DROP_UNENCODABLE];
     memcpy(data, &b, sizeof b);
     memcpy(data + sizeof b, r->in, r->in_len);
     memcpy(data + sizeof b + r->in_len, r->out, r->out_len);
@@ -851,12 +1082,12 @@ router_save(struct px_plugin *p, struct router *r)
 static int
 router_restore(struct vns_server *vs, uint32_t id)
 {
-    const struct router_blob *b;
+    struct router_blob b;
     const uint8_t *data;
     struct router *r;
     uint32_t version;
+    size_t len, hdr;
     char name[32];
-    size_t len;
     int error, fd;
 
     snprintf(name, sizeof name, "router.%u", id);
@@ -865,35 +1096,54 @@ router_restore(struct vns_server *vs, uint32_t id)
     if (error) {
         return error;
     }
-    b = (const struct router_blob *)(const void *)data;
-    if (version != VNS_BLOB_VERSION || len < sizeof *b ||
-        b->in_len > ROUTER_IN_CAP || b->out_len > (uint64_t)vs->out_buffer ||
-        len != sizeof *b + b->in_len + b->out_len) {
+    if (version != 1 && version != VNS_BLOB_VERSION) {
+        return EPROTO;
+    }
+    /* Copied out, so that the blob's alignment does not matter. */
+    hdr = version == 1 ? sizeof b.v1 : sizeof b;
+    memset(&b, 0, sizeof b);
+    if (len < hdr) {
+        return EPROTO;
+    }
+    memcpy(&b, data, hdr);
+    if (b.v1.in_len > ROUTER_IN_CAP ||
+        b.v1.out_len > (uint64_t)vs->out_buffer ||
+        len != hdr + b.v1.in_len + b.v1.out_len) {
         return EPROTO;
     }
     error = px_handoff_take_fd(vs->p, name, &fd);
     if (error) {
         return error;
     }
-    error = router_add(vs, fd, b->peer, &r);
+    b.v1.peer[sizeof b.v1.peer - 1] = '\0';
+    error = router_add(vs, fd, b.v1.peer, &r);
     if (error) {
         close(fd);
         return error;
     }
-    r->id = b->id;
-    r->state = (enum router_state)b->state;
-    r->hwinfo_sent = (int)b->hwinfo_sent;
-    memcpy(r->salt, b->salt, sizeof r->salt);
-    memcpy(r->user, b->user, sizeof r->user);
-    memcpy(r->vhost, b->vhost, sizeof r->vhost);
-    r->frames_in = b->frames_in;
-    r->frames_out = b->frames_out;
-    r->drops = b->drops;
-    r->unknown_iface = b->unknown_iface;
-    r->in_len = b->in_len;
-    memcpy(r->in, data + sizeof *b, r->in_len);
-    r->out_len = b->out_len;
-    memcpy(r->out, data + sizeof *b + r->in_len, r->out_len);
+    r->id = b.v1.id;
+    r->state = (enum router_state)b.v1.state;
+    r->hwinfo_sent = (int)b.v1.hwinfo_sent;
+    memcpy(r->salt, b.v1.salt, sizeof r->salt);
+    memcpy(r->user, b.v1.user, sizeof r->user);
+    memcpy(r->vhost, b.v1.vhost, sizeof r->vhost);
+    r->user[sizeof r->user - 1] = '\0';
+    r->vhost[sizeof r->vhost - 1] = '\0';
+    r->frames_in = b.v1.frames_in;
+    r->frames_out = b.v1.frames_out;
+    r->dropped[DROP_OUTPUT_FULL] = b.v1.drops;
+    r->dropped[DROP_UNKNOWN_INTERFACE] = b.v1.unknown_iface;
+    if (version >= 2) {
+        r->connected_since = b.connected_since;
+        r->dropped[DROP_NO_SWITCH] = b.no_switch;
+        r->dropped[DROP_UNENCODABLE] = b.unencodable;
+    }
+    /* From version 1, connected_since stays router_add's "now": the time
+     * of the takeover, later than the truth. */
+    r->in_len = b.v1.in_len;
+    memcpy(r->in, data + hdr, r->in_len);
+    r->out_len = b.v1.out_len;
+    memcpy(r->out, data + hdr + r->in_len, r->out_len);
     if (r->out_len) {
         router_flush(r);
     }
@@ -903,36 +1153,46 @@ router_restore(struct vns_server *vs, uint32_t id)
 static void
 take_handoff(struct vns_server *vs)
 {
-    const struct vns_blob *b;
+    struct vns_blob b;
     const uint8_t *data;
     uint32_t version, i;
-    size_t len;
+    size_t len, hdr;
 
     if (px_handoff_get_blob(vs->p, "vns", &version, (const void **)&data,
                             &len) ||
-        version != VNS_BLOB_VERSION || len < sizeof *b) {
+        (version != 1 && version != VNS_BLOB_VERSION)) {
         return;
     }
-    b = (const struct vns_blob *)(const void *)data;
-    if (len != sizeof *b + b->n_routers * sizeof(uint32_t) ||
-        b->n_ifaces > VNS_MAX_IFACES) {
+    hdr = version == 1 ? sizeof b.v1 : sizeof b;
+    memset(&b, 0, sizeof b);
+    if (len < hdr) {
         return;
     }
-    vs->next_id = b->next_id;
-    vs->switch_up = (int)b->switch_up;
-    vs->up_dpid = b->up_dpid;
-    vs->n_ifaces = b->n_ifaces;
-    memcpy(vs->ifaces, b->ifaces, sizeof vs->ifaces);
-    for (i = 0; i < b->n_routers; i++) {
+    memcpy(&b, data, hdr);
+    if (len != hdr + (size_t)b.v1.n_routers * sizeof(uint32_t) ||
+        b.v1.n_ifaces > VNS_MAX_IFACES) {
+        return;
+    }
+    vs->next_id = b.v1.next_id;
+    vs->switch_up = (int)b.v1.switch_up;
+    vs->up_dpid = b.v1.up_dpid;
+    vs->n_ifaces = b.v1.n_ifaces;
+    memcpy(vs->ifaces, b.v1.ifaces, sizeof vs->ifaces);
+    /* Zero from version 1: those counters started with that build. */
+    vs->unmapped_packet_ins = b.unmapped_packet_ins;
+    vs->routers_accepted = b.routers_accepted;
+    memcpy(vs->disconnects, b.disconnects, sizeof vs->disconnects);
+    for (i = 0; i < b.v1.n_routers; i++) {
         uint32_t id;
 
-        memcpy(&id, data + sizeof *b + i * sizeof id, sizeof id);
+        memcpy(&id, data + hdr + i * sizeof id, sizeof id);
         if (router_restore(vs, id)) {
             px_warn(vs->p, "router connection %u could not be taken over", id);
+            vs->disconnects[DISC_OTHER]++;
         }
     }
     px_info(vs->p, "took over %u router connection%s and switch %016llx",
-            b->n_routers, b->n_routers == 1 ? "" : "s",
+            b.v1.n_routers, b.v1.n_routers == 1 ? "" : "s",
             (unsigned long long)vs->up_dpid);
 }
 
@@ -1000,7 +1260,13 @@ vns_init(struct px_plugin *p)
         (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_DOWN, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_switch_down, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_PACKET_IN, PX_TOPIC_OF_VERSION,
-                              PX_PRIO_DEFAULT, on_packet_in, NULL, NULL))) {
+                              PX_PRIO_DEFAULT, on_packet_in, NULL, NULL)) ||
+        (error =
+             px_topic_declare(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
+                              &vs->t_stats_report)) ||
+        (error =
+             px_subscribe(p, PX_TOPIC_STATS_COLLECT, PX_TOPIC_STATS_VERSION,
+                          PX_PRIO_DEFAULT, on_stats_collect, NULL, NULL))) {
         goto fail;
     }
     take_handoff(vs);
@@ -1046,11 +1312,11 @@ vns_fini(struct px_plugin *p)
         if (b) {
             uint32_t k = 0;
 
-            b->next_id = vs->next_id;
-            b->switch_up = (uint32_t)vs->switch_up;
-            b->up_dpid = vs->up_dpid;
-            b->n_ifaces = (uint32_t)vs->n_ifaces;
-            memcpy(b->ifaces, vs->ifaces, sizeof b->ifaces);
+            b->v1.next_id = vs->next_id;
+            b->v1.switch_up = (uint32_t)vs->switch_up;
+            b->v1.up_dpid = vs->up_dpid;
+            b->v1.n_ifaces = (uint32_t)vs->n_ifaces;
+            memcpy(b->v1.ifaces, vs->ifaces, sizeof b->v1.ifaces);
             for (r = vs->routers; r; r = r->next) {
                 uint32_t id = r->id;
 
@@ -1058,9 +1324,17 @@ vns_fini(struct px_plugin *p)
                     memcpy((uint8_t *)(b + 1) + k * sizeof id, &id, sizeof id);
                     k++;
                     r->fd = -1; /* Handed off. */
+                } else {
+                    /* vns_free closes it below. */
+                    px_warn(p, "router %s cannot be handed off: dropped",
+                            r->peer);
+                    vs->disconnects[DISC_OTHER]++;
                 }
             }
-            b->n_routers = k;
+            b->v1.n_routers = k;
+            b->unmapped_packet_ins = vs->unmapped_packet_ins;
+            b->routers_accepted = vs->routers_accepted;
+            memcpy(b->disconnects, vs->disconnects, sizeof b->disconnects);
             px_handoff_put_blob(p, "vns", VNS_BLOB_VERSION, b,
                                 sizeof *b + k * sizeof(uint32_t));
             free(b);

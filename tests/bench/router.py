@@ -201,6 +201,8 @@ def main():
                     "(default: the repository root, the release build)")
     ap.add_argument("--port", type=int, default=16653,
                     help="plexusd's OpenFlow port (127.0.0.1)")
+    ap.add_argument("--stats-port", type=int, default=19330,
+                    help="the stats plugin's HTTP port")
     ap.add_argument("--pings", type=int, default=200)
     ap.add_argument("--seconds", type=int, default=5,
                     help="iperf3 duration")

@@ -21,6 +21,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -84,6 +85,9 @@ def main():
                     help="where host/plexusd, plugins/ and router/sr are")
     ap.add_argument("--port", type=int, default=16653,
                     help="OpenFlow port (plexusd, 127.0.0.1)")
+    ap.add_argument("--stats-port", type=int, default=9330,
+                    help="the stats plugin's HTTP port (plexusctl's "
+                    "default)")
     ap.add_argument("--router", choices=("auto", "sr", "scripted"),
                     default="auto")
     args = ap.parse_args()
@@ -138,6 +142,15 @@ def main():
         say()
         say("demo: %s" % ("every check passed" if not failed
                           else "%d check(s) FAILED" % failed))
+        ctl = [os.path.join(args.build, "host/plexusctl"), "--url",
+               "http://127.0.0.1:%d" % args.stats_port]
+        say("\ndemo: %s status" % " ".join(ctl))
+        r = subprocess.run(ctl + ["status"], capture_output=True, text=True,
+                           timeout=30)
+        say(r.stdout + r.stderr)
+        if r.returncode != 0:
+            say("demo: plexusctl status FAILED (exit %d)" % r.returncode)
+            failed += 1
         if sys.stdin.isatty():
             from mininet.cli import CLI
             trace = ("traceroute -n" if shutil.which("traceroute")

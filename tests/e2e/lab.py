@@ -208,7 +208,7 @@ class Lab:
         for d in (conf, plugin_dir, rundir):
             os.makedirs(d)
         env.plugin_dir = plugin_dir
-        for m in ("openflow", "vns_server", "logger"):
+        for m in ("openflow", "vns_server", "logger", "stats"):
             h.copy_in_place(h.plugin_source(a.build, m),
                             os.path.join(plugin_dir, m + ".so"))
         ip_config = os.path.join(self.dir, "ip_config")
@@ -226,11 +226,14 @@ class Lab:
                                  % (VNS_PORT, ip_config, DPID.lstrip("0")),
             "30-logger.ini": "[plugin]\nmodule = logger\n\n[logger]\n"
                              "target = stderr\n",
+            "40-stats.ini": "[plugin]\nmodule = stats\n\n[stats]\n"
+                            "address = 127.0.0.1\nport = %d\n"
+                            % a.stats_port,
         }
         for fn, text in files.items():
             with open(os.path.join(conf, fn), "w") as f:
                 f.write(text)
-        for port in (a.port, VNS_PORT):
+        for port in (a.port, VNS_PORT, a.stats_port):
             h.check(not h.listening(port), "port %d is already in use" % port)
         env.ctl = h.Proc([os.path.join(a.build, "host/plexusd"), "-c", conf],
                          "plexusd")
@@ -239,6 +242,7 @@ class Lab:
         env.ctl.wait_for(r"host: ready \(pid")
         h.wait_listening(a.port, env.ctl)
         h.wait_listening(VNS_PORT, env.ctl)
+        h.wait_listening(a.stats_port, env.ctl)
         return env.ctl
 
     # -- network --

@@ -84,9 +84,14 @@ class Switch:
         self.buf = b""
         self.version = None
         self.received = []   # (type, message bytes)
+        # Bytes on the wire each way: the oracle for the controller's
+        # rx_bytes and tx_bytes counters.
+        self.bytes_sent = 0
+        self.bytes_received = 0
 
     def send(self, data):
         self.sock.sendall(data)
+        self.bytes_sent += len(data)
 
     def recv_msg(self, deadline):
         """Next whole message as (version, type, xid, bytes), or None on
@@ -111,6 +116,7 @@ class Switch:
                 return None
             if not data:
                 return None
+            self.bytes_received += len(data)
             self.buf += data
 
     def wait_type(self, mtype, timeout=10.0, answer_echo=True):
@@ -138,6 +144,20 @@ class Switch:
             v, t, xid, m = self.wait_type(OFPT13_MULTIPART_REQUEST, timeout)
             self.send(port_desc_reply(dpid, xid, ports))
         return v
+
+    def sync(self, xid=0x5ca1ab1e, timeout=10.0):
+        """An echo round trip: when the reply arrives, the controller has
+        handled everything sent before it, and everything it queued for us
+        before it has been read (and counted)."""
+        self.send(msg(self.version, OFPT_ECHO_REQUEST, b"sync", xid))
+        deadline = time.monotonic() + timeout
+        while True:
+            m = self.recv_msg(deadline)
+            if m is None:
+                raise ConnectionError("controller closed the connection")
+            v, t, rxid, data = m
+            if t == OFPT_ECHO_REPLY and rxid == xid:
+                return
 
     def wait_eof(self, timeout=10.0):
         """Waits until the controller closes; returns the seconds it

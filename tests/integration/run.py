@@ -22,8 +22,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import traceback
 
@@ -31,142 +29,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from logproc import DEADLINE, Failure, LogProcess  # noqa: E402
+from harness import (Daemon, Env, check,  # noqa: E402
+                     copies_mapped, free_port, openflow_env, vns_env)
 import ofpeer  # noqa: E402
+import stats_tests  # noqa: E402
 import vnspeer  # noqa: E402
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
-
-
-class Daemon(LogProcess):
-    """One plexusd process."""
-
-    def __init__(self, binary, conf_dir, env=None):
-        LogProcess.__init__(self, [binary, "-c", conf_dir], "plexusd", env)
-
-    def hup(self):
-        os.kill(self.pid, signal.SIGHUP)
-
-    def reload(self):
-        """Sends SIGHUP and waits for that reload's outcome line; returns
-        (outcome, line)."""
-        since = self.mark()
-        self.hup()
-        m = self.wait_for(r"host: reload (\d+) (done|partial|refused)",
-                          since)
-        return m.group(2), m.string
-
-    def fds(self):
-        return len(os.listdir("/proc/%d/fd" % self.pid))
-
-    def wait_fds(self, expected, timeout=5.0):
-        """Waits until the daemon holds 'expected' descriptors.  A reload
-        still queued from a burst of signals opens files for a moment, so
-        one sample could see one more; a leak never comes back down.
-        Returns the last count seen."""
-        end = time.monotonic() + timeout
-        while True:
-            n = self.fds()
-            if n == expected or time.monotonic() > end:
-                return n
-            time.sleep(0.01)
-
-    def rss_kib(self):
-        with open("/proc/%d/status" % self.pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
-
-    def maps(self):
-        with open("/proc/%d/maps" % self.pid) as f:
-            return f.read()
-
-    def stop(self, expect_clean=True):
-        """SIGTERM and wait; checks a clean exit and no sanitizer report
-        unless told otherwise."""
-        status = LogProcess.stop(self)
-        if expect_clean:
-            self.check_clean_exit(status)
-
-
-class Env:
-    """A private configuration directory and plugin directory for one test.
-    Plugins are copied in, so a test can 'rebuild' one by copying another
-    build over it, exactly as a build would rewrite the file."""
-
-    def __init__(self, build, name):
-        self.build = build
-        self.dir = tempfile.mkdtemp(prefix="plexus-it-%s-" % name)
-        self.conf = os.path.join(self.dir, "conf.d")
-        self.plugins = os.path.join(self.dir, "plugins")
-        self.run = os.path.join(self.dir, "run")
-        os.makedirs(self.conf)
-        os.makedirs(self.plugins)
-        os.makedirs(self.run)
-        self.daemons = []
-        self.host_ini()
-
-    def host_ini(self, extra="", log_level="info"):
-        self.write("00-host.ini",
-                   "[host]\nplugin_dir = ../plugins\nrun_dir = ../run\n"
-                   "log_level = %s\n%s" % (log_level, extra))
-
-    def write(self, name, text):
-        with open(os.path.join(self.conf, name), "w") as f:
-            f.write(text)
-
-    def remove(self, name):
-        os.unlink(os.path.join(self.conf, name))
-
-    def plugin_ini(self, name, module=None, enabled=True, own="",
-                   log_level=None, instance=None):
-        module = module or name
-        text = "[plugin]\nmodule = %s\nenabled = %s\n" % (
-            module, "true" if enabled else "false")
-        if instance:
-            text += "name = %s\n" % instance
-        if log_level:
-            text += "log_level = %s\n" % log_level
-        if own:
-            text += "\n[%s]\n%s" % (module, own)
-        self.write("%s.ini" % name, text)
-
-    def install(self, src_name, dst_module=None):
-        """Copies a built plugin into the plugin directory, overwriting in
-        place (same inode), as 'make' or 'cp' would."""
-        src = self.plugin_path(src_name)
-        dst = os.path.join(self.plugins, (dst_module or src_name) + ".so")
-        with open(src, "rb") as s, open(dst, "wb") as d:
-            d.write(s.read())
-
-    def plugin_path(self, name):
-        for cand in ("tests/plugins/%s.so" % name,
-                     "plugins/%s/%s.so" % (name, name)):
-            p = os.path.join(self.build, cand)
-            if os.path.exists(p):
-                return p
-        raise Failure("plugin %s not built under %s" % (name, self.build))
-
-    def start(self, binary=None):
-        d = Daemon(binary or os.path.join(self.build, "host/plexusd"),
-                   self.conf)
-        self.daemons.append(d)
-        d.wait_for(r"host: ready \(pid")
-        return d
-
-    def cleanup(self):
-        for d in self.daemons:
-            d.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def copies_mapped(d, module):
-    """Per-load copies of 'module' in the daemon's memory map."""
-    return sorted(set(re.findall(r"(/\S*/plexusd\.\d+/%s\.\d+\.so)" % module,
-                                 d.maps())))
 
 
 def counter_line(d, since=0, version=r"[\w.-]+"):
@@ -681,28 +548,6 @@ def test_shutdown_reverse_order(args, env):
 # The openflow plugin against scripted switches (tests/integration/ofpeer.py):
 # what a real switch cannot be made to do.
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def openflow_env(env, l2=False, echo_interval=None, extra=""):
-    """Configures openflow (and l2_learning) on a free port; returns it."""
-    port = free_port()
-    env.install("openflow")
-    own = "address = 127.0.0.1\nport = %d\n%s" % (port, extra)
-    if echo_interval:
-        own += "echo_interval = %s\necho_misses = 2\n" % echo_interval
-    env.plugin_ini("20-openflow", "openflow", own=own)
-    if l2:
-        env.install("l2_learning")
-        env.plugin_ini("30-l2_learning", "l2_learning")
-    return port
-
-
 def test_openflow_handshake_both_versions(args, env):
     """Both versions, one on each listener (port and port2)."""
     port2 = free_port()
@@ -1010,32 +855,6 @@ def test_openflow_flooding_switch_is_bounded(args, env):
 
 # --------------------------------------------------------------------------
 # vns_server between a scripted switch and scripted routers.
-
-LAB_IP_CONFIG = """server1 192.168.2.2
-server2 172.64.3.10
-client 10.0.1.100
-s1-eth1 192.168.2.1
-s1-eth2 172.64.3.1
-s1-eth3 10.0.1.1
-"""
-
-
-def vns_env(env, auth=False):
-    """openflow and vns_server on free ports, the lab's addresses; returns
-    (openflow port, VNS port)."""
-    of_port = openflow_env(env)
-    vns_port = free_port()
-    env.install("vns_server")
-    with open(os.path.join(env.conf, "ip_config"), "w") as f:
-        f.write(LAB_IP_CONFIG)
-    own = "address = 127.0.0.1\nport = %d\n" % vns_port
-    if auth:
-        with open(os.path.join(env.conf, "auth_key"), "w") as f:
-            f.write("secret-key\n")
-        own += "auth = true\n"
-    env.plugin_ini("30-vns_server", "vns_server", own=own)
-    return of_port, vns_port
-
 
 def test_vns_router_first_then_switch(args, env):
     """The router may connect before the switch: HWInfo follows as soon as
@@ -1573,9 +1392,13 @@ def test_logger_pcap_of_packet_in_and_out(args, env):
           "frames in the pcap: %r" % rows)
 
 
-TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
-# Run in definition order, which reads as a story.
-TESTS.sort(key=lambda f: f.__code__.co_firstlineno)
+def tests_of(namespace):
+    """A module's tests in definition order, which reads as a story."""
+    tests = [v for k, v in namespace.items() if k.startswith("test_")]
+    return sorted(tests, key=lambda f: f.__code__.co_firstlineno)
+
+
+TESTS = tests_of(globals()) + tests_of(vars(stats_tests))
 
 
 def main():

@@ -1,0 +1,1036 @@
+/*
+ * plexusctl's pure helpers: the HTTP/1.x response parser, URL parsing,
+ * request formatting and the output layout (ages, numbers, tables, reload
+ * outcomes).  No sockets and no JSON here, so that the unit tests and the
+ * fuzzer reach all of it; see ctl_http.h.
+ */
+#include "ctl_http.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void set_why(char *why, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_why(char *why, size_t size, const char *fmt, ...)
+{
+    va_list args;
+
+    if (!why || !size) {
+        return;
+    }
+    va_start(args, fmt);
+    vsnprintf(why, size, fmt, args);
+    va_end(args);
+
+    /* Messages quote received bytes: keep them off the terminal. */
+    for (; *why; why++) {
+        unsigned char c = *why;
+
+        if (c < 0x20 || c >= 0x7f) {
+            *why = '?';
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Response parsing. */
+
+/* A cursor over the received bytes. */
+struct cursor {
+    const char *p;
+    const char *end;
+};
+
+/* Takes the next line, without its LF and an optional CR before it, from
+ * 'c', looking at most 'limit' bytes ahead.  Returns 0, or ENOENT when no
+ * line feed follows within the limit. */
+static int
+next_line(struct cursor *c, size_t limit, const char **line, size_t *len)
+{
+    size_t avail = (size_t)(c->end - c->p);
+    const char *nl = memchr(c->p, '\n', avail < limit ? avail : limit);
+
+    if (!nl) {
+        return ENOENT;
+    }
+    *line = c->p;
+    *len = (size_t)(nl - c->p);
+    if (*len && nl[-1] == '\r') {
+        (*len)--;
+    }
+    c->p = nl + 1;
+    return 0;
+}
+
+static int
+is_ctl(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+static int
+is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int
+is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Trims optional whitespace (spaces and tabs) on both sides. */
+static void
+trim(const char **s, size_t *len)
+{
+    while (*len && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) {
+        (*len)--;
+    }
+}
+
+static int
+token_equals(const char *s, size_t len, const char *token)
+{
+    return strlen(token) == len && !strncasecmp(s, token, len);
+}
+
+/* Copies up to 40 bytes of 's' for a message, NULs and all (set_why
+ * replaces what cannot be shown). */
+static const char *
+snippet(const char *s, size_t len, char *buf, size_t size)
+{
+    size_t i, n = len < 40 ? len : 40;
+
+    n = n < size - 1 ? n : size - 1;
+    for (i = 0; i < n; i++) {
+        buf[i] = s[i] ? s[i] : '?';
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* "HTTP/1.x SSS[ reason]". */
+static int
+parse_status_line(const char *line, size_t len, struct ctl_http_response *resp,
+                  char *why, size_t why_size)
+{
+    char quoted[48];
+    size_t i, n;
+
+    if (len < 12 || memcmp(line, "HTTP/1.", 7) || !is_digit(line[7]) ||
+        line[8] != ' ') {
+        set_why(why, why_size, "not an HTTP/1.x status line: '%s'",
+                snippet(line, len, quoted, sizeof quoted));
+        return EINVAL;
+    }
+    if (line[9] < '1' || line[9] > '5' || !is_digit(line[10]) ||
+        !is_digit(line[11]) || (len > 12 && line[12] != ' ')) {
+        set_why(why, why_size, "bad status code in '%s'",
+                snippet(line, len, quoted, sizeof quoted));
+        return EINVAL;
+    }
+    resp->minor_version = line[7] - '0';
+    resp->status =
+        (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+
+    /* The reason phrase is only for messages: keep a filtered prefix. */
+    n = 0;
+    for (i = 13; i < len && n + 1 < sizeof resp->reason; i++) {
+        unsigned char c = line[i];
+
+        resp->reason[n++] = is_ctl(c) || c >= 0x80 ? '?' : (char)c;
+    }
+    resp->reason[n] = '\0';
+    return 0;
+}
+
+/* Parses a Content-Length value: digits only, at most 2^62, since a list
+ * ("5, 5") or a sign would let two parties disagree on the body. */
+static int
+parse_content_length(const char *s, size_t len, long long *out)
+{
+    unsigned long long v = 0;
+    size_t i;
+
+    if (!len) {
+        return EINVAL;
+    }
+    for (i = 0; i < len; i++) {
+        if (!is_digit(s[i])) {
+            return EINVAL;
+        }
+        v = v * 10 + (unsigned long long)(s[i] - '0');
+        if (v > (1ULL << 62)) {
+            return ERANGE;
+        }
+    }
+    *out = (long long)v;
+    return 0;
+}
+
+/* Transfer-Encoding: only "chunked" (possibly after "identity") is
+ * understood; any other coding would hand the JSON parser compressed
+ * bytes. */
+static int
+parse_transfer_encoding(const char *s, size_t len, int *chunked, char *why,
+                        size_t why_size)
+{
+    while (len) {
+        const char *comma = memchr(s, ',', len);
+        size_t n = comma ? (size_t)(comma - s) : len;
+        const char *tok = s;
+        size_t tok_len = n;
+
+        trim(&tok, &tok_len);
+        if (token_equals(tok, tok_len, "chunked")) {
+            if (comma) {
+                set_why(why, why_size,
+                        "Transfer-Encoding: chunked is not the last coding");
+                return EINVAL;
+            }
+            *chunked = 1;
+        } else if (tok_len && !token_equals(tok, tok_len, "identity")) {
+            set_why(why, why_size, "unsupported Transfer-Encoding '%.*s'",
+                    (int)(tok_len < 40 ? tok_len : 40), tok);
+            return EINVAL;
+        }
+        if (!comma) {
+            break;
+        }
+        s = comma + 1;
+        len -= n + 1;
+    }
+    return 0;
+}
+
+static int
+parse_header(const char *line, size_t len, struct ctl_http_response *resp,
+             char *why, size_t why_size)
+{
+    const char *colon = memchr(line, ':', len);
+    const char *value;
+    size_t name_len, value_len, i;
+
+    if (line[0] == ' ' || line[0] == '\t') {
+        set_why(why, why_size, "folded header line");
+        return EINVAL;
+    }
+    if (!colon || colon == line) {
+        set_why(why, why_size, "malformed header line '%.*s'",
+                (int)(len < 40 ? len : 40), line);
+        return EINVAL;
+    }
+    name_len = (size_t)(colon - line);
+    for (i = 0; i < name_len; i++) {
+        if (!is_tchar(line[i])) {
+            set_why(why, why_size, "bad character in header name '%.*s'",
+                    (int)(name_len < 40 ? name_len : 40), line);
+            return EINVAL;
+        }
+    }
+    value = colon + 1;
+    value_len = len - name_len - 1;
+    for (i = 0; i < value_len; i++) {
+        if (is_ctl(value[i]) && value[i] != '\t') {
+            set_why(why, why_size, "control character in header '%.*s'",
+                    (int)(name_len < 40 ? name_len : 40), line);
+            return EINVAL;
+        }
+    }
+    trim(&value, &value_len);
+
+    if (token_equals(line, name_len, "Content-Length")) {
+        long long cl;
+        int error = parse_content_length(value, value_len, &cl);
+
+        if (error) {
+            set_why(why, why_size, "%s Content-Length '%.*s'",
+                    error == ERANGE ? "too large a" : "invalid",
+                    (int)(value_len < 40 ? value_len : 40), value);
+            return EINVAL;
+        }
+        if (resp->content_length >= 0 && resp->content_length != cl) {
+            set_why(why, why_size, "conflicting Content-Length headers");
+            return EINVAL;
+        }
+        resp->content_length = cl;
+    } else if (token_equals(line, name_len, "Transfer-Encoding")) {
+        return parse_transfer_encoding(value, value_len, &resp->chunked, why,
+                                       why_size);
+    }
+    return 0;
+}
+
+/* Parses the status line and headers at 'c', leaving 'c' at the body. */
+static int
+parse_head(struct cursor *c, struct ctl_http_response *resp, char *why,
+           size_t why_size)
+{
+    const char *start = c->p;
+    const char *line;
+    size_t len;
+    int error;
+
+    if (c->p == c->end) {
+        set_why(why, why_size, "empty response");
+        return EINVAL;
+    }
+    resp->content_length = -1;
+    resp->chunked = 0;
+    if (next_line(c, CTL_HTTP_MAX_HEADERS, &line, &len)) {
+        set_why(why, why_size, "truncated status line");
+        return EINVAL;
+    }
+    error = parse_status_line(line, len, resp, why, why_size);
+    if (error) {
+        return error;
+    }
+    for (;;) {
+        size_t used = (size_t)(c->p - start);
+
+        if (used >= CTL_HTTP_MAX_HEADERS ||
+            next_line(c, CTL_HTTP_MAX_HEADERS - used, &line, &len)) {
+            if (used >= CTL_HTTP_MAX_HEADERS ||
+                (size_t)(c->end - c->p) >= CTL_HTTP_MAX_HEADERS - used) {
+                set_why(why, why_size, "headers longer than %u bytes",
+                        CTL_HTTP_MAX_HEADERS);
+            } else {
+                set_why(why, why_size,
+                        "truncated headers (no empty line after them)");
+            }
+            return EINVAL;
+        }
+        if (!len) {
+            return 0;
+        }
+        error = parse_header(line, len, resp, why, why_size);
+        if (error) {
+            return error;
+        }
+    }
+}
+
+/* Parses one chunk-size line: hex digits, optional spaces, an optional
+ * extension after ';'. */
+static int
+parse_chunk_size(const char *line, size_t len, size_t *size)
+{
+    size_t v = 0, i = 0;
+
+    for (; i < len; i++) {
+        unsigned char ch = line[i];
+        int d;
+
+        if (is_digit(ch)) {
+            d = ch - '0';
+        } else if (ch >= 'a' && ch <= 'f') {
+            d = ch - 'a' + 10;
+        } else if (ch >= 'A' && ch <= 'F') {
+            d = ch - 'A' + 10;
+        } else {
+            break;
+        }
+        if (v > (SIZE_MAX >> 4)) {
+            return ERANGE;
+        }
+        v = (v << 4) | (size_t)d;
+    }
+    if (!i) {
+        return EINVAL;
+    }
+    while (i < len && (line[i] == ' ' || line[i] == '\t')) {
+        i++;
+    }
+    if (i < len && line[i] != ';') {
+        return EINVAL;
+    }
+    *size = v;
+    return 0;
+}
+
+/* Decodes a chunked body at 'c' into a new buffer: never longer than the
+ * input, which bounds it. */
+static int
+decode_chunked(struct cursor *c, struct ctl_http_response *resp, char *why,
+               size_t why_size)
+{
+    size_t avail = (size_t)(c->end - c->p);
+    char *out = malloc(avail + 1);
+    size_t n = 0;
+
+    if (!out) {
+        set_why(why, why_size, "out of memory");
+        return ENOMEM;
+    }
+    for (;;) {
+        const char *line;
+        size_t len, size;
+        int error;
+
+        if (next_line(c, 1024, &line, &len)) {
+            set_why(why, why_size, "truncated chunked body");
+            goto error;
+        }
+        error = parse_chunk_size(line, len, &size);
+        if (error) {
+            set_why(why, why_size, "%s chunk size '%.*s'",
+                    error == ERANGE ? "too large a" : "invalid",
+                    (int)(len < 40 ? len : 40), line);
+            goto error;
+        }
+        if (!size) {
+            break;
+        }
+        if (size > (size_t)(c->end - c->p)) {
+            set_why(why, why_size,
+                    "truncated chunk (%zu bytes announced, %zu received)",
+                    size, (size_t)(c->end - c->p));
+            goto error;
+        }
+        memcpy(out + n, c->p, size);
+        n += size;
+        c->p += size;
+        if (next_line(c, 2, &line, &len) || len) {
+            set_why(why, why_size, "no line end after a chunk");
+            goto error;
+        }
+    }
+    /* Trailer fields, which nobody needs, up to the final empty line. */
+    for (;;) {
+        const char *line;
+        size_t len;
+
+        if (next_line(c, CTL_HTTP_MAX_HEADERS, &line, &len)) {
+            set_why(why, why_size, "truncated chunked body (no final line)");
+            goto error;
+        }
+        if (!len) {
+            break;
+        }
+    }
+    out[n] = '\0';
+    resp->decoded = out;
+    resp->body = out;
+    resp->body_len = n;
+    resp->extra = (size_t)(c->end - c->p);
+    return 0;
+
+error:
+    free(out);
+    return EINVAL;
+}
+
+int
+ctl_http_parse_response(const char *buf, size_t len,
+                        struct ctl_http_response *resp, char *why,
+                        size_t why_size)
+{
+    struct cursor c = {buf, buf + len};
+    size_t rest;
+    int interim, error;
+
+    memset(resp, 0, sizeof *resp);
+    resp->content_length = -1;
+    if (!buf) {
+        set_why(why, why_size, "empty response");
+        return EINVAL;
+    }
+    for (interim = 0;; interim++) {
+        error = parse_head(&c, resp, why, why_size);
+        if (error) {
+            return error;
+        }
+        if (resp->status >= 200) {
+            break;
+        }
+        if (interim >= CTL_HTTP_MAX_INTERIM) {
+            set_why(why, why_size, "more than %d interim responses",
+                    CTL_HTTP_MAX_INTERIM);
+            return EINVAL;
+        }
+    }
+
+    rest = (size_t)(c.end - c.p);
+    if (resp->status == 204 || resp->status == 304) {
+        resp->body = c.p;
+        resp->extra = rest;
+        return 0;
+    }
+    if (resp->chunked) {
+        /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3). */
+        resp->content_length = -1;
+        return decode_chunked(&c, resp, why, why_size);
+    }
+    resp->body = c.p;
+    if (resp->content_length < 0) {
+        /* Delimited by the end of the connection. */
+        resp->body_len = rest;
+    } else if ((unsigned long long)resp->content_length > rest) {
+        set_why(why, why_size,
+                "truncated body (Content-Length %lld, %zu bytes received)",
+                resp->content_length, rest);
+        return EINVAL;
+    } else {
+        resp->body_len = (size_t)resp->content_length;
+        resp->extra = rest - resp->body_len;
+    }
+    return 0;
+}
+
+void
+ctl_http_response_clear(struct ctl_http_response *resp)
+{
+    if (resp) {
+        free(resp->decoded);
+        resp->decoded = NULL;
+        resp->body = NULL;
+        resp->body_len = 0;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * URL and request. */
+
+int
+ctl_http_parse_url(const char *url, int default_port, char *host,
+                   size_t host_size, int *port, char *why, size_t why_size)
+{
+    const char *s = url, *h, *end;
+    size_t h_len;
+
+    if (!strncasecmp(s, "http://", 7)) {
+        s += 7;
+    } else if (strstr(s, "://")) {
+        set_why(why, why_size, "'%s': only http:// URLs are supported", url);
+        return EINVAL;
+    }
+    if (*s == '[') {
+        h = s + 1;
+        end = strchr(h, ']');
+        if (!end) {
+            set_why(why, why_size, "'%s': unterminated '['", url);
+            return EINVAL;
+        }
+        h_len = (size_t)(end - h);
+        s = end + 1;
+    } else {
+        h = s;
+        h_len = strcspn(s, ":/");
+        s += h_len;
+    }
+    if (!h_len || h_len >= host_size) {
+        set_why(why, why_size, "'%s': %s host name", url,
+                h_len ? "too long a" : "no");
+        return EINVAL;
+    }
+    for (size_t i = 0; i < h_len; i++) {
+        unsigned char c = h[i];
+
+        if (is_ctl(c) || c == ' ' || c == '@' || c == '[' || c == ']' ||
+            c == '/' || c == '?' || c == '#' || c >= 0x80) {
+            set_why(why, why_size, "'%s': bad character in the host name",
+                    url);
+            return EINVAL;
+        }
+    }
+    *port = default_port;
+    if (*s == ':') {
+        long v = 0;
+        int digits = 0;
+
+        for (s++; is_digit(*s) && digits < 6; s++, digits++) {
+            v = v * 10 + (*s - '0');
+        }
+        if (!digits || is_digit(*s) || v < 1 || v > 65535) {
+            set_why(why, why_size, "'%s': bad port", url);
+            return EINVAL;
+        }
+        *port = (int)v;
+    }
+    if (*s && strcmp(s, "/")) {
+        set_why(why, why_size,
+                "'%s': give only http://HOST:PORT (no path or query)", url);
+        return EINVAL;
+    }
+    memcpy(host, h, h_len);
+    host[h_len] = '\0';
+    return 0;
+}
+
+static int
+is_clean_token(const char *s)
+{
+    for (; *s; s++) {
+        if (is_ctl((unsigned char)*s) || *s == ' ') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+ctl_http_format_request(const char *path, const char *host, int port,
+                        const char *user_agent, char *buf, size_t size,
+                        size_t *len)
+{
+    int n;
+
+    if (path[0] != '/' || !is_clean_token(path) || !host[0] ||
+        !is_clean_token(host) || !is_clean_token(user_agent)) {
+        return EINVAL;
+    }
+    n = snprintf(buf, size,
+                 "GET %s HTTP/1.0\r\n"
+                 "Host: %s%s%s:%d\r\n"
+                 "User-Agent: %s\r\n"
+                 "Accept: */*\r\n"
+                 "\r\n",
+                 path, strchr(host, ':') ? "[" : "", host,
+                 strchr(host, ':') ? "]" : "", port, user_agent);
+    if (n < 0 || (size_t)n >= size) {
+        return ENOSPC;
+    }
+    *len = (size_t)n;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Formatting. */
+
+const char *
+ctl_http_format_age(double seconds, char *buf, size_t size)
+{
+    unsigned long long s;
+
+    if (!(seconds >= 0) || seconds > 1e15) {
+        snprintf(buf, size, "-");
+        return buf;
+    }
+    s = (unsigned long long)seconds;
+    if (s < 60) {
+        snprintf(buf, size, "%llus", s);
+    } else if (s < 3600) {
+        snprintf(buf, size, "%llum%02llus", s / 60, s % 60);
+    } else if (s < 86400) {
+        snprintf(buf, size, "%lluh%02llum", s / 3600, s % 3600 / 60);
+    } else {
+        snprintf(buf, size, "%llud%02lluh", s / 86400, s % 86400 / 3600);
+    }
+    return buf;
+}
+
+const char *
+ctl_http_format_number(double value, char *buf, size_t size)
+{
+    if (!isfinite(value)) {
+        snprintf(buf, size, "-");
+    } else if (value == 0) {
+        snprintf(buf, size, "0"); /* Not "-0". */
+    } else if (value == floor(value) && fabs(value) < 1e18) {
+        snprintf(buf, size, "%.0f", value);
+    } else {
+        snprintf(buf, size, "%.6g", value);
+    }
+    return buf;
+}
+
+void
+ctl_http_put_clean(FILE *out, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = s[i];
+
+        if (c == '\t') {
+            c = ' ';
+        } else if (is_ctl(c)) {
+            c = '?';
+        }
+        putc(c, out);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Tables. */
+
+struct ctl_http_column {
+    char *title;
+    enum ctl_http_align align;
+};
+
+struct ctl_http_table {
+    struct ctl_http_column *columns;
+    size_t n_columns;
+    char **cells; /* n_rows * n_columns, row-major; NULL: missing. */
+    size_t n_rows;
+    size_t cap_rows;
+    size_t truncated;
+    int error; /* Sticky: ENOMEM, or EINVAL for a late column. */
+};
+
+/* Characters on the screen: UTF-8 continuation bytes take no column. */
+static size_t
+display_width(const char *s)
+{
+    size_t w = 0;
+
+    for (; *s; s++) {
+        w += ((unsigned char)*s & 0xc0) != 0x80;
+    }
+    return w;
+}
+
+/* Copies 's' with control characters replaced, cut to CTL_HTTP_CELL_MAX
+ * characters (never inside a UTF-8 sequence) with "..." at the end. */
+static char *
+clean_cell(const char *s, int *cut)
+{
+    size_t len = strlen(s), i, width = 0, n = 0;
+    char *copy = malloc(len + 4);
+
+    *cut = display_width(s) > CTL_HTTP_CELL_MAX;
+    if (!copy) {
+        return NULL;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = s[i];
+
+        if ((c & 0xc0) != 0x80 && *cut && ++width > CTL_HTTP_CELL_MAX - 3) {
+            memcpy(copy + n, "...", 3);
+            n += 3;
+            break;
+        }
+        copy[n++] = is_ctl(c) ? '?' : (char)c;
+    }
+    copy[n] = '\0';
+    return copy;
+}
+
+struct ctl_http_table *
+ctl_http_table_create(void)
+{
+    return calloc(1, sizeof(struct ctl_http_table));
+}
+
+void
+ctl_http_table_destroy(struct ctl_http_table *t)
+{
+    size_t i;
+
+    if (!t) {
+        return;
+    }
+    for (i = 0; i < t->n_rows * t->n_columns; i++) {
+        free(t->cells[i]);
+    }
+    for (i = 0; i < t->n_columns; i++) {
+        free(t->columns[i].title);
+    }
+    free(t->cells);
+    free(t->columns);
+    free(t);
+}
+
+void
+ctl_http_table_add_column(struct ctl_http_table *t, const char *title,
+                          enum ctl_http_align align)
+{
+    struct ctl_http_column *columns;
+    char *copy;
+
+    if (t->error) {
+        return;
+    }
+    if (t->n_rows) {
+        t->error = EINVAL;
+        return;
+    }
+    columns = realloc(t->columns, (t->n_columns + 1) * sizeof *columns);
+    if (!columns) {
+        t->error = ENOMEM;
+        return;
+    }
+    t->columns = columns;
+    copy = strdup(title);
+    if (!copy) {
+        t->error = ENOMEM;
+        return;
+    }
+    columns[t->n_columns].title = copy;
+    columns[t->n_columns].align = align;
+    t->n_columns++;
+}
+
+void
+ctl_http_table_add_row(struct ctl_http_table *t)
+{
+    size_t i;
+
+    if (t->error) {
+        return;
+    }
+    if (t->n_rows == t->cap_rows) {
+        size_t cap = t->cap_rows ? 2 * t->cap_rows : 16;
+        char **cells;
+
+        if (!t->n_columns || cap > SIZE_MAX / sizeof *cells / t->n_columns) {
+            t->error = t->n_columns ? ENOMEM : EINVAL;
+            return;
+        }
+        cells = realloc(t->cells, cap * t->n_columns * sizeof *cells);
+        if (!cells) {
+            t->error = ENOMEM;
+            return;
+        }
+        t->cells = cells;
+        t->cap_rows = cap;
+    }
+    for (i = 0; i < t->n_columns; i++) {
+        t->cells[t->n_rows * t->n_columns + i] = NULL;
+    }
+    t->n_rows++;
+}
+
+void
+ctl_http_table_set(struct ctl_http_table *t, size_t column, const char *text)
+{
+    char **cell;
+    char *copy = NULL;
+    int cut;
+
+    if (t->error || !t->n_rows || column >= t->n_columns) {
+        return;
+    }
+    if (text && text[0]) {
+        copy = clean_cell(text, &cut);
+        if (!copy) {
+            t->error = ENOMEM;
+            return;
+        }
+        t->truncated += cut;
+    }
+    cell = &t->cells[(t->n_rows - 1) * t->n_columns + column];
+    free(*cell);
+    *cell = copy;
+}
+
+void
+ctl_http_table_setf(struct ctl_http_table *t, size_t column, const char *fmt,
+                    ...)
+{
+    va_list args;
+    char *text;
+    int n;
+
+    va_start(args, fmt);
+    n = vasprintf(&text, fmt, args);
+    va_end(args);
+    if (n < 0) {
+        t->error = ENOMEM;
+        return;
+    }
+    ctl_http_table_set(t, column, text);
+    free(text);
+}
+
+size_t
+ctl_http_table_n_rows(const struct ctl_http_table *t)
+{
+    return t->n_rows;
+}
+
+size_t
+ctl_http_table_truncated(const struct ctl_http_table *t)
+{
+    return t->truncated;
+}
+
+static void
+print_cell(FILE *out, const char *text, size_t width,
+           enum ctl_http_align align, int last)
+{
+    size_t w = display_width(text);
+    size_t pad = width > w ? width - w : 0;
+
+    if (align == CTL_HTTP_RIGHT) {
+        fprintf(out, "%*s%s", (int)pad, "", text);
+    } else {
+        /* No trailing blanks after the last column. */
+        fprintf(out, "%s%*s", text, last ? 0 : (int)pad, "");
+    }
+}
+
+int
+ctl_http_table_print(const struct ctl_http_table *t, FILE *out,
+                     const char *indent)
+{
+    size_t *widths;
+    size_t r, c;
+
+    if (t->error) {
+        return t->error;
+    }
+    widths = calloc(t->n_columns ? t->n_columns : 1, sizeof *widths);
+    if (!widths) {
+        return ENOMEM;
+    }
+    for (c = 0; c < t->n_columns; c++) {
+        widths[c] = display_width(t->columns[c].title);
+        for (r = 0; r < t->n_rows; r++) {
+            const char *cell = t->cells[r * t->n_columns + c];
+            size_t w = cell ? display_width(cell) : 1;
+
+            widths[c] = w > widths[c] ? w : widths[c];
+        }
+    }
+    for (r = 0; r <= t->n_rows; r++) {
+        fputs(indent ? indent : "", out);
+        for (c = 0; c < t->n_columns; c++) {
+            const char *text = !r ? t->columns[c].title
+                                  : t->cells[(r - 1) * t->n_columns + c];
+
+            if (c) {
+                fputs("  ", out);
+            }
+            print_cell(out, text ? text : "-", widths[c], t->columns[c].align,
+                       c + 1 == t->n_columns);
+        }
+        putc('\n', out);
+    }
+    free(widths);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Reload outcomes. */
+
+static const char *
+outcome_text(const char *outcome)
+{
+    if (!outcome) {
+        return "unknown outcome";
+    } else if (!strcmp(outcome, "ok")) {
+        return "done";
+    } else if (!strcmp(outcome, "partial")) {
+        return "partial";
+    } else if (!strcmp(outcome, "refused")) {
+        return "refused, nothing changed";
+    }
+    return NULL;
+}
+
+/* Prints "  label: a, b" for a comma-separated list, skipping empty
+ * items; nothing when the list is empty. */
+static void
+print_list(FILE *out, const char *label, const char *list)
+{
+    const char *s = list;
+    int n = 0;
+
+    while (s && *s) {
+        size_t len = strcspn(s, ",");
+        const char *item = s;
+        size_t item_len = len;
+
+        trim(&item, &item_len);
+        if (item_len) {
+            fprintf(out, n++ ? ", " : "  %s: ", label);
+            ctl_http_put_clean(out, item, item_len);
+        }
+        s += len + (s[len] == ',');
+    }
+    if (n) {
+        putc('\n', out);
+    }
+}
+
+/* One "  refused: name: why" line per entry; entries are separated by
+ * "; " (a why may hold a ';' of its own, but not followed by a space). */
+static void
+print_refused(FILE *out, const char *refused)
+{
+    const char *s = refused;
+
+    while (s && *s) {
+        const char *sep = strstr(s, "; ");
+        size_t len = sep ? (size_t)(sep - s) : strlen(s);
+        const char *item = s;
+        size_t item_len = len;
+
+        trim(&item, &item_len);
+        if (item_len) {
+            fputs("  refused: ", out);
+            ctl_http_put_clean(out, item, item_len);
+            putc('\n', out);
+        }
+        s += len + (sep ? 2 : 0);
+    }
+}
+
+/* "  error: first line", further lines aligned under the first. */
+static void
+print_error(FILE *out, const char *error)
+{
+    static const char prefix[] = "  error: ";
+    const char *s = error;
+    size_t len = error ? strlen(error) : 0;
+    int first = 1;
+
+    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r')) {
+        len--;
+    }
+    while (len) {
+        const char *nl = memchr(s, '\n', len);
+        size_t n = nl ? (size_t)(nl - s) : len;
+        size_t shown = n;
+
+        if (shown && s[shown - 1] == '\r') {
+            shown--;
+        }
+        fprintf(out, "%*s", first ? 0 : (int)(sizeof prefix - 1),
+                first ? prefix : "");
+        ctl_http_put_clean(out, s, shown);
+        putc('\n', out);
+        first = 0;
+        s += n + (nl != NULL);
+        len -= n + (nl != NULL);
+    }
+}
+
+void
+ctl_http_print_reload(FILE *out, const struct ctl_http_reload *r)
+{
+    const char *text = outcome_text(r->outcome);
+
+    fprintf(out, "reload %lld: ", r->id);
+    if (text) {
+        fputs(text, out);
+    } else {
+        fputs("unknown outcome '", out);
+        ctl_http_put_clean(out, r->outcome, strnlen(r->outcome, 32));
+        putc('\'', out);
+    }
+    putc('\n', out);
+    print_list(out, "added", r->added);
+    print_list(out, "removed", r->removed);
+    print_list(out, "reloaded", r->reloaded);
+    print_list(out, "reconfigured", r->reconfigured);
+    print_refused(out, r->refused);
+    print_error(out, r->error);
+}

@@ -1,0 +1,16 @@
+/*
+ * The host's answer to stats.collect: its own counters (the process, the
+ * event table, every topic, every plugin instance) reported on the event
+ * table like any plugin's, so the stats plugin needs no host-only API and
+ * shows nothing the host would not publish.
+ */
+#ifndef PX_STATS_H
+#define PX_STATS_H 1
+
+struct px_host;
+
+/* Declares stats.report and subscribes to stats.collect on behalf of the
+ * host.  Both belong to the bus (owner PX_HOST_OWNER) and go with it. */
+int px_stats_init(struct px_host *host);
+
+#endif /* PX_STATS_H */

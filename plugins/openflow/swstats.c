@@ -1,0 +1,822 @@
+/*
+ * Per-switch counters of the openflow plugin; see swstats.h.
+ *
+ * The set keeps its records in an array in order of creation (what a
+ * report walks) and indexes them by datapath id in an open-addressing hash
+ * table, so finding a switch's record does not grow with the number of
+ * switches.  Each record's port table is a second, smaller hash table keyed
+ * by port number.
+ */
+#include "swstats.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Smallest and largest port table: the largest keeps OF_STATS_MAX_PORTS
+ * entries at most 3/4 full. */
+#define PORTS_MIN_SLOTS 16u
+#define PORTS_MAX_SLOTS 2048u
+_Static_assert(4 * OF_STATS_MAX_PORTS <= 3 * PORTS_MAX_SLOTS,
+               "the largest port table is more than 3/4 full");
+
+/* Hard limit on records, whatever 'max' says, so that sizes computed from
+ * it cannot overflow. */
+#define RECORDS_LIMIT (1u << 24)
+
+static uint32_t
+port_hash(uint32_t port_no)
+{
+    /* A multiplication by an odd constant permutes the low bits, so
+     * consecutive port numbers land in consecutive-ish distinct slots; the
+     * xor-shift brings the high bits of the special ports down. */
+    uint32_t h = port_no * 0x9e3779b1u;
+
+    return h ^ (h >> 16);
+}
+
+static uint64_t
+dpid_hash(uint64_t dpid)
+{
+    /* The splitmix64 finaliser. */
+    dpid ^= dpid >> 30;
+    dpid *= 0xbf58476d1ce4e5b9ull;
+    dpid ^= dpid >> 27;
+    dpid *= 0x94d049bb133111ebull;
+    return dpid ^ (dpid >> 31);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Records and their port tables.                                         */
+
+static void
+record_free(struct of_switch_stats *sw)
+{
+    if (sw) {
+        free(sw->ports);
+        free(sw);
+    }
+}
+
+static struct of_switch_stats *
+record_alloc(uint64_t dpid)
+{
+    struct of_switch_stats *sw = calloc(1, sizeof *sw);
+
+    if (sw) {
+        sw->dpid = dpid;
+    }
+    return sw;
+}
+
+/* Places 'port_no' in a table known to have room, returning its slot. */
+static struct of_port_stats *
+ports_slot(struct of_port_stats *ports, uint32_t mask, uint32_t port_no)
+{
+    uint32_t i = port_hash(port_no) & mask;
+
+    while (ports[i].used && ports[i].port_no != port_no) {
+        i = (i + 1) & mask;
+    }
+    return &ports[i];
+}
+
+static int
+ports_grow(struct of_switch_stats *sw)
+{
+    uint32_t slots = sw->ports ? 2 * (sw->port_mask + 1) : PORTS_MIN_SLOTS;
+    struct of_port_stats *ports = calloc(slots, sizeof *ports);
+    uint32_t i;
+
+    if (!ports) {
+        return ENOMEM;
+    }
+    if (sw->ports) {
+        for (i = 0; i <= sw->port_mask; i++) {
+            if (sw->ports[i].used) {
+                *ports_slot(ports, slots - 1, sw->ports[i].port_no) =
+                    sw->ports[i];
+            }
+        }
+        free(sw->ports);
+    }
+    sw->ports = ports;
+    sw->port_mask = slots - 1;
+    return 0;
+}
+
+/* Adds 'port_no', which is not in the table.  Returns NULL when the table
+ * is at its bound or cannot grow. */
+static struct of_port_stats *
+port_add(struct of_switch_stats *sw, uint32_t port_no)
+{
+    struct of_port_stats *ps;
+
+    if (sw->n_ports >= OF_STATS_MAX_PORTS) {
+        return NULL;
+    }
+    /* Keep the table at most 3/4 full so probes stay short.  With
+     * OF_STATS_MAX_PORTS entries at most, it never needs more than
+     * PORTS_MAX_SLOTS slots. */
+    if (!sw->ports || 4 * (sw->n_ports + 1) > 3 * (sw->port_mask + 1)) {
+        if ((sw->ports && sw->port_mask + 1 >= PORTS_MAX_SLOTS) ||
+            ports_grow(sw)) {
+            return NULL;
+        }
+    }
+    ps = ports_slot(sw->ports, sw->port_mask, port_no);
+    ps->used = 1;
+    ps->port_no = port_no;
+    sw->n_ports++;
+    return ps;
+}
+
+struct of_port_stats *
+of_stats_port(struct of_switch_stats *sw, uint32_t port_no)
+{
+    struct of_port_stats *ps;
+
+    if (sw->ports) {
+        ps = ports_slot(sw->ports, sw->port_mask, port_no);
+        if (ps->used) {
+            return ps;
+        }
+    }
+    ps = port_add(sw, port_no);
+    if (!ps) {
+        sw->ports_untracked++;
+    }
+    return ps;
+}
+
+int
+of_stats_port_register(struct of_switch_stats *sw, uint32_t port_no,
+                       const char *name)
+{
+    struct of_port_stats *ps = NULL;
+
+    if (sw->ports) {
+        ps = ports_slot(sw->ports, sw->port_mask, port_no);
+    }
+    if (!ps || !ps->used) {
+        ps = port_add(sw, port_no);
+    }
+    if (!ps) {
+        return ENOSPC;
+    }
+    if (name) {
+        snprintf(ps->name, sizeof ps->name, "%.*s", (int)sizeof ps->name - 1,
+                 name);
+    }
+    return 0;
+}
+
+static int
+compare_ports(const void *a_, const void *b_)
+{
+    const struct of_port_stats *a = a_;
+    const struct of_port_stats *b = b_;
+
+    return a->port_no < b->port_no ? -1 : a->port_no > b->port_no;
+}
+
+void
+of_stats_ports_sorted(const struct of_switch_stats *sw,
+                      struct of_port_stats *out)
+{
+    uint32_t i, n = 0;
+
+    if (!sw->ports) {
+        return;
+    }
+    for (i = 0; i <= sw->port_mask; i++) {
+        if (sw->ports[i].used) {
+            out[n++] = sw->ports[i];
+        }
+    }
+    qsort(out, n, sizeof *out, compare_ports);
+}
+
+void
+of_stats_connected(struct of_switch_stats *sw, uint8_t version,
+                   const char *peer, double since)
+{
+    sw->version = version;
+    sw->connected = 1;
+    sw->connected_since = since;
+    memset(sw->peer, 0, sizeof sw->peer);
+    strncpy(sw->peer, peer ? peer : "", sizeof sw->peer - 1);
+}
+
+void
+of_stats_disconnected(struct of_stats *s, struct of_switch_stats *sw,
+                      enum of_disconnect why)
+{
+    if ((unsigned int)why >= OF_N_DISCONNECTS) {
+        why = OF_DISC_OTHER;
+    }
+    sw->disconnects[why]++;
+    if (sw->connected) {
+        sw->connected = 0;
+        sw->disconnect_seq = ++s->disconnect_seq;
+    }
+}
+
+void
+of_stats_add(struct of_switch_stats *sw, const struct of_counts *c)
+{
+    sw->total.packet_ins += c->packet_ins;
+    sw->total.packet_outs += c->packet_outs;
+    sw->total.flow_mods += c->flow_mods;
+    sw->total.rx_bytes += c->rx_bytes;
+    sw->total.tx_bytes += c->tx_bytes;
+    sw->total.out_drops += c->out_drops;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reasons.                                                               */
+
+static bool
+starts_with(const char *s, const char *prefix)
+{
+    return !strncmp(s, prefix, strlen(prefix));
+}
+
+enum of_disconnect
+of_stats_classify(const char *reason)
+{
+    /* The words are conn.c's: of_conn_tick says "echo timeout", process()
+     * prefixes a decoding error with "malformed message: " and says
+     * "duplicate datapath id" bare, conn_read says "peer closed" (maybe
+     * followed by " mid-message ..." or " mid-header ...").  Socket errors
+     * (strerror), "no HELLO" and the like are "other". */
+    if (!reason) {
+        return OF_DISC_OTHER;
+    }
+    if (!strcmp(reason, "echo timeout")) {
+        return OF_DISC_ECHO_TIMEOUT;
+    }
+    if (starts_with(reason, "malformed message")) {
+        return OF_DISC_MALFORMED;
+    }
+    if (!strcmp(reason, "duplicate datapath id")) {
+        return OF_DISC_DUPLICATE_DPID;
+    }
+    if (starts_with(reason, "peer closed")) {
+        return OF_DISC_PEER_CLOSED;
+    }
+    return OF_DISC_OTHER;
+}
+
+const char *
+of_stats_disconnect_name(enum of_disconnect why)
+{
+    static const char *const names[OF_N_DISCONNECTS] = {
+        [OF_DISC_ECHO_TIMEOUT] = "echo_timeout",
+        [OF_DISC_MALFORMED] = "malformed_message",
+        [OF_DISC_DUPLICATE_DPID] = "duplicate_dpid",
+        [OF_DISC_PEER_CLOSED] = "peer_closed",
+        [OF_DISC_OTHER] = "other",
+    };
+
+    return (unsigned int)why < OF_N_DISCONNECTS ? names[why] : "other";
+}
+
+/* ---------------------------------------------------------------------- */
+/* The set and its index by datapath id.                                  */
+
+static size_t
+index_find_slot(struct of_switch_stats *const *index, size_t mask,
+                uint64_t dpid)
+{
+    size_t i = (size_t)dpid_hash(dpid) & mask;
+
+    while (index[i] && index[i]->dpid != dpid) {
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+static void
+index_insert(struct of_switch_stats **index, size_t mask,
+             struct of_switch_stats *sw)
+{
+    index[index_find_slot(index, mask, sw->dpid)] = sw;
+}
+
+/* Deletion with backward shift: later members of the same probe run move
+ * up so no lookup stops at the hole too early. */
+static void
+index_remove(struct of_stats *s, uint64_t dpid)
+{
+    struct of_switch_stats **index = s->index;
+    size_t mask = s->index_mask;
+    size_t i = index_find_slot(index, mask, dpid), j = i;
+
+    if (!index[i]) {
+        return;
+    }
+    index[i] = NULL;
+    for (;;) {
+        size_t home;
+
+        j = (j + 1) & mask;
+        if (!index[j]) {
+            return;
+        }
+        home = (size_t)dpid_hash(index[j]->dpid) & mask;
+        /* Move slot j into the hole at i unless its home lies cyclically
+         * in (i, j]. */
+        if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+            index[i] = index[j];
+            index[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+/* Makes room for 'room' records: the array and an index to match. */
+static int
+reserve(struct of_stats *s, size_t room)
+{
+    struct of_switch_stats **records, **index;
+    size_t slots = 16, i;
+
+    if (room <= s->room) {
+        return 0;
+    }
+    if (room > RECORDS_LIMIT) {
+        return ENOMEM;
+    }
+    while (slots < 2 * room) {
+        slots *= 2;
+    }
+    index = calloc(slots, sizeof *index);
+    records = realloc(s->records, room * sizeof *records);
+    if (records) {
+        s->records = records;
+    }
+    if (!index || !records) {
+        free(index);
+        return ENOMEM;
+    }
+    for (i = 0; i < s->n; i++) {
+        index_insert(index, slots - 1, records[i]);
+    }
+    free(s->index);
+    s->index = index;
+    s->index_mask = slots - 1;
+    s->room = room;
+    return 0;
+}
+
+struct of_stats *
+of_stats_create(size_t max)
+{
+    struct of_stats *s = calloc(1, sizeof *s);
+
+    if (!s) {
+        return NULL;
+    }
+    s->max = max ? max : 1;
+    if (reserve(s, s->max)) {
+        of_stats_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+void
+of_stats_destroy(struct of_stats *s)
+{
+    size_t i;
+
+    if (!s) {
+        return;
+    }
+    for (i = 0; i < s->n; i++) {
+        record_free(s->records[i]);
+    }
+    free(s->records);
+    free(s->index);
+    free(s);
+}
+
+struct of_switch_stats *
+of_stats_find(const struct of_stats *s, uint64_t dpid)
+{
+    return s->index[index_find_slot(s->index, s->index_mask, dpid)];
+}
+
+/* Forgets the disconnected record that disconnected longest ago.  Returns
+ * 0, or ENOSPC when every record is connected. */
+static int
+evict_one(struct of_stats *s)
+{
+    size_t i, oldest = SIZE_MAX;
+
+    for (i = 0; i < s->n; i++) {
+        const struct of_switch_stats *sw = s->records[i];
+
+        if (!sw->connected &&
+            (oldest == SIZE_MAX ||
+             sw->disconnect_seq < s->records[oldest]->disconnect_seq)) {
+            oldest = i;
+        }
+    }
+    if (oldest == SIZE_MAX) {
+        return ENOSPC;
+    }
+    index_remove(s, s->records[oldest]->dpid);
+    record_free(s->records[oldest]);
+    memmove(&s->records[oldest], &s->records[oldest + 1],
+            (s->n - oldest - 1) * sizeof *s->records);
+    s->n--;
+    s->switches_forgotten++;
+    return 0;
+}
+
+int
+of_stats_set_max(struct of_stats *s, size_t max)
+{
+    int error;
+
+    s->max = max ? max : 1;
+    error = reserve(s, s->max);
+    if (error) {
+        return error;
+    }
+    while (s->n > s->max && !evict_one(s)) {
+        continue;
+    }
+    return 0;
+}
+
+/* Appends a new record for 'dpid' (which has none), assuming room. */
+static struct of_switch_stats *
+append(struct of_stats *s, uint64_t dpid)
+{
+    struct of_switch_stats *sw = record_alloc(dpid);
+
+    if (sw) {
+        s->records[s->n++] = sw;
+        index_insert(s->index, s->index_mask, sw);
+    }
+    return sw;
+}
+
+int
+of_stats_get(struct of_stats *s, uint64_t dpid, struct of_switch_stats **out)
+{
+    struct of_switch_stats *sw = of_stats_find(s, dpid);
+
+    if (!sw) {
+        /* After a restore the set may be over the bound (connected records
+         * are kept), so this may take more than one eviction. */
+        while (s->n >= s->max) {
+            if (evict_one(s)) {
+                return ENOSPC;
+            }
+        }
+        sw = append(s, dpid);
+        if (!sw) {
+            return ENOMEM;
+        }
+    }
+    *out = sw;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Serialisation.                                                         */
+
+/* The blob, in host byte order (it only crosses a reload, never a
+ * machine):
+ *   header: magic, version (u32 each); n_records, disconnect_seq,
+ *           switches_forgotten, connections_accepted, connections_refused,
+ *           handshake_failures (u64 each)
+ *   each record: dpid (u64); version, connected (u8); 0 (u16);
+ *           n_ports (u32); connected_since (double); disconnect_seq (u64);
+ *           peer (64 bytes, NUL-terminated); packet_ins, packet_outs,
+ *           flow_mods, rx_bytes, tx_bytes, out_drops, the five disconnects,
+ *           ports_untracked (u64 each)
+ *   each port: port_no, 0 (u32 each); packet_ins, packet_outs (u64 each)
+ */
+#define BLOB_MAGIC 0x5453464fu /* "OFST" */
+#define HEADER_LEN (2 * 4 + 6 * 8)
+#define PEER_LEN   64
+#define RECORD_LEN (8 + 1 + 1 + 2 + 4 + 8 + 8 + PEER_LEN + 12 * 8)
+#define PORT_LEN   (4 + 4 + 8 + 8 + 16)
+
+struct writer {
+    uint8_t *p;
+};
+
+static void
+put(struct writer *w, const void *v, size_t n)
+{
+    memcpy(w->p, v, n);
+    w->p += n;
+}
+
+static void
+put_u8(struct writer *w, uint8_t v)
+{
+    put(w, &v, sizeof v);
+}
+
+static void
+put_u16(struct writer *w, uint16_t v)
+{
+    put(w, &v, sizeof v);
+}
+
+static void
+put_u32(struct writer *w, uint32_t v)
+{
+    put(w, &v, sizeof v);
+}
+
+static void
+put_u64(struct writer *w, uint64_t v)
+{
+    put(w, &v, sizeof v);
+}
+
+static void
+put_double(struct writer *w, double v)
+{
+    put(w, &v, sizeof v);
+}
+
+int
+of_stats_serialise(const struct of_stats *s, void **data, size_t *len)
+{
+    struct writer w;
+    size_t n = HEADER_LEN, i, j;
+    uint8_t *buf;
+
+    for (i = 0; i < s->n; i++) {
+        n += RECORD_LEN + (size_t)s->records[i]->n_ports * PORT_LEN;
+    }
+    buf = malloc(n);
+    if (!buf) {
+        return ENOMEM;
+    }
+    w.p = buf;
+    put_u32(&w, BLOB_MAGIC);
+    put_u32(&w, OF_STATS_BLOB_VERSION);
+    put_u64(&w, s->n);
+    put_u64(&w, s->disconnect_seq);
+    put_u64(&w, s->switches_forgotten);
+    put_u64(&w, s->connections_accepted);
+    put_u64(&w, s->connections_refused);
+    put_u64(&w, s->handshake_failures);
+    for (i = 0; i < s->n; i++) {
+        const struct of_switch_stats *sw = s->records[i];
+        char peer[PEER_LEN];
+
+        put_u64(&w, sw->dpid);
+        put_u8(&w, sw->version);
+        put_u8(&w, sw->connected ? 1 : 0);
+        put_u16(&w, 0);
+        put_u32(&w, sw->n_ports);
+        put_double(&w, sw->connected_since);
+        put_u64(&w, sw->disconnect_seq);
+        memset(peer, 0, sizeof peer);
+        memcpy(peer, sw->peer, sizeof peer - 1);
+        put(&w, peer, sizeof peer);
+        put_u64(&w, sw->total.packet_ins);
+        put_u64(&w, sw->total.packet_outs);
+        put_u64(&w, sw->total.flow_mods);
+        put_u64(&w, sw->total.rx_bytes);
+        put_u64(&w, sw->total.tx_bytes);
+        put_u64(&w, sw->total.out_drops);
+        for (j = 0; j < OF_N_DISCONNECTS; j++) {
+            put_u64(&w, sw->disconnects[j]);
+        }
+        put_u64(&w, sw->ports_untracked);
+        for (j = 0; sw->ports && j <= sw->port_mask; j++) {
+            const struct of_port_stats *ps = &sw->ports[j];
+
+            if (ps->used) {
+                put_u32(&w, ps->port_no);
+                put_u32(&w, 0);
+                put_u64(&w, ps->packet_ins);
+                put_u64(&w, ps->packet_outs);
+                put(&w, ps->name, sizeof ps->name);
+            }
+        }
+    }
+    *data = buf;
+    *len = (size_t)(w.p - buf);
+    return 0;
+}
+
+/* Reads from a blob; every get checks the length left first. */
+struct reader {
+    const uint8_t *p;
+    size_t left;
+};
+
+static bool
+get(struct reader *r, void *v, size_t n)
+{
+    if (r->left < n) {
+        return false;
+    }
+    memcpy(v, r->p, n);
+    r->p += n;
+    r->left -= n;
+    return true;
+}
+
+static bool
+get_u8(struct reader *r, uint8_t *v)
+{
+    return get(r, v, sizeof *v);
+}
+
+static bool
+get_u16(struct reader *r, uint16_t *v)
+{
+    return get(r, v, sizeof *v);
+}
+
+static bool
+get_u32(struct reader *r, uint32_t *v)
+{
+    return get(r, v, sizeof *v);
+}
+
+static bool
+get_u64(struct reader *r, uint64_t *v)
+{
+    return get(r, v, sizeof *v);
+}
+
+static bool
+get_double(struct reader *r, double *v)
+{
+    return get(r, v, sizeof *v);
+}
+
+/* Reads one record's ports into 'sw'.  False on a short blob, a nonzero
+ * pad or a port that appears twice. */
+static bool
+read_ports(struct reader *r, struct of_switch_stats *sw, uint32_t n_ports)
+{
+    uint32_t i;
+
+    for (i = 0; i < n_ports; i++) {
+        uint32_t port_no, pad;
+        uint64_t ins, outs;
+        struct of_port_stats *ps;
+        char name[sizeof ps->name];
+
+        if (!get_u32(r, &port_no) || !get_u32(r, &pad) || pad ||
+            !get_u64(r, &ins) || !get_u64(r, &outs) ||
+            !get(r, name, sizeof name) || !memchr(name, '\0', sizeof name)) {
+            return false;
+        }
+        if (sw->ports) {
+            ps = ports_slot(sw->ports, sw->port_mask, port_no);
+            if (ps->used) {
+                return false;
+            }
+        }
+        ps = port_add(sw, port_no);
+        if (!ps) {
+            return false;
+        }
+        ps->packet_ins = ins;
+        ps->packet_outs = outs;
+        memcpy(ps->name, name, sizeof ps->name);
+    }
+    return true;
+}
+
+/* Reads one record and its ports.  Returns NULL (and sets '*error') on
+ * malformed input or a failed allocation. */
+static struct of_switch_stats *
+read_record(struct reader *r, uint64_t set_seq, int *error)
+{
+    struct of_switch_stats *sw;
+    uint8_t version, connected;
+    uint16_t pad;
+    uint32_t n_ports;
+    uint64_t dpid, ports_untracked;
+    size_t i;
+
+    *error = EPROTO;
+    if (!get_u64(r, &dpid)) {
+        return NULL;
+    }
+    sw = record_alloc(dpid);
+    if (!sw) {
+        *error = ENOMEM;
+        return NULL;
+    }
+    if (!get_u8(r, &version) || !get_u8(r, &connected) || !get_u16(r, &pad) ||
+        !get_u32(r, &n_ports) || !get_double(r, &sw->connected_since) ||
+        !get_u64(r, &sw->disconnect_seq) ||
+        !get(r, sw->peer, sizeof sw->peer) ||
+        !get_u64(r, &sw->total.packet_ins) ||
+        !get_u64(r, &sw->total.packet_outs) ||
+        !get_u64(r, &sw->total.flow_mods) ||
+        !get_u64(r, &sw->total.rx_bytes) || !get_u64(r, &sw->total.tx_bytes) ||
+        !get_u64(r, &sw->total.out_drops)) {
+        goto fail;
+    }
+    for (i = 0; i < OF_N_DISCONNECTS; i++) {
+        if (!get_u64(r, &sw->disconnects[i])) {
+            goto fail;
+        }
+    }
+    if (!get_u64(r, &ports_untracked) || connected > 1 || pad ||
+        n_ports > OF_STATS_MAX_PORTS ||
+        (uint64_t)n_ports * PORT_LEN > r->left ||
+        !memchr(sw->peer, '\0', sizeof sw->peer) ||
+        !isfinite(sw->connected_since) || sw->disconnect_seq > set_seq) {
+        goto fail;
+    }
+    sw->version = version;
+    sw->connected = connected;
+    sw->ports_untracked = ports_untracked;
+    if (!read_ports(r, sw, n_ports)) {
+        /* port_add fails only at the bound (checked above) or for want of
+         * memory; call a short or repeated port list malformed. */
+        goto fail;
+    }
+    return sw;
+
+fail:
+    record_free(sw);
+    return NULL;
+}
+
+int
+of_stats_restore(const void *data, size_t len, size_t max,
+                 struct of_stats **out)
+{
+    struct reader r = {.p = data, .left = len};
+    struct of_stats *s = NULL;
+    uint32_t magic, version;
+    uint64_t n, seq, i;
+    int error = EPROTO;
+
+    *out = NULL;
+    if (!data || !get_u32(&r, &magic) || !get_u32(&r, &version) ||
+        magic != BLOB_MAGIC || version != OF_STATS_BLOB_VERSION ||
+        !get_u64(&r, &n) || !get_u64(&r, &seq) || n > r.left / RECORD_LEN ||
+        n > RECORDS_LIMIT) {
+        return EPROTO;
+    }
+    s = of_stats_create(max);
+    if (!s) {
+        return ENOMEM;
+    }
+    s->disconnect_seq = seq;
+    if (!get_u64(&r, &s->switches_forgotten) ||
+        !get_u64(&r, &s->connections_accepted) ||
+        !get_u64(&r, &s->connections_refused) ||
+        !get_u64(&r, &s->handshake_failures)) {
+        goto fail;
+    }
+    /* The previous generation may have had a larger bound: keep all of its
+     * records for now, then trim to this one's. */
+    error = reserve(s, n > s->max ? (size_t)n : s->max);
+    if (error) {
+        goto fail;
+    }
+    for (i = 0; i < n; i++) {
+        struct of_switch_stats *sw = read_record(&r, seq, &error);
+
+        if (!sw) {
+            goto fail;
+        }
+        if (of_stats_find(s, sw->dpid)) {
+            record_free(sw);
+            error = EPROTO;
+            goto fail;
+        }
+        s->records[s->n++] = sw;
+        index_insert(s->index, s->index_mask, sw);
+    }
+    if (r.left) {
+        error = EPROTO;
+        goto fail;
+    }
+    while (s->n > s->max && !evict_one(s)) {
+        continue;
+    }
+    *out = s;
+    return 0;
+
+fail:
+    of_stats_destroy(s);
+    return error;
+}

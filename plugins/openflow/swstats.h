@@ -1,0 +1,157 @@
+/*
+ * Per-switch counters of the openflow plugin, kept for the life of the
+ * process: across reconnects of a switch (a record is keyed by datapath id,
+ * not by connection) and across reloads of the plugin (the whole set is
+ * serialised into one handoff blob and restored by the next generation).
+ *
+ * This module is pure data: no I/O, no SDK calls, no clock (callers pass
+ * the time), so a unit test links it alone.
+ *
+ * Hot path: a packet-in costs one increment in the switch's totals and one
+ * probe of its per-port hash table; nothing is allocated per packet (a port
+ * table grows by doubling, a bounded number of times).
+ *
+ * Ownership: a struct of_stats owns its records and each record owns its
+ * port table.  Record addresses are stable until the record is evicted
+ * (only disconnected records are) or the set is destroyed, so a live
+ * connection may keep a pointer to its record.
+ */
+#ifndef OF_SWSTATS_H
+#define OF_SWSTATS_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most ports tracked per switch: what a switch may report (OF_MAX_PORTS in
+ * conn.h) plus room for the special ports (flood, controller, ...). */
+#define OF_STATS_MAX_PORTS (1024 + 16)
+
+/* Counters that a connection adds to while it runs. */
+struct of_counts {
+    uint64_t packet_ins;
+    uint64_t packet_outs;
+    uint64_t flow_mods;
+    uint64_t rx_bytes;
+    uint64_t tx_bytes;
+    uint64_t out_drops;
+};
+
+/* Why a switch's session ended. */
+enum of_disconnect {
+    OF_DISC_ECHO_TIMEOUT,
+    OF_DISC_MALFORMED,
+    OF_DISC_DUPLICATE_DPID,
+    OF_DISC_PEER_CLOSED,
+    OF_DISC_OTHER,
+    OF_N_DISCONNECTS
+};
+
+/* One slot of a per-port table. */
+struct of_port_stats {
+    uint32_t port_no;
+    uint32_t used; /* Nonzero when the slot holds a port. */
+    uint64_t packet_ins;
+    uint64_t packet_outs;
+    char name[16]; /* As the switch announced it; "" if it did not. */
+};
+
+struct of_switch_stats {
+    uint64_t dpid;
+    uint8_t version;         /* Wire version of the current/last session. */
+    int connected;           /* A session is up. */
+    double connected_since;  /* Epoch start of the current/last session. */
+    uint64_t disconnect_seq; /* Orders disconnections, for eviction. */
+    char peer[64];           /* "addr:port" of the current/last session. */
+    struct of_counts total;
+    uint64_t disconnects[OF_N_DISCONNECTS];
+    uint64_t ports_untracked; /* Port counts that found no room. */
+
+    /* Open addressing with linear probing; 'port_mask' + 1 slots, a power
+     * of two; at most OF_STATS_MAX_PORTS of them used. */
+    struct of_port_stats *ports;
+    uint32_t port_mask;
+    uint32_t n_ports;
+};
+
+/* The records of every switch seen, plus the plugin-wide counters, which
+ * travel across reloads with them. */
+struct of_stats {
+    struct of_switch_stats **records; /* In order of creation. */
+    size_t n;
+    size_t max;  /* Bound on 'n' for new records. */
+    size_t room; /* Allocated length of 'records'. */
+    uint64_t disconnect_seq;
+
+    /* Private to swstats.c: the records indexed by datapath id, open
+     * addressing, 'index_mask' + 1 slots (at least twice 'room'). */
+    struct of_switch_stats **index;
+    size_t index_mask;
+
+    uint64_t switches_forgotten; /* Records evicted by the bound. */
+    uint64_t connections_accepted;
+    uint64_t connections_refused;
+    uint64_t handshake_failures;
+};
+
+/* Creates an empty set holding at most 'max' records (at least 1). */
+struct of_stats *of_stats_create(size_t max);
+/* Frees the set and its records.  Accepts NULL. */
+void of_stats_destroy(struct of_stats *s);
+/* Changes the bound, evicting the oldest disconnected records while there
+ * are more than 'max'.  Connected records are never evicted, so the set may
+ * stay above the bound until they disconnect.  Returns 0 or ENOMEM. */
+int of_stats_set_max(struct of_stats *s, size_t max);
+
+/* The record of 'dpid', or NULL. */
+struct of_switch_stats *of_stats_find(const struct of_stats *s, uint64_t dpid);
+/* The record of 'dpid', created (all counts zero, disconnected) when there
+ * is none.  When the set is full, the record that disconnected longest ago
+ * is evicted and counted in switches_forgotten.  Returns 0, ENOSPC when
+ * every record belongs to a connected switch, or ENOMEM. */
+int of_stats_get(struct of_stats *s, uint64_t dpid,
+                 struct of_switch_stats **out);
+
+/* Marks a session as up: version, peer and start time. */
+void of_stats_connected(struct of_switch_stats *sw, uint8_t version,
+                        const char *peer, double since);
+/* Marks the session as over and counts why. */
+void of_stats_disconnected(struct of_stats *s, struct of_switch_stats *sw,
+                           enum of_disconnect why);
+/* Adds 'c' to 'sw''s totals. */
+void of_stats_add(struct of_switch_stats *sw, const struct of_counts *c);
+
+/* The counters of port 'port_no' of 'sw', added if new.  Returns NULL (and
+ * counts ports_untracked) when the port table is at its bound or cannot
+ * grow.  One hash probe when the port is known.  The pointer is valid until
+ * the next port is added to 'sw' (the table may move). */
+struct of_port_stats *of_stats_port(struct of_switch_stats *sw,
+                                    uint32_t port_no);
+/* Adds port 'port_no' to 'sw' with zero counts if it is not there yet, so
+ * a port the switch announced is reported before it sees traffic, and
+ * records its 'name' (NUL-terminated, may be NULL), which outlives the
+ * session.  Returns 0, or ENOSPC at the bound (which counts nothing: no
+ * count was lost). */
+int of_stats_port_register(struct of_switch_stats *sw, uint32_t port_no,
+                           const char *name);
+/* Copies the ports of 'sw' into 'out' (room for sw->n_ports), sorted by
+ * port number.  Copies, so that the caller may publish events while it
+ * walks them, whatever those events add to the table. */
+void of_stats_ports_sorted(const struct of_switch_stats *sw,
+                           struct of_port_stats *out);
+
+/* Maps a switch_down reason as conn.c words it to a disconnect reason. */
+enum of_disconnect of_stats_classify(const char *reason);
+/* The snake_case name of a disconnect reason ("echo_timeout"...). */
+const char *of_stats_disconnect_name(enum of_disconnect why);
+
+/* Handoff.  of_stats_serialise stores a malloc'd blob in '*data' (the
+ * caller frees it).  of_stats_restore builds a new set from one, bounded by
+ * 'max'; any inconsistency (bad magic or version, a length that does not
+ * add up, a duplicate datapath id or port) is EPROTO, and nothing is
+ * created.  Both return 0 or a positive errno. */
+#define OF_STATS_BLOB_VERSION 1
+int of_stats_serialise(const struct of_stats *s, void **data, size_t *len);
+int of_stats_restore(const void *data, size_t len, size_t max,
+                     struct of_stats **out);
+
+#endif /* OF_SWSTATS_H */

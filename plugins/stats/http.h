@@ -1,0 +1,70 @@
+/*
+ * The stats plugin's HTTP server: libmicrohttpd in "external polling"
+ * mode, driven by the host loop (its epoll descriptor watched with
+ * px_io_start, its timeouts with a px timer), so the controller never has
+ * a thread or a blocking call for a client.  It routes GET and HEAD of /,
+ * /metrics and /stats.json to a render callback, answers everything else
+ * itself, and counts requests by status code, connections, and
+ * connections closed because their request headers did not arrive within
+ * the deadline.
+ *
+ * Ownership: the listening socket stays the caller's (the server works on
+ * a duplicate), so the caller can hand it to its next generation; the
+ * counters are the caller's and must outlive the server.
+ */
+#ifndef STATS_HTTP_H
+#define STATS_HTTP_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct px_plugin;
+struct stats_http;
+
+/* Distinct status codes counted; codes beyond are counted as 'other'. */
+#define STATS_HTTP_MAX_CODES 16
+
+/* Plain data, so that it can be handed across a reload as it is. */
+struct stats_http_counters {
+    uint64_t connections;
+    uint64_t timeouts;
+    uint64_t other_codes;
+    uint32_t n_codes;
+    uint32_t reserved;
+    struct {
+        uint32_t code;
+        uint32_t reserved;
+        uint64_t count;
+    } requests[STATS_HTTP_MAX_CODES];
+};
+
+enum stats_http_route {
+    STATS_ROUTE_METRICS,
+    STATS_ROUTE_JSON,
+};
+
+/* Renders the body of 'route'.  Returns 0 and a malloc()ed body (the
+ * server frees it), or an errno value for a 500 answer. */
+typedef int (*stats_http_render_fn)(void *aux, enum stats_http_route route,
+                                    char **body, size_t *len);
+
+struct stats_http_config {
+    int listen_fd;                /* Listening, non-blocking. */
+    unsigned int max_connections; /* Beyond this, clients wait in the
+                                   * backlog. */
+    unsigned int idle_timeout;    /* Seconds without traffic. */
+    double request_timeout;       /* Seconds for a request's headers. */
+    size_t max_header;            /* Per-connection memory bound. */
+};
+
+int stats_http_start(struct px_plugin *p, const struct stats_http_config *,
+                     struct stats_http_counters *, stats_http_render_fn,
+                     void *aux, struct stats_http **out);
+/* Closes every connection and releases the server; the listening socket
+ * stays open.  Accepts NULL. */
+void stats_http_stop(struct stats_http *);
+
+/* Number of open connections. */
+size_t stats_http_connections(const struct stats_http *);
+
+#endif /* STATS_HTTP_H */

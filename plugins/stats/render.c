@@ -1,0 +1,1244 @@
+/*
+ * The stats plugin's collection of reports and its two renderers (see
+ * render.h).
+ *
+ * A report is validated completely before anything of it is kept, so a
+ * collection only ever holds reports that render correctly: every name is
+ * [a-z_][a-z0-9_]*, an entity's keys and field names are distinct (they
+ * become members of one JSON object and labels of one sample), fields with
+ * the same name are one labelled group, and each Prometheus metric name
+ * belongs to one entity kind and one type.  That is what lets the
+ * Prometheus renderer group every sample of a name into one family
+ * without re-checking anything, whatever order reports arrived in.
+ */
+#include "render.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+/* ---------------------------------------------------------------------- */
+/* Output buffer.                                                         */
+
+void
+stats_buf_init(struct stats_buf *b, size_t limit)
+{
+    memset(b, 0, sizeof *b);
+    b->limit = limit;
+}
+
+void
+stats_buf_free(struct stats_buf *b)
+{
+    if (b) {
+        free(b->data);
+        b->data = NULL;
+        b->len = b->cap = 0;
+    }
+}
+
+/* Makes room for 'n' more bytes and the terminating NUL. */
+static int
+buf_reserve(struct stats_buf *b, size_t n)
+{
+    size_t cap;
+    char *data;
+
+    if (b->error) {
+        return b->error;
+    }
+    if (n > b->limit || b->len > b->limit - n) {
+        b->error = EFBIG;
+        return b->error;
+    }
+    if (b->len + n + 1 <= b->cap) {
+        return 0;
+    }
+    cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n + 1) {
+        cap *= 2;
+    }
+    data = realloc(b->data, cap);
+    if (!data) {
+        b->error = ENOMEM;
+        return b->error;
+    }
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+void
+stats_buf_append(struct stats_buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n)) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+    }
+}
+
+void
+stats_buf_puts(struct stats_buf *b, const char *s)
+{
+    stats_buf_append(b, s, strlen(s));
+}
+
+void
+stats_buf_printf(struct stats_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list args;
+    int n;
+
+    va_start(args, fmt);
+    n = vsnprintf(small, sizeof small, fmt, args);
+    va_end(args);
+    if (n < 0) {
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        stats_buf_append(b, small, (size_t)n);
+    } else if (!buf_reserve(b, (size_t)n)) {
+        va_start(args, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, args);
+        va_end(args);
+        b->len += (size_t)n;
+    }
+}
+
+char *
+stats_buf_steal(struct stats_buf *b, size_t *len)
+{
+    char *data = b->data;
+
+    if (!data) {
+        data = calloc(1, 1);
+    }
+    *len = b->data ? b->len : 0;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return data;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Names, numbers and escaping.                                           */
+
+int
+stats_name_valid(const char *s)
+{
+    size_t i;
+
+    if (!s || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_')) {
+        return 0;
+    }
+    for (i = 1; s[i]; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '_') ||
+            i >= STATS_MAX_NAME) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A valid name that may also be a Prometheus label name: names that
+ * start with "__" are reserved for Prometheus itself. */
+static int
+label_name_valid(const char *s)
+{
+    return stats_name_valid(s) && strncmp(s, "__", 2);
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Without libm: plugins link against libc (and libmicrohttpd) only. */
+static int
+integral(double v)
+{
+    double a = v < 0 ? -v : v;
+
+    /* Every double from 2^53 up is an integer. */
+    return a >= 9007199254740992.0 || v == (double)(long long)v;
+}
+
+void
+stats_format_number(double v, int json, char *buf, size_t size)
+{
+    int prec;
+
+    if (isnan(v)) {
+        snprintf(buf, size, "%s", json ? "null" : "NaN");
+    } else if (isinf(v)) {
+        snprintf(buf, size, "%s", json ? "null" : v > 0 ? "+Inf" : "-Inf");
+    } else if (v == 0) {
+        snprintf(buf, size, "0"); /* Also -0. */
+    } else if (integral(v) && (v < 0 ? -v : v) < 1e21) {
+        snprintf(buf, size, "%.0f", v);
+    } else {
+        /* The shortest precision that reads back as the same double. */
+        for (prec = 15; prec < 17; prec++) {
+            snprintf(buf, size, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v) {
+                return;
+            }
+        }
+        snprintf(buf, size, "%.17g", v);
+    }
+}
+
+/* Returns the length of the well-formed UTF-8 sequence at 's' (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or 0 if the
+ * byte at 's' does not start one.  's' is NUL-terminated, and NUL is never
+ * a continuation byte, so this never reads past the end. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n, i;
+
+    if (c < 0x80) {
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0;
+    }
+    if (s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+#define REPLACEMENT_CHAR "\xef\xbf\xbd" /* U+FFFD */
+
+/* Appends 's' escaped for a Prometheus label value (quote != 0) or HELP
+ * text.  Invalid UTF-8 becomes U+FFFD: Prometheus rejects it. */
+static void
+prom_escape(struct stats_buf *b, const char *s, int quote)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p;
+
+    while (*p) {
+        const char *rep = NULL;
+        size_t n = utf8_len(p);
+
+        if (*p == '\\') {
+            rep = "\\\\";
+        } else if (*p == '\n') {
+            rep = "\\n";
+        } else if (*p == '"' && quote) {
+            rep = "\\\"";
+        } else if (!n) {
+            rep = REPLACEMENT_CHAR;
+        }
+        if (!rep) {
+            p += n;
+            continue;
+        }
+        stats_buf_append(b, (const char *)run, (size_t)(p - run));
+        stats_buf_puts(b, rep);
+        p++;
+        run = p;
+    }
+    stats_buf_append(b, (const char *)run, (size_t)(p - run));
+}
+
+/* Appends 's' as a JSON string, quotes included (RFC 8259): control
+ * characters escaped, invalid UTF-8 as \ufffd, so the document is valid
+ * whatever a reporter sent. */
+static void
+json_string(struct stats_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p;
+
+    stats_buf_append(b, "\"", 1);
+    while (*p) {
+        char esc[8];
+        const char *rep = NULL;
+        size_t n = utf8_len(p);
+
+        if (*p == '"') {
+            rep = "\\\"";
+        } else if (*p == '\\') {
+            rep = "\\\\";
+        } else if (*p == '\n') {
+            rep = "\\n";
+        } else if (*p == '\r') {
+            rep = "\\r";
+        } else if (*p == '\t') {
+            rep = "\\t";
+        } else if (*p == '\b') {
+            rep = "\\b";
+        } else if (*p == '\f') {
+            rep = "\\f";
+        } else if (*p < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            rep = esc;
+        } else if (!n) {
+            rep = "\\ufffd";
+        }
+        if (!rep) {
+            p += n;
+            continue;
+        }
+        stats_buf_append(b, (const char *)run, (size_t)(p - run));
+        stats_buf_puts(b, rep);
+        p++;
+        run = p;
+    }
+    stats_buf_append(b, (const char *)run, (size_t)(p - run));
+    stats_buf_append(b, "\"", 1);
+}
+
+static void
+number(struct stats_buf *b, double v, int json)
+{
+    char s[64];
+
+    stats_format_number(v, json, s, sizeof s);
+    stats_buf_puts(b, s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Arena and string map.                                                  */
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used;
+    size_t size;
+    max_align_t data[]; /* 'size' bytes. */
+};
+
+#define ARENA_CHUNK (64u << 10)
+
+/* Returns 'n' bytes, aligned for any type, that live as long as 'head'. */
+static void *
+arena_alloc(struct arena_chunk **head, size_t n)
+{
+    struct arena_chunk *c = *head;
+    size_t align = sizeof(max_align_t);
+    void *p;
+
+    n = (n + align - 1) / align * align;
+    if (!c || c->size - c->used < n) {
+        size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+
+        c = malloc(sizeof *c + size);
+        if (!c) {
+            return NULL;
+        }
+        c->next = *head;
+        c->used = 0;
+        c->size = size;
+        *head = c;
+    }
+    p = (char *)c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+static const char *
+arena_strdup(struct arena_chunk **head, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = arena_alloc(head, n);
+
+    if (copy) {
+        memcpy(copy, s, n);
+    }
+    return copy;
+}
+
+/* Maps byte strings (borrowed: they must outlive the map) to indexes. */
+struct smap_slot {
+    const char *key; /* NULL: empty. */
+    size_t len;
+    uint32_t hash;
+    uint32_t value;
+};
+
+struct smap {
+    struct smap_slot *slots;
+    size_t cap; /* A power of 2, or 0. */
+    size_t n;
+};
+
+static uint32_t
+smap_hash(const char *key, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a. */
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    }
+    return h;
+}
+
+static struct smap_slot *
+smap_slot(const struct smap *m, const char *key, size_t len, uint32_t hash)
+{
+    size_t i = hash & (m->cap - 1);
+
+    for (;;) {
+        struct smap_slot *s = &m->slots[i];
+
+        if (!s->key ||
+            (s->hash == hash && s->len == len && !memcmp(s->key, key, len))) {
+            return s;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+}
+
+static uint32_t
+smap_find(const struct smap *m, const char *key, size_t len)
+{
+    struct smap_slot *s;
+
+    if (!m->cap) {
+        return NONE;
+    }
+    s = smap_slot(m, key, len, smap_hash(key, len));
+    return s->key ? s->value : NONE;
+}
+
+/* Inserts a key that is not in 'm' yet. */
+static int
+smap_insert(struct smap *m, const char *key, size_t len, uint32_t value)
+{
+    struct smap_slot *s;
+
+    if ((m->n + 1) * 2 > m->cap) {
+        struct smap old = *m;
+        size_t i;
+
+        m->cap = old.cap ? old.cap * 2 : 64;
+        m->slots = calloc(m->cap, sizeof *m->slots);
+        if (!m->slots) {
+            *m = old;
+            return ENOMEM;
+        }
+        for (i = 0; i < old.cap; i++) {
+            if (old.slots[i].key) {
+                *smap_slot(m, old.slots[i].key, old.slots[i].len,
+                           old.slots[i].hash) = old.slots[i];
+            }
+        }
+        free(old.slots);
+    }
+    s = smap_slot(m, key, len, smap_hash(key, len));
+    s->key = key;
+    s->len = len;
+    s->hash = smap_hash(key, len);
+    s->value = value;
+    m->n++;
+    return 0;
+}
+
+/* Grows '*array' of '*cap' elements of 'size' bytes to hold 'n'. */
+static int
+grow(void **array, size_t *cap, size_t n, size_t size)
+{
+    size_t new_cap;
+    void *p;
+
+    if (n <= *cap) {
+        return 0;
+    }
+    new_cap = *cap ? *cap * 2 : 64;
+    while (new_cap < n) {
+        new_cap *= 2;
+    }
+    p = realloc(*array, new_cap * size);
+    if (!p) {
+        return ENOMEM;
+    }
+    *array = p;
+    *cap = new_cap;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The collection.                                                        */
+
+struct entity {
+    uint32_t kind;
+    uint32_t next; /* Next entity of the same kind, or NONE. */
+    size_t n_keys;
+    const struct px_stats_label *keys;
+    /* In report order, except that the fields of a labelled group follow
+     * one another, at the place of the group's first field. */
+    size_t n_fields;
+    const struct px_stats_field *fields;
+};
+
+struct kind {
+    const char *name;
+    uint32_t first, last; /* Entities of this kind, in report order. */
+};
+
+enum family_type { FAM_COUNTER, FAM_GAUGE, FAM_INFO };
+
+struct family {
+    const char *name; /* The metric name. */
+    uint32_t kind;
+    enum family_type type;
+    const char *help;     /* NULL until a report gives one. */
+    uint32_t first, last; /* Samples, in report order. */
+};
+
+/* One sample: an entity's field, or (field NONE) its info sample. */
+struct sample {
+    uint32_t entity;
+    uint32_t field;
+    uint32_t next;
+};
+
+struct stats_collection {
+    size_t max_entities;
+    size_t max_bytes;
+    size_t bytes;
+    struct arena_chunk *arena;
+
+    struct entity *entities;
+    size_t n_entities, cap_entities;
+    struct kind *kinds;
+    size_t n_kinds, cap_kinds;
+    struct family *families;
+    size_t n_families, cap_families;
+    struct sample *samples;
+    size_t n_samples, cap_samples;
+
+    struct smap kind_map;     /* Kind name -> kinds[]. */
+    struct smap family_map;   /* Metric name -> families[]. */
+    struct smap identity_map; /* Kind and keys -> entities[]. */
+};
+
+struct stats_collection *
+stats_collection_create(size_t max_entities, size_t max_bytes)
+{
+    struct stats_collection *c = calloc(1, sizeof *c);
+
+    if (c) {
+        c->max_entities = max_entities;
+        c->max_bytes = max_bytes;
+    }
+    return c;
+}
+
+void
+stats_collection_destroy(struct stats_collection *c)
+{
+    if (!c) {
+        return;
+    }
+    while (c->arena) {
+        struct arena_chunk *next = c->arena->next;
+
+        free(c->arena);
+        c->arena = next;
+    }
+    free(c->entities);
+    free(c->kinds);
+    free(c->families);
+    free(c->samples);
+    free(c->kind_map.slots);
+    free(c->family_map.slots);
+    free(c->identity_map.slots);
+    free(c);
+}
+
+size_t
+stats_collection_count(const struct stats_collection *c)
+{
+    return c->n_entities;
+}
+
+/* A key or field of a report being checked, for sorting by name. */
+struct member {
+    const char *name;
+    const char *label_value; /* NULL for keys and plain fields. */
+    uint32_t index;          /* Field index, or NONE for a key. */
+};
+
+static int
+member_cmp(const void *a_, const void *b_)
+{
+    const struct member *a = a_, *b = b_;
+    int cmp = strcmp(a->name, b->name);
+
+    if (cmp) {
+        return cmp;
+    }
+    if (!a->label_value != !b->label_value) {
+        return a->label_value ? 1 : -1;
+    }
+    if (a->label_value && (cmp = strcmp(a->label_value, b->label_value))) {
+        return cmp;
+    }
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int
+member_index_cmp(const void *a_, const void *b_)
+{
+    const struct member *a = a_, *b = b_;
+
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Checks each key and field of 'r' on its own. */
+static int
+check_names(const struct px_stats_report *r, const char **why)
+{
+    size_t i, j;
+
+    if (!stats_name_valid(r->entity)) {
+        *why = "invalid entity name";
+        return EINVAL;
+    }
+    if (r->n_keys > STATS_MAX_KEYS || r->n_fields > STATS_MAX_FIELDS ||
+        (r->n_keys && !r->keys) || (r->n_fields && !r->fields)) {
+        *why = "too many keys or fields";
+        return EINVAL;
+    }
+    for (i = 0; i < r->n_keys; i++) {
+        if (!label_name_valid(r->keys[i].name) || !r->keys[i].value) {
+            *why = "invalid key name";
+            return EINVAL;
+        }
+    }
+    for (i = 0; i < r->n_fields; i++) {
+        const struct px_stats_field *f = &r->fields[i];
+
+        if (!stats_name_valid(f->name) || ends_with(f->name, "_total")) {
+            *why = "invalid field name";
+            return EINVAL;
+        }
+        if (f->type < PX_STATS_COUNTER || f->type > PX_STATS_TEXT) {
+            *why = "invalid field type";
+            return EINVAL;
+        }
+        if (f->type == PX_STATS_TEXT) {
+            if (f->label || f->label_value || !label_name_valid(f->name)) {
+                *why = "invalid text field";
+                return EINVAL;
+            }
+        } else if (!strcmp(f->name, "info")) {
+            *why = "field name 'info' is reserved for text fields";
+            return EINVAL;
+        }
+        if (!f->label != !f->label_value ||
+            (f->label && !label_name_valid(f->label))) {
+            *why = "invalid field label";
+            return EINVAL;
+        }
+        for (j = 0; f->label && j < r->n_keys; j++) {
+            if (!strcmp(f->label, r->keys[j].name)) {
+                *why = "field label repeats a key";
+                return EINVAL;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Checks that keys and fields of 'r' have distinct names, except the
+ * fields of one labelled group, and writes into 'order' the field indexes
+ * in the order they are kept (see struct entity). */
+static int
+check_members(const struct px_stats_report *r, struct member *m,
+              uint32_t *order, const char **why)
+{
+    size_t n = r->n_keys + r->n_fields;
+    size_t i, start, n_order = 0;
+    uint32_t *group; /* Field index -> start of its run in 'm'. */
+
+    for (i = 0; i < r->n_keys; i++) {
+        m[i] = (struct member){r->keys[i].name, NULL, NONE};
+    }
+    for (i = 0; i < r->n_fields; i++) {
+        m[r->n_keys + i] = (struct member){
+            r->fields[i].name, r->fields[i].label_value, (uint32_t)i};
+    }
+    qsort(m, n, sizeof *m, member_cmp);
+
+    group = order + r->n_fields; /* The caller gave room for both. */
+    for (start = 0; start < n; start = i) {
+        for (i = start + 1; i < n && !strcmp(m[i].name, m[start].name); i++) {
+            const struct px_stats_field *a, *b;
+
+            if (m[start].index == NONE || m[i].index == NONE) {
+                *why = "duplicate key or field name";
+                return EINVAL;
+            }
+            a = &r->fields[m[start].index];
+            b = &r->fields[m[i].index];
+            if (!a->label || !b->label || a->type != b->type ||
+                strcmp(a->label, b->label)) {
+                *why = "duplicate key or field name";
+                return EINVAL;
+            }
+            if (!strcmp(m[i].label_value, m[i - 1].label_value)) {
+                *why = "duplicate label value";
+                return EINVAL;
+            }
+        }
+        qsort(m + start, i - start, sizeof *m, member_index_cmp);
+        for (size_t k = start; k < i; k++) {
+            if (m[k].index != NONE) {
+                group[m[k].index] = (uint32_t)start;
+            }
+        }
+    }
+    /* A group goes where its first field was; its run in 'm' is sorted
+     * by index now, so m[group].index is that first field. */
+    for (i = 0; i < r->n_fields; i++) {
+        size_t g = group[i], k;
+
+        if (m[g].index != i) {
+            continue;
+        }
+        for (k = g;
+             k < n && m[k].index != NONE && !strcmp(m[k].name, m[g].name);
+             k++) {
+            order[n_order++] = m[k].index;
+        }
+    }
+    return 0;
+}
+
+/* Writes the metric name of field 'f' of entity kind 'kind' (f NULL: the
+ * info metric) into 'b'. */
+static void
+metric_name(struct stats_buf *b, const char *kind,
+            const struct px_stats_field *f)
+{
+    b->len = 0;
+    b->error = 0;
+    stats_buf_printf(b, "plexus_%s_%s%s", kind, f ? f->name : "info",
+                     f && f->type == PX_STATS_COUNTER ? "_total" : "");
+}
+
+static enum family_type
+family_type(const struct px_stats_field *f)
+{
+    return !f                            ? FAM_INFO
+           : f->type == PX_STATS_COUNTER ? FAM_COUNTER
+                                         : FAM_GAUGE;
+}
+
+/* Checks that each metric name 'r' would use is free or already used by
+ * the same kind with the same type. */
+static int
+check_families(const struct stats_collection *c,
+               const struct px_stats_report *r, uint32_t kind,
+               const char **why)
+{
+    struct stats_buf name;
+    int has_text = 0, error = 0;
+    size_t i;
+
+    stats_buf_init(&name, STATS_MAX_NAME * 2 + 32);
+    for (i = 0; i <= r->n_fields && !error; i++) {
+        const struct px_stats_field *f =
+            i < r->n_fields ? &r->fields[i] : NULL;
+        uint32_t fam;
+
+        if (f && f->type == PX_STATS_TEXT) {
+            has_text = 1;
+            continue;
+        }
+        if (!f && !has_text) {
+            break;
+        }
+        metric_name(&name, r->entity, f);
+        if (name.error) {
+            error = name.error;
+            break;
+        }
+        fam = smap_find(&c->family_map, name.data, name.len);
+        if (fam != NONE && (c->families[fam].kind != kind ||
+                            c->families[fam].type != family_type(f))) {
+            *why = "metric name already used by another kind or type";
+            error = EINVAL;
+        }
+    }
+    stats_buf_free(&name);
+    return error;
+}
+
+/* The identity of an entity: its kind and keys, unambiguously. */
+static int
+identity(const struct px_stats_report *r, struct stats_buf *b)
+{
+    size_t i;
+
+    stats_buf_puts(b, r->entity);
+    for (i = 0; i < r->n_keys; i++) {
+        stats_buf_printf(b, "%c%s%c%zu:", 1, r->keys[i].name, 2,
+                         strlen(r->keys[i].value));
+        stats_buf_puts(b, r->keys[i].value);
+    }
+    return b->error;
+}
+
+static size_t
+strsize(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* Bytes a report costs once copied, roughly but never less. */
+static size_t
+report_cost(const struct px_stats_report *r, size_t identity_len)
+{
+    size_t bytes = sizeof(struct entity) + strsize(r->entity) + identity_len +
+                   1 + r->n_keys * sizeof *r->keys +
+                   r->n_fields * sizeof *r->fields + 4 * sizeof(max_align_t);
+    size_t i;
+
+    for (i = 0; i < r->n_keys; i++) {
+        bytes += strsize(r->keys[i].name) + strsize(r->keys[i].value);
+    }
+    for (i = 0; i < r->n_fields; i++) {
+        const struct px_stats_field *f = &r->fields[i];
+
+        bytes += strsize(f->name) + strsize(f->help) + strsize(f->text) +
+                 strsize(f->label) + strsize(f->label_value) +
+                 sizeof(struct sample) + sizeof(struct family) +
+                 2 * sizeof(struct smap_slot) + strsize(r->entity) +
+                 strsize(f->name) + 16;
+    }
+    return bytes;
+}
+
+static const char *
+copy_str(struct stats_collection *c, const char *s, int *error)
+{
+    const char *copy;
+
+    if (!s) {
+        return NULL;
+    }
+    copy = arena_strdup(&c->arena, s);
+    if (!copy) {
+        *error = ENOMEM;
+    }
+    return copy;
+}
+
+/* Appends a sample of entity 'e' to the family of field 'f' (NULL: the
+ * info family), creating the family if needed. */
+static int
+add_sample(struct stats_collection *c, uint32_t e, uint32_t field,
+           struct stats_buf *name)
+{
+    const struct entity *ent = &c->entities[e];
+    const struct px_stats_field *f =
+        field == NONE ? NULL : &ent->fields[field];
+    const char *kind = c->kinds[ent->kind].name;
+    struct family *fam;
+    struct sample *s;
+    uint32_t i;
+    int error = 0;
+
+    metric_name(name, kind, f);
+    if (name->error) {
+        return name->error;
+    }
+    i = smap_find(&c->family_map, name->data, name->len);
+    if (i == NONE) {
+        const char *copy;
+
+        if ((error = grow((void **)&c->families, &c->cap_families,
+                          c->n_families + 1, sizeof *c->families))) {
+            return error;
+        }
+        copy = copy_str(c, name->data, &error);
+        if (error || (error = smap_insert(&c->family_map, copy, name->len,
+                                          (uint32_t)c->n_families))) {
+            return error;
+        }
+        i = (uint32_t)c->n_families++;
+        c->families[i] =
+            (struct family){copy, ent->kind, family_type(f), NULL, NONE, NONE};
+    }
+    fam = &c->families[i];
+    if (!fam->help && f && f->help && f->help[0]) {
+        fam->help = f->help; /* Already a copy. */
+    }
+    if ((error = grow((void **)&c->samples, &c->cap_samples, c->n_samples + 1,
+                      sizeof *c->samples))) {
+        return error;
+    }
+    s = &c->samples[c->n_samples];
+    *s = (struct sample){e, field, NONE};
+    if (fam->last == NONE) {
+        fam->first = (uint32_t)c->n_samples;
+    } else {
+        c->samples[fam->last].next = (uint32_t)c->n_samples;
+    }
+    fam->last = (uint32_t)c->n_samples++;
+    return 0;
+}
+
+/* Copies a checked report in.  On ENOMEM the collection may keep part of
+ * it; that only happens when memory is exhausted anyway. */
+static int
+commit(struct stats_collection *c, const struct px_stats_report *r,
+       const uint32_t *order, const struct stats_buf *id)
+{
+    struct px_stats_label *keys = NULL;
+    struct px_stats_field *fields = NULL;
+    struct stats_buf name;
+    struct entity *ent;
+    const char *id_copy;
+    uint32_t kind, e;
+    int error = 0, has_text = 0;
+    size_t i;
+
+    if ((error = grow((void **)&c->entities, &c->cap_entities,
+                      c->n_entities + 1, sizeof *c->entities))) {
+        return error;
+    }
+    kind = smap_find(&c->kind_map, r->entity, strlen(r->entity));
+    if (kind == NONE) {
+        const char *copy;
+
+        if ((error = grow((void **)&c->kinds, &c->cap_kinds, c->n_kinds + 1,
+                          sizeof *c->kinds))) {
+            return error;
+        }
+        copy = copy_str(c, r->entity, &error);
+        if (error || (error = smap_insert(&c->kind_map, copy, strlen(copy),
+                                          (uint32_t)c->n_kinds))) {
+            return error;
+        }
+        kind = (uint32_t)c->n_kinds++;
+        c->kinds[kind] = (struct kind){copy, NONE, NONE};
+    }
+
+    if (r->n_keys) {
+        keys = arena_alloc(&c->arena, r->n_keys * sizeof *keys);
+        if (!keys) {
+            return ENOMEM;
+        }
+    }
+    for (i = 0; i < r->n_keys; i++) {
+        keys[i].name = copy_str(c, r->keys[i].name, &error);
+        keys[i].value = copy_str(c, r->keys[i].value, &error);
+    }
+    if (r->n_fields) {
+        fields = arena_alloc(&c->arena, r->n_fields * sizeof *fields);
+        if (!fields) {
+            return ENOMEM;
+        }
+    }
+    for (i = 0; i < r->n_fields; i++) {
+        const struct px_stats_field *f = &r->fields[order[i]];
+
+        fields[i] = *f;
+        fields[i].name = copy_str(c, f->name, &error);
+        fields[i].help = copy_str(c, f->help, &error);
+        fields[i].text = copy_str(
+            c, f->type == PX_STATS_TEXT && !f->text ? "" : f->text, &error);
+        fields[i].label = copy_str(c, f->label, &error);
+        fields[i].label_value = copy_str(c, f->label_value, &error);
+    }
+    id_copy = arena_alloc(&c->arena, id->len + 1);
+    if (error || !id_copy) {
+        return ENOMEM;
+    }
+    memcpy((char *)id_copy, id->data, id->len + 1);
+    e = (uint32_t)c->n_entities;
+    if ((error = smap_insert(&c->identity_map, id_copy, id->len, e))) {
+        return error;
+    }
+    ent = &c->entities[e];
+    *ent = (struct entity){kind, NONE, r->n_keys, keys, r->n_fields, fields};
+    c->n_entities++;
+    if (c->kinds[kind].last == NONE) {
+        c->kinds[kind].first = e;
+    } else {
+        c->entities[c->kinds[kind].last].next = e;
+    }
+    c->kinds[kind].last = e;
+
+    stats_buf_init(&name, STATS_MAX_NAME * 2 + 32);
+    for (i = 0; i < r->n_fields && !error; i++) {
+        if (fields[i].type == PX_STATS_TEXT) {
+            if (!has_text) {
+                has_text = 1;
+                error = add_sample(c, e, NONE, &name);
+            }
+        } else {
+            error = add_sample(c, e, (uint32_t)i, &name);
+        }
+    }
+    stats_buf_free(&name);
+    return error;
+}
+
+int
+stats_collection_add(struct stats_collection *c,
+                     const struct px_stats_report *r, const char **why)
+{
+    struct member *members = NULL;
+    uint32_t *order = NULL;
+    struct stats_buf id;
+    uint32_t kind;
+    size_t cost;
+    int error;
+
+    *why = "";
+    if ((error = check_names(r, why))) {
+        return error;
+    }
+    if (c->n_entities >= c->max_entities) {
+        *why = "too many entities";
+        return ENOSPC;
+    }
+    members = malloc((r->n_keys + r->n_fields + 1) * sizeof *members);
+    order = malloc((2 * r->n_fields + 1) * sizeof *order);
+    stats_buf_init(&id, STATS_MAX_KEYS * (STATS_MAX_NAME + 32) + 1024 +
+                            STATS_MAX_KEYS * (size_t)65536);
+    if (!members || !order) {
+        error = ENOMEM;
+        goto out;
+    }
+    if ((error = check_members(r, members, order, why))) {
+        goto out;
+    }
+    kind = smap_find(&c->kind_map, r->entity, strlen(r->entity));
+    if ((error = check_families(c, r, kind, why))) {
+        goto out;
+    }
+    if ((error = identity(r, &id))) {
+        *why = "keys too long";
+        error = error == EFBIG ? EINVAL : error;
+        goto out;
+    }
+    if (smap_find(&c->identity_map, id.data, id.len) != NONE) {
+        *why = "a second report for the same entity";
+        error = EEXIST;
+        goto out;
+    }
+    cost = report_cost(r, id.len);
+    if (cost > c->max_bytes || c->bytes > c->max_bytes - cost) {
+        *why = "collection too large";
+        error = ENOSPC;
+        goto out;
+    }
+    c->bytes += cost;
+    error = commit(c, r, order, &id);
+out:
+    stats_buf_free(&id);
+    free(members);
+    free(order);
+    return error;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Renderers.                                                             */
+
+static void
+prom_label(struct stats_buf *b, int *first, const char *name,
+           const char *value)
+{
+    stats_buf_puts(b, *first ? "{" : ",");
+    *first = 0;
+    stats_buf_puts(b, name);
+    stats_buf_puts(b, "=\"");
+    prom_escape(b, value, 1);
+    stats_buf_puts(b, "\"");
+}
+
+static void
+prom_sample(struct stats_buf *b, const struct stats_collection *c,
+            const struct family *fam, const struct sample *s)
+{
+    const struct entity *e = &c->entities[s->entity];
+    int first = 1;
+    size_t i;
+
+    stats_buf_puts(b, fam->name);
+    for (i = 0; i < e->n_keys; i++) {
+        prom_label(b, &first, e->keys[i].name, e->keys[i].value);
+    }
+    if (s->field == NONE) {
+        for (i = 0; i < e->n_fields; i++) {
+            if (e->fields[i].type == PX_STATS_TEXT) {
+                prom_label(b, &first, e->fields[i].name, e->fields[i].text);
+            }
+        }
+    } else if (e->fields[s->field].label) {
+        prom_label(b, &first, e->fields[s->field].label,
+                   e->fields[s->field].label_value);
+    }
+    stats_buf_puts(b, first ? " " : "} ");
+    if (s->field == NONE) {
+        stats_buf_puts(b, "1");
+    } else {
+        number(b, e->fields[s->field].value, 0);
+    }
+    stats_buf_puts(b, "\n");
+}
+
+int
+stats_render_prometheus(const struct stats_collection *c,
+                        struct stats_buf *out)
+{
+    static const char *const types[] = {"counter", "gauge", "gauge"};
+    size_t i;
+
+    for (i = 0; i < c->n_families && !out->error; i++) {
+        const struct family *fam = &c->families[i];
+        const char *kind = c->kinds[fam->kind].name;
+        uint32_t s;
+
+        stats_buf_printf(out, "# HELP %s ", fam->name);
+        if (fam->type == FAM_INFO) {
+            stats_buf_printf(out, "Text attributes of each %s.", kind);
+        } else if (fam->help) {
+            prom_escape(out, fam->help, 0);
+        } else {
+            /* promtool wants a HELP line for every family. */
+            stats_buf_printf(out, "%s %s.", kind,
+                             c->entities[c->samples[fam->first].entity]
+                                 .fields[c->samples[fam->first].field]
+                                 .name);
+        }
+        stats_buf_printf(out, "\n# TYPE %s %s\n", fam->name, types[fam->type]);
+        for (s = fam->first; s != NONE && !out->error;
+             s = c->samples[s].next) {
+            prom_sample(out, c, fam, &c->samples[s]);
+        }
+    }
+    return out->error;
+}
+
+static void
+json_entity(struct stats_buf *b, const struct entity *e)
+{
+    size_t i, j;
+
+    stats_buf_puts(b, "{");
+    for (i = 0; i < e->n_keys; i++) {
+        stats_buf_puts(b, i ? "," : "");
+        json_string(b, e->keys[i].name);
+        stats_buf_puts(b, ":");
+        json_string(b, e->keys[i].value);
+    }
+    for (i = 0; i < e->n_fields; i = j) {
+        const struct px_stats_field *f = &e->fields[i];
+
+        stats_buf_puts(b, i || e->n_keys ? "," : "");
+        json_string(b, f->name);
+        stats_buf_puts(b, ":");
+        j = i + 1;
+        if (f->type == PX_STATS_TEXT) {
+            json_string(b, f->text);
+        } else if (!f->label) {
+            number(b, f->value, 1);
+        } else {
+            /* A labelled group: its fields follow one another. */
+            stats_buf_puts(b, "{");
+            for (j = i; j < e->n_fields && !strcmp(e->fields[j].name, f->name);
+                 j++) {
+                stats_buf_puts(b, j > i ? "," : "");
+                json_string(b, e->fields[j].label_value);
+                stats_buf_puts(b, ":");
+                number(b, e->fields[j].value, 1);
+            }
+            stats_buf_puts(b, "}");
+        }
+    }
+    stats_buf_puts(b, "}");
+}
+
+static void
+json_reload(struct stats_buf *b, const struct stats_reload *r)
+{
+    static const char *const outcomes[] = {"ok", "partial", "refused"};
+
+    stats_buf_printf(b, "{\"id\":%" PRIu32 ",\"time\":", r->id);
+    number(b, r->time, 1);
+    stats_buf_puts(b, ",\"outcome\":");
+    json_string(b, r->outcome < 3 ? outcomes[r->outcome] : "unknown");
+    stats_buf_puts(b, ",\"added\":");
+    json_string(b, r->added);
+    stats_buf_puts(b, ",\"removed\":");
+    json_string(b, r->removed);
+    stats_buf_puts(b, ",\"reloaded\":");
+    json_string(b, r->reloaded);
+    stats_buf_puts(b, ",\"reconfigured\":");
+    json_string(b, r->reconfigured);
+    stats_buf_puts(b, ",\"refused\":");
+    json_string(b, r->refused);
+    stats_buf_puts(b, ",\"error\":");
+    json_string(b, r->error);
+    stats_buf_puts(b, "}");
+}
+
+int
+stats_render_json(const struct stats_collection *c, double collected_at,
+                  const struct stats_reload *reloads, size_t n_reloads,
+                  struct stats_buf *out)
+{
+    size_t i;
+
+    stats_buf_puts(out, "{\"collected_at\":");
+    number(out, collected_at, 1);
+    stats_buf_puts(out, ",\"entities\":{");
+    for (i = 0; i < c->n_kinds && !out->error; i++) {
+        uint32_t e;
+
+        stats_buf_puts(out, i ? ",\n" : "\n");
+        json_string(out, c->kinds[i].name);
+        stats_buf_puts(out, ":[");
+        for (e = c->kinds[i].first; e != NONE && !out->error;
+             e = c->entities[e].next) {
+            stats_buf_puts(out, e == c->kinds[i].first ? "\n" : ",\n");
+            json_entity(out, &c->entities[e]);
+        }
+        stats_buf_puts(out, "]");
+    }
+    stats_buf_puts(out, "},\n\"reloads\":[");
+    for (i = 0; i < n_reloads && !out->error; i++) {
+        stats_buf_puts(out, i ? ",\n" : "\n");
+        json_reload(out, &reloads[i]);
+    }
+    stats_buf_puts(out, "]}\n");
+    return out->error;
+}

@@ -1,0 +1,411 @@
+/*
+ * stats: the controller's counters over HTTP, as Prometheus text on
+ * /metrics and as JSON on /stats.json (see sdk/include/plexus/topics/
+ * stats.h and the schema it follows).
+ *
+ * Each request publishes stats.collect with a fresh id; every counter
+ * owner answers inside that publish with one stats.report per entity, so
+ * when px_publish returns the collection is complete and is rendered.
+ * The plugin adds an entity of its own, `stats`, and keeps the last
+ * host.reload_done outcomes for /stats.json.
+ *
+ * Across a reload of this plugin the listening socket is handed to the
+ * next generation (clients that connect meanwhile wait in the backlog),
+ * together with the plugin's counters and the reload history, so those
+ * keep growing.  Open HTTP connections are closed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "plexus/net.h"
+#include "plexus/plugin.h"
+#include "plexus/topics/host.h"
+#include "plexus/topics/stats.h"
+#include "render.h"
+
+#define STATS_VERSION "1.0.0"
+
+#define STR_(X) #X
+#define STR(X)  STR_(X)
+
+static const struct px_config_key stats_keys[] = {
+    {.key = "address",
+     .type = PX_CONFIG_STRING,
+     .default_value = PX_STATS_DEFAULT_ADDRESS,
+     .help = "IPv4 address to listen on"},
+    {.key = "port",
+     .type = PX_CONFIG_INT,
+     .default_value = STR(PX_STATS_DEFAULT_PORT),
+     .min = 1,
+     .max = 65535,
+     .help = "TCP port to listen on"},
+    {.key = "max_connections",
+     .type = PX_CONFIG_INT,
+     .default_value = "1024",
+     .min = 1,
+     .max = 65536,
+     .help = "open HTTP connections at most; more wait in the backlog"},
+    {.key = "idle_timeout",
+     .type = PX_CONFIG_INT,
+     .default_value = "10",
+     .min = 1,
+     .max = 3600,
+     .help = "seconds a connection may stay silent"},
+    {.key = "request_timeout",
+     .type = PX_CONFIG_INT,
+     .default_value = "10",
+     .min = 1,
+     .max = 3600,
+     .help = "seconds a client has to send a request's headers"},
+    {.key = "max_header",
+     .type = PX_CONFIG_INT,
+     .default_value = "16384",
+     .min = 4096,
+     .max = 1048576,
+     .help = "bytes of memory per connection; larger request headers are "
+             "refused"},
+    {.key = "max_entities",
+     .type = PX_CONFIG_INT,
+     .default_value = "100000",
+     .min = 1,
+     .max = 10000000,
+     .help = "reports kept per collection; more are dropped and counted"},
+    {.key = NULL},
+};
+
+/* Everything a generation hands the next.  Plain data. */
+struct stats_state {
+    struct stats_http_counters http;
+    uint64_t collections;
+    uint64_t reports_dropped;
+    uint64_t next_id;
+    uint32_t n_reloads;
+    uint32_t reserved;
+    struct stats_reload reloads[STATS_MAX_RELOADS]; /* Oldest first. */
+};
+
+#define STATS_BLOB_VERSION 1
+
+struct stats_blob {
+    char address[64]; /* Where 'listen' listens. */
+    int32_t port;
+    uint32_t reserved;
+    struct stats_state state;
+};
+
+struct stats {
+    struct px_plugin *p;
+    struct px_topic *t_collect;
+    struct stats_http *http;
+    int listen_fd;
+    char address[64];
+    int port;
+    size_t max_entities;
+
+    /* The collection being filled while stats.collect is published. */
+    struct stats_collection *coll;
+    uint64_t coll_id;
+
+    struct stats_state state;
+    struct px_ratelimit rl;
+};
+
+static int
+on_report(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct stats *s = arg;
+    const struct px_stats_report *r = ev->payload;
+    const char *why;
+    int error;
+
+    (void)p;
+    if (!s->coll || ev->len < sizeof *r || r->collect_id != s->coll_id) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (stats_collection_count(s->coll) >= s->max_entities) {
+        error = ENOSPC;
+        why = "more than max_entities reports";
+    } else {
+        error = stats_collection_add(s->coll, r, &why);
+    }
+    if (error) {
+        s->state.reports_dropped++;
+        px_log_rl(s->p, &s->rl, PX_LOG_WARN,
+                  "dropped a report of %s from %s: %s",
+                  stats_name_valid(r->entity) ? r->entity : "(invalid)",
+                  ev->publisher, why);
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_reload_done(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    const struct px_host_reload_done *e = ev->payload;
+    struct stats *s = arg;
+    struct stats_state *st = &s->state;
+    struct stats_reload *r;
+
+    if (ev->len < sizeof *e) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (st->n_reloads == STATS_MAX_RELOADS) {
+        memmove(&st->reloads[0], &st->reloads[1],
+                (STATS_MAX_RELOADS - 1) * sizeof st->reloads[0]);
+        st->n_reloads--;
+    }
+    r = &st->reloads[st->n_reloads++];
+    memset(r, 0, sizeof *r);
+    r->id = e->reload_id;
+    r->outcome = e->outcome;
+    r->time = px_now(p);
+#define COPY(FIELD)                                                           \
+    snprintf(r->FIELD, sizeof r->FIELD, "%s", e->FIELD ? e->FIELD : "")
+    COPY(added);
+    COPY(removed);
+    COPY(reloaded);
+    COPY(reconfigured);
+    COPY(refused);
+    COPY(error);
+#undef COPY
+    return PX_EVENT_CONTINUE;
+}
+
+/* Adds the plugin's own entity to the collection. */
+static int
+add_self(struct stats *s)
+{
+    const struct stats_http_counters *k = &s->state.http;
+    struct px_stats_field f[STATS_HTTP_MAX_CODES + 5];
+    char codes[STATS_HTTP_MAX_CODES][16];
+    struct px_stats_report r;
+    const char *why;
+    size_t n = 0;
+    uint32_t i;
+
+    for (i = 0; i < k->n_codes; i++) {
+        snprintf(codes[i], sizeof codes[i], "%u", k->requests[i].code);
+        f[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
+            "http_requests", "HTTP requests answered, by status code.", "code",
+            codes[i], k->requests[i].count);
+    }
+    if (k->other_codes) {
+        f[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
+            "http_requests", "HTTP requests answered, by status code.", "code",
+            "other", k->other_codes);
+    }
+    f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "http_connections", "HTTP connections accepted.", k->connections);
+    f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "http_timeouts",
+        "HTTP connections closed because request headers did not arrive "
+        "within request_timeout.",
+        k->timeouts);
+    f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "collections", "Collections of stats.report (one per scrape).",
+        s->state.collections);
+    f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "reports_dropped",
+        "Reports dropped: over max_entities, invalid or duplicate.",
+        s->state.reports_dropped);
+    memset(&r, 0, sizeof r);
+    r.collect_id = s->coll_id;
+    r.entity = "stats";
+    r.n_fields = n;
+    r.fields = f;
+    return stats_collection_add(s->coll, &r, &why);
+}
+
+static int
+render(void *s_, enum stats_http_route route, char **body, size_t *len)
+{
+    struct stats *s = s_;
+    struct px_stats_collect collect;
+    struct stats_buf out;
+    int error;
+
+    s->coll =
+        stats_collection_create(s->max_entities + 1, STATS_COLLECTION_LIMIT);
+    if (!s->coll) {
+        return ENOMEM;
+    }
+    s->coll_id = ++s->state.next_id;
+    collect.id = s->coll_id;
+    collect.now = px_now(s->p);
+    error = px_publish(s->p, s->t_collect, &collect, sizeof collect);
+    if (error) {
+        /* Not every reporter answered: render nothing partial. */
+        px_log_rl(s->p, &s->rl, PX_LOG_WARN, "cannot publish %s: %s",
+                  PX_TOPIC_STATS_COLLECT, strerror(error));
+        goto out;
+    }
+    s->state.collections++;
+    if ((error = add_self(s))) {
+        goto out;
+    }
+    stats_buf_init(&out, STATS_RENDER_LIMIT);
+    error = route == STATS_ROUTE_METRICS
+                ? stats_render_prometheus(s->coll, &out)
+                : stats_render_json(s->coll, collect.now, s->state.reloads,
+                                    s->state.n_reloads, &out);
+    if (!error) {
+        *body = stats_buf_steal(&out, len);
+        error = *body ? 0 : ENOMEM;
+    }
+    stats_buf_free(&out);
+out:
+    stats_collection_destroy(s->coll);
+    s->coll = NULL;
+    return error;
+}
+
+static void
+stats_free(struct stats *s)
+{
+    if (!s) {
+        return;
+    }
+    stats_http_stop(s->http);
+    stats_collection_destroy(s->coll);
+    if (s->listen_fd >= 0) {
+        close(s->listen_fd);
+    }
+    free(s);
+}
+
+/* Takes the previous generation's state, and its listening socket when it
+ * listened where this configuration says. */
+static void
+take_handoff(struct stats *s)
+{
+    const struct stats_blob *b;
+    const void *data;
+    uint32_t version;
+    size_t len;
+
+    if (px_handoff_get_blob(s->p, "state", &version, &data, &len) ||
+        version != STATS_BLOB_VERSION || len != sizeof *b) {
+        return;
+    }
+    b = data;
+    s->state = b->state;
+    if (s->state.n_reloads > STATS_MAX_RELOADS ||
+        s->state.http.n_codes > STATS_HTTP_MAX_CODES) {
+        memset(&s->state, 0, sizeof s->state); /* Not ours after all. */
+        return;
+    }
+    if (b->port == s->port &&
+        !strncmp(b->address, s->address, sizeof b->address) &&
+        px_handoff_take_fd(s->p, "listen", &s->listen_fd)) {
+        s->listen_fd = -1;
+    }
+}
+
+static int
+stats_init(struct px_plugin *p)
+{
+    struct px_ratelimit rl = PX_RATELIMIT_INIT(10.0, 5);
+    struct stats_http_config cfg;
+    long long port, max_conns, idle, request, max_header, max_entities;
+    struct stats *s = calloc(1, sizeof *s);
+    const char *address;
+    char why[160];
+    int error;
+
+    if (!s) {
+        return ENOMEM;
+    }
+    s->p = p;
+    s->listen_fd = -1;
+    s->rl = rl;
+    if ((error = px_config_string(p, "address", &address)) ||
+        (error = px_config_int(p, "port", &port)) ||
+        (error = px_config_int(p, "max_connections", &max_conns)) ||
+        (error = px_config_int(p, "idle_timeout", &idle)) ||
+        (error = px_config_int(p, "request_timeout", &request)) ||
+        (error = px_config_int(p, "max_header", &max_header)) ||
+        (error = px_config_int(p, "max_entities", &max_entities))) {
+        goto fail;
+    }
+    if (strlen(address) >= sizeof s->address) {
+        px_error(p, "address '%s' is too long", address);
+        error = EINVAL;
+        goto fail;
+    }
+    snprintf(s->address, sizeof s->address, "%s", address);
+    s->port = (int)port;
+    s->max_entities = (size_t)max_entities;
+    take_handoff(s);
+
+    if ((error = px_topic_declare(p, PX_TOPIC_STATS_COLLECT,
+                                  PX_TOPIC_STATS_VERSION, &s->t_collect)) ||
+        (error = px_subscribe(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
+                              PX_PRIO_DEFAULT, on_report, s, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_HOST_RELOAD_DONE,
+                              PX_TOPIC_HOST_RELOAD_DONE_VERSION,
+                              PX_PRIO_DEFAULT, on_reload_done, s, NULL))) {
+        goto fail;
+    }
+    if (s->listen_fd < 0 &&
+        (error = px_net_listen(s->address, s->port, 1024, &s->listen_fd, why,
+                               sizeof why))) {
+        px_error(p, "%s", why);
+        goto fail;
+    }
+    cfg.listen_fd = s->listen_fd;
+    cfg.max_connections = (unsigned int)max_conns;
+    cfg.idle_timeout = (unsigned int)idle;
+    cfg.request_timeout = (double)request;
+    cfg.max_header = (size_t)max_header;
+    if ((error =
+             stats_http_start(p, &cfg, &s->state.http, render, s, &s->http))) {
+        goto fail;
+    }
+    px_set_data(p, s);
+    px_info(p, "serving /metrics and /stats.json on http://%s:%d/", s->address,
+            s->port);
+    return 0;
+
+fail:
+    stats_free(s);
+    return error;
+}
+
+static void
+stats_fini(struct px_plugin *p)
+{
+    struct stats *s = px_get_data(p);
+    struct stats_blob *b;
+
+    if (!s) {
+        return;
+    }
+    /* Connections go; the listening socket stays for the next
+     * generation. */
+    stats_http_stop(s->http);
+    s->http = NULL;
+    b = calloc(1, sizeof *b);
+    if (b) {
+        snprintf(b->address, sizeof b->address, "%s", s->address);
+        b->port = s->port;
+        b->state = s->state;
+        if (!px_handoff_put_blob(p, "state", STATS_BLOB_VERSION, b,
+                                 sizeof *b) &&
+            !px_handoff_put_fd(p, "listen", s->listen_fd)) {
+            s->listen_fd = -1; /* The host's now. */
+        }
+        free(b);
+    }
+    px_set_data(p, NULL);
+    stats_free(s);
+}
+
+PX_PLUGIN_DEFINE(.name = "stats", .version = STATS_VERSION,
+                 .description = "counters over HTTP: Prometheus /metrics "
+                                "and /stats.json",
+                 .config_keys = stats_keys, .init = stats_init,
+                 .fini = stats_fini);

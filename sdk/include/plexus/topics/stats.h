@@ -1,0 +1,105 @@
+/*
+ * Payloads of the stats.* topics: how counters that a plugin (or the host)
+ * owns reach the stats plugin without anybody calling into anybody.
+ *
+ * The stats plugin publishes stats.collect when it needs fresh figures (on
+ * every HTTP request).  Whoever keeps counters subscribes to stats.collect
+ * and, inside its callback, publishes one stats.report per entity it knows:
+ * one per switch, one per port, one per router connection, one for itself.
+ * Both publishes are synchronous, so the pointers in a report only need to
+ * live until px_publish returns, and a collection is complete when the
+ * stats.collect publish returns.  A plugin that is not loaded simply does
+ * not answer.
+ *
+ * A report is generic (an entity kind, the labels that identify it, and
+ * named fields), so the stats plugin knows nothing about OpenFlow or VNS and
+ * a new plugin exposes counters without changing stats.  The stats plugin
+ * renders a field as:
+ *   counter  plexus_<entity>_<name>_total{keys...[,label="value"]} value
+ *   gauge    plexus_<entity>_<name>{keys...[,label="value"]} value
+ *   text     a label of plexus_<entity>_info{keys...,<name>="text"} 1
+ * and in /stats.json as a member of the entity's object ("<name>": value,
+ * or for a field with a label "<name>": {"<label value>": value, ...}).
+ *
+ * Append-only, like every topic header.  Every pointer is borrowed for the
+ * duration of the publish.
+ */
+#ifndef PLEXUS_TOPICS_STATS_H
+#define PLEXUS_TOPICS_STATS_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PX_TOPIC_STATS_COLLECT "stats.collect"
+#define PX_TOPIC_STATS_REPORT  "stats.report"
+#define PX_TOPIC_STATS_VERSION 1
+
+/* Where the stats plugin listens unless configured otherwise; plexusctl
+ * uses the same defaults. */
+#define PX_STATS_DEFAULT_ADDRESS "127.0.0.1"
+#define PX_STATS_DEFAULT_PORT    9330
+
+/* stats.collect. */
+struct px_stats_collect {
+    uint64_t id; /* Copy it into every report of this collection. */
+    double now;  /* px_now() of the collector. */
+};
+
+enum px_stats_type {
+    PX_STATS_COUNTER = 1, /* Only grows while its entity exists. */
+    PX_STATS_GAUGE,       /* Goes up and down. */
+    PX_STATS_TEXT,        /* An attribute: version, peer address... */
+};
+
+/* A name and value; names are [a-z_][a-z0-9_]*. */
+struct px_stats_label {
+    const char *name;
+    const char *value;
+};
+
+struct px_stats_field {
+    const char *name; /* [a-z_][a-z0-9_]*, without "_total". */
+    uint32_t type;    /* enum px_stats_type */
+    uint32_t reserved;
+    const char *help; /* One line for "# HELP"; the first report wins. */
+    double value;     /* PX_STATS_COUNTER and PX_STATS_GAUGE. */
+    const char *text; /* PX_STATS_TEXT. */
+    /* A counter or gauge broken down by one more label (disconnects by
+     * reason): several fields with the same name and different
+     * 'label_value's.  Both NULL for a plain field. */
+    const char *label;
+    const char *label_value;
+};
+
+/* stats.report. */
+struct px_stats_report {
+    uint64_t collect_id;
+    const char *entity; /* [a-z_][a-z0-9_]*: "switch", "port", "router"... */
+    size_t n_keys;      /* Labels that identify the entity; may be 0. */
+    const struct px_stats_label *keys;
+    size_t n_fields;
+    const struct px_stats_field *fields;
+};
+
+/* Helpers for building a field list. */
+#define PX_STATS_COUNTER_FIELD(NAME, HELP, VALUE)                             \
+    {                                                                         \
+        .name = (NAME), .type = PX_STATS_COUNTER, .help = (HELP),             \
+        .value = (double)(VALUE)                                              \
+    }
+#define PX_STATS_GAUGE_FIELD(NAME, HELP, VALUE)                               \
+    {                                                                         \
+        .name = (NAME), .type = PX_STATS_GAUGE, .help = (HELP),               \
+        .value = (double)(VALUE)                                              \
+    }
+#define PX_STATS_TEXT_FIELD(NAME, HELP, TEXT)                                 \
+    {                                                                         \
+        .name = (NAME), .type = PX_STATS_TEXT, .help = (HELP), .text = (TEXT) \
+    }
+#define PX_STATS_LABELLED_COUNTER(NAME, HELP, LABEL, LVALUE, VALUE)           \
+    {                                                                         \
+        .name = (NAME), .type = PX_STATS_COUNTER, .help = (HELP),             \
+        .value = (double)(VALUE), .label = (LABEL), .label_value = (LVALUE)   \
+    }
+
+#endif /* PLEXUS_TOPICS_STATS_H */

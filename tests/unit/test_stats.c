@@ -1,0 +1,616 @@
+/*
+ * Unit tests for the stats plugin's collection and renderers
+ * (plugins/stats/render.c): the exact Prometheus and JSON text of a small
+ * collection, families grouped across interleaved reports, escaping and
+ * invalid UTF-8, number formatting, refused reports (invalid names,
+ * duplicates, clashing metric names) and the bounds.
+ *
+ * When promtool (Debian package prometheus) and python3 are installed,
+ * the rendered documents are also checked by `promtool check metrics` and
+ * by Python's json module; without them those checks are skipped.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "render.h"
+
+static char *
+prometheus(const struct stats_collection *c)
+{
+    struct stats_buf b;
+    size_t len;
+
+    stats_buf_init(&b, STATS_RENDER_LIMIT);
+    assert_int_equal(stats_render_prometheus(c, &b), 0);
+    return stats_buf_steal(&b, &len);
+}
+
+static char *
+json(const struct stats_collection *c, const struct stats_reload *reloads,
+     size_t n_reloads)
+{
+    struct stats_buf b;
+    size_t len;
+
+    stats_buf_init(&b, STATS_RENDER_LIMIT);
+    assert_int_equal(
+        stats_render_json(c, 1700000000.5, reloads, n_reloads, &b), 0);
+    return stats_buf_steal(&b, &len);
+}
+
+static void
+add_ok(struct stats_collection *c, const char *entity, size_t n_keys,
+       const struct px_stats_label *keys, size_t n_fields,
+       const struct px_stats_field *fields)
+{
+    struct px_stats_report r = {7, entity, n_keys, keys, n_fields, fields};
+    const char *why;
+
+    assert_int_equal(stats_collection_add(c, &r, &why), 0);
+}
+
+static int
+add_err(struct stats_collection *c, const char *entity, size_t n_keys,
+        const struct px_stats_label *keys, size_t n_fields,
+        const struct px_stats_field *fields)
+{
+    struct px_stats_report r = {7, entity, n_keys, keys, n_fields, fields};
+    const char *why = NULL;
+    int error = stats_collection_add(c, &r, &why);
+
+    assert_non_null(why);
+    return error;
+}
+
+/* Runs 'cmd' with 'text' on its standard input; returns its exit status,
+ * or -1 if the program is not installed. */
+static int
+pipe_to(const char *program, const char *cmd, const char *text)
+{
+    FILE *f;
+
+    if (access(program, X_OK)) {
+        return -1;
+    }
+    f = popen(cmd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    return pclose(f);
+}
+
+static void
+promtool_check(const char *text)
+{
+    int status =
+        pipe_to("/usr/bin/promtool", "/usr/bin/promtool check metrics", text);
+
+    if (status != -1) {
+        assert_int_equal(status, 0);
+    }
+}
+
+static void
+json_check(const char *text)
+{
+    int status = pipe_to("/usr/bin/python3",
+                         "/usr/bin/python3 -c 'import json,sys; "
+                         "json.load(sys.stdin)'",
+                         text);
+
+    if (status != -1) {
+        assert_int_equal(status, 0);
+    }
+}
+
+/* The small collection of the exact-text tests: a keyless entity, two
+ * switches with a labelled counter, and a port between them. */
+static struct stats_collection *
+small_collection(void)
+{
+    static const struct px_stats_field host[] = {
+        PX_STATS_TEXT_FIELD("version", "Version", "0.1.0"),
+        PX_STATS_GAUGE_FIELD("pid", "Process id", 42),
+    };
+    static const struct px_stats_label sw1[] = {{"switch", "01"}};
+    static const struct px_stats_label sw2[] = {{"switch", "02"}};
+    static const struct px_stats_label port[] = {{"switch", "01"},
+                                                 {"port", "3"}};
+    static const struct px_stats_field sw1f[] = {
+        PX_STATS_COUNTER_FIELD("packet_ins", "Packet-ins", 10),
+        PX_STATS_LABELLED_COUNTER("disconnects", "Disconnects", "reason",
+                                  "echo_timeout", 1),
+        PX_STATS_TEXT_FIELD("peer", "Peer", "1.2.3.4:5"),
+        PX_STATS_GAUGE_FIELD("connected", "Connected", 1),
+        PX_STATS_LABELLED_COUNTER("disconnects", "Disconnects", "reason",
+                                  "other", 2),
+    };
+    static const struct px_stats_field sw2f[] = {
+        PX_STATS_COUNTER_FIELD("packet_ins", "Ignored: first wins", 20),
+        PX_STATS_LABELLED_COUNTER("disconnects", "Disconnects", "reason",
+                                  "echo_timeout", 0),
+        PX_STATS_LABELLED_COUNTER("disconnects", "Disconnects", "reason",
+                                  "other", 0),
+        PX_STATS_TEXT_FIELD("peer", "Peer", ""),
+        PX_STATS_GAUGE_FIELD("connected", "Connected", 0),
+    };
+    static const struct px_stats_field portf[] = {
+        PX_STATS_COUNTER_FIELD("packet_ins", "Port packet-ins", 5),
+    };
+    struct stats_collection *c = stats_collection_create(100, 1 << 20);
+
+    assert_non_null(c);
+    add_ok(c, "host", 0, NULL, 2, host);
+    add_ok(c, "switch", 1, sw1, 5, sw1f);
+    add_ok(c, "port", 2, port, 1, portf);
+    add_ok(c, "switch", 1, sw2, 5, sw2f);
+    assert_int_equal(stats_collection_count(c), 4);
+    return c;
+}
+
+static void
+test_prometheus_exact(void **state)
+{
+    struct stats_collection *c = small_collection();
+    char *text = prometheus(c);
+
+    (void)state;
+    assert_string_equal(
+        text,
+        "# HELP plexus_host_info Text attributes of each host.\n"
+        "# TYPE plexus_host_info gauge\n"
+        "plexus_host_info{version=\"0.1.0\"} 1\n"
+        "# HELP plexus_host_pid Process id\n"
+        "# TYPE plexus_host_pid gauge\n"
+        "plexus_host_pid 42\n"
+        "# HELP plexus_switch_packet_ins_total Packet-ins\n"
+        "# TYPE plexus_switch_packet_ins_total counter\n"
+        "plexus_switch_packet_ins_total{switch=\"01\"} 10\n"
+        "plexus_switch_packet_ins_total{switch=\"02\"} 20\n"
+        "# HELP plexus_switch_disconnects_total Disconnects\n"
+        "# TYPE plexus_switch_disconnects_total counter\n"
+        "plexus_switch_disconnects_total{switch=\"01\",reason="
+        "\"echo_timeout\"} 1\n"
+        "plexus_switch_disconnects_total{switch=\"01\",reason=\"other\"} 2\n"
+        "plexus_switch_disconnects_total{switch=\"02\",reason="
+        "\"echo_timeout\"} 0\n"
+        "plexus_switch_disconnects_total{switch=\"02\",reason=\"other\"} 0\n"
+        "# HELP plexus_switch_info Text attributes of each switch.\n"
+        "# TYPE plexus_switch_info gauge\n"
+        "plexus_switch_info{switch=\"01\",peer=\"1.2.3.4:5\"} 1\n"
+        "plexus_switch_info{switch=\"02\",peer=\"\"} 1\n"
+        "# HELP plexus_switch_connected Connected\n"
+        "# TYPE plexus_switch_connected gauge\n"
+        "plexus_switch_connected{switch=\"01\"} 1\n"
+        "plexus_switch_connected{switch=\"02\"} 0\n"
+        "# HELP plexus_port_packet_ins_total Port packet-ins\n"
+        "# TYPE plexus_port_packet_ins_total counter\n"
+        "plexus_port_packet_ins_total{switch=\"01\",port=\"3\"} 5\n");
+    promtool_check(text);
+    free(text);
+    stats_collection_destroy(c);
+}
+
+static void
+test_json_exact(void **state)
+{
+    struct stats_collection *c = small_collection();
+    struct stats_reload reloads[2];
+    char *text;
+
+    (void)state;
+    memset(reloads, 0, sizeof reloads);
+    reloads[0].id = 1;
+    reloads[0].time = 1700000000;
+    snprintf(reloads[0].added, sizeof reloads[0].added, "logger,stats");
+    reloads[1].id = 2;
+    reloads[1].outcome = 1;
+    reloads[1].time = 1700000001.25;
+    snprintf(reloads[1].refused, sizeof reloads[1].refused,
+             "x: init failed; y: \"bad\"");
+    text = json(c, reloads, 2);
+    assert_string_equal(
+        text,
+        "{\"collected_at\":1700000000.5,\"entities\":{\n"
+        "\"host\":[\n"
+        "{\"version\":\"0.1.0\",\"pid\":42}],\n"
+        "\"switch\":[\n"
+        "{\"switch\":\"01\",\"packet_ins\":10,\"disconnects\":"
+        "{\"echo_timeout\":1,\"other\":2},\"peer\":\"1.2.3.4:5\","
+        "\"connected\":1},\n"
+        "{\"switch\":\"02\",\"packet_ins\":20,\"disconnects\":"
+        "{\"echo_timeout\":0,\"other\":0},\"peer\":\"\",\"connected\":0}],\n"
+        "\"port\":[\n"
+        "{\"switch\":\"01\",\"port\":\"3\",\"packet_ins\":5}]},\n"
+        "\"reloads\":[\n"
+        "{\"id\":1,\"time\":1700000000,\"outcome\":\"ok\",\"added\":"
+        "\"logger,stats\",\"removed\":\"\",\"reloaded\":\"\","
+        "\"reconfigured\":\"\",\"refused\":\"\",\"error\":\"\"},\n"
+        "{\"id\":2,\"time\":1700000001.25,\"outcome\":\"partial\","
+        "\"added\":\"\",\"removed\":\"\",\"reloaded\":\"\","
+        "\"reconfigured\":\"\",\"refused\":\"x: init failed; y: \\\"bad\\\""
+        "\",\"error\":\"\"}]}\n");
+    json_check(text);
+    free(text);
+    stats_collection_destroy(c);
+}
+
+static void
+test_empty(void **state)
+{
+    struct stats_collection *c = stats_collection_create(10, 1 << 20);
+    char *text;
+
+    (void)state;
+    text = prometheus(c);
+    assert_string_equal(text, "");
+    free(text);
+    text = json(c, NULL, 0);
+    assert_string_equal(text, "{\"collected_at\":1700000000.5,\"entities\":"
+                              "{},\n\"reloads\":[]}\n");
+    json_check(text);
+    free(text);
+    stats_collection_destroy(c);
+}
+
+/* Reports of different kinds interleave, and an entity's labelled group is
+ * split around other fields: every metric name still appears under one
+ * HELP/TYPE, its samples in report order. */
+static void
+test_grouping(void **state)
+{
+    static const struct px_stats_field a[] = {
+        PX_STATS_LABELLED_COUNTER("drops", "Drops", "why", "x", 1),
+        PX_STATS_GAUGE_FIELD("up", NULL, 1),
+        PX_STATS_LABELLED_COUNTER("drops", "Drops", "why", "y", 2),
+    };
+    static const struct px_stats_field b[] = {
+        PX_STATS_GAUGE_FIELD("level", "Level", 3),
+    };
+    struct stats_collection *c = stats_collection_create(100, 1 << 20);
+    char id[3][4] = {"1", "2", "3"};
+    char *text;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        struct px_stats_label ka = {"n", id[i]};
+
+        add_ok(c, "aa", 1, &ka, 3, a);
+        add_ok(c, "bb", 1, &ka, 1, b);
+    }
+    text = prometheus(c);
+    assert_string_equal(text, "# HELP plexus_aa_drops_total Drops\n"
+                              "# TYPE plexus_aa_drops_total counter\n"
+                              "plexus_aa_drops_total{n=\"1\",why=\"x\"} 1\n"
+                              "plexus_aa_drops_total{n=\"1\",why=\"y\"} 2\n"
+                              "plexus_aa_drops_total{n=\"2\",why=\"x\"} 1\n"
+                              "plexus_aa_drops_total{n=\"2\",why=\"y\"} 2\n"
+                              "plexus_aa_drops_total{n=\"3\",why=\"x\"} 1\n"
+                              "plexus_aa_drops_total{n=\"3\",why=\"y\"} 2\n"
+                              "# HELP plexus_aa_up aa up.\n"
+                              "# TYPE plexus_aa_up gauge\n"
+                              "plexus_aa_up{n=\"1\"} 1\n"
+                              "plexus_aa_up{n=\"2\"} 1\n"
+                              "plexus_aa_up{n=\"3\"} 1\n"
+                              "# HELP plexus_bb_level Level\n"
+                              "# TYPE plexus_bb_level gauge\n"
+                              "plexus_bb_level{n=\"1\"} 3\n"
+                              "plexus_bb_level{n=\"2\"} 3\n"
+                              "plexus_bb_level{n=\"3\"} 3\n");
+    promtool_check(text);
+    free(text);
+    text = json(c, NULL, 0);
+    assert_string_equal(
+        text, "{\"collected_at\":1700000000.5,\"entities\":{\n"
+              "\"aa\":[\n"
+              "{\"n\":\"1\",\"drops\":{\"x\":1,\"y\":2},\"up\":1},\n"
+              "{\"n\":\"2\",\"drops\":{\"x\":1,\"y\":2},\"up\":1},\n"
+              "{\"n\":\"3\",\"drops\":{\"x\":1,\"y\":2},\"up\":1}],\n"
+              "\"bb\":[\n"
+              "{\"n\":\"1\",\"level\":3},\n"
+              "{\"n\":\"2\",\"level\":3},\n"
+              "{\"n\":\"3\",\"level\":3}]},\n"
+              "\"reloads\":[]}\n");
+    free(text);
+    stats_collection_destroy(c);
+}
+
+static void
+test_escaping(void **state)
+{
+    static const struct px_stats_label key = {"k", "a\\b\"c\nd"};
+    static const struct px_stats_field f[] = {
+        PX_STATS_TEXT_FIELD("t", "unused",
+                            "tab\there \x01 \xc3\xa9 \xff"
+                            "\xe2\x82 \xed\xa0\x80 end"),
+        PX_STATS_GAUGE_FIELD("g", "Help with \\ and\nnewline \"q\"", 1),
+    };
+    struct stats_collection *c = stats_collection_create(10, 1 << 20);
+    char *text;
+
+    (void)state;
+    add_ok(c, "e", 1, &key, 2, f);
+    text = prometheus(c);
+    assert_string_equal(
+        text,
+        "# HELP plexus_e_info Text attributes of each e.\n"
+        "# TYPE plexus_e_info gauge\n"
+        "plexus_e_info{k=\"a\\\\b\\\"c\\nd\",t=\"tab\there \x01 \xc3\xa9 "
+        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd"
+        "\xef\xbf\xbd end\"} 1\n"
+        "# HELP plexus_e_g Help with \\\\ and\\nnewline \"q\"\n"
+        "# TYPE plexus_e_g gauge\n"
+        "plexus_e_g{k=\"a\\\\b\\\"c\\nd\"} 1\n");
+    promtool_check(text);
+    free(text);
+    text = json(c, NULL, 0);
+    assert_string_equal(
+        text, "{\"collected_at\":1700000000.5,\"entities\":{\n"
+              "\"e\":[\n"
+              "{\"k\":\"a\\\\b\\\"c\\nd\",\"t\":\"tab\\there \\u0001 "
+              "\xc3\xa9 \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\\ufffd end\","
+              "\"g\":1}]},\n"
+              "\"reloads\":[]}\n");
+    json_check(text);
+    free(text);
+    stats_collection_destroy(c);
+}
+
+static void
+test_numbers(void **state)
+{
+    static const struct {
+        double v;
+        const char *prom;
+        const char *json;
+    } cases[] = {
+        {0, "0", "0"},
+        {-0.0, "0", "0"},
+        {1, "1", "1"},
+        {-17, "-17", "-17"},
+        {100, "100", "100"},
+        {1700000000, "1700000000", "1700000000"},
+        {18446744073709551615.0, "18446744073709551616",
+         "18446744073709551616"},
+        {9007199254740993.0, "9007199254740992", "9007199254740992"},
+        {1e21, "1e+21", "1e+21"},
+        {0.5, "0.5", "0.5"},
+        {0.1, "0.1", "0.1"},
+        {1.0 / 3, "0.3333333333333333", "0.3333333333333333"},
+        {1700000000.25, "1700000000.25", "1700000000.25"},
+        {-1.25e-7, "-1.25e-07", "-1.25e-07"},
+        {NAN, "NaN", "null"},
+        {INFINITY, "+Inf", "null"},
+        {-INFINITY, "-Inf", "null"},
+    };
+    char buf[64];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        stats_format_number(cases[i].v, 0, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].prom);
+        stats_format_number(cases[i].v, 1, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].json);
+    }
+}
+
+static void
+test_names(void **state)
+{
+    char long_name[STATS_MAX_NAME + 2];
+
+    (void)state;
+    assert_true(stats_name_valid("a"));
+    assert_true(stats_name_valid("_x9_"));
+    assert_true(stats_name_valid("switch"));
+    assert_false(stats_name_valid(NULL));
+    assert_false(stats_name_valid(""));
+    assert_false(stats_name_valid("9a"));
+    assert_false(stats_name_valid("A"));
+    assert_false(stats_name_valid("a-b"));
+    assert_false(stats_name_valid("a.b"));
+    assert_false(stats_name_valid("a b"));
+    assert_false(stats_name_valid("\xc3\xa9"));
+    memset(long_name, 'a', sizeof long_name);
+    long_name[STATS_MAX_NAME] = '\0';
+    assert_true(stats_name_valid(long_name));
+    long_name[STATS_MAX_NAME] = 'a';
+    long_name[STATS_MAX_NAME + 1] = '\0';
+    assert_false(stats_name_valid(long_name));
+}
+
+/* Every way a report can be refused; none leaves anything behind. */
+static void
+test_refused(void **state)
+{
+    static const struct px_stats_field ok = PX_STATS_GAUGE_FIELD("g", "G", 1);
+    static const struct px_stats_label key = {"k", "v"};
+    struct stats_collection *c = stats_collection_create(100, 1 << 20);
+    struct px_stats_field f[3];
+    struct px_stats_label k[2];
+    char *text;
+
+    (void)state;
+    /* Entity names. */
+    assert_int_equal(add_err(c, "Bad", 0, NULL, 1, &ok), EINVAL);
+    assert_int_equal(add_err(c, "", 0, NULL, 1, &ok), EINVAL);
+    assert_int_equal(add_err(c, NULL, 0, NULL, 1, &ok), EINVAL);
+    /* Key names and values. */
+    k[0] = (struct px_stats_label){"a-b", "v"};
+    assert_int_equal(add_err(c, "e", 1, k, 1, &ok), EINVAL);
+    k[0] = (struct px_stats_label){"__a", "v"};
+    assert_int_equal(add_err(c, "e", 1, k, 1, &ok), EINVAL);
+    k[0] = (struct px_stats_label){"a", NULL};
+    assert_int_equal(add_err(c, "e", 1, k, 1, &ok), EINVAL);
+    k[0] = k[1] = (struct px_stats_label){"a", "v"};
+    assert_int_equal(add_err(c, "e", 2, k, 1, &ok), EINVAL);
+    assert_int_equal(add_err(c, "e", 1, NULL, 1, &ok), EINVAL);
+    /* Field names, types and shapes. */
+    f[0] = (struct px_stats_field)PX_STATS_GAUGE_FIELD("G", "", 1);
+    assert_int_equal(add_err(c, "e", 0, NULL, 1, f), EINVAL);
+    f[0] = (struct px_stats_field)PX_STATS_COUNTER_FIELD("x_total", "", 1);
+    assert_int_equal(add_err(c, "e", 0, NULL, 1, f), EINVAL);
+    f[0] = (struct px_stats_field)PX_STATS_GAUGE_FIELD("info", "", 1);
+    assert_int_equal(add_err(c, "e", 0, NULL, 1, f), EINVAL);
+    f[0] = (struct px_stats_field)PX_STATS_GAUGE_FIELD("g", "", 1);
+    f[0].type = 9;
+    assert_int_equal(add_err(c, "e", 0, NULL, 1, f), EINVAL);
+    f[0] = (struct px_stats_field)PX_STATS_TEXT_FIELD("__t", "", "x");
+    assert_int_equal(add_err(c, "e", 0, NULL, 1, f), EINVAL);
+    f[0] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER("c", "", "r", NULL,
+                                                            1);
+    assert_int_equal(add_err(c, "e", 0, NULL, 1, f), EINVAL);
+    f[0] =
+        (struct px_stats_field)PX_STATS_LABELLED_COUNTER("c", "", "R", "x", 1);
+    assert_int_equal(add_err(c, "e", 0, NULL, 1, f), EINVAL);
+    f[0] =
+        (struct px_stats_field)PX_STATS_LABELLED_COUNTER("c", "", "k", "x", 1);
+    assert_int_equal(add_err(c, "e", 1, &key, 1, f), EINVAL);
+    f[0] = (struct px_stats_field)PX_STATS_TEXT_FIELD("t", "", "x");
+    f[0].label = "r";
+    f[0].label_value = "x";
+    assert_int_equal(add_err(c, "e", 0, NULL, 1, f), EINVAL);
+    /* Duplicate members. */
+    f[0] = f[1] = (struct px_stats_field)PX_STATS_GAUGE_FIELD("g", "", 1);
+    assert_int_equal(add_err(c, "e", 0, NULL, 2, f), EINVAL);
+    f[0] = (struct px_stats_field)PX_STATS_GAUGE_FIELD("k", "", 1);
+    assert_int_equal(add_err(c, "e", 1, &key, 1, f), EINVAL);
+    f[0] = (struct px_stats_field)PX_STATS_TEXT_FIELD("k", "", "x");
+    assert_int_equal(add_err(c, "e", 1, &key, 1, f), EINVAL);
+    f[0] =
+        (struct px_stats_field)PX_STATS_LABELLED_COUNTER("c", "", "r", "x", 1);
+    f[1] = (struct px_stats_field)PX_STATS_COUNTER_FIELD("c", "", 1);
+    assert_int_equal(add_err(c, "e", 0, NULL, 2, f), EINVAL);
+    f[1] = f[0];
+    assert_int_equal(add_err(c, "e", 0, NULL, 2, f), EINVAL);
+    f[1].label = "s";
+    f[1].label_value = "y";
+    assert_int_equal(add_err(c, "e", 0, NULL, 2, f), EINVAL);
+    f[1] = f[0];
+    f[1].type = PX_STATS_GAUGE;
+    f[1].label_value = "y";
+    assert_int_equal(add_err(c, "e", 0, NULL, 2, f), EINVAL);
+    assert_int_equal(stats_collection_count(c), 0);
+
+    /* Second report for one entity. */
+    add_ok(c, "e", 1, &key, 1, &ok);
+    assert_int_equal(add_err(c, "e", 1, &key, 1, &ok), EEXIST);
+    /* A metric name used by another kind (plexus_e_x_g) or type. */
+    add_ok(c, "e_x", 0, NULL, 1, &ok);
+    f[0] = (struct px_stats_field)PX_STATS_GAUGE_FIELD("x_g", "", 1);
+    assert_int_equal(add_err(c, "e", 0, NULL, 1, f), EINVAL);
+    k[0] = (struct px_stats_label){"k", "w"};
+    f[0] = (struct px_stats_field)PX_STATS_TEXT_FIELD("t", "", "x");
+    add_ok(c, "f", 1, k, 1, f);
+    assert_int_equal(stats_collection_count(c), 3);
+    text = prometheus(c);
+    assert_string_equal(text, "# HELP plexus_e_g G\n"
+                              "# TYPE plexus_e_g gauge\n"
+                              "plexus_e_g{k=\"v\"} 1\n"
+                              "# HELP plexus_e_x_g G\n"
+                              "# TYPE plexus_e_x_g gauge\n"
+                              "plexus_e_x_g 1\n"
+                              "# HELP plexus_f_info Text attributes of "
+                              "each f.\n"
+                              "# TYPE plexus_f_info gauge\n"
+                              "plexus_f_info{k=\"w\",t=\"x\"} 1\n");
+    free(text);
+    stats_collection_destroy(c);
+}
+
+static void
+test_bounds(void **state)
+{
+    static const struct px_stats_field ok = PX_STATS_GAUGE_FIELD("g", "G", 1);
+    struct stats_collection *c = stats_collection_create(3, 1 << 20);
+    struct px_stats_field *many;
+    struct px_stats_label k;
+    struct stats_buf b;
+    char v[16], *big;
+    int i;
+
+    (void)state;
+    /* Entities. */
+    for (i = 0; i < 4; i++) {
+        snprintf(v, sizeof v, "%d", i);
+        k = (struct px_stats_label){"n", v};
+        if (i < 3) {
+            add_ok(c, "e", 1, &k, 1, &ok);
+        } else {
+            assert_int_equal(add_err(c, "e", 1, &k, 1, &ok), ENOSPC);
+        }
+    }
+    stats_collection_destroy(c);
+
+    /* Fields per report. */
+    c = stats_collection_create(3, 64 << 20);
+    many = calloc(STATS_MAX_FIELDS + 1, sizeof *many);
+    for (i = 0; i <= STATS_MAX_FIELDS; i++) {
+        many[i] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
+            "c", "", "i", NULL, i);
+        many[i].label_value = malloc(sizeof v);
+        snprintf((char *)many[i].label_value, sizeof v, "%d", i);
+    }
+    assert_int_equal(add_err(c, "e", 0, NULL, STATS_MAX_FIELDS + 1, many),
+                     EINVAL);
+    add_ok(c, "e", 0, NULL, STATS_MAX_FIELDS, many);
+    for (i = 0; i <= STATS_MAX_FIELDS; i++) {
+        free((char *)many[i].label_value);
+    }
+    free(many);
+    stats_collection_destroy(c);
+
+    /* Bytes per collection. */
+    c = stats_collection_create(1000, 100 << 10);
+    big = malloc(40000);
+    memset(big, 'x', 39999);
+    big[39999] = '\0';
+    k = (struct px_stats_label){"n", big};
+    add_ok(c, "e", 1, &k, 1, &ok);
+    big[0] = 'y';
+    assert_int_equal(add_err(c, "e", 1, &k, 1, &ok), ENOSPC);
+    assert_int_equal(stats_collection_count(c), 1);
+
+    /* Rendered size. */
+    stats_buf_init(&b, 1000);
+    assert_int_equal(stats_render_prometheus(c, &b), EFBIG);
+    stats_buf_free(&b);
+    stats_buf_init(&b, 1000);
+    assert_int_equal(stats_render_json(c, 0, NULL, 0, &b), EFBIG);
+    stats_buf_free(&b);
+    stats_buf_init(&b, 100000);
+    assert_int_equal(stats_render_prometheus(c, &b), 0);
+    assert_int_equal(b.len, strlen(b.data));
+    stats_buf_free(&b);
+    free(big);
+    stats_collection_destroy(c);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prometheus_exact),
+        cmocka_unit_test(test_json_exact),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_grouping),
+        cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_bounds),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
