@@ -23,10 +23,11 @@ something fails.
 
 Usage: controllers.py [--ofbench PATH] [--plexus-root DIR] [--switches N]
                       [--macs M] [--seconds T] [--rounds R]
-                      [--only ovs,plexus] [--port-base PORT]
+                      [--only ovs,plexus,plexus-scraped] [--port-base PORT]
 """
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -35,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -211,7 +213,91 @@ class Plexus(Controller):
         return [self.binary, "-c", self.conf]
 
 
-CONTROLLERS = {"ovs": OvsTestController, "plexus": Plexus}
+class Scraper(threading.Thread):
+    """A Prometheus stand-in: GET /metrics every 'interval' seconds and
+    record how long each scrape took and how big it was."""
+
+    def __init__(self, port, interval):
+        threading.Thread.__init__(self, daemon=True)
+        self.port = port
+        self.interval = interval
+        self.stop_event = threading.Event()
+        self.times = []
+        self.sizes = []
+        self.errors = 0
+
+    def run(self):
+        while not self.stop_event.wait(self.interval):
+            start = time.monotonic()
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port,
+                                               timeout=10)
+                c.request("GET", "/metrics")
+                r = c.getresponse()
+                body = r.read()
+                c.close()
+                if r.status != 200:
+                    raise OSError("HTTP %d" % r.status)
+            except (OSError, http.client.HTTPException):
+                self.errors += 1
+                continue
+            self.times.append(time.monotonic() - start)
+            self.sizes.append(len(body))
+
+    def stop(self):
+        self.stop_event.set()
+        self.join()
+
+    def summary(self):
+        if not self.times:
+            return "no scrape succeeded (%d errors)" % self.errors
+        t = sorted(self.times)
+        return ("%d scrapes of /metrics (%.0f KiB each) during the runs: "
+                "median %.2f ms, max %.2f ms, %d errors"
+                % (len(t), sum(self.sizes) / len(self.sizes) / 1024,
+                   t[len(t) // 2] * 1e3, t[-1] * 1e3, self.errors))
+
+
+class PlexusScraped(Plexus):
+    """The same, plus the stats plugin, scraped ten times a second while
+    ofbench runs: what a monitored controller costs."""
+
+    name = "plexusd + l2_learning + stats (scraped 10/s)"
+
+    def check_built(self):
+        Plexus.check_built(self)
+        if not self.plugin_built(self.plugin_dir, "stats"):
+            raise Skip("not built (missing plugins/stats)")
+
+    def prepare(self):
+        self.stats_port = self.port + 1000
+        if accepts(self.stats_port):
+            raise Failed("port %d is already in use" % self.stats_port)
+        Plexus.prepare(self)
+        with open(os.path.join(self.conf, "30-stats.ini"), "w") as f:
+            f.write("[plugin]\nmodule = stats\n\n[stats]\n"
+                    "address = 127.0.0.1\nport = %d\n" % self.stats_port)
+
+    def start(self):
+        Plexus.start(self)
+        end = time.monotonic() + START_DEADLINE
+        while not accepts(self.stats_port):
+            if time.monotonic() > end:
+                raise Failed("stats not accepting on port %d"
+                             % self.stats_port)
+            time.sleep(0.02)  # The poll interval, not a wait for a state.
+        self.scraper = Scraper(self.stats_port, 0.1)
+        self.scraper.start()
+
+    def stop(self):
+        if getattr(self, "scraper", None):
+            self.scraper.stop()
+            self.note = self.scraper.summary()
+        return Plexus.stop(self)
+
+
+CONTROLLERS = {"ovs": OvsTestController, "plexus": Plexus,
+               "plexus-scraped": PlexusScraped}
 
 
 def run_ofbench(args, ctl, mode, switches):
@@ -277,6 +363,8 @@ def measure(args, cls, port):
         status = ctl.stop()
         if status is not None and status not in (0, -signal.SIGTERM):
             log("%s: exited with status %d" % (ctl.name, status))
+        if getattr(ctl, "note", None):
+            row["note"] = ctl.note
     return row
 
 
@@ -357,7 +445,7 @@ def main():
                     "(%(default)s)")
     ap.add_argument("--no-buffer", action="store_true",
                     help="unbuffered packet-ins (buffer_id 0xffffffff)")
-    ap.add_argument("--only", default="ovs,plexus",
+    ap.add_argument("--only", default="ovs,plexus,plexus-scraped",
                     help="controllers, comma-separated (%(default)s)")
     ap.add_argument("--port-base", type=int, default=16633,
                     help="first controller port (%(default)s)")
@@ -401,6 +489,8 @@ def main():
                 if po:
                     notes.append("%s: %d packet_outs besides the flow_mods"
                                  % (r["name"], po))
+        if "note" in r:
+            notes.append("%s: %s" % (r["name"], r["note"]))
         if "error" in r:
             notes.append("%s: %s" % (r["name"],
                                      r["error"].splitlines()[0]))
