@@ -158,8 +158,9 @@ def main():
             say("demo: Mininet CLI (Ctrl-D leaves); try:\n"
                 "  pxeclient ping -c 3 pxeserver1\n"
                 "  pxeclient %s 172.64.3.10\n"
-                "  pxeclient wget -qO- http://192.168.2.2/ | head -3"
-                % trace)
+                "  pxeclient wget -qO- http://192.168.2.2/ | head -3\n"
+                "and from another terminal:\n"
+                "  %s switches" % (trace, " ".join(ctl)))
             setLogLevel("info")
             CLI(lb.net)
             setLogLevel("warning")
