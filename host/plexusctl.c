@@ -1143,20 +1143,34 @@ newest_reload(json_t *root, long long after, struct ctl_http_reload *out)
 /* ------------------------------------------------------------------------
  * Commands. */
 
+/* Fetches /stats.json and prints it with 'show', which returns nonzero if
+ * something in it could not be shown. */
 static int
-cmd_status(struct ctl *ctl)
+show_stats(struct ctl *ctl, int (*show)(struct ctl *, json_t *root))
 {
-    json_t *host, *root;
-    struct ctl_http_reload last;
-    struct px_str s = {0};
-    char why[1024], buf[64];
-    double now, v;
-    int code, unreachable, error = 0;
+    char why[1024];
+    json_t *root;
+    int code, unreachable, error;
 
     root = get_stats(ctl, 0, &code, &unreachable, why, sizeof why);
     if (!root) {
         return code;
     }
+    error = show(ctl, root);
+    json_decref(root);
+    return error ? CTL_EXIT_BAD : CTL_EXIT_OK;
+}
+
+static int
+show_status(struct ctl *ctl, json_t *root)
+{
+    json_t *host;
+    struct ctl_http_reload last;
+    struct px_str s = {0};
+    char buf[64];
+    double now, v;
+    int error = 0;
+
     now = collected_at(root);
     host = first_entity(root, "host");
 
@@ -1227,65 +1241,67 @@ cmd_status(struct ctl *ctl)
     error |= routers_table(root, now);
     putchar('\n');
     events_line(root);
-    json_decref(root);
-    return error ? CTL_EXIT_BAD : CTL_EXIT_OK;
+    return error;
 }
 
 static int
-cmd_switches(struct ctl *ctl)
+show_switches(struct ctl *ctl, json_t *root)
 {
-    char why[1024];
-    json_t *root;
-    int code, unreachable, error;
+    int error;
 
-    root = get_stats(ctl, 0, &code, &unreachable, why, sizeof why);
-    if (!root) {
-        return code;
-    }
+    (void)ctl;
     error = switches_table(root, collected_at(root), 1);
     error |= switch_ports(root);
     if (first_entity(root, "openflow")) {
         putchar('\n');
         openflow_line(root);
     }
-    json_decref(root);
-    return error ? CTL_EXIT_BAD : CTL_EXIT_OK;
+    return error;
 }
 
 static int
-cmd_routers(struct ctl *ctl)
+show_routers(struct ctl *ctl, json_t *root)
 {
-    char why[1024];
-    json_t *root;
-    int code, unreachable, error;
+    int error;
 
-    root = get_stats(ctl, 0, &code, &unreachable, why, sizeof why);
-    if (!root) {
-        return code;
-    }
+    (void)ctl;
     error = routers_table(root, collected_at(root));
     if (first_entity(root, "vns_server")) {
         putchar('\n');
         vns_line(root);
     }
-    json_decref(root);
-    return error ? CTL_EXIT_BAD : CTL_EXIT_OK;
+    return error;
+}
+
+static int
+show_plugins(struct ctl *ctl, json_t *root)
+{
+    (void)ctl;
+    return plugins_table(root, collected_at(root));
+}
+
+static int
+cmd_status(struct ctl *ctl)
+{
+    return show_stats(ctl, show_status);
+}
+
+static int
+cmd_switches(struct ctl *ctl)
+{
+    return show_stats(ctl, show_switches);
+}
+
+static int
+cmd_routers(struct ctl *ctl)
+{
+    return show_stats(ctl, show_routers);
 }
 
 static int
 cmd_plugins(struct ctl *ctl)
 {
-    char why[1024];
-    json_t *root;
-    int code, unreachable, error;
-
-    root = get_stats(ctl, 0, &code, &unreachable, why, sizeof why);
-    if (!root) {
-        return code;
-    }
-    error = plugins_table(root, collected_at(root));
-    json_decref(root);
-    return error ? CTL_EXIT_BAD : CTL_EXIT_OK;
+    return show_stats(ctl, show_plugins);
 }
 
 static int

@@ -373,18 +373,11 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
                                    sw->flushes),
         };
         char dpid[17];
-        struct px_stats_label key = {.name = "switch", .value = dpid};
-        struct px_stats_report rep = {
-            .collect_id = c->id,
-            .entity = "l2_learning",
-            .n_keys = 1,
-            .keys = &key,
-            .n_fields = sizeof fields / sizeof fields[0],
-            .fields = fields,
-        };
+        const struct px_stats_label key = {.name = "switch", .value = dpid};
 
         snprintf(dpid, sizeof dpid, "%016" PRIx64, sw->dpid);
-        px_publish(p, l2->t_stats_report, &rep, sizeof rep);
+        px_stats_publish(p, l2->t_stats_report, c->id, "l2_learning", &key, 1,
+                         fields, sizeof fields / sizeof fields[0]);
     }
     return PX_EVENT_CONTINUE;
 }

@@ -298,23 +298,6 @@ version_text(uint8_t version)
 }
 
 static void
-publish_report(struct openflow *of, uint64_t id, const char *entity,
-               const struct px_stats_label *keys, size_t n_keys,
-               const struct px_stats_field *fields, size_t n_fields)
-{
-    struct px_stats_report r = {
-        .collect_id = id,
-        .entity = entity,
-        .n_keys = n_keys,
-        .keys = keys,
-        .n_fields = n_fields,
-        .fields = fields,
-    };
-
-    px_publish(of->p, of->t_stats_report, &r, sizeof r);
-}
-
-static void
 report_switch(struct openflow *of, uint64_t id,
               const struct of_switch_stats *sw, const char *key)
 {
@@ -355,7 +338,7 @@ report_switch(struct openflow *of, uint64_t id,
         "ports_untracked",
         "Per-port counts lost to the bound on ports per switch",
         sw->ports_untracked);
-    publish_report(of, id, "switch", keys, 1, f, n);
+    px_stats_publish(of->p, of->t_stats_report, id, "switch", keys, 1, f, n);
 }
 
 /* Reports each port of 'sw', in order of number.  'ports' is scratch space
@@ -390,7 +373,8 @@ report_ports(struct openflow *of, uint64_t id,
                                    ps->packet_outs),
         };
 
-        publish_report(of, id, "port", keys, 2, f, sizeof f / sizeof f[0]);
+        px_stats_publish(of->p, of->t_stats_report, id, "port", keys, 2, f,
+                         sizeof f / sizeof f[0]);
     }
 }
 
@@ -431,8 +415,8 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
                                    of->stats->switches_forgotten),
         };
 
-        publish_report(of, col->id, "openflow", NULL, 0, f,
-                       sizeof f / sizeof f[0]);
+        px_stats_publish(of->p, of->t_stats_report, col->id, "openflow", NULL,
+                         0, f, sizeof f / sizeof f[0]);
     }
     ports = malloc(OF_STATS_MAX_PORTS * sizeof *ports);
     if (!ports) {

@@ -238,27 +238,26 @@ utf8_len(const unsigned char *s)
 
 #define REPLACEMENT_CHAR "\xef\xbf\xbd" /* U+FFFD */
 
-/* Appends 's' escaped for a Prometheus label value (quote != 0) or HELP
- * text.  Invalid UTF-8 becomes U+FFFD: Prometheus rejects it. */
+/* What replaces the character at 'p' (a UTF-8 sequence of 'n' bytes, 0
+ * when invalid) in one output format, or NULL to keep it.  'esc' is room
+ * for a replacement built on the spot. */
+typedef const char *escape_fn(const unsigned char *p, size_t n, int quote,
+                              char esc[8]);
+
+/* Appends 's' with the replacements 'escape' chooses, copying the runs in
+ * between as they are. */
 static void
-prom_escape(struct stats_buf *b, const char *s, int quote)
+append_escaped(struct stats_buf *b, const char *s, escape_fn *escape,
+               int quote)
 {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *run = p;
 
     while (*p) {
-        const char *rep = NULL;
+        char esc[8];
         size_t n = utf8_len(p);
+        const char *rep = escape(p, n, quote, esc);
 
-        if (*p == '\\') {
-            rep = "\\\\";
-        } else if (*p == '\n') {
-            rep = "\\n";
-        } else if (*p == '"' && quote) {
-            rep = "\\\"";
-        } else if (!n) {
-            rep = REPLACEMENT_CHAR;
-        }
         if (!rep) {
             p += n;
             continue;
@@ -271,51 +270,63 @@ prom_escape(struct stats_buf *b, const char *s, int quote)
     stats_buf_append(b, (const char *)run, (size_t)(p - run));
 }
 
-/* Appends 's' as a JSON string, quotes included (RFC 8259): control
- * characters escaped, invalid UTF-8 as \ufffd, so the document is valid
- * whatever a reporter sent. */
+/* A Prometheus label value (quote != 0) or HELP text.  Invalid UTF-8
+ * becomes U+FFFD: Prometheus rejects it. */
+static const char *
+prom_escape_char(const unsigned char *p, size_t n, int quote, char esc[8])
+{
+    (void)esc;
+    if (*p == '\\') {
+        return "\\\\";
+    } else if (*p == '\n') {
+        return "\\n";
+    } else if (*p == '"' && quote) {
+        return "\\\"";
+    }
+    return n ? NULL : REPLACEMENT_CHAR;
+}
+
+static void
+prom_escape(struct stats_buf *b, const char *s, int quote)
+{
+    append_escaped(b, s, prom_escape_char, quote);
+}
+
+/* A JSON string (RFC 8259): control characters escaped, invalid UTF-8 as
+ * \ufffd, so the document is valid whatever a reporter sent. */
+static const char *
+json_escape_char(const unsigned char *p, size_t n, int quote, char esc[8])
+{
+    (void)quote;
+    switch (*p) {
+    case '"':
+        return "\\\"";
+    case '\\':
+        return "\\\\";
+    case '\n':
+        return "\\n";
+    case '\r':
+        return "\\r";
+    case '\t':
+        return "\\t";
+    case '\b':
+        return "\\b";
+    case '\f':
+        return "\\f";
+    }
+    if (*p < 0x20) {
+        snprintf(esc, 8, "\\u%04x", *p);
+        return esc;
+    }
+    return n ? NULL : "\\ufffd";
+}
+
+/* Appends 's' as a JSON string, quotes included. */
 static void
 json_string(struct stats_buf *b, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *run = p;
-
     stats_buf_append(b, "\"", 1);
-    while (*p) {
-        char esc[8];
-        const char *rep = NULL;
-        size_t n = utf8_len(p);
-
-        if (*p == '"') {
-            rep = "\\\"";
-        } else if (*p == '\\') {
-            rep = "\\\\";
-        } else if (*p == '\n') {
-            rep = "\\n";
-        } else if (*p == '\r') {
-            rep = "\\r";
-        } else if (*p == '\t') {
-            rep = "\\t";
-        } else if (*p == '\b') {
-            rep = "\\b";
-        } else if (*p == '\f') {
-            rep = "\\f";
-        } else if (*p < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            rep = esc;
-        } else if (!n) {
-            rep = "\\ufffd";
-        }
-        if (!rep) {
-            p += n;
-            continue;
-        }
-        stats_buf_append(b, (const char *)run, (size_t)(p - run));
-        stats_buf_puts(b, rep);
-        p++;
-        run = p;
-    }
-    stats_buf_append(b, (const char *)run, (size_t)(p - run));
+    append_escaped(b, s, json_escape_char, 0);
     stats_buf_append(b, "\"", 1);
 }
 

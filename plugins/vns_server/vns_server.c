@@ -792,7 +792,6 @@ report_router(struct vns_server *vs, uint64_t collect_id,
                                r->frames_out),
     };
     struct px_stats_label key;
-    struct px_stats_report rep;
     size_t n = 7;
     char id[16];
     int i;
@@ -805,15 +804,8 @@ report_router(struct vns_server *vs, uint64_t collect_id,
     snprintf(id, sizeof id, "%u", r->id);
     key.name = "router";
     key.value = id;
-    rep = (struct px_stats_report){
-        .collect_id = collect_id,
-        .entity = "router",
-        .n_keys = 1,
-        .keys = &key,
-        .n_fields = n,
-        .fields = fields,
-    };
-    px_publish(vs->p, vs->t_stats_report, &rep, sizeof rep);
+    px_stats_publish(vs->p, vs->t_stats_report, collect_id, "router", &key, 1,
+                     fields, n);
 }
 
 static int
@@ -830,7 +822,6 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
     struct vns_server *vs = px_get_data(p);
     const struct px_stats_collect *c = ev->payload;
     struct px_stats_field fields[3 + N_DISCONNECTS];
-    struct px_stats_report rep;
     struct router **sorted, *r;
     size_t n_routers = 0, n = 0, i;
 
@@ -857,13 +848,8 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
         "unmapped_packet_ins",
         "Packet-ins from a switch port that is no router interface",
         vs->unmapped_packet_ins);
-    rep = (struct px_stats_report){
-        .collect_id = c->id,
-        .entity = "vns_server",
-        .fields = fields,
-        .n_fields = n,
-    };
-    px_publish(p, vs->t_stats_report, &rep, sizeof rep);
+    px_stats_publish(p, vs->t_stats_report, c->id, "vns_server", NULL, 0,
+                     fields, n);
 
     /* Routers by id, which is the order they connected in (the list is
      * newest first).  Without memory for the sort, list order will do. */

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plexus/plugin.h"
+
 #define PX_TOPIC_STATS_COLLECT "stats.collect"
 #define PX_TOPIC_STATS_REPORT  "stats.report"
 #define PX_TOPIC_STATS_VERSION 1
@@ -80,6 +82,26 @@ struct px_stats_report {
     size_t n_fields;
     const struct px_stats_field *fields;
 };
+
+/* Publishes one report on 'topic' (the plugin's declaration of
+ * stats.report), in answer to the collection 'collect_id'. */
+static inline int
+px_stats_publish(struct px_plugin *p, struct px_topic *topic,
+                 uint64_t collect_id, const char *entity,
+                 const struct px_stats_label *keys, size_t n_keys,
+                 const struct px_stats_field *fields, size_t n_fields)
+{
+    const struct px_stats_report r = {
+        .collect_id = collect_id,
+        .entity = entity,
+        .n_keys = n_keys,
+        .keys = keys,
+        .n_fields = n_fields,
+        .fields = fields,
+    };
+
+    return px_publish(p, topic, &r, sizeof r);
+}
 
 /* Helpers for building a field list. */
 #define PX_STATS_COUNTER_FIELD(NAME, HELP, VALUE)                             \
