@@ -776,74 +776,42 @@ print_table(struct ctl_http_table *t, const char *empty, const char *indent)
     return error;
 }
 
-static struct ctl_http_table *
-new_table(const char *const *titles, const enum ctl_http_align *aligns,
-          size_t n)
+/* ------------------------------------------------------------------------
+ * Tables. */
+
+/* How a table column shows a member of an entity. */
+enum column_kind {
+    COL_TEXT,    /* The string as it is. */
+    COL_NUMBER,  /* A number (a breakdown by label: its sum). */
+    COL_UPTIME,  /* The age of an epoch time, while "connected" is not 0. */
+    COL_STATE,   /* "up" or "down" from "connected". */
+    COL_REASONS, /* The nonzero entries of a breakdown, "reason=n ...". */
+};
+
+struct column {
+    const char *title;
+    enum ctl_http_align align;
+    enum column_kind kind;
+    const char *member;
+};
+
+/* Prints the entities of 'list' (a JSON array), one row each, with the
+ * first 'n' of 'cols'; 'empty' when there are none. */
+static int
+entity_table(json_t *list, const struct column *cols, size_t n, double now,
+             const char *empty, const char *indent)
 {
     struct ctl_http_table *t = ctl_http_table_create();
-    size_t i;
+    json_t *e;
+    size_t i, c;
 
     if (!t) {
         fprintf(stderr, "plexusctl: out of memory\n");
         exit(CTL_EXIT_BAD);
     }
-    for (i = 0; i < n; i++) {
-        ctl_http_table_add_column(t, titles[i], aligns[i]);
+    for (c = 0; c < n; c++) {
+        ctl_http_table_add_column(t, cols[c].title, cols[c].align);
     }
-    return t;
-}
-
-#define L             CTL_HTTP_LEFT
-#define R             CTL_HTTP_RIGHT
-#define ARRAY_SIZE(A) (sizeof(A) / sizeof(A)[0])
-
-/* ------------------------------------------------------------------------
- * Tables. */
-
-static int
-plugins_table(json_t *root, double now)
-{
-    static const char *const titles[] = {"PLUGIN", "MODULE",  "VERSION", "GEN",
-                                         "LOADED", "RELOADS", "REFUSED"};
-    static const enum ctl_http_align aligns[] = {L, L, L, R, R, R, R};
-    struct ctl_http_table *t = new_table(titles, aligns, ARRAY_SIZE(titles));
-    json_t *list = entities(root, "plugin");
-    json_t *e;
-    size_t i;
-
-    json_array_foreach(list, i, e)
-    {
-        if (!json_is_object(e)) {
-            continue; /* Not an entity: nothing to show. */
-        }
-        ctl_http_table_add_row(t);
-        set_text(t, 0, e, "plugin");
-        set_text(t, 1, e, "module");
-        set_text(t, 2, e, "version");
-        set_number(t, 3, e, "generation");
-        set_age(t, 4, e, "loaded_since_seconds", now);
-        set_number(t, 5, e, "reloads");
-        set_number(t, 6, e, "reloads_refused");
-    }
-    return print_table(t, "plugins: none", "");
-}
-
-/* The switch table; 'full' adds the byte counters and disconnects. */
-static int
-switches_table(json_t *root, double now, int full)
-{
-    static const char *const titles[] = {
-        "SWITCH",   "VERSION",     "PEER",     "STATE", "UPTIME",
-        "PKT_IN",   "PKT_OUT",     "FLOW_MOD", "DROPS", "RX_BYTES",
-        "TX_BYTES", "DISCONNECTS", "REASONS"};
-    static const enum ctl_http_align aligns[] = {L, L, L, L, R, R, R,
-                                                 R, R, R, R, R, L};
-    struct ctl_http_table *t =
-        new_table(titles, aligns, full ? ARRAY_SIZE(titles) : 9);
-    json_t *list = entities(root, "switch");
-    json_t *e;
-    size_t i;
-
     json_array_foreach(list, i, e)
     {
         double up;
@@ -854,53 +822,98 @@ switches_table(json_t *root, double now, int full)
         }
         has_state = !get_number(e, "connected", &up);
         ctl_http_table_add_row(t);
-        set_text(t, 0, e, "switch");
-        set_text(t, 1, e, "version");
-        set_text(t, 2, e, "peer");
-        ctl_http_table_set(t, 3, !has_state ? NULL : up ? "up" : "down");
-        if (has_state && up) {
-            set_age(t, 4, e, "connected_since_seconds", now);
-        }
-        set_number(t, 5, e, "packet_ins");
-        set_number(t, 6, e, "packet_outs");
-        set_number(t, 7, e, "flow_mods");
-        set_number(t, 8, e, "output_drops");
-        if (full) {
+        for (c = 0; c < n; c++) {
+            const char *m = cols[c].member;
             struct px_str reasons = {0};
 
-            set_number(t, 9, e, "rx_bytes");
-            set_number(t, 10, e, "tx_bytes");
-            set_number(t, 11, e, "disconnects");
-            format_breakdown(e, "disconnects", &reasons);
-            ctl_http_table_set(t, 12, px_str_get(&reasons));
-            free(reasons.buf);
+            switch (cols[c].kind) {
+            case COL_TEXT:
+                set_text(t, c, e, m);
+                break;
+            case COL_NUMBER:
+                set_number(t, c, e, m);
+                break;
+            case COL_UPTIME:
+                if (!has_state || up) {
+                    set_age(t, c, e, m, now);
+                }
+                break;
+            case COL_STATE:
+                ctl_http_table_set(t, c,
+                                   !has_state ? NULL
+                                   : up       ? "up"
+                                              : "down");
+                break;
+            case COL_REASONS:
+                format_breakdown(e, m, &reasons);
+                ctl_http_table_set(t, c, px_str_get(&reasons));
+                free(reasons.buf);
+                break;
+            }
         }
     }
-    return print_table(t, "switches: none", "");
+    return print_table(t, empty, indent);
+}
+
+#define L             CTL_HTTP_LEFT
+#define R             CTL_HTTP_RIGHT
+#define ARRAY_SIZE(A) (sizeof(A) / sizeof(A)[0])
+
+static int
+plugins_table(json_t *root, double now)
+{
+    static const struct column cols[] = {
+        {"PLUGIN", L, COL_TEXT, "plugin"},
+        {"MODULE", L, COL_TEXT, "module"},
+        {"VERSION", L, COL_TEXT, "version"},
+        {"GEN", R, COL_NUMBER, "generation"},
+        {"LOADED", R, COL_UPTIME, "loaded_since_seconds"},
+        {"RELOADS", R, COL_NUMBER, "reloads"},
+        {"REFUSED", R, COL_NUMBER, "reloads_refused"},
+    };
+
+    return entity_table(entities(root, "plugin"), cols, ARRAY_SIZE(cols), now,
+                        "plugins: none", "");
+}
+
+/* The switch table; 'full' adds the byte counters and disconnects. */
+static int
+switches_table(json_t *root, double now, int full)
+{
+    static const struct column cols[] = {
+        {"SWITCH", L, COL_TEXT, "switch"},
+        {"VERSION", L, COL_TEXT, "version"},
+        {"PEER", L, COL_TEXT, "peer"},
+        {"STATE", L, COL_STATE, NULL},
+        {"UPTIME", R, COL_UPTIME, "connected_since_seconds"},
+        {"PKT_IN", R, COL_NUMBER, "packet_ins"},
+        {"PKT_OUT", R, COL_NUMBER, "packet_outs"},
+        {"FLOW_MOD", R, COL_NUMBER, "flow_mods"},
+        {"DROPS", R, COL_NUMBER, "output_drops"},
+        /* Only with 'full'. */
+        {"RX_BYTES", R, COL_NUMBER, "rx_bytes"},
+        {"TX_BYTES", R, COL_NUMBER, "tx_bytes"},
+        {"DISCONNECTS", R, COL_NUMBER, "disconnects"},
+        {"REASONS", L, COL_REASONS, "disconnects"},
+    };
+
+    return entity_table(entities(root, "switch"), cols,
+                        full ? ARRAY_SIZE(cols) : 9, now, "switches: none",
+                        "");
 }
 
 /* Prints one port table for the ports in 'ports'. */
 static int
 ports_table(json_t *ports)
 {
-    static const char *const titles[] = {"PORT", "NAME", "PKT_IN", "PKT_OUT"};
-    static const enum ctl_http_align aligns[] = {L, L, R, R};
-    struct ctl_http_table *t = new_table(titles, aligns, ARRAY_SIZE(titles));
-    json_t *e;
-    size_t i;
+    static const struct column cols[] = {
+        {"PORT", L, COL_TEXT, "port"},
+        {"NAME", L, COL_TEXT, "name"},
+        {"PKT_IN", R, COL_NUMBER, "packet_ins"},
+        {"PKT_OUT", R, COL_NUMBER, "packet_outs"},
+    };
 
-    json_array_foreach(ports, i, e)
-    {
-        if (!json_is_object(e)) {
-            continue; /* Not an entity: nothing to show. */
-        }
-        ctl_http_table_add_row(t);
-        set_text(t, 0, e, "port");
-        set_text(t, 1, e, "name");
-        set_number(t, 2, e, "packet_ins");
-        set_number(t, 3, e, "packet_outs");
-    }
-    return print_table(t, "no ports", "    ");
+    return entity_table(ports, cols, ARRAY_SIZE(cols), 0, "no ports", "    ");
 }
 
 /* The ports, grouped under their switches in the order of the switch
@@ -979,32 +992,20 @@ switch_ports(json_t *root)
 static int
 routers_table(json_t *root, double now)
 {
-    static const char *const titles[] = {"ROUTER",    "PEER",      "VHOST",
-                                         "USER",      "UPTIME",    "IFACES",
-                                         "FRAMES_RX", "FRAMES_TX", "DROPPED"};
-    static const enum ctl_http_align aligns[] = {R, L, L, L, R, R, R, R, R};
-    struct ctl_http_table *t = new_table(titles, aligns, ARRAY_SIZE(titles));
-    json_t *list = entities(root, "router");
-    json_t *e;
-    size_t i;
+    static const struct column cols[] = {
+        {"ROUTER", R, COL_TEXT, "router"},
+        {"PEER", L, COL_TEXT, "peer"},
+        {"VHOST", L, COL_TEXT, "vhost"},
+        {"USER", L, COL_TEXT, "user"},
+        {"UPTIME", R, COL_UPTIME, "connected_since_seconds"},
+        {"IFACES", R, COL_NUMBER, "interfaces"},
+        {"FRAMES_RX", R, COL_NUMBER, "frames_rx"},
+        {"FRAMES_TX", R, COL_NUMBER, "frames_tx"},
+        {"DROPPED", R, COL_NUMBER, "frames_dropped"},
+    };
 
-    json_array_foreach(list, i, e)
-    {
-        if (!json_is_object(e)) {
-            continue; /* Not an entity: nothing to show. */
-        }
-        ctl_http_table_add_row(t);
-        set_text(t, 0, e, "router");
-        set_text(t, 1, e, "peer");
-        set_text(t, 2, e, "vhost");
-        set_text(t, 3, e, "user");
-        set_age(t, 4, e, "connected_since_seconds", now);
-        set_number(t, 5, e, "interfaces");
-        set_number(t, 6, e, "frames_rx");
-        set_number(t, 7, e, "frames_tx");
-        set_number(t, 8, e, "frames_dropped");
-    }
-    return print_table(t, "routers: none", "");
+    return entity_table(entities(root, "router"), cols, ARRAY_SIZE(cols), now,
+                        "routers: none", "");
 }
 
 /* Appends ", <n> <what>" for member 'name' when present. */
