@@ -27,8 +27,12 @@ import vnspeer
 
 def stats_env(env, extra=""):
     """Configures the stats plugin on a free loopback port; returns it."""
-    port = free_port()
     env.install("stats")
+    return stats_env_at(env, free_port(), extra)
+
+
+def stats_env_at(env, port, extra=""):
+    """(Re)writes the stats plugin's file: loopback, 'port', 'extra'."""
     env.plugin_ini("50-stats", "stats",
                    own="address = 127.0.0.1\nport = %d\n%s" % (port, extra))
     return port
@@ -184,6 +188,11 @@ def test_stats_counters_match_the_wire(args, env):
             e = need_entity(j, "port", switch="00000000000000a1", port=label)
             check(e["packet_outs"] == n, "port %s packet-outs %r, the wire "
                   "says %d" % (label, e, n))
+        # l2_learning's view of the same switch: two MACs learned, 100
+        # floods, one flow.
+        l2 = need_entity(j, "l2_learning", switch="00000000000000a1")
+        check((l2["macs"], l2["floods"], l2["flow_mods"]) == (2, 100, 1),
+              "l2_learning %r" % l2)
         # The host's own counters for the same traffic.
         t = need_entity(j, "topic", topic="openflow.packet_in")
         check(t["published"] == 101 and t["delivered"] == 101,
@@ -349,9 +358,7 @@ def test_stats_counters_survive_reloads(args, env):
         t.start()
         try:
             ok_before = results["ok"]
-            env.plugin_ini("50-stats", "stats",
-                           own="address = 127.0.0.1\nport = %d\n"
-                           "max_entities = 99999\n" % port)
+            stats_env_at(env, port, "max_entities = 99999\n")
             outcome, line = d.reload()
             check(outcome == "done" and "reloaded [stats]" in line, line)
             deadline = time.monotonic() + DEADLINE
@@ -742,6 +749,14 @@ def test_plexusctl_reload_reports_outcome(args, env):
         check(out == "reload 6: done\n  added: l2_learning\n",
               "adding l2_learning:\n" + out)
 
+        # A reload that restarts stats itself: the outcome is still read
+        # (from the new generation, which kept the history).
+        port = check_port(env)
+        stats_env_at(env, port, "max_entities = 5000\n")
+        out = ctl_ok(args, env, "reload")
+        check(out == "reload 7: done\n  reloaded: stats\n",
+              "restarting stats:\n" + out)
+
         # The switch was served throughout, its session never dropped.
         sw.send(ofpeer.msg(1, ofpeer.OFPT_ECHO_REQUEST, b"still", 5))
         v, t, xid, m = sw.wait_type(ofpeer.OFPT_ECHO_REPLY, DEADLINE)
@@ -754,10 +769,10 @@ def test_plexusctl_reload_reports_outcome(args, env):
         check(p["reloads_refused"] == 1 and p["generation"] == 1,
               "openflow %r" % p)
         h = need_entity(j, "host")
-        check(h["reloads"] == {"ok": 3, "partial": 2, "refused": 1},
+        check(h["reloads"] == {"ok": 4, "partial": 2, "refused": 1},
               "host %r" % h)
         ids = [x["id"] for x in j["reloads"]]
-        check(ids == [1, 2, 3, 4, 5, 6], "reload history %r" % ids)
+        check(ids == [1, 2, 3, 4, 5, 6, 7], "reload history %r" % ids)
     finally:
         sw.close()
     d.stop()
