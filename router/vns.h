@@ -34,25 +34,25 @@ enum vns_type {
 
 #define VNS_HEADER_LEN 8
 /* The lab's client refuses messages over 10000 bytes; so do we. */
-#define VNS_MAX_MESSAGE 10000
-#define VNS_IFACE_LEN 16 /* Interface names, NUL-padded on the wire. */
-#define VNS_NAME_LEN 32  /* Host, user, password fields. */
-#define VNS_CLOSE_LEN 256
-#define VNS_BANNER_LEN 256
-#define VNS_SALT_LEN 20 /* What the lab's server sends. */
-#define VNS_SHA1_LEN 20
-#define VNS_OPEN_MSG_LEN 108
+#define VNS_MAX_MESSAGE   10000
+#define VNS_IFACE_LEN     16 /* Interface names, NUL-padded on the wire. */
+#define VNS_NAME_LEN      32 /* Host, user, password fields. */
+#define VNS_CLOSE_LEN     256
+#define VNS_BANNER_LEN    256
+#define VNS_SALT_LEN      20 /* What the lab's server sends. */
+#define VNS_SHA1_LEN      20
+#define VNS_OPEN_MSG_LEN  108
 #define VNS_CLOSE_MSG_LEN 264
 
 /* HWInfo keys. */
 #define VNS_HW_INTERFACE 1
-#define VNS_HW_SPEED 2
-#define VNS_HW_SUBNET 4
-#define VNS_HW_IN_USE 8
-#define VNS_HW_FIXED_IP 16
-#define VNS_HW_ETHER 32
-#define VNS_HW_ETH_IP 64
-#define VNS_HW_MASK 128
+#define VNS_HW_SPEED     2
+#define VNS_HW_SUBNET    4
+#define VNS_HW_IN_USE    8
+#define VNS_HW_FIXED_IP  16
+#define VNS_HW_ETHER     32
+#define VNS_HW_ETH_IP    64
+#define VNS_HW_MASK      128
 #define VNS_HW_ENTRY_LEN 36 /* u32 key + 32-byte value. */
 
 /* Most interfaces a HWInfo may describe. */
@@ -89,15 +89,15 @@ struct vns_iface {
 int vns_decode_open(const uint8_t *msg, size_t len, struct vns_open *o,
                     const char **why);
 /* 'reason' gets at most VNS_CLOSE_LEN characters, NUL-terminated. */
-int vns_decode_close(const uint8_t *msg, size_t len, char *reason,
-                     size_t size, const char **why);
+int vns_decode_close(const uint8_t *msg, size_t len, char *reason, size_t size,
+                     const char **why);
 /* A Packet: the interface name and the Ethernet frame (pointer into
  * 'msg'). */
 int vns_decode_packet(const uint8_t *msg, size_t len,
                       char iface[VNS_IFACE_LEN + 1], const uint8_t **frame,
                       size_t *frame_len, const char **why);
-int vns_decode_banner(const uint8_t *msg, size_t len, char *text,
-                      size_t size, const char **why);
+int vns_decode_banner(const uint8_t *msg, size_t len, char *text, size_t size,
+                      const char **why);
 /* HWInfo: entries in order; an attribute before any interface name is
  * EPROTO; more than 'max' interfaces is EPROTO. */
 int vns_decode_hwinfo(const uint8_t *msg, size_t len, struct vns_iface *ifs,
@@ -111,8 +111,8 @@ int vns_decode_auth_reply(const uint8_t *msg, size_t len, char *user,
                           size_t user_size, uint8_t sha1[VNS_SHA1_LEN],
                           const char **why);
 /* AuthStatus: u8 ok, then message text. */
-int vns_decode_auth_status(const uint8_t *msg, size_t len, int *ok,
-                           char *text, size_t size, const char **why);
+int vns_decode_auth_status(const uint8_t *msg, size_t len, int *ok, char *text,
+                           size_t size, const char **why);
 
 size_t vns_encode_open(uint8_t *buf, size_t cap, const struct vns_open *o);
 size_t vns_encode_close(uint8_t *buf, size_t cap, const char *reason);
@@ -122,8 +122,8 @@ size_t vns_encode_packet(uint8_t *buf, size_t cap, const char *iface,
 size_t vns_encode_banner(uint8_t *buf, size_t cap, const char *text);
 /* HWInfo as the lab's server sends it: per interface, name, speed, MAC,
  * IP, subnet (0), mask. */
-size_t vns_encode_hwinfo(uint8_t *buf, size_t cap,
-                         const struct vns_iface *ifs, size_t n);
+size_t vns_encode_hwinfo(uint8_t *buf, size_t cap, const struct vns_iface *ifs,
+                         size_t n);
 size_t vns_encode_auth_request(uint8_t *buf, size_t cap, const uint8_t *salt,
                                size_t salt_len);
 size_t vns_encode_auth_reply(uint8_t *buf, size_t cap, const char *user,
@@ -133,8 +133,7 @@ size_t vns_encode_auth_status(uint8_t *buf, size_t cap, int ok,
 
 /* SHA-1 of (salt followed by key), as AuthReply carries it.  A small SHA-1
  * of our own: the protocol needs nothing else from a crypto library. */
-void vns_auth_digest(const uint8_t *salt, size_t salt_len,
-                     const uint8_t *key, size_t key_len,
-                     uint8_t out[VNS_SHA1_LEN]);
+void vns_auth_digest(const uint8_t *salt, size_t salt_len, const uint8_t *key,
+                     size_t key_len, uint8_t out[VNS_SHA1_LEN]);
 
 #endif /* VNS_H */
