@@ -178,9 +178,9 @@ s1-eth3 10.0.1.1
 """
 
 
-def vns_env(env, auth=False):
-    """openflow and vns_server on free ports, the lab's addresses; returns
-    (openflow port, VNS port)."""
+def vns_env(env, auth=False, extra=""):
+    """openflow and vns_server on free ports, the lab's addresses, 'extra'
+    keys for vns_server; returns (openflow port, VNS port)."""
     of_port = openflow_env(env)
     vns_port = free_port()
     env.install("vns_server")
@@ -191,5 +191,5 @@ def vns_env(env, auth=False):
         with open(os.path.join(env.conf, "auth_key"), "w") as f:
             f.write("secret-key\n")
         own += "auth = true\n"
-    env.plugin_ini("30-vns_server", "vns_server", own=own)
+    env.plugin_ini("30-vns_server", "vns_server", own=own + extra)
     return of_port, vns_port

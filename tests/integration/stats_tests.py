@@ -435,6 +435,46 @@ def test_stats_router_counters(args, env):
     d.stop()
 
 
+def test_stats_slow_router_drops_counted(args, env):
+    """A router that stops reading: its bounded output buffer fills, and
+    every frame the switch sent is either queued for it or counted as
+    dropped (output_full), exactly; the router stays connected and the
+    switch stays served."""
+    of_port, vns_port = vns_env(env, extra="out_buffer = 65536\n")
+    port = stats_env(env)
+    d = env.start()
+    r = vnspeer.Router(vns_port)
+    sw = ofpeer.Switch(of_port)
+    n = 20000
+    try:
+        r.login()
+        sw.handshake(1, 1, ports=3)
+        r.wait_type(vnspeer.HWINFO)
+        # 20,000 frames of 1,400 bytes (28 MB) for a router that reads
+        # nothing: far more than its buffer and both socket buffers.
+        frame = ofpeer.ethernet(b"\xff" * 6, bytes.fromhex("0a0000000002"),
+                                size=1400)
+        msg = ofpeer.packet_in(1, frame, in_port=1)
+        for i in range(0, n, 100):
+            sw.send(msg * 100)
+        sw.sync()
+        e = stats_json(port)["entities"]["router"][0]
+        dropped = e["frames_dropped"]["output_full"]
+        check(dropped > 0 and e["frames_tx"] + dropped == n,
+              "router %r: %d frames sent, %d + %d accounted for"
+              % (e, n, e["frames_tx"], dropped))
+        v = need_entity(stats_json(port), "vns_server")
+        check(v["routers_connected"] == 1 and
+              sum(v["router_disconnects"].values()) == 0,
+              "vns_server %r" % v)
+        print("    %d frames: %d queued for the router, %d dropped "
+              "(output_full)" % (n, e["frames_tx"], dropped))
+    finally:
+        r.close()
+        sw.close()
+    d.stop()
+
+
 class EchoProbe(threading.Thread):
     """A switch that keeps asking the controller for echo replies and
     records every round trip: proof that switches stay served while HTTP
