@@ -568,6 +568,9 @@ def test_stats_http_bad_clients(args, env):
                 break
         check(st["http_connections"] >= 1001,
               "server saw %r connections" % st["http_connections"])
+        # libmicrohttpd runs on the host loop: one thread serves all.
+        threads = os.listdir("/proc/%d/task" % d.pid)
+        check(len(threads) == 1, "plexusd runs %d threads" % len(threads))
 
         # Oversize headers, garbage, unknown path, wrong method.
         big = (b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " +
