@@ -489,9 +489,12 @@ def test_sdk_out_of_tree(args, env):
                         "DESTDIR=" + stage, "PREFIX=/usr"],
                        capture_output=True, text=True)
     check(r.returncode == 0, "make install: %s" % r.stderr[-2000:])
-    for f in ["usr/bin/plexusd", "usr/lib/plexus/plugins/logger.so",
+    for f in ["usr/bin/plexusd", "usr/bin/plexusctl",
+              "usr/lib/plexus/plugins/logger.so",
+              "usr/lib/plexus/plugins/stats.so",
               "usr/include/plexus/plugin.h",
               "usr/include/plexus/topics/host.h",
+              "usr/include/plexus/topics/stats.h",
               "usr/lib/pkgconfig/plexus-plugin.pc",
               "etc/plexus/conf.d/00-host.ini",
               "usr/share/plexus/examples/hello/hello.c"]:
@@ -525,6 +528,23 @@ def test_sdk_out_of_tree(args, env):
     d.reload()
     d.wait_for(r"hello: event: host\.plugin_loaded instance=logger "
                r"version=1\.0\.0", since)
+    # Its counters, served by the installed stats plugin and read with the
+    # installed plexusctl.
+    shutil.copy(os.path.join(stage, "usr/lib/plexus/plugins/stats.so"),
+                env.plugins)
+    port = free_port()
+    env.plugin_ini("40-stats", "stats",
+                   own="address = 127.0.0.1\nport = %d\n" % port)
+    outcome, line = d.reload()
+    check(outcome == "done", line)
+    r = subprocess.run([os.path.join(stage, "usr/bin/plexusctl"), "-u",
+                        "http://127.0.0.1:%d" % port, "metrics"],
+                       capture_output=True, text=True)
+    check(r.returncode == 0 and
+          "\nplexus_hello_greetings_total 3\n" in r.stdout and
+          "\nplexus_hello_plugins_seen_total 3\n" in r.stdout,
+          "hello's counters in /metrics: exit %d\n%s%s" % (
+              r.returncode, r.stdout[-3000:], r.stderr))
     d.stop()
 
 

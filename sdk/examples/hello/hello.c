@@ -2,12 +2,14 @@
  * hello: the example Plexus plugin, built out of tree against the installed
  * SDK (see Makefile beside it and "Writing a plugin" in README.md).
  *
- * It shows the three things most plugins do:
+ * It shows the four things most plugins do:
  *  - read its own configuration keys (declared in hello_keys, so that
  *    "plexusd --check" validates them without running this code);
  *  - use a timer (a repeating greeting);
  *  - subscribe to events (it counts every plugin the host loads and every
- *    reload, and publishes its own "hello.greeting" topic).
+ *    reload, and publishes its own "hello.greeting" topic);
+ *  - expose its counters: it answers stats.collect, so the stats plugin
+ *    serves them as plexus_hello_greetings_total and so on.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 
 #include <plexus/plugin.h>
 #include <plexus/topics/host.h>
+#include <plexus/topics/stats.h>
 
 /* The payload of "hello.greeting".  A real plugin would put this in a
  * topics header of its own so that subscribers can include it. */
@@ -30,6 +33,7 @@ struct hello {
     unsigned long long sent;
     unsigned long long loads_seen;
     struct px_topic *topic;
+    struct px_topic *t_report;
     struct px_timer *timer;
 };
 
@@ -84,6 +88,28 @@ on_plugin_loaded(struct px_plugin *p, const struct px_event *ev, void *arg)
     return PX_EVENT_CONTINUE;
 }
 
+/* The stats plugin asks; one report answers for the whole plugin.  A
+ * plugin with many things to count (switches, ports) sends one report for
+ * each, with the labels that tell them apart as 'keys'. */
+static int
+on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct hello *h = px_get_data(p);
+    const struct px_stats_collect *c = ev->payload;
+    const struct px_stats_field f[] = {
+        PX_STATS_COUNTER_FIELD("greetings", "Greetings sent", h->sent),
+        PX_STATS_COUNTER_FIELD(
+            "plugins_seen", "host.plugin_loaded events seen", h->loads_seen),
+    };
+
+    (void)arg;
+    if (ev->len >= sizeof *c) {
+        px_stats_publish(p, h->t_report, c->id, "hello", NULL, 0, f,
+                         sizeof f / sizeof f[0]);
+    }
+    return PX_EVENT_CONTINUE;
+}
+
 static int
 hello_init(struct px_plugin *p)
 {
@@ -107,6 +133,11 @@ hello_init(struct px_plugin *p)
         (error = px_subscribe(p, PX_TOPIC_HOST_PLUGIN_LOADED,
                               PX_TOPIC_HOST_PLUGIN_VERSION, PX_PRIO_DEFAULT,
                               on_plugin_loaded, NULL, NULL)) ||
+        (error = px_topic_declare(p, PX_TOPIC_STATS_REPORT,
+                                  PX_TOPIC_STATS_VERSION, &h->t_report)) ||
+        (error =
+             px_subscribe(p, PX_TOPIC_STATS_COLLECT, PX_TOPIC_STATS_VERSION,
+                          PX_PRIO_DEFAULT, on_stats_collect, NULL, NULL)) ||
         (error = px_timer_start(p, interval, interval, on_timer, NULL,
                                 &h->timer))) {
         free(h);
@@ -126,6 +157,7 @@ hello_fini(struct px_plugin *p)
 }
 
 PX_PLUGIN_DEFINE(.name = "hello", .version = "1.0",
-                 .description = "example plugin: config, timer, events",
+                 .description = "example plugin: config, timer, events, "
+                                "stats",
                  .config_keys = hello_keys, .init = hello_init,
                  .fini = hello_fini);
