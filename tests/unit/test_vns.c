@@ -185,8 +185,6 @@ set_be32(uint8_t *p, uint32_t v)
 }
 
 /* Encoders under test, behind one signature. */
-typedef size_t encode_fn(uint8_t *buf, size_t cap, const void *arg);
-
 static size_t
 enc_open(uint8_t *buf, size_t cap, const void *arg)
 {
@@ -270,38 +268,6 @@ enc_auth_status_fail(uint8_t *buf, size_t cap, const void *arg)
     return vns_encode_auth_status(buf, cap, 0, arg);
 }
 
-/* Checks that 'encode' writes exactly the bytes of 'hex' and nothing past
- * them, into a buffer of exactly that size too, and returns 0 for every
- * smaller capacity (each an exact-size heap buffer, for ASan) and for a
- * NULL buffer. */
-static void
-check_encoder(encode_fn *encode, const void *arg, const char *hex)
-{
-    uint8_t want[MAX_MSG], buf[MAX_MSG + 64];
-    size_t n = unhex(hex, want, sizeof want), cap, i;
-
-    memset(buf, 0xa5, sizeof buf);
-    assert_hex(buf, encode(buf, sizeof buf, arg), hex);
-    for (i = n; i < sizeof buf; i++) {
-        assert_int_equal(buf[i], 0xa5);
-    }
-    for (cap = 0; cap <= n; cap++) {
-        uint8_t *b = malloc(cap ? cap : 1);
-
-        assert_non_null(b);
-        if (cap < n) {
-            assert_int_equal(encode(b, cap, arg), 0);
-        } else {
-            assert_hex(b, encode(b, cap, arg), hex);
-        }
-        free(b);
-    }
-    assert_int_equal(encode(NULL, 0, arg), 0);
-}
-
-/* Decoders under test, behind one signature. */
-typedef int decode_fn(const uint8_t *msg, size_t len, const char **why);
-
 static int
 dec_open(const uint8_t *msg, size_t len, const char **why)
 {
@@ -374,22 +340,6 @@ dec_auth_status(const uint8_t *msg, size_t len, const char **why)
 
 /* Fails unless 'CALL' returns EPROTO and leaves a reason in 'WHY' (read
  * after the call, whatever the order of argument evaluation). */
-#define assert_eproto(CALL, WHY)                                              \
-    do {                                                                      \
-        int error_ = (CALL);                                                  \
-        assert_eproto_(error_, (WHY), __FILE__, __LINE__);                    \
-    } while (0)
-
-static void
-assert_eproto_(int error, const char *why, const char *file, int line)
-{
-    if (error != EPROTO || !why || !why[0]) {
-        print_error("expected EPROTO with a reason, got %d (%s)\n", error,
-                    why ? why : "no reason");
-        _fail(file, line);
-    }
-}
-
 /* Decodes 'len' bytes of 'data' (copied to an exact-size buffer) with
  * 'decode', which must refuse them, with and without a place for the
  * reason. */
@@ -411,48 +361,18 @@ assert_refused_(decode_fn *decode, const uint8_t *data, size_t len,
     free(m);
 }
 
-/* Feeds 'decode' every proper prefix of the fixture 'hex', each in an
- * exact-size buffer, first as it is (the header's length then says more
- * than there is) and then with the header's length patched to the prefix's
- * length.  All must be refused with EPROTO, except that, patched, the
- * lengths in 'valid' (ending with 0) and every length from 'tail_from' on
- * are well-formed messages in their own right and must decode. */
+/* VNS's length: 32 bits at offset 0. */
+static void
+set_vns_length(uint8_t *m, size_t len)
+{
+    set_be32(m, (uint32_t)len);
+}
+
 static void
 check_truncations(decode_fn *decode, const char *hex, size_t tail_from,
                   const size_t *valid)
 {
-    uint8_t full[MAX_MSG];
-    size_t len = unhex(hex, full, sizeof full), i;
-
-    for (i = 0; i < len; i++) {
-        uint8_t *m = copy_exact(full, i);
-        const char *why = NULL;
-        bool ok = i >= tail_from;
-        const size_t *v;
-        int error;
-
-        for (v = valid; v && *v; v++) {
-            ok |= *v == i;
-        }
-
-        assert_eproto(decode(m, i, &why), why);
-        if (i >= 4) {
-            set_be32(m, i);
-        }
-        why = NULL;
-        error = decode(m, i, &why);
-        if (ok && error) {
-            print_error("prefix of %zu bytes: %d (%s)\n", i, error, why);
-        } else if (!ok && error != EPROTO) {
-            print_error("prefix of %zu bytes accepted\n", i);
-        }
-        if (ok) {
-            assert_int_equal(error, 0);
-        } else {
-            assert_eproto(error, why);
-        }
-        free(m);
-    }
+    check_truncations_(decode, hex, tail_from, valid, set_vns_length);
 }
 
 /* Framing. */
