@@ -243,7 +243,7 @@ FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ -linih
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -linih
 
 $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
                    plugins/openflow/ofp.h
@@ -262,6 +262,9 @@ $(FUZZ_O)fuzz_sr: tests/fuzz/fuzz_sr.c router/sr_rt.c router/sr_arp.c \
                   router/sr_icmp.c router/sr_router.c $(wildcard router/sr_*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^)
+
+# Every target shares the invariant checks.
+$(FUZZERS:%=$(FUZZ_O)%): tests/fuzz/fuzzcheck.h
 
 fuzz-build: deps $(FUZZERS:%=$(FUZZ_O)%)
 
@@ -345,7 +348,8 @@ install: all
 format:
 	clang-format -i host/*.c host/*.h plugins/*/*.c plugins/*/*.h \
 	    router/*.c router/*.h sdk/include/plexus/*.h \
-	    sdk/include/plexus/topics/*.h tests/*/*.c sdk/examples/*/*.c
+	    sdk/include/plexus/topics/*.h tests/*/*.c tests/*/*.h \
+	    sdk/examples/*/*.c
 
 clean:
 	rm -rf build host/*.o host/*.d host/plexusd host/plexusctl \

@@ -41,6 +41,7 @@
 
 #include <ini.h>
 
+#include "fuzzcheck.h"
 #include "conf.h"
 #include "util.h"
 
@@ -69,14 +70,6 @@ static const struct px_config_key schema[] = {
     {.key = "nodefault", .type = PX_CONFIG_STRING},
     {.key = NULL},
 };
-
-static void
-check(int ok)
-{
-    if (!ok) {
-        abort();
-    }
-}
 
 static void
 exercise_instance(const struct px_conf *conf,

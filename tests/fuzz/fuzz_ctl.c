@@ -27,17 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "ctl_http.h"
 
 #define MAX_FIELDS 8
-
-static void
-check(int ok)
-{
-    if (!ok) {
-        abort();
-    }
-}
 
 static void
 fuzz_response(const uint8_t *data, size_t size)

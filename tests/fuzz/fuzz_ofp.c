@@ -36,24 +36,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "ofp.h"
 
 #define MAX_PORTS 16
-
-static void
-check(int ok)
-{
-    if (!ok) {
-        abort();
-    }
-}
-
-/* A decoder's result: 0, or EPROTO with a reason. */
-static void
-check_result(int error, const char *why)
-{
-    check(error == 0 || (error == EPROTO && why && why[0]));
-}
 
 /* A port as a decoder stores it: a terminated name. */
 static void

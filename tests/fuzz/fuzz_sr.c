@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "sr_proto.h"
 #include "sr_router.h"
 #include "sr_rt.h"
@@ -66,14 +67,6 @@ static const char LAB_RTABLE[] =
     "192.168.2.2 192.168.2.2 255.255.255.255 eth1\n"
     "172.64.3.10 172.64.3.10 255.255.255.255 eth2\n"
     "10.0.1.100 10.0.1.100 255.255.255.255 eth3\n";
-
-static void
-check(int ok)
-{
-    if (!ok) {
-        abort();
-    }
-}
 
 static unsigned int
 get16(const uint8_t *p)

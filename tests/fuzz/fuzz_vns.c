@@ -45,22 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "vns.h"
-
-static void
-check(int ok)
-{
-    if (!ok) {
-        abort();
-    }
-}
-
-/* A decoder's result: 0, or EPROTO with a reason. */
-static void
-check_result(int error, const char *why)
-{
-    check(error == 0 || (error == EPROTO && why && why[0]));
-}
 
 static uint32_t
 get32(const uint8_t *p)
