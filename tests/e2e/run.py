@@ -774,6 +774,46 @@ def connect_time(st, at):
     return at - int(st["status"]["sec_since_connect"])
 
 
+class BackgroundPing:
+    """200 pings at 50 ms from 'host' to 'dst', read as they come back.
+    start() returns once 20 replies are in (the path is warm and traffic
+    flows); finish() waits for the end and returns (sent, received, the
+    output)."""
+
+    def __init__(self, env, host, dst, count=200):
+        self.proc = env.popen(host, ["ping", "-n", "-i", "0.05", "-c",
+                                     str(count), dst])
+        self.lines = []
+        self.enough = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            self.lines.append(raw.decode("utf-8", "replace"))
+            if self.replies() >= 20:
+                self.enough.set()
+        self.enough.set()
+
+    def replies(self):
+        return sum(1 for l in self.lines if "bytes from" in l)
+
+    def start(self):
+        self.reader.start()
+        check(self.enough.wait(DEADLINE) and self.proc.poll() is None,
+              "ping did not get going:\n%s" % "".join(self.lines))
+        return self
+
+    def finish(self):
+        try:
+            self.proc.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            raise Failure("ping still running after %.0f s" % DEADLINE)
+        self.reader.join(timeout=5)
+        text = "".join(self.lines)
+        sent, received = parse_ping(text)
+        return sent, received, text
+
+
 def ping_across(env, disrupt, what):
     """A continuous ping h1 -> h4 (200 at 50 ms) with disrupt() called once
     20 replies have come back; asserts no reply was lost and OVS saw no
@@ -795,32 +835,9 @@ def ping_across(env, disrupt, what):
         before[br] = (st, time.monotonic())
     log_offset = vswitchd_log_size()
 
-    ping = env.popen(h1, ["ping", "-n", "-i", "0.05", "-c", "200",
-                          h4.IP()])
-    lines = []
-    enough = threading.Event()
-
-    def read():
-        for raw in ping.stdout:
-            lines.append(raw.decode("utf-8", "replace"))
-            if sum(1 for l in lines if "bytes from" in l) >= 20:
-                enough.set()
-        enough.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    check(enough.wait(DEADLINE) and ping.poll() is None,
-          "ping did not get going:\n%s" % "".join(lines))
-
+    ping = BackgroundPing(env, h1, h4.IP()).start()
     disrupt()
-
-    try:
-        ping.wait(timeout=DEADLINE)
-    except subprocess.TimeoutExpired:
-        raise Failure("ping still running after %.0f s" % DEADLINE)
-    reader.join(timeout=5)
-    text = "".join(lines)
-    sent, received = parse_ping(text)
+    sent, received, text = ping.finish()
     check(sent == 200 and received == 200,
           "%d of %d replies across the %s:\n%s"
           % (received, sent, what, text[-1500:]))
@@ -1242,24 +1259,9 @@ def test_lab_reload_vns_server_during_ping(args, env):
     rc, out = lb.ping("client", dst, count=1)
     check(parse_ping(out) == (1, 1), "warm-up ping:\n%s" % out)
     sr_mark = sr.mark()
-    ping = env.popen(lb.host("client"), ["ping", "-n", "-i", "0.05", "-c",
-                                         "200", dst])
-    lines = []
-    enough = threading.Event()
-
-    def read():
-        for raw in ping.stdout:
-            lines.append(raw.decode("utf-8", "replace"))
-            if sum(1 for l in lines if "bytes from" in l) >= 20:
-                enough.set()
-        enough.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    check(enough.wait(DEADLINE) and ping.poll() is None,
-          "ping did not get going:\n%s" % "".join(lines))
+    ping = BackgroundPing(env, lb.host("client"), dst).start()
     since = ctl.mark()
-    at_reload = sum(1 for l in lines if "bytes from" in l)
+    at_reload = ping.replies()
     copy_in_place(args.rebuilt_vns_server,
                   os.path.join(env.plugin_dir, "vns_server.so"))
     os.kill(ctl.pid, signal.SIGHUP)
@@ -1269,13 +1271,7 @@ def test_lab_reload_vns_server_during_ping(args, env):
     took = ctl.wait_for(r"vns_server: took over (\d+) router connections? "
                         r"and switch (\S+)", since)
     check(took.group(1) == "1", "took over: %s" % took.string)
-    try:
-        ping.wait(timeout=DEADLINE)
-    except subprocess.TimeoutExpired:
-        raise Failure("ping still running after %.0f s" % DEADLINE)
-    reader.join(timeout=5)
-    text = "".join(lines)
-    sent, received = parse_ping(text)
+    sent, received, text = ping.finish()
     bad = [l for l in sr.lines[sr_mark:] if re.search(
         r"sr: (disconnected from|connect failed|connecting to|connected to"
         r"|retrying in)", l)]
