@@ -866,20 +866,26 @@ def ping_across(env, disrupt, what):
                      st["status"]["sec_since_connect"]))
 
 
+def require_rebuilt(path, build, module):
+    """Skips unless 'path' (--rebuilt-MODULE) is given; fails unless it is
+    a build of 'module' that differs from the one under test."""
+    option = "--rebuilt-" + module.replace("_", "-")
+    if not path:
+        raise Skip("needs %s PATH (a second build of %s.so)"
+                   % (option, module))
+    check(os.path.exists(path), "%s does not exist" % path)
+    with open(path, "rb") as a, \
+            open(plugin_source(build, module), "rb") as b:
+        check(a.read() != b.read(), "%s is the same as the build's %s.so: "
+              "plexusd reloads a plugin only when its content changed"
+              % (path, module))
+
+
 def test_reload_under_traffic(args, env):
     if args.controller != "plexus":
         raise Skip("reloads plexusd's openflow plugin; needs "
                    "--controller plexus")
-    if not args.rebuilt_openflow:
-        raise Skip("needs --rebuilt-openflow PATH (a second build of "
-                   "openflow.so)")
-    check(os.path.exists(args.rebuilt_openflow),
-          "%s does not exist" % args.rebuilt_openflow)
-    with open(args.rebuilt_openflow, "rb") as a, \
-            open(plugin_source(args.build, "openflow"), "rb") as b:
-        check(a.read() != b.read(), "%s is the same as the build's "
-              "openflow.so: plexusd reloads a plugin only when its content "
-              "changed" % args.rebuilt_openflow)
+    require_rebuilt(args.rebuilt_openflow, args.build, "openflow")
     ctl = env.start_controller()
     env.start_net("OpenFlow13")
 
@@ -1243,16 +1249,7 @@ def test_lab_reload_vns_server_during_ping(args, env):
     over, sr sees no disconnect, and no reply is lost."""
     import lab
     lab_skip(args, "sr")
-    if not args.rebuilt_vns_server:
-        raise Skip("needs --rebuilt-vns-server PATH (a second build of "
-                   "vns_server.so)")
-    check(os.path.exists(args.rebuilt_vns_server),
-          "%s does not exist" % args.rebuilt_vns_server)
-    with open(args.rebuilt_vns_server, "rb") as a, \
-            open(plugin_source(args.build, "vns_server"), "rb") as b:
-        check(a.read() != b.read(), "%s is the same as the build's "
-              "vns_server.so: plexusd reloads a plugin only when its "
-              "content changed" % args.rebuilt_vns_server)
+    require_rebuilt(args.rebuilt_vns_server, args.build, "vns_server")
     lb = lab_env(args, env, "lab_reload_vns_server_during_ping", web=False)
     ctl, sr = env.ctl, lb.sr
     dst = lab.SERVERS["server1"]
