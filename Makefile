@@ -40,9 +40,10 @@ CFLAGS_ALL := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 PLUGIN_CFLAGS  := -fPIC -fvisibility=hidden
 PLUGIN_LDFLAGS := -shared -Wl,-z,now $(NO_UNDEF)
 
-HOST_LIBS  := -lev -lltdl -linih -lpthread -lm
+HOST_LIBS  := -lev -lltdl -linih -ljansson -lpthread -lm
 
-HOST_SRCS  := host/bus.c host/conf.c host/host.c host/instance.c \
+HOST_SRCS  := host/bus.c host/conf.c host/ctl.c host/ctl_builtin.c \
+              host/ctl_proto.c host/host.c host/instance.c \
               host/log.c host/module.c host/reload.c host/stats.c \
               host/util.c
 HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
@@ -50,13 +51,18 @@ HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 PLUGINS    := logger openflow l2_learning vns_server stats
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
-TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym
+TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym \
+                typed baddefault requester
 TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
+                   $(O)tests/plugins/lazysym.so \
                    $(O)tests/plugins/counter-v2.so \
-                   $(O)tests/plugins/counter-broken.so
+                   $(O)tests/plugins/counter-broken.so \
+                   $(O)tests/plugins/cxxplugin_gxx.so \
+                   $(O)tests/plugins/cxxplugin_clang.so
 
 UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
-              test_sr test_vns test_ofstats test_stats test_ctl
+              test_sr test_vns test_ofstats test_stats test_ctl \
+              test_ctlproto
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
@@ -75,11 +81,12 @@ $(O)host/plexusd: $(O)host/main.o $(HOST_OBJS)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(HOST_LIBS)
 
 # plexusctl: the command-line client of a running plexusd.  It reads the
-# same conf.d (host/conf.c) to find the pid file and the stats endpoint.
-CTL_OBJS := $(O)host/plexusctl.o $(O)host/ctl_http.o $(O)host/conf.o \
-            $(O)host/util.o
+# same conf.d (host/conf.c) to find the control socket and, for metrics,
+# the stats endpoint.
+CTL_OBJS := $(O)host/plexusctl.o $(O)host/ctl_http.o $(O)host/ctl_proto.o \
+            $(O)host/conf.o $(O)host/util.o
 $(O)host/plexusctl: $(CTL_OBJS)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ -linih -ljansson
+	$(CC) $(CFLAGS_ALL) -o $@ $^ -linih -ljansson -lm
 
 # Each plugin is every .c in its folder.
 # The software router: a program of its own, not a plugin.
@@ -91,7 +98,8 @@ $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
 
 # Libraries a plugin links with, beyond libc, and sources from elsewhere.
 PLUGIN_LIBS_logger := -lpcap
-PLUGIN_LIBS_vns_server := router/vns.c -Irouter
+PLUGIN_LIBS_openflow := -ljansson
+PLUGIN_LIBS_vns_server := router/vns.c -Irouter -ljansson
 PLUGIN_LIBS_stats := -lmicrohttpd
 
 define plugin_rule
@@ -109,6 +117,11 @@ $(O)tests/plugins/%.so: tests/plugins/%.c sdk/include/plexus/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -shared -Wl,-z,now \
 	    $(if $(filter badsym,$*),,$(NO_UNDEF)) -o $@ $<
+# lazysym is built exactly as a new user would build a plugin: plain
+# "cc -shared -fPIC", no -z now, no --no-undefined, no sanitizer.
+$(O)tests/plugins/lazysym.so: tests/plugins/lazysym.c sdk/include/plexus/plugin.h
+	@mkdir -p $(dir $@)
+	cc -shared -fPIC -Isdk/include -o $@ $<
 $(O)tests/plugins/counter-v2.so: tests/plugins/counter.c \
                                  sdk/include/plexus/plugin.h
 	@mkdir -p $(dir $@)
@@ -120,12 +133,30 @@ $(O)tests/plugins/counter-broken.so: tests/plugins/counter.c \
 	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) \
 	    -DCOUNTER_VERSION='"3.0-broken"' -DCOUNTER_INIT_FAILS -o $@ $<
 
+# A C++ plugin, so the SDK is known to serve C++: built by g++ as C++17
+# and by clang++ as C++20 (a module each), and compiled in the two other
+# pairings without linking, which checks every SDK header as C++.
+CXX_PLUGIN_FLAGS = -g -O2 $(WARN) -pedantic -D_GNU_SOURCE -Isdk/include \
+                   $(SAN_FLAGS) $(PLUGIN_CFLAGS)
+CXX_PLUGIN_DEPS := tests/plugins/cxxplugin.cc sdk/include/plexus/*.h \
+                   sdk/include/plexus/topics/*.h
+$(O)tests/plugins/cxxplugin_gxx.so: $(CXX_PLUGIN_DEPS)
+	@mkdir -p $(dir $@)
+	g++ -std=c++20 $(CXX_PLUGIN_FLAGS) -fsyntax-only $<
+	g++ -std=c++17 $(CXX_PLUGIN_FLAGS) $(PLUGIN_LDFLAGS) \
+	    -DCXXPLUGIN_NAME='"cxxplugin_gxx"' -o $@ $<
+$(O)tests/plugins/cxxplugin_clang.so: $(CXX_PLUGIN_DEPS)
+	@mkdir -p $(dir $@)
+	clang++ -std=c++17 $(CXX_PLUGIN_FLAGS) -fsyntax-only $<
+	clang++ -std=c++20 $(CXX_PLUGIN_FLAGS) $(PLUGIN_LDFLAGS) \
+	    -DCXXPLUGIN_NAME='"cxxplugin_clang"' -o $@ $<
+
 # Unit tests (cmocka).
 $(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o
 $(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/conf.o \
                           $(O)host/util.o
 $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
-                            $(O)host/util.o
+                            $(O)host/conf.o $(O)host/util.o
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
                          plugins/openflow/ofp.c \
@@ -145,6 +176,8 @@ $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
 $(O)tests/unit/test_stats: tests/unit/test_stats.c plugins/stats/render.c \
                            plugins/stats/render.h
 $(O)tests/unit/test_ctl: tests/unit/test_ctl.c $(O)host/ctl_http.o
+$(O)tests/unit/test_ctlproto: tests/unit/test_ctlproto.c $(O)host/ctl_proto.o \
+                              $(O)host/util.o
 $(UNIT_BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Iplugins/stats \
@@ -213,13 +246,14 @@ integration:
 $(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
-	    -Wl,-z,now -o $@ $(wildcard plugins/openflow/*.c)
+	    -Wl,-z,now -o $@ $(wildcard plugins/openflow/*.c) \
+	    $(PLUGIN_LIBS_openflow)
 
 $(REBUILT_VNS): $(wildcard plugins/vns_server/*.c) router/vns.c router/vns.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
-	    -Wl,-z,now -Irouter -o $@ $(wildcard plugins/vns_server/*.c) \
-	    router/vns.c
+	    -Wl,-z,now -o $@ $(wildcard plugins/vns_server/*.c) \
+	    $(PLUGIN_LIBS_vns_server)
 
 e2e:
 	$(ASAN_ENV) $(PYTHON) tests/e2e/run.py --build $(ASAN_O) \
@@ -239,7 +273,7 @@ demo: deps all
 FUZZ_O := build/fuzz/
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
-FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl
+FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl fuzz_ctlsock
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c
 	@mkdir -p $(dir $@)
@@ -253,6 +287,11 @@ $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
 $(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/ctl_http.c host/ctl_http.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
+
+$(FUZZ_O)fuzz_ctlsock: tests/fuzz/fuzz_ctlsock.c host/ctl_proto.c host/util.c \
+                       host/ctl_proto.h sdk/include/plexus/table.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -ljansson
 
 $(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c router/vns.c router/vns.h
 	@mkdir -p $(dir $@)
@@ -337,7 +376,7 @@ install: all
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/plexus-plugin.pc
 	install -m 0644 conf.d/ip_config $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d/
 	for f in conf.d/*.ini; do \
-	    sed -e 's|^plugin_dir *=.*|plugin_dir = $(PLUGDIR)|' \
+	    sed -e 's|^plugin_path *=.*|plugin_path = $(PLUGDIR)|' \
 	        -e 's|^run_dir *=.*|run_dir = /run|' \
 	        -e 's|^pid_file *=.*|pid_file = /run/plexusd.pid|' $$f \
 	        > $(DESTDIR)$(SYSCONFDIR)/plexus/$$f; \
@@ -349,6 +388,7 @@ format:
 	clang-format -i host/*.c host/*.h plugins/*/*.c plugins/*/*.h \
 	    router/*.c router/*.h sdk/include/plexus/*.h \
 	    sdk/include/plexus/topics/*.h tests/*/*.c tests/*/*.h \
+	    tests/plugins/*.cc \
 	    sdk/examples/*/*.c
 
 clean:

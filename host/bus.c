@@ -45,12 +45,13 @@ struct px_sub {
 struct px_topic_decl {
     const void *owner;
     struct px_topic_decl *next;
+    uint32_t version; /* The payload version this owner publishes. */
 };
 
 struct px_topic {
     char *name;
     struct px_topic *hash_next;
-    uint32_t version;
+    uint32_t version;            /* The lowest of the declarations'. */
     struct px_topic_decl *decls; /* Owners that declared the topic. */
     struct px_sub **subs;        /* Matching live subs, by priority. */
     size_t n_subs;
@@ -286,6 +287,38 @@ px_bus_find(struct px_bus *bus, const char *name)
     return NULL;
 }
 
+/* Sets the topic's version to the lowest its declarations publish, so a
+ * subscriber's min_version is a promise about every payload on the topic.
+ * A topic nobody declares keeps the version it had. */
+static void
+settle_version(struct px_bus *bus, struct px_topic *t)
+{
+    const struct px_topic_decl *d;
+    uint32_t version;
+
+    if (!t->decls) {
+        return;
+    }
+    version = t->decls->version;
+    for (d = t->decls->next; d; d = d->next) {
+        if (d->version < version) {
+            version = d->version;
+        }
+    }
+    if (version != t->version) {
+        t->version = version;
+        bus->sub_gen++; /* Who matches by min_version changes. */
+    }
+}
+
+int
+px_bus_declared(struct px_bus *bus, const char *name)
+{
+    struct px_topic *t = px_bus_find(bus, name);
+
+    return t && t->decls;
+}
+
 int
 px_bus_declare(struct px_bus *bus, const void *owner, const char *name,
                uint32_t version, struct px_topic **out)
@@ -314,16 +347,6 @@ px_bus_declare(struct px_bus *bus, const void *owner, const char *name,
         t->hash_next = bus->buckets[i];
         bus->buckets[i] = t;
         bus->n_topics++;
-    } else if (t->version != version) {
-        for (d = t->decls; d; d = d->next) {
-            if (d->owner != owner) {
-                return EEXIST;
-            }
-        }
-        /* Only this owner (or nobody) declares it: the version may move,
-         * which changes who matches by min_version. */
-        t->version = version;
-        bus->sub_gen++;
     }
     for (d = t->decls; d; d = d->next) {
         if (d->owner == owner) {
@@ -339,6 +362,8 @@ px_bus_declare(struct px_bus *bus, const void *owner, const char *name,
         d->next = t->decls;
         t->decls = d;
     }
+    d->version = version;
+    settle_version(bus, t);
     if (out) {
         *out = t;
     }
@@ -433,6 +458,7 @@ px_bus_release_owner(struct px_bus *bus, const void *owner)
                     dp = &(*dp)->next;
                 }
             }
+            settle_version(bus, t);
         }
     }
     return n;
@@ -667,6 +693,42 @@ px_bus_get_stats(struct px_bus *bus, struct px_bus_stats *s)
     pthread_mutex_unlock(&bus->mutex);
 }
 
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+px_bus_foreach_unpublished(struct px_bus *bus,
+                           void (*fn)(const char *name, size_t n_subs,
+                                      void *aux),
+                           void *aux)
+{
+    const char **names;
+    struct px_sub *sub;
+    size_t n = 0, i, j;
+
+    names = malloc((bus->n_subs ? bus->n_subs : 1) * sizeof *names);
+    if (!names) {
+        return ENOMEM;
+    }
+    PX_LIST_FOR_EACH (sub, node, &bus->subs) {
+        if (sub->kind == PX_SUB_EXACT && !px_bus_declared(bus, sub->pattern)) {
+            names[n++] = sub->pattern;
+        }
+    }
+    qsort(names, n, sizeof *names, compare_names);
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n && !strcmp(names[i], names[j]); j++) {
+            continue;
+        }
+        fn(names[i], j - i, aux);
+    }
+    free(names);
+    return 0;
+}
+
 void
 px_bus_foreach_topic(struct px_bus *bus,
                      void (*fn)(const struct px_bus_topic_stats *, void *aux),
@@ -684,6 +746,7 @@ px_bus_foreach_topic(struct px_bus *bus,
                 .published = t->published,
                 .delivered = t->delivered,
                 .halted = t->halted,
+                .declared = t->decls != NULL,
             };
 
             fn(&s, aux);

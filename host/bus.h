@@ -37,6 +37,7 @@ struct px_bus_topic_stats {
     uint64_t published;
     uint64_t delivered;
     uint64_t halted;
+    int declared; /* Some owner declares it now. */
 };
 
 /* Creates a bus whose thread-safe queue holds 'async_capacity' events.
@@ -51,14 +52,19 @@ void px_bus_destroy(struct px_bus *bus);
  * or, with 'pattern', also "*" or "prefix.*". */
 int px_bus_name_valid(const char *name, int pattern);
 
-/* Declares 'name' with payload 'version' on behalf of 'owner'.  Several
- * owners may declare a topic with the same version; a different version is
- * refused with EEXIST while another owner still declares the topic.  The
- * topic stays owned by the bus; '*out' is valid for the bus's life. */
+/* Declares 'name' with payload 'version' on behalf of 'owner' (again:
+ * changes the owner's version).  Several owners may declare a topic, with
+ * the same version or not: payloads are append-only, so the topic's
+ * version, what events carry and what subscriptions' min_version is
+ * matched against, is the lowest declared, a promise that holds for every
+ * publisher; it rises again when the owner of the lowest goes.  The topic
+ * stays owned by the bus; '*out' is valid for the bus's life. */
 int px_bus_declare(struct px_bus *bus, const void *owner, const char *name,
                    uint32_t version, struct px_topic **out);
 /* Finds a topic by name, declared or not; NULL if never seen. */
 struct px_topic *px_bus_find(struct px_bus *bus, const char *name);
+/* Returns nonzero if some owner declares the topic 'name' now. */
+int px_bus_declared(struct px_bus *bus, const char *name);
 
 /* Subscribes 'fn' (called with 'p' and 'arg') to 'pattern'.  '*out' (may be
  * NULL) is owned by the bus and stays valid until unsubscribed or released
@@ -89,6 +95,15 @@ int px_bus_publish_async(struct px_bus *bus, struct px_topic *topic,
 size_t px_bus_drain_async(struct px_bus *bus, size_t max);
 
 void px_bus_get_stats(struct px_bus *bus, struct px_bus_stats *stats);
+/* Calls 'fn' for every topic name that live exact subscriptions name but
+ * that no owner declares (a misspelt topic, or the topic of a plugin that
+ * is not loaded), in name order, with how many subscriptions name it.  The
+ * name is borrowed for the call; 'fn' must not subscribe or unsubscribe.
+ * Returns 0, or ENOMEM (and calls nothing). */
+int px_bus_foreach_unpublished(struct px_bus *bus,
+                               void (*fn)(const char *name, size_t n_subs,
+                                          void *aux),
+                               void *aux);
 /* Calls 'fn' for every topic, in no particular order. */
 void px_bus_foreach_topic(struct px_bus *bus,
                           void (*fn)(const struct px_bus_topic_stats *,

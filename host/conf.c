@@ -6,15 +6,22 @@
  */
 #include "conf.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/ether.h>
 
-/* Longest INI line we accept; inih's default buffer is this size. */
-#define PX_CONF_MAX_LINE INI_MAX_LINE
+/* Longest INI line we accept.  inih's own default is 200 bytes, too short
+ * for a list of paths or a banner; Debian's libinih takes its line buffer
+ * size at run time (ini_max_line, on the heap), so any sane line fits and
+ * a longer one is refused with its line number.  64 KiB bounds the memory
+ * one line can take. */
+#define PX_CONF_MAX_LINE 65536
 #define PX_CONF_MAX_FILE (1024 * 1024)
 
 /* One raw key = value as read, before interpretation. */
@@ -135,6 +142,57 @@ handler(void *user, const char *section, const char *name, const char *value)
     return 1;
 }
 
+static void
+free_plugin_path(struct px_conf_host *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->n_plugin_path; i++) {
+        free(h->plugin_path[i]);
+    }
+    free(h->plugin_path);
+    h->plugin_path = NULL;
+    h->n_plugin_path = 0;
+}
+
+/* Splits a colon-separated list of directories; empty elements are
+ * skipped.  EINVAL (and the old list kept) when none is left. */
+static int
+set_plugin_path(struct px_conf_host *h, const char *list)
+{
+    struct px_conf_host next = {0};
+    const char *s = list;
+
+    while (*s) {
+        size_t n = strcspn(s, ":");
+
+        if (n) {
+            char **np = realloc(next.plugin_path,
+                                (next.n_plugin_path + 1) * sizeof *np);
+
+            if (!np) {
+                free_plugin_path(&next);
+                return ENOMEM;
+            }
+            next.plugin_path = np;
+            np[next.n_plugin_path] = strndup(s, n);
+            if (!np[next.n_plugin_path]) {
+                free_plugin_path(&next);
+                return ENOMEM;
+            }
+            next.n_plugin_path++;
+        }
+        s += n + (s[n] == ':');
+    }
+    if (!next.n_plugin_path) {
+        return EINVAL;
+    }
+    free_plugin_path(h);
+    h->plugin_path = next.plugin_path;
+    h->n_plugin_path = next.n_plugin_path;
+    return 0;
+}
+
 int
 px_conf_create(const char *dir, struct px_conf **out)
 {
@@ -144,11 +202,11 @@ px_conf_create(const char *dir, struct px_conf **out)
         return ENOMEM;
     }
     conf->dir = strdup(dir);
-    conf->host.plugin_dir = strdup("plugins");
     conf->host.run_dir = strdup("/tmp");
     conf->host.log_level = PX_LOG_INFO;
     conf->host.async_queue = 4096;
-    if (!conf->dir || !conf->host.plugin_dir || !conf->host.run_dir) {
+    if (!conf->dir || !conf->host.run_dir ||
+        set_plugin_path(&conf->host, "plugins")) {
         px_conf_destroy(conf);
         return ENOMEM;
     }
@@ -163,6 +221,8 @@ instance_clear(struct px_conf_instance *inst)
 
     free(inst->name);
     free(inst->module);
+    free(inst->path);
+    free(inst->stray_section);
     free(inst->file);
     for (i = 0; i < inst->n_kvs; i++) {
         free(inst->kvs[i].key);
@@ -183,9 +243,11 @@ px_conf_destroy(struct px_conf *conf)
         instance_clear(&conf->instances[i]);
     }
     free(conf->instances);
-    free(conf->host.plugin_dir);
+    free_plugin_path(&conf->host);
     free(conf->host.run_dir);
     free(conf->host.pid_file);
+    free(conf->host.ctl_socket);
+    free(conf->host.host_file);
     free(conf->dir);
     free(conf);
 }
@@ -211,13 +273,34 @@ apply_host_key(struct px_conf *conf, const char *file,
     long long v;
     int level;
 
-    if (!strcmp(e->key, "plugin_dir")) {
-        replace_string(&h->plugin_dir, e->value);
+    if (!h->host_file) {
+        replace_string(&h->host_file, file);
+    }
+    if (!strcmp(e->key, "plugin_dir") || !strcmp(e->key, "plugin_path")) {
+        if (set_plugin_path(h, e->value)) {
+            px_errors_add(errors, "%s:%d: %s: no directory in '%s'", file,
+                          e->line, e->key, e->value);
+        }
     } else if (!strcmp(e->key, "run_dir")) {
-        replace_string(&h->run_dir, e->value);
+        if (!e->value[0]) {
+            px_errors_add(errors, "%s:%d: run_dir: empty", file, e->line);
+        } else {
+            replace_string(&h->run_dir, e->value);
+            h->run_dir_line = e->line;
+        }
     } else if (!strcmp(e->key, "pid_file")) {
-        if (e->value[0]) {
-            replace_string(&h->pid_file, e->value);
+        /* Empty means "no pid file"; remember that it was set. */
+        replace_string(&h->pid_file, e->value);
+        h->pid_file_line = e->line;
+    } else if (!strcmp(e->key, "ctl_socket")) {
+        replace_string(&h->ctl_socket, e->value);
+        h->ctl_socket_line = e->line;
+    } else if (!strcmp(e->key, "partial_start")) {
+        if (px_parse_bool(e->value, &h->partial_start)) {
+            px_errors_add(errors,
+                          "%s:%d: partial_start: '%s' is not a boolean "
+                          "(true/false, yes/no, on/off, 1/0)",
+                          file, e->line, e->value);
         }
     } else if (!strcmp(e->key, "log_level")) {
         if (px_parse_log_level(e->value, &level)) {
@@ -247,8 +330,9 @@ apply_host_key(struct px_conf *conf, const char *file,
         }
     } else {
         px_errors_add(errors,
-                      "%s:%d: unknown key '%s' in [host] (known: plugin_dir, "
-                      "run_dir, pid_file, log_level, log_target, "
+                      "%s:%d: unknown key '%s' in [host] (known: "
+                      "plugin_path, plugin_dir, run_dir, pid_file, "
+                      "ctl_socket, partial_start, log_level, log_target, "
                       "async_queue)",
                       file, e->line, e->key);
     }
@@ -385,6 +469,26 @@ interpret(struct px_conf *conf, struct parse_state *st)
                       st->plugin_line);
         goto out;
     }
+    if (inst.module[0] == '/' || !strncmp(inst.module, "./", 2) ||
+        !strncmp(inst.module, "../", 3)) {
+        /* A path: the module's name is the file's, less ".so".  Relative
+         * paths resolve against the configuration directory. */
+        const char *base = strrchr(inst.module, '/') + 1;
+        size_t n = strlen(base);
+
+        if (n <= 3 || strcmp(base + n - 3, ".so")) {
+            px_errors_add(errors,
+                          "%s:%d: module '%s': a path must name a .so file",
+                          st->file, module_line, inst.module);
+            goto out;
+        }
+        inst.path = inst.module;
+        inst.module = strndup(base, n - 3);
+        if (!inst.module) {
+            px_errors_add(errors, "%s: out of memory", st->file);
+            goto out;
+        }
+    }
     if (!name_ok(inst.module)) {
         px_errors_add(errors,
                       "%s:%d: module '%s' is not a valid module name "
@@ -409,11 +513,13 @@ interpret(struct px_conf *conf, struct parse_state *st)
             continue;
         }
         if (strcmp(e->section, inst.module)) {
-            px_errors_add(errors,
-                          "%s:%d: section [%s] in a file for module '%s' "
-                          "(its own section is [%s])",
-                          st->file, e->line, e->section, inst.module,
-                          inst.module);
+            /* Reported by px_conf_check_keys, once the module is known to
+             * exist: with "module = typo" the one useful message is that
+             * there is no such module, not one line per key here. */
+            if (!inst.stray_section) {
+                replace_string(&inst.stray_section, e->section);
+                inst.stray_line = e->line;
+            }
             continue;
         }
         add_kv(&inst, e);
@@ -453,6 +559,9 @@ px_conf_parse_buffer(struct px_conf *conf, const char *file, const char *text,
     st.end = text + len;
     st.errors = errors;
 
+    ini_use_stack = false;
+    ini_max_line = PX_CONF_MAX_LINE;
+    ini_initial_alloc = PX_CONF_MAX_LINE;
     rc = ini_parse_stream(reader, &st, handler, &st);
     if (st.too_long) {
         px_errors_add(errors, "%s:%d: line longer than %d characters", file,
@@ -484,14 +593,51 @@ px_conf_parse_buffer(struct px_conf *conf, const char *file, const char *text,
     return errors->count > before ? EINVAL : 0;
 }
 
+/* Resolves '*path' against the configuration directory in place; an
+ * empty value stays empty. */
+static void
+resolve(const struct px_conf *conf, char **path)
+{
+    char *s;
+
+    if (!*path || !(*path)[0]) {
+        return;
+    }
+    s = px_path_resolve(conf->dir, *path);
+    if (s) {
+        free(*path);
+        *path = s;
+    }
+}
+
+/* Returns NAME in the directory of 'file' (or in 'file' itself when 'dir'
+ * is non-NULL: then 'file' is a directory), as a string the caller frees. */
+static char *
+beside(const char *file, const char *dir, const char *name)
+{
+    const char *slash = dir ? NULL : strrchr(file, '/');
+    size_t n = dir ? strlen(file) : slash ? (size_t)(slash - file) : 0;
+    size_t len = n + strlen(name) + 2;
+    char *s = malloc(len);
+
+    if (s) {
+        if (!n && !dir && !slash) {
+            snprintf(s, len, "%s", name);
+        } else {
+            snprintf(s, len, "%.*s/%s", (int)n, file, name);
+        }
+    }
+    return s;
+}
+
 int
 px_conf_finish(struct px_conf *conf, struct px_errors *errors)
 {
     unsigned int before = errors->count;
     size_t i, j;
-    char *s;
 
     for (i = 0; i < conf->n_instances; i++) {
+        resolve(conf, &conf->instances[i].path);
         for (j = 0; j < i; j++) {
             if (!strcmp(conf->instances[i].name, conf->instances[j].name)) {
                 px_errors_add(errors,
@@ -504,22 +650,35 @@ px_conf_finish(struct px_conf *conf, struct px_errors *errors)
             }
         }
     }
-    s = px_path_resolve(conf->dir, conf->host.plugin_dir);
-    if (s) {
-        free(conf->host.plugin_dir);
-        conf->host.plugin_dir = s;
+    for (i = 0; i < conf->host.n_plugin_path; i++) {
+        resolve(conf, &conf->host.plugin_path[i]);
     }
-    s = px_path_resolve(conf->dir, conf->host.run_dir);
-    if (s) {
-        free(conf->host.run_dir);
-        conf->host.run_dir = s;
+    /* Values set in the file resolve against the configuration directory;
+     * defaults derive from values already resolved. */
+    resolve(conf, &conf->host.run_dir);
+    resolve(conf, &conf->host.pid_file);
+    resolve(conf, &conf->host.ctl_socket);
+    if (!conf->host.pid_file) {
+        conf->host.pid_file =
+            px_path_resolve(conf->host.run_dir, "plexusd.pid");
     }
-    if (conf->host.pid_file) {
-        s = px_path_resolve(conf->dir, conf->host.pid_file);
-        if (s) {
-            free(conf->host.pid_file);
-            conf->host.pid_file = s;
-        }
+    if (!conf->host.ctl_socket && conf->host.pid_file) {
+        conf->host.ctl_socket = beside(
+            conf->host.pid_file[0] ? conf->host.pid_file : conf->host.run_dir,
+            conf->host.pid_file[0] ? NULL : "", "plexusd.ctl");
+    }
+    /* Empty values mean "none" from here on. */
+    if (conf->host.pid_file && !conf->host.pid_file[0]) {
+        free(conf->host.pid_file);
+        conf->host.pid_file = NULL;
+    }
+    if (conf->host.ctl_socket && !conf->host.ctl_socket[0]) {
+        free(conf->host.ctl_socket);
+        conf->host.ctl_socket = NULL;
+    }
+    if (!conf->host.run_dir || !conf->host.plugin_path ||
+        (!conf->host.pid_file && conf->host.pid_file_line == 0)) {
+        px_errors_add(errors, "%s: out of memory", conf->dir);
     }
     return errors->count > before ? EINVAL : 0;
 }
@@ -671,10 +830,13 @@ px_conf_instance_clone(const struct px_conf_instance *src)
     *c = *src;
     c->name = strdup(src->name);
     c->module = strdup(src->module);
+    c->path = src->path ? strdup(src->path) : NULL;
+    c->stray_section = src->stray_section ? strdup(src->stray_section) : NULL;
     c->file = strdup(src->file);
     c->kvs = calloc(src->n_kvs ? src->n_kvs : 1, sizeof *c->kvs);
     c->n_kvs = 0;
-    if (!c->name || !c->module || !c->file || !c->kvs) {
+    if (!c->name || !c->module || !c->file || !c->kvs ||
+        (src->path && !c->path) || (src->stray_section && !c->stray_section)) {
         px_conf_instance_free(c);
         return NULL;
     }
@@ -722,7 +884,9 @@ enum px_conf_change
 px_conf_compare(const struct px_conf_instance *running,
                 const struct px_conf_instance *next)
 {
-    if (strcmp(running->module, next->module)) {
+    if (strcmp(running->module, next->module) ||
+        strcmp(running->path ? running->path : "",
+               next->path ? next->path : "")) {
         return PX_CONF_MODULE;
     }
     if (!same_keys(running, next)) {
@@ -744,9 +908,180 @@ type_name(enum px_config_type type)
         return "a boolean (true/false, yes/no, on/off, 1/0)";
     case PX_CONFIG_DOUBLE:
         return "a number";
+    case PX_CONFIG_IPV4:
+        return "an IPv4 address";
+    case PX_CONFIG_IPV6:
+        return "an IPv6 address";
+    case PX_CONFIG_PREFIX:
+        return "an IPv4 or IPv6 prefix (ADDRESS/LENGTH)";
+    case PX_CONFIG_MAC:
+        return "a MAC address (xx:xx:xx:xx:xx:xx)";
+    case PX_CONFIG_PORT:
+        return "a port number (0-65535)";
+    case PX_CONFIG_DURATION:
+        return "a duration (seconds, or a number with ms, s, m or h)";
+    case PX_CONFIG_ENUM_LIST:
+        return "a comma-separated list";
     default:
         return "of an unknown type";
     }
+}
+
+enum px_config_type
+px_conf_getter_type(enum px_config_type type)
+{
+    switch (type) {
+    case PX_CONFIG_IPV4:
+    case PX_CONFIG_IPV6:
+    case PX_CONFIG_PREFIX:
+    case PX_CONFIG_MAC:
+    case PX_CONFIG_ENUM_LIST:
+        return PX_CONFIG_STRING;
+    case PX_CONFIG_PORT:
+        return PX_CONFIG_INT;
+    case PX_CONFIG_DURATION:
+        return PX_CONFIG_DOUBLE;
+    default:
+        return type;
+    }
+}
+
+/* Nonzero if the 'len' bytes at 'value' are one of 'choices' ("a|b|c"). */
+static int
+is_choice(const char *choices, const char *value, size_t len)
+{
+    const char *p = choices;
+
+    for (;;) {
+        size_t n = strcspn(p, "|");
+
+        if (n == len && !strncmp(p, value, len)) {
+            return 1;
+        }
+        if (!p[n]) {
+            return 0;
+        }
+        p += n + 1;
+    }
+}
+
+/* "ADDRESS/LENGTH" or a bare address, IPv4 or IPv6. */
+static int
+parse_prefix(const char *value)
+{
+    const char *slash = strchr(value, '/');
+    size_t alen = slash ? (size_t)(slash - value) : strlen(value);
+    unsigned char buf[16];
+    char addr[INET6_ADDRSTRLEN + 1];
+    long long len = -1;
+    int max;
+
+    if (alen >= sizeof addr) {
+        return EINVAL;
+    }
+    memcpy(addr, value, alen);
+    addr[alen] = '\0';
+    if (inet_pton(AF_INET, addr, buf) == 1) {
+        max = 32;
+    } else if (inet_pton(AF_INET6, addr, buf) == 1) {
+        max = 128;
+    } else {
+        return EINVAL;
+    }
+    if (slash && (px_parse_int(slash + 1, &len) || len < 0 || len > max ||
+                  !isdigit((unsigned char)slash[1]))) {
+        return EINVAL;
+    }
+    return 0;
+}
+
+/* A number of seconds, or a number followed by ms, s, m or h. */
+static int
+parse_duration(const char *value, double *out)
+{
+    static const struct {
+        const char *unit;
+        double scale;
+    } units[] = {{"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
+    size_t n = strlen(value), u, k;
+    char num[64];
+
+    for (u = 0; u < sizeof units / sizeof units[0]; u++) {
+        k = strlen(units[u].unit);
+        if (n > k && !strcmp(value + n - k, units[u].unit) &&
+            isdigit((unsigned char)value[n - k - 1])) {
+            break;
+        }
+    }
+    k = u < sizeof units / sizeof units[0] ? strlen(units[u].unit) : 0;
+    if (n - k >= sizeof num) {
+        return EINVAL;
+    }
+    memcpy(num, value, n - k);
+    num[n - k] = '\0';
+    if (px_parse_double(num, out) || *out < 0) {
+        return EINVAL;
+    }
+    *out *= k ? units[u].scale : 1;
+    return 0;
+}
+
+/* Checks the text types, which the plugin reads as strings. */
+static int
+check_text(const struct px_config_key *spec, const char *value, char *why,
+           size_t why_size)
+{
+    unsigned char buf[16];
+    struct ether_addr ea;
+    const char *p;
+
+    switch (spec->type) {
+    case PX_CONFIG_IPV4:
+        if (inet_pton(AF_INET, value, buf) == 1) {
+            return 0;
+        }
+        break;
+    case PX_CONFIG_IPV6:
+        if (inet_pton(AF_INET6, value, buf) == 1) {
+            return 0;
+        }
+        break;
+    case PX_CONFIG_PREFIX:
+        if (!parse_prefix(value)) {
+            return 0;
+        }
+        break;
+    case PX_CONFIG_MAC:
+        /* ether_aton_r also takes single-digit groups; insist on the
+         * 17-character form people write and read. */
+        if (strlen(value) == 17 && ether_aton_r(value, &ea)) {
+            return 0;
+        }
+        break;
+    case PX_CONFIG_ENUM_LIST:
+        for (p = value; *p;) {
+            size_t n = strcspn(p, ","), a = 0, b = n;
+
+            while (a < b && isspace((unsigned char)p[a])) {
+                a++;
+            }
+            while (b > a && isspace((unsigned char)p[b - 1])) {
+                b--;
+            }
+            if (!spec->choices || !is_choice(spec->choices, p + a, b - a)) {
+                snprintf(why, why_size, "'%.*s' is not one of %s",
+                         (int)(b - a), p + a,
+                         spec->choices ? spec->choices : "(none)");
+                return EINVAL;
+            }
+            p += n + (p[n] == ',');
+        }
+        return 0;
+    default:
+        return 0;
+    }
+    snprintf(why, why_size, "'%s' is not %s", value, type_name(spec->type));
+    return EINVAL;
 }
 
 int
@@ -758,26 +1093,34 @@ px_conf_convert(const struct px_config_key *spec, const char *value,
 
     switch (spec->type) {
     case PX_CONFIG_STRING:
-        if (spec->choices) {
-            const char *p = spec->choices;
-            size_t len = strlen(value);
-
-            for (;;) {
-                size_t n = strcspn(p, "|");
-
-                if (n == len && !strncmp(p, value, len)) {
-                    return 0;
-                }
-                if (!p[n]) {
-                    break;
-                }
-                p += n + 1;
-            }
+        if (spec->choices && !is_choice(spec->choices, value, strlen(value))) {
             snprintf(why, why_size, "'%s' is not one of %s", value,
                      spec->choices);
             return EINVAL;
         }
         return 0;
+    case PX_CONFIG_IPV4:
+    case PX_CONFIG_IPV6:
+    case PX_CONFIG_PREFIX:
+    case PX_CONFIG_MAC:
+    case PX_CONFIG_ENUM_LIST:
+        return check_text(spec, value, why, why_size);
+    case PX_CONFIG_PORT:
+        if (px_parse_int(value, i) || *i < 0 || *i > 65535) {
+            snprintf(why, why_size, "'%s' is not %s", value,
+                     type_name(spec->type));
+            return EINVAL;
+        }
+        v = (double)*i;
+        break;
+    case PX_CONFIG_DURATION:
+        if (parse_duration(value, d)) {
+            snprintf(why, why_size, "'%s' is not %s", value,
+                     type_name(spec->type));
+            return EINVAL;
+        }
+        v = *d;
+        break;
     case PX_CONFIG_BOOL:
         if (px_parse_bool(value, b)) {
             snprintf(why, why_size, "'%s' is not %s", value,
@@ -846,6 +1189,13 @@ px_conf_check_keys(const struct px_conf_instance *inst,
     const struct px_config_key *k;
     size_t i;
 
+    if (inst->stray_section) {
+        px_errors_add(errors,
+                      "%s:%d: section [%s] in a file for module '%s' (its "
+                      "own section is [%s])",
+                      inst->file, inst->stray_line, inst->stray_section,
+                      inst->module, inst->module);
+    }
     for (i = 0; i < inst->n_kvs; i++) {
         const struct px_conf_kv *kv = &inst->kvs[i];
 
@@ -879,6 +1229,30 @@ px_conf_check_keys(const struct px_conf_instance *inst,
                 px_errors_add(errors, "%s:%d: %s: %s", inst->file, kv->line,
                               kv->key, why);
             }
+        }
+    }
+    return errors->count > before ? EINVAL : 0;
+}
+
+int
+px_conf_check_schema(const struct px_config_key *keys, const char *module,
+                     struct px_errors *errors)
+{
+    unsigned int before = errors->count;
+    const struct px_config_key *k;
+
+    for (k = keys; k && k->key; k++) {
+        char why[256];
+        long long iv;
+        double dv;
+        int bv;
+
+        if (px_conf_convert(k, k->default_value ? k->default_value : "", &iv,
+                            &dv, &bv, why, sizeof why)) {
+            px_errors_add(errors,
+                          "module '%s': key '%s': its declared default is "
+                          "invalid: %s (a bug in the plugin)",
+                          module, k->key, why);
         }
     }
     return errors->count > before ? EINVAL : 0;

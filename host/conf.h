@@ -28,6 +28,13 @@ struct px_conf_kv {
 struct px_conf_instance {
     char *name; /* Instance name: [plugin] name, else the module. */
     char *module;
+    /* With "module = PATH.so": that file, resolved against the config
+     * directory; NULL: the module is searched on the plugin path. */
+    char *path;
+    /* The first section other than [plugin] and the module's own, kept
+     * for px_conf_check_keys to report; NULL when none. */
+    char *stray_section;
+    int stray_line;
     char *file; /* Path of the file, as named to the user. */
     int line;   /* Line of its [plugin] header. */
     int enabled;
@@ -37,12 +44,26 @@ struct px_conf_instance {
 };
 
 struct px_conf_host {
-    char *plugin_dir; /* Resolved against the config directory. */
+    /* Directories searched in order for plugins ([host] plugin_path, a
+     * colon-separated list, or plugin_dir, one directory); each resolved
+     * against the config directory. */
+    char **plugin_path;
+    size_t n_plugin_path;
     char *run_dir;
-    char *pid_file; /* NULL when unset. */
+    /* The daemon's pid file, locked while it runs: RUN_DIR/plexusd.pid
+     * unless set; NULL when set empty (no pid file). */
+    char *pid_file;
+    /* The control socket: beside the pid file (DIR/plexusd.ctl) unless
+     * set; NULL when set empty (no control socket). */
+    char *ctl_socket;
     int log_level;
-    int log_syslog; /* 0: stderr. */
+    int log_syslog;    /* 0: stderr. */
+    int partial_start; /* Start even if some plugins are refused. */
     long long async_queue;
+    /* Lines where keys were set, for messages about their values (0:
+     * default). */
+    int run_dir_line, pid_file_line, ctl_socket_line;
+    char *host_file; /* The file that holds [host], or NULL. */
 };
 
 struct px_conf {
@@ -114,8 +135,19 @@ int px_conf_lookup(const struct px_conf_instance *inst,
                    const struct px_config_key *keys, const char *key,
                    const struct px_config_key **spec, const char **value,
                    int *line);
-/* Parses 'value' as 'spec' says and checks its range.  Stores a message in
- * 'why' (at least 128 bytes) on failure. */
+/* The type whose getter reads a key of 'type': the text types read as
+ * PX_CONFIG_STRING, PORT as INT, DURATION as DOUBLE. */
+enum px_config_type px_conf_getter_type(enum px_config_type type);
+/* Checks a plugin's schema itself: every key's declared default must be
+ * valid for its own type, range and choices, and every type known.  Adds
+ * one message per bad key, naming 'module' and the key (the plugin's bug,
+ * not the operator's), to 'errors'; returns EINVAL if there was any. */
+int px_conf_check_schema(const struct px_config_key *keys, const char *module,
+                         struct px_errors *errors);
+/* Parses 'value' as 'spec' says and checks its range.  Integers (INT,
+ * PORT) go to '*i', numbers (DOUBLE, DURATION, in seconds) to '*d',
+ * booleans to '*b'.  Stores a message in 'why' (at least 128 bytes) on
+ * failure. */
 int px_conf_convert(const struct px_config_key *spec, const char *value,
                     long long *i, double *d, int *b, char *why,
                     size_t why_size);

@@ -6,6 +6,7 @@
 #include "host.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "ctl.h"
 #include "instance.h"
 #include "log.h"
 #include "module.h"
@@ -141,21 +143,47 @@ notify_ready(void)
     }
 }
 
+/* The private run directory: RUN_DIR/plexusd.XXXXXX, made by mkdtemp so
+ * that its name cannot be guessed and pre-created by another user in a
+ * shared directory such as /tmp, with mode 0700 so that nobody else can
+ * swap the plugin copies plexusd maps from it.  A base directory that any
+ * user may write without the sticky bit is refused: anyone could rename
+ * the private directory away from under us. */
 static int
 make_run_dir(struct px_host *host, const char *base)
 {
     size_t len = strlen(base) + 32;
+    struct stat st;
 
+    if (stat(base, &st)) {
+        int error = errno;
+
+        PX_HLOG(PX_LOG_ERROR, "run_dir %s: %s", base, strerror(error));
+        return error;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        PX_HLOG(PX_LOG_ERROR, "run_dir %s: not a directory", base);
+        return ENOTDIR;
+    }
+    if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+        PX_HLOG(PX_LOG_ERROR,
+                "run_dir %s is writable by every user and not sticky: "
+                "refusing to keep plugin copies there",
+                base);
+        return EPERM;
+    }
     host->run_dir = malloc(len);
     if (!host->run_dir) {
         return ENOMEM;
     }
-    snprintf(host->run_dir, len, "%s/plexusd.%ld", base, (long)getpid());
-    if (mkdir(host->run_dir, 0700) && errno != EEXIST) {
+    snprintf(host->run_dir, len, "%s/plexusd.XXXXXX", base);
+    if (!mkdtemp(host->run_dir)) {
         int error = errno;
 
-        PX_HLOG(PX_LOG_ERROR, "cannot create run directory %s: %s",
-                host->run_dir, strerror(error));
+        PX_HLOG(PX_LOG_ERROR, "cannot create a run directory in %s: %s", base,
+                strerror(error));
+        free(host->run_dir);
+        host->run_dir = NULL;
         return error;
     }
     return 0;
@@ -186,13 +214,91 @@ remove_run_dir(const char *dir)
     rmdir(dir);
 }
 
+/* Takes the pid file: one running daemon per pid file, as nginx and OVS
+ * have it.  The file is opened without following a link (someone else's
+ * link in /tmp must not make root write through it), must be a regular
+ * file of ours, and is locked for the life of the process; a second daemon
+ * finds it locked and refuses to start, naming the first.  Only the owner
+ * of the lock ever removes the file. */
 static int
-write_pid_file(const char *path)
+take_pid_file(struct px_host *host, const char *path)
 {
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     char buf[32];
-    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    struct stat st;
+    int fd, n;
 
-    return px_file_write(path, buf, (size_t)n);
+    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int error = errno;
+
+        PX_HLOG(PX_LOG_ERROR, "cannot open pid file %s: %s", path,
+                error == ELOOP ? "it is a symbolic link" : strerror(error));
+        return error;
+    }
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        PX_HLOG(PX_LOG_ERROR,
+                "pid file %s is not a regular file owned by uid %ld: "
+                "refusing to use it",
+                path, (long)geteuid());
+        close(fd);
+        return EPERM;
+    }
+    if (fcntl(fd, F_SETLK, &fl)) {
+        int error = errno;
+
+        if (error == EAGAIN || error == EACCES) {
+            fl.l_type = F_WRLCK;
+            if (!fcntl(fd, F_GETLK, &fl) && fl.l_type != F_UNLCK) {
+                PX_HLOG(PX_LOG_ERROR,
+                        "another plexusd (pid %ld) is running with pid file "
+                        "%s: not starting",
+                        (long)fl.l_pid, path);
+            } else {
+                PX_HLOG(PX_LOG_ERROR,
+                        "another plexusd is running with pid file %s: not "
+                        "starting",
+                        path);
+            }
+            error = EADDRINUSE;
+        } else {
+            PX_HLOG(PX_LOG_ERROR, "cannot lock pid file %s: %s", path,
+                    strerror(error));
+        }
+        close(fd);
+        return error;
+    }
+    n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
+        int error = errno ? errno : EIO;
+
+        PX_HLOG(PX_LOG_ERROR, "cannot write pid file %s: %s", path,
+                strerror(error));
+        close(fd);
+        return error;
+    }
+    host->pid_fd = fd;
+    host->pid_path = strdup(path);
+    return host->pid_path ? 0 : ENOMEM;
+}
+
+/* Removes the pid file if it is still the one we locked (not a file an
+ * operator put in its place), then releases the lock. */
+static void
+release_pid_file(struct px_host *host)
+{
+    struct stat a, b;
+
+    if (host->pid_fd < 0) {
+        return;
+    }
+    if (host->pid_path && !fstat(host->pid_fd, &a) &&
+        !lstat(host->pid_path, &b) && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino) {
+        unlink(host->pid_path);
+    }
+    close(host->pid_fd);
+    host->pid_fd = -1;
 }
 
 static void
@@ -239,6 +345,7 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
         return ENOMEM;
     }
     host->start_time = px_wall_now();
+    host->pid_fd = -1;
     px_list_init(&host->instances);
     px_list_init(&host->deferred);
     host->conf_dir = strdup(conf_dir);
@@ -279,14 +386,21 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
         error = px_module_init();
     }
     if (!error) {
+        /* Without a pid file the lock still keeps one daemon per run
+         * directory. */
+        char *lock = conf->host.pid_file
+                         ? NULL
+                         : px_path_resolve(conf->host.run_dir, "plexusd.lock");
+
+        error = take_pid_file(host, lock ? lock : conf->host.pid_file);
+        free(lock);
+    }
+    if (!error) {
         error = make_run_dir(host, conf->host.run_dir);
     }
-    if (!error && conf->host.pid_file) {
-        error = write_pid_file(conf->host.pid_file);
-        if (error) {
-            PX_HLOG(PX_LOG_ERROR, "cannot write pid file %s: %s",
-                    conf->host.pid_file, strerror(error));
-        }
+    if (!error) {
+        /* Before plugins load: they register their commands in init. */
+        error = px_ctl_create(host, conf->host.ctl_socket, &host->ctl);
     }
     if (error) {
         px_conf_destroy(conf);
@@ -309,8 +423,21 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
 
     raise_fd_limit();
     PX_HLOG(PX_LOG_INFO, "plexusd %s starting: config %s, plugins %s",
-            PX_VERSION, conf_dir, conf->host.plugin_dir);
+            PX_VERSION, conf_dir, conf->host.plugin_path[0]);
+    /* The loop's clock was read when the loop was made; plugins stamp
+     * what they log at start-up with it, after the lines above. */
+    ev_now_update(host->loop);
     error = px_reload_apply(host, conf);
+    if (!error && host->reloads[PX_RELOAD_PARTIAL] &&
+        !host->conf->host.partial_start) {
+        /* Like nginx with a bad configuration: an operator who starts a
+         * controller expects all of it or a clear failure, not a daemon
+         * that says "ready" without its switches' plugin. */
+        PX_HLOG(PX_LOG_ERROR,
+                "not starting: a plugin was refused (see above); set "
+                "partial_start = true in [host] to start without it");
+        error = ENOEXEC;
+    }
     if (error) {
         px_host_destroy(host);
         return error;
@@ -334,13 +461,15 @@ px_host_destroy(struct px_host *host)
         return;
     }
     px_reload_unload_all(host);
+    /* After the plugins, whose commands it holds; before the pid file,
+     * whose lock keeps another daemon off the socket's path. */
+    px_ctl_destroy(host->ctl);
+    host->ctl = NULL;
     px_log_set_sink(NULL, NULL);
-    if (host->conf && host->conf->host.pid_file) {
-        unlink(host->conf->host.pid_file);
-    }
     if (host->run_dir) {
         remove_run_dir(host->run_dir);
     }
+    release_pid_file(host);
     /* Events still queued by threads of unloaded plugins go with the bus. */
     px_bus_destroy(host->bus);
     px_conf_destroy(host->conf);
@@ -349,6 +478,7 @@ px_host_destroy(struct px_host *host)
         ev_loop_destroy(host->loop);
     }
     free(host->run_dir);
+    free(host->pid_path);
     free(host->conf_dir);
     free(host);
 }

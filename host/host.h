@@ -14,13 +14,17 @@
 #include "list.h"
 
 struct px_instance;
+struct px_ctl;
 
 struct px_host {
     struct ev_loop *loop;
     struct px_bus *bus;
+    struct px_ctl *ctl;   /* Control socket and commands (ctl.h). */
     struct px_conf *conf; /* The running snapshot (host options). */
     char *conf_dir;
-    char *run_dir;            /* Private: <run_dir>/plexusd.<pid>. */
+    char *run_dir;            /* Private: <run_dir>/plexusd.XXXXXX. */
+    int pid_fd;               /* The locked pid file, or -1. */
+    char *pid_path;           /* Its path (the lock file's without one). */
     struct px_list instances; /* struct px_instance, in load order. */
     unsigned int next_copy;   /* Names per-load copies of modules. */
     unsigned int reload_id;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "log.h"
 
 struct px_timer {
@@ -162,6 +163,7 @@ release(struct px_instance *inst)
         n++;
     }
     n += px_bus_release_owner(host->bus, inst);
+    n += px_ctl_release_owner(host->ctl, inst);
     PX_LIST_FOR_EACH_SAFE (t, tn, node, &inst->timers) {
         timer_free(t);
         n++;
@@ -314,15 +316,8 @@ api_topic_declare(struct px_plugin *p, const char *topic, uint32_t version,
                   struct px_topic **out)
 {
     struct px_instance *inst = px_instance_from_plugin(p);
-    int error = px_bus_declare(inst->host->bus, inst, topic, version, out);
 
-    if (error == EEXIST) {
-        PX_HLOG(PX_LOG_ERROR,
-                "%s: cannot declare topic '%s' with payload version %u: "
-                "declared with another version by another plugin",
-                inst->name, topic, version);
-    }
-    return error;
+    return px_bus_declare(inst->host->bus, inst, topic, version, out);
 }
 
 static int
@@ -330,9 +325,19 @@ api_subscribe(struct px_plugin *p, const char *pattern, uint32_t min_version,
               int priority, px_event_fn fn, void *arg, struct px_sub **out)
 {
     struct px_instance *inst = px_instance_from_plugin(p);
+    int error = px_bus_subscribe(inst->host->bus, inst, p, pattern,
+                                 min_version, priority, fn, arg, out);
 
-    return px_bus_subscribe(inst->host->bus, inst, p, pattern, min_version,
-                            priority, fn, arg, out);
+    /* A misspelt topic ("openflow.packet_inn") would otherwise just never
+     * deliver; the control socket's "status" lists such topics too. */
+    if (!error && !strchr(pattern, '*') &&
+        !px_bus_declared(inst->host->bus, pattern)) {
+        PX_HLOG(PX_LOG_DEBUG,
+                "%s: subscribed to '%s': no publisher has declared topic "
+                "'%s' (yet)",
+                inst->name, pattern, pattern);
+    }
+    return error;
 }
 
 static void
@@ -596,7 +601,7 @@ config_get(struct px_plugin *p, const char *key, enum px_config_type type,
                 inst->name, key, inst->conf->module);
         return error;
     }
-    if (spec->type != type) {
+    if (px_conf_getter_type(spec->type) != type) {
         PX_HLOG(PX_LOG_ERROR,
                 "%s: key '%s' is declared with another type than asked",
                 inst->name, key);
@@ -815,6 +820,26 @@ api_generation(struct px_plugin *p)
     return px_instance_from_plugin(p)->generation;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Commands on the control socket (ctl.c).                                */
+
+static int
+api_command_register(struct px_plugin *p, const char *name, const char *usage,
+                     const char *help, int min_args, int max_args,
+                     px_command_fn fn, void *arg, struct px_command **out)
+{
+    struct px_instance *inst = px_instance_from_plugin(p);
+
+    return px_ctl_command_register(inst->host->ctl, inst, name, usage, help,
+                                   min_args, max_args, fn, arg, out);
+}
+
+static void
+api_command_unregister(struct px_plugin *p, struct px_command *c)
+{
+    px_ctl_command_unregister(px_instance_from_plugin(p)->host->ctl, c);
+}
+
 const struct px_host_api px_host_api_v1 = {
     .abi_major = PX_ABI_MAJOR,
     .abi_minor = PX_ABI_MINOR,
@@ -847,4 +872,9 @@ const struct px_host_api px_host_api_v1 = {
     .handoff_take_fd = api_handoff_take_fd,
     .instance_name = api_instance_name,
     .generation = api_generation,
+    .command_register = api_command_register,
+    .command_unregister = api_command_unregister,
+    .reply_vprintf = px_ctl_reply_vprintf,
+    .reply_json = px_ctl_reply_json,
+    .reply_verror = px_ctl_reply_verror,
 };

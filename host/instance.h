@@ -5,8 +5,8 @@
  * The host owns those resources.  px_instance_release stops and frees
  * whatever the plugin left behind, in an order that guarantees no callback
  * into the plugin's code can run afterwards: threads are told to stop and
- * joined first, then subscriptions, timers, fd watchers and deferred calls
- * go.  Only then may the module be closed.
+ * joined first, then subscriptions, commands (ctl.h), timers, fd watchers
+ * and deferred calls go.  Only then may the module be closed.
  */
 #ifndef PX_INSTANCE_H
 #define PX_INSTANCE_H 1

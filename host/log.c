@@ -65,17 +65,38 @@ console(int level, double time, const char *instance, const char *message)
             message);
 }
 
+/* The wall clock can step back (NTP, an operator); time stamps within one
+ * output must not, or records would seem out of order.  Each stamp is at
+ * least the previous one. */
+static double
+stamp(void)
+{
+    static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    static double last;
+    struct timeval tv;
+    double now;
+
+    gettimeofday(&tv, NULL);
+    now = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+    pthread_mutex_lock(&mutex);
+    if (now < last) {
+        now = last;
+    }
+    last = now;
+    pthread_mutex_unlock(&mutex);
+    return now;
+}
+
 void
 px_log_vemit(int level, const char *instance, const char *fmt, va_list args)
 {
-    char message[1024];
-    struct timeval tv;
+    char raw[1024], message[1024];
     double now;
     int consumed = 0;
 
-    vsnprintf(message, sizeof message, fmt, args);
-    gettimeofday(&tv, NULL);
-    now = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+    vsnprintf(raw, sizeof raw, fmt, args);
+    px_one_line(message, sizeof message, raw);
+    now = stamp();
     if (log_sink && !in_sink && pthread_equal(pthread_self(), sink_thread)) {
         in_sink = 1;
         consumed = log_sink(level, now, instance, message, log_sink_aux);

@@ -3,10 +3,14 @@
  * directory ("--check", like nginx -t) without running anything.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "host.h"
@@ -40,8 +44,90 @@ usage(FILE *f)
         PX_DEFAULT_CONF_DIR);
 }
 
-/* Validates everything a start would: the files, then every enabled
- * plugin's module (loadable, valid descriptor) and its own keys. */
+/* Where a [host] key was set, for messages: "FILE:LINE: KEY" or "[host]
+ * KEY (default)". */
+static void
+where(const struct px_conf *conf, const char *key, int line, char *buf,
+      size_t size)
+{
+    if (line && conf->host.host_file) {
+        snprintf(buf, size, "%s:%d: %s", conf->host.host_file, line, key);
+    } else {
+        snprintf(buf, size, "[host] %s (default)", key);
+    }
+}
+
+/* Checks that a directory exists and that plexusd may create files in it. */
+static void
+check_dir(const char *dir, const char *what, const char *at,
+          struct px_errors *errors)
+{
+    struct stat st;
+
+    if (stat(dir, &st)) {
+        px_errors_add(errors, "%s: %s %s: %s", at, what, dir, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        px_errors_add(errors, "%s: %s %s is not a directory", at, what, dir);
+    } else if (access(dir, W_OK | X_OK)) {
+        px_errors_add(errors, "%s: %s %s is not writable: %s", at, what, dir,
+                      strerror(errno));
+    }
+}
+
+/* What start-up needs of [host] beyond its syntax: the run directory, and
+ * the directories of the pid file and the control socket. */
+static void
+check_host(const struct px_conf *conf, struct px_errors *errors)
+{
+    const struct px_conf_host *h = &conf->host;
+    struct sockaddr_un sun;
+    char at[512], *dir;
+    struct stat st;
+
+    where(conf, "run_dir", h->run_dir_line, at, sizeof at);
+    check_dir(h->run_dir, "directory", at, errors);
+    if (!stat(h->run_dir, &st) && S_ISDIR(st.st_mode) &&
+        (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+        px_errors_add(errors,
+                      "%s: %s is writable by every user and not sticky: "
+                      "plexusd refuses to keep plugin copies there",
+                      at, h->run_dir);
+    }
+    if (h->pid_file) {
+        where(conf, "pid_file", h->pid_file_line, at, sizeof at);
+        dir = strdup(h->pid_file);
+        if (dir) {
+            check_dir(dirname(dir), "directory of", at, errors);
+            free(dir);
+        }
+    }
+    if (h->ctl_socket) {
+        where(conf, "ctl_socket", h->ctl_socket_line, at, sizeof at);
+        if (strlen(h->ctl_socket) >= sizeof sun.sun_path) {
+            px_errors_add(errors,
+                          "%s: %s is longer than a Unix socket path may be "
+                          "(%zu bytes)",
+                          at, h->ctl_socket, sizeof sun.sun_path - 1);
+        }
+        dir = strdup(h->ctl_socket);
+        if (dir) {
+            check_dir(dirname(dir), "directory of", at, errors);
+            free(dir);
+        }
+    }
+}
+
+static void
+print_problems(const char *dir, const struct px_errors *errors)
+{
+    fputs(px_errors_text(errors), stderr);
+    fprintf(stderr, "%s: %u problem%s\n", dir, errors->count,
+            errors->count == 1 ? "" : "s");
+}
+
+/* Validates everything a start would: the files, the directories [host]
+ * names, then every enabled plugin's module (loadable, bound, valid
+ * descriptor and schema) and its own keys. */
 static int
 check(const char *dir)
 {
@@ -51,10 +137,11 @@ check(const char *dir)
     int rc = 0;
 
     if (px_conf_load_dir(dir, &conf, &errors)) {
-        fputs(px_errors_text(&errors), stderr);
+        print_problems(dir, &errors);
         px_errors_clear(&errors);
         return 1;
     }
+    check_host(conf, &errors);
     if (px_module_init()) {
         fprintf(stderr, "plexusd: cannot initialise libltdl\n");
         px_conf_destroy(conf);
@@ -69,7 +156,8 @@ check(const char *dir)
             continue;
         }
         enabled++;
-        if (px_module_find(conf->host.plugin_dir, c->module, &path, &errors)) {
+        if (px_module_find(conf->host.plugin_path, conf->host.n_plugin_path,
+                           c->module, c->path, &path, &errors)) {
             continue;
         }
         if (!px_module_open(c->module, path, NULL, &m, &errors)) {
@@ -80,9 +168,7 @@ check(const char *dir)
     }
     px_module_exit();
     if (errors.count) {
-        fputs(px_errors_text(&errors), stderr);
-        fprintf(stderr, "%s: %u problem%s\n", dir, errors.count,
-                errors.count == 1 ? "" : "s");
+        print_problems(dir, &errors);
         rc = 1;
     } else {
         printf("%s: configuration OK (%zu plugin instance%s enabled)\n", dir,
@@ -138,7 +224,7 @@ main(int argc, char *argv[])
         return check(dir);
     }
     if (px_conf_load_dir(dir, &conf, &errors)) {
-        fputs(px_errors_text(&errors), stderr);
+        print_problems(dir, &errors);
         fprintf(stderr, "plexusd: configuration refused, not starting\n");
         px_errors_clear(&errors);
         return 1;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
+
 /* A plugin larger than this is refused rather than copied. */
 #define PX_MODULE_MAX_SIZE (256 * 1024 * 1024)
 
@@ -25,34 +27,49 @@ px_module_exit(void)
 }
 
 int
-px_module_find(const char *dir, const char *module, char **path,
-               struct px_errors *errors)
+px_module_find(char *const *dirs, size_t n_dirs, const char *module,
+               const char *file, char **path, struct px_errors *errors)
 {
-    char *a = NULL, *b = NULL;
-    size_t len = strlen(dir) + 2 * strlen(module) + 16;
+    struct px_str looked = {0};
+    size_t i, k;
 
-    a = malloc(len);
-    b = malloc(len);
-    if (!a || !b) {
-        free(a);
-        free(b);
-        return ENOMEM;
+    if (file) {
+        if (access(file, R_OK)) {
+            px_errors_add(errors, "module '%s': cannot read %s: %s", module,
+                          file, strerror(errno));
+            return ENOENT;
+        }
+        *path = strdup(file);
+        return *path ? 0 : ENOMEM;
     }
-    snprintf(a, len, "%s/%s.so", dir, module);
-    snprintf(b, len, "%s/%s/%s.so", dir, module, module);
-    if (!access(a, R_OK)) {
-        free(b);
-        *path = a;
-        return 0;
+    for (i = 0; i < n_dirs; i++) {
+        for (k = 0; k < 2; k++) {
+            size_t len = strlen(dirs[i]) + 2 * strlen(module) + 16;
+            char *p = malloc(len);
+
+            if (!p) {
+                free(looked.buf);
+                return ENOMEM;
+            }
+            if (k == 0) {
+                snprintf(p, len, "%s/%s.so", dirs[i], module);
+            } else {
+                snprintf(p, len, "%s/%s/%s.so", dirs[i], module, module);
+            }
+            if (!access(p, R_OK)) {
+                free(looked.buf);
+                *path = p;
+                return 0;
+            }
+            px_str_printf(&looked, "%s%s", looked.len ? ", " : "", p);
+            free(p);
+        }
     }
-    if (!access(b, R_OK)) {
-        free(a);
-        *path = b;
-        return 0;
-    }
-    px_errors_add(errors, "module '%s': not found as %s or %s", module, a, b);
-    free(a);
-    free(b);
+    px_errors_add(errors,
+                  "module '%s': no such module on the plugin path (looked "
+                  "for %s)",
+                  module, px_str_get(&looked));
+    free(looked.buf);
     return ENOENT;
 }
 
@@ -126,24 +143,6 @@ copy_file(const char *src, const char *dst)
     return error;
 }
 
-/* libltdl tries several loaders and reports the last one's complaint,
- * typically "file not found", which hides an unresolved symbol or a wrong
- * architecture.  Asking the dynamic loader directly gets the real reason.
- * The returned string is the loader's; valid until the next dl call. */
-static const char *
-real_load_error(const char *path)
-{
-    const char *why = lt_dlerror();
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-
-    if (h) {
-        dlclose(h); /* It loads after all: keep libltdl's word. */
-        return why ? why : "unknown error";
-    }
-    why = dlerror();
-    return why ? why : "unknown error";
-}
-
 int
 px_module_open(const char *module, const char *src_path, const char *copy_path,
                struct px_module **out, struct px_errors *errors)
@@ -151,6 +150,7 @@ px_module_open(const char *module, const char *src_path, const char *copy_path,
     const struct px_plugin_descriptor *d;
     struct px_module *m;
     lt_dladvise advise;
+    void *bound;
     char why[512];
     int error;
 
@@ -180,15 +180,36 @@ px_module_open(const char *module, const char *src_path, const char *copy_path,
         return error;
     }
 
+    /* Bind every symbol before any of the plugin's code runs.  A plugin
+     * linked without -z now (plain "cc -shared") would otherwise be bound
+     * lazily, and a function no library provides would kill the whole
+     * daemon at its first call instead of refusing this one plugin.
+     * libltdl cannot ask for RTLD_NOW, so the dynamic loader maps and
+     * relocates the object first; libltdl's open below then finds it
+     * already loaded and fully bound.  This also yields the loader's real
+     * reason (the missing symbol, a wrong architecture), where libltdl
+     * reports only "file not found". */
+    bound = dlopen(m->load_path, RTLD_NOW | RTLD_LOCAL);
+    if (!bound) {
+        const char *why_dl = dlerror();
+
+        px_errors_add(errors, "module '%s' (%s): cannot load: %s", module,
+                      src_path, why_dl ? why_dl : "unknown error");
+        px_module_close(m);
+        return ENOEXEC;
+    }
     /* RTLD_LOCAL keeps each plugin's symbols to itself: two plugins (or two
      * generations of one) may define the same names. */
     lt_dladvise_init(&advise);
     lt_dladvise_local(&advise);
     m->handle = lt_dlopenadvise(m->load_path, advise);
     lt_dladvise_destroy(&advise);
+    dlclose(bound); /* libltdl's handle keeps the object now. */
     if (!m->handle) {
+        const char *why_lt = lt_dlerror();
+
         px_errors_add(errors, "module '%s' (%s): cannot load: %s", module,
-                      src_path, real_load_error(m->load_path));
+                      src_path, why_lt ? why_lt : "unknown error");
         px_module_close(m);
         return ENOEXEC;
     }
@@ -204,6 +225,14 @@ px_module_open(const char *module, const char *src_path, const char *copy_path,
     error = px_module_check_descriptor(d, module, why, sizeof why);
     if (error) {
         px_errors_add(errors, "module '%s' (%s): %s", module, src_path, why);
+        px_module_close(m);
+        return error;
+    }
+    /* A default that does not parse as its own type would fail every
+     * instance's init, or worse be read as something else: refuse the
+     * plugin at load, naming the key. */
+    error = px_conf_check_schema(d->config_keys, module, errors);
+    if (error) {
         px_module_close(m);
         return error;
     }

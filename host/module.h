@@ -35,10 +35,12 @@ struct px_module {
 int px_module_init(void);
 void px_module_exit(void);
 
-/* Finds 'module' in 'dir' as "module.so" or "module/module.so".  Stores a
- * path the caller frees in '*path'; ENOENT with a message in 'errors'. */
-int px_module_find(const char *dir, const char *module, char **path,
-                   struct px_errors *errors);
+/* Finds 'module': at 'file' when it is non-NULL (a "module = PATH.so"
+ * configuration), else in each of 'dirs' in turn as "module.so" or
+ * "module/module.so".  Stores a path the caller frees in '*path'; ENOENT
+ * with one message naming every place it looked in 'errors'. */
+int px_module_find(char *const *dirs, size_t n_dirs, const char *module,
+                   const char *file, char **path, struct px_errors *errors);
 
 /* Reads the file at 'path' and hashes it. */
 int px_module_hash_file(const char *path, uint64_t *hash);

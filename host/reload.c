@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl.h"
 #include "instance.h"
 #include "log.h"
 #include "plexus/topics/host.h"
@@ -152,7 +153,8 @@ prepare_module(struct px_host *host, const struct px_conf *next,
     char *src = NULL, *dst;
     int error;
 
-    error = px_module_find(next->host.plugin_dir, conf->module, &src, why);
+    error = px_module_find(next->host.plugin_path, next->host.n_plugin_path,
+                           conf->module, conf->path, &src, why);
     if (error) {
         return error;
     }
@@ -204,7 +206,8 @@ plan_one(struct px_host *host, const struct px_conf *next,
     }
 
     /* A running instance: has its code been rebuilt? */
-    if (!px_module_find(next->host.plugin_dir, c->module, &src, &why) &&
+    if (!px_module_find(next->host.plugin_path, next->host.n_plugin_path,
+                        c->module, c->path, &src, &why) &&
         !px_module_hash_file(src, &hash) && hash != inst->module->hash) {
         if (prepare_module(host, next, c, &item->module, &why)) {
             first_line(&why, msg, sizeof msg);
@@ -380,8 +383,9 @@ publish_report(struct px_host *host, const struct report *r, const char *error)
     };
 
     host->reloads[ev.outcome]++;
+    px_ctl_note_reload(host->ctl, &ev);
     if (error) {
-        PX_HLOG(PX_LOG_ERROR, "reload %u refused, nothing changed:\n%s",
+        PX_HLOG(PX_LOG_ERROR, "reload %u refused, nothing changed: %s",
                 host->reload_id, error);
     } else {
         PX_HLOG(PX_LOG_INFO,

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "host.h"
 #include "instance.h"
 #include "plexus/topics/host.h"
@@ -33,7 +34,8 @@ report_host(struct px_host *host, uint64_t id)
 {
     static const char *const outcomes[] = {"ok", "partial", "refused"};
     const char *help = "Reloads (the initial load included), by outcome";
-    struct px_stats_field f[] = {
+    struct px_ctl_stats cs;
+    struct px_stats_field f[11 + PX_CTL_N_DROPS] = {
         PX_STATS_TEXT_FIELD("version", NULL, PX_VERSION),
         PX_STATS_GAUGE_FIELD("pid", "Process id of plexusd", getpid()),
         PX_STATS_GAUGE_FIELD("start_time_seconds",
@@ -46,9 +48,27 @@ report_host(struct px_host *host, uint64_t id)
         PX_STATS_LABELLED_COUNTER("reloads", help, "outcome", outcomes[2],
                                   host->reloads[PX_RELOAD_REFUSED]),
     };
+    size_t n = 6, i;
 
     f[0].help = "Attributes of the plexusd process";
-    publish(host, id, "host", NULL, 0, f, sizeof f / sizeof *f);
+    px_ctl_get_stats(host->ctl, &cs);
+    f[n++] = (struct px_stats_field)PX_STATS_GAUGE_FIELD(
+        "ctl_clients", "Clients connected to the control socket", cs.clients);
+    f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "ctl_connections", "Connections accepted on the control socket",
+        cs.connections);
+    f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "ctl_requests", "Requests answered on the control socket",
+        cs.requests);
+    f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+        "ctl_errors", "Control socket requests answered with an error",
+        cs.errors);
+    for (i = 0; i < PX_CTL_N_DROPS; i++) {
+        f[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
+            "ctl_drops", "Control socket clients dropped, by reason", "reason",
+            px_ctl_drop_name(i), cs.drops[i]);
+    }
+    publish(host, id, "host", NULL, 0, f, n);
 }
 
 static void
@@ -89,6 +109,9 @@ report_event_table(struct px_host *host, uint64_t id)
 struct topic_list {
     struct px_bus_topic_stats *v;
     size_t n, cap;
+    struct px_bus *bus;
+    char **copies; /* Names the list owns (of never-declared topics). */
+    size_t n_copies;
 };
 
 static void
@@ -109,6 +132,37 @@ add_topic(const struct px_bus_topic_stats *t, void *aux)
     l->v[l->n++] = *t;
 }
 
+/* A topic that subscriptions name and nobody ever declared is no topic of
+ * the event table yet; it is reported anyway (declared 0), since a
+ * misspelt name is what an operator looks for. */
+static void
+add_unpublished(const char *name, size_t n_subs, void *aux)
+{
+    struct topic_list *l = aux;
+    struct px_bus_topic_stats t = {.name = NULL};
+    char **copies;
+    char *copy;
+
+    (void)n_subs;
+    if (px_bus_find(l->bus, name)) {
+        return; /* Declared once, and reported with its counters. */
+    }
+    /* The name is the subscription's: copied, since reports go out after
+     * the walk and a subscriber could unsubscribe meanwhile. */
+    copies = realloc(l->copies, (l->n_copies + 1) * sizeof *copies);
+    if (!copies) {
+        return;
+    }
+    l->copies = copies;
+    copy = strdup(name);
+    if (!copy) {
+        return;
+    }
+    l->copies[l->n_copies++] = copy;
+    t.name = copy;
+    add_topic(&t, l);
+}
+
 static int
 compare_topics(const void *a_, const void *b_)
 {
@@ -120,12 +174,13 @@ compare_topics(const void *a_, const void *b_)
 static void
 report_topics(struct px_host *host, uint64_t id)
 {
-    struct topic_list l = {0};
+    struct topic_list l = {.bus = host->bus};
     size_t i;
 
     /* Copy first: publishing while the bus walks its own table would be
      * asking for trouble if a subscriber ever declared a topic. */
     px_bus_foreach_topic(host->bus, add_topic, &l);
+    px_bus_foreach_unpublished(host->bus, add_unpublished, &l);
     /* In name order, so a person reading /metrics finds them. */
     qsort(l.v, l.n, sizeof *l.v, compare_topics);
     for (i = 0; i < l.n; i++) {
@@ -140,10 +195,18 @@ report_topics(struct px_host *host, uint64_t id)
             PX_STATS_COUNTER_FIELD("halted",
                                    "A topic's events halted by a subscriber",
                                    l.v[i].halted),
+            PX_STATS_GAUGE_FIELD("declared",
+                                 "1 if a publisher declares the topic, 0 if "
+                                 "only subscriptions name it",
+                                 l.v[i].declared ? 1 : 0),
         };
 
         publish(host, id, "topic", k, 1, f, sizeof f / sizeof *f);
     }
+    for (i = 0; i < l.n_copies; i++) {
+        free(l.copies[i]);
+    }
+    free(l.copies);
     free(l.v);
 }
 

@@ -1,6 +1,7 @@
 /*
- * The host's answer to stats.collect: its own counters (the process, the
- * event table, every topic, every plugin instance) reported on the event
+ * The host's answer to stats.collect: its own counters (the process and
+ * its control socket, the event table, every topic, those that only
+ * subscriptions name included, every plugin instance) reported on the event
  * table like any plugin's, so the stats plugin needs no host-only API and
  * shows nothing the host would not publish.
  */

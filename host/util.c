@@ -53,6 +53,12 @@ px_str_printf(struct px_str *s, const char *fmt, ...)
     va_end(args);
 }
 
+void
+px_str_vprintf(struct px_str *s, const char *fmt, va_list args)
+{
+    str_vprintf(&s->buf, &s->len, &s->cap, fmt, args);
+}
+
 const char *
 px_str_get(const struct px_str *s)
 {

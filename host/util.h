@@ -7,6 +7,7 @@
 #ifndef PX_UTIL_H
 #define PX_UTIL_H 1
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@ struct px_str {
 };
 __attribute__((format(printf, 2, 3))) void px_str_printf(struct px_str *s,
                                                          const char *fmt, ...);
+void px_str_vprintf(struct px_str *s, const char *fmt, va_list args);
 /* The text, or "" when nothing was appended; borrowed from 's'. */
 const char *px_str_get(const struct px_str *s);
 

@@ -11,7 +11,10 @@
  * Tables are per switch, bounded (max_macs), and dropped with the switch.
  * So are the per-switch counters that answer stats.collect (one
  * "l2_learning" report per switch): they count from the switch's first
- * packet-in after it came up, or after this plugin was (re)loaded.
+ * packet-in after it came up, or after this plugin was (re)loaded.  Every
+ * request asks openflow for its outcome: a flow or flood counts once
+ * queued for the switch, and one refused is counted and logged with its
+ * cause.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +39,7 @@ struct l2_switch {
     uint64_t flushes;   /* Times the table was full and was cleared. */
     uint64_t flow_mods; /* Flows installed. */
     uint64_t floods;    /* Frames flooded. */
+    uint64_t refused;   /* Flow-mods and packet-outs openflow refused. */
 };
 
 struct l2 {
@@ -51,6 +55,8 @@ struct l2 {
     struct l2_switch *last; /* One-entry cache: packet-ins come in runs. */
     uint64_t flow_mods;     /* All switches', for the log at unload. */
     uint64_t floods;
+    uint64_t refused;
+    struct px_ratelimit rl_refused;
 };
 
 static const struct px_config_key l2_keys[] = {
@@ -248,10 +254,32 @@ remove_switch(struct l2 *l2, uint64_t dpid)
     }
 }
 
+/* Checks the outcome of a 'what' request for 'sw' just published:
+ * returns nonzero if openflow queued it, else counts and logs why not.
+ * 'sw' is still the switch's entry: openflow handles a request without
+ * closing a connection or publishing anything, so nothing removed or
+ * moved entries during the publish. */
+static int
+sent(struct px_plugin *p, struct l2 *l2, struct l2_switch *sw,
+     const char *what, const struct px_of_outcome *outcome)
+{
+    if (!outcome->code) {
+        return 1;
+    }
+    l2->refused++;
+    sw->refused++;
+    px_log_rl(p, &l2->rl_refused, PX_LOG_WARN,
+              "%s for switch %016" PRIx64 " not sent: %s (%llu refused so "
+              "far)",
+              what, sw->dpid, outcome->cause, (unsigned long long)sw->refused);
+    return 0;
+}
+
 static void
 flood(struct px_plugin *p, struct l2 *l2, struct l2_switch *sw,
       const struct px_of_packet_in *pi)
 {
+    struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
     struct px_of_action out = {.type = PX_OF_ACTION_OUTPUT,
                                .port = PX_OF_PORT_FLOOD};
     struct px_of_packet_out po = {
@@ -262,11 +290,14 @@ flood(struct px_plugin *p, struct l2 *l2, struct l2_switch *sw,
         .actions = &out,
         .frame = pi->buffer_id == PX_OF_NO_BUFFER ? pi->frame : NULL,
         .frame_len = pi->buffer_id == PX_OF_NO_BUFFER ? pi->frame_len : 0,
+        .outcome = &outcome,
     };
 
-    l2->floods++;
-    sw->floods++;
     px_publish(p, l2->t_packet_out, &po, sizeof po);
+    if (sent(p, l2, sw, "flood packet_out", &outcome)) {
+        l2->floods++;
+        sw->floods++;
+    }
 }
 
 static int
@@ -300,6 +331,8 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
     }
     {
         struct px_of_action out = {.type = PX_OF_ACTION_OUTPUT, .port = port};
+        struct px_of_outcome fm_outcome = PX_OF_OUTCOME_INIT;
+        struct px_of_outcome po_outcome = PX_OF_OUTCOME_INIT;
         struct px_of_flow_mod fm = {
             .dpid = pi->dpid,
             .command = PX_OF_FLOW_ADD,
@@ -312,13 +345,16 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
                       .in_port = pi->in_port},
             .n_actions = 1,
             .actions = &out,
+            .outcome = &fm_outcome,
         };
 
         memcpy(fm.match.dl_src, src, 6);
         memcpy(fm.match.dl_dst, dst, 6);
-        l2->flow_mods++;
-        sw->flow_mods++;
         px_publish(p, l2->t_flow_mod, &fm, sizeof fm);
+        if (sent(p, l2, sw, "flow_mod", &fm_outcome)) {
+            l2->flow_mods++;
+            sw->flow_mods++;
+        }
         if (pi->buffer_id == PX_OF_NO_BUFFER) {
             /* The switch kept nothing: send this frame ourselves. */
             struct px_of_packet_out po = {
@@ -329,9 +365,11 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
                 .actions = &out,
                 .frame = pi->frame,
                 .frame_len = pi->frame_len,
+                .outcome = &po_outcome,
             };
 
             px_publish(p, l2->t_packet_out, &po, sizeof po);
+            sent(p, l2, sw, "packet_out", &po_outcome);
         }
     }
     return PX_EVENT_CONTINUE;
@@ -371,6 +409,10 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
             PX_STATS_COUNTER_FIELD("flushes",
                                    "Times the full MAC table was cleared",
                                    sw->flushes),
+            PX_STATS_COUNTER_FIELD("requests_refused",
+                                   "Flow-mods and packet-outs that openflow "
+                                   "did not send (the log says why)",
+                                   sw->refused),
         };
         char dpid[17];
         const struct px_stats_label key = {.name = "switch", .value = dpid};
@@ -396,11 +438,13 @@ static int
 l2_init(struct px_plugin *p)
 {
     struct l2 *l2 = calloc(1, sizeof *l2);
+    struct px_ratelimit rl = PX_RATELIMIT_INIT(10.0, 1);
     int error;
 
     if (!l2) {
         return ENOMEM;
     }
+    l2->rl_refused = rl;
     px_set_data(p, l2);
     if ((error = px_config_int(p, "idle_timeout", &l2->idle_timeout)) ||
         (error = px_config_int(p, "hard_timeout", &l2->hard_timeout)) ||
@@ -434,8 +478,11 @@ l2_fini(struct px_plugin *p)
 {
     struct l2 *l2 = px_get_data(p);
 
-    px_info(p, "%llu flows installed, %llu frames flooded",
-            (unsigned long long)l2->flow_mods, (unsigned long long)l2->floods);
+    px_info(p,
+            "%llu flows installed, %llu frames flooded, %llu requests "
+            "refused",
+            (unsigned long long)l2->flow_mods, (unsigned long long)l2->floods,
+            (unsigned long long)l2->refused);
     l2_free(l2);
 }
 

@@ -37,6 +37,7 @@ struct logger {
     int fd;          /* For stderr and file targets. */
     char path[4096]; /* For the file target. */
     unsigned long long lines;
+    double last_time; /* Of the last line written. */
     /* Frames of packet_in and packet_out, for tcpdump and Wireshark. */
     pcap_t *pcap;
     pcap_dumper_t *dumper;
@@ -92,17 +93,27 @@ emit(struct logger *lg, int level, double time, const char *text)
     char ts[48];
     size_t n;
 
+    char one[1536];
+
     if (level > lg->level) {
         return;
     }
     lg->lines++;
+    px_one_line(one, sizeof one, text);
     if (lg->target == TARGET_SYSLOG) {
-        syslog(LOG_DAEMON | prio[level & 3], "%s", text);
+        syslog(LOG_DAEMON | prio[level & 3], "%s", one);
         return;
     }
+    /* Events carry the loop's cached time, host records the time they were
+     * logged: a record can be a little older than the event line before
+     * it.  Stamps in one file never go backwards. */
+    if (time < lg->last_time) {
+        time = lg->last_time;
+    }
+    lg->last_time = time;
     px_format_time(time, ts, sizeof ts);
     snprintf(line, sizeof line, "%s %-5s %s\n", ts, px_log_level_str(level),
-             text);
+             one);
     n = strlen(line);
     if (line[n - 1] != '\n') {
         line[n - 1] = '\n'; /* Truncated: keep one record per line. */
@@ -237,7 +248,8 @@ write_frame(struct logger *lg, const struct px_event *ev, double now)
         frame = pi->frame;
         len = pi->frame_len;
     } else if (!strcmp(ev->topic, PX_TOPIC_OF_PACKET_OUT) &&
-               ev->len >= sizeof(struct px_of_packet_out)) {
+               ev->len >= PX_OF_PACKET_OUT_V1_LEN) {
+        /* Publishers built before 'outcome' send the shorter struct. */
         const struct px_of_packet_out *po = ev->payload;
 
         frame = po->frame;
@@ -405,6 +417,7 @@ logger_init(struct px_plugin *p)
         return ENOMEM;
     }
     lg->fd = -1;
+    lg->last_time = px_now(p);
     if (!px_handoff_get_blob(p, "state", &version, &data, &len) &&
         version == 1 && len == sizeof *h) {
         h = data;

@@ -82,9 +82,7 @@ of_conn_dropped(struct of_conn *c)
     }
     c->cnt->out_drops++;
     px_log_rl(c->of->p, &c->of->rl_drop, PX_LOG_WARN,
-              "%s: output buffer full or request not encodable for OpenFlow "
-              "%s, message dropped (%llu so far)",
-              c->peer, c->version == PX_OF_VERSION_13 ? "1.3" : "1.0",
+              "%s: output buffer full, message dropped (%llu so far)", c->peer,
               (unsigned long long)c->cnt->out_drops);
 }
 

@@ -94,8 +94,9 @@ void of_conn_close(struct of_conn *c, const char *reason);
 /* Appends one message to the output buffer.  Returns 0, or ENOBUFS when
  * the bound is reached (the message is dropped and counted). */
 int of_conn_queue(struct of_conn *c, const uint8_t *msg, size_t len);
-/* Counts (and logs, rate-limited) a message that could not be queued:
- * the output buffer is full, or the encoder refused the request. */
+/* Counts (and logs, rate-limited) a message of the controller's own that
+ * could not be queued: the output buffer is full.  Requests of other
+ * plugins are counted by cause in openflow.c instead. */
 void of_conn_dropped(struct of_conn *c);
 /* Space at the end of the output buffer for an encoder to write into;
  * commit what it wrote with of_conn_commit. */
@@ -103,7 +104,8 @@ uint8_t *of_conn_reserve(struct of_conn *c, size_t *room);
 void of_conn_commit(struct of_conn *c, size_t len);
 /* Runs an encoder CALL that writes into buf_ (room_ bytes) at the end of
  * C's output buffer, and commits what it wrote; counts a drop when it does
- * not fit.  No copy, no allocation.  Its value (a GNU statement
+ * not fit (the controller's own messages can fail for no other reason).
+ * No copy, no allocation.  Its value (a GNU statement
  * expression) is nonzero when the message was queued, for callers that
  * count what they sent; others use it as a statement. */
 #define OF_CONN_QUEUE_ENCODED(C, CALL)                                        \

@@ -11,11 +11,16 @@
  * Decoders read through a 'struct reader' that cannot hand out a byte past
  * the message: each pull either returns all the bytes asked for or fails,
  * and every failure becomes EPROTO with a static reason.  Encoders write
- * through a 'struct writer' that stops at 'cap'; they return 0 when the
- * message does not fit, and also when the request cannot be expressed on
- * the wire (an unknown action, a port number 1.0 has no room for, a 1.3
- * match whose OXM prerequisites are missing), since the switch would only
- * reject it.
+ * through a 'struct writer' that stops writing at 'cap' but keeps
+ * measuring, and that remembers the first reason the message cannot be
+ * sent: it does not fit (ENOBUFS), it would be longer than an OpenFlow
+ * length field can say (EMSGSIZE), the request is malformed (EINVAL: an
+ * unknown action, a NULL action list, a VLAN id over 12 bits), or it
+ * cannot be expressed in the version (EOPNOTSUPP: a port number 1.0 has no
+ * room for, a 1.3 match whose OXM prerequisites are missing, which the
+ * switch would only reject).  A request that is wrong is wrong whatever
+ * the room, so every other reason takes precedence over ENOBUFS: the
+ * caller counts each cause apart.
  *
  * Conventions of the neutral structs that the wire forces on us:
  *  - port numbers are 32 bits; 1.0's reserved ports 0xff00..0xffff map to
@@ -612,18 +617,45 @@ of_decode_error(const uint8_t *msg, size_t len, struct px_of_error *e,
 struct writer {
     uint8_t *buf;
     size_t cap;
+    /* Bytes the message needs so far; past 'cap' once out of room, so
+     * that a message too long for OpenFlow is told from one too long for
+     * the buffer. */
     size_t len;
-    bool failed; /* Out of room, or the request cannot be encoded. */
+    int error;       /* 0, or why the message cannot be sent. */
+    const char *why; /* Static text for 'error'. */
 };
 
-/* Appends 'n' zero bytes and returns them, or NULL once anything failed. */
+/* Records why the message cannot be sent.  The first reason wins, except
+ * that any reason replaces ENOBUFS: lack of room says nothing about the
+ * request, and a request that cannot be encoded must be reported as
+ * such whatever the room. */
+static void
+refuse(struct writer *w, int error, const char *why)
+{
+    if (!w->error || w->error == ENOBUFS) {
+        w->error = error;
+        w->why = why;
+    }
+}
+
+/* Appends 'n' zero bytes and returns them, or NULL once anything failed;
+ * out of room, it still counts them. */
 static uint8_t *
 put(struct writer *w, size_t n)
 {
     uint8_t *p;
 
-    if (w->failed || n > w->cap - w->len) {
-        w->failed = true;
+    if (w->error && w->error != ENOBUFS) {
+        return NULL;
+    }
+    if (n > OF_MAX_MESSAGE - w->len) {
+        refuse(w, EMSGSIZE, "longer than an OpenFlow message can be");
+        return NULL;
+    }
+    /* While nothing failed, len <= cap. */
+    if (w->error || n > w->cap - w->len) {
+        refuse(w, ENOBUFS, "no room in the buffer");
+        w->len += n;
         return NULL;
     }
     p = w->buf + w->len;
@@ -691,26 +723,18 @@ put_pad8(struct writer *w, size_t start)
 static void
 patch_len(struct writer *w, size_t ofs, size_t from)
 {
-    if (!w->failed) {
-        if (w->len - from > UINT16_MAX) {
-            w->failed = true;
-        } else {
-            set_be16(w->buf + ofs, w->len - from);
-        }
+    if (w->len - from > UINT16_MAX) {
+        refuse(w, EMSGSIZE, "longer than an OpenFlow message can be");
+    } else if (!w->error) {
+        set_be16(w->buf + ofs, w->len - from);
     }
-}
-
-static void
-invalid(struct writer *w)
-{
-    w->failed = true;
 }
 
 static struct writer
 start_msg(uint8_t *buf, size_t cap, uint8_t version, uint8_t type,
           uint32_t xid)
 {
-    struct writer w = {buf, buf ? cap : 0, 0, false};
+    struct writer w = {buf, buf ? cap : 0, 0, 0, NULL};
 
     put_u8(&w, version);
     put_u8(&w, type);
@@ -724,7 +748,18 @@ static size_t
 finish(struct writer *w)
 {
     patch_len(w, 2, 0);
-    return w->failed ? 0 : w->len;
+    return w->error ? 0 : w->len;
+}
+
+/* finish() for the request encoders, which say why they failed. */
+static int
+finish_request(struct writer *w, size_t *len, const char **why)
+{
+    *len = finish(w);
+    if (why) {
+        *why = w->error ? w->why : NULL;
+    }
+    return w->error;
 }
 
 static bool
@@ -746,7 +781,7 @@ put_actions(struct writer *w, uint8_t version, const struct px_of_action *a,
     size_t i;
 
     if (n && !a) {
-        invalid(w);
+        refuse(w, EINVAL, "actions missing (NULL with n_actions > 0)");
         return;
     }
     for (i = 0; i < n; i++, a++) {
@@ -756,7 +791,8 @@ put_actions(struct writer *w, uint8_t version, const struct px_of_action *a,
         case PX_OF_ACTION_OUTPUT:
             if (version == PX_OF_VERSION_10) {
                 if (!port_to_ofp10(a->port, &port10)) {
-                    invalid(w);
+                    refuse(w, EOPNOTSUPP,
+                           "output port has no OpenFlow 1.0 number");
                 }
                 put_be16(w, OFPAT_OUTPUT);
                 put_be16(w, 8);
@@ -793,7 +829,7 @@ put_actions(struct writer *w, uint8_t version, const struct px_of_action *a,
             }
             break;
         default:
-            invalid(w);
+            refuse(w, EINVAL, "unknown action type");
             break;
         }
     }
@@ -814,7 +850,7 @@ put_match10(struct writer *w, const struct px_of_match *m)
     if (m->fields & PX_OF_MATCH_IN_PORT) {
         wc &= ~OFPFW10_IN_PORT;
         if (!port_to_ofp10(m->in_port, &in_port)) {
-            invalid(w);
+            refuse(w, EOPNOTSUPP, "match in_port has no OpenFlow 1.0 number");
         }
     }
     if (m->fields & PX_OF_MATCH_DL_SRC) {
@@ -826,7 +862,7 @@ put_match10(struct writer *w, const struct px_of_match *m)
     if (m->fields & PX_OF_MATCH_DL_VLAN) {
         wc &= ~OFPFW10_DL_VLAN;
         if (!vlan_ok(m->dl_vlan)) {
-            invalid(w);
+            refuse(w, EINVAL, "match VLAN id over 12 bits");
         }
     }
     if (m->fields & PX_OF_MATCH_DL_TYPE) {
@@ -875,8 +911,9 @@ put_match10(struct writer *w, const struct px_of_match *m)
 
 /* An OXM match.  Fields go in OXM field order, which puts every
  * prerequisite (ETH_TYPE, IP_PROTO) before the fields needing it; a field
- * whose prerequisite is missing makes the match invalid, as the switch
- * would refuse it (OFPBMC_BAD_PREREQ). */
+ * whose prerequisite is missing cannot be expressed in 1.3 (EOPNOTSUPP),
+ * as the switch would refuse it (OFPBMC_BAD_PREREQ), whereas 1.0 takes
+ * it. */
 static void
 put_match13(struct writer *w, const struct px_of_match *m)
 {
@@ -908,7 +945,7 @@ put_match13(struct writer *w, const struct px_of_match *m)
     }
     if (f & PX_OF_MATCH_DL_VLAN) {
         if (!vlan_ok(m->dl_vlan)) {
-            invalid(w);
+            refuse(w, EINVAL, "match VLAN id over 12 bits");
         }
         put_oxm_header(w, OFPXMT_VLAN_VID, 2);
         put_be16(w, m->dl_vlan == OFP_VLAN_NONE
@@ -917,28 +954,32 @@ put_match13(struct writer *w, const struct px_of_match *m)
     }
     if (f & PX_OF_MATCH_NW_PROTO) {
         if (!ip_any) {
-            invalid(w);
+            refuse(w, EOPNOTSUPP,
+                   "OpenFlow 1.3 match: nw_proto without an IP dl_type");
         }
         put_oxm_header(w, OFPXMT_IP_PROTO, 1);
         put_u8(w, m->nw_proto);
     }
     if (f & PX_OF_MATCH_NW_SRC) {
         if (!ip) {
-            invalid(w);
+            refuse(w, EOPNOTSUPP,
+                   "OpenFlow 1.3 match: nw_src without dl_type IPv4");
         }
         put_oxm_header(w, OFPXMT_IPV4_SRC, 4);
         put_be32(w, m->nw_src);
     }
     if (f & PX_OF_MATCH_NW_DST) {
         if (!ip) {
-            invalid(w);
+            refuse(w, EOPNOTSUPP,
+                   "OpenFlow 1.3 match: nw_dst without dl_type IPv4");
         }
         put_oxm_header(w, OFPXMT_IPV4_DST, 4);
         put_be32(w, m->nw_dst);
     }
     if (f & (PX_OF_MATCH_TP_SRC | PX_OF_MATCH_TP_DST) &&
         (!ip_any || (!tcp && !udp))) {
-        invalid(w);
+        refuse(w, EOPNOTSUPP,
+               "OpenFlow 1.3 match: TCP/UDP port without nw_proto TCP or UDP");
     }
     if (f & PX_OF_MATCH_TP_SRC) {
         put_oxm_header(w, tcp ? OFPXMT_TCP_SRC : OFPXMT_UDP_SRC, 2);
@@ -1053,22 +1094,30 @@ of_encode_barrier_request(uint8_t *buf, size_t cap, uint8_t version,
                               xid);
 }
 
-size_t
+int
 of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
-                     const struct px_of_packet_out *po)
+                     const struct px_of_packet_out *po, size_t *len,
+                     const char **why)
 {
     struct writer w = start_msg(buf, cap, version, OF_PACKET_OUT, xid);
     size_t actions_len_ofs, actions_start;
 
-    if (!version_ok(version) || !po || (po->frame_len && !po->frame)) {
-        return 0;
+    if (!version_ok(version)) {
+        refuse(&w, EINVAL, "version is neither 1.0 nor 1.3");
+    } else if (!po) {
+        refuse(&w, EINVAL, "no request");
+    } else if (po->frame_len && !po->frame) {
+        refuse(&w, EINVAL, "frame missing (NULL with frame_len > 0)");
+    }
+    if (w.error && w.error != ENOBUFS) {
+        return finish_request(&w, len, why);
     }
     put_be32(&w, po->buffer_id);
     if (version == PX_OF_VERSION_10) {
         uint16_t in_port = 0;
 
         if (!port_to_ofp10(po->in_port, &in_port)) {
-            return 0;
+            refuse(&w, EOPNOTSUPP, "in_port has no OpenFlow 1.0 number");
         }
         put_be16(&w, in_port);
         actions_len_ofs = w.len;
@@ -1086,11 +1135,12 @@ of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
     if (po->buffer_id == PX_OF_NO_BUFFER) {
         put_bytes(&w, po->frame, po->frame_len);
     }
-    return finish(&w);
+    return finish_request(&w, len, why);
 }
 
-/* The 1.3 flow_mod, shared with the table-miss flow. */
-static size_t
+/* The 1.3 flow_mod, shared with the table-miss flow: the writer, for the
+ * caller to finish. */
+static struct writer
 encode_flow_mod13(uint8_t *buf, size_t cap, uint32_t xid,
                   const struct px_of_flow_mod *fm)
 {
@@ -1120,7 +1170,7 @@ encode_flow_mod13(uint8_t *buf, size_t cap, uint32_t xid,
         put_actions(&w, PX_OF_VERSION_13, fm->actions, fm->n_actions);
         patch_len(&w, start + 2, start);
     }
-    return finish(&w);
+    return w;
 }
 
 size_t
@@ -1140,25 +1190,32 @@ of_encode_table_miss(uint8_t *buf, size_t cap, uint32_t xid)
         .actions = &to_controller,
     };
 
-    return encode_flow_mod13(buf, cap, xid, &fm);
+    struct writer w = encode_flow_mod13(buf, cap, xid, &fm);
+
+    return finish(&w);
 }
 
-size_t
+int
 of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
-                   const struct px_of_flow_mod *fm)
+                   const struct px_of_flow_mod *fm, size_t *len,
+                   const char **why)
 {
-    struct writer w;
+    struct writer w = start_msg(buf, cap, version, OF_FLOW_MOD, xid);
 
-    if (!fm || fm->command > OFPFC_DELETE_STRICT) {
-        return 0;
+    if (!version_ok(version)) {
+        refuse(&w, EINVAL, "version is neither 1.0 nor 1.3");
+    } else if (!fm) {
+        refuse(&w, EINVAL, "no request");
+    } else if (fm->command > OFPFC_DELETE_STRICT) {
+        refuse(&w, EINVAL, "unknown flow_mod command");
+    }
+    if (w.error && w.error != ENOBUFS) {
+        return finish_request(&w, len, why);
     }
     if (version == PX_OF_VERSION_13) {
-        return encode_flow_mod13(buf, cap, xid, fm);
-    } else if (version != PX_OF_VERSION_10) {
-        return 0;
+        w = encode_flow_mod13(buf, cap, xid, fm);
+        return finish_request(&w, len, why);
     }
-
-    w = start_msg(buf, cap, version, OF_FLOW_MOD, xid);
     put_match10(&w, &fm->match);
     put_be64(&w, fm->cookie);
     put_be16(&w, fm->command);
@@ -1171,5 +1228,5 @@ of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
     if (fm->command != OFPFC_DELETE && fm->command != OFPFC_DELETE_STRICT) {
         put_actions(&w, version, fm->actions, fm->n_actions);
     }
-    return finish(&w);
+    return finish_request(&w, len, why);
 }

@@ -9,7 +9,10 @@
  * point into the caller's buffer.
  *
  * Encoders write one message into 'buf' of 'cap' bytes and return its
- * length, or 0 when it does not fit (nothing useful is written then).
+ * length, or 0 when it does not fit (nothing useful is written then).  The
+ * two that encode other plugins' requests (packet_out, flow_mod) return 0
+ * or the reason instead, so that each cause can be counted and told to
+ * the requester.
  */
 #ifndef OF_OFP_H
 #define OF_OFP_H 1
@@ -129,9 +132,27 @@ size_t of_encode_port_desc_request(uint8_t *buf, size_t cap, uint32_t xid);
 size_t of_encode_table_miss(uint8_t *buf, size_t cap, uint32_t xid);
 size_t of_encode_barrier_request(uint8_t *buf, size_t cap, uint8_t version,
                                  uint32_t xid);
-size_t of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version,
-                            uint32_t xid, const struct px_of_packet_out *po);
-size_t of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version,
-                          uint32_t xid, const struct px_of_flow_mod *fm);
+/* The requests.  Store the message's length in '*len' and return 0, or
+ * store 0 and return why the request cannot be sent, with a static reason
+ * in '*why' when 'why' is not NULL:
+ *   EINVAL      the request is malformed: NULL actions or frame with a
+ *               count above 0, an unknown action type or flow_mod
+ *               command, a VLAN id over 12 bits, a version other than
+ *               1.0 and 1.3;
+ *   EOPNOTSUPP  the request is valid but 'version' cannot express it: a
+ *               port number 1.0 has no 16-bit number for, a 1.3 match
+ *               field without its OXM prerequisite (nw_src without
+ *               dl_type IPv4...);
+ *   EMSGSIZE    it would be longer than an OpenFlow message can be
+ *               (OF_MAX_MESSAGE), e.g. a frame of 65000 bytes;
+ *   ENOBUFS     it is fine but does not fit in 'cap' bytes.
+ * Any of the first three is reported in preference to ENOBUFS, whatever
+ * 'cap' is. */
+int of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version,
+                         uint32_t xid, const struct px_of_packet_out *po,
+                         size_t *len, const char **why);
+int of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+                       const struct px_of_flow_mod *fm, size_t *len,
+                       const char **why);
 
 #endif /* OF_OFP_H */

@@ -37,23 +37,23 @@
 
 static const struct px_config_key openflow_keys[] = {
     {.key = "address",
-     .type = PX_CONFIG_STRING,
+     .type = PX_CONFIG_IPV4,
      .default_value = "0.0.0.0",
      .help = "IPv4 address to listen on"},
     {.key = "port",
-     .type = PX_CONFIG_INT,
+     .type = PX_CONFIG_PORT,
      .default_value = "6653",
      .min = 1,
      .max = 65535,
      .help = "TCP port for switches"},
     {.key = "port2",
-     .type = PX_CONFIG_INT,
+     .type = PX_CONFIG_PORT,
      .default_value = "0",
      .min = 0,
      .max = 65535,
      .help = "a second port (e.g. 6633), 0 for none"},
     {.key = "echo_interval",
-     .type = PX_CONFIG_DOUBLE,
+     .type = PX_CONFIG_DURATION,
      .default_value = "5",
      .min = 0.05,
      .max = 3600,
@@ -205,21 +205,135 @@ listen_on(struct openflow *of, const char *address, int port, int *fdp)
     return error;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Requests from other plugins.                                           */
+
+/* A request is never dropped silently: every one that is not queued for
+ * its switch is counted by cause (on the switch when there is one, else
+ * on the plugin), logged once per cause and rate limit with the
+ * publisher's name, and told to the publisher through the request's
+ * 'outcome' when it has one. */
+
+static void
+set_outcome(struct px_of_outcome *outcome, int code, const char *cause)
+{
+    if (outcome) {
+        outcome->code = code;
+        outcome->cause = cause;
+    }
+}
+
+/* Checks that the payload of a 'what' request holds at least the
+ * version 1 struct ('v1_len' bytes), which old publishers still send. */
+static int
+request_long_enough(struct openflow *of, const struct px_event *ev,
+                    const char *what, size_t v1_len)
+{
+    if (ev->payload && ev->len >= v1_len) {
+        return 1;
+    }
+    /* Too short to say which switch, or where to write an outcome. */
+    of->stats->requests_malformed++;
+    px_log_rl(of->p, &of->rl_refused[OF_REFUSED_MALFORMED], PX_LOG_WARN,
+              "%s from %s refused (malformed): payload of %zu bytes, at "
+              "least %zu expected (%llu such so far)",
+              what, ev->publisher, ev->len, v1_len,
+              (unsigned long long)of->stats->requests_malformed);
+    return 0;
+}
+
+/* The connection of the switch a 'what' request is for, or NULL, the
+ * refusal counted and told, when no such switch is connected. */
+static struct of_conn *
+request_conn(struct openflow *of, const struct px_event *ev, const char *what,
+             uint64_t dpid, struct px_of_outcome *outcome)
+{
+    struct of_conn *c = openflow_find(of, dpid);
+
+    if (!c) {
+        static const char cause[] = "no switch with this datapath id is "
+                                    "connected";
+
+        of->stats->requests_unknown_dpid++;
+        set_outcome(outcome, ENODEV, cause);
+        px_log_rl(of->p, &of->rl_refused[OF_REFUSED_UNKNOWN_DPID], PX_LOG_WARN,
+                  "%s from %s for switch %016llx refused (unknown_dpid): "
+                  "%s (%llu such so far)",
+                  what, ev->publisher, (unsigned long long)dpid, cause,
+                  (unsigned long long)of->stats->requests_unknown_dpid);
+    }
+    return c;
+}
+
+/* Ends a 'what' request for 'c' that an encoder wrote into the output
+ * buffer ('len' bytes) or refused ('error', 'why'): commits it, or counts
+ * and logs the refusal by cause; tells the publisher either way.  Returns
+ * nonzero if it was queued. */
+static int
+request_done(struct openflow *of, const struct px_event *ev, const char *what,
+             struct of_conn *c, struct px_of_outcome *outcome, int error,
+             const char *why, size_t len)
+{
+    enum of_refusal cause;
+
+    if (!error) {
+        of_conn_commit(c, len);
+        c->xid++;
+        set_outcome(outcome, 0, "queued");
+        return 1;
+    }
+    switch (error) {
+    case EOPNOTSUPP:
+        cause = OF_REFUSED_UNSUPPORTED;
+        break;
+    case ENOBUFS:
+        cause = OF_REFUSED_OUTPUT_FULL;
+        why = "output buffer full";
+        /* A message dropped for want of room, like the controller's own. */
+        c->cnt->out_drops++;
+        break;
+    default: /* EINVAL, EMSGSIZE. */
+        cause = OF_REFUSED_MALFORMED;
+        break;
+    }
+    c->cnt->refused[cause]++;
+    set_outcome(outcome, error, why);
+    px_log_rl(of->p, &of->rl_refused[cause], PX_LOG_WARN,
+              "%s from %s for switch %016llx (%s, OpenFlow %s) refused (%s): "
+              "%s (%llu such so far)",
+              what, ev->publisher, (unsigned long long)c->features.dpid,
+              c->peer, c->version == PX_OF_VERSION_13 ? "1.3" : "1.0",
+              of_stats_refusal_name(cause), why,
+              (unsigned long long)c->cnt->refused[cause]);
+    return 0;
+}
+
 static int
 on_packet_out(struct px_plugin *p, const struct px_event *ev, void *arg)
 {
+    static const char what[] = "packet_out";
     struct openflow *of = px_get_data(p);
     const struct px_of_packet_out *po = ev->payload;
+    struct px_of_outcome *outcome;
+    const char *why = NULL;
     struct of_conn *c;
+    size_t room, len;
+    uint8_t *buf;
+    int error;
 
     (void)arg;
-    if (ev->len < sizeof *po) {
+    if (!request_long_enough(of, ev, what, PX_OF_PACKET_OUT_V1_LEN)) {
         return PX_EVENT_CONTINUE;
     }
-    c = openflow_find(of, po->dpid);
-    if (c &&
-        OF_CONN_QUEUE_ENCODED(
-            c, of_encode_packet_out(buf_, room_, c->version, c->xid++, po))) {
+    outcome = ev->len >= sizeof *po ? po->outcome : NULL;
+    c = request_conn(of, ev, what, po->dpid, outcome);
+    if (!c) {
+        return PX_EVENT_CONTINUE;
+    }
+    buf = of_conn_reserve(c, &room);
+    error =
+        of_encode_packet_out(buf, room, c->version, c->xid, po, &len, &why);
+    if (request_done(of, ev, what, c, outcome, error, why, len)) {
         c->cnt->packet_outs++;
         if (c->sw) {
             size_t i;
@@ -243,18 +357,28 @@ on_packet_out(struct px_plugin *p, const struct px_event *ev, void *arg)
 static int
 on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
 {
+    static const char what[] = "flow_mod";
     struct openflow *of = px_get_data(p);
     const struct px_of_flow_mod *fm = ev->payload;
+    struct px_of_outcome *outcome;
+    const char *why = NULL;
     struct of_conn *c;
+    size_t room, len;
+    uint8_t *buf;
+    int error;
 
     (void)arg;
-    if (ev->len < sizeof *fm) {
+    if (!request_long_enough(of, ev, what, PX_OF_FLOW_MOD_V1_LEN)) {
         return PX_EVENT_CONTINUE;
     }
-    c = openflow_find(of, fm->dpid);
-    if (c &&
-        OF_CONN_QUEUE_ENCODED(
-            c, of_encode_flow_mod(buf_, room_, c->version, c->xid++, fm))) {
+    outcome = ev->len >= sizeof *fm ? fm->outcome : NULL;
+    c = request_conn(of, ev, what, fm->dpid, outcome);
+    if (!c) {
+        return PX_EVENT_CONTINUE;
+    }
+    buf = of_conn_reserve(c, &room);
+    error = of_encode_flow_mod(buf, room, c->version, c->xid, fm, &len, &why);
+    if (request_done(of, ev, what, c, outcome, error, why, len)) {
         c->cnt->flow_mods++;
     }
     return PX_EVENT_CONTINUE;
@@ -302,7 +426,7 @@ report_switch(struct openflow *of, uint64_t id,
               const struct of_switch_stats *sw, const char *key)
 {
     const struct px_stats_label keys[] = {{"switch", key}};
-    struct px_stats_field f[10 + OF_N_DISCONNECTS + 1] = {
+    struct px_stats_field f[10 + OF_N_DISCONNECTS + 1 + OF_N_REFUSALS] = {
         PX_STATS_TEXT_FIELD("version", "OpenFlow version of the session",
                             version_text(sw->version)),
         PX_STATS_TEXT_FIELD("peer", "Address of the switch's last session",
@@ -323,8 +447,7 @@ report_switch(struct openflow *of, uint64_t id,
         PX_STATS_COUNTER_FIELD("tx_bytes", "Bytes sent to it",
                                sw->total.tx_bytes),
         PX_STATS_COUNTER_FIELD("output_drops",
-                               "Messages for it dropped: output buffer full "
-                               "or not encodable",
+                               "Messages for it dropped: output buffer full",
                                sw->total.out_drops),
     };
     size_t n = 10, i;
@@ -338,6 +461,12 @@ report_switch(struct openflow *of, uint64_t id,
         "ports_untracked",
         "Per-port counts lost to the bound on ports per switch",
         sw->ports_untracked);
+    for (i = 0; i < OF_N_REFUSALS; i++) {
+        f[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
+            "requests_refused",
+            "Packet-outs and flow-mods for it that were not sent, by cause",
+            "cause", of_stats_refusal_name(i), sw->total.refused[i]);
+    }
     px_stats_publish(of->p, of->t_stats_report, id, "switch", keys, 1, f, n);
 }
 
@@ -413,6 +542,16 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
             PX_STATS_COUNTER_FIELD("switches_forgotten",
                                    "Switch records evicted by the bound",
                                    of->stats->switches_forgotten),
+            PX_STATS_LABELLED_COUNTER(
+                "requests_refused",
+                "Packet-outs and flow-mods refused with no switch to count "
+                "them on, by cause",
+                "cause", "unknown_dpid", of->stats->requests_unknown_dpid),
+            PX_STATS_LABELLED_COUNTER(
+                "requests_refused",
+                "Packet-outs and flow-mods refused with no switch to count "
+                "them on, by cause",
+                "cause", "malformed", of->stats->requests_malformed),
         };
 
         px_stats_publish(of->p, of->t_stats_report, col->id, "openflow", NULL,
@@ -453,7 +592,8 @@ take_stats(struct openflow *of)
 
     if (!px_handoff_get_blob(of->p, OPENFLOW_STATS_BLOB, &version, &data,
                              &len)) {
-        error = version == OF_STATS_BLOB_VERSION
+        error = version >= OF_STATS_BLOB_MIN_VERSION &&
+                        version <= OF_STATS_BLOB_VERSION
                     ? of_stats_restore(data, len, max, &of->stats)
                     : EPROTO;
         if (!error) {
@@ -523,10 +663,12 @@ declare(struct openflow *of)
                                   PX_TOPIC_OF_VERSION, NULL)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_FLOW_MOD, PX_TOPIC_OF_VERSION,
                                   NULL)) ||
-        (error = px_subscribe(p, PX_TOPIC_OF_PACKET_OUT, PX_TOPIC_OF_VERSION,
-                              PX_PRIO_DEFAULT, on_packet_out, NULL, NULL)) ||
-        (error = px_subscribe(p, PX_TOPIC_OF_FLOW_MOD, PX_TOPIC_OF_VERSION,
-                              PX_PRIO_DEFAULT, on_flow_mod, NULL, NULL)) ||
+        /* Requests of every version: the handlers tell them apart by
+         * length, so publishers built before 'outcome' keep working. */
+        (error = px_subscribe(p, PX_TOPIC_OF_PACKET_OUT, 1, PX_PRIO_DEFAULT,
+                              on_packet_out, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_FLOW_MOD, 1, PX_PRIO_DEFAULT,
+                              on_flow_mod, NULL, NULL)) ||
         (error =
              px_topic_declare(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
                               &of->t_stats_report)) ||
@@ -616,6 +758,10 @@ openflow_init(struct px_plugin *p)
 {
     struct openflow *of = calloc(1, sizeof *of);
     struct px_ratelimit rl = PX_RATELIMIT_INIT(1.0, 5);
+    /* One line per cause of refused requests every 10 s at most: a
+     * publisher that keeps asking for the impossible is seen, and counted,
+     * without a line per request. */
+    struct px_ratelimit rl_refused = PX_RATELIMIT_INIT(10.0, 1);
     long long port, port2;
     const char *address;
     int ports[2], error, i;
@@ -628,6 +774,9 @@ openflow_init(struct px_plugin *p)
     of->rl_drop = rl;
     of->rl_error = rl;
     of->rl_stats = rl;
+    for (i = 0; i <= OF_N_REFUSALS; i++) {
+        of->rl_refused[i] = rl_refused;
+    }
     px_set_data(p, of);
     if ((error = px_config_string(p, "address", &address)) ||
         (error = px_config_int(p, "port", &port)) ||
@@ -663,6 +812,7 @@ openflow_init(struct px_plugin *p)
     if (error) {
         goto fail;
     }
+    openflow_commands_register(of);
     px_info(p, "listening on %s:%d%s%.0d for OpenFlow 1.0 and 1.3", address,
             ports[0], ports[1] ? " and port " : "", ports[1]);
     return 0;

@@ -54,11 +54,23 @@ struct openflow {
     struct px_ratelimit rl_drop;
     struct px_ratelimit rl_error;
     struct px_ratelimit rl_stats;
+    /* One per cause of a refused request (enum of_refusal, then
+     * OF_REFUSED_UNKNOWN_DPID), so that every cause is logged whatever the
+     * others do. */
+    struct px_ratelimit rl_refused[OF_N_REFUSALS + 1];
 };
+
+/* The cause of a refused request that no switch counts: its datapath id
+ * is not connected. */
+#define OF_REFUSED_UNKNOWN_DPID OF_N_REFUSALS
 
 /* Schedules the flush of 'c' at the end of this loop pass. */
 void openflow_mark_dirty(struct openflow *of, struct of_conn *c);
 /* Finds the ready connection of a datapath. */
 struct of_conn *openflow_find(struct openflow *of, uint64_t dpid);
+/* Registers the plugin's commands on the control socket (commands.c):
+ * switches, ports DPID, disconnect DPID.  A name another instance has is
+ * skipped (the host logs why). */
+void openflow_commands_register(struct openflow *of);
 
 #endif /* OF_OPENFLOW_H */

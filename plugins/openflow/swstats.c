@@ -228,12 +228,17 @@ of_stats_disconnected(struct of_stats *s, struct of_switch_stats *sw,
 void
 of_stats_add(struct of_switch_stats *sw, const struct of_counts *c)
 {
+    size_t i;
+
     sw->total.packet_ins += c->packet_ins;
     sw->total.packet_outs += c->packet_outs;
     sw->total.flow_mods += c->flow_mods;
     sw->total.rx_bytes += c->rx_bytes;
     sw->total.tx_bytes += c->tx_bytes;
     sw->total.out_drops += c->out_drops;
+    for (i = 0; i < OF_N_REFUSALS; i++) {
+        sw->total.refused[i] += c->refused[i];
+    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -283,6 +288,18 @@ of_stats_disconnect_name(enum of_disconnect why)
     };
 
     return (unsigned int)why < OF_N_DISCONNECTS ? names[why] : "other";
+}
+
+const char *
+of_stats_refusal_name(enum of_refusal why)
+{
+    static const char *const names[OF_N_REFUSALS] = {
+        [OF_REFUSED_MALFORMED] = "malformed",
+        [OF_REFUSED_UNSUPPORTED] = "unsupported",
+        [OF_REFUSED_OUTPUT_FULL] = "output_full",
+    };
+
+    return (unsigned int)why < OF_N_REFUSALS ? names[why] : "other";
 }
 
 /* ---------------------------------------------------------------------- */
@@ -497,19 +514,25 @@ of_stats_get(struct of_stats *s, uint64_t dpid, struct of_switch_stats **out)
  * machine):
  *   header: magic, version (u32 each); n_records, disconnect_seq,
  *           switches_forgotten, connections_accepted, connections_refused,
- *           handshake_failures (u64 each)
+ *           handshake_failures, and from version 2 requests_unknown_dpid,
+ *           requests_malformed (u64 each)
  *   each record: dpid (u64); version, connected (u8); 0 (u16);
  *           n_ports (u32); connected_since (double); disconnect_seq (u64);
  *           peer (64 bytes, NUL-terminated); packet_ins, packet_outs,
  *           flow_mods, rx_bytes, tx_bytes, out_drops, the five disconnects,
- *           ports_untracked (u64 each)
- *   each port: port_no, 0 (u32 each); packet_ins, packet_outs (u64 each)
+ *           ports_untracked, and from version 2 the three refusal counts
+ *           (u64 each)
+ *   each port: port_no, 0 (u32 each); packet_ins, packet_outs (u64 each);
+ *           name (16 bytes, NUL-terminated)
  */
-#define BLOB_MAGIC 0x5453464fu /* "OFST" */
-#define HEADER_LEN (2 * 4 + 6 * 8)
-#define PEER_LEN   64
-#define RECORD_LEN (8 + 1 + 1 + 2 + 4 + 8 + 8 + PEER_LEN + 12 * 8)
-#define PORT_LEN   (4 + 4 + 8 + 8 + 16)
+#define BLOB_MAGIC    0x5453464fu /* "OFST" */
+#define HEADER_LEN_V1 (2 * 4 + 6 * 8)
+#define HEADER_LEN    (HEADER_LEN_V1 + 2 * 8)
+#define PEER_LEN      64
+#define RECORD_LEN_V1 (8 + 1 + 1 + 2 + 4 + 8 + 8 + PEER_LEN + 12 * 8)
+#define RECORD_LEN    (RECORD_LEN_V1 + OF_N_REFUSALS * 8)
+#define PORT_LEN      (4 + 4 + 8 + 8 + 16)
+_Static_assert(OF_N_REFUSALS == 3, "the blob's version 2 has 3 refusals");
 
 struct writer {
     uint8_t *p;
@@ -575,6 +598,8 @@ of_stats_serialise(const struct of_stats *s, void **data, size_t *len)
     put_u64(&w, s->connections_accepted);
     put_u64(&w, s->connections_refused);
     put_u64(&w, s->handshake_failures);
+    put_u64(&w, s->requests_unknown_dpid);
+    put_u64(&w, s->requests_malformed);
     for (i = 0; i < s->n; i++) {
         const struct of_switch_stats *sw = s->records[i];
         char peer[PEER_LEN];
@@ -599,6 +624,9 @@ of_stats_serialise(const struct of_stats *s, void **data, size_t *len)
             put_u64(&w, sw->disconnects[j]);
         }
         put_u64(&w, sw->ports_untracked);
+        for (j = 0; j < OF_N_REFUSALS; j++) {
+            put_u64(&w, sw->total.refused[j]);
+        }
         for (j = 0; sw->ports && j <= sw->port_mask; j++) {
             const struct of_port_stats *ps = &sw->ports[j];
 
@@ -699,13 +727,13 @@ read_ports(struct reader *r, struct of_switch_stats *sw, uint32_t n_ports)
     return true;
 }
 
-/* Reads one record and its ports.  Returns NULL (and sets '*error') on
- * malformed input or a failed allocation. */
+/* Reads one record of a blob of 'version', and its ports.  Returns NULL
+ * (and sets '*error') on malformed input or a failed allocation. */
 static struct of_switch_stats *
-read_record(struct reader *r, uint64_t set_seq, int *error)
+read_record(struct reader *r, uint32_t version, uint64_t set_seq, int *error)
 {
     struct of_switch_stats *sw;
-    uint8_t version, connected;
+    uint8_t of_version, connected;
     uint16_t pad;
     uint32_t n_ports;
     uint64_t dpid, ports_untracked;
@@ -720,8 +748,9 @@ read_record(struct reader *r, uint64_t set_seq, int *error)
         *error = ENOMEM;
         return NULL;
     }
-    if (!get_u8(r, &version) || !get_u8(r, &connected) || !get_u16(r, &pad) ||
-        !get_u32(r, &n_ports) || !get_double(r, &sw->connected_since) ||
+    if (!get_u8(r, &of_version) || !get_u8(r, &connected) ||
+        !get_u16(r, &pad) || !get_u32(r, &n_ports) ||
+        !get_double(r, &sw->connected_since) ||
         !get_u64(r, &sw->disconnect_seq) ||
         !get(r, sw->peer, sizeof sw->peer) ||
         !get_u64(r, &sw->total.packet_ins) ||
@@ -736,14 +765,21 @@ read_record(struct reader *r, uint64_t set_seq, int *error)
             goto fail;
         }
     }
-    if (!get_u64(r, &ports_untracked) || connected > 1 || pad ||
-        n_ports > OF_STATS_MAX_PORTS ||
+    if (!get_u64(r, &ports_untracked)) {
+        goto fail;
+    }
+    for (i = 0; version >= 2 && i < OF_N_REFUSALS; i++) {
+        if (!get_u64(r, &sw->total.refused[i])) {
+            goto fail;
+        }
+    }
+    if (connected > 1 || pad || n_ports > OF_STATS_MAX_PORTS ||
         (uint64_t)n_ports * PORT_LEN > r->left ||
         !memchr(sw->peer, '\0', sizeof sw->peer) ||
         !isfinite(sw->connected_since) || sw->disconnect_seq > set_seq) {
         goto fail;
     }
-    sw->version = version;
+    sw->version = of_version;
     sw->connected = connected;
     sw->ports_untracked = ports_untracked;
     if (!read_ports(r, sw, n_ports)) {
@@ -770,8 +806,10 @@ of_stats_restore(const void *data, size_t len, size_t max,
 
     *out = NULL;
     if (!data || !get_u32(&r, &magic) || !get_u32(&r, &version) ||
-        magic != BLOB_MAGIC || version != OF_STATS_BLOB_VERSION ||
-        !get_u64(&r, &n) || !get_u64(&r, &seq) || n > r.left / RECORD_LEN ||
+        magic != BLOB_MAGIC || version < OF_STATS_BLOB_MIN_VERSION ||
+        version > OF_STATS_BLOB_VERSION || !get_u64(&r, &n) ||
+        !get_u64(&r, &seq) ||
+        n > r.left / (version >= 2 ? RECORD_LEN : RECORD_LEN_V1) ||
         n > RECORDS_LIMIT) {
         return EPROTO;
     }
@@ -783,7 +821,9 @@ of_stats_restore(const void *data, size_t len, size_t max,
     if (!get_u64(&r, &s->switches_forgotten) ||
         !get_u64(&r, &s->connections_accepted) ||
         !get_u64(&r, &s->connections_refused) ||
-        !get_u64(&r, &s->handshake_failures)) {
+        !get_u64(&r, &s->handshake_failures) ||
+        (version >= 2 && (!get_u64(&r, &s->requests_unknown_dpid) ||
+                          !get_u64(&r, &s->requests_malformed)))) {
         goto fail;
     }
     /* The previous generation may have had a larger bound: keep all of its
@@ -793,7 +833,7 @@ of_stats_restore(const void *data, size_t len, size_t max,
         goto fail;
     }
     for (i = 0; i < n; i++) {
-        struct of_switch_stats *sw = read_record(&r, seq, &error);
+        struct of_switch_stats *sw = read_record(&r, version, seq, &error);
 
         if (!sw) {
             goto fail;

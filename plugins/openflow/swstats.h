@@ -26,6 +26,15 @@
  * conn.h) plus room for the special ports (flood, controller, ...). */
 #define OF_STATS_MAX_PORTS (1024 + 16)
 
+/* Why a request of another plugin (packet_out, flow_mod) for a connected
+ * switch was not sent.  The order is the handoff blob's: append only. */
+enum of_refusal {
+    OF_REFUSED_MALFORMED,   /* EINVAL or EMSGSIZE from the encoder. */
+    OF_REFUSED_UNSUPPORTED, /* EOPNOTSUPP: not in the switch's version. */
+    OF_REFUSED_OUTPUT_FULL, /* ENOBUFS: the output buffer is full. */
+    OF_N_REFUSALS
+};
+
 /* Counters that a connection adds to while it runs. */
 struct of_counts {
     uint64_t packet_ins;
@@ -33,7 +42,11 @@ struct of_counts {
     uint64_t flow_mods;
     uint64_t rx_bytes;
     uint64_t tx_bytes;
+    /* Messages dropped because the output buffer was full: the
+     * controller's own and requests alike (those also count in
+     * refused[OF_REFUSED_OUTPUT_FULL]). */
     uint64_t out_drops;
+    uint64_t refused[OF_N_REFUSALS]; /* Requests not sent, by cause. */
 };
 
 /* Why a switch's session ended. */
@@ -91,6 +104,11 @@ struct of_stats {
     uint64_t connections_accepted;
     uint64_t connections_refused;
     uint64_t handshake_failures;
+    /* Requests refused with no switch to count them on: no connected
+     * switch has their datapath id, or the payload is too short to say
+     * which. */
+    uint64_t requests_unknown_dpid;
+    uint64_t requests_malformed;
 };
 
 /* Creates an empty set holding at most 'max' records (at least 1). */
@@ -139,17 +157,24 @@ int of_stats_port_register(struct of_switch_stats *sw, uint32_t port_no,
 void of_stats_ports_sorted(const struct of_switch_stats *sw,
                            struct of_port_stats *out);
 
+/* The snake_case name of a refusal cause ("output_full"...). */
+const char *of_stats_refusal_name(enum of_refusal why);
+
 /* Maps a switch_down reason as conn.c words it to a disconnect reason. */
 enum of_disconnect of_stats_classify(const char *reason);
 /* The snake_case name of a disconnect reason ("echo_timeout"...). */
 const char *of_stats_disconnect_name(enum of_disconnect why);
 
 /* Handoff.  of_stats_serialise stores a malloc'd blob in '*data' (the
- * caller frees it).  of_stats_restore builds a new set from one, bounded by
- * 'max'; any inconsistency (bad magic or version, a length that does not
- * add up, a duplicate datapath id or port) is EPROTO, and nothing is
- * created.  Both return 0 or a positive errno. */
-#define OF_STATS_BLOB_VERSION 1
+ * caller frees it), in version OF_STATS_BLOB_VERSION.  of_stats_restore
+ * builds a new set from one of any version from OF_STATS_BLOB_MIN_VERSION
+ * on (what an older generation leaves), bounded by 'max'; counters a
+ * version lacks start at zero.  Any inconsistency (bad magic or version, a
+ * length that does not add up, a duplicate datapath id or port) is
+ * EPROTO, and nothing is created.  Both return 0 or a positive errno.
+ * Version 2 added the refusal counters. */
+#define OF_STATS_BLOB_VERSION     2
+#define OF_STATS_BLOB_MIN_VERSION 1
 int of_stats_serialise(const struct of_stats *s, void **data, size_t *len);
 int of_stats_restore(const void *data, size_t len, size_t max,
                      struct of_stats **out);

@@ -34,11 +34,11 @@
 
 static const struct px_config_key stats_keys[] = {
     {.key = "address",
-     .type = PX_CONFIG_STRING,
+     .type = PX_CONFIG_IPV4,
      .default_value = PX_STATS_DEFAULT_ADDRESS,
      .help = "IPv4 address to listen on"},
     {.key = "port",
-     .type = PX_CONFIG_INT,
+     .type = PX_CONFIG_PORT,
      .default_value = STR(PX_STATS_DEFAULT_PORT),
      .min = 1,
      .max = 65535,

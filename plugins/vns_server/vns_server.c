@@ -28,8 +28,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "plexus/net.h"
 #include "plexus/plugin.h"
+#include "plexus/table.h"
+#include "plexus/topics/host.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/stats.h"
 #include "plexus/topics/vns.h"
@@ -39,12 +43,18 @@
 #define ROUTER_IN_CAP      (4 * VNS_MAX_MESSAGE)
 
 /* Why a frame (or, rarely, a control message) for or from a router was
- * dropped. */
+ * dropped.  From the router, the last word is openflow's: the outcome of
+ * the packet-out says whether the frame was queued for the switch. */
 enum router_drop {
     DROP_OUTPUT_FULL,       /* To the router: its output buffer is full. */
     DROP_UNKNOWN_INTERFACE, /* From the router: no interface by that name. */
-    DROP_NO_SWITCH,         /* From the router: no switch is up. */
+    DROP_NO_SWITCH,         /* From the router: no switch is up (or
+                             * openflow knows of none). */
     DROP_UNENCODABLE,       /* To the router: does not fit a VNS Packet. */
+    DROP_SWITCH_FULL,       /* From the router: the switch's output buffer
+                             * is full. */
+    DROP_REFUSED,           /* From the router: openflow cannot send it
+                             * (malformed, too long, not expressible). */
     N_ROUTER_DROPS
 };
 
@@ -53,6 +63,8 @@ static const char *const drop_names[N_ROUTER_DROPS] = {
     [DROP_UNKNOWN_INTERFACE] = "unknown_interface",
     [DROP_NO_SWITCH] = "no_switch",
     [DROP_UNENCODABLE] = "unencodable",
+    [DROP_SWITCH_FULL] = "switch_output_full",
+    [DROP_REFUSED] = "refused",
 };
 
 /* Why a router connection ended, coarser than the reason that is logged so
@@ -124,6 +136,8 @@ struct vns_server {
     long long out_buffer;
     long long max_routers;
     int auth;
+    int exposed; /* Listening beyond loopback without authentication. */
+    char address[64];
     char key[256];
     size_t key_len;
     char banner[VNS_BANNER_LEN + 1];
@@ -156,11 +170,12 @@ struct vns_server {
 
 static const struct px_config_key vns_keys[] = {
     {.key = "address",
-     .type = PX_CONFIG_STRING,
-     .default_value = "0.0.0.0",
-     .help = "IPv4 address to listen on for routers"},
+     .type = PX_CONFIG_IPV4,
+     .default_value = "127.0.0.1",
+     .help = "IPv4 address to listen on for routers (loopback: the lab's "
+             "router runs beside the controller)"},
     {.key = "port",
-     .type = PX_CONFIG_INT,
+     .type = PX_CONFIG_PORT,
      .default_value = "8888",
      .min = 1,
      .max = 65535,
@@ -513,6 +528,7 @@ handle(struct router *r, const struct vns_header *h, const uint8_t *msg,
         {
             struct px_of_action out = {.type = PX_OF_ACTION_OUTPUT,
                                        .port = f->port_no};
+            struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
             struct px_of_packet_out po = {
                 .dpid = vs->up_dpid,
                 .buffer_id = PX_OF_NO_BUFFER,
@@ -521,9 +537,26 @@ handle(struct router *r, const struct vns_header *h, const uint8_t *msg,
                 .actions = &out,
                 .frame = frame,
                 .frame_len = len,
+                .outcome = &outcome,
             };
 
             px_publish(vs->p, vs->t_packet_out, &po, sizeof po);
+            if (outcome.code) {
+                enum router_drop why =
+                    outcome.code == ENOBUFS ? DROP_SWITCH_FULL
+                    : outcome.code == ENODEV ||
+                            outcome.code == PX_OF_OUTCOME_UNHANDLED
+                        ? DROP_NO_SWITCH
+                        : DROP_REFUSED;
+
+                r->dropped[why]++;
+                px_log_rl(vs->p, &vs->rl, PX_LOG_WARN,
+                          "router %s: frame on '%s' not sent to switch "
+                          "%016llx: %s (%llu %s drops so far)",
+                          r->peer, name, (unsigned long long)vs->up_dpid,
+                          outcome.cause, (unsigned long long)r->dropped[why],
+                          drop_names[why]);
+            }
         }
         return 0;
     }
@@ -973,12 +1006,14 @@ listen_on(struct vns_server *vs, const char *address, int port)
 /* Handoff across a reload: the listener, every router connection, what we
  * know of the switch (it will not announce itself again) and the counters.
  *
- * Version 2 appends to each blob of version 1; init still takes version 1
- * over, so a running version-1 build can be replaced by this one without
- * dropping its routers.  (The way back, to a version-1 build, drops them.)
+ * Version 2 appends to each blob of version 1, and version 3 to the
+ * routers' blobs of version 2; init still takes the older versions over,
+ * so a running older build can be replaced by this one without dropping
+ * its routers.  (The way back, to an older build, drops them.)
  */
 
-#define VNS_BLOB_VERSION 2
+#define VNS_BLOB_VERSION    2 /* Of "vns". */
+#define ROUTER_BLOB_VERSION 3 /* Of "router.<id>". */
 
 /* Version 1 of "router.<id>", followed by the input and output bytes. */
 struct router_blob_v1 {
@@ -998,13 +1033,17 @@ struct router_blob_v1 {
     uint64_t out_len;
 };
 
-/* Version 2 of "router.<id>", followed by the input and output bytes. */
+/* Version 3 of "router.<id>", followed by the input and output bytes;
+ * version 2 is the same up to 'switch_full'. */
 struct router_blob {
     struct router_blob_v1 v1;
     double connected_since;
     uint64_t no_switch;   /* DROP_NO_SWITCH. */
     uint64_t unencodable; /* DROP_UNENCODABLE. */
+    uint64_t switch_full; /* DROP_SWITCH_FULL (version 3). */
+    uint64_t refused;     /* DROP_REFUSED (version 3). */
 };
+#define ROUTER_BLOB_V2_LEN offsetof(struct router_blob, switch_full)
 
 /* Version 1 of "vns", followed by v1.n_routers uint32_t router ids. */
 struct vns_blob_v1 {
@@ -1053,11 +1092,13 @@ router_save(struct px_plugin *p, struct router *r)
     b.connected_since = r->connected_since;
     b.no_switch = r->dropped[DROP_NO_SWITCH];
     b.unencodable = r->dropped[DROP_UNENCODABLE];
+    b.switch_full = r->dropped[DROP_SWITCH_FULL];
+    b.refused = r->dropped[DROP_REFUSED];
     memcpy(data, &b, sizeof b);
     memcpy(data + sizeof b, r->in, r->in_len);
     memcpy(data + sizeof b + r->in_len, r->out, r->out_len);
     snprintf(name, sizeof name, "router.%u", r->id);
-    error = px_handoff_put_blob(p, name, VNS_BLOB_VERSION, data, len);
+    error = px_handoff_put_blob(p, name, ROUTER_BLOB_VERSION, data, len);
     free(data);
     if (!error) {
         error = px_handoff_put_fd(p, name, r->fd);
@@ -1082,11 +1123,13 @@ router_restore(struct vns_server *vs, uint32_t id)
     if (error) {
         return error;
     }
-    if (version != 1 && version != VNS_BLOB_VERSION) {
+    if (version < 1 || version > ROUTER_BLOB_VERSION) {
         return EPROTO;
     }
     /* Copied out, so that the blob's alignment does not matter. */
-    hdr = version == 1 ? sizeof b.v1 : sizeof b;
+    hdr = version == 1   ? sizeof b.v1
+          : version == 2 ? ROUTER_BLOB_V2_LEN
+                         : sizeof b;
     memset(&b, 0, sizeof b);
     if (len < hdr) {
         return EPROTO;
@@ -1123,6 +1166,10 @@ router_restore(struct vns_server *vs, uint32_t id)
         r->connected_since = b.connected_since;
         r->dropped[DROP_NO_SWITCH] = b.no_switch;
         r->dropped[DROP_UNENCODABLE] = b.unencodable;
+    }
+    if (version >= 3) {
+        r->dropped[DROP_SWITCH_FULL] = b.switch_full;
+        r->dropped[DROP_REFUSED] = b.refused;
     }
     /* From version 1, connected_since stays router_add's "now": the time
      * of the takeover, later than the truth. */
@@ -1206,6 +1253,157 @@ vns_free(struct vns_server *vs)
     free(vs);
 }
 
+/* Anyone who can reach an open VNS port can act as the router: receive
+ * every frame the switch sends to the controller and inject frames of
+ * their own.  Listening beyond loopback without authentication is allowed
+ * (a classroom may want it) but never quietly. */
+static void
+warn_if_exposed(struct vns_server *vs)
+{
+    if (vs->exposed) {
+        px_warn(vs->p,
+                "listening on %s without authentication: anyone who can "
+                "reach this port can act as the router (set auth = true "
+                "with an auth_key, or address = 127.0.0.1)",
+                vs->address);
+    }
+}
+
+static int
+on_reload_done(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct vns_server *vs = px_get_data(p);
+
+    (void)ev;
+    (void)arg;
+    if (vs) {
+        warn_if_exposed(vs);
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The "routers" command on the control socket.                           */
+
+static int
+cmd_routers(struct px_plugin *p, int argc, const char *const *argv,
+            struct px_reply *r, void *arg)
+{
+    struct vns_server *vs = arg;
+    json_t *list = json_array(), *disconnects = json_object(), *data;
+    struct router **sorted, *rt;
+    struct px_table t;
+    size_t n = 0, i, k;
+    char *text, *s;
+    int error;
+
+    (void)argc;
+    (void)argv;
+    for (rt = vs->routers; rt; rt = rt->next) {
+        n++;
+    }
+    /* By id, the order they connected in (the list is newest first). */
+    sorted = calloc(n ? n : 1, sizeof *sorted);
+    if (!sorted) {
+        json_decref(list);
+        json_decref(disconnects);
+        return ENOMEM;
+    }
+    for (i = 0, rt = vs->routers; rt; rt = rt->next) {
+        sorted[i++] = rt;
+    }
+    qsort(sorted, n, sizeof *sorted, router_id_cmp);
+    px_table_init(&t);
+    px_table_column(&t, "ROUTER", PX_TABLE_RIGHT);
+    px_table_column(&t, "PEER", PX_TABLE_LEFT);
+    px_table_column(&t, "VHOST", PX_TABLE_LEFT);
+    px_table_column(&t, "USER", PX_TABLE_LEFT);
+    px_table_column(&t, "UPTIME", PX_TABLE_RIGHT);
+    px_table_column(&t, "IFACES", PX_TABLE_RIGHT);
+    px_table_column(&t, "FRAMES_RX", PX_TABLE_RIGHT);
+    px_table_column(&t, "FRAMES_TX", PX_TABLE_RIGHT);
+    px_table_column(&t, "DROPPED", PX_TABLE_RIGHT);
+    for (i = 0; i < n; i++) {
+        json_t *drops = json_object();
+        unsigned long long dropped = 0;
+        size_t ifaces;
+        char age[32];
+
+        rt = sorted[i];
+        ifaces = rt->hwinfo_sent ? vs->n_ifaces : 0;
+        for (k = 0; k < N_ROUTER_DROPS; k++) {
+            dropped += rt->dropped[k];
+            json_object_set_new(drops, drop_names[k],
+                                json_integer((json_int_t)rt->dropped[k]));
+        }
+        px_table_row(&t);
+        px_table_setf(&t, 0, "%u", rt->id);
+        px_table_set(&t, 1, rt->peer);
+        px_table_set(&t, 2, rt->vhost);
+        px_table_set(&t, 3, rt->user);
+        px_table_set(
+            &t, 4,
+            px_table_age(px_now(p) - rt->connected_since, age, sizeof age));
+        px_table_setf(&t, 5, "%zu", ifaces);
+        px_table_setf(&t, 6, "%llu", (unsigned long long)rt->frames_in);
+        px_table_setf(&t, 7, "%llu", (unsigned long long)rt->frames_out);
+        px_table_setf(&t, 8, "%llu", dropped);
+        json_array_append_new(
+            list,
+            json_pack("{s:I,s:s,s:s,s:s,s:s,s:f,s:I,s:I,s:I,s:o}", "router",
+                      (json_int_t)rt->id, "peer", rt->peer, "vhost", rt->vhost,
+                      "user", rt->user, "state",
+                      rt->state == R_READY  ? "open"
+                      : rt->state == R_OPEN ? "authenticated"
+                                            : "authenticating",
+                      "connected_since", rt->connected_since, "interfaces",
+                      (json_int_t)ifaces, "frames_rx",
+                      (json_int_t)rt->frames_in, "frames_tx",
+                      (json_int_t)rt->frames_out, "frames_dropped", drops));
+    }
+    free(sorted);
+    if (!n) {
+        px_reply_printf(r, "routers: none\n");
+        px_table_clear(&t);
+    } else if ((error = px_table_render(&t, NULL, &text))) {
+        px_table_clear(&t);
+        json_decref(list);
+        json_decref(disconnects);
+        return error;
+    } else {
+        px_reply_printf(r, "%s", text);
+        free(text);
+        px_table_clear(&t);
+    }
+    px_reply_printf(r, "vns_server: %zu connected, %llu accepted", n,
+                    (unsigned long long)vs->routers_accepted);
+    for (k = 0; k < N_DISCONNECTS; k++) {
+        json_object_set_new(disconnects, disconnect_names[k],
+                            json_integer((json_int_t)vs->disconnects[k]));
+        if (vs->disconnects[k]) {
+            px_reply_printf(r, ", %llu %s",
+                            (unsigned long long)vs->disconnects[k],
+                            disconnect_names[k]);
+        }
+    }
+    px_reply_printf(r, ", %llu unmapped packet-ins; switch %s\n",
+                    (unsigned long long)vs->unmapped_packet_ins,
+                    vs->switch_up ? "up" : "not up");
+    data = json_pack("{s:o,s:{s:I,s:I,s:o,s:I,s:b}}", "routers", list,
+                     "vns_server", "routers_connected", (json_int_t)n,
+                     "routers_accepted", (json_int_t)vs->routers_accepted,
+                     "router_disconnects", disconnects, "unmapped_packet_ins",
+                     (json_int_t)vs->unmapped_packet_ins, "switch_up",
+                     vs->switch_up);
+    s = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    if (s) {
+        px_reply_json(r, s);
+    }
+    free(s);
+    json_decref(data);
+    return 0;
+}
+
 static int
 vns_init(struct px_plugin *p)
 {
@@ -1235,6 +1433,8 @@ vns_init(struct px_plugin *p)
     }
     vs->dpid = strtoull(dpid, NULL, 16);
     snprintf(vs->banner, sizeof vs->banner, "%s", banner);
+    snprintf(vs->address, sizeof vs->address, "%s", address);
+    vs->exposed = !vs->auth && strncmp(address, "127.", 4);
     if ((error = px_topic_declare(p, PX_TOPIC_OF_PACKET_OUT,
                                   PX_TOPIC_OF_VERSION, &vs->t_packet_out)) ||
         (error = px_topic_declare(p, PX_TOPIC_VNS_ROUTER_UP,
@@ -1265,8 +1465,20 @@ vns_init(struct px_plugin *p)
     if (error) {
         goto fail;
     }
+    error = px_subscribe(p, PX_TOPIC_HOST_RELOAD_DONE,
+                         PX_TOPIC_HOST_RELOAD_DONE_VERSION, PX_PRIO_DEFAULT,
+                         on_reload_done, NULL, NULL);
+    if (error) {
+        goto fail;
+    }
+    /* Without the command (a second instance finds the name taken; the
+     * host logs it) routers are still served. */
+    px_command_register(p, "routers", "",
+                        "VNS routers: peer, user, interfaces, frames", 0, 0,
+                        cmd_routers, vs, NULL);
     px_info(p, "VNS server on %s:%lld, %zu addresses configured%s", address,
             port, vs->n_addrs, vs->auth ? ", authentication on" : "");
+    warn_if_exposed(vs);
     return 0;
 
 fail:

@@ -142,8 +142,10 @@ def main():
         say()
         say("demo: %s" % ("every check passed" if not failed
                           else "%d check(s) FAILED" % failed))
-        ctl = [os.path.join(args.build, "host/plexusctl"), "--url",
-               "http://127.0.0.1:%d" % args.stats_port]
+        # The lab's own conf.d names the control socket (in its run
+        # directory) and the stats port.
+        ctl = [os.path.join(args.build, "host/plexusctl"), "-c",
+               os.path.join(lb.dir, "conf.d")]
         say("\ndemo: %s status" % " ".join(ctl))
         r = subprocess.run(ctl + ["status"], capture_output=True, text=True,
                            timeout=30)

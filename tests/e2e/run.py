@@ -697,8 +697,8 @@ def test_stats_match_ovs(args, env):
     p = subprocess.run(["promtool", "check", "metrics"], input=metrics,
                        capture_output=True, text=True, timeout=DEADLINE)
     check(p.returncode == 0, "promtool: %s%s" % (p.stdout, p.stderr))
-    out = run([os.path.join(args.build, "host/plexusctl"), "--url",
-               "http://127.0.0.1:%d" % args.stats_port, "switches"]).stdout
+    out = run([os.path.join(args.build, "host/plexusctl"), "-c",
+               os.path.join(env.dir, "conf.d"), "switches"]).stdout
     for sw in net.switches:
         dpid = sw.dpid.lower().rjust(16, "0")
         check(re.search(r"^%s +1\.3 " % dpid, out, re.M),

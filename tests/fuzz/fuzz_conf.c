@@ -68,6 +68,17 @@ static const struct px_config_key schema[] = {
      .min = 0,
      .max = 1},
     {.key = "nodefault", .type = PX_CONFIG_STRING},
+    {.key = "ip", .type = PX_CONFIG_IPV4, .default_value = "10.0.0.1"},
+    {.key = "ip6", .type = PX_CONFIG_IPV6, .default_value = "::1"},
+    {.key = "net", .type = PX_CONFIG_PREFIX, .default_value = "10.0.0.0/8"},
+    {.key = "mac",
+     .type = PX_CONFIG_MAC,
+     .default_value = "02:00:00:00:00:01"},
+    {.key = "every", .type = PX_CONFIG_DURATION, .default_value = "5s"},
+    {.key = "tables",
+     .type = PX_CONFIG_ENUM_LIST,
+     .default_value = "flows",
+     .choices = "flows|ports"},
     {.key = NULL},
 };
 
@@ -97,7 +108,7 @@ exercise_instance(const struct px_conf *conf,
     check(error == 0 || error == EINVAL);
     check((error != 0) == (errors.count > before));
     error = px_conf_check_keys(copy, NULL, &errors);
-    check((error != 0) == (copy->n_kvs > 0));
+    check((error != 0) == (copy->n_kvs > 0 || copy->stray_section != NULL));
 
     for (k = schema; k->key; k++) {
         const struct px_config_key *spec;
@@ -143,9 +154,12 @@ digest(const struct px_conf *conf, const struct px_errors *errors)
     size_t i, j;
 
     mix_str(&h, px_errors_text(errors));
-    mix_str(&h, host->plugin_dir);
+    mix_str(&h, host->plugin_path[0]);
     mix_str(&h, host->run_dir);
     mix_str(&h, host->pid_file);
+    mix_str(&h, host->ctl_socket);
+    mix(&h, &host->partial_start, sizeof host->partial_start);
+    mix(&h, &host->n_plugin_path, sizeof host->n_plugin_path);
     mix(&h, &host->log_level, sizeof host->log_level);
     mix(&h, &host->log_syslog, sizeof host->log_syslog);
     mix(&h, &host->async_queue, sizeof host->async_queue);
@@ -154,6 +168,8 @@ digest(const struct px_conf *conf, const struct px_errors *errors)
 
         mix_str(&h, inst->name);
         mix_str(&h, inst->module);
+        mix_str(&h, inst->path);
+        mix_str(&h, inst->stray_section);
         mix(&h, &inst->line, sizeof inst->line);
         mix(&h, &inst->enabled, sizeof inst->enabled);
         mix(&h, &inst->log_level, sizeof inst->log_level);
@@ -175,6 +191,7 @@ run(const char *const *texts, const size_t *lens, size_t n_files)
     size_t i;
 
     check(!px_conf_create("/etc/plexus/conf.d", &conf));
+    check(!px_conf_check_schema(schema, "fuzz", &errors));
     for (i = 0; i < n_files; i++) {
         static const char *const names[MAX_FILES] = {
             "00-fuzz.ini", "10-fuzz.ini", "20-fuzz.ini", "30-fuzz.ini"};
@@ -188,8 +205,8 @@ run(const char *const *texts, const size_t *lens, size_t n_files)
     }
     px_conf_finish(conf, &errors);
     check(!errors.count == !errors.text.len);
-    check(conf->host.plugin_dir && conf->host.run_dir);
-    check(conf->host.plugin_dir[0] == '/' && conf->host.run_dir[0] == '/');
+    check(conf->host.plugin_path[0] && conf->host.run_dir);
+    check(conf->host.plugin_path[0][0] == '/' && conf->host.run_dir[0] == '/');
 
     for (i = 0; i < conf->n_instances; i++) {
         exercise_instance(conf, &conf->instances[i], !errors.count);

@@ -62,6 +62,17 @@ check_encoded(const uint8_t *buf, size_t n, uint8_t version, uint8_t type)
     check(h.length == n && h.version == version && h.type == type);
 }
 
+/* A request encoder's result: a message and no reason, or one of its
+ * documented errors with a reason and no message. */
+static void
+check_request(int error, size_t n, const char *why)
+{
+    check(error == 0 ? n && !why
+                     : (error == EINVAL || error == EOPNOTSUPP ||
+                        error == EMSGSIZE || error == ENOBUFS) &&
+                           !n && why && why[0]);
+}
+
 static uint16_t
 get16(const uint8_t *p)
 {
@@ -151,7 +162,9 @@ answer_packet_in(const struct px_of_packet_in *pi, uint8_t *out, size_t cap)
         .n_actions = 2,
         .actions = actions,
     };
+    const char *why;
     size_t n, need;
+    int error;
 
     if (pi->frame_len >= 14) {
         memcpy(actions[0].mac, pi->frame, 6);
@@ -162,21 +175,24 @@ answer_packet_in(const struct px_of_packet_in *pi, uint8_t *out, size_t cap)
             PX_OF_MATCH_DL_DST | PX_OF_MATCH_DL_SRC | PX_OF_MATCH_DL_TYPE;
     }
 
-    n = of_encode_packet_out(out, cap, pi->version, 1, &po);
+    error = of_encode_packet_out(out, cap, pi->version, 1, &po, &n, &why);
+    check_request(error, n, why);
     check_encoded(out, n, pi->version, OF_PACKET_OUT);
     /* An in_port that came in fits going out, in the same version: only
-     * the length field can be too small. */
+     * the length field can be too small, and that is EMSGSIZE. */
     need = (pi->version == PX_OF_VERSION_10 ? 16 + 8 + 16 + 8
                                             : 24 + 16 + 16 + 16) +
            (pi->buffer_id == PX_OF_NO_BUFFER ? pi->frame_len : 0);
     check(n == (need <= OF_MAX_MESSAGE ? need : 0));
+    check(error == (need <= OF_MAX_MESSAGE ? 0 : EMSGSIZE));
     if (n && pi->buffer_id == PX_OF_NO_BUFFER) {
         check(n >= pi->frame_len &&
               !memcmp(out + n - pi->frame_len, pi->frame, pi->frame_len));
     }
 
-    n = of_encode_flow_mod(out, cap, pi->version, 2, &fm);
-    check(n != 0);
+    error = of_encode_flow_mod(out, cap, pi->version, 2, &fm, &n, &why);
+    check(error == 0);
+    check_request(error, n, why);
     check_encoded(out, n, pi->version, OF_FLOW_MOD);
 }
 
@@ -188,7 +204,9 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     struct px_of_flow_mod fm;
     struct px_of_packet_out po;
     uint8_t raw[sizeof fm.match + sizeof actions];
+    const char *why;
     size_t i, n;
+    int error;
 
     memset(raw, 0, sizeof raw);
     memcpy(raw, msg, len < sizeof raw ? len : sizeof raw);
@@ -219,9 +237,11 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     for (i = 0; i < 2; i++) {
         uint8_t version = i ? PX_OF_VERSION_13 : PX_OF_VERSION_10;
 
-        n = of_encode_flow_mod(out, cap, version, 3, &fm);
+        error = of_encode_flow_mod(out, cap, version, 3, &fm, &n, &why);
+        check_request(error, n, why);
         check_encoded(out, n, version, OF_FLOW_MOD);
-        n = of_encode_packet_out(out, cap, version, 4, &po);
+        error = of_encode_packet_out(out, cap, version, 4, &po, &n, &why);
+        check_request(error, n, why);
         check_encoded(out, n, version, OF_PACKET_OUT);
     }
 }

@@ -143,7 +143,7 @@ class Env:
 
 def copies_mapped(d, module):
     """Per-load copies of 'module' in the daemon's memory map."""
-    return sorted(set(re.findall(r"(/\S*/plexusd\.\d+/%s\.\d+\.so)" % module,
+    return sorted(set(re.findall(r"(/\S*/plexusd\.\w+/%s\.\d+\.so)" % module,
                                  d.maps())))
 
 

@@ -31,7 +31,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from logproc import DEADLINE, Failure, LogProcess  # noqa: E402
 from harness import (Daemon, Env, check,  # noqa: E402
                      copies_mapped, free_port, openflow_env, vns_env)
+import ctl_tests  # noqa: E402
+import cxx_tests  # noqa: E402
 import ofpeer  # noqa: E402
+import newuser_tests  # noqa: E402
+import request_tests  # noqa: E402
 import stats_tests  # noqa: E402
 import vnspeer  # noqa: E402
 
@@ -64,7 +68,7 @@ def test_cli(args, env):
     r = subprocess.run([plexusd, "--version"], capture_output=True,
                        text=True)
     check(r.returncode == 0 and re.match(r"plexusd \d+\.\d+\.\d+ \(plugin "
-                                         r"ABI 1\.0\)", r.stdout),
+                                         r"ABI 1\.1\)", r.stdout),
           "--version: %r" % (r,))
     r = subprocess.run([plexusd, "--bogus"], capture_output=True, text=True)
     check(r.returncode == 2 and "Usage" in r.stderr, "bad option: %r" % (r,))
@@ -112,8 +116,9 @@ def test_check_reports_every_problem(args, env):
     for want in [
             "%s/10-counter.ini:6: tick: 100 is out of range [0.001, 10]"
             % conf,
-            "built for plugin ABI 99.0, this host speaks ABI 1.0",
-            "module 'nosuchmodule': not found as",
+            "built for plugin ABI 99.0, this host speaks ABI 1.1",
+            "module 'nosuchmodule': no such module on the plugin path "
+            "(looked for ",
             "3 problems",
     ]:
         check(want in out, "missing %r in:\n%s" % (want, out))
@@ -248,7 +253,7 @@ def test_bad_plugins_refused_with_reason(args, env):
             r"badsym: refused: .*undefined symbol: "
             r"px_missing_symbol_for_test",
             r"badabi: refused: .*built for plugin ABI 99\.0, this host "
-            r"speaks ABI 1\.0",
+            r"speaks ABI 1\.1",
             r"nodesc: refused: .*no 'px_plugin_descriptor' symbol",
             r"initfail: refused: init of initfail 1\.0 failed: "
             r"Input/output error",
@@ -858,8 +863,13 @@ def test_openflow_flooding_switch_is_bounded(args, env):
             good.send(ofpeer.msg(4, ofpeer.OFPT_ECHO_REQUEST, b"", 1))
             good.wait_type(ofpeer.OFPT_ECHO_REPLY, 5)
             rtts.append(time.monotonic() - t0)
-        d.wait_for(r"127\.0\.0\.1:\d+: output buffer full.* message "
-                   r"dropped \(\d+ so far\)")
+        # Its replies are l2_learning's requests: refused by cause, and
+        # l2_learning is told.
+        d.wait_for(r"openflow: (flow_mod|packet_out) from l2_learning for "
+                   r"switch 00000000000000c2 \(127\.0\.0\.1:\d+, OpenFlow "
+                   r"1\.0\) refused \(output_full\): output buffer full")
+        d.wait_for(r"l2_learning: (flow_mod|packet_out) for switch "
+                   r"00000000000000c2 not sent: output buffer full")
         grown = d.rss_kib() - rss0
         check(grown < 8192, "RSS grew by %d KiB under the flood" % grown)
         rtts.sort()
@@ -1418,7 +1428,9 @@ def tests_of(namespace):
     return sorted(tests, key=lambda f: f.__code__.co_firstlineno)
 
 
-TESTS = tests_of(globals()) + tests_of(vars(stats_tests))
+TESTS = tests_of(globals()) + tests_of(vars(stats_tests)) + \
+    tests_of(vars(newuser_tests)) + tests_of(vars(request_tests)) + \
+    tests_of(vars(cxx_tests)) + tests_of(vars(ctl_tests))
 
 
 def main():

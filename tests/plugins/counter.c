@@ -11,6 +11,12 @@
  *
  * Built three ways by the Makefile: as 1.0, as 2.0 (the "rebuild"), and as
  * a broken 3.0 whose init fails after taking the handoff (the rollback).
+ *
+ * It also registers a command on the control socket ("counter-get" unless
+ * the 'command' key names another), answering with its count, version and
+ * generation, so the tests can watch a plugin's command come and go with
+ * the plugin; and it can subscribe to one more topic ('extra_topic'),
+ * which the tests name wrong on purpose.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +59,14 @@ static const struct px_config_key counter_keys[] = {
      .type = PX_CONFIG_STRING,
      .default_value = "",
      .help = "free text; changing it restarts the instance"},
+    {.key = "command",
+     .type = PX_CONFIG_STRING,
+     .default_value = "counter-get",
+     .help = "name of the command that reports the count (empty: none)"},
+    {.key = "extra_topic",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
+     .help = "one more topic to subscribe to (empty: none)"},
     {.key = NULL},
 };
 
@@ -80,6 +94,33 @@ on_ping(struct px_plugin *p, const struct px_event *ev, void *arg)
     return PX_EVENT_CONTINUE;
 }
 
+/* "counter-get [FIELD]": every field, or the one named. */
+static int
+on_get(struct px_plugin *p, int argc, const char *const *argv,
+       struct px_reply *r, void *arg)
+{
+    struct counter *c = px_get_data(p);
+    char json[256];
+
+    (void)arg;
+    if (argc == 2 && strcmp(argv[1], "count") && strcmp(argv[1], "pings")) {
+        px_reply_error(r, "no field '%s' (count, pings)", argv[1]);
+        return EINVAL;
+    }
+    if (argc == 2) {
+        px_reply_printf(r, "%llu\n",
+                        !strcmp(argv[1], "count") ? c->count : c->pings);
+    } else {
+        px_reply_printf(r, "counter %s generation %u: count=%llu pings=%llu\n",
+                        COUNTER_VERSION, px_generation(p), c->count, c->pings);
+    }
+    snprintf(json, sizeof json,
+             "{\"version\":\"%s\",\"generation\":%u,\"count\":%llu,"
+             "\"pings\":%llu}",
+             COUNTER_VERSION, px_generation(p), c->count, c->pings);
+    return px_reply_json(r, json);
+}
+
 static int
 counter_init(struct px_plugin *p)
 {
@@ -89,6 +130,7 @@ counter_init(struct px_plugin *p)
     size_t len;
     struct stat st;
     char path[4096];
+    const char *command, *extra;
     double tick;
     int inherited = 0, error;
 
@@ -119,11 +161,22 @@ counter_init(struct px_plugin *p)
         }
     }
     if ((error = px_config_double(p, "tick", &tick)) ||
+        (error = px_config_string(p, "command", &command)) ||
+        (error = px_config_string(p, "extra_topic", &extra)) ||
         (error = px_timer_start(p, tick, tick, on_tick, NULL, &c->timer)) ||
-        (error = px_subscribe(p, "test.ping", 0, 0, on_ping, NULL, NULL))) {
+        (error = px_subscribe(p, "test.ping", 0, 0, on_ping, NULL, NULL)) ||
+        (extra[0] &&
+         (error = px_subscribe(p, extra, 0, 0, on_ping, NULL, NULL)))) {
         close(c->fd);
         free(c);
         return error;
+    }
+    /* A name that is taken is logged by the host; the count is still
+     * kept. */
+    if (command[0] && px_command_register(p, command, "[FIELD]",
+                                          "the test counter's count and pings",
+                                          0, 1, on_get, NULL, NULL)) {
+        px_warn(p, "command '%s' not registered", command);
     }
 #ifdef COUNTER_INIT_FAILS
     /* The broken build: fail after taking the handoff and creating

@@ -26,12 +26,15 @@
 
 #include "bus.h"
 
-/* Stand-ins for two plugin instances: the bus compares owners by address
+/* Stand-ins for plugin instances: the bus compares owners by address
  * and hands 'p' back to callbacks untouched. */
 static struct px_plugin plugin_a;
 static struct px_plugin plugin_b;
 static const void *const owner_a = &plugin_a;
 static const void *const owner_b = &plugin_b;
+/* An owner that never subscribes: only its address matters. */
+static const int owner_c_tag;
+static const void *const owner_c = &owner_c_tag;
 
 /* ---------------------------------------------------------------------- */
 /* A trace of which subscribers ran, in order, as space-separated labels.  */
@@ -277,21 +280,29 @@ test_declare_versions(void **state)
     assert_ptr_equal(px_bus_find(bus, "switch.up"), t);
     assert_int_equal(bus_stats(bus).topics, 1);
 
-    /* While the other owner still declares it, neither may move the
-     * version, and a refused declaration leaves the version alone. */
-    assert_int_equal(px_bus_declare(bus, owner_b, "switch.up", 2, &out),
-                     EEXIST);
-    assert_int_equal(px_bus_declare(bus, owner_a, "switch.up", 2, &out),
-                     EEXIST);
+    /* Payloads are append-only, so owners may declare different
+     * versions: the topic carries the lowest, the one every publisher's
+     * payload meets, and moves with the declarations. */
+    t2 = declare(bus, owner_b, "switch.up", 2);
+    assert_ptr_equal(t2, t);
+    assert_int_equal(topic_stats(bus, "switch.up").version, 1);
+    declare(bus, owner_a, "switch.up", 3);
+    assert_int_equal(topic_stats(bus, "switch.up").version, 2);
+    declare(bus, owner_a, "switch.up", 1);
     assert_int_equal(topic_stats(bus, "switch.up").version, 1);
 
-    /* Once b is gone, a is the sole owner and may change the version. */
-    assert_int_equal(px_bus_release_owner(bus, owner_b), 0);
-    t2 = declare(bus, owner_a, "switch.up", 2);
-    assert_ptr_equal(t2, t);
+    /* When the owner of the lowest goes, the topic rises to the lowest
+     * left; a sole owner moves it either way. */
+    assert_int_equal(px_bus_release_owner(bus, owner_a), 0);
     assert_int_equal(topic_stats(bus, "switch.up").version, 2);
-    t2 = declare(bus, owner_a, "switch.up", 3);
+    t2 = declare(bus, owner_b, "switch.up", 3);
+    assert_ptr_equal(t2, t);
     assert_int_equal(topic_stats(bus, "switch.up").version, 3);
+    declare(bus, owner_b, "switch.up", 2);
+    assert_int_equal(topic_stats(bus, "switch.up").version, 2);
+    assert_int_equal(px_bus_release_owner(bus, owner_b), 0);
+    /* Declared by nobody, it keeps its version. */
+    assert_int_equal(topic_stats(bus, "switch.up").version, 2);
 
     /* The topic outlives its declarations, so handles never dangle. */
     assert_int_equal(px_bus_release_owner(bus, owner_a), 0);
@@ -481,6 +492,19 @@ test_min_version(void **state)
     publish(bus, t);
     assert_string_equal(tr.text, "v0 v2 v3 any3");
     assert_int_equal(v3.last_version, 3);
+
+    /* Another publisher built against version 2 declares it: no version-3
+     * subscriber may see its shorter payloads, so they stop until it
+     * goes. */
+    declare(bus, owner_c, "ver.t", 2);
+    trace_reset(&tr);
+    publish(bus, t);
+    assert_string_equal(tr.text, "v0 v2");
+    assert_int_equal(v2.last_version, 2);
+    assert_int_equal(px_bus_release_owner(bus, owner_c), 0);
+    trace_reset(&tr);
+    publish(bus, t);
+    assert_string_equal(tr.text, "v0 v2 v3 any3");
     px_bus_destroy(bus);
 }
 
@@ -1230,6 +1254,78 @@ test_async_threads(void **state)
     px_bus_destroy(bus);
 }
 
+/* Topics that subscriptions name and nobody declares: listed in name
+ * order with how many subscriptions name each, declared or not shown in
+ * the topic statistics, and gone once declared or unsubscribed. */
+struct unpublished {
+    char text[256];
+    size_t len;
+};
+
+static void
+unpublished_cb(const char *name, size_t n_subs, void *aux)
+{
+    struct unpublished *u = aux;
+    int n = snprintf(u->text + u->len, sizeof u->text - u->len, "%s%s=%zu",
+                     u->len ? " " : "", name, n_subs);
+
+    assert_true(n > 0 && (size_t)n < sizeof u->text - u->len);
+    u->len += (size_t)n;
+}
+
+static const char *
+unpublished(struct px_bus *bus, struct unpublished *u)
+{
+    u->text[0] = '\0';
+    u->len = 0;
+    assert_int_equal(px_bus_foreach_unpublished(bus, unpublished_cb, u), 0);
+    return u->text;
+}
+
+static void
+test_unpublished(void **state)
+{
+    struct px_bus *bus = new_bus(8);
+    struct trace tr = {.len = 0};
+    struct probe pr = {.trace = &tr, .label = "p"};
+    struct unpublished u;
+    struct px_sub *typo;
+
+    (void)state;
+    assert_string_equal(unpublished(bus, &u), "");
+    declare(bus, owner_a, "openflow.packet_in", 1);
+    subscribe(bus, owner_b, "openflow.packet_in", 0, 0, &pr);
+    typo = subscribe(bus, owner_b, "openflow.packet_inn", 0, 0, &pr);
+    subscribe(bus, owner_c, "openflow.packet_inn", 0, 0, &pr);
+    subscribe(bus, owner_b, "a.later", 0, 0, &pr);
+    /* Patterns are no topic: never listed. */
+    subscribe(bus, owner_b, "nobody.*", 0, 0, &pr);
+    subscribe(bus, owner_b, "*", 0, 0, &pr);
+    assert_true(px_bus_declared(bus, "openflow.packet_in"));
+    assert_false(px_bus_declared(bus, "openflow.packet_inn"));
+    assert_false(px_bus_declared(bus, "never.seen"));
+    assert_string_equal(unpublished(bus, &u),
+                        "a.later=1 openflow.packet_inn=2");
+    assert_true(topic_stats(bus, "openflow.packet_in").declared);
+
+    /* Declared later: no longer listed. */
+    declare(bus, owner_a, "a.later", 1);
+    assert_string_equal(unpublished(bus, &u), "openflow.packet_inn=2");
+    px_bus_unsubscribe(bus, typo);
+    assert_string_equal(unpublished(bus, &u), "openflow.packet_inn=1");
+
+    /* A publisher that goes leaves its topic undeclared, and listed. */
+    px_bus_release_owner(bus, owner_a);
+    assert_false(px_bus_declared(bus, "openflow.packet_in"));
+    assert_false(topic_stats(bus, "openflow.packet_in").declared);
+    assert_string_equal(unpublished(bus, &u), "a.later=1 openflow.packet_in=1 "
+                                              "openflow.packet_inn=1");
+    px_bus_release_owner(bus, owner_b);
+    px_bus_release_owner(bus, owner_c);
+    assert_string_equal(unpublished(bus, &u), "");
+    px_bus_destroy(bus);
+}
+
 int
 main(void)
 {
@@ -1250,6 +1346,7 @@ main(void)
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_release_owner),
         cmocka_unit_test(test_release_owner_in_callback),
+        cmocka_unit_test(test_unpublished),
         cmocka_unit_test(test_async_copies_payload),
         cmocka_unit_test(test_async_wake),
         cmocka_unit_test(test_async_full_and_fifo),

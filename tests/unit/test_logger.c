@@ -40,10 +40,12 @@ extern const struct px_plugin_descriptor px_plugin_descriptor;
 
 /* Fixed clock of the fake host, and the time of the host.log records the
  * tests publish; both are chosen to format to round, checkable strings. */
-#define FAKE_NOW        1767225661.25 /* 2026-01-01T00:01:01.250Z */
-#define FAKE_NOW_STR    "2026-01-01T00:01:01.250Z"
-#define RECORD_TIME     1767225600.5 /* 2026-01-01T00:00:00.500Z */
-#define RECORD_TIME_STR "2026-01-01T00:00:00.500Z"
+#define FAKE_NOW     1767225661.25 /* 2026-01-01T00:01:01.250Z */
+#define FAKE_NOW_STR "2026-01-01T00:01:01.250Z"
+/* A host record is stamped when it is logged, after the loop's cached time
+ * of the same pass. */
+#define RECORD_TIME     1767225662.5 /* 2026-01-01T00:01:02.500Z */
+#define RECORD_TIME_STR "2026-01-01T00:01:02.500Z"
 
 #define FAKE_MAX_SUBS  8
 #define FAKE_MAX_KVS   8
@@ -1194,6 +1196,36 @@ test_long_message_one_line(void **state)
     fake_stop(fh);
 }
 
+/* A record whose text spans lines is written as one line ("; " between
+ * its lines, control characters as spaces), and a record stamped earlier
+ * than the line before it does not make the file's time go backwards. */
+static void
+test_one_line_in_order(void **state)
+{
+    struct fixture *fx = *state;
+    struct px_host_log rec = {
+        .level = PX_LOG_ERROR,
+        .time = RECORD_TIME - 30,
+        .instance = "host",
+        .message = "reload 2 refused:\na.ini:1: bad\tkey\nb.ini:2: worse\n",
+    };
+    struct fake_host *fh;
+    char *text;
+
+    fh = start_file_logger(fx, "log.txt", "info", "debug");
+    assert_int_equal(deliver_log(fh, PX_LOG_INFO, "host", "first"),
+                     PX_EVENT_HALT);
+    assert_int_equal(deliver(fh, PX_TOPIC_HOST_LOG, "host",
+                             PX_TOPIC_HOST_LOG_VERSION, &rec, sizeof rec),
+                     PX_EVENT_HALT);
+    text = slurp(fx->dir, "log.txt");
+    assert_string_equal(text,
+                        RECORD_TIME_STR " info  host: first\n" RECORD_TIME_STR
+                                        " error host: reload 2 refused:; "
+                                        "a.ini:1: bad key; b.ini:2: worse\n");
+    fake_stop(fh);
+}
+
 /* Across a reload the next generation keeps writing through the same open
  * file.  The file is renamed between the generations: had the second
  * generation reopened it by name, its line would land in a new file. */
@@ -1439,6 +1471,7 @@ main(void)
         T(test_plugin_loaded_summary),
         T(test_short_host_payload),
         T(test_long_message_one_line),
+        T(test_one_line_in_order),
         T(test_handoff_keeps_file),
         T(test_handoff_other_target),
         T(test_reconfigure_level),

@@ -115,7 +115,8 @@ test_descriptor_abi(void **state)
     d.abi_major = 99;
     assert_int_equal(px_module_check_descriptor(&d, "logger", why, sizeof why),
                      EPROTO);
-    assert_contains(why, "99.0");
+    snprintf(expect, sizeof expect, "99.%d", PX_ABI_MINOR);
+    assert_contains(why, expect);
     assert_contains(why, host_abi());
 
     /* Older majors are as foreign as newer ones. */
@@ -141,7 +142,7 @@ test_descriptor_abi(void **state)
     d.init = NULL;
     assert_int_equal(px_module_check_descriptor(&d, "logger", why, sizeof why),
                      EPROTO);
-    assert_contains(why, "99.0");
+    assert_contains(why, "ABI 99.");
 }
 
 static void
@@ -269,6 +270,7 @@ static void
 test_find(void **state)
 {
     const char *dir = *state;
+    char *dirs[1] = {(char *)dir};
     struct px_errors errors = {.count = 0};
     char *sentinel = (char *)&errors;
     char *path = NULL;
@@ -281,20 +283,22 @@ test_find(void **state)
     make_dir(dir, "gamma");
     free(write_file(dir, "gamma/gamma.so", "x", 1));
 
-    assert_int_equal(px_module_find(dir, "alpha", &path, &errors), 0);
+    assert_int_equal(px_module_find(dirs, 1, "alpha", NULL, &path, &errors),
+                     0);
     expect = join(dir, "alpha.so");
     assert_string_equal(path, expect);
     free(expect);
     free(path);
 
-    assert_int_equal(px_module_find(dir, "beta", &path, &errors), 0);
+    assert_int_equal(px_module_find(dirs, 1, "beta", NULL, &path, &errors), 0);
     expect = join(dir, "beta/beta.so");
     assert_string_equal(path, expect);
     free(expect);
     free(path);
 
     /* With both layouts present, the flat one wins. */
-    assert_int_equal(px_module_find(dir, "gamma", &path, &errors), 0);
+    assert_int_equal(px_module_find(dirs, 1, "gamma", NULL, &path, &errors),
+                     0);
     expect = join(dir, "gamma.so");
     assert_string_equal(path, expect);
     free(expect);
@@ -304,7 +308,8 @@ test_find(void **state)
     /* Not found: both candidates are named, so the user can see where the
      * host looked. */
     path = sentinel;
-    assert_int_equal(px_module_find(dir, "delta", &path, &errors), ENOENT);
+    assert_int_equal(px_module_find(dirs, 1, "delta", NULL, &path, &errors),
+                     ENOENT);
     assert_ptr_equal(path, sentinel);
     assert_int_equal(errors.count, 1);
     assert_contains(px_errors_text(&errors), "module 'delta'");
@@ -315,6 +320,55 @@ test_find(void **state)
     assert_contains(px_errors_text(&errors), expect);
     free(expect);
     px_errors_clear(&errors);
+}
+
+/* Several directories are searched in order, and the one message for a
+ * missing module names every place looked at; an explicit file is taken
+ * as it is. */
+static void
+test_find_path(void **state)
+{
+    const char *dir = *state;
+    char *first = join(dir, "first"), *second = join(dir, "second");
+    char *dirs[2] = {first, second};
+    struct px_errors errors = {.count = 0};
+    char *path = NULL, *expect, *file;
+
+    make_dir(dir, "first");
+    make_dir(dir, "second");
+    free(write_file(dir, "second/alpha.so", "x", 1));
+    free(write_file(dir, "first/beta.so", "x", 1));
+    free(write_file(dir, "second/beta.so", "x", 1));
+
+    assert_int_equal(px_module_find(dirs, 2, "alpha", NULL, &path, &errors),
+                     0);
+    expect = join(dir, "second/alpha.so");
+    assert_string_equal(path, expect);
+    free(expect);
+    free(path);
+    assert_int_equal(px_module_find(dirs, 2, "beta", NULL, &path, &errors), 0);
+    expect = join(dir, "first/beta.so");
+    assert_string_equal(path, expect);
+    free(path);
+
+    file = expect;
+    assert_int_equal(px_module_find(dirs, 2, "x", file, &path, &errors), 0);
+    assert_string_equal(path, file);
+    free(path);
+    free(file);
+    assert_int_equal(errors.count, 0);
+
+    assert_int_equal(px_module_find(dirs, 2, "gamma", NULL, &path, &errors),
+                     ENOENT);
+    assert_int_equal(errors.count, 1);
+    assert_contains(px_errors_text(&errors),
+                    "no such module on the plugin path");
+    expect = join(dir, "second/gamma/gamma.so");
+    assert_contains(px_errors_text(&errors), expect);
+    free(expect);
+    px_errors_clear(&errors);
+    free(first);
+    free(second);
 }
 
 static void
@@ -549,6 +603,8 @@ main(void)
         cmocka_unit_test(test_descriptor_size),
         cmocka_unit_test(test_descriptor_fields),
         cmocka_unit_test(test_descriptor_short_buffer),
+        cmocka_unit_test_setup_teardown(test_find_path, tmpdir_setup,
+                                        tmpdir_teardown),
         cmocka_unit_test_setup_teardown(test_find, tmpdir_setup,
                                         tmpdir_teardown),
         cmocka_unit_test_setup_teardown(test_hash_file, tmpdir_setup,

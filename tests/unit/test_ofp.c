@@ -547,20 +547,120 @@ enc_barrier_request(uint8_t *buf, size_t cap, const void *arg)
     return of_encode_barrier_request(buf, cap, e->version, e->xid);
 }
 
+/* The request encoders say why they fail: here, where check_encoder
+ * only takes room away, it must be for want of room. */
+static size_t
+request_len(int error, size_t len, const char *why)
+{
+    if (error) {
+        assert_int_equal(error, ENOBUFS);
+        assert_int_equal(len, 0);
+        assert_non_null(why);
+        return 0;
+    }
+    assert_null(why);
+    return len;
+}
+
 static size_t
 enc_packet_out(uint8_t *buf, size_t cap, const void *arg)
 {
     const struct enc *e = arg;
+    const char *why = "unset";
+    size_t len = 1;
+    int error =
+        of_encode_packet_out(buf, cap, e->version, e->xid, e->arg, &len, &why);
 
-    return of_encode_packet_out(buf, cap, e->version, e->xid, e->arg);
+    return request_len(error, len, why);
 }
 
 static size_t
 enc_flow_mod(uint8_t *buf, size_t cap, const void *arg)
 {
     const struct enc *e = arg;
+    const char *why = "unset";
+    size_t len = 1;
+    int error =
+        of_encode_flow_mod(buf, cap, e->version, e->xid, e->arg, &len, &why);
 
-    return of_encode_flow_mod(buf, cap, e->version, e->xid, e->arg);
+    return request_len(error, len, why);
+}
+
+/* The length of the packet_out 'po' encoded into 'buf', which must
+ * succeed. */
+static size_t
+po_len(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+       const struct px_of_packet_out *po)
+{
+    const char *why = "unset";
+    size_t len = 0;
+
+    assert_int_equal(
+        of_encode_packet_out(buf, cap, version, xid, po, &len, &why), 0);
+    assert_null(why);
+    assert_int_not_equal(len, 0);
+    return len;
+}
+
+static size_t
+fm_len(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+       const struct px_of_flow_mod *fm)
+{
+    const char *why = "unset";
+    size_t len = 0;
+
+    assert_int_equal(
+        of_encode_flow_mod(buf, cap, version, xid, fm, &len, &why), 0);
+    assert_null(why);
+    assert_int_not_equal(len, 0);
+    return len;
+}
+
+/* Why the packet_out 'po' cannot be encoded in 'cap' bytes: the error,
+ * checked to come with a reason and a length of 0.  'cap' may exceed
+ * what a small test needs: nothing is written past the message. */
+static int
+po_error_cap(size_t cap, uint8_t version, const struct px_of_packet_out *po)
+{
+    static uint8_t buf[OF_MAX_MESSAGE];
+    const char *why = NULL;
+    size_t len = 1;
+    int error = of_encode_packet_out(cap ? buf : NULL, cap, version, 1, po,
+                                     &len, &why);
+
+    assert_int_not_equal(error, 0);
+    assert_int_equal(len, 0);
+    assert_non_null(why);
+    assert_true(why[0] != '\0');
+    return error;
+}
+
+static int
+po_error(uint8_t version, const struct px_of_packet_out *po)
+{
+    return po_error_cap(OF_MAX_MESSAGE, version, po);
+}
+
+static int
+fm_error_cap(size_t cap, uint8_t version, const struct px_of_flow_mod *fm)
+{
+    static uint8_t buf[OF_MAX_MESSAGE];
+    const char *why = NULL;
+    size_t len = 1;
+    int error =
+        of_encode_flow_mod(cap ? buf : NULL, cap, version, 1, fm, &len, &why);
+
+    assert_int_not_equal(error, 0);
+    assert_int_equal(len, 0);
+    assert_non_null(why);
+    assert_true(why[0] != '\0');
+    return error;
+}
+
+static int
+fm_error(uint8_t version, const struct px_of_flow_mod *fm)
+{
+    return fm_error_cap(OF_MAX_MESSAGE, version, fm);
 }
 
 static int
@@ -1353,7 +1453,7 @@ test_special_ports(void **state)
 
         /* Encoding: a packet-out's in_port and output port. */
         po.in_port = out.port = map[i].port;
-        assert_int_equal(of_encode_packet_out(buf, sizeof buf, 1, 0, &po), 24);
+        assert_int_equal(po_len(buf, sizeof buf, 1, 0, &po), 24);
         assert_int_equal(buf[12] << 8 | buf[13], map[i].wire);
         assert_int_equal(buf[20] << 8 | buf[21], map[i].wire);
     }
@@ -1369,17 +1469,17 @@ test_special_ports(void **state)
     assert_hex(m.data + 20, 2, "fffb");
     msg_free(&m);
 
-    /* Ports 1.0 has no number for. */
+    /* Ports 1.0 has no number for: valid requests it cannot express. */
     po.in_port = 1;
     out.port = 0xff00;
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 1, 0, &po), 0);
+    assert_int_equal(po_error(1, &po), EOPNOTSUPP);
     out.port = PX_OF_PORT_MAX - 1;
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 1, 0, &po), 0);
+    assert_int_equal(po_error(1, &po), EOPNOTSUPP);
     out.port = 1;
     po.in_port = 0x10000;
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 1, 0, &po), 0);
+    assert_int_equal(po_error(1, &po), EOPNOTSUPP);
     /* 1.3 has. */
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 4, 0, &po), 40);
+    assert_int_equal(po_len(buf, sizeof buf, 4, 0, &po), 40);
 }
 
 /* PACKET_OUT. */
@@ -1433,26 +1533,26 @@ test_packet_out(void **state)
      * in_port=CONTROLLER actions=drop data_len=0". */
     po = (struct px_of_packet_out){.buffer_id = PX_OF_NO_BUFFER,
                                    .in_port = PX_OF_PORT_CONTROLLER};
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 1, 1, &po), 16);
+    assert_int_equal(po_len(buf, sizeof buf, 1, 1, &po), 16);
     assert_hex(buf, 16, "010d0010 00000001 ffffffff fffd0000");
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 4, 1, &po), 24);
+    assert_int_equal(po_len(buf, sizeof buf, 4, 1, &po), 24);
     assert_hex(buf, 24,
                "040d0018 00000001 ffffffff fffffffd "
                "00000000 00000000");
 
-    /* Requests that cannot be encoded. */
+    /* Malformed requests, in either version. */
     po.n_actions = 1;
     po.actions = &bad;
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 1, 1, &po), 0);
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 4, 1, &po), 0);
+    assert_int_equal(po_error(1, &po), EINVAL);
+    assert_int_equal(po_error(4, &po), EINVAL);
     po.actions = NULL;
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 4, 1, &po), 0);
+    assert_int_equal(po_error(4, &po), EINVAL);
     po.n_actions = 0;
     po.frame_len = 5;
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 4, 1, &po), 0);
+    assert_int_equal(po_error(4, &po), EINVAL);
     po.frame_len = 0;
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 2, 1, &po), 0);
-    assert_int_equal(of_encode_packet_out(buf, sizeof buf, 4, 1, NULL), 0);
+    assert_int_equal(po_error(2, &po), EINVAL);
+    assert_int_equal(po_error(4, NULL), EINVAL);
 }
 
 /* FLOW_MOD. */
@@ -1546,15 +1646,15 @@ test_flow_mod(void **state)
     fm = fm_delete;
     fm.n_actions = 3;
     fm.actions = fm_actions;
-    n = of_encode_flow_mod(buf, sizeof buf, 4, 12, &fm);
+    n = fm_len(buf, sizeof buf, 4, 12, &fm);
     assert_hex(buf, n, FLOW_MOD_DELETE_13);
-    n = of_encode_flow_mod(buf, sizeof buf, 1, 12, &fm);
+    n = fm_len(buf, sizeof buf, 1, 12, &fm);
     assert_hex(buf, n, FLOW_MOD_DELETE_10);
 
     /* An add without actions (drop) has no instruction in 1.3. */
     fm = (struct px_of_flow_mod){.command = PX_OF_FLOW_ADD};
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 56);
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm), 72);
+    assert_int_equal(fm_len(buf, sizeof buf, 4, 1, &fm), 56);
+    assert_int_equal(fm_len(buf, sizeof buf, 1, 1, &fm), 72);
 
     /* The table-miss flow is a flow_mod like any other. */
     fm = (struct px_of_flow_mod){
@@ -1564,7 +1664,7 @@ test_flow_mod(void **state)
         .actions = &(const struct px_of_action){.type = PX_OF_ACTION_OUTPUT,
                                                 .port = PX_OF_PORT_CONTROLLER,
                                                 .max_len = 0xffff}};
-    n = of_encode_flow_mod(buf, sizeof buf, 4, 7, &fm);
+    n = fm_len(buf, sizeof buf, 4, 7, &fm);
     assert_int_equal(of_encode_table_miss(buf2, sizeof buf2, 7), n);
     assert_memory_equal(buf, buf2, n);
 }
@@ -1576,56 +1676,143 @@ test_flow_mod_invalid(void **state)
     uint8_t buf[MAX_MSG];
 
     (void)state;
-    /* 1.3 refuses an OXM field whose prerequisite is missing; 1.0 has no
-     * such rule on the wire. */
+    /* 1.3 cannot express an OXM field whose prerequisite is missing (the
+     * switch would refuse it); 1.0 has no such rule on the wire. */
     fm = fm_add;
     fm.match.fields &= ~PX_OF_MATCH_DL_TYPE;
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
-    assert_int_not_equal(of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm), 0);
+    assert_int_equal(fm_error(4, &fm), EOPNOTSUPP);
+    assert_int_not_equal(fm_len(buf, sizeof buf, 1, 1, &fm), 0);
 
     fm = fm_add;
     fm.match.dl_type = 0x86dd; /* IPv4 addresses in IPv6. */
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
+    assert_int_equal(fm_error(4, &fm), EOPNOTSUPP);
     fm.match.fields &= ~(PX_OF_MATCH_NW_SRC | PX_OF_MATCH_NW_DST);
-    assert_int_not_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
+    assert_int_not_equal(fm_len(buf, sizeof buf, 4, 1, &fm), 0);
 
     fm = fm_add;
     fm.match.fields &= ~PX_OF_MATCH_NW_PROTO; /* Ports of what? */
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
+    assert_int_equal(fm_error(4, &fm), EOPNOTSUPP);
     fm = fm_add;
     fm.match.nw_proto = 1; /* ICMP has no TCP/UDP ports. */
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
+    assert_int_equal(fm_error(4, &fm), EOPNOTSUPP);
     fm.match.fields &= ~(PX_OF_MATCH_TP_SRC | PX_OF_MATCH_TP_DST);
-    assert_int_not_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
+    assert_int_not_equal(fm_len(buf, sizeof buf, 4, 1, &fm), 0);
 
     fm = fm_add;
     fm.match.dl_type = 0x0806; /* IP_PROTO needs IPv4 or IPv6. */
     fm.match.fields &= ~(PX_OF_MATCH_NW_SRC | PX_OF_MATCH_NW_DST |
                          PX_OF_MATCH_TP_SRC | PX_OF_MATCH_TP_DST);
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
+    assert_int_equal(fm_error(4, &fm), EOPNOTSUPP);
 
     /* A VLAN id over 12 bits, in both versions. */
     fm = fm_add;
     fm.match.dl_vlan = 0x1000;
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm), 0);
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    assert_int_equal(fm_error(1, &fm), EINVAL);
 
     /* A command past DELETE_STRICT, an unknown action, a version, a 1.0
      * port out of reach. */
     fm = fm_add;
     fm.command = 5;
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
+    assert_int_equal(fm_error(4, &fm), EINVAL);
     fm = fm_add;
     fm.actions = &(const struct px_of_action){.type = 7};
     fm.n_actions = 1;
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm), 0);
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 2, 1, &fm_add), 0);
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, NULL), 0);
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    assert_int_equal(fm_error(1, &fm), EINVAL);
+    assert_int_equal(fm_error(2, &fm_add), EINVAL);
+    assert_int_equal(fm_error(4, NULL), EINVAL);
     fm = fm_add;
     fm.match.in_port = 0x12345;
-    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm), 0);
-    assert_int_not_equal(of_encode_flow_mod(buf, sizeof buf, 4, 1, &fm), 0);
+    assert_int_equal(fm_error(1, &fm), EOPNOTSUPP);
+    assert_int_not_equal(fm_len(buf, sizeof buf, 4, 1, &fm), 0);
+}
+
+/* The request encoders tell the causes apart, so that the openflow plugin
+ * counts them apart and the publisher learns which it was: a request that
+ * does not fit (ENOBUFS) is not one that no buffer could hold (EMSGSIZE),
+ * nor one the version cannot express (EOPNOTSUPP), nor a malformed one
+ * (EINVAL), and the last three are reported whatever the room. */
+static void
+test_request_errors_distinct(void **state)
+{
+    static uint8_t frame[OF_MAX_MESSAGE + 1];
+    static uint8_t buf[OF_MAX_MESSAGE];
+    struct px_of_action far = {.type = PX_OF_ACTION_OUTPUT, .port = 0x10000};
+    struct px_of_packet_out po = {
+        .buffer_id = PX_OF_NO_BUFFER,
+        .in_port = PX_OF_PORT_CONTROLLER,
+        .n_actions = 1,
+        .actions = &flood,
+        .frame = frame,
+    };
+    struct px_of_flow_mod fm;
+    const char *why_full = NULL, *why_long = NULL, *why_bad = NULL,
+               *why_unsup = NULL;
+    size_t len, cap;
+
+    (void)state;
+    /* A 1.0 packet-out is 16 bytes, its output action 8: the largest frame
+     * is 65535 - 24 bytes.  That one fits a buffer of its size exactly and
+     * no smaller; one byte more fits no OpenFlow message, whatever the
+     * buffer. */
+    po.frame_len = OF_MAX_MESSAGE - 24;
+    assert_int_equal(po_len(buf, sizeof buf, 1, 1, &po), OF_MAX_MESSAGE);
+    assert_int_equal(po_error_cap(OF_MAX_MESSAGE - 1, 1, &po), ENOBUFS);
+    assert_int_equal(
+        of_encode_packet_out(buf, 100, 1, 1, &po, &len, &why_full), ENOBUFS);
+    po.frame_len++;
+    for (cap = 0; cap <= OF_MAX_MESSAGE; cap += 4369) {
+        assert_int_equal(po_error_cap(cap, 1, &po), EMSGSIZE);
+    }
+    assert_int_equal(
+        of_encode_packet_out(buf, 100, 1, 1, &po, &len, &why_long), EMSGSIZE);
+    po.frame_len = 60;
+    assert_int_equal(po_error_cap(40, 4, &po), ENOBUFS);
+
+    /* What 1.0 cannot express is EOPNOTSUPP in any buffer, even one too
+     * small for the part before the offending field: the match's in_port
+     * comes first in a 1.0 flow_mod, its actions last (after 72 bytes). */
+    fm = fm_add;
+    fm.match.in_port = 0x12345;
+    for (cap = 0; cap <= 80; cap += 8) {
+        assert_int_equal(fm_error_cap(cap, 1, &fm), EOPNOTSUPP);
+    }
+    fm = fm_add;
+    fm.n_actions = 1;
+    fm.actions = &far;
+    for (cap = 0; cap <= 80; cap += 8) {
+        assert_int_equal(fm_error_cap(cap, 1, &fm), EOPNOTSUPP);
+    }
+    assert_int_equal(of_encode_flow_mod(buf, 8, 1, 1, &fm, &len, &why_unsup),
+                     EOPNOTSUPP);
+    assert_int_equal(len, 0);
+    /* 1.3 has 32-bit ports: the same request is only short of room. */
+    assert_int_equal(fm_error_cap(8, 4, &fm), ENOBUFS);
+    assert_int_not_equal(fm_len(buf, sizeof buf, 4, 1, &fm), 0);
+
+    /* Malformed is EINVAL in any buffer. */
+    fm = fm_add;
+    fm.actions = NULL;
+    for (cap = 0; cap <= 200; cap += 8) {
+        assert_int_equal(fm_error_cap(cap, 1, &fm), EINVAL);
+        assert_int_equal(fm_error_cap(cap, 4, &fm), EINVAL);
+    }
+    assert_int_equal(of_encode_flow_mod(buf, 8, 4, 1, &fm, &len, &why_bad),
+                     EINVAL);
+
+    /* Each cause has its own reason, for the log and the publisher. */
+    assert_non_null(why_full);
+    assert_non_null(why_long);
+    assert_non_null(why_bad);
+    assert_non_null(why_unsup);
+    assert_string_not_equal(why_full, why_long);
+    assert_string_not_equal(why_full, why_bad);
+    assert_string_not_equal(why_full, why_unsup);
+    assert_string_not_equal(why_long, why_bad);
+    assert_string_not_equal(why_long, why_unsup);
+    assert_string_not_equal(why_bad, why_unsup);
+    assert_non_null(strstr(why_unsup, "1.0"));
 }
 
 /* Every decoder refuses every message but its own, and versions other
@@ -1729,6 +1916,7 @@ main(void)
         cmocka_unit_test(test_packet_out),
         cmocka_unit_test(test_flow_mod),
         cmocka_unit_test(test_flow_mod_invalid),
+        cmocka_unit_test(test_request_errors_distinct),
         cmocka_unit_test(test_wrong_type_or_version),
     };
 

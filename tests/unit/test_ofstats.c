@@ -4,8 +4,9 @@
  * per-port counts up to their bound, eviction of the record that
  * disconnected longest ago (and refusal when every switch is connected),
  * the classification of close reasons, and the handoff blob: a round trip,
- * and every truncation and single-byte corruption of a valid blob, which
- * must be refused or restored without a memory error (run under ASan).
+ * the previous version's blob, and every truncation and single-byte
+ * corruption of a valid blob, which must be refused or restored without a
+ * memory error (run under ASan).
  */
 #include <errno.h>
 #include <math.h>
@@ -22,9 +23,13 @@
 #include "plexus/topics/openflow.h"
 #include "swstats.h"
 
-/* The blob layout (see swstats.c), for the targeted corruptions below. */
-#define HEADER_LEN    56
-#define RECORD_LEN    192
+/* The blob layout (see swstats.c), for the targeted corruptions below:
+ * version 2, and what version 1 lacks (two counters at the end of the
+ * header, three at the end of each record, before its ports). */
+#define HEADER_LEN    72
+#define RECORD_LEN    216
+#define HEADER_V2_ADD 16
+#define RECORD_V2_ADD 24
 #define PORT_LEN      40
 #define REC_CONNECTED 9
 #define REC_PAD       10
@@ -84,7 +89,7 @@ test_create_find(void **state)
     assert_int_equal(strlen(b->peer), sizeof b->peer - 1);
 
     {
-        struct of_counts c = {1, 2, 3, 4, 5, 6};
+        struct of_counts c = {1, 2, 3, 4, 5, 6, {7, 8, 9}};
 
         of_stats_add(a, &c);
         of_stats_add(a, &c);
@@ -94,7 +99,17 @@ test_create_find(void **state)
         assert_int_equal(a->total.rx_bytes, 8);
         assert_int_equal(a->total.tx_bytes, 10);
         assert_int_equal(a->total.out_drops, 12);
+        assert_int_equal(a->total.refused[OF_REFUSED_MALFORMED], 14);
+        assert_int_equal(a->total.refused[OF_REFUSED_UNSUPPORTED], 16);
+        assert_int_equal(a->total.refused[OF_REFUSED_OUTPUT_FULL], 18);
     }
+    assert_string_equal(of_stats_refusal_name(OF_REFUSED_MALFORMED),
+                        "malformed");
+    assert_string_equal(of_stats_refusal_name(OF_REFUSED_UNSUPPORTED),
+                        "unsupported");
+    assert_string_equal(of_stats_refusal_name(OF_REFUSED_OUTPUT_FULL),
+                        "output_full");
+    assert_string_equal(of_stats_refusal_name(OF_N_REFUSALS), "other");
 
     of_stats_disconnected(s, a, OF_DISC_PEER_CLOSED);
     assert_int_equal(a->connected, 0);
@@ -335,6 +350,8 @@ sample_set(void)
     s->connections_accepted = 11;
     s->connections_refused = 12;
     s->handshake_failures = 13;
+    s->requests_unknown_dpid = 14;
+    s->requests_malformed = 15;
     a = get_ok(s, 0x0000000000000001ull);
     b = get_ok(s, 0xdeadbeefcafef00dull);
     get_ok(s, 42); /* Never connected, no ports. */
@@ -342,8 +359,9 @@ sample_set(void)
     of_stats_connected(b, PX_OF_VERSION_10, "10.1.2.3:6000", 1700000100.0);
     of_stats_disconnected(s, b, OF_DISC_ECHO_TIMEOUT);
     of_stats_disconnected(s, b, OF_DISC_DUPLICATE_DPID);
-    a->total = (struct of_counts){1000, 2000, 3000, 4000, 5000, 6000};
-    b->total = (struct of_counts){1, 2, 3, 4, 5, 6};
+    a->total =
+        (struct of_counts){1000, 2000, 3000, 4000, 5000, 6000, {70, 80, 90}};
+    b->total = (struct of_counts){1, 2, 3, 4, 5, 6, {7, 8, 9}};
     for (i = 0; i < 40; i++) {
         struct of_port_stats *ps = of_stats_port(a, i + 1);
 
@@ -408,6 +426,8 @@ test_roundtrip(void **state)
     assert_int_equal(r->connections_accepted, 11);
     assert_int_equal(r->connections_refused, 12);
     assert_int_equal(r->handshake_failures, 13);
+    assert_int_equal(r->requests_unknown_dpid, 14);
+    assert_int_equal(r->requests_malformed, 15);
     for (i = 0; i < s->n; i++) {
         assert_same_record(s->records[i], r->records[i]);
         assert_ptr_equal(of_stats_find(r, s->records[i]->dpid), r->records[i]);
@@ -460,6 +480,70 @@ restore_copy(const uint8_t *data, size_t len)
     }
     free(copy);
     return error;
+}
+
+/* A blob of version 1, as the previous release of the plugin hands over,
+ * made from a version 2 one by cutting what version 1 lacks. */
+static uint8_t *
+blob_v1(const struct of_stats *s, const uint8_t *v2, size_t len, size_t *len1)
+{
+    uint8_t *v1 = malloc(len), *w = v1;
+    const uint8_t *r = v2;
+    uint32_t version = 1;
+    size_t i;
+
+    assert_non_null(v1);
+    memcpy(w, r, HEADER_LEN - HEADER_V2_ADD);
+    memcpy(w + 4, &version, sizeof version);
+    w += HEADER_LEN - HEADER_V2_ADD;
+    r += HEADER_LEN;
+    for (i = 0; i < s->n; i++) {
+        size_t ports = s->records[i]->n_ports * PORT_LEN;
+
+        memcpy(w, r, RECORD_LEN - RECORD_V2_ADD);
+        w += RECORD_LEN - RECORD_V2_ADD;
+        r += RECORD_LEN;
+        memcpy(w, r, ports);
+        w += ports;
+        r += ports;
+    }
+    assert_ptr_equal(r, v2 + len);
+    *len1 = (size_t)(w - v1);
+    return v1;
+}
+
+/* The previous generation's blob (version 1) is restored, the counters it
+ * did not have starting from zero: a reload onto this version keeps every
+ * count. */
+static void
+test_restore_v1(void **state)
+{
+    struct of_stats *s = sample_set(), *r = NULL;
+    uint8_t *data, *v1;
+    size_t len, len1, i;
+
+    (void)state;
+    assert_int_equal(of_stats_serialise(s, (void **)&data, &len), 0);
+    v1 = blob_v1(s, data, len, &len1);
+    assert_int_equal(len1, len - HEADER_V2_ADD - 3 * RECORD_V2_ADD);
+    assert_int_equal(of_stats_restore(v1, len1, 8, &r), 0);
+    assert_int_equal(r->n, s->n);
+    assert_int_equal(r->handshake_failures, 13);
+    assert_int_equal(r->requests_unknown_dpid, 0);
+    assert_int_equal(r->requests_malformed, 0);
+    for (i = 0; i < s->n; i++) {
+        memset(s->records[i]->total.refused, 0,
+               sizeof s->records[i]->total.refused);
+        assert_same_record(s->records[i], r->records[i]);
+    }
+    of_stats_destroy(r);
+    /* Every truncation of it is refused, and nothing is read past it. */
+    for (i = 0; i < len1; i++) {
+        assert_int_equal(restore_copy(v1, i), EPROTO);
+    }
+    free(v1);
+    free(data);
+    of_stats_destroy(s);
 }
 
 static void
@@ -529,6 +613,10 @@ test_restore_corrupt(void **state)
     EXPECT_REFUSED(0, u32); /* Magic. */
     u32 = OF_STATS_BLOB_VERSION + 1;
     EXPECT_REFUSED(4, u32); /* Version. */
+    u32 = 0;
+    EXPECT_REFUSED(4, u32);
+    u32 = 1; /* Version 2's bytes read as version 1's do not add up. */
+    EXPECT_REFUSED(4, u32);
     u64 = 4;
     EXPECT_REFUSED(HDR_N_RECORDS, u64); /* One record more than there is. */
     u64 = 2;
@@ -601,6 +689,7 @@ main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_restore_truncated),
+        cmocka_unit_test(test_restore_v1),
         cmocka_unit_test(test_restore_corrupt),
     };
 

@@ -4,7 +4,8 @@
  * A plugin is a shared object that exports exactly one symbol, the const
  * descriptor declared with PX_PLUGIN_DEFINE.  Everything a plugin does with
  * the outside world (events, timers, file descriptor watchers, deferred calls,
- * threads, configuration, logging, handoff across reloads) goes through the
+ * threads, configuration, logging, handoff across reloads, commands on the
+ * control socket) goes through the
  * host function table that arrives with its instance handle; the static
  * inline px_* functions below wrap that table so that plugin code reads like
  * ordinary calls.
@@ -16,10 +17,13 @@
  *
  * Ownership rules, stated once here for every call below:
  *  - Every handle the host returns (struct px_topic, px_sub, px_timer,
- *    px_io, px_thread) is owned by the host.  The plugin may release it early
- *    (px_unsubscribe, px_timer_stop, px_io_stop, px_thread_join); whatever it
- *    has not released when its instance is unloaded the host releases, so a
- *    forgetful fini never leaves a callback into unmapped code.
+ *    px_io, px_thread, px_command) is owned by the host.  The plugin may
+ *    release it early (px_unsubscribe, px_timer_stop, px_io_stop,
+ *    px_thread_join, px_command_unregister); whatever it has not released
+ *    when its instance is unloaded the host releases, so a forgetful fini
+ *    never leaves a callback into unmapped code.
+ *  - A struct px_reply belongs to the host and lives for the one call of
+ *    the command handler it is given to.
  *  - Strings and payloads passed to the host are copied or used only during
  *    the call, unless a function says otherwise.
  *  - Pointers inside an event (topic, publisher, payload and anything the
@@ -50,7 +54,7 @@ extern "C" {
  * The minor number grows when fields or functions are appended; the host
  * refuses a plugin built against a newer minor than its own. */
 #define PX_ABI_MAJOR 1
-#define PX_ABI_MINOR 0
+#define PX_ABI_MINOR 1
 
 /* The name of the one symbol a plugin exports. */
 #define PX_PLUGIN_SYMBOL "px_plugin_descriptor"
@@ -62,15 +66,34 @@ struct px_sub;
 struct px_timer;
 struct px_io;
 struct px_thread;
+struct px_command;
+struct px_reply;
 
 /* ---------------------------------------------------------------------- */
 /* Configuration schema.                                                  */
 
+/* Value types.  The host checks a value against its type (and range, and
+ * choices) before the plugin runs, so "plexusd --check" refuses
+ * "address = 10.0.0.999" with file and line.  Each type is read with one
+ * getter: the text types (STRING, IPV4, IPV6, PREFIX, MAC, ENUM_LIST) with
+ * px_config_string, INT and PORT with px_config_int, DOUBLE and DURATION
+ * with px_config_double, BOOL with px_config_bool. */
 enum px_config_type {
     PX_CONFIG_STRING = 1,
     PX_CONFIG_INT,
     PX_CONFIG_BOOL,
     PX_CONFIG_DOUBLE,
+    /* Since ABI 1.1. */
+    PX_CONFIG_IPV4,      /* Dotted quad, "10.0.0.1". */
+    PX_CONFIG_IPV6,      /* "2001:db8::1" (any form inet_pton takes). */
+    PX_CONFIG_PREFIX,    /* IPv4 or IPv6 "ADDRESS/LENGTH"; a bare address
+                          * is a host prefix. */
+    PX_CONFIG_MAC,       /* "02:00:00:00:00:01". */
+    PX_CONFIG_PORT,      /* A TCP/UDP port, 0-65535 (min/max narrow it). */
+    PX_CONFIG_DURATION,  /* Seconds: "10", "2.5s", "500ms", "5m", "1h";
+                          * read as a double of seconds. */
+    PX_CONFIG_ENUM_LIST, /* Comma-separated values, each one of
+                          * 'choices'; may be empty. */
 };
 
 /* One key of a plugin's own INI section.  The host checks every key of the
@@ -85,7 +108,8 @@ struct px_config_key {
     double min;
     double max;
     /* For strings: the allowed values separated by '|' ("stderr|file"), or
-     * NULL for any string. */
+     * NULL for any string.  For ENUM_LIST: the values each element may
+     * take. */
     const char *choices;
     const char *help;
 };
@@ -119,17 +143,66 @@ struct px_plugin_descriptor {
     void (*reserved[8])(void);
 };
 
+/* How the descriptor is declared: exported whatever -fvisibility says,
+ * and in C++ with C linkage, which also gives the const object external
+ * linkage (at namespace scope C++ would keep it to its file) and its plain
+ * C name, the one the host looks up. */
+#ifdef __cplusplus
+#define PX_PLUGIN_EXPORT_ extern "C" __attribute__((visibility("default")))
+/* g++ before 13 warns (-Wextra) of every field a C++20 designated
+ * initialiser leaves out, which C compilers, clang and later g++ take as
+ * meant: zero.  The descriptor's reserved fields are always left out. */
+#define PX_PLUGIN_DESIGNATED_BEGIN_                                           \
+    _Pragma("GCC diagnostic push")                                            \
+        _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")
+#define PX_PLUGIN_DESIGNATED_END_ _Pragma("GCC diagnostic pop")
+#else
+#define PX_PLUGIN_EXPORT_ __attribute__((visibility("default")))
+#define PX_PLUGIN_DESIGNATED_BEGIN_
+#define PX_PLUGIN_DESIGNATED_END_
+#endif
+
 /* Defines the descriptor.  Use once per plugin, at file scope:
  *     PX_PLUGIN_DEFINE(.name = "hello", .version = "1.0", ...,
  *                      .init = hello_init, .fini = hello_fini);
- * The designated initialisers after the ABI fields are the plugin's. */
+ * The designated initialisers after the ABI fields are the plugin's.  In
+ * C++ they need C++20 and must follow the struct's order: name, version,
+ * description, config_keys, init, fini, reconfigure (any may be left
+ * out).  PX_PLUGIN_DEFINE_POSITIONAL works in C and in any C++.  (The
+ * macro ends in a declaration of the struct's tag, which takes the
+ * caller's semicolon, so that the pragma closing the definition can come
+ * after it.) */
 #define PX_PLUGIN_DEFINE(...)                                                 \
-    __attribute__((visibility("default")))                                    \
-    const struct px_plugin_descriptor px_plugin_descriptor = {                \
-        .abi_major = PX_ABI_MAJOR,                                            \
-        .abi_minor = PX_ABI_MINOR,                                            \
-        .size = sizeof(struct px_plugin_descriptor),                          \
-        __VA_ARGS__}
+    PX_PLUGIN_DESIGNATED_BEGIN_                                               \
+    PX_PLUGIN_EXPORT_ const struct px_plugin_descriptor                       \
+        px_plugin_descriptor = {.abi_major = PX_ABI_MAJOR,                    \
+                                .abi_minor = PX_ABI_MINOR,                    \
+                                .size = sizeof(struct px_plugin_descriptor),  \
+                                .reserved0 = 0,                               \
+                                __VA_ARGS__};                                 \
+    PX_PLUGIN_DESIGNATED_END_                                                 \
+    struct px_plugin_descriptor
+
+/* The descriptor with every field of the plugin's given, in order:
+ *     PX_PLUGIN_DEFINE_POSITIONAL("hello", "1.0", "example plugin",
+ *                                 hello_keys, hello_init, hello_fini, NULL);
+ * KEYS, FINI and RECONFIGURE may be NULL.  For C++ before C++20, which has
+ * no designated initialisers. */
+#define PX_PLUGIN_DEFINE_POSITIONAL(NAME, VERSION, DESCRIPTION, KEYS, INIT,   \
+                                    FINI, RECONFIGURE)                        \
+    PX_PLUGIN_EXPORT_ const struct px_plugin_descriptor                       \
+        px_plugin_descriptor = {PX_ABI_MAJOR,                                 \
+                                PX_ABI_MINOR,                                 \
+                                sizeof(struct px_plugin_descriptor),          \
+                                0,                                            \
+                                (NAME),                                       \
+                                (VERSION),                                    \
+                                (DESCRIPTION),                                \
+                                (KEYS),                                       \
+                                (INIT),                                       \
+                                (FINI),                                       \
+                                (RECONFIGURE),                                \
+                                {NULL}}
 
 /* ---------------------------------------------------------------------- */
 /* Events.                                                                */
@@ -180,6 +253,31 @@ typedef void (*px_defer_fn)(struct px_plugin *p, void *arg);
 /* A plugin thread.  It must return soon after px_thread_stopping() becomes
  * true: the host joins it when the instance is unloaded. */
 typedef void (*px_thread_fn)(struct px_thread *t, void *arg);
+
+/* ---------------------------------------------------------------------- */
+/* Commands on the control socket (since ABI 1.1).                        */
+
+/* A command an operator runs with "plexusctl NAME ARGS..." (or any client
+ * of the daemon's control socket).  'argv[0]' is the command's name and
+ * 'argv[1]' to 'argv[argc - 1]' its arguments, as many as the registration
+ * allows; all of them are borrowed for the call.  The handler writes human
+ * text with px_reply_printf and, for scripts and the web console, the same
+ * facts as JSON with px_reply_json.  It fails with px_reply_error, or by
+ * returning a positive errno: then the text it wrote, or else the errno's
+ * message, is the error.  Handlers run on the loop thread, between other
+ * callbacks, so they must not block. */
+typedef int (*px_command_fn)(struct px_plugin *p, int argc,
+                             const char *const *argv, struct px_reply *reply,
+                             void *arg);
+
+/* The most arguments a command may take. */
+#define PX_COMMAND_MAX_ARGS 64
+
+/* The reply a handler writes into.  The host embeds it in its own record;
+ * 'api' is the table the px_reply_* wrappers call through. */
+struct px_reply {
+    const struct px_host_api *api;
+};
 
 /* ---------------------------------------------------------------------- */
 /* Logging.                                                               */
@@ -272,7 +370,17 @@ struct px_host_api {
     const char *(*instance_name)(struct px_plugin *p);
     unsigned int (*generation)(struct px_plugin *p);
 
-    void (*reserved[16])(void);
+    /* Commands on the control socket (since ABI 1.1). */
+    int (*command_register)(struct px_plugin *p, const char *name,
+                            const char *usage, const char *help, int min_args,
+                            int max_args, px_command_fn fn, void *arg,
+                            struct px_command **out);
+    void (*command_unregister)(struct px_plugin *p, struct px_command *c);
+    void (*reply_vprintf)(struct px_reply *r, const char *fmt, va_list args);
+    int (*reply_json)(struct px_reply *r, const char *json_text);
+    void (*reply_verror)(struct px_reply *r, const char *fmt, va_list args);
+
+    void (*reserved[11])(void);
 };
 
 /* The instance handle.  The host embeds it in its own instance record and
@@ -523,6 +631,64 @@ static inline unsigned int
 px_generation(struct px_plugin *p)
 {
     return p->api->generation(p);
+}
+
+/* Registers the command 'name' ([a-z0-9][a-z0-9_.-]*, at most 63
+ * characters) for 'fn', which is called with 'arg'.  'usage' names its
+ * arguments ("DPID", "[INSTANCE] LEVEL"; "" for none) and 'help' says in
+ * one line what it does; both are copied.  It takes 'min_args' to
+ * 'max_args' arguments (at most PX_COMMAND_MAX_ARGS); the host refuses
+ * other counts with the usage before the handler runs.  Names are unique
+ * across the daemon: EEXIST when another instance or the host (the
+ * built-in commands) has it.  '*out' (may be NULL) stays valid until
+ * px_command_unregister or the instance's unload, which unregisters every
+ * command the instance still has. */
+static inline int
+px_command_register(struct px_plugin *p, const char *name, const char *usage,
+                    const char *help, int min_args, int max_args,
+                    px_command_fn fn, void *arg, struct px_command **out)
+{
+    return p->api->command_register(p, name, usage, help, min_args, max_args,
+                                    fn, arg, out);
+}
+
+static inline void
+px_command_unregister(struct px_plugin *p, struct px_command *c)
+{
+    p->api->command_unregister(p, c);
+}
+
+/* Appends to the reply's human text. */
+__attribute__((format(printf, 2, 3))) static inline void
+px_reply_printf(struct px_reply *r, const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    r->api->reply_vprintf(r, fmt, args);
+    va_end(args);
+}
+
+/* Sets the reply's structured part: 'json_text' is one JSON value (an
+ * object, usually), checked by the host, which keeps a copy.  EINVAL (and
+ * nothing set) when it is not valid JSON.  A plugin that builds its JSON
+ * with a library (jansson...) links that library itself. */
+static inline int
+px_reply_json(struct px_reply *r, const char *json_text)
+{
+    return r->api->reply_json(r, json_text);
+}
+
+/* Makes the reply an error with this message, whatever the handler
+ * returns; the text written so far is not sent. */
+__attribute__((format(printf, 2, 3))) static inline void
+px_reply_error(struct px_reply *r, const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    r->api->reply_verror(r, fmt, args);
+    va_end(args);
 }
 
 #ifdef __cplusplus

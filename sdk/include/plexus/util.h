@@ -6,6 +6,7 @@
 #define PLEXUS_UTIL_H 1
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 /* Formats 'time' (seconds since the epoch) as UTC ISO 8601 with
@@ -30,6 +31,34 @@ px_log_level_str(int level)
     static const char *const names[] = {"error", "warn", "info", "debug"};
 
     return level >= 0 && level < 4 ? names[level] : "?";
+}
+
+/* Copies 'src' into 'dst' as one line of text, whatever it holds: line
+ * breaks (a list of configuration errors, say) become "; " and other
+ * control characters spaces, so that every reader of a log, grep included,
+ * sees one record per line.  Trailing breaks are dropped; the result is
+ * cut to fit 'size'. */
+static inline void
+px_one_line(char *dst, size_t size, const char *src)
+{
+    size_t n = 0;
+
+    if (!size) {
+        return;
+    }
+    for (; *src && n + 3 < size; src++) {
+        unsigned char c = (unsigned char)*src;
+
+        if (c == '\n') {
+            if (src[1] && n) {
+                memcpy(dst + n, "; ", 2);
+                n += 2;
+            }
+        } else {
+            dst[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+        }
+    }
+    dst[n] = '\0';
 }
 
 #endif /* PLEXUS_UTIL_H */

@@ -5,7 +5,8 @@
  * The structs are version-neutral: port numbers are 32 bits (OpenFlow 1.0's
  * 16-bit special ports are mapped to their 1.3 values), and the openflow
  * plugin encodes requests for whichever version the switch negotiated.
- * Every pointer is borrowed for the duration of the callback.
+ * Every pointer is borrowed for the duration of the callback, except that
+ * a request's 'outcome' is the publisher's and is written to.
  */
 #ifndef PLEXUS_TOPICS_OPENFLOW_H
 #define PLEXUS_TOPICS_OPENFLOW_H 1
@@ -20,8 +21,9 @@
 #define PX_TOPIC_OF_PACKET_OUT  "openflow.packet_out"
 #define PX_TOPIC_OF_FLOW_MOD    "openflow.flow_mod"
 #define PX_TOPIC_OF_ERROR       "openflow.error"
-/* Every openflow.* topic is declared with this payload version. */
-#define PX_TOPIC_OF_VERSION 1
+/* Every openflow.* topic is declared with this payload version.
+ * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod. */
+#define PX_TOPIC_OF_VERSION 2
 
 /* Wire versions. */
 #define PX_OF_VERSION_10 0x01
@@ -113,6 +115,39 @@ struct px_of_action {
     uint8_t mac[6];   /* SET_DL_SRC / SET_DL_DST */
 };
 
+/* What became of a request (openflow.packet_out or openflow.flow_mod).
+ *
+ * A publisher that wants to know points the request's 'outcome' at one of
+ * these, initialised with PX_OF_OUTCOME_INIT.  Dispatch is synchronous, so
+ * when px_publish returns the openflow plugin has written it:
+ *   code 0           queued for the switch (it may still refuse it: its
+ *                    ERROR arrives later on openflow.error);
+ *   ENODEV           no switch with that datapath id is connected;
+ *   EINVAL           the request is malformed (NULL actions or frame with
+ *                    a count above 0, an unknown action or command, a VLAN
+ *                    id over 12 bits);
+ *   EMSGSIZE         it is longer than one OpenFlow message can be;
+ *   EOPNOTSUPP       the switch's OpenFlow version cannot express it (a
+ *                    port number 1.0 has no 16-bit number for, a 1.3
+ *                    match field without its prerequisite...);
+ *   ENOBUFS          the switch's output buffer is full;
+ * and 'cause' a short static text fit for a log line ("output buffer
+ * full", "output port has no OpenFlow 1.0 number"...).  Nobody handled the
+ * request (openflow is not loaded) when px_publish returns with it still
+ * as initialised: code PX_OF_OUTCOME_UNHANDLED, cause "not handled".  A
+ * payload of version 1's length has no 'outcome', and one too short to be
+ * a request has none to write to: both are counted, not told.  The struct
+ * is the publisher's; openflow only writes it during the publish. */
+struct px_of_outcome {
+    int code;
+    const char *cause;
+};
+#define PX_OF_OUTCOME_UNHANDLED (-1)
+#define PX_OF_OUTCOME_INIT                                                    \
+    {                                                                         \
+        PX_OF_OUTCOME_UNHANDLED, "not handled"                                \
+    }
+
 /* openflow.packet_out: a request any plugin may publish. */
 struct px_of_packet_out {
     uint64_t dpid;
@@ -122,7 +157,13 @@ struct px_of_packet_out {
     const struct px_of_action *actions;
     const uint8_t *frame;
     size_t frame_len;
+    /* Version 2.  Where to write what became of the request, or NULL. */
+    struct px_of_outcome *outcome;
 };
+/* The length of a version 1 packet_out, which publishers built against it
+ * still send: a subscriber accepts any payload this long, and reads
+ * 'outcome' only from one of sizeof(struct px_of_packet_out). */
+#define PX_OF_PACKET_OUT_V1_LEN offsetof(struct px_of_packet_out, outcome)
 
 /* Match fields present in px_of_match.fields. */
 #define PX_OF_MATCH_IN_PORT  (1u << 0)
@@ -169,7 +210,11 @@ struct px_of_flow_mod {
     struct px_of_match match;
     size_t n_actions;
     const struct px_of_action *actions;
+    /* Version 2.  Where to write what became of the request, or NULL. */
+    struct px_of_outcome *outcome;
 };
+/* The length of a version 1 flow_mod; see PX_OF_PACKET_OUT_V1_LEN. */
+#define PX_OF_FLOW_MOD_V1_LEN offsetof(struct px_of_flow_mod, outcome)
 
 /* openflow.error: an ERROR message from a switch. */
 struct px_of_error {

@@ -91,37 +91,30 @@ px_stats_publish(struct px_plugin *p, struct px_topic *topic,
                  const struct px_stats_label *keys, size_t n_keys,
                  const struct px_stats_field *fields, size_t n_fields)
 {
-    const struct px_stats_report r = {
-        .collect_id = collect_id,
-        .entity = entity,
-        .n_keys = n_keys,
-        .keys = keys,
-        .n_fields = n_fields,
-        .fields = fields,
-    };
+    /* In order rather than designated: this header compiles as C++ before
+     * C++20 too. */
+    const struct px_stats_report r = {collect_id, entity,   n_keys,
+                                      keys,       n_fields, fields};
 
     return px_publish(p, topic, &r, sizeof r);
 }
 
-/* Helpers for building a field list. */
+/* Helpers for building a field list.  Every member is given, in order,
+ * so that they serve C and C++ of any version alike. */
+#define PX_STATS_FIELD_(NAME, TYPE, HELP, VALUE, TEXT, LABEL, LVALUE)         \
+    {                                                                         \
+        (NAME), (TYPE), 0, (HELP), (VALUE), (TEXT), (LABEL), (LVALUE)         \
+    }
 #define PX_STATS_COUNTER_FIELD(NAME, HELP, VALUE)                             \
-    {                                                                         \
-        .name = (NAME), .type = PX_STATS_COUNTER, .help = (HELP),             \
-        .value = (double)(VALUE)                                              \
-    }
+    PX_STATS_FIELD_(NAME, PX_STATS_COUNTER, HELP, (double)(VALUE), NULL,      \
+                    NULL, NULL)
 #define PX_STATS_GAUGE_FIELD(NAME, HELP, VALUE)                               \
-    {                                                                         \
-        .name = (NAME), .type = PX_STATS_GAUGE, .help = (HELP),               \
-        .value = (double)(VALUE)                                              \
-    }
+    PX_STATS_FIELD_(NAME, PX_STATS_GAUGE, HELP, (double)(VALUE), NULL, NULL,  \
+                    NULL)
 #define PX_STATS_TEXT_FIELD(NAME, HELP, TEXT)                                 \
-    {                                                                         \
-        .name = (NAME), .type = PX_STATS_TEXT, .help = (HELP), .text = (TEXT) \
-    }
+    PX_STATS_FIELD_(NAME, PX_STATS_TEXT, HELP, 0.0, TEXT, NULL, NULL)
 #define PX_STATS_LABELLED_COUNTER(NAME, HELP, LABEL, LVALUE, VALUE)           \
-    {                                                                         \
-        .name = (NAME), .type = PX_STATS_COUNTER, .help = (HELP),             \
-        .value = (double)(VALUE), .label = (LABEL), .label_value = (LVALUE)   \
-    }
+    PX_STATS_FIELD_(NAME, PX_STATS_COUNTER, HELP, (double)(VALUE), NULL,      \
+                    LABEL, LVALUE)
 
 #endif /* PLEXUS_TOPICS_STATS_H */

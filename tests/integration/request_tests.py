@@ -1,0 +1,423 @@
+"""Integration tests of requests to switches that cannot be carried out:
+the real plexusd, the real openflow plugin, scripted switches, and the
+requester test plugin (tests/plugins/requester.c), which publishes
+packet-outs and flow-mods that openflow must refuse and logs the outcome
+it was told for each.
+
+Each cause of refusal (no such datapath, a payload too short, a malformed
+request, one the switch's OpenFlow version cannot express, a full output
+buffer) must be counted apart, exactly, in /stats.json and /metrics; be
+logged by openflow once per cause and rate-limit window, naming the
+publisher, the switch and the cause; and reach the publisher as the
+request's outcome.  l2_learning and vns_server, told the same way, count
+what they were refused.
+
+Imported by run.py, which runs every test_* function here.
+"""
+
+import os
+import re
+import time
+
+from harness import check, openflow_env, vns_env
+from logproc import DEADLINE
+import ofpeer
+from stats_tests import (fetch_metrics, metric, need_entity, parse_metrics,
+                         promtool_check, stats_env, stats_json)
+import vnspeer
+
+UNKNOWN_DPID = "00000000dead0000"
+CODES = ("queued", "ENODEV", "EINVAL", "EMSGSIZE", "EOPNOTSUPP", "ENOBUFS",
+         "unhandled", "other")
+
+
+def requester_env(env, burst=5, full_count=100, extra=""):
+    env.install("requester")
+    env.plugin_ini("40-requester", "requester",
+                   own="burst = %d\nfull_count = %d\n%s"
+                   % (burst, full_count, extra))
+
+
+def burst(d, name, dpid, since=0):
+    """The requester's tally of burst 'name' for 'dpid': {code: count},
+    with the total as 'n'."""
+    m = d.wait_for(r"requester: burst %s for %s: (\d+) requests: (.*)$"
+                   % (name, dpid), since)
+    out = {"n": int(m.group(1))}
+    for k, v in re.findall(r"(\w+)=(\d+)", m.group(2)):
+        out[k] = int(v)
+    check(set(out) == set(CODES) | {"n"}, "tally %r" % m.string)
+    return out
+
+
+def want(n, **codes):
+    """A tally of 'n' requests with 'codes', every other code 0."""
+    t = {c: 0 for c in CODES}
+    t.update(codes)
+    t["n"] = n
+    return t
+
+
+def refusal_lines(d, since=0):
+    """openflow's refusal log lines since 'since', by cause."""
+    out = {}
+    with d.cond:
+        lines = d.lines[since:]
+    for line in lines:
+        m = re.search(r"openflow: (packet_out|flow_mod) from (\S+) .*"
+                      r"refused \((\w+)\): ", line)
+        if m:
+            out.setdefault(m.group(3), []).append(line)
+    return out
+
+
+def wait_until(what, fn, timeout=DEADLINE):
+    """Waits for fn() to return a true value, with a deadline; returns
+    it."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        check(time.monotonic() < end, "no %s within %.0f s" % (what,
+                                                               timeout))
+        time.sleep(0.01)
+
+
+def read_until(sw, mtypes, counts, timeout=DEADLINE):
+    """Reads from a scripted switch until it has received counts[i]
+    messages of mtypes[i] in all (answering echoes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = [sum(1 for t, m in sw.received if t == mt) for mt in mtypes]
+        if all(g >= c for g, c in zip(got, counts)):
+            return got
+        m = sw.recv_msg(deadline)
+        check(m is not None, "controller closed the connection; got %r of "
+              "%r" % (got, counts))
+        v, t, xid, data = m
+        if t == ofpeer.OFPT_ECHO_REQUEST:
+            sw.send(ofpeer.msg(v, ofpeer.OFPT_ECHO_REPLY, data[8:], xid))
+
+
+def switch_bursts(d, dpid, version, full_count=100, since=0):
+    """Checks the requester's tallies for one switch; returns how many of
+    the 'full' burst were queued."""
+    got = burst(d, "short", dpid, since)
+    check(got == want(10, unhandled=10), "short: %r" % got)
+    # As long as version 1 of the structs: queued, the outcome past the
+    # payload untouched.
+    got = burst(d, "v1", dpid, since)
+    check(got == want(2, unhandled=2), "v1: %r" % got)
+    got = burst(d, "malformed", dpid, since)
+    check(got == want(11, EINVAL=10, EMSGSIZE=1), "malformed: %r" % got)
+    got = burst(d, "unsupported", dpid, since)
+    if version == 1:
+        check(got == want(15, queued=5, EOPNOTSUPP=10),
+              "unsupported on 1.0: %r" % got)
+        for cause in (r"output port has no OpenFlow 1\.0 number",
+                      r"match in_port has no OpenFlow 1\.0 number"):
+            d.wait_for(r"requester: burst unsupported cause EOPNOTSUPP: %s "
+                       r"\(x5\)" % cause, since)
+    else:
+        check(got == want(15, queued=10, EOPNOTSUPP=5),
+              "unsupported on 1.3: %r" % got)
+        d.wait_for(r"requester: burst unsupported cause EOPNOTSUPP: "
+                   r"OpenFlow 1\.3 match: nw_src without dl_type IPv4 "
+                   r"\(x5\)", since)
+    got = burst(d, "full", dpid, since)
+    queued = got["queued"]
+    check(got == want(full_count, queued=queued,
+                      ENOBUFS=full_count - queued) and
+          0 < queued < full_count, "full: %r" % got)
+    d.wait_for(r"requester: burst full cause ENOBUFS: output buffer full "
+               r"\(x%d\)" % (full_count - queued), since)
+    return queued
+
+
+# --------------------------------------------------------------------------
+# Tests.
+
+def test_refused_requests_counted_logged_and_told(args, env):
+    """Requests for an unknown datapath, too short, malformed, not
+    expressible in the switch's version, or past a full output buffer:
+    each counted by cause exactly as the requester was told, logged once
+    per cause, the rest queued and on the wire; the counts survive a reload
+    of openflow."""
+    of_port = openflow_env(env, echo_interval=60,
+                           extra="out_buffer = 65536\n")
+    port = stats_env(env)
+    requester_env(env)
+    d = env.start()
+
+    # Before any switch: every request names an unknown datapath.
+    got = burst(d, "unknown", UNKNOWN_DPID)
+    check(got == want(10, ENODEV=10), "unknown: %r" % got)
+    d.wait_for(r"requester: burst unknown cause ENODEV: no switch with "
+               r"this datapath id is connected \(x10\)")
+
+    sw10 = ofpeer.Switch(of_port)
+    sw13 = ofpeer.Switch(of_port)
+    try:
+        # A 1.0 switch: the bursts run inside its switch_up, in one go,
+        # so nothing reaches the socket in between and the output buffer
+        # (64 KiB) fills during the "full" burst.
+        since = d.mark()
+        sw10.handshake(1, 0x10)
+        q10 = switch_bursts(d, "0000000000000010", 1, since=since)
+        lines = refusal_lines(d)
+        check(sorted(lines) == ["malformed", "output_full", "unknown_dpid",
+                                "unsupported"] and
+              all(len(v) == 1 for v in lines.values()),
+              "refusal log lines, one per cause wanted:\n%s"
+              % "\n".join(sum(lines.values(), [])))
+        for cause, pattern in [
+                ("unknown_dpid", r"packet_out from requester for switch "
+                 r"00000000dead0000 refused \(unknown_dpid\): no switch "
+                 r"with this datapath id is connected"),
+                ("malformed", r"packet_out from requester refused "
+                 r"\(malformed\): payload of \d+ bytes, at least \d+ "
+                 r"expected"),
+                ("unsupported", r"packet_out from requester for switch "
+                 r"0000000000000010 \(127\.0\.0\.1:\d+, OpenFlow 1\.0\) "
+                 r"refused \(unsupported\): output port has no OpenFlow "
+                 r"1\.0 number"),
+                ("output_full", r"packet_out from requester for switch "
+                 r"0000000000000010 \(127\.0\.0\.1:\d+, OpenFlow 1\.0\) "
+                 r"refused \(output_full\): output buffer full"),
+        ]:
+            check(re.search(pattern, lines[cause][0]),
+                  "%s line %r" % (cause, lines[cause][0]))
+
+        # What was queued is what the switch receives: the version-1
+        # packet-out and flow-mod, the flow-mods 1.0 can express, and the
+        # packet-outs that fitted.
+        got = read_until(sw10, (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD),
+                         (1 + q10, 6))
+        sw10.sync()
+        got = [sum(1 for t, m in sw10.received if t == mt)
+               for mt in (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD)]
+        check(got == [1 + q10, 6], "switch 10 received %r, wanted %r"
+              % (got, [1 + q10, 6]))
+
+        # A 1.3 switch: what 1.3 cannot express differs.  The refusals'
+        # log lines are rate limited per cause: at most one more each.
+        mark = d.mark()
+        sw13.handshake(4, 0x13)
+        q13 = switch_bursts(d, "0000000000000013", 4, since=mark)
+        lines = refusal_lines(d, mark)
+        check(all(len(v) <= 1 for v in lines.values()),
+              "more than one line per cause: %r" % lines)
+        read_until(sw13, (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD),
+                   (1 + 5 + q13, 1 + 1 + 5))
+        sw13.sync()
+        got = [sum(1 for t, m in sw13.received if t == mt)
+               for mt in (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD)]
+        check(got == [1 + 5 + q13, 1 + 1 + 5], "switch 13 received %r"
+              % got)
+
+        # The counters: exactly what the requester was told.
+        j = stats_json(port)
+        s10 = need_entity(j, "switch", switch="0000000000000010")
+        s13 = need_entity(j, "switch", switch="0000000000000013")
+        of = need_entity(j, "openflow")
+        wanted = [
+            (s10, {"packet_outs": 1 + q10, "flow_mods": 6,
+                   "output_drops": 100 - q10,
+                   "requests_refused": {"malformed": 11, "unsupported": 10,
+                                        "output_full": 100 - q10}}),
+            # 1.3's flow-mods include the table-miss flow.
+            (s13, {"packet_outs": 1 + 5 + q13, "flow_mods": 1 + 1 + 5,
+                   "output_drops": 100 - q13,
+                   "requests_refused": {"malformed": 11, "unsupported": 5,
+                                        "output_full": 100 - q13}}),
+            (of, {"requests_refused": {"unknown_dpid": 10,
+                                       "malformed": 2 * 10}}),
+        ]
+        for e, w in wanted:
+            got = {k: e.get(k) for k in w}
+            check(got == w, "counters %r, wanted %r" % (got, w))
+        text = fetch_metrics(port)
+        promtool_check(text)
+        m = parse_metrics(text)
+        for name, labels, value in [
+                ("plexus_openflow_requests_refused_total",
+                 {"cause": "unknown_dpid"}, 10),
+                ("plexus_openflow_requests_refused_total",
+                 {"cause": "malformed"}, 20),
+                ("plexus_switch_requests_refused_total",
+                 {"switch": "0000000000000010", "cause": "unsupported"}, 10),
+                ("plexus_switch_requests_refused_total",
+                 {"switch": "0000000000000013", "cause": "unsupported"}, 5),
+                ("plexus_switch_requests_refused_total",
+                 {"switch": "0000000000000010", "cause": "output_full"},
+                 100 - q10),
+                ("plexus_switch_requests_refused_total",
+                 {"switch": "0000000000000010", "cause": "malformed"}, 11),
+        ]:
+            got = metric(m, name, **labels)
+            check(got == value, "%s%r = %r, wanted %r" % (name, labels, got,
+                                                          value))
+
+        # A reload of openflow hands the counters over.
+        before = [need_entity(j, "switch", switch=s)["requests_refused"]
+                  for s in ("0000000000000010", "0000000000000013")]
+        before.append(of["requests_refused"])
+        with open(os.path.join(env.plugins, "openflow.so"), "ab") as f:
+            f.write(b"\0")
+        outcome, line = d.reload()
+        check(outcome == "done" and "reloaded [openflow]" in line, line)
+        j = stats_json(port)
+        after = [need_entity(j, "switch", switch=s)["requests_refused"]
+                 for s in ("0000000000000010", "0000000000000013")]
+        after.append(need_entity(j, "openflow")["requests_refused"])
+        check(after == before, "refusals after the reload %r, before %r"
+              % (after, before))
+    finally:
+        sw10.close()
+        sw13.close()
+    d.stop()
+
+
+def test_request_outcome_unhandled_without_openflow(args, env):
+    """With nobody to handle requests, the publisher's outcome stays as it
+    initialised it: "not handled"."""
+    requester_env(env)
+    d = env.start()
+    got = burst(d, "unknown", UNKNOWN_DPID)
+    check(got == want(10, unhandled=10), "unknown: %r" % got)
+    d.wait_for(r"requester: burst unknown cause unhandled: not handled "
+               r"\(x10\)")
+    d.stop()
+
+
+def test_request_from_publisher_built_for_version_1(args, env):
+    """A publisher built against version 1 of the openflow topics declares
+    them with version 1 and sends the shorter structs: it loads beside
+    openflow (which declares version 2) and its requests are served."""
+    of_port = openflow_env(env, echo_interval=60,
+                           extra="out_buffer = 65536\n")
+    port = stats_env(env)
+    requester_env(env, extra="declare_version = 1\n")
+    d = env.start()
+    d.wait_for(r"requester: requester up: request topics declared with "
+               r"version 1")
+    sw = ofpeer.Switch(of_port)
+    try:
+        since = d.mark()
+        sw.handshake(1, 0x11)
+        q = switch_bursts(d, "0000000000000011", 1, since=since)
+        read_until(sw, (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD),
+                   (1 + q, 6))
+        j = stats_json(port)
+        s = need_entity(j, "switch", switch="0000000000000011")
+        check(s["packet_outs"] == 1 + q and s["flow_mods"] == 6,
+              "switch %r" % s)
+    finally:
+        sw.close()
+    d.stop()
+
+
+def flood_until(d, sw, frame_msg, pattern, max_msgs=2000000):
+    """Sends 'frame_msg' in batches until a log line matches 'pattern';
+    returns how many were sent."""
+    since = d.mark()
+    sent = 0
+    batch = frame_msg * 500
+    while not d.count(pattern, since):
+        check(sent < max_msgs, "no line matching %r after %d messages"
+              % (pattern, sent))
+        sw.send(batch)
+        sent += 500
+    return sent
+
+
+def test_l2_learning_told_of_refusals(args, env):
+    """l2_learning floods for a switch that does not read: its flood
+    packet-outs are queued until the output buffer is full, then refused;
+    l2_learning counts exactly what openflow refused, and the switch
+    receives exactly what was queued."""
+    of_port = openflow_env(env, l2=True, echo_interval=60,
+                           extra="out_buffer = 65536\n")
+    port = stats_env(env)
+    d = env.start()
+    sw = ofpeer.Switch(of_port)
+    dpid = "00000000000000e1"
+    try:
+        sw.handshake(1, 0xe1)
+        frame = ofpeer.ethernet(b"\xff" * 6, bytes.fromhex("0200000000e1"))
+        sent = flood_until(d, sw, ofpeer.packet_in(1, frame, in_port=1),
+                           r"l2_learning: flood packet_out for switch "
+                           r"%s not sent: output buffer full" % dpid)
+        d.wait_for(r"openflow: packet_out from l2_learning for switch %s "
+                   r".* refused \(output_full\): output buffer full" % dpid)
+        # Every packet-in handled, then every packet-out queued read.
+        s = wait_until("%d packet-ins counted" % sent, lambda: (
+            lambda e: e if e["packet_ins"] == sent else None)(
+                need_entity(stats_json(port), "switch", switch=dpid)))
+        read_until(sw, (ofpeer.OFPT_PACKET_OUT,), (s["packet_outs"],))
+        sw.sync()
+        j = stats_json(port)
+        s = need_entity(j, "switch", switch=dpid)
+        l2 = need_entity(j, "l2_learning", switch=dpid)
+        outs = sum(1 for t, m in sw.received if t == ofpeer.OFPT_PACKET_OUT)
+        refused = s["requests_refused"]
+        check(refused["output_full"] > 0 and refused["malformed"] == 0 and
+              refused["unsupported"] == 0, "switch refusals %r" % refused)
+        check(l2["requests_refused"] == refused["output_full"] and
+              l2["floods"] == s["packet_outs"] == outs and
+              l2["floods"] + l2["requests_refused"] == sent,
+              "%d packet-ins: l2_learning %r, switch %r, %d on the wire"
+              % (sent, l2, s, outs))
+        print("    %d packet-ins: %d floods queued, %d refused (output_full)"
+              % (sent, l2["floods"], l2["requests_refused"]))
+    finally:
+        sw.close()
+    d.stop()
+
+
+def test_vns_router_told_of_refusals(args, env):
+    """A router's frames for a switch that does not read: vns_server is
+    told which packet-outs openflow refused and counts them per router
+    (switch_output_full), exactly."""
+    of_port, vns_port = vns_env(env, extra="")
+    with open(os.path.join(env.conf, "20-openflow.ini"), "a") as f:
+        f.write("out_buffer = 65536\necho_interval = 60\n")
+    port = stats_env(env)
+    d = env.start()
+    r = vnspeer.Router(vns_port)
+    sw = ofpeer.Switch(of_port)
+    dpid = "0000000000000001"
+    try:
+        r.login()
+        sw.handshake(1, 1, ports=3)
+        r.wait_type(vnspeer.HWINFO)
+        frame = ofpeer.ethernet(bytes.fromhex("0a0000000002"),
+                                bytes([2, 0, 0, 0, 1, 1]), size=1400)
+        sent = flood_until(d, r, vnspeer.packet("eth1", frame),
+                           r"router 127\.0\.0\.1:\d+: frame on 'eth1' not "
+                           r"sent to switch %s: output buffer full" % dpid)
+
+        def router_done():
+            e = stats_json(port)["entities"]["router"][0]
+            return e if e["frames_rx"] == sent else None
+        e = wait_until("%d frames from the router" % sent, router_done)
+        s = need_entity(stats_json(port), "switch", switch=dpid)
+        read_until(sw, (ofpeer.OFPT_PACKET_OUT,), (s["packet_outs"],))
+        sw.sync()
+        j = stats_json(port)
+        s = need_entity(j, "switch", switch=dpid)
+        e = j["entities"]["router"][0]
+        outs = sum(1 for t, m in sw.received if t == ofpeer.OFPT_PACKET_OUT)
+        full = e["frames_dropped"]["switch_output_full"]
+        check(full > 0 and full == s["requests_refused"]["output_full"] and
+              e["frames_dropped"]["refused"] == 0 and
+              s["packet_outs"] == outs and outs + full == sent,
+              "%d frames: router %r, switch %r, %d on the wire"
+              % (sent, e, s, outs))
+        print("    %d frames from the router: %d sent, %d refused "
+              "(switch_output_full)" % (sent, outs, full))
+    finally:
+        r.close()
+        sw.close()
+    d.stop()
