@@ -146,13 +146,17 @@ def main():
         # directory) and the stats port.
         ctl = [os.path.join(args.build, "host/plexusctl"), "-c",
                os.path.join(lb.dir, "conf.d")]
-        say("\ndemo: %s status" % " ".join(ctl))
-        r = subprocess.run(ctl + ["status"], capture_output=True, text=True,
-                           timeout=30)
-        say(r.stdout + r.stderr)
-        if r.returncode != 0:
-            say("demo: plexusctl status FAILED (exit %d)" % r.returncode)
-            failed += 1
+        # The daemon's own state, then what openflow and vns_server say
+        # through the commands they register on the control socket.
+        for cmd in ("status", "switches", "routers"):
+            say("\ndemo: %s %s" % (" ".join(ctl), cmd))
+            r = subprocess.run(ctl + [cmd], capture_output=True, text=True,
+                               timeout=30)
+            say(r.stdout + r.stderr)
+            if r.returncode != 0:
+                say("demo: plexusctl %s FAILED (exit %d)"
+                    % (cmd, r.returncode))
+                failed += 1
         if sys.stdin.isatty():
             from mininet.cli import CLI
             trace = ("traceroute -n" if shutil.which("traceroute")
