@@ -221,32 +221,6 @@ cmd_switches(struct px_plugin *p, int argc, const char *const *argv,
 /* ---------------------------------------------------------------------- */
 /* ports DPID                                                             */
 
-static const char *
-port_name(uint32_t port_no, char *buf, size_t size)
-{
-    switch (port_no) {
-    case PX_OF_PORT_IN_PORT:
-        return "in_port";
-    case PX_OF_PORT_TABLE:
-        return "table";
-    case PX_OF_PORT_NORMAL:
-        return "normal";
-    case PX_OF_PORT_FLOOD:
-        return "flood";
-    case PX_OF_PORT_ALL:
-        return "all";
-    case PX_OF_PORT_CONTROLLER:
-        return "controller";
-    case PX_OF_PORT_LOCAL:
-        return "local";
-    case PX_OF_PORT_ANY:
-        return "any";
-    default:
-        snprintf(buf, size, "%" PRIu32, port_no);
-        return buf;
-    }
-}
-
 static const struct px_of_port *
 live_port(const struct of_conn *c, uint32_t port_no)
 {
@@ -280,7 +254,7 @@ add_port(struct px_table *t, json_t *list, uint32_t port_no,
                                                          : "up";
     }
     px_table_row(t);
-    px_table_set(t, 0, port_name(port_no, num, sizeof num));
+    px_table_set(t, 0, openflow_port_name(port_no, num, sizeof num));
     px_table_set(t, 1, name);
     px_table_set(t, 2, mac);
     px_table_set(t, 3, state);
@@ -290,8 +264,8 @@ add_port(struct px_table *t, json_t *list, uint32_t port_no,
     }
     json_array_append_new(
         list, json_pack("{s:s,s:I,s:s,s:s?,s:s?,s:I,s:I}", "port",
-                        port_name(port_no, num, sizeof num), "port_no",
-                        (json_int_t)port_no, "name", name, "mac",
+                        openflow_port_name(port_no, num, sizeof num),
+                        "port_no", (json_int_t)port_no, "name", name, "mac",
                         lp ? mac : NULL, "state", state, "packet_ins",
                         (json_int_t)(ps ? ps->packet_ins : 0), "packet_outs",
                         (json_int_t)(ps ? ps->packet_outs : 0)));

@@ -387,8 +387,8 @@ on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
 /* ---------------------------------------------------------------------- */
 /* Stats.                                                                 */
 
-static const char *
-port_label(uint32_t port_no, char *buf, size_t size)
+const char *
+openflow_port_name(uint32_t port_no, char *buf, size_t size)
 {
     switch (port_no) {
     case PX_OF_PORT_IN_PORT:
@@ -489,7 +489,7 @@ report_ports(struct openflow *of, uint64_t id,
         char buf[16];
         const struct px_stats_label keys[] = {
             {"switch", key},
-            {"port", port_label(ps->port_no, buf, sizeof buf)},
+            {"port", openflow_port_name(ps->port_no, buf, sizeof buf)},
         };
         const struct px_stats_field f[] = {
             PX_STATS_TEXT_FIELD("name", "Name of the port (from the switch)",

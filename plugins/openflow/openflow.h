@@ -6,6 +6,7 @@
 #ifndef OF_OPENFLOW_H
 #define OF_OPENFLOW_H 1
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "plexus/plugin.h"
@@ -68,6 +69,10 @@ struct openflow {
 void openflow_mark_dirty(struct openflow *of, struct of_conn *c);
 /* Finds the ready connection of a datapath. */
 struct of_conn *openflow_find(struct openflow *of, uint64_t dpid);
+/* The name of a reserved port (PX_OF_PORT_*), or else its number written
+ * into 'buf'.  The stats report and the ports command both label ports
+ * this way, so that the two agree. */
+const char *openflow_port_name(uint32_t port_no, char *buf, size_t size);
 /* Registers the plugin's commands on the control socket (commands.c):
  * switches, ports DPID, disconnect DPID.  A name another instance has is
  * skipped (the host logs why). */
