@@ -175,7 +175,8 @@ $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
                              plugins/openflow/swstats.h
 $(O)tests/unit/test_stats: tests/unit/test_stats.c plugins/stats/render.c \
                            plugins/stats/render.h
-$(O)tests/unit/test_ctl: tests/unit/test_ctl.c $(O)host/ctl_http.o
+$(O)tests/unit/test_ctl: tests/unit/test_ctl.c $(O)host/ctl_http.o \
+                         $(O)host/util.o
 $(O)tests/unit/test_ctlproto: tests/unit/test_ctlproto.c $(O)host/ctl_proto.o \
                               $(O)host/util.o
 $(UNIT_BINS):
@@ -284,7 +285,8 @@ $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/openflow -o $@ $(filter %.c,$^)
 
-$(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/ctl_http.c host/ctl_http.h
+$(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/ctl_http.c host/util.c \
+                   host/ctl_http.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 

@@ -6,37 +6,13 @@
 #include "ctl_http.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static void set_why(char *why, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_why(char *why, size_t size, const char *fmt, ...)
-{
-    va_list args;
-
-    if (!why || !size) {
-        return;
-    }
-    va_start(args, fmt);
-    vsnprintf(why, size, fmt, args);
-    va_end(args);
-
-    /* Messages quote received bytes: keep them off the terminal. */
-    for (; *why; why++) {
-        unsigned char c = *why;
-
-        if (c < 0x20 || c >= 0x7f) {
-            *why = '?';
-        }
-    }
-}
+#include "util.h"
 
 /* ------------------------------------------------------------------------
  * Response parsing. */
@@ -106,7 +82,7 @@ token_equals(const char *s, size_t len, const char *token)
     return strlen(token) == len && !strncasecmp(s, token, len);
 }
 
-/* Copies up to 40 bytes of 's' for a message, NULs and all (set_why
+/* Copies up to 40 bytes of 's' for a message, NULs and all (px_set_why
  * replaces what cannot be shown). */
 static const char *
 snippet(const char *s, size_t len, char *buf, size_t size)
@@ -131,14 +107,14 @@ parse_status_line(const char *line, size_t len, struct ctl_http_response *resp,
 
     if (len < 12 || memcmp(line, "HTTP/1.", 7) || !is_digit(line[7]) ||
         line[8] != ' ') {
-        set_why(why, why_size, "not an HTTP/1.x status line: '%s'",
-                snippet(line, len, quoted, sizeof quoted));
+        px_set_why(why, why_size, "not an HTTP/1.x status line: '%s'",
+                   snippet(line, len, quoted, sizeof quoted));
         return EINVAL;
     }
     if (line[9] < '1' || line[9] > '5' || !is_digit(line[10]) ||
         !is_digit(line[11]) || (len > 12 && line[12] != ' ')) {
-        set_why(why, why_size, "bad status code in '%s'",
-                snippet(line, len, quoted, sizeof quoted));
+        px_set_why(why, why_size, "bad status code in '%s'",
+                   snippet(line, len, quoted, sizeof quoted));
         return EINVAL;
     }
     resp->minor_version = line[7] - '0';
@@ -196,14 +172,15 @@ parse_transfer_encoding(const char *s, size_t len, int *chunked, char *why,
         trim(&tok, &tok_len);
         if (token_equals(tok, tok_len, "chunked")) {
             if (comma) {
-                set_why(why, why_size,
-                        "Transfer-Encoding: chunked is not the last coding");
+                px_set_why(
+                    why, why_size,
+                    "Transfer-Encoding: chunked is not the last coding");
                 return EINVAL;
             }
             *chunked = 1;
         } else if (tok_len && !token_equals(tok, tok_len, "identity")) {
-            set_why(why, why_size, "unsupported Transfer-Encoding '%.*s'",
-                    (int)(tok_len < 40 ? tok_len : 40), tok);
+            px_set_why(why, why_size, "unsupported Transfer-Encoding '%.*s'",
+                       (int)(tok_len < 40 ? tok_len : 40), tok);
             return EINVAL;
         }
         if (!comma) {
@@ -224,19 +201,19 @@ parse_header(const char *line, size_t len, struct ctl_http_response *resp,
     size_t name_len, value_len, i;
 
     if (line[0] == ' ' || line[0] == '\t') {
-        set_why(why, why_size, "folded header line");
+        px_set_why(why, why_size, "folded header line");
         return EINVAL;
     }
     if (!colon || colon == line) {
-        set_why(why, why_size, "malformed header line '%.*s'",
-                (int)(len < 40 ? len : 40), line);
+        px_set_why(why, why_size, "malformed header line '%.*s'",
+                   (int)(len < 40 ? len : 40), line);
         return EINVAL;
     }
     name_len = (size_t)(colon - line);
     for (i = 0; i < name_len; i++) {
         if (!is_tchar(line[i])) {
-            set_why(why, why_size, "bad character in header name '%.*s'",
-                    (int)(name_len < 40 ? name_len : 40), line);
+            px_set_why(why, why_size, "bad character in header name '%.*s'",
+                       (int)(name_len < 40 ? name_len : 40), line);
             return EINVAL;
         }
     }
@@ -244,8 +221,8 @@ parse_header(const char *line, size_t len, struct ctl_http_response *resp,
     value_len = len - name_len - 1;
     for (i = 0; i < value_len; i++) {
         if (is_ctl(value[i]) && value[i] != '\t') {
-            set_why(why, why_size, "control character in header '%.*s'",
-                    (int)(name_len < 40 ? name_len : 40), line);
+            px_set_why(why, why_size, "control character in header '%.*s'",
+                       (int)(name_len < 40 ? name_len : 40), line);
             return EINVAL;
         }
     }
@@ -256,13 +233,13 @@ parse_header(const char *line, size_t len, struct ctl_http_response *resp,
         int error = parse_content_length(value, value_len, &cl);
 
         if (error) {
-            set_why(why, why_size, "%s Content-Length '%.*s'",
-                    error == ERANGE ? "too large a" : "invalid",
-                    (int)(value_len < 40 ? value_len : 40), value);
+            px_set_why(why, why_size, "%s Content-Length '%.*s'",
+                       error == ERANGE ? "too large a" : "invalid",
+                       (int)(value_len < 40 ? value_len : 40), value);
             return EINVAL;
         }
         if (resp->content_length >= 0 && resp->content_length != cl) {
-            set_why(why, why_size, "conflicting Content-Length headers");
+            px_set_why(why, why_size, "conflicting Content-Length headers");
             return EINVAL;
         }
         resp->content_length = cl;
@@ -284,13 +261,13 @@ parse_head(struct cursor *c, struct ctl_http_response *resp, char *why,
     int error;
 
     if (c->p == c->end) {
-        set_why(why, why_size, "empty response");
+        px_set_why(why, why_size, "empty response");
         return EINVAL;
     }
     resp->content_length = -1;
     resp->chunked = 0;
     if (next_line(c, CTL_HTTP_MAX_HEADERS, &line, &len)) {
-        set_why(why, why_size, "truncated status line");
+        px_set_why(why, why_size, "truncated status line");
         return EINVAL;
     }
     error = parse_status_line(line, len, resp, why, why_size);
@@ -304,11 +281,11 @@ parse_head(struct cursor *c, struct ctl_http_response *resp, char *why,
             next_line(c, CTL_HTTP_MAX_HEADERS - used, &line, &len)) {
             if (used >= CTL_HTTP_MAX_HEADERS ||
                 (size_t)(c->end - c->p) >= CTL_HTTP_MAX_HEADERS - used) {
-                set_why(why, why_size, "headers longer than %u bytes",
-                        CTL_HTTP_MAX_HEADERS);
+                px_set_why(why, why_size, "headers longer than %u bytes",
+                           CTL_HTTP_MAX_HEADERS);
             } else {
-                set_why(why, why_size,
-                        "truncated headers (no empty line after them)");
+                px_set_why(why, why_size,
+                           "truncated headers (no empty line after them)");
             }
             return EINVAL;
         }
@@ -371,7 +348,7 @@ decode_chunked(struct cursor *c, struct ctl_http_response *resp, char *why,
     size_t n = 0;
 
     if (!out) {
-        set_why(why, why_size, "out of memory");
+        px_set_why(why, why_size, "out of memory");
         return ENOMEM;
     }
     for (;;) {
@@ -380,30 +357,30 @@ decode_chunked(struct cursor *c, struct ctl_http_response *resp, char *why,
         int error;
 
         if (next_line(c, 1024, &line, &len)) {
-            set_why(why, why_size, "truncated chunked body");
+            px_set_why(why, why_size, "truncated chunked body");
             goto error;
         }
         error = parse_chunk_size(line, len, &size);
         if (error) {
-            set_why(why, why_size, "%s chunk size '%.*s'",
-                    error == ERANGE ? "too large a" : "invalid",
-                    (int)(len < 40 ? len : 40), line);
+            px_set_why(why, why_size, "%s chunk size '%.*s'",
+                       error == ERANGE ? "too large a" : "invalid",
+                       (int)(len < 40 ? len : 40), line);
             goto error;
         }
         if (!size) {
             break;
         }
         if (size > (size_t)(c->end - c->p)) {
-            set_why(why, why_size,
-                    "truncated chunk (%zu bytes announced, %zu received)",
-                    size, (size_t)(c->end - c->p));
+            px_set_why(why, why_size,
+                       "truncated chunk (%zu bytes announced, %zu received)",
+                       size, (size_t)(c->end - c->p));
             goto error;
         }
         memcpy(out + n, c->p, size);
         n += size;
         c->p += size;
         if (next_line(c, 2, &line, &len) || len) {
-            set_why(why, why_size, "no line end after a chunk");
+            px_set_why(why, why_size, "no line end after a chunk");
             goto error;
         }
     }
@@ -413,7 +390,8 @@ decode_chunked(struct cursor *c, struct ctl_http_response *resp, char *why,
         size_t len;
 
         if (next_line(c, CTL_HTTP_MAX_HEADERS, &line, &len)) {
-            set_why(why, why_size, "truncated chunked body (no final line)");
+            px_set_why(why, why_size,
+                       "truncated chunked body (no final line)");
             goto error;
         }
         if (!len) {
@@ -444,7 +422,7 @@ ctl_http_parse_response(const char *buf, size_t len,
     memset(resp, 0, sizeof *resp);
     resp->content_length = -1;
     if (!buf) {
-        set_why(why, why_size, "empty response");
+        px_set_why(why, why_size, "empty response");
         return EINVAL;
     }
     for (interim = 0;; interim++) {
@@ -456,8 +434,8 @@ ctl_http_parse_response(const char *buf, size_t len,
             break;
         }
         if (interim >= CTL_HTTP_MAX_INTERIM) {
-            set_why(why, why_size, "more than %d interim responses",
-                    CTL_HTTP_MAX_INTERIM);
+            px_set_why(why, why_size, "more than %d interim responses",
+                       CTL_HTTP_MAX_INTERIM);
             return EINVAL;
         }
     }
@@ -478,9 +456,9 @@ ctl_http_parse_response(const char *buf, size_t len,
         /* Delimited by the end of the connection. */
         resp->body_len = rest;
     } else if ((unsigned long long)resp->content_length > rest) {
-        set_why(why, why_size,
-                "truncated body (Content-Length %lld, %zu bytes received)",
-                resp->content_length, rest);
+        px_set_why(why, why_size,
+                   "truncated body (Content-Length %lld, %zu bytes received)",
+                   resp->content_length, rest);
         return EINVAL;
     } else {
         resp->body_len = (size_t)resp->content_length;
@@ -513,14 +491,15 @@ ctl_http_parse_url(const char *url, int default_port, char *host,
     if (!strncasecmp(s, "http://", 7)) {
         s += 7;
     } else if (strstr(s, "://")) {
-        set_why(why, why_size, "'%s': only http:// URLs are supported", url);
+        px_set_why(why, why_size, "'%s': only http:// URLs are supported",
+                   url);
         return EINVAL;
     }
     if (*s == '[') {
         h = s + 1;
         end = strchr(h, ']');
         if (!end) {
-            set_why(why, why_size, "'%s': unterminated '['", url);
+            px_set_why(why, why_size, "'%s': unterminated '['", url);
             return EINVAL;
         }
         h_len = (size_t)(end - h);
@@ -531,8 +510,8 @@ ctl_http_parse_url(const char *url, int default_port, char *host,
         s += h_len;
     }
     if (!h_len || h_len >= host_size) {
-        set_why(why, why_size, "'%s': %s host name", url,
-                h_len ? "too long a" : "no");
+        px_set_why(why, why_size, "'%s': %s host name", url,
+                   h_len ? "too long a" : "no");
         return EINVAL;
     }
     for (size_t i = 0; i < h_len; i++) {
@@ -540,8 +519,8 @@ ctl_http_parse_url(const char *url, int default_port, char *host,
 
         if (is_ctl(c) || c == ' ' || c == '@' || c == '[' || c == ']' ||
             c == '/' || c == '?' || c == '#' || c >= 0x80) {
-            set_why(why, why_size, "'%s': bad character in the host name",
-                    url);
+            px_set_why(why, why_size, "'%s': bad character in the host name",
+                       url);
             return EINVAL;
         }
     }
@@ -554,14 +533,14 @@ ctl_http_parse_url(const char *url, int default_port, char *host,
             v = v * 10 + (*s - '0');
         }
         if (!digits || is_digit(*s) || v < 1 || v > 65535) {
-            set_why(why, why_size, "'%s': bad port", url);
+            px_set_why(why, why_size, "'%s': bad port", url);
             return EINVAL;
         }
         *port = (int)v;
     }
     if (*s && strcmp(s, "/")) {
-        set_why(why, why_size,
-                "'%s': give only http://HOST:PORT (no path or query)", url);
+        px_set_why(why, why_size,
+                   "'%s': give only http://HOST:PORT (no path or query)", url);
         return EINVAL;
     }
     memcpy(host, h, h_len);

@@ -6,36 +6,10 @@
 #include "ctl_proto.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plexus/topics/host.h"
-
-static void set_why(char *why, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Messages quote received bytes, so whatever is not printable ASCII is
- * replaced: they end up in logs and on terminals. */
-static void
-set_why(char *why, size_t size, const char *fmt, ...)
-{
-    va_list args;
-
-    if (!why || !size) {
-        return;
-    }
-    va_start(args, fmt);
-    vsnprintf(why, size, fmt, args);
-    va_end(args);
-    for (; *why; why++) {
-        unsigned char c = (unsigned char)*why;
-
-        if (c < 0x20 || c >= 0x7f) {
-            *why = '?';
-        }
-    }
-}
 
 int
 px_ctl_name_valid(const char *name)
@@ -92,46 +66,46 @@ check_request(json_t *root, struct px_ctl_request *req, char *why,
     if (id && !json_is_null(id)) {
         req->id = json_incref(id);
     } else {
-        set_why(why, why_size, "no \"id\" (notifications are not served)");
+        px_set_why(why, why_size, "no \"id\" (notifications are not served)");
         return EINVAL;
     }
     /* jansson refuses "\u0000" (without JSON_ALLOW_NUL), so every string
      * here is a C string of its full length. */
     if (!json_is_string(method) || !json_string_length(method) ||
         json_string_length(method) > PX_CTL_MAX_METHOD) {
-        set_why(why, why_size, "\"method\" is not a command name");
+        px_set_why(why, why_size, "\"method\" is not a command name");
         return EINVAL;
     }
     if (params && !json_is_null(params) && !json_is_array(params)) {
-        set_why(why, why_size, "\"params\" is not an array");
+        px_set_why(why, why_size, "\"params\" is not an array");
         return EINVAL;
     }
     n = json_array_size(params);
     if (n > PX_CTL_MAX_PARAMS) {
-        set_why(why, why_size, "more than %u params", PX_CTL_MAX_PARAMS);
+        px_set_why(why, why_size, "more than %u params", PX_CTL_MAX_PARAMS);
         return EINVAL;
     }
     if (want && !json_is_boolean(want)) {
-        set_why(why, why_size, "\"json\" is not true or false");
+        px_set_why(why, why_size, "\"json\" is not true or false");
         return EINVAL;
     }
     json_array_foreach(params, i, p)
     {
         if (!json_is_string(p)) {
-            set_why(why, why_size, "param %zu is not a string", i + 1);
+            px_set_why(why, why_size, "param %zu is not a string", i + 1);
             return EINVAL;
         }
     }
 
     req->argv = calloc(n + 2, sizeof *req->argv);
     if (!req->argv) {
-        set_why(why, why_size, "out of memory");
+        px_set_why(why, why_size, "out of memory");
         return ENOMEM;
     }
     req->argv[0] = strdup(json_string_value(method));
     req->argc = 1;
     if (!req->argv[0]) {
-        set_why(why, why_size, "out of memory");
+        px_set_why(why, why_size, "out of memory");
         return ENOMEM;
     }
     req->method = req->argv[0];
@@ -139,7 +113,7 @@ check_request(json_t *root, struct px_ctl_request *req, char *why,
     {
         req->argv[req->argc] = strdup(json_string_value(p));
         if (!req->argv[req->argc]) {
-            set_why(why, why_size, "out of memory");
+            px_set_why(why, why_size, "out of memory");
             return ENOMEM;
         }
         req->argc++;
@@ -158,25 +132,25 @@ px_ctl_request_parse(const char *line, size_t len, struct px_ctl_request *req,
 
     memset(req, 0, sizeof *req);
     if (len > PX_CTL_MAX_LINE) {
-        set_why(why, why_size, "request longer than %u bytes",
-                PX_CTL_MAX_LINE);
+        px_set_why(why, why_size, "request longer than %u bytes",
+                   PX_CTL_MAX_LINE);
         return EINVAL;
     }
     /* jansson would take a NUL between tokens for blank space; a line
      * holding one is garbage. */
     if (memchr(line, '\0', len)) {
-        set_why(why, why_size, "a NUL byte in the request");
+        px_set_why(why, why_size, "a NUL byte in the request");
         return EINVAL;
     }
     root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        set_why(why, why_size, "invalid JSON at column %d: %s", jerr.column,
-                jerr.text);
+        px_set_why(why, why_size, "invalid JSON at column %d: %s", jerr.column,
+                   jerr.text);
         return EINVAL;
     }
     if (!json_is_object(root)) {
         json_decref(root);
-        set_why(why, why_size, "a request is a JSON object");
+        px_set_why(why, why_size, "a request is a JSON object");
         return EINVAL;
     }
     error = check_request(root, req, why, why_size);
@@ -398,20 +372,21 @@ px_ctl_response_parse(const char *line, size_t len,
 
     memset(resp, 0, sizeof *resp);
     if (memchr(line, '\0', len)) {
-        set_why(why, why_size, "a NUL byte in the answer");
+        px_set_why(why, why_size, "a NUL byte in the answer");
         return EINVAL;
     }
     root = json_loadb(line, len, 0, &jerr);
     if (!root) {
-        set_why(why, why_size, "invalid JSON at column %d: %s", jerr.column,
-                jerr.text);
+        px_set_why(why, why_size, "invalid JSON at column %d: %s", jerr.column,
+                   jerr.text);
         return EINVAL;
     }
     id = json_object_get(root, "id");
     result = json_object_get(root, "result");
     error = json_object_get(root, "error");
     if (!json_is_object(root) || !id || !result || !error) {
-        set_why(why, why_size, "not a JSON-RPC response (id, result, error)");
+        px_set_why(why, why_size,
+                   "not a JSON-RPC response (id, result, error)");
         goto fail;
     }
     if (!json_is_null(id)) {
@@ -419,7 +394,7 @@ px_ctl_response_parse(const char *line, size_t len,
     }
     if (!json_is_null(error)) {
         if (!json_is_null(result)) {
-            set_why(why, why_size, "both a result and an error");
+            px_set_why(why, why_size, "both a result and an error");
             goto fail;
         }
         if (json_is_string(error)) {
@@ -430,7 +405,7 @@ px_ctl_response_parse(const char *line, size_t len,
             resp->error = json_dumps(error, JSON_COMPACT | JSON_ENCODE_ANY);
         }
         if (!resp->error) {
-            set_why(why, why_size, "out of memory");
+            px_set_why(why, why_size, "out of memory");
             goto fail;
         }
         json_decref(root);
@@ -439,13 +414,13 @@ px_ctl_response_parse(const char *line, size_t len,
     text = json_is_object(result) ? json_object_get(result, "text") : NULL;
     data = json_is_object(result) ? json_object_get(result, "data") : NULL;
     if (!json_is_string(text)) {
-        set_why(why, why_size, "a result without \"text\"");
+        px_set_why(why, why_size, "a result without \"text\"");
         goto fail;
     }
     resp->text_len = json_string_length(text);
     resp->text = copy_bytes(json_string_value(text), resp->text_len);
     if (!resp->text) {
-        set_why(why, why_size, "out of memory");
+        px_set_why(why, why_size, "out of memory");
         goto fail;
     }
     if (data && !json_is_null(data)) {

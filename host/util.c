@@ -93,6 +93,26 @@ px_errors_text(const struct px_errors *e)
     return px_str_get(&e->text);
 }
 
+void
+px_set_why(char *why, size_t size, const char *fmt, ...)
+{
+    va_list args;
+
+    if (!why || !size) {
+        return;
+    }
+    va_start(args, fmt);
+    vsnprintf(why, size, fmt, args);
+    va_end(args);
+    for (; *why; why++) {
+        unsigned char c = (unsigned char)*why;
+
+        if (c < 0x20 || c >= 0x7f) {
+            *why = '?';
+        }
+    }
+}
+
 char *
 px_path_resolve(const char *base, const char *path)
 {

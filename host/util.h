@@ -36,6 +36,13 @@ void px_errors_clear(struct px_errors *e);
 /* The text, or "" when empty; borrowed from 'e'. */
 const char *px_errors_text(const struct px_errors *e);
 
+/* Formats a message into 'why' (nothing when 'why' is NULL or 'size' is
+ * 0) and replaces every byte that is not printable ASCII with '?'.  The
+ * parsers' messages quote received bytes, and they end up in logs and on
+ * terminals. */
+__attribute__((format(printf, 3, 4))) void px_set_why(char *why, size_t size,
+                                                      const char *fmt, ...);
+
 /* Joins 'base' and 'path' unless 'path' is absolute.  Returns a string the
  * caller frees, or NULL when out of memory. */
 char *px_path_resolve(const char *base, const char *path);
