@@ -32,14 +32,10 @@ static void
 fuzz_response(const uint8_t *data, size_t size)
 {
     struct ctl_http_response resp;
-    char *copy = malloc(size ? size : 1);
+    char *copy = copy_input(data, size);
     char why[256] = "";
     int error;
 
-    check(copy != NULL);
-    if (size) {
-        memcpy(copy, data, size);
-    }
     error = ctl_http_parse_response(copy, size, &resp, why, sizeof why);
     check(error == 0 || error == EINVAL || error == ENOMEM);
     if (error) {

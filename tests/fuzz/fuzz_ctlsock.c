@@ -56,15 +56,11 @@ fuzz_request(const uint8_t *data, size_t size)
 {
     struct px_ctl_request req;
     struct px_ctl_response resp;
-    char *copy = malloc(size ? size : 1);
+    char *copy = copy_input(data, size);
     char why[256] = "", *line;
     size_t len, i;
     int error;
 
-    check(copy != NULL);
-    if (size) {
-        memcpy(copy, data, size);
-    }
     error = px_ctl_request_parse(copy, size, &req, why, sizeof why);
     check(error == 0 || error == EINVAL || error == ENOMEM);
     if (error) {
@@ -115,14 +111,10 @@ static void
 fuzz_response(const uint8_t *data, size_t size)
 {
     struct px_ctl_response resp;
-    char *copy = malloc(size ? size : 1);
+    char *copy = copy_input(data, size);
     char why[256] = "";
     int error;
 
-    check(copy != NULL);
-    if (size) {
-        memcpy(copy, data, size);
-    }
     error = px_ctl_response_parse(copy, size, &resp, why, sizeof why);
     check(error == 0 || error == EINVAL);
     if (error) {
