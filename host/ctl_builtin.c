@@ -42,24 +42,6 @@ outcome_name(int outcome)
                : "unknown";
 }
 
-/* Appends a rendered table to the reply, or says why it could not be. */
-static void
-reply_table(struct px_reply *r, struct px_table *t, const char *empty)
-{
-    char *text;
-    int error;
-
-    if (!t->n_rows && empty) {
-        px_reply_printf(r, "%s\n", empty);
-    } else if ((error = px_table_render(t, NULL, &text))) {
-        px_reply_printf(r, "(table not shown: %s)\n", strerror(error));
-    } else {
-        px_reply_printf(r, "%s", text);
-        free(text);
-    }
-    px_table_clear(t);
-}
-
 /* ------------------------------------------------------------------------
  * help */
 
@@ -101,7 +83,7 @@ cmd_help(struct px_plugin *p, int argc, const char *const *argv,
     px_table_column(&h.t, "DESCRIPTION", PX_TABLE_LEFT);
     h.list = json_array();
     px_ctl_foreach_command(host->ctl, help_one, &h);
-    reply_table(r, &h.t, NULL);
+    px_reply_table(r, &h.t, NULL);
     px_ctl_reply_set_data(r, json_pack("{s:o}", "commands", h.list));
     return 0;
 }
@@ -176,7 +158,7 @@ plugins_table(struct px_host *host, struct px_reply *r, double now)
                       (json_int_t)inst->reloads_refused, "log_level",
                       level_name(inst->log_level)));
     }
-    reply_table(r, &t, "plugins: none");
+    px_reply_table(r, &t, "plugins: none");
     return list;
 }
 
@@ -455,7 +437,7 @@ show_levels(struct px_host *host, struct px_reply *r)
         px_table_setf(&t, 1, "%s%s", level_name(inst->log_level),
                       inst->log_level < 0 ? " (the host's)" : "");
     }
-    reply_table(r, &t, NULL);
+    px_reply_table(r, &t, NULL);
     px_ctl_reply_set_data(r, levels_json(host));
 }
 

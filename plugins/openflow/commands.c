@@ -75,24 +75,6 @@ version_name(uint8_t version)
                                          : "";
 }
 
-/* Hands the rendered table to the reply. */
-static void
-reply_table(struct px_reply *r, struct px_table *t, const char *empty)
-{
-    char *text;
-    int error;
-
-    if (!t->n_rows) {
-        px_reply_printf(r, "%s\n", empty);
-    } else if ((error = px_table_render(t, NULL, &text))) {
-        px_reply_printf(r, "(table not shown: %s)\n", strerror(error));
-    } else {
-        px_reply_printf(r, "%s", text);
-        free(text);
-    }
-    px_table_clear(t);
-}
-
 /* Sets the reply's JSON from 'data' (reference taken). */
 static void
 reply_json(struct px_reply *r, json_t *data)
@@ -196,7 +178,7 @@ cmd_switches(struct px_plugin *p, int argc, const char *const *argv,
                       (json_int_t)sw->total.rx_bytes, "tx_bytes",
                       (json_int_t)sw->total.tx_bytes, "disconnects", reasons));
     }
-    reply_table(r, &t, "switches: none");
+    px_reply_table(r, &t, "switches: none");
     px_reply_printf(r,
                     "openflow: %u connected, %u in handshake, %" PRIu64
                     " accepted, %" PRIu64 " refused (max_switches), %" PRIu64
@@ -361,7 +343,7 @@ cmd_ports(struct px_plugin *p, int argc, const char *const *argv,
                         ? ", some port counts not kept: over the per-switch "
                           "port bound"
                         : "");
-    reply_table(r, &t, "no ports");
+    px_reply_table(r, &t, "no ports");
     reply_json(r, json_pack("{s:s,s:b,s:o}", "switch", key, "connected",
                             c != NULL, "ports", list));
     free(counted);

@@ -1294,7 +1294,7 @@ cmd_routers(struct px_plugin *p, int argc, const char *const *argv,
     struct router **sorted, *rt;
     struct px_table t;
     size_t n = 0, i, k;
-    char *text, *s;
+    char *s;
     int error;
 
     (void)argc;
@@ -1362,18 +1362,10 @@ cmd_routers(struct px_plugin *p, int argc, const char *const *argv,
                       (json_int_t)rt->frames_out, "frames_dropped", drops));
     }
     free(sorted);
-    if (!n) {
-        px_reply_printf(r, "routers: none\n");
-        px_table_clear(&t);
-    } else if ((error = px_table_render(&t, NULL, &text))) {
-        px_table_clear(&t);
+    if ((error = px_reply_table(r, &t, "routers: none"))) {
         json_decref(list);
         json_decref(disconnects);
         return error;
-    } else {
-        px_reply_printf(r, "%s", text);
-        free(text);
-        px_table_clear(&t);
     }
     px_reply_printf(r, "vns_server: %zu connected, %llu accepted", n,
                     (unsigned long long)vs->routers_accepted);

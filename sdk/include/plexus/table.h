@@ -4,10 +4,11 @@
  * plugins' own commands (px_command_register) write their tables with it,
  * so that everything "plexusctl" prints lines up the same way.
  *
- * Header-only, in C99 and the C library alone, so that a plugin needs
- * nothing more to use it.  Cells that come from the network (a port name
- * a switch announced) cannot break the layout: control characters become
- * '?', and a cell is cut to PX_TABLE_CELL_MAX characters with "...".
+ * Header-only, in C99 and the C library alone (and plugin.h, for
+ * px_reply_table), so that a plugin needs nothing more to use it.  Cells
+ * that come from the network (a port name a switch announced) cannot
+ * break the layout: control characters become '?', and a cell is cut to
+ * PX_TABLE_CELL_MAX characters with "...".
  *
  * Ownership: a table owns copies of its titles and cells until
  * px_table_clear; px_table_render returns a string the caller frees.  Out
@@ -24,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "plexus/plugin.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -336,6 +339,30 @@ px_table_age(double seconds, char *buf, size_t size)
         snprintf(buf, size, "%llud%02lluh", s / 86400, s % 86400 / 3600);
     }
     return buf;
+}
+
+/* Appends the rendered table to a command's reply and clears the table.
+ * A table without rows is the line 'empty' instead, unless 'empty' is
+ * NULL or the table failed (then it may have lost its rows).  A table
+ * that cannot be rendered is a line saying why, so that the rest of the
+ * reply still reaches the operator; the error is returned as well, for a
+ * command that would rather fail. */
+static inline int
+px_reply_table(struct px_reply *r, struct px_table *t, const char *empty)
+{
+    char *text;
+    int error = 0;
+
+    if (!t->n_rows && empty && !t->error) {
+        px_reply_printf(r, "%s\n", empty);
+    } else if ((error = px_table_render(t, NULL, &text))) {
+        px_reply_printf(r, "(table not shown: %s)\n", strerror(error));
+    } else {
+        px_reply_printf(r, "%s", text);
+        free(text);
+    }
+    px_table_clear(t);
+    return error;
 }
 
 #ifdef __cplusplus
