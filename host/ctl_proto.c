@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plexus/topics/host.h"
+#include "plexus/util.h"
 
 int
 px_ctl_name_valid(const char *name)
@@ -161,40 +162,6 @@ px_ctl_request_parse(const char *line, size_t len, struct px_ctl_request *req,
 /* ------------------------------------------------------------------------
  * Encoding. */
 
-/* Length of the valid UTF-8 sequence at 's' ('n' bytes left), or 0. */
-static size_t
-utf8_sequence(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    unsigned char lo = 0x80, hi = 0xbf;
-    size_t len, i;
-
-    if (c < 0x80) {
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80; /* No overlong forms... */
-        hi = c == 0xed ? 0x9f : 0xbf; /* ...and no surrogates. */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf; /* Nothing above U+10FFFF. */
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (i = 2; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-    }
-    return len;
-}
-
 /* A JSON string of 'len' bytes of 's' in which every byte that is not part
  * of valid UTF-8, and every NUL, became U+FFFD: text comes from printf
  * calls over names a switch sent, JSON holds only Unicode, and a NUL
@@ -218,7 +185,7 @@ clean_string(const char *s, size_t len)
         return NULL;
     }
     for (i = 0; i < len;) {
-        size_t k = u[i] ? utf8_sequence(u + i, len - i) : 0;
+        size_t k = u[i] ? px_utf8_len(u + i, len - i) : 0;
 
         if (k) {
             memcpy(copy + n, s + i, k);

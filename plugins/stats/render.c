@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plexus/util.h"
+
 #define NONE UINT32_MAX
 
 /* ---------------------------------------------------------------------- */
@@ -199,43 +201,6 @@ stats_format_number(double v, int json, char *buf, size_t size)
     }
 }
 
-/* Returns the length of the well-formed UTF-8 sequence at 's' (RFC 3629:
- * no overlong forms, no surrogates, nothing above U+10FFFF), or 0 if the
- * byte at 's' does not start one.  's' is NUL-terminated, and NUL is never
- * a continuation byte, so this never reads past the end. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    unsigned char lo = 0x80, hi = 0xbf;
-    size_t n, i;
-
-    if (c < 0x80) {
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf) {
-            return 0;
-        }
-    }
-    return n;
-}
-
 #define REPLACEMENT_CHAR "\xef\xbf\xbd" /* U+FFFD */
 
 /* What replaces the character at 'p' (a UTF-8 sequence of 'n' bytes, 0
@@ -255,7 +220,9 @@ append_escaped(struct stats_buf *b, const char *s, escape_fn *escape,
 
     while (*p) {
         char esc[8];
-        size_t n = utf8_len(p);
+        /* 's' is NUL-terminated, so no bound is needed (see
+         * px_utf8_len). */
+        size_t n = px_utf8_len(p, (size_t)-1);
         const char *rep = escape(p, n, quote, esc);
 
         if (!rep) {

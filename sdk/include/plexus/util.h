@@ -5,6 +5,7 @@
 #ifndef PLEXUS_UTIL_H
 #define PLEXUS_UTIL_H 1
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -59,6 +60,44 @@ px_one_line(char *dst, size_t size, const char *src)
         }
     }
     dst[n] = '\0';
+}
+
+/* The length of the well-formed UTF-8 sequence at 's', of which 'n' bytes
+ * may be read, or 0 when the bytes there do not start one (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF).  A sequence is
+ * read only up to its first bad byte, so a NUL-terminated string may pass
+ * (size_t)-1: NUL is never a continuation byte. */
+static inline size_t
+px_utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t len, i;
+
+    if (c < 0x80) {
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80; /* No overlong forms... */
+        hi = c == 0xed ? 0x9f : 0xbf; /* ...and no surrogates. */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf; /* Nothing above U+10FFFF. */
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (i = 2; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+    return len;
 }
 
 #endif /* PLEXUS_UTIL_H */
