@@ -389,19 +389,6 @@ cmd_status(struct px_plugin *p, int argc, const char *const *argv,
 /* ------------------------------------------------------------------------
  * log-level */
 
-static struct px_instance *
-find_instance(struct px_host *host, const char *name)
-{
-    struct px_instance *inst;
-
-    PX_LIST_FOR_EACH (inst, node, &host->instances) {
-        if (!strcmp(inst->name, name)) {
-            return inst;
-        }
-    }
-    return NULL;
-}
-
 /* Every level, as JSON. */
 static json_t *
 levels_json(struct px_host *host)
@@ -456,7 +443,7 @@ cmd_log_level(struct px_plugin *p, int argc, const char *const *argv,
         return 0;
     }
     if (argc == 3) {
-        inst = find_instance(host, argv[1]);
+        inst = px_instance_find(host, argv[1]);
         if (!inst) {
             px_reply_error(r,
                            "no plugin instance '%s' (\"plugins\" lists "

@@ -98,6 +98,19 @@ px_instance_destroy(struct px_instance *inst)
     free(inst);
 }
 
+struct px_instance *
+px_instance_find(struct px_host *host, const char *name)
+{
+    struct px_instance *inst;
+
+    PX_LIST_FOR_EACH (inst, node, &host->instances) {
+        if (!strcmp(inst->name, name)) {
+            return inst;
+        }
+    }
+    return NULL;
+}
+
 int
 px_instance_set_conf(struct px_instance *inst,
                      const struct px_conf_instance *conf)

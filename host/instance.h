@@ -57,6 +57,8 @@ int px_instance_create(struct px_host *host,
 /* Frees the record; the instance must be stopped (not running), its module
  * already closed or detached.  Accepts NULL. */
 void px_instance_destroy(struct px_instance *inst);
+/* The running instance called 'name', or NULL. */
+struct px_instance *px_instance_find(struct px_host *host, const char *name);
 /* Replaces the instance's configuration copy. */
 int px_instance_set_conf(struct px_instance *inst,
                          const struct px_conf_instance *conf);

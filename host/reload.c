@@ -65,19 +65,6 @@ refuse(struct report *r, const char *name, struct px_instance *inst,
     PX_HLOG(PX_LOG_ERROR, "%s: refused: %s", name, why);
 }
 
-static struct px_instance *
-find_running(struct px_host *host, const char *name)
-{
-    struct px_instance *inst;
-
-    PX_LIST_FOR_EACH (inst, node, &host->instances) {
-        if (!strcmp(inst->name, name)) {
-            return inst;
-        }
-    }
-    return NULL;
-}
-
 static void
 publish_plugin(struct px_host *host, struct px_topic *topic,
                const struct px_instance *inst, const char *version,
@@ -437,7 +424,7 @@ px_reload_apply(struct px_host *host, struct px_conf *next)
         }
         item = &plan[n++];
         item->conf = c;
-        item->inst = find_running(host, c->name);
+        item->inst = px_instance_find(host, c->name);
         if (item->inst &&
             px_conf_compare(item->inst->conf, c) == PX_CONF_MODULE) {
             item->inst = NULL; /* Another module: remove, then add. */
