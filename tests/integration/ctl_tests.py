@@ -23,7 +23,8 @@ import struct
 import subprocess
 import time
 
-from harness import check, openflow_env, vns_env
+from harness import check, check_switch_row, openflow_env, recv_or_eof, \
+    vns_env
 from logproc import DEADLINE
 import ofpeer
 from stats_tests import EchoProbe, ctl_ok, need_entity, plexusctl, \
@@ -62,10 +63,7 @@ class Ctl:
     def read_line(self):
         """The next line, or None at the end of the stream."""
         while b"\n" not in self.buf:
-            try:
-                data = self.sock.recv(65536)
-            except ConnectionResetError:
-                data = b""
+            data = recv_or_eof(self.sock, 65536)
             if not data:
                 return None
             self.buf += data
@@ -552,14 +550,7 @@ def test_ctl_openflow_commands(args, env):
         sw.sync()
 
         out = ctl_ok(args, env, "switches")
-        # SWITCH VERSION PEER STATE UPTIME PORTS PKT_IN PKT_OUT FLOW_MOD
-        # DROPS RX_BYTES TX_BYTES DISCONNECTS REASONS; the one flow_mod
-        # is 1.3's table-miss flow.
-        check(re.search(r"^000000000000002a +1\.3 +127\.0\.0\.1:\d+ +up +\S+ "
-                        r"+3 +5 +0 +1 +0 +%d +%d +0 +-$"
-                        % (sw.bytes_sent, sw.bytes_received), out, re.M),
-              "no switch row with bytes %d/%d:\n%s"
-              % (sw.bytes_sent, sw.bytes_received, out))
+        check_switch_row(out, 0x2a, 3, 5, sw)
         check(re.search(r"^openflow: 1 connected, 0 in handshake, 1 "
                         r"accepted, 0 refused \(max_switches\), 0 handshake "
                         r"failures, 0 forgotten$", out, re.M), out)
@@ -736,10 +727,7 @@ def bad_clients(env, build, check_rss):
                                         max(0, end - time.monotonic()))
             for s in ready:
                 c = waiting[s]
-                try:
-                    data = s.recv(4096)
-                except ConnectionResetError:
-                    data = b""
+                data = recv_or_eof(s, 4096)
                 c.buf += data
                 if not data:
                     refused.append(c)
@@ -792,8 +780,7 @@ def bad_clients(env, build, check_rss):
         # replies at most, which the allocator may keep.
         check(not check_rss or grown < 16 * 1024,
               "RSS grew by %d KiB" % grown)
-        probe.stop.set()
-        probe.join()
+        probe.finish()
         check(probe.error is None, "switch lost: %r" % probe.error)
         # The release build is through in a few tens of milliseconds, so
         # the number of round trips says little; how long the longest took
@@ -804,8 +791,7 @@ def bad_clients(env, build, check_rss):
               "ms" % (len(probe.rtts), max(probe.rtts) * 1e3))
     finally:
         if probe:
-            probe.stop.set()
-            probe.join()
+            probe.finish()
         for c in held:
             c.close()
         sw.close()

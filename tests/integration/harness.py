@@ -18,6 +18,30 @@ def check(cond, message):
         raise Failure(message)
 
 
+def recv_or_eof(sock, size):
+    """What the peer sent next, or b"" at the end of the stream.  A reset
+    is an end like a close here: the tests care that the peer is gone, not
+    how it went."""
+    try:
+        return sock.recv(size)
+    except ConnectionResetError:
+        return b""
+
+
+def check_switch_row(out, dpid, ports, packet_ins, sw):
+    """The row of "plexusctl switches" for a scripted switch 'sw', up, with
+    no packet-outs and no drops, whose one flow_mod is 1.3's table-miss
+    flow, and byte counts that agree with the switch's own."""
+    # SWITCH VERSION PEER STATE UPTIME PORTS PKT_IN PKT_OUT FLOW_MOD DROPS
+    # RX_BYTES TX_BYTES DISCONNECTS REASONS
+    check(re.search(r"^%016x +1\.3 +127\.0\.0\.1:\d+ +up +\S+ +%d +%d +0 +1 "
+                    r"+0 +%d +%d +0 +-$"
+                    % (dpid, ports, packet_ins, sw.bytes_sent,
+                       sw.bytes_received), out, re.M),
+          "no switch row with bytes %d/%d:\n%s"
+          % (sw.bytes_sent, sw.bytes_received, out))
+
+
 class Daemon(LogProcess):
     """One plexusd process."""
 
