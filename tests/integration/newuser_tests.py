@@ -44,6 +44,17 @@ def echo_works(sw, version, xid):
     check(x == xid and m[8:] == b"alive", "echo reply %r" % m)
 
 
+
+def switch_served(port, version, dpid, xid):
+    """A switch that connects now completes its handshake and is
+    served."""
+    sw = ofpeer.Switch(port)
+    try:
+        sw.handshake(version, dpid)
+        echo_works(sw, version, xid)
+    finally:
+        sw.close()
+
 def run_dir_entries(env):
     return sorted(os.listdir(env.run))
 
@@ -98,12 +109,7 @@ def test_lazy_bound_plugin_is_refused_alone(args, env):
     env.host_ini(extra="partial_start = true\n")
     d = env.start()
     d.wait_for(r"lazysym: refused: .*" + re.escape(MISSING))
-    sw = ofpeer.Switch(port)
-    try:
-        sw.handshake(1, 0x43)
-        echo_works(sw, 1, 13)
-    finally:
-        sw.close()
+    switch_served(port, 1, 0x43, 13)
     d.stop()
 
 
@@ -149,12 +155,7 @@ def test_second_daemon_on_one_conf_refused(args, env):
         check(f.read().strip() == str(first.pid),
               "the second daemon touched the pid file")
     # The first still serves switches.
-    sw = ofpeer.Switch(port)
-    try:
-        sw.handshake(4, 0x51)
-        echo_works(sw, 4, 21)
-    finally:
-        sw.close()
+    switch_served(port, 4, 0x51, 21)
     first.stop()
     check(not os.path.exists(pid_file), "pid file left after exit")
 
