@@ -63,19 +63,6 @@ is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-/* Trims optional whitespace (spaces and tabs) on both sides. */
-static void
-trim(const char **s, size_t *len)
-{
-    while (*len && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) {
-        (*len)--;
-    }
-}
-
 static int
 token_equals(const char *s, size_t len, const char *token)
 {
@@ -169,7 +156,7 @@ parse_transfer_encoding(const char *s, size_t len, int *chunked, char *why,
         const char *tok = s;
         size_t tok_len = n;
 
-        trim(&tok, &tok_len);
+        px_trim(&tok, &tok_len);
         if (token_equals(tok, tok_len, "chunked")) {
             if (comma) {
                 px_set_why(
@@ -226,7 +213,7 @@ parse_header(const char *line, size_t len, struct ctl_http_response *resp,
             return EINVAL;
         }
     }
-    trim(&value, &value_len);
+    px_trim(&value, &value_len);
 
     if (token_equals(line, name_len, "Content-Length")) {
         long long cl;

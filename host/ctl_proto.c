@@ -422,19 +422,6 @@ px_ctl_put_text(FILE *out, const char *s, size_t len)
     }
 }
 
-/* Trims spaces and tabs on both sides. */
-static void
-trim(const char **s, size_t *len)
-{
-    while (*len && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) {
-        (*len)--;
-    }
-}
-
 /* "  label: a, b" for a comma-separated list, skipping empty items;
  * nothing when the list is empty. */
 static void
@@ -448,7 +435,7 @@ format_list(struct px_str *out, const char *label, const char *list)
         const char *item = s;
         size_t item_len = len;
 
-        trim(&item, &item_len);
+        px_trim(&item, &item_len);
         if (item_len && n++) {
             px_str_printf(out, ", %.*s", (int)item_len, item);
         } else if (item_len) {
@@ -474,7 +461,7 @@ format_refused(struct px_str *out, const char *refused)
         const char *item = s;
         size_t item_len = len;
 
-        trim(&item, &item_len);
+        px_trim(&item, &item_len);
         if (item_len) {
             px_str_printf(out, "  refused: %.*s\n", (int)item_len, item);
         }

@@ -303,3 +303,15 @@ px_parse_log_level(const char *s, int *out)
     }
     return EINVAL;
 }
+
+void
+px_trim(const char **s, size_t *len)
+{
+    while (*len && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) {
+        (*len)--;
+    }
+}

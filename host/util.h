@@ -67,4 +67,8 @@ int px_parse_double(const char *s, double *out);
 /* "error", "warn", "info", "debug" into enum px_log_level. */
 int px_parse_log_level(const char *s, int *out);
 
+/* Narrows the 'len' bytes at '*s' to exclude spaces and tabs on both
+ * sides (HTTP's optional whitespace, a command line's padding). */
+void px_trim(const char **s, size_t *len);
+
 #endif /* PX_UTIL_H */

@@ -88,6 +88,22 @@ reply_json(struct px_reply *r, json_t *data)
     json_decref(data);
 }
 
+/* Reads a command's DPID argument: on success stores it and its 16-digit
+ * form in 'key'; otherwise replies why and returns EINVAL. */
+static int
+dpid_arg(const char *arg, struct px_reply *r, uint64_t *dpid, char key[17])
+{
+    if (parse_dpid(arg, dpid)) {
+        px_reply_error(r,
+                       "'%s' is not a datapath id (up to 16 hex digits, "
+                       "colons allowed)",
+                       arg);
+        return EINVAL;
+    }
+    snprintf(key, 17, "%016" PRIx64, *dpid);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* switches                                                               */
 
@@ -278,14 +294,9 @@ cmd_ports(struct px_plugin *p, int argc, const char *const *argv,
 
     (void)p;
     (void)argc;
-    if (parse_dpid(argv[1], &dpid)) {
-        px_reply_error(r,
-                       "'%s' is not a datapath id (up to 16 hex digits, "
-                       "colons allowed)",
-                       argv[1]);
+    if (dpid_arg(argv[1], r, &dpid, key)) {
         return EINVAL;
     }
-    snprintf(key, sizeof key, "%016" PRIx64, dpid);
     sw = of_stats_find(of->stats, dpid);
     c = openflow_find(of, dpid);
     if (!sw && !c) {
@@ -364,14 +375,9 @@ cmd_disconnect(struct px_plugin *p, int argc, const char *const *argv,
     char key[17], peer[sizeof c->peer];
 
     (void)argc;
-    if (parse_dpid(argv[1], &dpid)) {
-        px_reply_error(r,
-                       "'%s' is not a datapath id (up to 16 hex digits, "
-                       "colons allowed)",
-                       argv[1]);
+    if (dpid_arg(argv[1], r, &dpid, key)) {
         return EINVAL;
     }
-    snprintf(key, sizeof key, "%016" PRIx64, dpid);
     c = openflow_find(of, dpid);
     if (!c) {
         px_reply_error(r, "switch %s is not connected", key);
