@@ -38,6 +38,10 @@ struct logger {
     char path[4096]; /* For the file target. */
     unsigned long long lines;
     double last_time; /* Of the last line written. */
+    /* The "*" subscription, held only while some event outside host.*
+     * can be written (event_level within level) or a pcap file is open:
+     * otherwise the per-packet topics do not even reach the logger. */
+    struct px_sub *all_sub;
     /* Frames of packet_in and packet_out, for tcpdump and Wireshark. */
     pcap_t *pcap;
     pcap_dumper_t *dumper;
@@ -268,8 +272,10 @@ write_frame(struct logger *lg, const struct px_event *ev, double now)
     lg->frames++;
 }
 
+/* host.*: the host's records (the logger is their sink), plugin loads and
+ * reloads. */
 static int
-on_event(struct px_plugin *p, const struct px_event *ev, void *arg)
+on_host(struct px_plugin *p, const struct px_event *ev, void *arg)
 {
     struct logger *lg = px_get_data(p);
     char text[1536];
@@ -280,9 +286,6 @@ on_event(struct px_plugin *p, const struct px_event *ev, void *arg)
     if (!lg) {
         return PX_EVENT_CONTINUE;
     }
-    if (lg->dumper) {
-        write_frame(lg, ev, px_now(p));
-    }
     time = px_now(p);
     level = describe(lg, ev, text, sizeof text, &time);
     emit(lg, level, time, text);
@@ -290,6 +293,45 @@ on_event(struct px_plugin *p, const struct px_event *ev, void *arg)
      * last, so every other subscriber has already seen the record. */
     return !strcmp(ev->topic, PX_TOPIC_HOST_LOG) ? PX_EVENT_HALT
                                                  : PX_EVENT_CONTINUE;
+}
+
+/* Every other topic, while the logger has something to do with it. */
+static int
+on_other(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct logger *lg = px_get_data(p);
+    char text[1536];
+    double time;
+
+    (void)arg;
+    if (!lg || !strncmp(ev->topic, "host.", 5)) {
+        return PX_EVENT_CONTINUE; /* on_host has it. */
+    }
+    if (lg->dumper) {
+        write_frame(lg, ev, px_now(p));
+    }
+    if (lg->event_level <= lg->level) {
+        time = px_now(p);
+        emit(lg, describe(lg, ev, text, sizeof text, &time), time, text);
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+/* Holds the "*" subscription exactly while it can produce output. */
+static int
+update_subscription(struct px_plugin *p, struct logger *lg)
+{
+    int wanted = lg->event_level <= lg->level || lg->dumper;
+
+    if (wanted && !lg->all_sub) {
+        return px_subscribe(p, "*", 0, PX_PRIO_LAST, on_other, NULL,
+                            &lg->all_sub);
+    }
+    if (!wanted && lg->all_sub) {
+        px_unsubscribe(p, lg->all_sub);
+        lg->all_sub = NULL;
+    }
+    return 0;
 }
 
 static void
@@ -429,7 +471,11 @@ logger_init(struct px_plugin *p)
     }
     error = configure(p, lg, fd);
     if (!error) {
-        error = px_subscribe(p, "*", 0, PX_PRIO_LAST, on_event, NULL, NULL);
+        error =
+            px_subscribe(p, "host.*", 0, PX_PRIO_LAST, on_host, NULL, NULL);
+    }
+    if (!error) {
+        error = update_subscription(p, lg);
     }
     if (error) {
         close_target(lg);
@@ -486,7 +532,7 @@ logger_reconfigure(struct px_plugin *p)
     }
     close_target(lg);
     *lg = next;
-    return 0;
+    return update_subscription(p, lg);
 }
 
 PX_PLUGIN_DEFINE(.name = "logger", .version = LOGGER_VERSION,

@@ -841,7 +841,8 @@ start_file_logger(struct fixture *fx, const char *file, const char *level,
     fake_set(fh, "level", level);
     fake_set(fh, "event_level", event_level);
     assert_int_equal(fake_start(fh), 0);
-    assert_int_equal(fh->n_subs, 1);
+    assert_true(fh->n_subs >= 1);
+    assert_string_equal(fh->subs[0].pattern, "host.*");
     return fh;
 }
 
@@ -893,8 +894,10 @@ test_init_subscribes_last(void **state)
     fh = fake_host_new(fx->dir, &fx->store, 1);
     assert_int_equal(fake_start(fh), 0);
     assert_non_null(fh->plugin.data);
+    /* At the default levels no event outside host.* is written, so the
+     * per-packet topics do not reach the logger at all. */
     assert_int_equal(fh->n_subs, 1);
-    assert_string_equal(fh->subs[0].pattern, "*");
+    assert_string_equal(fh->subs[0].pattern, "host.*");
     assert_int_equal(fh->subs[0].priority, PX_PRIO_LAST);
     assert_int_equal(fh->subs[0].min_version, 0);
     assert_non_null(fh->subs[0].fn);
@@ -1334,6 +1337,46 @@ test_reconfigure_level(void **state)
     assert_non_null(handoff_find(&fx->store, "file"));
 }
 
+/* The logger does no work for events its level discards: it holds its
+ * "*" subscription only while event lines are written or a pcap file is
+ * open, and takes it or lets it go when reconfigured. */
+static void
+test_per_packet_topics_only_when_written(void **state)
+{
+    struct fixture *fx = *state;
+    struct px_of_packet_in pi = {.dpid = 0x2a, .in_port = 3};
+    struct fake_host *fh;
+    size_t i, live;
+
+    fh = start_file_logger(fx, "log.txt", "info", "debug");
+    assert_int_equal(fh->n_subs, 1);
+    assert_int_equal(
+        deliver(fh, "openflow.packet_in", "openflow", 1, &pi, sizeof pi),
+        PX_EVENT_CONTINUE);
+    assert_int_equal(file_size(fx->dir, "log.txt"), 0);
+
+    fake_set(fh, "event_level", "info");
+    assert_int_equal(px_plugin_descriptor.reconfigure(&fh->plugin), 0);
+    assert_int_equal(fh->n_subs, 2);
+    assert_string_equal(fh->subs[1].pattern, "*");
+    assert_int_equal(fh->subs[1].priority, PX_PRIO_LAST);
+    deliver(fh, "openflow.packet_in", "openflow", 1, &pi, sizeof pi);
+    assert_int_equal(count_lines(slurp(fx->dir, "log.txt")), 1);
+    /* host.* events still arrive once, through their own subscription. */
+    deliver_log(fh, PX_LOG_INFO, "host", "once");
+    assert_int_equal(count_lines(slurp(fx->dir, "log.txt")), 2);
+
+    fake_set(fh, "event_level", "debug");
+    assert_int_equal(px_plugin_descriptor.reconfigure(&fh->plugin), 0);
+    for (i = live = 0; i < fh->n_subs; i++) {
+        live += fh->subs[i].live;
+    }
+    assert_int_equal(live, 1);
+    deliver(fh, "openflow.packet_in", "openflow", 1, &pi, sizeof pi);
+    assert_int_equal(count_lines(slurp(fx->dir, "log.txt")), 2);
+    fake_stop(fh);
+}
+
 static void
 test_reconfigure_new_file(void **state)
 {
@@ -1475,6 +1518,7 @@ main(void)
         T(test_handoff_keeps_file),
         T(test_handoff_other_target),
         T(test_reconfigure_level),
+        T(test_per_packet_topics_only_when_written),
         T(test_reconfigure_new_file),
         T(test_reconfigure_failure_keeps_old),
         T(test_init_failure),
