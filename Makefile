@@ -94,12 +94,12 @@ SR_SRCS := router/sr.c router/sr_rt.c router/sr_arp.c router/sr_icmp.c \
            router/sr_router.c router/vns.c
 $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Irouter -o $@ $(SR_SRCS) -lev -lpcap
+	$(CC) $(CFLAGS_ALL) -Irouter -o $@ $(SR_SRCS) -lev -lpcap -lcrypto
 
 # Libraries a plugin links with, beyond libc, and sources from elsewhere.
 PLUGIN_LIBS_logger := -lpcap
 PLUGIN_LIBS_openflow := -ljansson
-PLUGIN_LIBS_vns_server := router/vns.c -Irouter -ljansson
+PLUGIN_LIBS_vns_server := router/vns.c -Irouter -ljansson -lcrypto
 PLUGIN_LIBS_stats := -lmicrohttpd
 
 define plugin_rule
@@ -163,6 +163,8 @@ $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
                          plugins/openflow/ofp.h
 $(O)tests/unit/test_vns: tests/unit/test_vns.c tests/unit/hexfix.h router/vns.c \
                          router/vns.h
+# vns.c takes its SHA-1 from libcrypto.
+$(O)tests/unit/test_vns: HOST_LIBS += -lcrypto
 $(O)tests/unit/test_sr: tests/unit/test_sr.c tests/unit/hexfix.h \
                         router/sr_rt.c router/sr_arp.c \
                         router/sr_icmp.c router/sr_router.c \
@@ -196,7 +198,7 @@ DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
              tshark openvswitch-switch openvswitch-common \
              openvswitch-testcontroller mininet iperf3 ethtool iputils-ping \
              iproute2 procps traceroute wget libmicrohttpd-dev \
-             libjansson-dev prometheus
+             libjansson-dev prometheus libssl-dev
 deps:
 	@missing=""; for p in $(DEB_BUILD); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -297,7 +299,7 @@ $(FUZZ_O)fuzz_ctlsock: tests/fuzz/fuzz_ctlsock.c host/ctl_proto.c host/util.c \
 
 $(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c router/vns.c router/vns.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^) -lcrypto
 
 $(FUZZ_O)fuzz_sr: tests/fuzz/fuzz_sr.c router/sr_rt.c router/sr_arp.c \
                   router/sr_icmp.c router/sr_router.c $(wildcard router/sr_*.h)

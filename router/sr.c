@@ -343,7 +343,11 @@ handle_auth_request(struct sr_client *c, const uint8_t *msg, size_t len,
         return error;
     }
     key_len = read_auth_key(key);
-    vns_auth_digest(salt, salt_len, key, key_len, digest);
+    error = vns_auth_digest(salt, salt_len, key, key_len, digest);
+    if (error) {
+        *why = "cannot compute the SHA-1 for AuthReply";
+        return error;
+    }
     n = vns_encode_auth_reply(buf, sizeof buf, c->user, digest);
     if (!n) {
         *why = "user name too long for AuthReply";

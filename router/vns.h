@@ -1,7 +1,8 @@
 /*
  * The VNS protocol codec, shared by the router (router/sr) and the
  * vns_server plugin: pure functions over byte buffers for every message of
- * the Stanford "simple router" lab's protocol.  No I/O, no allocation.
+ * the Stanford "simple router" lab's protocol.  No I/O, no allocation
+ * (but libcrypto's own, inside vns_auth_digest).
  *
  * Wire format: all integers big-endian; each message is u32 length (the
  * whole message, header included), u32 type, body.  Fixed-size text fields
@@ -131,9 +132,12 @@ size_t vns_encode_auth_reply(uint8_t *buf, size_t cap, const char *user,
 size_t vns_encode_auth_status(uint8_t *buf, size_t cap, int ok,
                               const char *text);
 
-/* SHA-1 of (salt followed by key), as AuthReply carries it.  A small SHA-1
- * of our own: the protocol needs nothing else from a crypto library. */
-void vns_auth_digest(const uint8_t *salt, size_t salt_len, const uint8_t *key,
-                     size_t key_len, uint8_t out[VNS_SHA1_LEN]);
+/* SHA-1 of (salt followed by key), as AuthReply carries it, computed by
+ * OpenSSL's libcrypto (so whatever links vns.c links -lcrypto).  0, or EIO
+ * when libcrypto fails (out of memory, or SHA-1 unavailable in its
+ * configuration); 'out' is then all zeros, and must not be sent or
+ * compared, since a zero digest would match a peer that sends zeros. */
+int vns_auth_digest(const uint8_t *salt, size_t salt_len, const uint8_t *key,
+                    size_t key_len, uint8_t out[VNS_SHA1_LEN]);
 
 #endif /* VNS_H */

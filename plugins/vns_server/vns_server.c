@@ -452,8 +452,15 @@ handle(struct router *r, const struct vns_header *h, const uint8_t *msg,
             return error;
         }
         if (vs->auth) {
-            vns_auth_digest(r->salt, sizeof r->salt, (const uint8_t *)vs->key,
-                            vs->key_len, want);
+            /* Without the expected digest nothing can be checked: the
+             * router is dropped, not let in. */
+            error =
+                vns_auth_digest(r->salt, sizeof r->salt,
+                                (const uint8_t *)vs->key, vs->key_len, want);
+            if (error) {
+                *why = "cannot compute the expected SHA-1";
+                return error;
+            }
             ok = !memcmp(sha, want, sizeof want);
         }
         ROUTER_SEND(r, vns_encode_auth_status(buf_, room_, ok,

@@ -289,7 +289,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
         check(p == msg + 8 && p_len == len - 8 && p_len >= 1);
         n = vns_encode_auth_request(out, cap, p, p_len);
         check(n == len && !memcmp(out, msg, len));
-        vns_auth_digest(p, p_len, msg, len, sha1);
+        check(vns_auth_digest(p, p_len, msg, len, sha1) == 0);
     }
 
     why = NULL;
@@ -438,7 +438,8 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
         check(p_len == len && !memcmp(p, msg, len));
     }
 
-    vns_auth_digest(msg, len / 2, msg + len / 2, len - len / 2, sha1);
+    check(vns_auth_digest(msg, len / 2, msg + len / 2, len - len / 2, sha1) ==
+          0);
     n = vns_encode_auth_reply(out, cap, text, sha1);
     check(n == (32 + strlen(text) <= cap && 32 + strlen(text) <= 10000
                     ? 32 + strlen(text)
