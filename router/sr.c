@@ -1,6 +1,7 @@
 /*
  * sr: the software router of the Stanford "simple router" lab, driven by a
- * VNS server (design.md 8 and 9).
+ * VNS server (README.md: "The router: router/sr" for what it does, "The
+ * VNS protocol" for the messages and their order; vns.h for the codec).
  *
  * The command line is the lab's own (-s -p -v -u -t -r -l -T -h), so lab
  * scripts work unchanged.  Unlike the lab's client, sr does not give up

@@ -1,6 +1,8 @@
 /*
  * The software router's frame handler: what router/sr does with each
- * Ethernet frame that arrives on one of its interfaces (design.md 8).
+ * Ethernet frame that arrives on one of its interfaces, as "Behaviour"
+ * below spells out (README.md, "The router: router/sr", is the user's
+ * view).
  *
  * No I/O, no clock, no event loop: the caller hands in each frame with the
  * name of the interface it arrived on and the time, and the router sends

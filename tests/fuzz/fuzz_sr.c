@@ -5,7 +5,8 @@
  * nor any sequence of frames and clock ticks, may make it crash, over-read,
  * leak or hit undefined behaviour, or send a malformed frame.
  *
- * Each input gets a fresh router set up as in the lab (design.md 8):
+ * Each input gets a fresh router set up as in the lab (README.md, "The
+ * router: router/sr"):
  * eth1 192.168.2.1, eth2 172.64.3.1, eth3 10.0.1.1, all /24, MACs
  * 02:00:00:00:01:01..03, and the lab's rtable (router/rtable).  The input
  * is a sequence of records:

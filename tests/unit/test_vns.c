@@ -8,11 +8,11 @@
  *
  * Fixtures are hex in 4-byte words.  They were made independently of the
  * codec, with Python's struct.pack, laid out as the lab's protocol has it
- * (design.md section 9): Open as '>II HH32s32s32s', Close and Banner as
- * '>II 256s', HWInfo per interface as the entries name, speed, MAC, IP,
- * subnet, mask, as the lab's server sends them.  The digest in AUTH_REPLY
- * was computed by `sha1sum` over the salt of AUTH_REQUEST followed by the
- * key of auth_key().
+ * (README.md, "The VNS protocol"): Open as '>II HH32s32s32s', Close and
+ * Banner as '>II 256s', HWInfo per interface as the entries name, speed,
+ * MAC, IP, subnet, mask, as the lab's server sends them.  The digest in
+ * AUTH_REPLY was computed by `sha1sum` over the salt of AUTH_REQUEST followed
+ * by the key of auth_key().
  *
  * Decoders always get an exact-size heap copy of the message, so ASan
  * reports a read past its end.  Malformed input is checked for EPROTO and
