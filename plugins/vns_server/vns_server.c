@@ -30,6 +30,9 @@
 
 #include <jansson.h>
 
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
 #include "plexus/net.h"
 #include "plexus/plugin.h"
 #include "plexus/table.h"
@@ -662,11 +665,20 @@ router_add(struct vns_server *vs, int fd, const char *peer,
            struct router **out)
 {
     struct router *r = calloc(1, sizeof *r);
-    int error, rnd;
+    int error;
 
     if (!r || !(r->out = malloc((size_t)vs->out_buffer))) {
         free(r);
         return ENOMEM;
+    }
+    /* The salt: the lab's server sends 20 random bytes.  A predictable
+     * salt would let a recorded AuthReply be replayed, so without a
+     * working random source the router is refused. */
+    if (RAND_bytes(r->salt, (int)sizeof r->salt) != 1) {
+        ERR_clear_error();
+        free(r->out);
+        free(r);
+        return EIO;
     }
     r->vs = vs;
     r->fd = fd;
@@ -681,18 +693,6 @@ router_add(struct vns_server *vs, int fd, const char *peer,
     r->next = vs->routers;
     vs->routers = r;
     *out = r;
-    /* The salt: the lab's server sends 20 random bytes. */
-    rnd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (rnd < 0 || read(rnd, r->salt, sizeof r->salt) != sizeof r->salt) {
-        size_t i;
-
-        for (i = 0; i < sizeof r->salt; i++) {
-            r->salt[i] = (uint8_t)(rand() & 0xff);
-        }
-    }
-    if (rnd >= 0) {
-        close(rnd);
-    }
     return 0;
 }
 
