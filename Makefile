@@ -40,13 +40,25 @@ CFLAGS_ALL := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 PLUGIN_CFLAGS  := -fPIC -fvisibility=hidden
 PLUGIN_LDFLAGS := -shared -Wl,-z,now $(NO_UNDEF)
 
-HOST_LIBS  := -lev -lltdl -linih -ljansson -lpthread -lm
+HOST_LIBS  := -lev -lltdl -linih -ljansson -lpthread -lm -lxxhash
 
 HOST_SRCS  := host/bus.c host/conf.c host/ctl.c host/ctl_builtin.c \
               host/ctl_proto.c host/host.c host/instance.c \
               host/log.c host/module.c host/reload.c host/stats.c \
               host/util.c
 HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
+
+# libplexus.a: the SDK's library (sdk/lib/), linked statically into plexusd
+# and into each plugin that uses it, so every plugin generation carries its
+# own copy and a reload never leaves one generation running the other's
+# code.  Its objects are position-independent, since they end up inside
+# plugins, and hidden, so that no plugin exports them.  LIBPLEXUS_LIBS is
+# what a program linking it adds.
+LIB_SRCS   := sdk/lib/hash.c sdk/lib/hmap.c
+LIB_OBJS   := $(LIB_SRCS:%.c=$(O)%.o)
+LIBPLEXUS  := $(O)sdk/lib/libplexus.a
+LIBPLEXUS_LIBS := $(LIBPLEXUS) -lxxhash
+$(LIB_OBJS): CFLAGS_ALL += $(PLUGIN_CFLAGS)
 
 PLUGINS    := logger openflow l2_learning vns_server stats
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
@@ -62,14 +74,15 @@ TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
 
 UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_sr test_vns test_ofstats test_stats test_ctl \
-              test_ctlproto
+              test_ctlproto test_hmap
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
         install \
         clean format sanitize-build
 
-all: $(O)host/plexusd $(O)host/plexusctl $(PLUGIN_SOS) $(O)router/sr
+all: $(O)host/plexusd $(O)host/plexusctl $(PLUGIN_SOS) $(O)router/sr \
+     $(LIBPLEXUS)
 
 $(O)%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,8 +90,13 @@ $(O)%.o: %.c
 	    -DPX_DEFAULT_CONF_DIR='"$(SYSCONFDIR)/plexus/conf.d"' \
 	    -MMD -MP -c $< -o $@
 
-$(O)host/plexusd: $(O)host/main.o $(HOST_OBJS)
+$(O)host/plexusd: $(O)host/main.o $(HOST_OBJS) $(LIBPLEXUS)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(HOST_LIBS)
+
+$(LIBPLEXUS): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
 
 # plexusctl: the command-line client of a running plexusd.  It reads the
 # same conf.d (host/conf.c) to find the control socket and, for metrics,
@@ -101,10 +119,12 @@ PLUGIN_LIBS_logger := -lpcap
 PLUGIN_LIBS_openflow := -ljansson
 PLUGIN_LIBS_vns_server := router/vns.c -Irouter -ljansson -lcrypto
 PLUGIN_LIBS_stats := -lmicrohttpd
+PLUGIN_LIBS_l2_learning := $(LIBPLEXUS_LIBS)
 
 define plugin_rule
 $(O)plugins/$(1)/$(1).so: $(wildcard plugins/$(1)/*.c plugins/$(1)/*.h) \
-                          sdk/include/plexus/*.h sdk/include/plexus/topics/*.h
+                          sdk/include/plexus/*.h sdk/include/plexus/topics/*.h \
+                          $(filter %.a,$(PLUGIN_LIBS_$(1)))
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_ALL) $$(PLUGIN_CFLAGS) $$(PLUGIN_LDFLAGS) \
 	    -o $$@ $(wildcard plugins/$(1)/*.c) $$(PLUGIN_LIBS_$(1))
@@ -156,7 +176,8 @@ $(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o
 $(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/conf.o \
                           $(O)host/util.o
 $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
-                            $(O)host/conf.o $(O)host/util.o
+                            $(O)host/conf.o $(O)host/util.o $(LIBPLEXUS)
+$(O)tests/unit/test_hmap: tests/unit/test_hmap.c $(LIBPLEXUS)
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
                          plugins/openflow/ofp.c \
@@ -185,7 +206,7 @@ $(UNIT_BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Iplugins/stats \
 	    -Irouter -o $@ \
-	    $(filter %.c %.o,$^) \
+	    $(filter %.c %.o %.a,$^) \
 	    -lcmocka $(HOST_LIBS)
 
 -include $(shell find . -type f -name '*.d' -not -path './build/fuzz/*' 2>/dev/null)
@@ -194,6 +215,7 @@ $(UNIT_BINS):
 # Packages.  Each target that needs something installs it when missing.
 
 DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
+             libxxhash-dev \
              libpcap-dev libcmocka-dev clang libclang-rt-14-dev python3 \
              tshark openvswitch-switch openvswitch-common \
              openvswitch-testcontroller mininet iperf3 ethtool iputils-ping \
@@ -278,9 +300,10 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
 FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl fuzz_ctlsock
 
-$(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c
+$(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c \
+                    sdk/lib/hash.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -linih
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -linih -lxxhash
 
 $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
                    plugins/openflow/ofp.h
@@ -373,10 +396,12 @@ install: all
 	install -m 0644 router/rtable $(DESTDIR)$(PREFIX)/share/plexus/rtable
 	install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PLUGDIR)/
 	install -m 0644 sdk/include/plexus/*.h $(DESTDIR)$(INCDIR)/plexus/
+	install -m 0644 sdk/lib/libplexus.a $(DESTDIR)$(LIBDIR)/libplexus.a
 	install -m 0644 sdk/include/plexus/topics/*.h \
 	    $(DESTDIR)$(INCDIR)/plexus/topics/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    -e 's|@PLUGDIR@|$(PLUGDIR)|g' sdk/plexus-plugin.pc.in \
+	    -e 's|@PLUGDIR@|$(PLUGDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    sdk/plexus-plugin.pc.in \
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/plexus-plugin.pc
 	install -m 0644 conf.d/ip_config $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d/
 	for f in conf.d/*.ini; do \
@@ -390,7 +415,7 @@ install: all
 
 format:
 	clang-format -i host/*.c host/*.h plugins/*/*.c plugins/*/*.h \
-	    router/*.c router/*.h sdk/include/plexus/*.h \
+	    router/*.c router/*.h sdk/include/plexus/*.h sdk/lib/*.c \
 	    sdk/include/plexus/topics/*.h tests/*/*.c tests/*/*.h \
 	    tests/plugins/*.cc \
 	    sdk/examples/*/*.c
@@ -398,5 +423,6 @@ format:
 clean:
 	rm -rf build host/*.o host/*.d host/plexusd host/plexusctl \
 	    plugins/*/*.so router/sr $(UNIT_TESTS:%=tests/unit/%) \
+	    sdk/lib/*.o sdk/lib/*.d sdk/lib/*.a \
 	    tests/bench/bench_bus tests/bench/ofbench tests/bench/*.o \
 	    tests/plugins/*.so

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "plexus/hash.h"
 
 /* A plugin larger than this is refused rather than copied. */
 #define PX_MODULE_MAX_SIZE (256 * 1024 * 1024)
@@ -81,7 +82,7 @@ px_module_hash_file(const char *path, uint64_t *hash)
     int error = px_file_read(path, PX_MODULE_MAX_SIZE, &data, &len);
 
     if (!error) {
-        *hash = px_hash_bytes(data, len);
+        *hash = px_hash_bytes(data, len, 0);
         free(data);
     }
     return error;

@@ -218,18 +218,6 @@ px_wall_now(void)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-uint64_t
-px_hash_bytes(const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    uint64_t h = 14695981039346656037ULL;
-
-    while (len--) {
-        h = (h ^ *p++) * 1099511628211ULL;
-    }
-    return h;
-}
-
 int
 px_parse_bool(const char *s, int *out)
 {

@@ -57,9 +57,6 @@ int px_file_write(const char *path, const void *data, size_t len);
  * (the loop's clock is for timers). */
 double px_wall_now(void);
 
-/* FNV-1a over a buffer. */
-uint64_t px_hash_bytes(const void *data, size_t len);
-
 /* Value parsers.  Return 0 or EINVAL (bad syntax) or ERANGE. */
 int px_parse_bool(const char *s, int *out);
 int px_parse_int(const char *s, long long *out);

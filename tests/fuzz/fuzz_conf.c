@@ -44,6 +44,7 @@
 #include "fuzzcheck.h"
 #include "conf.h"
 #include "util.h"
+#include "plexus/hash.h"
 
 #define MAX_FILES 4
 
@@ -137,7 +138,7 @@ struct outcome {
 static void
 mix(uint64_t *h, const void *data, size_t len)
 {
-    *h = *h * 1099511628211ULL ^ px_hash_bytes(data, len);
+    *h = px_hash_bytes(data, len, *h);
 }
 
 static void

@@ -20,6 +20,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "plexus/hash.h"
+#include "plexus/hmap.h"
 #include "plexus/net.h"
 #include "plexus/plugin.h"
 #include "plexus/table.h"
