@@ -15,6 +15,10 @@
  * request asks openflow for its outcome: a flow or flood counts once
  * queued for the switch, and one refused is counted and logged with its
  * cause.
+ *
+ * The tables are the SDK's hash map keyed by the SDK's MAC hash, which
+ * spreads every kind of address evenly (tests/unit/test_hmap.c), so
+ * learning and looking up cost the same whatever MACs the hosts have.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,24 +26,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plexus/hash.h"
+#include "plexus/hmap.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/stats.h"
 
 #define L2_VERSION "1.0.0"
 
-/* One switch's table: open addressing over MAC keys (48 bits, with bit 63
- * marking a used slot), power-of-two size. */
+/* One learned MAC: the port it was last seen on. */
+struct l2_mac {
+    struct px_hmap_node node; /* In l2_switch.macs, by px_hash_mac. */
+    uint8_t mac[6];
+    uint32_t port;
+};
+
+/* One switch: its MAC table and its counters.  Allocated one by one, so a
+ * pointer to it stays valid while other switches come and go. */
 struct l2_switch {
+    struct px_hmap_node node; /* In l2.switches, by px_hash_u64(dpid). */
     uint64_t dpid;
-    uint64_t *keys;
-    uint32_t *ports;
-    size_t mask;
-    size_t count;
-    uint64_t flushes;   /* Times the table was full and was cleared. */
-    uint64_t flow_mods; /* Flows installed. */
-    uint64_t floods;    /* Frames flooded. */
-    uint64_t refused;   /* Flow-mods and packet-outs openflow refused. */
+    struct px_hmap macs; /* Owns its struct l2_mac, at most max_macs. */
+    uint64_t flushes;    /* Times the table was full and was cleared. */
+    uint64_t flow_mods;  /* Flows installed. */
+    uint64_t floods;     /* Frames flooded. */
+    uint64_t refused;    /* Flow-mods and packet-outs openflow refused. */
 };
 
 struct l2 {
@@ -50,10 +61,9 @@ struct l2 {
     long long hard_timeout;
     long long priority;
     long long max_macs;
-    struct l2_switch *switches;
-    size_t n_switches;
-    struct l2_switch *last; /* One-entry cache: packet-ins come in runs. */
-    uint64_t flow_mods;     /* All switches', for the log at unload. */
+    struct px_hmap switches; /* Owns its struct l2_switch. */
+    struct l2_switch *last;  /* One-entry cache: packet-ins come in runs. */
+    uint64_t flow_mods;      /* All switches', for the log at unload. */
     uint64_t floods;
     uint64_t refused;
     struct px_ratelimit rl_refused;
@@ -87,134 +97,78 @@ static const struct px_config_key l2_keys[] = {
     {.key = NULL},
 };
 
-#define L2_USED (1ull << 63)
-
-static uint64_t
-mac_key(const uint8_t *mac)
+static struct l2_mac *
+find_mac(const struct l2_switch *sw, const uint8_t *mac)
 {
-    return L2_USED | (uint64_t)mac[0] << 40 | (uint64_t)mac[1] << 32 |
-           (uint64_t)mac[2] << 24 | (uint64_t)mac[3] << 16 |
-           (uint64_t)mac[4] << 8 | mac[5];
-}
+    struct l2_mac *m;
 
-static size_t
-slot_of(const struct l2_switch *sw, uint64_t key)
-{
-    /* A multiplicative hash spreads the low, vendor-varying bits. */
-    return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & sw->mask;
-}
-
-static int
-table_alloc(struct l2_switch *sw, size_t slots)
-{
-    uint64_t *keys = calloc(slots, sizeof *keys);
-    uint32_t *ports = calloc(slots, sizeof *ports);
-
-    if (!keys || !ports) {
-        free(keys);
-        free(ports);
-        return ENOMEM;
+    PX_HMAP_FOR_EACH_WITH_HASH (m, node, px_hash_mac(mac), &sw->macs) {
+        if (!memcmp(m->mac, mac, sizeof m->mac)) {
+            break;
+        }
     }
-    free(sw->keys);
-    free(sw->ports);
-    sw->keys = keys;
-    sw->ports = ports;
-    sw->mask = slots - 1;
-    sw->count = 0;
-    return 0;
+    return m;
 }
 
 static int
 lookup(const struct l2_switch *sw, const uint8_t *mac, uint32_t *port)
 {
-    uint64_t key = mac_key(mac);
-    size_t i = slot_of(sw, key);
+    const struct l2_mac *m = find_mac(sw, mac);
 
-    while (sw->keys[i]) {
-        if (sw->keys[i] == key) {
-            *port = sw->ports[i];
-            return 1;
-        }
-        i = (i + 1) & sw->mask;
+    if (m) {
+        *port = m->port;
     }
-    return 0;
+    return m != NULL;
 }
 
-static void learn(struct l2 *l2, struct l2_switch *sw, const uint8_t *mac,
-                  uint32_t port);
-
-/* Doubles the table, up to what max_macs needs; past that, forgets
- * everything (the bound is what keeps memory flat under a MAC flood). */
+/* Forgets every MAC of 'sw' and gives the memory back. */
 static void
-grow(struct l2 *l2, struct l2_switch *sw)
+forget_macs(struct l2_switch *sw)
 {
-    size_t old_slots = sw->mask + 1, i;
-    uint64_t *keys = sw->keys;
-    uint32_t *ports = sw->ports;
+    struct l2_mac *m;
 
-    if (sw->count + 1 > (size_t)l2->max_macs ||
-        old_slots * 2 > 4 * (size_t)l2->max_macs) {
-        memset(sw->keys, 0, old_slots * sizeof *sw->keys);
-        sw->count = 0;
-        sw->flushes++;
-        return;
+    PX_HMAP_FOR_EACH_SAFE (m, node, &sw->macs) {
+        px_hmap_remove(&sw->macs, &m->node);
+        free(m);
     }
-    sw->keys = NULL;
-    sw->ports = NULL;
-    if (table_alloc(sw, old_slots * 2)) {
-        sw->keys = keys;
-        sw->ports = ports;
-        memset(sw->keys, 0, old_slots * sizeof *sw->keys);
-        sw->count = 0;
-        sw->flushes++;
-        return;
-    }
-    for (i = 0; i < old_slots; i++) {
-        if (keys[i]) {
-            uint8_t mac[6];
-            int b;
-
-            for (b = 0; b < 6; b++) {
-                mac[b] = (uint8_t)(keys[i] >> (40 - 8 * b));
-            }
-            learn(l2, sw, mac, ports[i]);
-        }
-    }
-    free(keys);
-    free(ports);
+    px_hmap_shrink(&sw->macs);
 }
 
 static void
 learn(struct l2 *l2, struct l2_switch *sw, const uint8_t *mac, uint32_t port)
 {
-    uint64_t key = mac_key(mac);
-    size_t i;
+    struct l2_mac *m = find_mac(sw, mac);
 
-    if ((sw->count + 1) * 4 > (sw->mask + 1) * 3) {
-        grow(l2, sw);
+    if (m) {
+        m->port = port;
+        return;
     }
-    for (i = slot_of(sw, key); sw->keys[i]; i = (i + 1) & sw->mask) {
-        if (sw->keys[i] == key) {
-            sw->ports[i] = port;
-            return;
-        }
+    if (px_hmap_count(&sw->macs) >= (size_t)l2->max_macs) {
+        /* The bound is what keeps memory flat under a MAC flood: starting
+         * over costs some floods while the hosts are learned again. */
+        forget_macs(sw);
+        sw->flushes++;
     }
-    sw->keys[i] = key;
-    sw->ports[i] = port;
-    sw->count++;
+    m = malloc(sizeof *m);
+    if (!m) {
+        return; /* Not learned: the frames for it are flooded. */
+    }
+    memcpy(m->mac, mac, sizeof m->mac);
+    m->port = port;
+    px_hmap_insert(&sw->macs, &m->node, px_hash_mac(mac));
 }
 
 static struct l2_switch *
 find_switch(struct l2 *l2, uint64_t dpid)
 {
-    size_t i;
+    struct l2_switch *sw;
 
     if (l2->last && l2->last->dpid == dpid) {
         return l2->last;
     }
-    for (i = 0; i < l2->n_switches; i++) {
-        if (l2->switches[i].dpid == dpid) {
-            return l2->last = &l2->switches[i];
+    PX_HMAP_FOR_EACH_WITH_HASH (sw, node, px_hash_u64(dpid), &l2->switches) {
+        if (sw->dpid == dpid) {
+            return l2->last = sw;
         }
     }
     return NULL;
@@ -223,34 +177,35 @@ find_switch(struct l2 *l2, uint64_t dpid)
 static struct l2_switch *
 add_switch(struct l2 *l2, uint64_t dpid)
 {
-    struct l2_switch *s =
-        realloc(l2->switches, (l2->n_switches + 1) * sizeof *s);
+    struct l2_switch *sw = calloc(1, sizeof *sw);
 
-    if (!s) {
+    if (!sw) {
         return NULL;
     }
-    l2->switches = s;
-    l2->last = NULL; /* The array may have moved. */
-    s = &l2->switches[l2->n_switches];
-    memset(s, 0, sizeof *s);
-    s->dpid = dpid;
-    if (table_alloc(s, 64)) {
-        return NULL;
-    }
-    l2->n_switches++;
-    return s;
+    sw->dpid = dpid;
+    px_hmap_init(&sw->macs);
+    px_hmap_insert(&l2->switches, &sw->node, px_hash_u64(dpid));
+    return sw;
+}
+
+static void
+free_switch(struct l2_switch *sw)
+{
+    forget_macs(sw);
+    px_hmap_destroy(&sw->macs);
+    free(sw);
 }
 
 static void
 remove_switch(struct l2 *l2, uint64_t dpid)
 {
-    struct l2_switch *s = find_switch(l2, dpid);
+    struct l2_switch *sw = find_switch(l2, dpid);
 
-    if (s) {
-        free(s->keys);
-        free(s->ports);
-        *s = l2->switches[--l2->n_switches];
+    if (sw) {
+        px_hmap_remove(&l2->switches, &sw->node);
+        px_hmap_shrink(&l2->switches);
         l2->last = NULL;
+        free_switch(sw);
     }
 }
 
@@ -392,17 +347,16 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
 {
     struct l2 *l2 = px_get_data(p);
     const struct px_stats_collect *c = ev->payload;
-    size_t i;
+    const struct l2_switch *sw;
 
     (void)arg;
     if (ev->len < sizeof *c) {
         return PX_EVENT_CONTINUE;
     }
-    for (i = 0; i < l2->n_switches; i++) {
-        const struct l2_switch *sw = &l2->switches[i];
+    PX_HMAP_FOR_EACH (sw, node, &l2->switches) {
         struct px_stats_field fields[] = {
             PX_STATS_GAUGE_FIELD("macs", "MACs in the switch's table",
-                                 sw->count),
+                                 px_hmap_count(&sw->macs)),
             PX_STATS_COUNTER_FIELD("flow_mods", "Flows installed",
                                    sw->flow_mods),
             PX_STATS_COUNTER_FIELD("floods", "Frames flooded", sw->floods),
@@ -427,10 +381,12 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
 static void
 l2_free(struct l2 *l2)
 {
-    while (l2->n_switches) {
-        remove_switch(l2, l2->switches[0].dpid);
+    struct l2_switch *sw;
+
+    PX_HMAP_FOR_EACH_SAFE (sw, node, &l2->switches) {
+        free_switch(sw);
     }
-    free(l2->switches);
+    px_hmap_destroy(&l2->switches);
     free(l2);
 }
 
@@ -445,6 +401,7 @@ l2_init(struct px_plugin *p)
         return ENOMEM;
     }
     l2->rl_refused = rl;
+    px_hmap_init(&l2->switches);
     px_set_data(p, l2);
     if ((error = px_config_int(p, "idle_timeout", &l2->idle_timeout)) ||
         (error = px_config_int(p, "hard_timeout", &l2->hard_timeout)) ||

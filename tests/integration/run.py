@@ -498,6 +498,9 @@ def test_sdk_out_of_tree(args, env):
               "usr/lib/plexus/plugins/logger.so",
               "usr/lib/plexus/plugins/stats.so",
               "usr/include/plexus/plugin.h",
+              "usr/include/plexus/hmap.h",
+              "usr/include/plexus/hash.h",
+              "usr/lib/libplexus.a",
               "usr/include/plexus/topics/host.h",
               "usr/include/plexus/topics/stats.h",
               "usr/lib/pkgconfig/plexus-plugin.pc",
@@ -531,8 +534,10 @@ def test_sdk_out_of_tree(args, env):
     env.plugin_ini("30-logger", "logger", own="target = stderr\n")
     since = d.mark()
     d.reload()
+    # "loads seen" comes from hello's table, the SDK's hash map from the
+    # installed libplexus.a.
     d.wait_for(r"hello: event: host\.plugin_loaded instance=logger "
-               r"version=1\.0\.0", since)
+               r"version=1\.0\.0 \(loads seen: 1\)", since)
     # Its counters, served by the installed stats plugin and read with the
     # installed plexusctl.
     shutil.copy(os.path.join(stage, "usr/lib/plexus/plugins/stats.so"),

@@ -2,20 +2,24 @@
  * hello: the example Plexus plugin, built out of tree against the installed
  * SDK (see Makefile beside it and "Writing a plugin" in README.md).
  *
- * It shows the four things most plugins do:
+ * It shows the five things most plugins do:
  *  - read its own configuration keys (declared in hello_keys, so that
  *    "plexusd --check" validates them without running this code);
  *  - use a timer (a repeating greeting);
  *  - subscribe to events (it counts every plugin the host loads and every
  *    reload, and publishes its own "hello.greeting" topic);
  *  - expose its counters: it answers stats.collect, so the stats plugin
- *    serves them as plexus_hello_greetings_total and so on.
+ *    serves them as plexus_hello_greetings_total and so on;
+ *  - keep a table with the SDK's library (libplexus.a: <plexus/hmap.h>,
+ *    <plexus/hash.h>): how many times it saw each instance loaded.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <plexus/hash.h>
+#include <plexus/hmap.h>
 #include <plexus/plugin.h>
 #include <plexus/topics/host.h>
 #include <plexus/topics/stats.h>
@@ -27,6 +31,13 @@ struct hello_greeting {
     char text[64];
 };
 
+/* One instance name seen in host.plugin_loaded. */
+struct hello_seen {
+    struct px_hmap_node node; /* In hello.seen, by px_hash_bytes(name). */
+    unsigned long long loads;
+    char name[]; /* NUL-terminated. */
+};
+
 struct hello {
     char greeting[64];
     long long limit;
@@ -35,6 +46,7 @@ struct hello {
     struct px_topic *topic;
     struct px_topic *t_report;
     struct px_timer *timer;
+    struct px_hmap seen; /* Owns its struct hello_seen. */
 };
 
 static const struct px_config_key hello_keys[] = {
@@ -81,10 +93,23 @@ on_plugin_loaded(struct px_plugin *p, const struct px_event *ev, void *arg)
     struct hello *h = px_get_data(p);
     const struct px_host_plugin *e = ev->payload;
 
+    size_t len = strlen(e->instance);
+    uint64_t hash = px_hash_bytes(e->instance, len, 0);
+    struct hello_seen *s;
+
     (void)arg;
     h->loads_seen++;
-    px_info(p, "event: %s instance=%s version=%s", ev->topic, e->instance,
-            e->version);
+    PX_HMAP_FOR_EACH_WITH_HASH (s, node, hash, &h->seen) {
+        if (!strcmp(s->name, e->instance)) {
+            break;
+        }
+    }
+    if (!s && (s = calloc(1, sizeof *s + len + 1))) {
+        memcpy(s->name, e->instance, len + 1);
+        px_hmap_insert(&h->seen, &s->node, hash);
+    }
+    px_info(p, "event: %s instance=%s version=%s (loads seen: %llu)",
+            ev->topic, e->instance, e->version, s ? ++s->loads : 0ULL);
     return PX_EVENT_CONTINUE;
 }
 
@@ -110,6 +135,18 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
     return PX_EVENT_CONTINUE;
 }
 
+static void
+hello_free(struct hello *h)
+{
+    struct hello_seen *s;
+
+    PX_HMAP_FOR_EACH_SAFE (s, node, &h->seen) {
+        free(s);
+    }
+    px_hmap_destroy(&h->seen);
+    free(h);
+}
+
 static int
 hello_init(struct px_plugin *p)
 {
@@ -121,11 +158,12 @@ hello_init(struct px_plugin *p)
     if (!h) {
         return ENOMEM;
     }
+    px_hmap_init(&h->seen);
     px_set_data(p, h);
     if ((error = px_config_string(p, "greeting", &greeting)) ||
         (error = px_config_double(p, "interval", &interval)) ||
         (error = px_config_int(p, "limit", &h->limit))) {
-        free(h);
+        hello_free(h);
         return error;
     }
     snprintf(h->greeting, sizeof h->greeting, "%s", greeting);
@@ -140,7 +178,7 @@ hello_init(struct px_plugin *p)
                           PX_PRIO_DEFAULT, on_stats_collect, NULL, NULL)) ||
         (error = px_timer_start(p, interval, interval, on_timer, NULL,
                                 &h->timer))) {
-        free(h);
+        hello_free(h);
         return error;
     }
     px_info(p, "config: greeting='%s' interval=%g limit=%lld", h->greeting,
@@ -153,11 +191,11 @@ hello_fini(struct px_plugin *p)
 {
     /* Subscriptions and timers are the host's to release; only our own
      * memory is ours to free. */
-    free(px_get_data(p));
+    hello_free(px_get_data(p));
 }
 
 PX_PLUGIN_DEFINE(.name = "hello", .version = "1.0",
                  .description = "example plugin: config, timer, events, "
-                                "stats",
+                                "stats, a table",
                  .config_keys = hello_keys, .init = hello_init,
                  .fini = hello_fini);
