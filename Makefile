@@ -116,7 +116,7 @@ $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
 
 # Libraries a plugin links with, beyond libc, and sources from elsewhere.
 PLUGIN_LIBS_logger := -lpcap
-PLUGIN_LIBS_openflow := -ljansson
+PLUGIN_LIBS_openflow := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_vns_server := router/vns.c -Irouter -ljansson -lcrypto
 PLUGIN_LIBS_stats := -lmicrohttpd
 PLUGIN_LIBS_l2_learning := $(LIBPLEXUS_LIBS)
@@ -268,7 +268,8 @@ integration:
 # End to end: Mininet with Open vSwitch (userspace datapath), the ASan
 # plexusd with openflow and l2_learning.  The reload test swaps in a second
 # build of openflow.so (same code, -O1), as a developer's rebuild would.
-$(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h)
+$(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h) \
+                     $(filter %.a,$(PLUGIN_LIBS_openflow))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
 	    -Wl,-z,now -o $@ $(wildcard plugins/openflow/*.c) \

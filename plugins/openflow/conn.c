@@ -241,6 +241,11 @@ of_conn_close(struct of_conn *c, const char *reason)
         px_info(of->p, "connection from %s closed: %s", c->peer, reason);
     }
     c->closing = 1;
+    if (c->in_by_dpid) {
+        px_hmap_remove(&of->by_dpid, &c->dpid_node);
+        px_hmap_shrink(&of->by_dpid);
+        c->in_by_dpid = 0;
+    }
     px_io_stop(of->p, c->io);
     c->io = NULL;
     close(c->fd);
@@ -383,6 +388,7 @@ handle_features(struct of_conn *c, const uint8_t *msg, size_t len,
         *why = "duplicate datapath id";
         return EEXIST;
     }
+    openflow_claim_dpid(of, c);
     OF_CONN_QUEUE_ENCODED(
         c, of_encode_set_config(buf_, room_, c->version, c->xid++));
     if (c->version == PX_OF_VERSION_13) {
@@ -823,6 +829,9 @@ of_conn_restore(struct openflow *of, unsigned int id, struct of_conn **out)
         return error;
     }
     conn_link(of, c);
+    if (c->state >= OF_CONN_PORTS) {
+        openflow_claim_dpid(of, c);
+    }
     if (c->state == OF_CONN_READY) {
         link_record(c);
     }

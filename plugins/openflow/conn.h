@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "ofp.h"
+#include "plexus/hmap.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
 #include "swstats.h"
@@ -47,6 +48,9 @@ _Static_assert(OF_STATS_MAX_PORTS >= OF_MAX_PORTS + 8,
 struct of_conn {
     struct openflow *of;
     struct of_conn *next; /* In of->conns. */
+    /* In of->by_dpid while 'in_by_dpid' is set. */
+    struct px_hmap_node dpid_node;
+    int in_by_dpid;
     int fd;
     struct px_io *io;
     char peer[64];

@@ -25,6 +25,7 @@
 
 #include "conn.h"
 #include "openflow.h"
+#include "plexus/hash.h"
 #include "plexus/net.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
@@ -101,14 +102,27 @@ openflow_find(struct openflow *of, uint64_t dpid)
     struct of_conn *c;
 
     /* A switch owns its datapath id once its features are known: from the
-     * PORT_DESC exchange (1.3) or READY on. */
-    for (c = of->conns; c; c = c->next) {
+     * PORT_DESC exchange (1.3) or READY on.  A connection enters the map
+     * when its FEATURES_REPLY is accepted, just before it reaches either
+     * state, so the state is still checked here. */
+    PX_HMAP_FOR_EACH_WITH_HASH (c, dpid_node, px_hash_u64(dpid),
+                                &of->by_dpid) {
         if (c->features.dpid == dpid && c->state >= OF_CONN_PORTS &&
             !c->closing) {
-            return c;
+            break;
         }
     }
-    return NULL;
+    return c;
+}
+
+void
+openflow_claim_dpid(struct openflow *of, struct of_conn *c)
+{
+    if (!c->in_by_dpid) {
+        px_hmap_insert(&of->by_dpid, &c->dpid_node,
+                       px_hash_u64(c->features.dpid));
+        c->in_by_dpid = 1;
+    }
 }
 
 static void
@@ -748,6 +762,8 @@ openflow_free(struct openflow *of)
             close(of->listen_fd[i]);
         }
     }
+    /* The connections were freed above; only the buckets are left. */
+    px_hmap_destroy(&of->by_dpid);
     free(of->dirty);
     of_stats_destroy(of->stats);
     free(of);
@@ -770,6 +786,7 @@ openflow_init(struct px_plugin *p)
         return ENOMEM;
     }
     of->p = p;
+    px_hmap_init(&of->by_dpid);
     of->listen_fd[0] = of->listen_fd[1] = -1;
     of->rl_drop = rl;
     of->rl_error = rl;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plexus/hmap.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
 #include "swstats.h"
@@ -29,6 +30,12 @@ struct openflow {
     struct px_io *listen_io[2];
     struct of_conn *conns; /* Singly linked. */
     unsigned int n_conns;
+    /* The connections of of->conns that own their datapath id (from an
+     * accepted FEATURES_REPLY until closed), by px_hash_u64(dpid), so that
+     * openflow_find costs the same with one switch or thousands: it runs
+     * for every packet-out and flow-mod.  Nodes are the connections'
+     * 'dpid_node'; the connections belong to of->conns. */
+    struct px_hmap by_dpid;
     unsigned int next_id;
 
     /* Connections with output waiting for the once-per-pass flush. */
@@ -69,6 +76,9 @@ struct openflow {
 void openflow_mark_dirty(struct openflow *of, struct of_conn *c);
 /* Finds the ready connection of a datapath. */
 struct of_conn *openflow_find(struct openflow *of, uint64_t dpid);
+/* Adds 'c', whose features are known, to of->by_dpid; of_conn_close takes
+ * it out again. */
+void openflow_claim_dpid(struct openflow *of, struct of_conn *c);
 /* The name of a reserved port (PX_OF_PORT_*), or else its number written
  * into 'buf'.  The stats report and the ports command both label ports
  * this way, so that the two agree. */
