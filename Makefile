@@ -43,9 +43,9 @@ PLUGIN_LDFLAGS := -shared -Wl,-z,now $(NO_UNDEF)
 HOST_LIBS  := -lev -lltdl -linih -ljansson -lpthread -lm -lxxhash
 
 HOST_SRCS  := host/bus.c host/conf.c host/ctl.c host/ctl_builtin.c \
-              host/ctl_proto.c host/host.c host/instance.c \
-              host/log.c host/module.c host/reload.c host/stats.c \
-              host/util.c
+              host/ctl_proto.c host/daemon.c host/instance.c \
+              host/log.c host/module.c host/reload.c host/host_stats.c \
+              host/host_util.c
 HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 
 # libplexus.a: the SDK's library (sdk/lib/), linked statically into plexusd
@@ -102,7 +102,7 @@ $(LIBPLEXUS): $(LIB_OBJS)
 # same conf.d (host/conf.c) to find the control socket and, for metrics,
 # the stats endpoint.
 CTL_OBJS := $(O)host/plexusctl.o $(O)host/ctl_http.o $(O)host/ctl_proto.o \
-            $(O)host/conf.o $(O)host/util.o
+            $(O)host/conf.o $(O)host/host_util.o
 $(O)host/plexusctl: $(CTL_OBJS)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ -linih -ljansson -lm
 
@@ -174,9 +174,9 @@ $(O)tests/plugins/cxxplugin_clang.so: $(CXX_PLUGIN_DEPS)
 # Unit tests (cmocka).
 $(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o
 $(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/conf.o \
-                          $(O)host/util.o
+                          $(O)host/host_util.o
 $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
-                            $(O)host/conf.o $(O)host/util.o $(LIBPLEXUS)
+                            $(O)host/conf.o $(O)host/host_util.o $(LIBPLEXUS)
 $(O)tests/unit/test_hmap: tests/unit/test_hmap.c $(LIBPLEXUS)
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
@@ -199,9 +199,9 @@ $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
 $(O)tests/unit/test_stats: tests/unit/test_stats.c plugins/stats/render.c \
                            plugins/stats/render.h
 $(O)tests/unit/test_ctl: tests/unit/test_ctl.c $(O)host/ctl_http.o \
-                         $(O)host/util.o
+                         $(O)host/host_util.o
 $(O)tests/unit/test_ctlproto: tests/unit/test_ctlproto.c $(O)host/ctl_proto.o \
-                              $(O)host/util.o
+                              $(O)host/host_util.o
 $(UNIT_BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Iplugins/stats \
@@ -301,7 +301,7 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
 FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl fuzz_ctlsock
 
-$(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/util.c \
+$(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/host_util.c \
                     sdk/lib/hash.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -linih -lxxhash
@@ -311,13 +311,14 @@ $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/openflow -o $@ $(filter %.c,$^)
 
-$(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/ctl_http.c host/util.c \
+$(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/ctl_http.c host/host_util.c \
                    host/ctl_http.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 
-$(FUZZ_O)fuzz_ctlsock: tests/fuzz/fuzz_ctlsock.c host/ctl_proto.c host/util.c \
-                       host/ctl_proto.h sdk/include/plexus/table.h
+$(FUZZ_O)fuzz_ctlsock: tests/fuzz/fuzz_ctlsock.c host/ctl_proto.c \
+                       host/host_util.c host/ctl_proto.h \
+                       sdk/include/plexus/table.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -ljansson
 

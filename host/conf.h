@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "plexus/plugin.h"
-#include "util.h"
+#include "host_util.h"
 
 struct px_conf_kv {
     char *key;

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "ctl_proto.h"
-#include "host.h"
+#include "daemon.h"
 #include "instance.h"
 #include "list.h"
 #include "log.h"

@@ -32,7 +32,7 @@
 #include <jansson.h>
 
 #include "plexus/plugin.h"
-#include "util.h"
+#include "host_util.h"
 
 struct px_host;
 struct px_instance;

@@ -16,7 +16,7 @@
 
 #include "ctl.h"
 #include "ctl_proto.h"
-#include "host.h"
+#include "daemon.h"
 #include "instance.h"
 #include "log.h"
 #include "plexus/table.h"

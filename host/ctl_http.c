@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util.h"
+#include "host_util.h"
 
 /* ------------------------------------------------------------------------
  * Response parsing. */

@@ -25,7 +25,7 @@
 
 #include <jansson.h>
 
-#include "util.h"
+#include "host_util.h"
 
 /* The longest request line the daemon reads, newline excluded. */
 #define PX_CTL_MAX_LINE (64u * 1024)

@@ -12,7 +12,7 @@
 #define PX_INSTANCE_H 1
 
 #include "conf.h"
-#include "host.h"
+#include "daemon.h"
 #include "list.h"
 #include "module.h"
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "host.h"
+#include "daemon.h"
 #include "log.h"
 #include "module.h"
 

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "plexus/plugin.h"
-#include "util.h"
+#include "host_util.h"
 
 struct px_module {
     char *name;      /* Module name, as configured. */

@@ -40,7 +40,7 @@
 #include "ctl_http.h"
 #include "ctl_proto.h"
 #include "plexus/topics/stats.h"
-#include "util.h"
+#include "host_util.h"
 
 #ifndef PX_DEFAULT_CONF_DIR
 #define PX_DEFAULT_CONF_DIR "/etc/plexus/conf.d"

@@ -6,7 +6,7 @@
 #define PX_RELOAD_H 1
 
 #include "conf.h"
-#include "host.h"
+#include "daemon.h"
 
 /* Applies 'next' (ownership taken) and publishes host.reload_done.  On a
  * configuration error nothing that runs is touched and EINVAL is returned;

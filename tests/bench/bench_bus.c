@@ -21,7 +21,7 @@
  * yields and publishes the same event again, which shows what the queue
  * carries when nothing may be lost.  Each run publishes a fixed number of
  * events and is timed until the last one is delivered.  The drain mirrors
- * host/host.c: the bus's wake function signals an eventfd (as
+ * host/daemon.c: the bus's wake function signals an eventfd (as
  * ev_async_send does), and the draining thread delivers up to 1024 events
  * per pass and sleeps on the eventfd while the queue is empty, rather than
  * polling the queue's mutex, which would slow the producer down.
@@ -53,7 +53,7 @@
 #define ASYNC_CAPACITY 4096
 #define ASYNC_EVENTS   1000000
 #define ASYNC_RUNS     3
-#define DRAIN_BATCH    1024 /* PX_ASYNC_BATCH in host/host.c. */
+#define DRAIN_BATCH    1024 /* PX_ASYNC_BATCH in host/daemon.c. */
 
 static const size_t sub_counts[] = {1, 4, 16};
 

@@ -43,7 +43,7 @@
 
 #include "fuzzcheck.h"
 #include "conf.h"
-#include "util.h"
+#include "host_util.h"
 #include "plexus/hash.h"
 
 #define MAX_FILES 4

@@ -1,12 +1,12 @@
-/* The host's stats.report answers; see stats.h. */
-#include "stats.h"
+/* The host's stats.report answers; see host_stats.h. */
+#include "host_stats.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ctl.h"
-#include "host.h"
+#include "daemon.h"
 #include "instance.h"
 #include "plexus/topics/host.h"
 #include "plexus/topics/stats.h"

@@ -1,5 +1,5 @@
-/* Helpers shared by the host modules; see util.h. */
-#include "util.h"
+/* Helpers shared by the host modules; see host_util.h. */
+#include "host_util.h"
 
 #include "plexus/plugin.h"
 #include "plexus/util.h"

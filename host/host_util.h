@@ -4,8 +4,8 @@
  * reports all problems, not the first), path and file helpers, and string
  * parsing of the value types INI files carry.
  */
-#ifndef PX_UTIL_H
-#define PX_UTIL_H 1
+#ifndef PX_HOST_UTIL_H
+#define PX_HOST_UTIL_H 1
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,4 +68,4 @@ int px_parse_log_level(const char *s, int *out);
  * sides (HTTP's optional whitespace, a command line's padding). */
 void px_trim(const char **s, size_t *len);
 
-#endif /* PX_UTIL_H */
+#endif /* PX_HOST_UTIL_H */

@@ -3,7 +3,7 @@
  * private run directory, signals and readiness notification, and tearing it
  * all down in reverse.
  */
-#include "host.h"
+#include "daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +24,8 @@
 #include "module.h"
 #include "plexus/topics/host.h"
 #include "reload.h"
-#include "stats.h"
-#include "util.h"
+#include "host_stats.h"
+#include "host_util.h"
 
 const char px_host_owner_tag = 0;
 

@@ -3,8 +3,8 @@
  * the plugin instances.  One struct px_host per process; every host module
  * takes it explicitly rather than reaching for a global.
  */
-#ifndef PX_HOST_H
-#define PX_HOST_H 1
+#ifndef PX_DAEMON_H
+#define PX_DAEMON_H 1
 
 #include <ev.h>
 #include <stdint.h>
@@ -60,4 +60,4 @@ int px_host_create(const char *conf_dir, struct px_conf *conf,
 void px_host_run(struct px_host *host);
 /* Unloads every plugin, newest first, and frees the host.  Accepts NULL. */
 void px_host_destroy(struct px_host *host);
-#endif /* PX_HOST_H */
+#endif /* PX_DAEMON_H */

@@ -5,8 +5,8 @@
  * table like any plugin's, so the stats plugin needs no host-only API and
  * shows nothing the host would not publish.
  */
-#ifndef PX_STATS_H
-#define PX_STATS_H 1
+#ifndef PX_HOST_STATS_H
+#define PX_HOST_STATS_H 1
 
 struct px_host;
 
@@ -14,4 +14,4 @@ struct px_host;
  * host.  Both belong to the bus (owner PX_HOST_OWNER) and go with it. */
 int px_stats_init(struct px_host *host);
 
-#endif /* PX_STATS_H */
+#endif /* PX_HOST_STATS_H */
