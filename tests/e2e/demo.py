@@ -144,7 +144,7 @@ def main():
                           else "%d check(s) FAILED" % failed))
         # The lab's own conf.d names the control socket (in its run
         # directory) and the stats port.
-        ctl = [os.path.join(args.build, "host/plexusctl"), "-c",
+        ctl = [os.path.join(args.build, "host/plexusctl/plexusctl"), "-c",
                os.path.join(lb.dir, "conf.d")]
         # The daemon's own state, then what openflow and vns_server say
         # through the commands they register on the control socket.

@@ -697,7 +697,7 @@ def test_stats_match_ovs(args, env):
     p = subprocess.run(["promtool", "check", "metrics"], input=metrics,
                        capture_output=True, text=True, timeout=DEADLINE)
     check(p.returncode == 0, "promtool: %s%s" % (p.stdout, p.stderr))
-    out = run([os.path.join(args.build, "host/plexusctl"), "-c",
+    out = run([os.path.join(args.build, "host/plexusctl/plexusctl"), "-c",
                os.path.join(env.dir, "conf.d"), "switches"]).stdout
     for sw in net.switches:
         dpid = sw.dpid.lower().rjust(16, "0")

@@ -1,9 +1,9 @@
 /*
- * libFuzzer target for plexusctl's HTTP client parts (host/ctl_http.c): the
- * HTTP/1.x response parser, which reads whatever answers on the stats
- * endpoint's port for "plexusctl metrics", and the endpoint's URL.  (The
- * control socket's protocol and the text plexusctl prints from it are
- * fuzz_ctlsock's.)
+ * libFuzzer target for plexusctl's HTTP client parts
+ * (host/plexusctl/ctl_http.c): the HTTP/1.x response parser, which reads
+ * whatever answers on the stats endpoint's port for "plexusctl metrics", and
+ * the endpoint's URL.  (The control socket's protocol and the text plexusctl
+ * prints from it are fuzz_ctlsock's.)
  *
  * Each input is used two ways:
  *  - whole, as a response.  libFuzzer's buffer has exactly 'size' bytes and
@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "fuzzcheck.h"
-#include "ctl_http.h"
+#include "plexusctl/ctl_http.h"
 
 static void
 fuzz_response(const uint8_t *data, size_t size)

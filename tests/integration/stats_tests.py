@@ -661,8 +661,9 @@ def plexusctl(args, env, *argv, timeout=DEADLINE):
     """Runs the ASan plexusctl against the test's conf.d; returns the
     CompletedProcess (stdout and stderr as text)."""
     return subprocess.run(
-        [os.path.join(args.build, "host/plexusctl"), "-c", env.conf] +
-        list(argv), capture_output=True, text=True, timeout=timeout)
+        [os.path.join(args.build, "host/plexusctl/plexusctl"), "-c",
+         env.conf] + list(argv),
+        capture_output=True, text=True, timeout=timeout)
 
 
 def ctl_ok(args, env, *argv):

@@ -1,9 +1,9 @@
 /*
- * Unit tests for plexusctl's HTTP client parts (host/ctl_http.c), which
- * "plexusctl metrics" uses: the HTTP/1.x response parser (well-formed
- * answers, bodies shorter or longer than their Content-Length, missing
- * header terminators, garbage status lines, huge numbers, chunked bodies
- * and the codings it refuses), URL parsing and request formatting.
+ * Unit tests for plexusctl's HTTP client parts (host/plexusctl/ctl_http.c),
+ * which "plexusctl metrics" uses: the HTTP/1.x response parser (well-formed
+ * answers, bodies shorter or longer than their Content-Length, missing header
+ * terminators, garbage status lines, huge numbers, chunked bodies and the
+ * codings it refuses), URL parsing and request formatting.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "ctl_http.h"
+#include "plexusctl/ctl_http.h"
 
 /* Parses 'text' (without its NUL: the parser must not need one) and
  * returns the error. */
