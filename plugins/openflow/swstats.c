@@ -2,10 +2,9 @@
  * Per-switch counters of the openflow plugin; see swstats.h.
  *
  * The set keeps its records in an array in order of creation (what a
- * report walks) and indexes them by datapath id in an open-addressing hash
- * table, so finding a switch's record does not grow with the number of
- * switches.  Each record's port table is a second, smaller hash table keyed
- * by port number.
+ * report walks) and indexes them by datapath id in a px_hmap, so finding a
+ * switch's record does not grow with the number of switches.  Each record
+ * keeps its ports' counters in a second px_hmap, keyed by port number.
  */
 #include "swstats.h"
 
@@ -16,38 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Smallest and largest port table: the largest keeps OF_STATS_MAX_PORTS
- * entries at most 3/4 full. */
-#define PORTS_MIN_SLOTS 16u
-#define PORTS_MAX_SLOTS 2048u
-_Static_assert(4 * OF_STATS_MAX_PORTS <= 3 * PORTS_MAX_SLOTS,
-               "the largest port table is more than 3/4 full");
+#include "plexus/hash.h"
 
 /* Hard limit on records, whatever 'max' says, so that sizes computed from
  * it cannot overflow. */
 #define RECORDS_LIMIT (1u << 24)
-
-static uint32_t
-port_hash(uint32_t port_no)
-{
-    /* A multiplication by an odd constant permutes the low bits, so
-     * consecutive port numbers land in consecutive-ish distinct slots; the
-     * xor-shift brings the high bits of the special ports down. */
-    uint32_t h = port_no * 0x9e3779b1u;
-
-    return h ^ (h >> 16);
-}
-
-static uint64_t
-dpid_hash(uint64_t dpid)
-{
-    /* The splitmix64 finaliser. */
-    dpid ^= dpid >> 30;
-    dpid *= 0xbf58476d1ce4e5b9ull;
-    dpid ^= dpid >> 27;
-    dpid *= 0x94d049bb133111ebull;
-    return dpid ^ (dpid >> 31);
-}
 
 /* ---------------------------------------------------------------------- */
 /* Records and their port tables.                                         */
@@ -55,8 +27,13 @@ dpid_hash(uint64_t dpid)
 static void
 record_free(struct of_switch_stats *sw)
 {
+    struct of_port_stats *ps;
+
     if (sw) {
-        free(sw->ports);
+        PX_HMAP_FOR_EACH_SAFE (ps, node, &sw->ports) {
+            free(ps);
+        }
+        px_hmap_destroy(&sw->ports);
         free(sw);
     }
 }
@@ -68,48 +45,27 @@ record_alloc(uint64_t dpid)
 
     if (sw) {
         sw->dpid = dpid;
+        px_hmap_init(&sw->ports);
     }
     return sw;
 }
 
-/* Places 'port_no' in a table known to have room, returning its slot. */
+/* The counters of 'port_no' in 'sw', or NULL. */
 static struct of_port_stats *
-ports_slot(struct of_port_stats *ports, uint32_t mask, uint32_t port_no)
+port_find(const struct of_switch_stats *sw, uint32_t port_no)
 {
-    uint32_t i = port_hash(port_no) & mask;
+    struct of_port_stats *ps;
 
-    while (ports[i].used && ports[i].port_no != port_no) {
-        i = (i + 1) & mask;
-    }
-    return &ports[i];
-}
-
-static int
-ports_grow(struct of_switch_stats *sw)
-{
-    uint32_t slots = sw->ports ? 2 * (sw->port_mask + 1) : PORTS_MIN_SLOTS;
-    struct of_port_stats *ports = calloc(slots, sizeof *ports);
-    uint32_t i;
-
-    if (!ports) {
-        return ENOMEM;
-    }
-    if (sw->ports) {
-        for (i = 0; i <= sw->port_mask; i++) {
-            if (sw->ports[i].used) {
-                *ports_slot(ports, slots - 1, sw->ports[i].port_no) =
-                    sw->ports[i];
-            }
+    PX_HMAP_FOR_EACH_WITH_HASH (ps, node, px_hash_u64(port_no), &sw->ports) {
+        if (ps->port_no == port_no) {
+            break;
         }
-        free(sw->ports);
     }
-    sw->ports = ports;
-    sw->port_mask = slots - 1;
-    return 0;
+    return ps;
 }
 
-/* Adds 'port_no', which is not in the table.  Returns NULL when the table
- * is at its bound or cannot grow. */
+/* Adds 'port_no', which is not in the map, with zero counts.  Returns NULL
+ * at the bound or when memory is short. */
 static struct of_port_stats *
 port_add(struct of_switch_stats *sw, uint32_t port_no)
 {
@@ -118,18 +74,12 @@ port_add(struct of_switch_stats *sw, uint32_t port_no)
     if (sw->n_ports >= OF_STATS_MAX_PORTS) {
         return NULL;
     }
-    /* Keep the table at most 3/4 full so probes stay short.  With
-     * OF_STATS_MAX_PORTS entries at most, it never needs more than
-     * PORTS_MAX_SLOTS slots. */
-    if (!sw->ports || 4 * (sw->n_ports + 1) > 3 * (sw->port_mask + 1)) {
-        if ((sw->ports && sw->port_mask + 1 >= PORTS_MAX_SLOTS) ||
-            ports_grow(sw)) {
-            return NULL;
-        }
+    ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        return NULL;
     }
-    ps = ports_slot(sw->ports, sw->port_mask, port_no);
-    ps->used = 1;
     ps->port_no = port_no;
+    px_hmap_insert(&sw->ports, &ps->node, px_hash_u64(port_no));
     sw->n_ports++;
     return ps;
 }
@@ -137,17 +87,13 @@ port_add(struct of_switch_stats *sw, uint32_t port_no)
 struct of_port_stats *
 of_stats_port(struct of_switch_stats *sw, uint32_t port_no)
 {
-    struct of_port_stats *ps;
+    struct of_port_stats *ps = port_find(sw, port_no);
 
-    if (sw->ports) {
-        ps = ports_slot(sw->ports, sw->port_mask, port_no);
-        if (ps->used) {
-            return ps;
-        }
-    }
-    ps = port_add(sw, port_no);
     if (!ps) {
-        sw->ports_untracked++;
+        ps = port_add(sw, port_no);
+        if (!ps) {
+            sw->ports_untracked++;
+        }
     }
     return ps;
 }
@@ -156,12 +102,9 @@ int
 of_stats_port_register(struct of_switch_stats *sw, uint32_t port_no,
                        const char *name)
 {
-    struct of_port_stats *ps = NULL;
+    struct of_port_stats *ps = port_find(sw, port_no);
 
-    if (sw->ports) {
-        ps = ports_slot(sw->ports, sw->port_mask, port_no);
-    }
-    if (!ps || !ps->used) {
+    if (!ps) {
         ps = port_add(sw, port_no);
     }
     if (!ps) {
@@ -187,17 +130,15 @@ void
 of_stats_ports_sorted(const struct of_switch_stats *sw,
                       struct of_port_stats *out)
 {
-    uint32_t i, n = 0;
+    const struct of_port_stats *ps;
+    uint32_t n = 0;
 
-    if (!sw->ports) {
-        return;
+    PX_HMAP_FOR_EACH (ps, node, &sw->ports) {
+        out[n++] = *ps;
     }
-    for (i = 0; i <= sw->port_mask; i++) {
-        if (sw->ports[i].used) {
-            out[n++] = sw->ports[i];
-        }
+    if (n) {
+        qsort(out, n, sizeof *out, compare_ports);
     }
-    qsort(out, n, sizeof *out, compare_ports);
 }
 
 void
@@ -305,62 +246,12 @@ of_stats_refusal_name(enum of_refusal why)
 /* ---------------------------------------------------------------------- */
 /* The set and its index by datapath id.                                  */
 
-static size_t
-index_find_slot(struct of_switch_stats *const *index, size_t mask,
-                uint64_t dpid)
-{
-    size_t i = (size_t)dpid_hash(dpid) & mask;
-
-    while (index[i] && index[i]->dpid != dpid) {
-        i = (i + 1) & mask;
-    }
-    return i;
-}
-
-static void
-index_insert(struct of_switch_stats **index, size_t mask,
-             struct of_switch_stats *sw)
-{
-    index[index_find_slot(index, mask, sw->dpid)] = sw;
-}
-
-/* Deletion with backward shift: later members of the same probe run move
- * up so no lookup stops at the hole too early. */
-static void
-index_remove(struct of_stats *s, uint64_t dpid)
-{
-    struct of_switch_stats **index = s->index;
-    size_t mask = s->index_mask;
-    size_t i = index_find_slot(index, mask, dpid), j = i;
-
-    if (!index[i]) {
-        return;
-    }
-    index[i] = NULL;
-    for (;;) {
-        size_t home;
-
-        j = (j + 1) & mask;
-        if (!index[j]) {
-            return;
-        }
-        home = (size_t)dpid_hash(index[j]->dpid) & mask;
-        /* Move slot j into the hole at i unless its home lies cyclically
-         * in (i, j]. */
-        if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-            index[i] = index[j];
-            index[j] = NULL;
-            i = j;
-        }
-    }
-}
-
-/* Makes room for 'room' records: the array and an index to match. */
+/* Makes room for 'room' records: the array, and buckets in the index so
+ * that inserting them does not resize it. */
 static int
 reserve(struct of_stats *s, size_t room)
 {
-    struct of_switch_stats **records, **index;
-    size_t slots = 16, i;
+    struct of_switch_stats **records;
 
     if (room <= s->room) {
         return 0;
@@ -368,26 +259,22 @@ reserve(struct of_stats *s, size_t room)
     if (room > RECORDS_LIMIT) {
         return ENOMEM;
     }
-    while (slots < 2 * room) {
-        slots *= 2;
-    }
-    index = calloc(slots, sizeof *index);
     records = realloc(s->records, room * sizeof *records);
-    if (records) {
-        s->records = records;
-    }
-    if (!index || !records) {
-        free(index);
+    if (!records) {
         return ENOMEM;
     }
-    for (i = 0; i < s->n; i++) {
-        index_insert(index, slots - 1, records[i]);
+    s->records = records;
+    if (px_hmap_reserve(&s->index, room)) {
+        return ENOMEM;
     }
-    free(s->index);
-    s->index = index;
-    s->index_mask = slots - 1;
     s->room = room;
     return 0;
+}
+
+static void
+index_insert(struct of_stats *s, struct of_switch_stats *sw)
+{
+    px_hmap_insert(&s->index, &sw->node, px_hash_u64(sw->dpid));
 }
 
 struct of_stats *
@@ -398,6 +285,7 @@ of_stats_create(size_t max)
     if (!s) {
         return NULL;
     }
+    px_hmap_init(&s->index);
     s->max = max ? max : 1;
     if (reserve(s, s->max)) {
         of_stats_destroy(s);
@@ -418,14 +306,21 @@ of_stats_destroy(struct of_stats *s)
         record_free(s->records[i]);
     }
     free(s->records);
-    free(s->index);
+    px_hmap_destroy(&s->index);
     free(s);
 }
 
 struct of_switch_stats *
 of_stats_find(const struct of_stats *s, uint64_t dpid)
 {
-    return s->index[index_find_slot(s->index, s->index_mask, dpid)];
+    struct of_switch_stats *sw;
+
+    PX_HMAP_FOR_EACH_WITH_HASH (sw, node, px_hash_u64(dpid), &s->index) {
+        if (sw->dpid == dpid) {
+            break;
+        }
+    }
+    return sw;
 }
 
 /* Forgets the disconnected record that disconnected longest ago.  Returns
@@ -447,7 +342,8 @@ evict_one(struct of_stats *s)
     if (oldest == SIZE_MAX) {
         return ENOSPC;
     }
-    index_remove(s, s->records[oldest]->dpid);
+    px_hmap_remove(&s->index, &s->records[oldest]->node);
+    px_hmap_shrink(&s->index);
     record_free(s->records[oldest]);
     memmove(&s->records[oldest], &s->records[oldest + 1],
             (s->n - oldest - 1) * sizeof *s->records);
@@ -480,7 +376,7 @@ append(struct of_stats *s, uint64_t dpid)
 
     if (sw) {
         s->records[s->n++] = sw;
-        index_insert(s->index, s->index_mask, sw);
+        index_insert(s, sw);
     }
     return sw;
 }
@@ -602,6 +498,7 @@ of_stats_serialise(const struct of_stats *s, void **data, size_t *len)
     put_u64(&w, s->requests_malformed);
     for (i = 0; i < s->n; i++) {
         const struct of_switch_stats *sw = s->records[i];
+        const struct of_port_stats *ps;
         char peer[PEER_LEN];
 
         put_u64(&w, sw->dpid);
@@ -627,16 +524,12 @@ of_stats_serialise(const struct of_stats *s, void **data, size_t *len)
         for (j = 0; j < OF_N_REFUSALS; j++) {
             put_u64(&w, sw->total.refused[j]);
         }
-        for (j = 0; sw->ports && j <= sw->port_mask; j++) {
-            const struct of_port_stats *ps = &sw->ports[j];
-
-            if (ps->used) {
-                put_u32(&w, ps->port_no);
-                put_u32(&w, 0);
-                put_u64(&w, ps->packet_ins);
-                put_u64(&w, ps->packet_outs);
-                put(&w, ps->name, sizeof ps->name);
-            }
+        PX_HMAP_FOR_EACH (ps, node, &sw->ports) {
+            put_u32(&w, ps->port_no);
+            put_u32(&w, 0);
+            put_u64(&w, ps->packet_ins);
+            put_u64(&w, ps->packet_outs);
+            put(&w, ps->name, sizeof ps->name);
         }
     }
     *data = buf;
@@ -710,11 +603,8 @@ read_ports(struct reader *r, struct of_switch_stats *sw, uint32_t n_ports)
             !get(r, name, sizeof name) || !memchr(name, '\0', sizeof name)) {
             return false;
         }
-        if (sw->ports) {
-            ps = ports_slot(sw->ports, sw->port_mask, port_no);
-            if (ps->used) {
-                return false;
-            }
+        if (port_find(sw, port_no)) {
+            return false;
         }
         ps = port_add(sw, port_no);
         if (!ps) {
@@ -844,7 +734,7 @@ of_stats_restore(const void *data, size_t len, size_t max,
             goto fail;
         }
         s->records[s->n++] = sw;
-        index_insert(s->index, s->index_mask, sw);
+        index_insert(s, sw);
     }
     if (r.left) {
         error = EPROTO;

@@ -8,19 +8,26 @@
  * the time), so a unit test links it alone.
  *
  * Hot path: a packet-in costs one increment in the switch's totals and one
- * probe of its per-port hash table; nothing is allocated per packet (a port
- * table grows by doubling, a bounded number of times).
+ * lookup in its per-port hash map (<plexus/hmap.h>); nothing is allocated
+ * per packet (a port's counters are allocated once, when the port is first
+ * seen, at most OF_STATS_MAX_PORTS times per record).
  *
  * Ownership: a struct of_stats owns its records and each record owns its
- * port table.  Record addresses are stable until the record is evicted
- * (only disconnected records are) or the set is destroyed, so a live
- * connection may keep a pointer to its record.
+ * ports' counters.  Record addresses are stable until the record is
+ * evicted (only disconnected records are) or the set is destroyed, so a
+ * live connection may keep a pointer to its record; a port's counters stay
+ * where they are for as long as their record.
+ *
+ * The module uses libplexus.a's map and hashes, so whatever links it links
+ * that library too.
  */
 #ifndef OF_SWSTATS_H
 #define OF_SWSTATS_H 1
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "plexus/hmap.h"
 
 /* Most ports tracked per switch: what a switch may report (OF_MAX_PORTS in
  * conn.h) plus room for the special ports (flood, controller, ...). */
@@ -59,16 +66,18 @@ enum of_disconnect {
     OF_N_DISCONNECTS
 };
 
-/* One slot of a per-port table. */
+/* The counters of one port of a switch.  In a copy made by
+ * of_stats_ports_sorted, 'node' means nothing. */
 struct of_port_stats {
+    struct px_hmap_node node; /* In the record's 'ports'. */
     uint32_t port_no;
-    uint32_t used; /* Nonzero when the slot holds a port. */
     uint64_t packet_ins;
     uint64_t packet_outs;
     char name[16]; /* As the switch announced it; "" if it did not. */
 };
 
 struct of_switch_stats {
+    struct px_hmap_node node; /* In the set's 'index'. */
     uint64_t dpid;
     uint8_t version;         /* Wire version of the current/last session. */
     int connected;           /* A session is up. */
@@ -79,10 +88,9 @@ struct of_switch_stats {
     uint64_t disconnects[OF_N_DISCONNECTS];
     uint64_t ports_untracked; /* Port counts that found no room. */
 
-    /* Open addressing with linear probing; 'port_mask' + 1 slots, a power
-     * of two; at most OF_STATS_MAX_PORTS of them used. */
-    struct of_port_stats *ports;
-    uint32_t port_mask;
+    /* The ports' counters by px_hash_u64(port_no), at most
+     * OF_STATS_MAX_PORTS of them; 'n_ports' is their number. */
+    struct px_hmap ports;
     uint32_t n_ports;
 };
 
@@ -95,10 +103,9 @@ struct of_stats {
     size_t room; /* Allocated length of 'records'. */
     uint64_t disconnect_seq;
 
-    /* Private to swstats.c: the records indexed by datapath id, open
-     * addressing, 'index_mask' + 1 slots (at least twice 'room'). */
-    struct of_switch_stats **index;
-    size_t index_mask;
+    /* Private to swstats.c: the records by px_hash_u64(dpid), with
+     * buckets reserved for 'room' of them. */
+    struct px_hmap index;
 
     uint64_t switches_forgotten; /* Records evicted by the bound. */
     uint64_t connections_accepted;
@@ -139,9 +146,9 @@ void of_stats_disconnected(struct of_stats *s, struct of_switch_stats *sw,
 void of_stats_add(struct of_switch_stats *sw, const struct of_counts *c);
 
 /* The counters of port 'port_no' of 'sw', added if new.  Returns NULL (and
- * counts ports_untracked) when the port table is at its bound or cannot
- * grow.  One hash probe when the port is known.  The pointer is valid until
- * the next port is added to 'sw' (the table may move). */
+ * counts ports_untracked) when the record has OF_STATS_MAX_PORTS ports
+ * already or memory for a new one is short.  One hash lookup when the port
+ * is known.  The pointer is valid as long as the record. */
 struct of_port_stats *of_stats_port(struct of_switch_stats *sw,
                                     uint32_t port_no);
 /* Adds port 'port_no' to 'sw' with zero counts if it is not there yet, so

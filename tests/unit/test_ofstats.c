@@ -379,7 +379,7 @@ sample_set(void)
 static void
 assert_same_record(const struct of_switch_stats *x, struct of_switch_stats *y)
 {
-    size_t i;
+    const struct of_port_stats *px;
 
     assert_int_equal(x->dpid, y->dpid);
     assert_int_equal(x->version, y->version);
@@ -391,14 +391,9 @@ assert_same_record(const struct of_switch_stats *x, struct of_switch_stats *y)
     assert_memory_equal(x->disconnects, y->disconnects, sizeof x->disconnects);
     assert_int_equal(x->ports_untracked, y->ports_untracked);
     assert_int_equal(x->n_ports, y->n_ports);
-    for (i = 0; x->ports && i <= x->port_mask; i++) {
-        const struct of_port_stats *px = &x->ports[i];
-        struct of_port_stats *py;
+    PX_HMAP_FOR_EACH (px, node, &x->ports) {
+        struct of_port_stats *py = of_stats_port(y, px->port_no);
 
-        if (!px->used) {
-            continue;
-        }
-        py = of_stats_port(y, px->port_no);
         assert_non_null(py);
         assert_int_equal(px->packet_ins, py->packet_ins);
         assert_int_equal(px->packet_outs, py->packet_outs);
