@@ -81,8 +81,8 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
         install \
         clean format sanitize-build
 
-all: $(O)host/plexusd $(O)host/plexusctl $(PLUGIN_SOS) $(O)router/sr \
-     $(LIBPLEXUS)
+all: $(O)host/plexusd $(O)host/plexusctl/plexusctl $(PLUGIN_SOS) \
+     $(O)router/sr $(LIBPLEXUS)
 
 $(O)%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,12 +98,15 @@ $(LIBPLEXUS): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-# plexusctl: the command-line client of a running plexusd.  It reads the
-# same conf.d (host/conf.c) to find the control socket and, for metrics,
-# the stats endpoint.
-CTL_OBJS := $(O)host/plexusctl.o $(O)host/ctl_http.o $(O)host/ctl_proto.o \
-            $(O)host/conf.o $(O)host/host_util.o
-$(O)host/plexusctl: $(CTL_OBJS)
+# plexusctl: the command-line client of a running plexusd, in a folder of
+# its own so that what is plexusd's and what is the client's is plain.  It
+# reads the same conf.d (host/conf.c) to find the control socket and, for
+# metrics, the stats endpoint, and speaks the socket's protocol
+# (host/ctl_proto.c): those objects are plexusd's own, linked, not copied.
+CTL_OBJS := $(O)host/plexusctl/plexusctl.o $(O)host/plexusctl/ctl_http.o \
+            $(O)host/ctl_proto.o $(O)host/conf.o $(O)host/host_util.o
+$(O)host/plexusctl/%.o: CFLAGS_ALL += -Ihost
+$(O)host/plexusctl/plexusctl: $(CTL_OBJS)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ -linih -ljansson -lm
 
 # Each plugin is every .c in its folder.
@@ -198,8 +201,8 @@ $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
                              plugins/openflow/swstats.h $(LIBPLEXUS)
 $(O)tests/unit/test_stats: tests/unit/test_stats.c plugins/stats/render.c \
                            plugins/stats/render.h
-$(O)tests/unit/test_ctl: tests/unit/test_ctl.c $(O)host/ctl_http.o \
-                         $(O)host/host_util.o
+$(O)tests/unit/test_ctl: tests/unit/test_ctl.c \
+                         $(O)host/plexusctl/ctl_http.o $(O)host/host_util.o
 $(O)tests/unit/test_ctlproto: tests/unit/test_ctlproto.c $(O)host/ctl_proto.o \
                               $(O)host/host_util.o
 $(UNIT_BINS):
@@ -311,8 +314,8 @@ $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/openflow -o $@ $(filter %.c,$^)
 
-$(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/ctl_http.c host/host_util.c \
-                   host/ctl_http.h
+$(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/plexusctl/ctl_http.c \
+                   host/host_util.c host/plexusctl/ctl_http.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 
@@ -393,7 +396,7 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d \
 	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello
 	install -m 0755 host/plexusd $(DESTDIR)$(PREFIX)/bin/plexusd
-	install -m 0755 host/plexusctl $(DESTDIR)$(PREFIX)/bin/plexusctl
+	install -m 0755 host/plexusctl/plexusctl $(DESTDIR)$(PREFIX)/bin/plexusctl
 	install -m 0755 router/sr $(DESTDIR)$(PREFIX)/bin/sr
 	install -m 0644 router/rtable $(DESTDIR)$(PREFIX)/share/plexus/rtable
 	install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PLUGDIR)/
@@ -416,14 +419,16 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello/
 
 format:
-	clang-format -i host/*.c host/*.h plugins/*/*.c plugins/*/*.h \
+	clang-format -i host/*.c host/*.h host/plexusctl/*.c host/plexusctl/*.h \
+	    plugins/*/*.c plugins/*/*.h \
 	    router/*.c router/*.h sdk/include/plexus/*.h sdk/lib/*.c \
 	    sdk/include/plexus/topics/*.h tests/*/*.c tests/*/*.h \
 	    tests/plugins/*.cc \
 	    sdk/examples/*/*.c
 
 clean:
-	rm -rf build host/*.o host/*.d host/plexusd host/plexusctl \
+	rm -rf build host/*.o host/*.d host/plexusd host/plexusctl/*.o \
+	    host/plexusctl/*.d host/plexusctl/plexusctl \
 	    plugins/*/*.so router/sr $(UNIT_TESTS:%=tests/unit/%) \
 	    sdk/lib/*.o sdk/lib/*.d sdk/lib/*.a \
 	    tests/bench/bench_bus tests/bench/ofbench tests/bench/*.o \
