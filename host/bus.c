@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "list.h"
+#include "plexus/hash.h"
+#include "plexus/hmap.h"
 
 #define PX_BUS_ASYNC_MAX_PAYLOAD (64 * 1024)
 
@@ -49,8 +51,8 @@ struct px_topic_decl {
 };
 
 struct px_topic {
+    struct px_hmap_node node; /* In bus->topics, by topic_hash(name). */
     char *name;
-    struct px_topic *hash_next;
     uint32_t version;            /* The lowest of the declarations'. */
     struct px_topic_decl *decls; /* Owners that declared the topic. */
     struct px_sub **subs;        /* Matching live subs, by priority. */
@@ -69,9 +71,10 @@ struct px_async_event {
 };
 
 struct px_bus {
-    struct px_topic **buckets;
-    size_t n_buckets;
-    size_t n_topics;
+    /* Every topic ever declared, by name; topics are never removed, and
+     * the bus owns them.  Only declaring and looking a topic up by name
+     * use the map: delivery goes through the topic's cached array. */
+    struct px_hmap topics;
 
     struct px_list subs;
     struct px_list dead_subs;
@@ -98,16 +101,9 @@ struct px_bus {
 };
 
 static uint64_t
-hash_name(const char *s)
+topic_hash(const char *name)
 {
-    /* FNV-1a: topic names are short, and this is only used on declare and
-     * on lookup by name, never per delivery. */
-    uint64_t h = 14695981039346656037ULL;
-
-    for (; *s; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    }
-    return h;
+    return px_hash_bytes(name, strlen(name), 0);
 }
 
 int
@@ -123,12 +119,9 @@ px_bus_create(size_t async_capacity, void (*wake)(void *aux), void *aux,
     if (!bus) {
         return ENOMEM;
     }
-    bus->n_buckets = 64;
-    bus->buckets = calloc(bus->n_buckets, sizeof *bus->buckets);
+    px_hmap_init(&bus->topics);
     bus->ring = calloc(async_capacity, sizeof *bus->ring);
-    if (!bus->buckets || !bus->ring) {
-        free(bus->buckets);
-        free(bus->ring);
+    if (!bus->ring) {
         free(bus);
         return ENOMEM;
     }
@@ -169,6 +162,7 @@ void
 px_bus_destroy(struct px_bus *bus)
 {
     struct px_sub *sub, *next;
+    struct px_topic *t;
     size_t i;
 
     if (!bus) {
@@ -179,24 +173,18 @@ px_bus_destroy(struct px_bus *bus)
         px_list_remove(&sub->node);
         sub_free(sub);
     }
-    for (i = 0; i < bus->n_buckets; i++) {
-        struct px_topic *t = bus->buckets[i];
+    PX_HMAP_FOR_EACH_SAFE (t, node, &bus->topics) {
+        while (t->decls) {
+            struct px_topic_decl *d = t->decls;
 
-        while (t) {
-            struct px_topic *tnext = t->hash_next;
-
-            while (t->decls) {
-                struct px_topic_decl *d = t->decls;
-
-                t->decls = d->next;
-                free(d);
-            }
-            free(t->subs);
-            free(t->name);
-            free(t);
-            t = tnext;
+            t->decls = d->next;
+            free(d);
         }
+        free(t->subs);
+        free(t->name);
+        free(t);
     }
+    px_hmap_destroy(&bus->topics);
     for (i = 0; i < bus->ring_len; i++) {
         struct px_async_event *e =
             bus->ring[(bus->ring_head + i) % bus->ring_cap];
@@ -206,7 +194,6 @@ px_bus_destroy(struct px_bus *bus)
     }
     free(bus->retired);
     free(bus->ring);
-    free(bus->buckets);
     pthread_mutex_destroy(&bus->mutex);
     free(bus);
 }
@@ -247,44 +234,17 @@ px_bus_name_valid(const char *name, int pattern)
     return seg_len > 0;
 }
 
-static void
-grow_buckets(struct px_bus *bus)
-{
-    size_t n = bus->n_buckets * 2;
-    struct px_topic **b = calloc(n, sizeof *b);
-    size_t i;
-
-    if (!b) {
-        return; /* Longer chains are slower, not wrong. */
-    }
-    for (i = 0; i < bus->n_buckets; i++) {
-        struct px_topic *t = bus->buckets[i];
-
-        while (t) {
-            struct px_topic *next = t->hash_next;
-            size_t j = hash_name(t->name) & (n - 1);
-
-            t->hash_next = b[j];
-            b[j] = t;
-            t = next;
-        }
-    }
-    free(bus->buckets);
-    bus->buckets = b;
-    bus->n_buckets = n;
-}
-
 struct px_topic *
 px_bus_find(struct px_bus *bus, const char *name)
 {
-    struct px_topic *t = bus->buckets[hash_name(name) & (bus->n_buckets - 1)];
+    struct px_topic *t;
 
-    for (; t; t = t->hash_next) {
+    PX_HMAP_FOR_EACH_WITH_HASH (t, node, topic_hash(name), &bus->topics) {
         if (!strcmp(t->name, name)) {
-            return t;
+            break;
         }
     }
-    return NULL;
+    return t;
 }
 
 /* Sets the topic's version to the lowest its declarations publish, so a
@@ -331,8 +291,6 @@ px_bus_declare(struct px_bus *bus, const void *owner, const char *name,
     }
     t = px_bus_find(bus, name);
     if (!t) {
-        size_t i;
-
         t = calloc(1, sizeof *t);
         if (!t || !(t->name = strdup(name))) {
             free(t);
@@ -340,13 +298,7 @@ px_bus_declare(struct px_bus *bus, const void *owner, const char *name,
         }
         t->version = version;
         t->cache_gen = UINT64_MAX; /* Never equal to sub_gen at first. */
-        if (bus->n_topics >= bus->n_buckets) {
-            grow_buckets(bus);
-        }
-        i = hash_name(name) & (bus->n_buckets - 1);
-        t->hash_next = bus->buckets[i];
-        bus->buckets[i] = t;
-        bus->n_topics++;
+        px_hmap_insert(&bus->topics, &t->node, topic_hash(name));
     }
     for (d = t->decls; d; d = d->next) {
         if (d->owner == owner) {
@@ -434,7 +386,8 @@ size_t
 px_bus_release_owner(struct px_bus *bus, const void *owner)
 {
     struct px_sub *sub, *next;
-    size_t n = 0, i;
+    struct px_topic *t;
+    size_t n = 0;
 
     PX_LIST_FOR_EACH_SAFE (sub, next, node, &bus->subs) {
         if (sub->owner == owner) {
@@ -442,24 +395,20 @@ px_bus_release_owner(struct px_bus *bus, const void *owner)
             n++;
         }
     }
-    for (i = 0; i < bus->n_buckets; i++) {
-        struct px_topic *t;
+    PX_HMAP_FOR_EACH (t, node, &bus->topics) {
+        struct px_topic_decl **dp = &t->decls;
 
-        for (t = bus->buckets[i]; t; t = t->hash_next) {
-            struct px_topic_decl **dp = &t->decls;
+        while (*dp) {
+            if ((*dp)->owner == owner) {
+                struct px_topic_decl *d = *dp;
 
-            while (*dp) {
-                if ((*dp)->owner == owner) {
-                    struct px_topic_decl *d = *dp;
-
-                    *dp = d->next;
-                    free(d);
-                } else {
-                    dp = &(*dp)->next;
-                }
+                *dp = d->next;
+                free(d);
+            } else {
+                dp = &(*dp)->next;
             }
-            settle_version(bus, t);
         }
+        settle_version(bus, t);
     }
     return n;
 }
@@ -683,7 +632,7 @@ px_bus_get_stats(struct px_bus *bus, struct px_bus_stats *s)
 {
     memset(s, 0, sizeof *s);
     s->depth_drops = bus->depth_drops;
-    s->topics = bus->n_topics;
+    s->topics = px_hmap_count(&bus->topics);
     s->subscriptions = bus->n_subs;
     pthread_mutex_lock(&bus->mutex);
     s->async_queued = bus->async_queued;
@@ -734,22 +683,18 @@ px_bus_foreach_topic(struct px_bus *bus,
                      void (*fn)(const struct px_bus_topic_stats *, void *aux),
                      void *aux)
 {
-    size_t i;
+    const struct px_topic *t;
 
-    for (i = 0; i < bus->n_buckets; i++) {
-        struct px_topic *t;
+    PX_HMAP_FOR_EACH (t, node, &bus->topics) {
+        struct px_bus_topic_stats s = {
+            .name = t->name,
+            .version = t->version,
+            .published = t->published,
+            .delivered = t->delivered,
+            .halted = t->halted,
+            .declared = t->decls != NULL,
+        };
 
-        for (t = bus->buckets[i]; t; t = t->hash_next) {
-            struct px_bus_topic_stats s = {
-                .name = t->name,
-                .version = t->version,
-                .published = t->published,
-                .delivered = t->delivered,
-                .halted = t->halted,
-                .declared = t->decls != NULL,
-            };
-
-            fn(&s, aux);
-        }
+        fn(&s, aux);
     }
 }
