@@ -175,7 +175,7 @@ $(O)tests/plugins/cxxplugin_clang.so: $(CXX_PLUGIN_DEPS)
 	    -DCXXPLUGIN_NAME='"cxxplugin_clang"' -o $@ $<
 
 # Unit tests (cmocka).
-$(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o
+$(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o $(LIBPLEXUS)
 $(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/conf.o \
                           $(O)host/host_util.o
 $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
@@ -364,9 +364,9 @@ fuzz: fuzz-build
 # ---------------------------------------------------------------------------
 # Benchmarks (release flags, no sanitizers).
 
-$(O)tests/bench/bench_bus: tests/bench/bench_bus.c $(O)host/bus.o
+$(O)tests/bench/bench_bus: tests/bench/bench_bus.c $(O)host/bus.o $(LIBPLEXUS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $^ -lpthread
+	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $^ -lpthread -lxxhash
 
 # Controller benchmark (cbench style): ofbench emulates OpenFlow 1.0
 # switches; controllers.py runs it against ovs-testcontroller and plexusd
