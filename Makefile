@@ -121,7 +121,7 @@ $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
 PLUGIN_LIBS_logger := -lpcap
 PLUGIN_LIBS_openflow := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_vns_server := router/vns.c -Irouter -ljansson -lcrypto
-PLUGIN_LIBS_stats := -lmicrohttpd
+PLUGIN_LIBS_stats := -lmicrohttpd $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_l2_learning := $(LIBPLEXUS_LIBS)
 
 define plugin_rule
@@ -201,7 +201,7 @@ $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
                              plugins/openflow/swstats.c \
                              plugins/openflow/swstats.h $(LIBPLEXUS)
 $(O)tests/unit/test_stats: tests/unit/test_stats.c plugins/stats/render.c \
-                           plugins/stats/render.h
+                           plugins/stats/render.h $(LIBPLEXUS)
 $(O)tests/unit/test_ctl: tests/unit/test_ctl.c \
                          $(O)host/plexusctl/ctl_http.o $(O)host/host_util.o
 $(O)tests/unit/test_ctlproto: tests/unit/test_ctlproto.c $(O)host/ctl_proto.o \

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plexus/hash.h"
+#include "plexus/hmap.h"
 #include "plexus/util.h"
 
 #define NONE UINT32_MAX
@@ -356,90 +358,52 @@ arena_strdup(struct arena_chunk **head, const char *s)
     return copy;
 }
 
-/* Maps byte strings (borrowed: they must outlive the map) to indexes. */
-struct smap_slot {
-    const char *key; /* NULL: empty. */
+/* Maps byte strings (borrowed: they must outlive the map) to indexes.  The
+ * map is a px_hmap of entries taken from the collection's arena, so an
+ * entry costs no allocation of its own and is freed with the arena; the
+ * map itself owns only its buckets. */
+struct smap_entry {
+    struct px_hmap_node node;
+    const char *key;
     size_t len;
-    uint32_t hash;
     uint32_t value;
 };
 
-struct smap {
-    struct smap_slot *slots;
-    size_t cap; /* A power of 2, or 0. */
-    size_t n;
-};
+/* Bytes an entry costs at most, which report_cost counts: the entry as the
+ * arena rounds it, and two bucket pointers, since a px_hmap never has more
+ * than twice as many buckets as nodes. */
+#define SMAP_ENTRY_COST                                                       \
+    ((sizeof(struct smap_entry) + sizeof(max_align_t) - 1) /                  \
+         sizeof(max_align_t) * sizeof(max_align_t) +                          \
+     2 * sizeof(void *))
 
 static uint32_t
-smap_hash(const char *key, size_t len)
+smap_find(const struct px_hmap *m, const char *key, size_t len)
 {
-    uint32_t h = 2166136261u; /* FNV-1a. */
-    size_t i;
+    const struct smap_entry *e;
 
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char)key[i]) * 16777619u;
-    }
-    return h;
-}
-
-static struct smap_slot *
-smap_slot(const struct smap *m, const char *key, size_t len, uint32_t hash)
-{
-    size_t i = hash & (m->cap - 1);
-
-    for (;;) {
-        struct smap_slot *s = &m->slots[i];
-
-        if (!s->key ||
-            (s->hash == hash && s->len == len && !memcmp(s->key, key, len))) {
-            return s;
+    PX_HMAP_FOR_EACH_WITH_HASH (e, node, px_hash_bytes(key, len, 0), m) {
+        if (e->len == len && !memcmp(e->key, key, len)) {
+            return e->value;
         }
-        i = (i + 1) & (m->cap - 1);
     }
+    return NONE;
 }
 
-static uint32_t
-smap_find(const struct smap *m, const char *key, size_t len)
-{
-    struct smap_slot *s;
-
-    if (!m->cap) {
-        return NONE;
-    }
-    s = smap_slot(m, key, len, smap_hash(key, len));
-    return s->key ? s->value : NONE;
-}
-
-/* Inserts a key that is not in 'm' yet. */
+/* Inserts a key that is not in 'm' yet, its entry taken from 'arena'. */
 static int
-smap_insert(struct smap *m, const char *key, size_t len, uint32_t value)
+smap_insert(struct px_hmap *m, struct arena_chunk **arena, const char *key,
+            size_t len, uint32_t value)
 {
-    struct smap_slot *s;
+    struct smap_entry *e = arena_alloc(arena, sizeof *e);
 
-    if ((m->n + 1) * 2 > m->cap) {
-        struct smap old = *m;
-        size_t i;
-
-        m->cap = old.cap ? old.cap * 2 : 64;
-        m->slots = calloc(m->cap, sizeof *m->slots);
-        if (!m->slots) {
-            *m = old;
-            return ENOMEM;
-        }
-        for (i = 0; i < old.cap; i++) {
-            if (old.slots[i].key) {
-                *smap_slot(m, old.slots[i].key, old.slots[i].len,
-                           old.slots[i].hash) = old.slots[i];
-            }
-        }
-        free(old.slots);
+    if (!e) {
+        return ENOMEM;
     }
-    s = smap_slot(m, key, len, smap_hash(key, len));
-    s->key = key;
-    s->len = len;
-    s->hash = smap_hash(key, len);
-    s->value = value;
-    m->n++;
+    e->key = key;
+    e->len = len;
+    e->value = value;
+    px_hmap_insert(m, &e->node, px_hash_bytes(key, len, 0));
     return 0;
 }
 
@@ -517,9 +481,10 @@ struct stats_collection {
     struct sample *samples;
     size_t n_samples, cap_samples;
 
-    struct smap kind_map;     /* Kind name -> kinds[]. */
-    struct smap family_map;   /* Metric name -> families[]. */
-    struct smap identity_map; /* Kind and keys -> entities[]. */
+    /* Entries in 'arena' (see struct smap_entry). */
+    struct px_hmap kind_map;     /* Kind name -> kinds[]. */
+    struct px_hmap family_map;   /* Metric name -> families[]. */
+    struct px_hmap identity_map; /* Kind and keys -> entities[]. */
 };
 
 struct stats_collection *
@@ -530,6 +495,9 @@ stats_collection_create(size_t max_entities, size_t max_bytes)
     if (c) {
         c->max_entities = max_entities;
         c->max_bytes = max_bytes;
+        px_hmap_init(&c->kind_map);
+        px_hmap_init(&c->family_map);
+        px_hmap_init(&c->identity_map);
     }
     return c;
 }
@@ -550,9 +518,9 @@ stats_collection_destroy(struct stats_collection *c)
     free(c->kinds);
     free(c->families);
     free(c->samples);
-    free(c->kind_map.slots);
-    free(c->family_map.slots);
-    free(c->identity_map.slots);
+    px_hmap_destroy(&c->kind_map);
+    px_hmap_destroy(&c->family_map);
+    px_hmap_destroy(&c->identity_map);
     free(c);
 }
 
@@ -815,8 +783,8 @@ report_cost(const struct px_stats_report *r, size_t identity_len)
         bytes += strsize(f->name) + strsize(f->help) + strsize(f->text) +
                  strsize(f->label) + strsize(f->label_value) +
                  sizeof(struct sample) + sizeof(struct family) +
-                 2 * sizeof(struct smap_slot) + strsize(r->entity) +
-                 strsize(f->name) + 16;
+                 2 * SMAP_ENTRY_COST + strsize(r->entity) + strsize(f->name) +
+                 16;
     }
     return bytes;
 }
@@ -864,8 +832,9 @@ add_sample(struct stats_collection *c, uint32_t e, uint32_t field,
             return error;
         }
         copy = copy_str(c, name->data, &error);
-        if (error || (error = smap_insert(&c->family_map, copy, name->len,
-                                          (uint32_t)c->n_families))) {
+        if (error ||
+            (error = smap_insert(&c->family_map, &c->arena, copy, name->len,
+                                 (uint32_t)c->n_families))) {
             return error;
         }
         i = (uint32_t)c->n_families++;
@@ -919,8 +888,9 @@ commit(struct stats_collection *c, const struct px_stats_report *r,
             return error;
         }
         copy = copy_str(c, r->entity, &error);
-        if (error || (error = smap_insert(&c->kind_map, copy, strlen(copy),
-                                          (uint32_t)c->n_kinds))) {
+        if (error ||
+            (error = smap_insert(&c->kind_map, &c->arena, copy, strlen(copy),
+                                 (uint32_t)c->n_kinds))) {
             return error;
         }
         kind = (uint32_t)c->n_kinds++;
@@ -960,7 +930,8 @@ commit(struct stats_collection *c, const struct px_stats_report *r,
     }
     memcpy((char *)id_copy, id->data, id->len + 1);
     e = (uint32_t)c->n_entities;
-    if ((error = smap_insert(&c->identity_map, id_copy, id->len, e))) {
+    if ((error =
+             smap_insert(&c->identity_map, &c->arena, id_copy, id->len, e))) {
         return error;
     }
     ent = &c->entities[e];
