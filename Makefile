@@ -290,12 +290,13 @@ e2e:
 	    --rebuilt-openflow $(REBUILT_OPENFLOW) \
 	    --rebuilt-vns-server $(REBUILT_VNS)
 
-# The router lab: plexusd (openflow, vns_server, logger) and router/sr on a
+# The main job, router/demo.py: the router lab (tests/e2e/lab.py), that is
+# plexusd (openflow, vns_server, logger) and router/sr on a
 # Mininet switch with client, server1 and server2; prints a scripted check
 # (ping, traceroute, HTTP through the router), then opens the Mininet CLI
 # when run on a terminal.  Ctrl-D leaves and everything is cleaned up.
 demo: deps all
-	$(PYTHON) tests/e2e/demo.py
+	$(PYTHON) router/demo.py
 
 # ---------------------------------------------------------------------------
 # Fuzzing (clang's libFuzzer).

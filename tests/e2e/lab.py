@@ -1,6 +1,6 @@
 """The router lab (README.md: "The router: router/sr" for the lab and the
 router, "The VNS protocol" for what vns_server and router/sr say) in
-Mininet, for the e2e tests (run.py) and 'make demo' (demo.py):
+Mininet, for the e2e tests (run.py) and 'make demo' (router/demo.py):
 
   pxeserver1 192.168.2.2/24 --port 1--+
   pxeserver2 172.64.3.10/24 --port 2--+ pxesw0 (OVS, userspace) --OpenFlow-->

@@ -1,19 +1,24 @@
 #!/usr/bin/python3
-"""'make demo': the router lab (tests/e2e/lab.py) with plexusd and
-router/sr, a short scripted check printing what it saw (ping, traceroute,
-HTTP through the router), then the Mininet CLI when stdin is a terminal.
-Ctrl-D (or 'exit') leaves; everything the demo made is removed.
+"""'make demo', the main job: the router lab (tests/e2e/lab.py) with
+plexusd and router/sr, a short scripted check printing what it saw (ping,
+traceroute, HTTP through the router), then the Mininet CLI when stdin is a
+terminal.  Ctrl-D (or 'exit') leaves; everything the demo made is removed.
+
+It lives beside the router it shows rather than among the tests, since it
+is what a user runs, not a check; the lab itself (tests/e2e/lab.py) has
+one definition, which the e2e tests and this demo share, and the e2e
+harness (tests/e2e/run.py) records and cleans up what either starts.
 
 Installs nothing (make deps does) and builds nothing (make does).  Starts
 Open vSwitch with ovs-ctl if it is not running (and leaves it running).
 
-  /usr/bin/python3 tests/e2e/demo.py [--build DIR] [--port N]
+  /usr/bin/python3 router/demo.py [--build DIR] [--port N]
       [--router sr|scripted]
 
 Without router/sr the demo says so and uses a scripted stand-in router
 (tests/integration/vnspeer.py) that only answers ARP and ping for the
 router addresses.  Everything is recorded in run.py's state file;
-'run.py --cleanup' removes what a killed demo left.
+'tests/e2e/run.py --cleanup' removes what a killed demo left.
 """
 
 import argparse
@@ -25,8 +30,11 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+# The lab and the harness it runs on are tests/e2e's: one definition of
+# the lab, shared with the e2e tests.
+E2E = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))), "tests", "e2e")
+sys.path.insert(0, E2E)
 import run as h  # noqa: E402
 import lab  # noqa: E402
 
