@@ -120,7 +120,8 @@ $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
 # Libraries a plugin links with, beyond libc, and sources from elsewhere.
 PLUGIN_LIBS_logger := -lpcap
 PLUGIN_LIBS_openflow := -ljansson $(LIBPLEXUS_LIBS)
-PLUGIN_LIBS_vns_server := router/vns.c -Irouter -ljansson -lcrypto
+PLUGIN_LIBS_vns_server := router/vns.c -Irouter -ljansson -lcrypto \
+                          $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_stats := -lmicrohttpd $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_l2_learning := $(LIBPLEXUS_LIBS)
 
@@ -279,7 +280,8 @@ $(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h) \
 	    -Wl,-z,now -o $@ $(wildcard plugins/openflow/*.c) \
 	    $(PLUGIN_LIBS_openflow)
 
-$(REBUILT_VNS): $(wildcard plugins/vns_server/*.c) router/vns.c router/vns.h
+$(REBUILT_VNS): $(wildcard plugins/vns_server/*.c) router/vns.c router/vns.h \
+                $(filter %.a,$(PLUGIN_LIBS_vns_server))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
 	    -Wl,-z,now -o $@ $(wildcard plugins/vns_server/*.c) \
