@@ -112,7 +112,7 @@ $(O)host/plexusctl/plexusctl: $(CTL_OBJS)
 # Each plugin is every .c in its folder.
 # The software router: a program of its own, not a plugin.
 SR_SRCS := router/sr.c router/sr_rt.c router/sr_arp.c router/sr_icmp.c \
-           router/sr_router.c router/vns.c
+           router/sr_router.c router/vns_codec.c
 $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Irouter -o $@ $(SR_SRCS) -lev -lpcap -lcrypto
@@ -120,7 +120,7 @@ $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
 # Libraries a plugin links with, beyond libc, and sources from elsewhere.
 PLUGIN_LIBS_logger := -lpcap
 PLUGIN_LIBS_openflow := -ljansson $(LIBPLEXUS_LIBS)
-PLUGIN_LIBS_vns_server := router/vns.c -Irouter -ljansson -lcrypto \
+PLUGIN_LIBS_vns_server := router/vns_codec.c -Irouter -ljansson -lcrypto \
                           $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_stats := -lmicrohttpd $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_l2_learning := $(LIBPLEXUS_LIBS)
@@ -186,9 +186,10 @@ $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
                          plugins/openflow/ofp.c \
                          plugins/openflow/ofp.h
-$(O)tests/unit/test_vns: tests/unit/test_vns.c tests/unit/hexfix.h router/vns.c \
-                         router/vns.h
-# vns.c takes its SHA-1 from libcrypto.
+$(O)tests/unit/test_vns: tests/unit/test_vns.c tests/unit/hexfix.h \
+                         router/vns_codec.c \
+                         router/vns_codec.h
+# vns_codec.c takes its SHA-1 from libcrypto.
 $(O)tests/unit/test_vns: HOST_LIBS += -lcrypto
 $(O)tests/unit/test_sr: tests/unit/test_sr.c tests/unit/hexfix.h \
                         router/sr_rt.c router/sr_arp.c \
@@ -280,7 +281,8 @@ $(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h) \
 	    -Wl,-z,now -o $@ $(wildcard plugins/openflow/*.c) \
 	    $(PLUGIN_LIBS_openflow)
 
-$(REBUILT_VNS): $(wildcard plugins/vns_server/*.c) router/vns.c router/vns.h \
+$(REBUILT_VNS): $(wildcard plugins/vns_server/*.c) router/vns_codec.c \
+                router/vns_codec.h \
                 $(filter %.a,$(PLUGIN_LIBS_vns_server))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
@@ -329,7 +331,7 @@ $(FUZZ_O)fuzz_ctlsock: tests/fuzz/fuzz_ctlsock.c host/ctl_proto.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -ljansson
 
-$(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c router/vns.c router/vns.h
+$(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c router/vns_codec.c router/vns_codec.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^) -lcrypto
 

@@ -1,7 +1,7 @@
 /*
  * sr: the software router of the Stanford "simple router" lab, driven by a
  * VNS server (README.md: "The router: router/sr" for what it does, "The
- * VNS protocol" for the messages and their order; vns.h for the codec).
+ * VNS protocol" for the messages and their order; vns_codec.h for the codec).
  *
  * The command line is the lab's own (-s -p -v -u -t -r -l -T -h), so lab
  * scripts work unchanged.  Unlike the lab's client, sr does not give up
@@ -36,7 +36,7 @@
 
 #include "sr_router.h"
 #include "sr_rt.h"
-#include "vns.h"
+#include "vns_codec.h"
 
 #define SR_BACKOFF_MIN_MS 100
 #define SR_BACKOFF_MAX_MS 5000

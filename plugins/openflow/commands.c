@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "conn.h"
-#include "openflow.h"
+#include "of_plugin.h"
 #include "plexus/plugin.h"
 #include "plexus/table.h"
 

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "openflow.h"
+#include "of_plugin.h"
 #include "plexus/net.h"
 
 /* The input buffer holds at least one largest message plus a read's

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "openflow.h"
+#include "of_plugin.h"
 #include "plexus/hash.h"
 #include "plexus/net.h"
 #include "plexus/plugin.h"

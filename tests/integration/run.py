@@ -1355,7 +1355,7 @@ class ScriptedVnsServer:
 
 def test_sr_against_scripted_server(args, env):
     """The wire format of AuthReply and Open, checked independently of
-    router/vns.c; a Banner is logged; garbage ends the session and sr
+    router/vns_codec.c; a Banner is logged; garbage ends the session and sr
     reconnects; a Close makes sr exit 0."""
     srv = ScriptedVnsServer()
     sr = SrRouter(args, srv.port, env.dir, ("-v", "myhost", "-t", "42"))

@@ -1,5 +1,5 @@
 """A scripted VNS router for integration tests: the client side of the
-Stanford lab's VNS protocol, written independently of router/vns.c so that
+Stanford lab's VNS protocol, written independently of router/vns_codec.c so that
 each checks the other."""
 
 import hashlib

@@ -14,8 +14,8 @@
  * caller's buffer.  Encoders write into 'buf' of 'cap' bytes and return the
  * message length, or 0 when it does not fit.
  */
-#ifndef VNS_H
-#define VNS_H 1
+#ifndef VNS_CODEC_H
+#define VNS_CODEC_H 1
 
 #include <stddef.h>
 #include <stdint.h>
@@ -133,11 +133,11 @@ size_t vns_encode_auth_status(uint8_t *buf, size_t cap, int ok,
                               const char *text);
 
 /* SHA-1 of (salt followed by key), as AuthReply carries it, computed by
- * OpenSSL's libcrypto (so whatever links vns.c links -lcrypto).  0, or EIO
- * when libcrypto fails (out of memory, or SHA-1 unavailable in its
+ * OpenSSL's libcrypto (so whatever links vns_codec.c links -lcrypto).  0, or
+ * EIO when libcrypto fails (out of memory, or SHA-1 unavailable in its
  * configuration); 'out' is then all zeros, and must not be sent or
  * compared, since a zero digest would match a peer that sends zeros. */
 int vns_auth_digest(const uint8_t *salt, size_t salt_len, const uint8_t *key,
                     size_t key_len, uint8_t out[VNS_SHA1_LEN]);
 
-#endif /* VNS_H */
+#endif /* VNS_CODEC_H */

@@ -1,5 +1,5 @@
 /*
- * The VNS protocol codec (see vns.h): the messages between the software
+ * The VNS protocol codec (see vns_codec.h): the messages between the software
  * router and the VNS server of the Stanford "simple router" lab, byte for
  * byte as the lab's C client and Python server write them.
  *
@@ -24,7 +24,7 @@
  * up to the first NUL or the field's end, cut to the destination's size,
  * and always NUL-terminate.
  */
-#include "vns.h"
+#include "vns_codec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

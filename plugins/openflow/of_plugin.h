@@ -3,8 +3,8 @@
  * switch connections, and the topics it publishes.  conn.c and openflow.c
  * both see it; nothing outside the plugin does.
  */
-#ifndef OF_OPENFLOW_H
-#define OF_OPENFLOW_H 1
+#ifndef OF_PLUGIN_H
+#define OF_PLUGIN_H 1
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,4 +88,4 @@ const char *openflow_port_name(uint32_t port_no, char *buf, size_t size);
  * skipped (the host logs why). */
 void openflow_commands_register(struct openflow *of);
 
-#endif /* OF_OPENFLOW_H */
+#endif /* OF_PLUGIN_H */
