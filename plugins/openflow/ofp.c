@@ -638,13 +638,12 @@ refuse(struct writer *w, int error, const char *why)
     }
 }
 
-/* Appends 'n' zero bytes and returns them, or NULL once anything failed;
- * out of room, it still counts them. */
-static uint8_t *
-put(struct writer *w, size_t n)
+/* put's rare cases, out of line so that put itself inlines into every
+ * field writer (and memset of a constant size into plain stores): the
+ * encoders call it once per field of every flow_mod and packet_out. */
+static __attribute__((noinline)) uint8_t *
+put_slow(struct writer *w, size_t n)
 {
-    uint8_t *p;
-
     if (w->error && w->error != ENOBUFS) {
         return NULL;
     }
@@ -652,19 +651,31 @@ put(struct writer *w, size_t n)
         refuse(w, EMSGSIZE, "longer than an OpenFlow message can be");
         return NULL;
     }
-    /* While nothing failed, len <= cap. */
-    if (w->error || n > w->cap - w->len) {
-        refuse(w, ENOBUFS, "no room in the buffer");
-        w->len += n;
-        return NULL;
-    }
-    p = w->buf + w->len;
-    memset(p, 0, n);
+    /* Out of room: the bytes are still counted. */
+    refuse(w, ENOBUFS, "no room in the buffer");
     w->len += n;
-    return p;
+    return NULL;
 }
 
-static void
+/* Appends 'n' zero bytes and returns them, or NULL once anything failed;
+ * out of room, it still counts them.  While nothing failed, len <= cap
+ * and cap is below OF_MAX_MESSAGE's reach only through put_slow. */
+static inline uint8_t *
+put(struct writer *w, size_t n)
+{
+    if (__builtin_expect(!w->error && n <= w->cap - w->len &&
+                             n <= OF_MAX_MESSAGE - w->len,
+                         1)) {
+        uint8_t *p = w->buf + w->len;
+
+        memset(p, 0, n);
+        w->len += n;
+        return p;
+    }
+    return put_slow(w, n);
+}
+
+static inline void
 put_u8(struct writer *w, uint8_t v)
 {
     uint8_t *p = put(w, 1);
@@ -674,7 +685,7 @@ put_u8(struct writer *w, uint8_t v)
     }
 }
 
-static void
+static inline void
 put_be16(struct writer *w, uint16_t v)
 {
     uint8_t *p = put(w, 2);
@@ -684,7 +695,7 @@ put_be16(struct writer *w, uint16_t v)
     }
 }
 
-static void
+static inline void
 put_be32(struct writer *w, uint32_t v)
 {
     uint8_t *p = put(w, 4);
@@ -694,14 +705,14 @@ put_be32(struct writer *w, uint32_t v)
     }
 }
 
-static void
+static inline void
 put_be64(struct writer *w, uint64_t v)
 {
     put_be32(w, v >> 32);
     put_be32(w, (uint32_t)v);
 }
 
-static void
+static inline void
 put_bytes(struct writer *w, const void *data, size_t n)
 {
     uint8_t *p = put(w, n);

@@ -5,6 +5,10 @@
  */
 #include "plexus/hash.h"
 
+/* The implementation inlined from Debian's xxhash.h (XXH_INLINE_ALL), not
+ * called in libxxhash.so: a MAC or datapath id is hashed twice per
+ * packet-in, and the call through the PLT cost more than the hash. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 uint64_t
