@@ -28,6 +28,7 @@ from harness import check, check_switch_row, openflow_env, recv_or_eof, \
 from logproc import DEADLINE
 import ofpeer
 from stats_tests import EchoProbe, ctl_ok, need_entity, plexusctl, \
+    reload_done_refused_partial, \
     stats_env, stats_json
 import vnspeer
 
@@ -420,27 +421,10 @@ def test_ctl_reload_without_stats(args, env):
     and a daemon that is not running."""
     counter_env(env)
     d = env.start()
-    out = ctl_ok(args, env, "reload")
-    check(out == "reload 2: done\n", "no-op reload:\n" + out)
-
-    env.write("60-broken.ini", "[plugin\nmodule = logger\n")
-    r = plexusctl(args, env, "reload")
-    check(r.returncode == 1 and
-          r.stdout.startswith("reload 3: refused, nothing changed\n") and
-          re.search(r"^  error: .*60-broken\.ini:1: ", r.stdout, re.M),
-          "broken INI: %r" % r)
-    env.remove("60-broken.ini")
-
-    env.install("initfail")
-    env.plugin_ini("70-initfail", "initfail")
-    r = plexusctl(args, env, "reload")
-    check(r.returncode == 1 and r.stdout.startswith("reload 4: partial\n")
-          and re.search(r"^  refused: initfail: init of initfail .*failed",
-                        r.stdout, re.M), "failing plugin: %r" % r)
+    reload_done_refused_partial(args, env)
     out = ctl_ok(args, env, "--json", "status")
     check(json.loads(out)["last_reload"]["refused"][0]["instance"] ==
           "initfail", out)
-    env.remove("70-initfail.ini")
 
     # Stats enabled, then disabled by the reload being asked about: the
     # outcome still comes back, from the daemon itself.

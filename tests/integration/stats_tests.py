@@ -674,6 +674,33 @@ def ctl_ok(args, env, *argv):
     return r.stdout
 
 
+def reload_done_refused_partial(args, env):
+    """Drives plexusctl reload through reloads 2 to 4 of a running daemon:
+    a no-op (done), a broken INI (refused with file and line, exit 1) and a
+    plugin whose init fails (partial with plugin and reason, exit 1).  The
+    daemon must run 'initfail' nowhere yet; leaves conf.d as it found it."""
+    out = ctl_ok(args, env, "reload")
+    check(out == "reload 2: done\n", "no-op reload:\n" + out)
+
+    env.write("60-broken.ini", "[plugin\nmodule = logger\n")
+    r = plexusctl(args, env, "reload")
+    check(r.returncode == 1 and
+          r.stdout.startswith("reload 3: refused, nothing changed\n") and
+          re.search(r"^  error: .*60-broken\.ini:1: ", r.stdout, re.M),
+          "broken INI: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+    env.remove("60-broken.ini")
+
+    env.install("initfail")
+    env.plugin_ini("70-initfail", "initfail")
+    r = plexusctl(args, env, "reload")
+    check(r.returncode == 1 and r.stdout.startswith("reload 4: partial\n")
+          and re.search(r"^  refused: initfail: init of initfail .*failed",
+                        r.stdout, re.M),
+          "failing plugin: exit %d\n%s%s" % (r.returncode, r.stdout,
+                                             r.stderr))
+    env.remove("70-initfail.ini")
+
+
 def test_plexusctl_tables(args, env):
     """status, plugins, switches, ports, routers (over the control socket)
     and metrics (from the stats plugin) print the rows the counters say,
@@ -751,28 +778,7 @@ def test_plexusctl_reload_reports_outcome(args, env):
     sw = ofpeer.Switch(of_port)
     try:
         sw.handshake(1, 0xf1)
-        out = ctl_ok(args, env, "reload")
-        check(out == "reload 2: done\n", "no-op reload:\n" + out)
-
-        env.write("60-broken.ini", "[plugin\nmodule = logger\n")
-        r = plexusctl(args, env, "reload")
-        check(r.returncode == 1 and
-              r.stdout.startswith("reload 3: refused, nothing changed\n") and
-              re.search(r"error: .*60-broken\.ini:1: ", r.stdout),
-              "broken INI: exit %d\n%s%s" % (r.returncode, r.stdout,
-                                             r.stderr))
-        env.remove("60-broken.ini")
-
-        env.install("initfail")
-        env.plugin_ini("70-initfail", "initfail")
-        r = plexusctl(args, env, "reload")
-        check(r.returncode == 1 and
-              r.stdout.startswith("reload 4: partial\n") and
-              re.search(r"^  refused: initfail: init of initfail .*failed",
-                        r.stdout, re.M),
-              "failing plugin: exit %d\n%s%s" % (r.returncode, r.stdout,
-                                                 r.stderr))
-        env.remove("70-initfail.ini")
+        reload_done_refused_partial(args, env)
 
         # A rebuilt openflow.so that cannot load: refused, the running
         # code stays, and the instance's refusal is counted.
