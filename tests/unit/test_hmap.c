@@ -61,6 +61,29 @@ make_items(size_t n)
     return items;
 }
 
+/* Initialises 'map' and inserts the 'n' items, keyed by their keys. */
+static void
+insert_all(struct px_hmap *map, struct item *items, size_t n)
+{
+    size_t i;
+
+    px_hmap_init(map);
+    for (i = 0; i < n; i++) {
+        px_hmap_insert(map, &items[i].node, px_hash_u64(items[i].key));
+    }
+}
+
+/* Every one of the 'n' items is found by its key. */
+static void
+assert_all_found(const struct px_hmap *map, struct item *items, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        assert_ptr_equal(find(map, items[i].key), &items[i]);
+    }
+}
+
 static void
 test_empty(void **state)
 {
@@ -96,9 +119,7 @@ test_insert_find_remove(void **state)
         px_hmap_insert(&map, &items[i].node, px_hash_u64(items[i].key));
         assert_int_equal(px_hmap_count(&map), i + 1);
     }
-    for (i = 0; i < N; i++) {
-        assert_ptr_equal(find(&map, items[i].key), &items[i]);
-    }
+    assert_all_found(&map, items, N);
     assert_null(find(&map, 1));
     for (i = 0; i < N; i += 2) {
         px_hmap_remove(&map, &items[i].node);
@@ -221,18 +242,14 @@ test_expand(void **state)
         assert_int_equal(b & (b - 1), 0);
     }
     assert_int_equal(n_buckets(&map), 8192);
-    for (i = 0; i < N; i++) {
-        assert_ptr_equal(find(&map, items[i].key), &items[i]);
-    }
+    assert_all_found(&map, items, N);
     /* Reserving makes room ahead; reserving less than there is does
      * nothing. */
     assert_int_equal(px_hmap_reserve(&map, 100000), 0);
     assert_int_equal(n_buckets(&map), 131072);
     assert_int_equal(px_hmap_reserve(&map, 10), 0);
     assert_int_equal(n_buckets(&map), 131072);
-    for (i = 0; i < N; i++) {
-        assert_ptr_equal(find(&map, items[i].key), &items[i]);
-    }
+    assert_all_found(&map, items, N);
     px_hmap_destroy(&map);
     free(items);
 }
@@ -246,10 +263,7 @@ test_shrink(void **state)
     size_t i;
 
     (void)state;
-    px_hmap_init(&map);
-    for (i = 0; i < N; i++) {
-        px_hmap_insert(&map, &items[i].node, px_hash_u64(items[i].key));
-    }
+    insert_all(&map, items, N);
     assert_int_equal(n_buckets(&map), 1024);
     /* Removing never resizes; shrinking waits for a quarter. */
     for (i = 0; i < 700; i++) {
@@ -290,13 +304,9 @@ test_clear(void **state)
     enum { N = 100 };
     struct item *items = make_items(N);
     struct px_hmap map;
-    size_t i;
 
     (void)state;
-    px_hmap_init(&map);
-    for (i = 0; i < N; i++) {
-        px_hmap_insert(&map, &items[i].node, px_hash_u64(items[i].key));
-    }
+    insert_all(&map, items, N);
     px_hmap_clear(&map);
     assert_int_equal(px_hmap_count(&map), 0);
     assert_int_equal(n_buckets(&map), 128);
