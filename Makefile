@@ -54,10 +54,10 @@ HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 # code.  Its objects are position-independent, since they end up inside
 # plugins, and hidden, so that no plugin exports them.  LIBPLEXUS_LIBS is
 # what a program linking it adds.
-LIB_SRCS   := sdk/lib/hash.c sdk/lib/hmap.c
+LIB_SRCS   := sdk/lib/buf.c sdk/lib/hash.c sdk/lib/hmap.c sdk/lib/vns_codec.c
 LIB_OBJS   := $(LIB_SRCS:%.c=$(O)%.o)
 LIBPLEXUS  := $(O)sdk/lib/libplexus.a
-LIBPLEXUS_LIBS := $(LIBPLEXUS) -lxxhash
+LIBPLEXUS_LIBS := $(LIBPLEXUS) -lxxhash -lcrypto
 $(LIB_OBJS): CFLAGS_ALL += $(PLUGIN_CFLAGS)
 
 PLUGINS    := logger openflow l2_learning vns_server stats
@@ -112,16 +112,16 @@ $(O)host/plexusctl/plexusctl: $(CTL_OBJS)
 # Each plugin is every .c in its folder.
 # The software router: a program of its own, not a plugin.
 SR_SRCS := router/sr.c router/sr_rt.c router/sr_arp.c router/sr_icmp.c \
-           router/sr_router.c router/vns_codec.c
-$(O)router/sr: $(SR_SRCS) $(wildcard router/*.h)
+           router/sr_router.c
+$(O)router/sr: $(SR_SRCS) $(wildcard router/*.h) $(LIBPLEXUS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Irouter -o $@ $(SR_SRCS) -lev -lpcap -lcrypto
+	$(CC) $(CFLAGS_ALL) -Irouter -o $@ $(SR_SRCS) -lev -lpcap \
+	    $(LIBPLEXUS_LIBS)
 
 # Libraries a plugin links with, beyond libc, and sources from elsewhere.
 PLUGIN_LIBS_logger := -lpcap
 PLUGIN_LIBS_openflow := -ljansson $(LIBPLEXUS_LIBS)
-PLUGIN_LIBS_vns_server := router/vns_codec.c -Irouter -ljansson -lcrypto \
-                          $(LIBPLEXUS_LIBS)
+PLUGIN_LIBS_vns_server := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_stats := -lmicrohttpd $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_l2_learning := $(LIBPLEXUS_LIBS)
 
@@ -187,8 +187,8 @@ $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
                          plugins/openflow/ofp.c \
                          plugins/openflow/ofp.h
 $(O)tests/unit/test_vns: tests/unit/test_vns.c tests/unit/hexfix.h \
-                         router/vns_codec.c \
-                         router/vns_codec.h
+                         sdk/lib/vns_codec.c \
+                         sdk/include/plexus/vns_codec.h
 # vns_codec.c takes its SHA-1 from libcrypto.
 $(O)tests/unit/test_vns: HOST_LIBS += -lcrypto
 $(O)tests/unit/test_sr: tests/unit/test_sr.c tests/unit/hexfix.h \
@@ -281,8 +281,8 @@ $(REBUILT_OPENFLOW): $(wildcard plugins/openflow/*.c plugins/openflow/*.h) \
 	    -Wl,-z,now -o $@ $(wildcard plugins/openflow/*.c) \
 	    $(PLUGIN_LIBS_openflow)
 
-$(REBUILT_VNS): $(wildcard plugins/vns_server/*.c) router/vns_codec.c \
-                router/vns_codec.h \
+$(REBUILT_VNS): $(wildcard plugins/vns_server/*.c) sdk/lib/vns_codec.c \
+                sdk/include/plexus/vns_codec.h \
                 $(filter %.a,$(PLUGIN_LIBS_vns_server))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN_FLAGS_CHECK) -O1 $(PLUGIN_CFLAGS) -shared \
@@ -331,9 +331,9 @@ $(FUZZ_O)fuzz_ctlsock: tests/fuzz/fuzz_ctlsock.c host/ctl_proto.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -ljansson
 
-$(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c router/vns_codec.c router/vns_codec.h
+$(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c sdk/lib/vns_codec.c sdk/include/plexus/vns_codec.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^) -lcrypto
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lcrypto
 
 $(FUZZ_O)fuzz_sr: tests/fuzz/fuzz_sr.c router/sr_rt.c router/sr_arp.c \
                   router/sr_icmp.c router/sr_router.c $(wildcard router/sr_*.h)

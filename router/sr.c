@@ -36,7 +36,7 @@
 
 #include "sr_router.h"
 #include "sr_rt.h"
-#include "vns_codec.h"
+#include "plexus/vns_codec.h"
 
 #define SR_BACKOFF_MIN_MS 100
 #define SR_BACKOFF_MAX_MS 5000

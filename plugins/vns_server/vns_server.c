@@ -42,7 +42,7 @@
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/stats.h"
 #include "plexus/topics/vns.h"
-#include "vns_codec.h"
+#include "plexus/vns_codec.h"
 
 #define VNS_SERVER_VERSION "1.0.0"
 #define ROUTER_IN_CAP      (4 * VNS_MAX_MESSAGE)

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the VNS protocol codec (router/vns_codec.c): the code
+ * libFuzzer target for the VNS protocol codec (sdk/lib/vns_codec.c): the code
  * that reads every byte the VNS server (or, in the vns_server plugin, a
  * router) sends, so it must refuse anything malformed with EPROTO, never
  * crash, over-read or hit undefined behaviour.
@@ -35,7 +35,7 @@
  *
  * Build: clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Irouter \
  *            -fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz_vns \
- *            tests/fuzz/fuzz_vns.c router/vns_codec.c
+ *            tests/fuzz/fuzz_vns.c sdk/lib/vns_codec.c
  * Run:   build/fuzz/fuzz_vns -max_total_time=60 -max_len=4096 \
  *            build/fuzz/work-fuzz_vns tests/fuzz/corpus/vns
  */
@@ -46,7 +46,7 @@
 #include <string.h>
 
 #include "fuzzcheck.h"
-#include "vns_codec.h"
+#include "plexus/vns_codec.h"
 
 static uint32_t
 get32(const uint8_t *p)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the VNS protocol codec (router/vns_codec.c): every encoder,
+ * Unit tests for the VNS protocol codec (sdk/lib/vns_codec.c): every encoder,
  * byte for byte; every decoder on the messages of the Stanford "simple
  * router" lab, on round trips and on malformed input; framing; the SHA-1
  * behind authentication, on the FIPS 180-1 test vectors.  The SHA-1 is
@@ -34,7 +34,7 @@
 
 #include <cmocka.h>
 
-#include "vns_codec.h"
+#include "plexus/vns_codec.h"
 #include "hexfix.h"
 
 #define MAX_MSG 2048

@@ -24,7 +24,7 @@
  * up to the first NUL or the field's end, cut to the destination's size,
  * and always NUL-terminate.
  */
-#include "vns_codec.h"
+#include "plexus/vns_codec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
