@@ -40,7 +40,7 @@ CFLAGS_ALL := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 PLUGIN_CFLAGS  := -fPIC -fvisibility=hidden
 PLUGIN_LDFLAGS := -shared -Wl,-z,now $(NO_UNDEF)
 
-HOST_LIBS  := -lev -lltdl -linih -ljansson -lpthread -lm -lxxhash
+HOST_LIBS  := -lev -lltdl -linih -ljansson -lpthread -lm -lxxhash -lssl -lcrypto
 
 HOST_SRCS  := host/bus.c host/conf.c host/ctl.c host/ctl_builtin.c \
               host/ctl_proto.c host/daemon.c host/instance.c \
@@ -54,10 +54,10 @@ HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 # code.  Its objects are position-independent, since they end up inside
 # plugins, and hidden, so that no plugin exports them.  LIBPLEXUS_LIBS is
 # what a program linking it adds.
-LIB_SRCS   := sdk/lib/buf.c sdk/lib/hash.c sdk/lib/hmap.c sdk/lib/vns_codec.c
+LIB_SRCS   := sdk/lib/buf.c sdk/lib/conn.c sdk/lib/hash.c sdk/lib/hmap.c sdk/lib/vns_codec.c
 LIB_OBJS   := $(LIB_SRCS:%.c=$(O)%.o)
 LIBPLEXUS  := $(O)sdk/lib/libplexus.a
-LIBPLEXUS_LIBS := $(LIBPLEXUS) -lxxhash -lcrypto
+LIBPLEXUS_LIBS := $(LIBPLEXUS) -lxxhash -lssl -lcrypto
 $(LIB_OBJS): CFLAGS_ALL += $(PLUGIN_CFLAGS)
 
 PLUGINS    := logger openflow l2_learning vns_server stats
@@ -74,7 +74,7 @@ TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
 
 UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_sr test_vns test_ofstats test_stats test_ctl \
-              test_ctlproto test_hmap
+              test_ctlproto test_hmap test_conn
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
@@ -182,6 +182,7 @@ $(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/co
 $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
                             $(O)host/conf.o $(O)host/host_util.o $(LIBPLEXUS)
 $(O)tests/unit/test_hmap: tests/unit/test_hmap.c $(LIBPLEXUS)
+$(O)tests/unit/test_conn: tests/unit/test_conn.c tests/unit/tmpdir.h $(LIBPLEXUS)
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
                          plugins/openflow/ofp.c \

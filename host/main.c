@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <getopt.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,12 @@ check(const char *dir)
     size_t i, enabled = 0;
     int rc = 0;
 
+    /* OpenSSL is loaded by plexusd itself, not only by the plugins that use
+     * TLS, so that it stays mapped for the life of the process: a TLS
+     * session handed from one plugin generation to the next lives in
+     * OpenSSL's memory and must outlive the unloading of the generation
+     * that made it. */
+    OPENSSL_init_ssl(0, NULL);
     if (px_conf_load_dir(dir, &conf, &errors)) {
         print_problems(dir, &errors);
         px_errors_clear(&errors);
