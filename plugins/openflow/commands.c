@@ -149,8 +149,8 @@ cmd_switches(struct px_plugin *p, int argc, const char *const *argv,
         size_t n = 0, d;
 
         snprintf(key, sizeof key, "%016" PRIx64, sw->dpid);
-        for (d = 0; d < OF_N_DISCONNECTS; d++) {
-            const char *name = of_stats_disconnect_name(d);
+        for (d = PX_CONN_PEER_CLOSED; d < OF_N_DISCONNECTS; d++) {
+            const char *name = px_conn_reason_name(d);
 
             total += sw->disconnects[d];
             json_object_set_new(reasons, name,
@@ -387,7 +387,7 @@ cmd_disconnect(struct px_plugin *p, int argc, const char *const *argv,
     /* Logged, published as switch_down and counted (as "other") with the
      * reason, like any close; the switch will usually reconnect. */
     px_info(p, "switch %s (%s): closing at an operator's request", key, peer);
-    of_conn_close(c, DISCONNECT_REASON);
+    of_conn_close(c, PX_CONN_ADMIN, DISCONNECT_REASON);
     px_reply_printf(r, "switch %s (%s) disconnected\n", key, peer);
     reply_json(r, json_pack("{s:s,s:s,s:s}", "switch", key, "peer", peer,
                             "reason", DISCONNECT_REASON));

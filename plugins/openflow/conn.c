@@ -1,11 +1,16 @@
 /*
  * One OpenFlow switch connection; see conn.h.
  *
- * The life of a connection: HELLO both ways and version negotiation;
- * FEATURES_REQUEST; for 1.3 also the PORT_DESC multipart and the table-miss
- * flow; SET_CONFIG for whole frames; then READY, when switch_up goes out.
- * Any malformed or out-of-order message closes this connection, and only
- * this one, with the reason logged and carried in switch_down.
+ * The life of a connection: for TLS the TLS handshake (px_conn does it);
+ * HELLO both ways and version negotiation; FEATURES_REQUEST; for 1.3 also
+ * the PORT_DESC multipart and the table-miss flow; SET_CONFIG for whole
+ * frames; then READY, when switch_up goes out.  Any malformed or
+ * out-of-order message closes this connection, and only this one, with the
+ * reason logged and carried in switch_down.
+ *
+ * The bytes (reading, framing by the header's length, the bounded output,
+ * TLS) are the SDK's message connection (plexus/conn.h); this module is
+ * what OpenFlow makes of them.
  */
 #include "conn.h"
 
@@ -13,19 +18,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "of_plugin.h"
-#include "plexus/net.h"
-
-/* The input buffer holds at least one largest message plus a read's
- * worth, so a complete message always fits. */
-#define OF_IN_CAP     (OF_MAX_MESSAGE + 128 * 1024)
-#define OF_READ_CHUNK (128 * 1024)
+#include "plexus/buf.h"
 
 static void conn_io(struct px_plugin *p, struct px_io *io, int fd, int revents,
                     void *arg);
+
+/* How OpenFlow frames its messages: the 16-bit length at offset 2 counts
+ * the whole message, at least its 8-byte header. */
+static const struct px_conn_framing of_framing = {
+    .length_offset = 2,
+    .length_size = 2,
+    .min_len = OF_HEADER_LEN,
+    .max_len = OF_MAX_MESSAGE,
+};
+
+void
+of_conn_options(const struct openflow *of, struct px_conn_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->transport = of->transport;
+    o->tls = of->tls;
+    o->server = 1;
+    /* Room for a largest message plus a large read's worth, so that one
+     * read brings many messages. */
+    o->in_limit = OF_MAX_MESSAGE + 128 * 1024;
+    o->out_limit = (size_t)of->out_buffer;
+    o->framing = of_framing;
+}
 
 static void
 conn_free(struct of_conn *c)
@@ -33,9 +55,8 @@ conn_free(struct of_conn *c)
     if (!c) {
         return;
     }
+    px_conn_destroy(c->conn);
     free(c->ports);
-    free(c->in);
-    free(c->out);
     free(c);
 }
 
@@ -48,13 +69,10 @@ conn_alloc(struct openflow *of)
         return NULL;
     }
     c->of = of;
-    c->fd = -1;
     c->cnt = &c->pending;
-    c->in = malloc(OF_IN_CAP);
-    c->out = malloc((size_t)of->out_buffer);
     c->ports = calloc(OF_MAX_PORTS, sizeof *c->ports);
-    if (!c->in || !c->out || !c->ports) {
-        conn_free(c);
+    if (!c->ports) {
+        free(c);
         return NULL;
     }
     return c;
@@ -71,7 +89,48 @@ conn_link(struct openflow *of, struct of_conn *c)
 static int
 conn_watch(struct of_conn *c)
 {
-    return px_io_start(c->of->p, c->fd, PX_IO_READ, conn_io, c, &c->io);
+    c->events = px_conn_events(c->conn);
+    return px_io_start(c->of->p, px_conn_fd(c->conn), c->events, conn_io, c,
+                       &c->io);
+}
+
+/* Adds to the switch's counters what px_conn moved since last time. */
+static void
+count_bytes(struct of_conn *c)
+{
+    const struct px_conn_stats *st = px_conn_stats(c->conn);
+
+    c->cnt->rx_bytes += st->rx_bytes - c->seen_rx;
+    c->cnt->tx_bytes += st->tx_bytes - c->seen_tx;
+    c->seen_rx = st->rx_bytes;
+    c->seen_tx = st->tx_bytes;
+}
+
+/* Waits for what the connection waits for now. */
+static void
+update_events(struct of_conn *c)
+{
+    int events;
+
+    if (c->closing) {
+        return;
+    }
+    events = px_conn_events(c->conn);
+    if (events != c->events) {
+        c->events = events;
+        px_io_modify(c->of->p, c->io, events);
+    }
+}
+
+/* Closes 'c' if px_conn closed it underneath (a socket or TLS failure, a
+ * peer's close, a bad length): px_conn kept the reason. */
+static int
+check_closed(struct of_conn *c)
+{
+    if (!c->closing && !px_conn_is_open(c->conn)) {
+        of_conn_close(c, PX_CONN_OTHER, NULL);
+    }
+    return c->closing;
 }
 
 void
@@ -108,14 +167,13 @@ of_conn_reserve(struct of_conn *c, size_t *room)
         *room = 0;
         return NULL;
     }
-    *room = (size_t)c->of->out_buffer - c->out_len;
-    return c->out + c->out_len;
+    return px_conn_reserve(c->conn, room);
 }
 
 void
 of_conn_commit(struct of_conn *c, size_t len)
 {
-    c->out_len += len;
+    px_conn_commit(c->conn, len);
     if (!c->dirty) {
         c->dirty = 1;
         openflow_mark_dirty(c->of, c);
@@ -125,27 +183,14 @@ of_conn_commit(struct of_conn *c, size_t len)
 void
 of_conn_flush(struct of_conn *c)
 {
-    size_t before = c->out_len;
-    int error;
-
     c->dirty = 0;
     if (c->closing) {
         return;
     }
-    /* px_net_send_some drops what it sent from the buffer, also when it
-     * then fails. */
-    error = px_net_send_some(c->fd, c->out, &c->out_len);
-    c->cnt->tx_bytes += before - c->out_len;
-    if (error) {
-        of_conn_close(c, strerror(error));
-        return;
-    }
-    if (c->out_len && !c->want_write) {
-        c->want_write = 1;
-        px_io_modify(c->of->p, c->io, PX_IO_READ | PX_IO_WRITE);
-    } else if (!c->out_len && c->want_write) {
-        c->want_write = 0;
-        px_io_modify(c->of->p, c->io, PX_IO_READ);
+    px_conn_flush(c->conn);
+    count_bytes(c);
+    if (!check_closed(c)) {
+        update_events(c);
     }
 }
 
@@ -154,23 +199,27 @@ of_conn_create(struct openflow *of, int fd, const char *peer,
                struct of_conn **out)
 {
     struct of_conn *c = conn_alloc(of);
+    struct px_conn_options o;
     int error;
 
     if (!c) {
         close(fd);
         return ENOMEM;
     }
-    c->fd = fd;
-    c->id = of->next_id++;
-    c->connected_since = px_now(of->p);
-    snprintf(c->peer, sizeof c->peer, "%s", peer);
-    error = conn_watch(c);
+    of_conn_options(of, &o);
+    error = px_conn_create(fd, peer, &o, &c->conn);
+    if (!error) {
+        error = conn_watch(c);
+    }
     if (error) {
-        close(fd);
         conn_free(c);
         return error;
     }
+    c->id = of->next_id++;
+    c->connected_since = px_now(of->p);
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
     conn_link(of, c);
+    /* Queued now, written once TLS (if any) is up. */
     OF_CONN_QUEUE_ENCODED(c, of_encode_hello(buf_, room_, c->xid++));
     *out = c;
     return 0;
@@ -194,23 +243,25 @@ fill_switch(const struct of_conn *c, struct px_of_switch *sw,
 
 /* Counts a close in the switch's record, or as a failed handshake. */
 static void
-count_close(struct of_conn *c, const char *reason)
+count_close(struct of_conn *c, enum px_conn_reason why)
 {
     struct of_stats *stats = c->of->stats;
-    enum of_disconnect why = of_stats_classify(reason);
 
     if (c->sw) {
         of_stats_disconnected(stats, c->sw, why);
     } else if (c->state != OF_CONN_READY) {
         stats->handshake_failures++;
-        if (why == OF_DISC_DUPLICATE_DPID) {
+        if (why == PX_CONN_TLS_FAILED) {
+            stats->tls_failures++;
+        }
+        if (why == PX_CONN_DUPLICATE) {
             /* Refused because another connection holds the datapath id:
              * count it on that switch, which stays connected. */
             struct of_switch_stats *sw =
                 of_stats_find(stats, c->features.dpid);
 
             if (sw) {
-                sw->disconnects[OF_DISC_DUPLICATE_DPID]++;
+                sw->disconnects[PX_CONN_DUPLICATE]++;
             }
         }
     }
@@ -221,24 +272,31 @@ count_close(struct of_conn *c, const char *reason)
 }
 
 void
-of_conn_close(struct of_conn *c, const char *reason)
+of_conn_close(struct of_conn *c, enum px_conn_reason reason,
+              const char *detail)
 {
     struct openflow *of = c->of;
     struct of_conn **pp;
+    const char *why;
 
     if (c->closing) {
         return;
     }
+    /* The first reason wins: px_conn may have closed already. */
+    px_conn_close(c->conn, reason, detail);
+    reason = px_conn_reason(c->conn);
+    why = detail ? detail : px_conn_why(c->conn);
+    count_bytes(c);
     count_close(c, reason);
     if (c->state == OF_CONN_READY) {
         struct px_of_switch sw;
 
         px_info(of->p, "switch %016llx (%s) down: %s",
-                (unsigned long long)c->features.dpid, c->peer, reason);
-        fill_switch(c, &sw, reason);
+                (unsigned long long)c->features.dpid, c->peer, why);
+        fill_switch(c, &sw, why);
         px_publish(of->p, of->t_switch_down, &sw, sizeof sw);
     } else {
-        px_info(of->p, "connection from %s closed: %s", c->peer, reason);
+        px_info(of->p, "connection from %s closed: %s", c->peer, why);
     }
     c->closing = 1;
     if (c->in_by_dpid) {
@@ -248,8 +306,6 @@ of_conn_close(struct of_conn *c, const char *reason)
     }
     px_io_stop(of->p, c->io);
     c->io = NULL;
-    close(c->fd);
-    c->fd = -1;
     for (pp = &of->conns; *pp; pp = &(*pp)->next) {
         if (*pp == c) {
             *pp = c->next;
@@ -273,7 +329,14 @@ of_conn_tick(struct of_conn *c)
         return;
     }
     if (c->echo_misses >= (unsigned int)c->of->echo_misses) {
-        of_conn_close(c, c->version ? "echo timeout" : "no HELLO");
+        if (c->version) {
+            of_conn_close(c, PX_CONN_ECHO_TIMEOUT, "echo timeout");
+        } else if (!px_conn_is_established(c->conn)) {
+            of_conn_close(c, PX_CONN_HANDSHAKE_TIMEOUT,
+                          "TLS handshake not finished");
+        } else {
+            of_conn_close(c, PX_CONN_HANDSHAKE_TIMEOUT, "no HELLO");
+        }
         return;
     }
     c->echo_misses++;
@@ -556,30 +619,46 @@ handle(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
     return 0; /* ECHO_REPLY, BARRIER_REPLY...: liveness is all we need. */
 }
 
-/* Handles the complete messages in the input buffer, at most
- * of->max_per_pass of them.  Returns nonzero if complete messages are
- * left. */
+/* Handles the whole messages buffered, at most of->max_per_pass of them.
+ * Returns nonzero if whole messages are left. */
 static int
 process(struct of_conn *c)
 {
-    size_t off = 0;
     long long n = 0;
-    int left = 0;
 
     while (!c->closing) {
         struct of_header h;
         const char *why = NULL;
-        int error = of_frame(c->in + off, c->in_len - off, &h, &why);
+        const uint8_t *msg;
+        size_t len;
+        int error;
 
+        if (n >= c->of->max_per_pass) {
+            return px_conn_has_message(c->conn);
+        }
+        error = px_conn_next(c->conn, &msg, &len);
         if (error == EAGAIN) {
             break;
         }
-        if (!error && n >= c->of->max_per_pass) {
-            left = 1;
-            break;
+        if (error) {
+            /* px_conn closed it: the peer left, or a length was out of
+             * bounds. */
+            if (error == EPROTO) {
+                char reason[200];
+
+                snprintf(reason, sizeof reason, "malformed message: %s",
+                         px_conn_why(c->conn));
+                px_warn(c->of->p, "%s: closing: %s", c->peer, reason);
+                of_conn_close(c, PX_CONN_MALFORMED, reason);
+                return 0;
+            }
+            count_bytes(c);
+            check_closed(c);
+            return 0;
         }
+        error = of_frame(msg, len, &h, &why);
         if (!error) {
-            error = handle(c, &h, c->in + off, &why);
+            error = handle(c, &h, msg, &why);
         }
         if (error) {
             char reason[160];
@@ -588,80 +667,30 @@ process(struct of_conn *c)
                      error == EEXIST ? "" : "malformed message: ",
                      why ? why : strerror(error));
             px_warn(c->of->p, "%s: closing: %s", c->peer, reason);
-            of_conn_close(c, reason);
+            of_conn_close(c,
+                          error == EEXIST ? PX_CONN_DUPLICATE
+                                          : PX_CONN_MALFORMED,
+                          reason);
             return 0;
         }
-        off += h.length;
         n++;
     }
-    if (!c->closing && off) {
-        memmove(c->in, c->in + off, c->in_len - off);
-        c->in_len -= off;
-    }
-    return left;
+    return 0;
 }
 
 static void conn_continue(struct px_plugin *p, void *arg);
 
+/* After input arrived or was taken: handles it, and comes back on the next
+ * pass when the cap was reached, so the other connections have their
+ * turn. */
 static void
-conn_read(struct of_conn *c)
+after_input(struct of_conn *c)
 {
-    for (;;) {
-        ssize_t n;
-
-        if (OF_IN_CAP - c->in_len < OF_READ_CHUNK / 2 ||
-            c->in_len >= OF_IN_CAP) {
-            break; /* Full: handle what we have first. */
-        }
-        n = recv(c->fd, c->in + c->in_len, OF_IN_CAP - c->in_len, 0);
-        if (n > 0) {
-            c->in_len += (size_t)n;
-            c->cnt->rx_bytes += (uint64_t)n;
-            if ((size_t)n < OF_READ_CHUNK / 2) {
-                break; /* Probably drained. */
-            }
-            continue;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            break;
-        }
-        if (n == 0) {
-            char reason[96];
-            struct of_header h;
-            const char *why;
-
-            /* Handle what arrived before the close, then say whether the
-             * peer left in the middle of a message. */
-            while (process(c)) {
-                continue;
-            }
-            if (c->closing) {
-                return;
-            }
-            if (c->in_len && of_frame(c->in, c->in_len, &h, &why) == EAGAIN &&
-                c->in_len >= OF_HEADER_LEN) {
-                snprintf(reason, sizeof reason,
-                         "peer closed mid-message (%zu of %u bytes)",
-                         c->in_len, h.length);
-            } else if (c->in_len) {
-                snprintf(reason, sizeof reason,
-                         "peer closed mid-header (%zu bytes)", c->in_len);
-            } else {
-                snprintf(reason, sizeof reason, "peer closed");
-            }
-            of_conn_close(c, reason);
-            return;
-        }
-        of_conn_close(c, strerror(errno));
-        return;
-    }
     if (process(c) && !c->closing) {
-        /* The cap was reached: let the other connections have their turn
-         * and come back on the next pass. */
         px_defer(c->of->p, conn_continue, c);
+    }
+    if (!c->closing) {
+        update_events(c);
     }
 }
 
@@ -675,9 +704,7 @@ conn_continue(struct px_plugin *p, void *arg)
      * still one of ours. */
     for (c = of->conns; c; c = c->next) {
         if (c == arg) {
-            if (process(c) && !c->closing) {
-                px_defer(p, conn_continue, c);
-            }
+            after_input(c);
             return;
         }
     }
@@ -691,88 +718,160 @@ conn_io(struct px_plugin *p, struct px_io *io, int fd, int revents, void *arg)
     (void)p;
     (void)io;
     (void)fd;
-    if (revents & PX_IO_WRITE) {
-        of_conn_flush(c);
+    /* PX_IO_READ and PX_IO_WRITE are px_conn's READ and WRITE. */
+    px_conn_run(c->conn, revents);
+    count_bytes(c);
+    if (check_closed(c)) {
+        return;
     }
-    if ((revents & PX_IO_READ) && !c->closing) {
-        conn_read(c);
-    }
+    after_input(c);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Handoff.                                                               */
 
-/* What a connection hands to the next generation, followed by the bytes of
- * its input buffer, its output buffer and its ports.
+/* What a connection hands to the next generation, written field by field
+ * (big-endian, px_buf) so that no struct of another header is copied:
  *
- * 'packet_ins' and 'out_drops' are no longer used (the counts live in the
- * switch's record, which travels in the "ofstats" blob): they are written
- * as 0 and ignored, so the layout and its version stay as they were.  The
- * 'pending' counts of a connection still in its handshake are not saved:
- * a reload in the middle of a handshake loses its few bytes of counts. */
-struct of_conn_blob {
-    uint32_t state;
-    uint8_t version;
-    uint8_t pad[3];
-    uint32_t xid;
-    uint32_t echo_misses;
-    struct of_features features;
-    char peer[64];
-    double connected_since;
-    uint64_t rx_msgs;
-    uint64_t packet_ins;
-    uint64_t out_drops;
-    uint64_t in_len;
-    uint64_t out_len;
-    uint64_t n_ports;
-};
+ *   u32 state, u8 version, u32 xid, u32 echo_misses
+ *   features: u64 dpid, u32 n_buffers, u8 n_tables, u32 capabilities
+ *   u64 connected_since (double, as its bits), u64 rx_msgs
+ *   u32 n_ports, then per port: u32 port_no, 6 bytes hw_addr,
+ *       str name, u32 config, u32 state, u32 curr
+ *   the socket's state: px_conn_save's serialization
+ *
+ * The fd goes separately, under the same name.  The 'pending' counts of a
+ * connection still in its handshake are not saved: a reload in the middle
+ * of a handshake loses its few bytes of counts. */
+#define OF_CONN_BLOB_VERSION 2
 
-#define OF_CONN_BLOB_VERSION 1
+static uint64_t
+double_bits(double d)
+{
+    uint64_t u;
+
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static double
+bits_double(uint64_t u)
+{
+    double d;
+
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
 
 int
 of_conn_save(struct of_conn *c)
 {
-    struct of_conn_blob b;
-    size_t ports_len = c->n_ports * sizeof *c->ports;
-    size_t len = sizeof b + c->in_len + c->out_len + ports_len;
+    struct px_buf b = PX_BUF_INITIALIZER(SIZE_MAX);
     char name[32];
-    uint8_t *data;
-    int error;
+    size_t i;
+    int error, fd;
 
-    memset(&b, 0, sizeof b);
-    b.state = c->state;
-    b.version = c->version;
-    b.xid = c->xid;
-    b.echo_misses = c->echo_misses;
-    b.features = c->features;
-    memcpy(b.peer, c->peer, sizeof b.peer);
-    b.connected_since = c->connected_since;
-    b.rx_msgs = c->rx_msgs;
-    b.in_len = c->in_len;
-    b.out_len = c->out_len;
-    b.n_ports = c->n_ports;
-    data = malloc(len);
-    if (!data) {
-        return ENOMEM;
+    count_bytes(c);
+    px_buf_put_be32(&b, (uint32_t)c->state);
+    px_buf_put_u8(&b, c->version);
+    px_buf_put_be32(&b, c->xid);
+    px_buf_put_be32(&b, c->echo_misses);
+    px_buf_put_be64(&b, c->features.dpid);
+    px_buf_put_be32(&b, c->features.n_buffers);
+    px_buf_put_u8(&b, c->features.n_tables);
+    px_buf_put_be32(&b, c->features.capabilities);
+    px_buf_put_be64(&b, double_bits(c->connected_since));
+    px_buf_put_be64(&b, c->rx_msgs);
+    px_buf_put_be32(&b, (uint32_t)c->n_ports);
+    for (i = 0; i < c->n_ports; i++) {
+        const struct px_of_port *port = &c->ports[i];
+
+        px_buf_put_be32(&b, port->port_no);
+        px_buf_put(&b, port->hw_addr, sizeof port->hw_addr);
+        px_buf_put_str(&b, port->name);
+        px_buf_put_be32(&b, port->config);
+        px_buf_put_be32(&b, port->state);
+        px_buf_put_be32(&b, port->curr);
     }
-    memcpy(data, &b, sizeof b);
-    memcpy(data + sizeof b, c->in, c->in_len);
-    memcpy(data + sizeof b + c->in_len, c->out, c->out_len);
-    memcpy(data + sizeof b + c->in_len + c->out_len, c->ports, ports_len);
-    snprintf(name, sizeof name, "conn.%u", c->id);
-    error =
-        px_handoff_put_blob(c->of->p, name, OF_CONN_BLOB_VERSION, data, len);
-    free(data);
+    error = px_buf_error(&b);
     if (!error) {
-        error = px_handoff_put_fd(c->of->p, name, c->fd);
+        error = px_conn_save(c->conn, &b, &fd);
     }
+    if (!error) {
+        snprintf(name, sizeof name, "conn.%u", c->id);
+        error = px_handoff_put_blob(c->of->p, name, OF_CONN_BLOB_VERSION,
+                                    b.data, b.len);
+        if (!error) {
+            error = px_handoff_put_fd(c->of->p, name, fd);
+        }
+        if (error) {
+            /* The socket (and a TLS session) belonged to the blob: end
+             * them here, since nobody will take them. */
+            struct px_cursor cur;
+
+            px_cursor_init(&cur, b.data, b.len);
+            of_conn_parse_state(&cur, NULL);
+            px_conn_forget_saved(&cur);
+            close(fd);
+        }
+    }
+    px_buf_destroy(&b);
     return error;
+}
+
+int
+of_conn_parse_state(struct px_cursor *in, struct of_conn *c)
+{
+    struct of_conn scratch;
+    uint32_t n_ports, i;
+
+    if (!c) {
+        memset(&scratch, 0, sizeof scratch);
+        c = &scratch;
+    }
+    c->state = (enum of_conn_state)px_cursor_be32(in);
+    c->version = px_cursor_u8(in);
+    c->xid = px_cursor_be32(in);
+    c->echo_misses = px_cursor_be32(in);
+    c->features.dpid = px_cursor_be64(in);
+    c->features.n_buffers = px_cursor_be32(in);
+    c->features.n_tables = px_cursor_u8(in);
+    c->features.capabilities = px_cursor_be32(in);
+    c->connected_since = bits_double(px_cursor_be64(in));
+    c->rx_msgs = px_cursor_be64(in);
+    n_ports = px_cursor_be32(in);
+    if (in->error || c->state > OF_CONN_READY || n_ports > OF_MAX_PORTS ||
+        (c->version && c->version != PX_OF_VERSION_10 &&
+         c->version != PX_OF_VERSION_13)) {
+        return EPROTO;
+    }
+    for (i = 0; i < n_ports; i++) {
+        struct px_of_port port;
+        const void *hw;
+
+        memset(&port, 0, sizeof port);
+        port.port_no = px_cursor_be32(in);
+        hw = px_cursor_bytes(in, sizeof port.hw_addr);
+        if (hw) {
+            memcpy(port.hw_addr, hw, sizeof port.hw_addr);
+        }
+        px_cursor_str(in, port.name, sizeof port.name);
+        port.config = px_cursor_be32(in);
+        port.state = px_cursor_be32(in);
+        port.curr = px_cursor_be32(in);
+        if (c->ports) {
+            c->ports[i] = port;
+        }
+    }
+    c->n_ports = n_ports;
+    return in->error ? EPROTO : 0;
 }
 
 int
 of_conn_restore(struct openflow *of, unsigned int id, struct of_conn **out)
 {
-    const struct of_conn_blob *b;
+    struct px_conn_options o;
+    struct px_cursor cur;
     const uint8_t *data;
     struct of_conn *c;
     uint32_t version;
@@ -786,16 +885,6 @@ of_conn_restore(struct openflow *of, unsigned int id, struct of_conn **out)
     if (error) {
         return error;
     }
-    if (version != OF_CONN_BLOB_VERSION || len < sizeof *b) {
-        return EPROTO;
-    }
-    b = (const struct of_conn_blob *)(const void *)data;
-    if (b->in_len > OF_IN_CAP || b->out_len > (uint64_t)of->out_buffer ||
-        b->n_ports > OF_MAX_PORTS ||
-        len != sizeof *b + b->in_len + b->out_len +
-                   b->n_ports * sizeof(struct px_of_port)) {
-        return EPROTO;
-    }
     error = px_handoff_take_fd(of->p, name, &fd);
     if (error) {
         return error;
@@ -805,29 +894,30 @@ of_conn_restore(struct openflow *of, unsigned int id, struct of_conn **out)
         close(fd);
         return ENOMEM;
     }
-    c->fd = fd;
-    c->id = id;
-    c->state = b->state;
-    c->version = b->version;
-    c->xid = b->xid;
-    c->echo_misses = b->echo_misses;
-    c->features = b->features;
-    memcpy(c->peer, b->peer, sizeof c->peer);
-    c->peer[sizeof c->peer - 1] = '\0';
-    c->connected_since = b->connected_since;
-    c->rx_msgs = b->rx_msgs;
-    c->in_len = b->in_len;
-    c->n_ports = b->n_ports;
-    memcpy(c->in, data + sizeof *b, c->in_len);
-    memcpy(c->out, data + sizeof *b + c->in_len, b->out_len);
-    memcpy(c->ports, data + sizeof *b + c->in_len + b->out_len,
-           c->n_ports * sizeof *c->ports);
-    error = conn_watch(c);
+    px_cursor_init(&cur, data, len);
+    error = version == OF_CONN_BLOB_VERSION ? of_conn_parse_state(&cur, c)
+                                            : EPROTO;
     if (error) {
         close(fd);
         conn_free(c);
         return error;
     }
+    of_conn_options(of, &o);
+    error = px_conn_restore(&cur, fd, &o, &c->conn);
+    if (!error && px_cursor_finish(&cur)) {
+        error = EPROTO;
+    }
+    if (!error) {
+        error = conn_watch(c);
+    }
+    if (error) {
+        conn_free(c);
+        return error;
+    }
+    c->id = id;
+    snprintf(c->peer, sizeof c->peer, "%s", px_conn_peer(c->conn));
+    c->seen_rx = px_conn_stats(c->conn)->rx_bytes;
+    c->seen_tx = px_conn_stats(c->conn)->tx_bytes;
     conn_link(of, c);
     if (c->state >= OF_CONN_PORTS) {
         openflow_claim_dpid(of, c);
@@ -835,10 +925,11 @@ of_conn_restore(struct openflow *of, unsigned int id, struct of_conn **out)
     if (c->state == OF_CONN_READY) {
         link_record(c);
     }
-    if (b->out_len) {
-        of_conn_commit(c, b->out_len);
+    if (px_conn_queued(c->conn)) {
+        c->dirty = 1;
+        openflow_mark_dirty(of, c);
     }
-    if (c->in_len) {
+    if (px_conn_has_message(c->conn)) {
         px_defer(of->p, conn_continue, c);
     }
     *out = c;

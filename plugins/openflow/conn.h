@@ -1,13 +1,15 @@
 /*
- * One OpenFlow switch connection: its buffers, its handshake state and the
- * loop that turns bytes into events.  The plugin (openflow.c) owns the
- * listeners, the set of connections and the topics; this module owns what
- * happens on one socket.
+ * One OpenFlow switch connection: its handshake state and the loop that
+ * turns messages into events.  The plugin (openflow.c) owns the listeners,
+ * the set of connections and the topics; this module owns what happens on
+ * one connection.  The socket, its transport (TCP, TLS, Unix), the framing
+ * and the bounded buffers are the SDK's message connection
+ * (plexus/conn.h).
  *
  * Reads are batched (one large read, then every complete message in the
  * buffer, up to a cap per pass so one flooding switch cannot starve the
- * others), and so are writes: replies and requests are appended to a
- * bounded output buffer that is written once per loop pass.  Nothing is
+ * others), and so are writes: replies and requests are appended to the
+ * bounded output buffer, which is written once per loop pass.  Nothing is
  * allocated per message.
  *
  * Counting: 'cnt' points at counters that every path adds to without a
@@ -23,6 +25,8 @@
 #include <stdint.h>
 
 #include "ofp.h"
+#include "plexus/buf.h"
+#include "plexus/conn.h"
 #include "plexus/hmap.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
@@ -51,8 +55,9 @@ struct of_conn {
     /* In of->by_dpid while 'in_by_dpid' is set. */
     struct px_hmap_node dpid_node;
     int in_by_dpid;
-    int fd;
+    struct px_conn *conn; /* The socket; owned. */
     struct px_io *io;
+    int events; /* What io waits for (PX_IO_*). */
     char peer[64];
     unsigned int id; /* For handoff names. */
 
@@ -67,13 +72,10 @@ struct of_conn {
     int rx_since_tick;
     unsigned int echo_misses;
 
-    uint8_t *in;
-    size_t in_len;
-    uint8_t *out;
-    size_t out_len;
-    int dirty;      /* On of->dirty: output waiting for the flush. */
-    int want_write; /* The socket was full: waiting for POLLOUT. */
-    int closing;    /* Closed during a pass: freed after it. */
+    int dirty;   /* On of->dirty: output waiting for the flush. */
+    int closing; /* Closed during a pass: freed after it. */
+    /* Bytes px_conn had counted when they were last added to 'cnt'. */
+    uint64_t seen_rx, seen_tx;
 
     /* Counters.  'sw' is the switch's record once it is up (NULL before,
      * or if the record set refused it); it belongs to of->stats. */
@@ -90,10 +92,16 @@ int of_conn_create(struct openflow *of, int fd, const char *peer,
                    struct of_conn **out);
 /* Closes the socket, publishes switch_down if the switch was up, and frees
  * the connection (or marks it for freeing after the current pass).  Counts
- * the close: as a disconnect of the switch's record ('reason' classified
- * by of_stats_classify), and as a handshake failure if the switch never
- * came up. */
-void of_conn_close(struct of_conn *c, const char *reason);
+ * the close: as a disconnect of the switch's record by reason, and as a
+ * handshake failure if the switch never came up.  If px_conn closed the
+ * connection already (a peer's close, a socket or TLS failure), its reason
+ * is the one kept; 'detail' (may be NULL for px_conn's own words) is what
+ * the log and switch_down say. */
+void of_conn_close(struct of_conn *c, enum px_conn_reason reason,
+                   const char *detail);
+/* The px_conn options every switch connection of 'of' gets: its transport
+ * and TLS context, limits, and OpenFlow's framing. */
+void of_conn_options(const struct openflow *of, struct px_conn_options *o);
 
 /* Appends one message to the output buffer.  Returns 0, or ENOBUFS when
  * the bound is reached (the message is dropped and counted). */
@@ -147,5 +155,10 @@ void of_conn_free(struct of_conn *c);
 int of_conn_save(struct of_conn *c);
 int of_conn_restore(struct openflow *of, unsigned int id,
                     struct of_conn **out);
+/* Reads the OpenFlow part of a saved connection into 'c' (its 'ports'
+ * array, if not NULL, must hold OF_MAX_PORTS; 'c' may be NULL to skip it),
+ * leaving 'in' at the socket's state.  EPROTO if truncated or corrupt.
+ * Exposed for the serialization's unit tests. */
+int of_conn_parse_state(struct px_cursor *in, struct of_conn *c);
 
 #endif /* OF_CONN_H */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plexus/conn.h"
 #include "plexus/hmap.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
@@ -26,7 +27,14 @@ struct openflow {
     long long echo_misses;
     long long max_conns;
 
+    /* Where and how switches connect: the endpoint's port is the first
+     * listener's; for TLS, the context new connections use (a reference;
+     * connections keep their own). */
+    enum px_transport transport;
+    struct px_endpoint endpoint;
+    struct px_tls *tls;
     int listen_fd[2];
+    int listen_port[2];
     struct px_io *listen_io[2];
     struct of_conn *conns; /* Singly linked. */
     unsigned int n_conns;

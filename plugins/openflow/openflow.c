@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,15 @@
 #define OPENFLOW_STATS_BLOB "ofstats"
 
 static const struct px_config_key openflow_keys[] = {
+    {.key = "transport",
+     .type = PX_CONFIG_STRING,
+     .default_value = "tcp",
+     .help = "tcp, tls (also ssl) or unix"},
     {.key = "address",
-     .type = PX_CONFIG_IPV4,
+     .type = PX_CONFIG_STRING,
      .default_value = "0.0.0.0",
-     .help = "IPv4 address to listen on"},
+     .help = "IPv4 or IPv6 address to listen on; for unix, the socket's "
+             "path"},
     {.key = "port",
      .type = PX_CONFIG_PORT,
      .default_value = "6653",
@@ -53,6 +59,20 @@ static const struct px_config_key openflow_keys[] = {
      .min = 0,
      .max = 65535,
      .help = "a second port (e.g. 6633), 0 for none"},
+    {.key = "private_key",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
+     .help = "tls: the controller's private key (PEM), relative to this "
+             "file's directory, e.g. ovs-pki's ctl-privkey.pem"},
+    {.key = "certificate",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
+     .help = "tls: the controller's certificate (PEM), e.g. ctl-cert.pem"},
+    {.key = "ca_cert",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
+     .help = "tls: the CA certificate switches' certificates must chain "
+             "to, e.g. pki/switchca/cacert.pem"},
     {.key = "echo_interval",
      .type = PX_CONFIG_DURATION,
      .default_value = "5",
@@ -86,15 +106,12 @@ static const struct px_config_key openflow_keys[] = {
     {.key = NULL},
 };
 
-/* What a generation hands to the next besides the sockets. */
-struct openflow_blob {
-    uint32_t n_conns;
-    uint32_t next_id;
-    char address[64];
-    int32_t port[2];
-    /* Followed by n_conns uint32_t connection ids. */
-};
-#define OPENFLOW_BLOB_VERSION 1
+/* What a generation hands to the next besides the sockets, written by
+ * put_handoff field by field (big-endian):
+ *
+ *   u32 next_id, str endpoint ("tls:0.0.0.0"), u32 port[2],
+ *   u32 n_conns, then n_conns u32 connection ids. */
+#define OPENFLOW_BLOB_VERSION 2
 
 struct of_conn *
 openflow_find(struct openflow *of, uint64_t dpid)
@@ -183,7 +200,7 @@ on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
     for (;;) {
         char peer[64];
         struct of_conn *c;
-        int s = -1, error = px_net_accept(fd, &s, peer, sizeof peer);
+        int s = -1, error = px_listen_accept(fd, &s, peer, sizeof peer);
 
         if (error) {
             if (error != EAGAIN && error != EINTR) {
@@ -208,13 +225,70 @@ on_accept(struct px_plugin *p, struct px_io *io, int fd, int revents,
 }
 
 static int
-listen_on(struct openflow *of, const char *address, int port, int *fdp)
+listen_on(struct openflow *of, int port, int *fdp)
 {
-    char why[160];
-    int error = px_net_listen(address, port, 128, fdp, why, sizeof why);
+    struct px_endpoint ep = of->endpoint;
+    char why[256];
+    int error;
 
+    ep.port = port;
+    error = px_listen(&ep, 128, fdp, why, sizeof why);
     if (error) {
         px_error(of->p, "%s", why);
+    }
+    return error;
+}
+
+/* Reads where and how to listen: the endpoint (port aside) and, for TLS,
+ * the context every switch connection will use. */
+static int
+configure_transport(struct openflow *of)
+{
+    char spec[160], why[512];
+    char key[PATH_MAX], cert[PATH_MAX], ca[PATH_MAX];
+    const char *transport, *address;
+    int error;
+
+    if ((error = px_config_string(of->p, "transport", &transport)) ||
+        (error = px_config_string(of->p, "address", &address))) {
+        return error;
+    }
+    if (px_transport_parse(transport, &of->transport)) {
+        px_error(of->p, "transport '%s': expected tcp, tls or unix",
+                 transport);
+        return EINVAL;
+    }
+    if (of->transport == PX_TRANSPORT_UNIX) {
+        snprintf(spec, sizeof spec, "unix:%s", address);
+    } else if (strchr(address, ':')) {
+        snprintf(spec, sizeof spec, "%s:[%s]:0", transport, address);
+    } else {
+        snprintf(spec, sizeof spec, "%s:%s:0", transport, address);
+    }
+    if (px_endpoint_parse(spec, &of->endpoint, why, sizeof why)) {
+        px_error(of->p, "address: %s", why);
+        return EINVAL;
+    }
+    if (of->transport != PX_TRANSPORT_TLS) {
+        return 0;
+    }
+    if ((error = px_config_string(of->p, "private_key", &transport)) ||
+        !*transport ||
+        (error = px_config_string(of->p, "certificate", &transport)) ||
+        !*transport || (error = px_config_string(of->p, "ca_cert", &transport)) ||
+        !*transport) {
+        px_error(of->p, "transport tls needs private_key, certificate and "
+                        "ca_cert");
+        return error ? error : EINVAL;
+    }
+    if ((error = px_config_path(of->p, "private_key", key, sizeof key)) ||
+        (error = px_config_path(of->p, "certificate", cert, sizeof cert)) ||
+        (error = px_config_path(of->p, "ca_cert", ca, sizeof ca))) {
+        return error;
+    }
+    error = px_tls_create_server(key, cert, ca, &of->tls, why, sizeof why);
+    if (error) {
+        px_error(of->p, "tls: %s", why);
     }
     return error;
 }
@@ -466,10 +540,10 @@ report_switch(struct openflow *of, uint64_t id,
     };
     size_t n = 10, i;
 
-    for (i = 0; i < OF_N_DISCONNECTS; i++) {
+    for (i = PX_CONN_PEER_CLOSED; i < OF_N_DISCONNECTS; i++) {
         f[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
             "disconnects", "Sessions of the switch that ended, by reason",
-            "reason", of_stats_disconnect_name(i), sw->disconnects[i]);
+            "reason", px_conn_reason_name(i), sw->disconnects[i]);
     }
     f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
         "ports_untracked",
@@ -553,6 +627,10 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
                                    "Connections closed before the switch "
                                    "was up",
                                    of->stats->handshake_failures),
+            PX_STATS_COUNTER_FIELD("tls_failures",
+                                   "Of those, connections refused in the "
+                                   "TLS handshake (certificate, protocol)",
+                                   of->stats->tls_failures),
             PX_STATS_COUNTER_FIELD("switches_forgotten",
                                    "Switch records evicted by the bound",
                                    of->stats->switches_forgotten),
@@ -637,7 +715,7 @@ settle_records(struct openflow *of)
         if (sw->connected) {
             c = openflow_find(of, sw->dpid);
             if (!c || c->sw != sw) {
-                of_stats_disconnected(of->stats, sw, OF_DISC_OTHER);
+                of_stats_disconnected(of->stats, sw, PX_CONN_OTHER);
             }
         }
     }
@@ -695,39 +773,50 @@ declare(struct openflow *of)
 }
 
 /* Takes the previous generation's listeners and connections, when it left
- * any and listened where this configuration says. */
+ * any.  Listeners are taken when they listen where and how this
+ * configuration says; connections always (a connection keeps the
+ * transport it was accepted with). */
 static void
-take_handoff(struct openflow *of, const char *address, const int port[2])
+take_handoff(struct openflow *of, const int port[2])
 {
-    const struct openflow_blob *b;
+    struct px_cursor cur;
     const uint8_t *data;
-    uint32_t version, i;
+    char endpoint[160], mine[160];
+    uint32_t version, i, n_conns, old_port[2];
     size_t len;
 
     if (px_handoff_get_blob(of->p, "openflow", &version, (const void **)&data,
                             &len) ||
-        version != OPENFLOW_BLOB_VERSION || len < sizeof *b) {
+        version != OPENFLOW_BLOB_VERSION) {
         return;
     }
-    b = (const struct openflow_blob *)(const void *)data;
-    if (len != sizeof *b + b->n_conns * sizeof(uint32_t)) {
+    px_cursor_init(&cur, data, len);
+    of->next_id = px_cursor_be32(&cur);
+    px_cursor_str(&cur, endpoint, sizeof endpoint);
+    old_port[0] = px_cursor_be32(&cur);
+    old_port[1] = px_cursor_be32(&cur);
+    n_conns = px_cursor_be32(&cur);
+    if (cur.error || n_conns > cur.left / 4) {
+        px_warn(of->p, "the previous generation's state is corrupt: "
+                       "starting afresh");
         return;
     }
-    of->next_id = b->next_id;
+    /* Compared without the port, which the ports compare. */
+    of->endpoint.port = 0;
+    px_endpoint_format(&of->endpoint, mine, sizeof mine);
     for (i = 0; i < 2; i++) {
         char name[16];
 
         snprintf(name, sizeof name, "listen%u", i);
-        if (port[i] && b->port[i] == port[i] &&
-            !strncmp(b->address, address, sizeof b->address)) {
+        if (port[i] && old_port[i] == (uint32_t)port[i] &&
+            !strcmp(endpoint, mine)) {
             px_handoff_take_fd(of->p, name, &of->listen_fd[i]);
         }
     }
-    for (i = 0; i < b->n_conns; i++) {
-        uint32_t id;
+    for (i = 0; i < n_conns; i++) {
+        uint32_t id = px_cursor_be32(&cur);
         struct of_conn *c;
 
-        memcpy(&id, data + sizeof *b + i * sizeof id, sizeof id);
         if (of_conn_restore(of, id, &c)) {
             px_warn(of->p, "connection %u could not be taken over", id);
         }
@@ -737,18 +826,63 @@ take_handoff(struct openflow *of, const char *address, const int port[2])
             px_generation(of->p) - 1);
 }
 
+/* Hands the listeners, the connections and their ids to the next
+ * generation. */
+static void
+put_handoff(struct openflow *of)
+{
+    struct px_buf b = PX_BUF_INITIALIZER(SIZE_MAX);
+    struct px_buf ids = PX_BUF_INITIALIZER(SIZE_MAX);
+    char endpoint[160];
+    uint32_t port[2] = {0, 0}, n = 0;
+    struct of_conn *c;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        char name[16];
+
+        snprintf(name, sizeof name, "listen%u", (unsigned int)i);
+        if (of->listen_fd[i] >= 0 &&
+            !px_handoff_put_fd(of->p, name, of->listen_fd[i])) {
+            port[i] = (uint32_t)of->listen_port[i];
+            of->listen_fd[i] = -1; /* The host holds it now. */
+        }
+    }
+    for (c = of->conns; c; c = c->next) {
+        if (!of_conn_save(c)) {
+            px_buf_put_be32(&ids, c->id);
+            n++;
+        }
+    }
+    of->endpoint.port = 0;
+    px_endpoint_format(&of->endpoint, endpoint, sizeof endpoint);
+    px_buf_put_be32(&b, of->next_id);
+    px_buf_put_str(&b, endpoint);
+    px_buf_put_be32(&b, port[0]);
+    px_buf_put_be32(&b, port[1]);
+    px_buf_put_be32(&b, n);
+    px_buf_put(&b, ids.data, ids.len);
+    if (px_buf_error(&b) || px_buf_error(&ids) ||
+        px_handoff_put_blob(of->p, "openflow", OPENFLOW_BLOB_VERSION, b.data,
+                            b.len)) {
+        px_warn(of->p, "switch connections not handed over: the switches "
+                       "will reconnect");
+    }
+    px_buf_destroy(&b);
+    px_buf_destroy(&ids);
+}
+
 static void
 openflow_free(struct openflow *of)
 {
     int i;
 
+    /* A connection handed off no longer owns its socket; the others are
+     * closed (reason "shutdown") as they are freed. */
     while (of->conns) {
         struct of_conn *c = of->conns;
 
         of->conns = c->next;
-        if (c->fd >= 0) {
-            close(c->fd);
-        }
         of_conn_free(c);
     }
     while (of->graveyard) {
@@ -764,6 +898,7 @@ openflow_free(struct openflow *of)
     }
     /* The connections were freed above; only the buckets are left. */
     px_hmap_destroy(&of->by_dpid);
+    px_tls_unref(of->tls);
     free(of->dirty);
     of_stats_destroy(of->stats);
     free(of);
@@ -779,7 +914,7 @@ openflow_init(struct px_plugin *p)
      * without a line per request. */
     struct px_ratelimit rl_refused = PX_RATELIMIT_INIT(10.0, 1);
     long long port, port2;
-    const char *address;
+    char where[160];
     int ports[2], error, i;
 
     if (!of) {
@@ -795,7 +930,7 @@ openflow_init(struct px_plugin *p)
         of->rl_refused[i] = rl_refused;
     }
     px_set_data(p, of);
-    if ((error = px_config_string(p, "address", &address)) ||
+    if ((error = configure_transport(of)) ||
         (error = px_config_int(p, "port", &port)) ||
         (error = px_config_int(p, "port2", &port2)) ||
         (error = px_config_double(p, "echo_interval", &of->echo_interval)) ||
@@ -809,16 +944,17 @@ openflow_init(struct px_plugin *p)
     ports[0] = (int)port;
     ports[1] = (int)port2;
     /* The records first: restored connections link to them. */
-    take_handoff(of, address, ports);
+    take_handoff(of, ports);
     settle_records(of);
     for (i = 0; i < 2; i++) {
         if (!ports[i]) {
             continue;
         }
         if (of->listen_fd[i] < 0 &&
-            (error = listen_on(of, address, ports[i], &of->listen_fd[i]))) {
+            (error = listen_on(of, ports[i], &of->listen_fd[i]))) {
             goto fail;
         }
+        of->listen_port[i] = ports[i];
         if ((error = px_io_start(p, of->listen_fd[i], PX_IO_READ, on_accept,
                                  NULL, &of->listen_io[i]))) {
             goto fail;
@@ -830,8 +966,17 @@ openflow_init(struct px_plugin *p)
         goto fail;
     }
     openflow_commands_register(of);
-    px_info(p, "listening on %s:%d%s%.0d for OpenFlow 1.0 and 1.3", address,
-            ports[0], ports[1] ? " and port " : "", ports[1]);
+    if (of->transport == PX_TRANSPORT_UNIX) {
+        px_info(p, "listening on %s for OpenFlow 1.0 and 1.3",
+                of->endpoint.path);
+    } else {
+        snprintf(where, sizeof where,
+                 strchr(of->endpoint.host, ':') ? "[%s]:%d" : "%s:%d",
+                 of->endpoint.host, ports[0]);
+        px_info(p, "listening on %s%s%.0d for OpenFlow 1.0 and 1.3%s", where,
+                ports[1] ? " and port " : "", ports[1],
+                of->transport == PX_TRANSPORT_TLS ? " over TLS" : "");
+    }
     return 0;
 
 fail:
@@ -867,11 +1012,6 @@ static void
 openflow_fini(struct px_plugin *p)
 {
     struct openflow *of = px_get_data(p);
-    struct openflow_blob *b;
-    struct of_conn *c;
-    size_t len;
-    uint32_t n = 0;
-    int i;
 
     if (!of) {
         return;
@@ -879,44 +1019,7 @@ openflow_fini(struct px_plugin *p)
     /* Write what is queued first: the next generation starts clean. */
     flush_all(p, NULL);
     put_stats(of);
-    len = sizeof *b + of->n_conns * sizeof(uint32_t);
-    b = calloc(1, len);
-    if (b) {
-        const char *address = "";
-
-        px_config_string(p, "address", &address);
-        snprintf(b->address, sizeof b->address, "%s", address);
-        b->next_id = of->next_id;
-        for (i = 0; i < 2; i++) {
-            char name[16];
-
-            snprintf(name, sizeof name, "listen%u", (unsigned int)i);
-            if (of->listen_fd[i] >= 0 &&
-                !px_handoff_put_fd(p, name, of->listen_fd[i])) {
-                struct sockaddr_in sin;
-                socklen_t sl = sizeof sin;
-
-                if (!getsockname(of->listen_fd[i], (struct sockaddr *)&sin,
-                                 &sl)) {
-                    b->port[i] = ntohs(sin.sin_port);
-                }
-                of->listen_fd[i] = -1; /* The host holds it now. */
-            }
-        }
-        for (c = of->conns; c; c = c->next) {
-            uint32_t id = c->id;
-
-            if (!of_conn_save(c)) {
-                memcpy((uint8_t *)(b + 1) + n * sizeof id, &id, sizeof id);
-                n++;
-                c->fd = -1; /* Handed off. */
-            }
-        }
-        b->n_conns = n;
-        px_handoff_put_blob(p, "openflow", OPENFLOW_BLOB_VERSION, b,
-                            sizeof *b + n * sizeof(uint32_t));
-        free(b);
-    }
+    put_handoff(of);
     px_set_data(p, NULL);
     openflow_free(of);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plexus/buf.h"
 #include "plexus/hash.h"
 
 /* Hard limit on records, whatever 'max' says, so that sizes computed from
@@ -154,10 +155,10 @@ of_stats_connected(struct of_switch_stats *sw, uint8_t version,
 
 void
 of_stats_disconnected(struct of_stats *s, struct of_switch_stats *sw,
-                      enum of_disconnect why)
+                      enum px_conn_reason why)
 {
-    if ((unsigned int)why >= OF_N_DISCONNECTS) {
-        why = OF_DISC_OTHER;
+    if ((unsigned int)why >= OF_N_DISCONNECTS || why == PX_CONN_OPEN) {
+        why = PX_CONN_OTHER;
     }
     sw->disconnects[why]++;
     if (sw->connected) {
@@ -184,52 +185,6 @@ of_stats_add(struct of_switch_stats *sw, const struct of_counts *c)
 
 /* ---------------------------------------------------------------------- */
 /* Reasons.                                                               */
-
-static bool
-starts_with(const char *s, const char *prefix)
-{
-    return !strncmp(s, prefix, strlen(prefix));
-}
-
-enum of_disconnect
-of_stats_classify(const char *reason)
-{
-    /* The words are conn.c's: of_conn_tick says "echo timeout", process()
-     * prefixes a decoding error with "malformed message: " and says
-     * "duplicate datapath id" bare, conn_read says "peer closed" (maybe
-     * followed by " mid-message ..." or " mid-header ...").  Socket errors
-     * (strerror), "no HELLO" and the like are "other". */
-    if (!reason) {
-        return OF_DISC_OTHER;
-    }
-    if (!strcmp(reason, "echo timeout")) {
-        return OF_DISC_ECHO_TIMEOUT;
-    }
-    if (starts_with(reason, "malformed message")) {
-        return OF_DISC_MALFORMED;
-    }
-    if (!strcmp(reason, "duplicate datapath id")) {
-        return OF_DISC_DUPLICATE_DPID;
-    }
-    if (starts_with(reason, "peer closed")) {
-        return OF_DISC_PEER_CLOSED;
-    }
-    return OF_DISC_OTHER;
-}
-
-const char *
-of_stats_disconnect_name(enum of_disconnect why)
-{
-    static const char *const names[OF_N_DISCONNECTS] = {
-        [OF_DISC_ECHO_TIMEOUT] = "echo_timeout",
-        [OF_DISC_MALFORMED] = "malformed_message",
-        [OF_DISC_DUPLICATE_DPID] = "duplicate_dpid",
-        [OF_DISC_PEER_CLOSED] = "peer_closed",
-        [OF_DISC_OTHER] = "other",
-    };
-
-    return (unsigned int)why < OF_N_DISCONNECTS ? names[why] : "other";
-}
 
 const char *
 of_stats_refusal_name(enum of_refusal why)
@@ -407,200 +362,210 @@ of_stats_get(struct of_stats *s, uint64_t dpid, struct of_switch_stats **out)
 /* Serialisation.                                                         */
 
 /* The blob, in host byte order (it only crosses a reload, never a
- * machine):
+ * machine), version 3:
  *   header: magic, version (u32 each); n_records, disconnect_seq,
  *           switches_forgotten, connections_accepted, connections_refused,
- *           handshake_failures, and from version 2 requests_unknown_dpid,
- *           requests_malformed (u64 each)
+ *           handshake_failures, requests_unknown_dpid, requests_malformed,
+ *           tls_failures (u64 each)
  *   each record: dpid (u64); version, connected (u8); 0 (u16);
  *           n_ports (u32); connected_since (double); disconnect_seq (u64);
  *           peer (64 bytes, NUL-terminated); packet_ins, packet_outs,
- *           flow_mods, rx_bytes, tx_bytes, out_drops, the five disconnects,
- *           ports_untracked, and from version 2 the three refusal counts
- *           (u64 each)
+ *           flow_mods, rx_bytes, tx_bytes, out_drops, the disconnects by
+ *           close reason (enum px_conn_reason's order, PX_CONN_OPEN's
+ *           always 0), ports_untracked, the three refusal counts (u64
+ *           each)
  *   each port: port_no, 0 (u32 each); packet_ins, packet_outs (u64 each);
  *           name (16 bytes, NUL-terminated)
+ * Versions 1 and 2 counted disconnects by five reasons of the plugin's
+ * own, and had no tls_failures; 2 added the refusal counts.
+ *
+ * It is built in a px_buf and read with a px_cursor, whose sticky errors
+ * let a whole record be read before one check.  The fields go in and out
+ * as the bytes of the value (px_buf_put, px_cursor_bytes), in host order
+ * as versions 1 and 2 had them, rather than through the big-endian
+ * helpers: the layout stays the one the unit tests take apart.
  */
-#define BLOB_MAGIC    0x5453464fu /* "OFST" */
-#define HEADER_LEN_V1 (2 * 4 + 6 * 8)
-#define HEADER_LEN    (HEADER_LEN_V1 + 2 * 8)
-#define PEER_LEN      64
-#define RECORD_LEN_V1 (8 + 1 + 1 + 2 + 4 + 8 + 8 + PEER_LEN + 12 * 8)
-#define RECORD_LEN    (RECORD_LEN_V1 + OF_N_REFUSALS * 8)
-#define PORT_LEN      (4 + 4 + 8 + 8 + 16)
-_Static_assert(OF_N_REFUSALS == 3, "the blob's version 2 has 3 refusals");
-
-struct writer {
-    uint8_t *p;
-};
+#define BLOB_MAGIC 0x5453464fu /* "OFST" */
+#define HEADER_LEN (2 * 4 + 9 * 8)
+#define PEER_LEN   64
+#define RECORD_LEN                                                            \
+    (8 + 1 + 1 + 2 + 4 + 8 + 8 + PEER_LEN +                                   \
+     (6 + OF_N_DISCONNECTS + 1 + OF_N_REFUSALS) * 8)
+#define PORT_LEN (4 + 4 + 8 + 8 + 16)
+_Static_assert(OF_N_DISCONNECTS == 12,
+               "the blob's version 3 has 12 close reasons: a new one is a "
+               "new version");
+_Static_assert(OF_N_REFUSALS == 3, "the blob's version 3 has 3 refusals");
+_Static_assert(OF_STATS_BLOB_MIN_VERSION == OF_STATS_BLOB_VERSION,
+               "of_stats_restore reads version 3 alone");
+_Static_assert(sizeof(((struct of_switch_stats *)0)->peer) == PEER_LEN,
+               "the blob's peer is the record's");
 
 static void
-put(struct writer *w, const void *v, size_t n)
+put_u8(struct px_buf *b, uint8_t v)
 {
-    memcpy(w->p, v, n);
-    w->p += n;
+    px_buf_put_u8(b, v);
 }
 
 static void
-put_u8(struct writer *w, uint8_t v)
+put_u16(struct px_buf *b, uint16_t v)
 {
-    put(w, &v, sizeof v);
+    px_buf_put(b, &v, sizeof v);
 }
 
 static void
-put_u16(struct writer *w, uint16_t v)
+put_u32(struct px_buf *b, uint32_t v)
 {
-    put(w, &v, sizeof v);
+    px_buf_put(b, &v, sizeof v);
 }
 
 static void
-put_u32(struct writer *w, uint32_t v)
+put_u64(struct px_buf *b, uint64_t v)
 {
-    put(w, &v, sizeof v);
+    px_buf_put(b, &v, sizeof v);
 }
 
 static void
-put_u64(struct writer *w, uint64_t v)
+put_double(struct px_buf *b, double v)
 {
-    put(w, &v, sizeof v);
-}
-
-static void
-put_double(struct writer *w, double v)
-{
-    put(w, &v, sizeof v);
+    px_buf_put(b, &v, sizeof v);
 }
 
 int
 of_stats_serialise(const struct of_stats *s, void **data, size_t *len)
 {
-    struct writer w;
+    struct px_buf b = PX_BUF_INITIALIZER(SIZE_MAX);
     size_t n = HEADER_LEN, i, j;
-    uint8_t *buf;
+    int error;
 
+    /* One allocation: reserve the whole blob up front. */
     for (i = 0; i < s->n; i++) {
         n += RECORD_LEN + (size_t)s->records[i]->n_ports * PORT_LEN;
     }
-    buf = malloc(n);
-    if (!buf) {
-        return ENOMEM;
-    }
-    w.p = buf;
-    put_u32(&w, BLOB_MAGIC);
-    put_u32(&w, OF_STATS_BLOB_VERSION);
-    put_u64(&w, s->n);
-    put_u64(&w, s->disconnect_seq);
-    put_u64(&w, s->switches_forgotten);
-    put_u64(&w, s->connections_accepted);
-    put_u64(&w, s->connections_refused);
-    put_u64(&w, s->handshake_failures);
-    put_u64(&w, s->requests_unknown_dpid);
-    put_u64(&w, s->requests_malformed);
+    px_buf_reserve(&b, n);
+
+    put_u32(&b, BLOB_MAGIC);
+    put_u32(&b, OF_STATS_BLOB_VERSION);
+    put_u64(&b, s->n);
+    put_u64(&b, s->disconnect_seq);
+    put_u64(&b, s->switches_forgotten);
+    put_u64(&b, s->connections_accepted);
+    put_u64(&b, s->connections_refused);
+    put_u64(&b, s->handshake_failures);
+    put_u64(&b, s->requests_unknown_dpid);
+    put_u64(&b, s->requests_malformed);
+    put_u64(&b, s->tls_failures);
     for (i = 0; i < s->n; i++) {
         const struct of_switch_stats *sw = s->records[i];
         const struct of_port_stats *ps;
         char peer[PEER_LEN];
 
-        put_u64(&w, sw->dpid);
-        put_u8(&w, sw->version);
-        put_u8(&w, sw->connected ? 1 : 0);
-        put_u16(&w, 0);
-        put_u32(&w, sw->n_ports);
-        put_double(&w, sw->connected_since);
-        put_u64(&w, sw->disconnect_seq);
+        put_u64(&b, sw->dpid);
+        put_u8(&b, sw->version);
+        put_u8(&b, sw->connected ? 1 : 0);
+        put_u16(&b, 0);
+        put_u32(&b, sw->n_ports);
+        put_double(&b, sw->connected_since);
+        put_u64(&b, sw->disconnect_seq);
         memset(peer, 0, sizeof peer);
         memcpy(peer, sw->peer, sizeof peer - 1);
-        put(&w, peer, sizeof peer);
-        put_u64(&w, sw->total.packet_ins);
-        put_u64(&w, sw->total.packet_outs);
-        put_u64(&w, sw->total.flow_mods);
-        put_u64(&w, sw->total.rx_bytes);
-        put_u64(&w, sw->total.tx_bytes);
-        put_u64(&w, sw->total.out_drops);
+        px_buf_put(&b, peer, sizeof peer);
+        put_u64(&b, sw->total.packet_ins);
+        put_u64(&b, sw->total.packet_outs);
+        put_u64(&b, sw->total.flow_mods);
+        put_u64(&b, sw->total.rx_bytes);
+        put_u64(&b, sw->total.tx_bytes);
+        put_u64(&b, sw->total.out_drops);
         for (j = 0; j < OF_N_DISCONNECTS; j++) {
-            put_u64(&w, sw->disconnects[j]);
+            put_u64(&b, sw->disconnects[j]);
         }
-        put_u64(&w, sw->ports_untracked);
+        put_u64(&b, sw->ports_untracked);
         for (j = 0; j < OF_N_REFUSALS; j++) {
-            put_u64(&w, sw->total.refused[j]);
+            put_u64(&b, sw->total.refused[j]);
         }
         PX_HMAP_FOR_EACH (ps, node, &sw->ports) {
-            put_u32(&w, ps->port_no);
-            put_u32(&w, 0);
-            put_u64(&w, ps->packet_ins);
-            put_u64(&w, ps->packet_outs);
-            put(&w, ps->name, sizeof ps->name);
+            put_u32(&b, ps->port_no);
+            put_u32(&b, 0);
+            put_u64(&b, ps->packet_ins);
+            put_u64(&b, ps->packet_outs);
+            px_buf_put(&b, ps->name, sizeof ps->name);
         }
     }
-    *data = buf;
-    *len = (size_t)(w.p - buf);
+    error = px_buf_error(&b);
+    if (error) {
+        px_buf_destroy(&b);
+        return error;
+    }
+    *data = px_buf_steal(&b, len);
     return 0;
 }
 
-/* Reads from a blob; every get checks the length left first. */
-struct reader {
-    const uint8_t *p;
-    size_t left;
-};
-
-static bool
-get(struct reader *r, void *v, size_t n)
+/* Reads 'n' bytes of the blob into 'v', or zeros once it ran out (the
+ * cursor's error says so). */
+static void
+get(struct px_cursor *c, void *v, size_t n)
 {
-    if (r->left < n) {
-        return false;
+    const void *p = px_cursor_bytes(c, n);
+
+    if (p) {
+        memcpy(v, p, n);
+    } else {
+        memset(v, 0, n);
     }
-    memcpy(v, r->p, n);
-    r->p += n;
-    r->left -= n;
-    return true;
 }
 
-static bool
-get_u8(struct reader *r, uint8_t *v)
+static uint16_t
+get_u16(struct px_cursor *c)
 {
-    return get(r, v, sizeof *v);
+    uint16_t v;
+
+    get(c, &v, sizeof v);
+    return v;
 }
 
-static bool
-get_u16(struct reader *r, uint16_t *v)
+static uint32_t
+get_u32(struct px_cursor *c)
 {
-    return get(r, v, sizeof *v);
+    uint32_t v;
+
+    get(c, &v, sizeof v);
+    return v;
 }
 
-static bool
-get_u32(struct reader *r, uint32_t *v)
+static uint64_t
+get_u64(struct px_cursor *c)
 {
-    return get(r, v, sizeof *v);
+    uint64_t v;
+
+    get(c, &v, sizeof v);
+    return v;
 }
 
-static bool
-get_u64(struct reader *r, uint64_t *v)
+static double
+get_double(struct px_cursor *c)
 {
-    return get(r, v, sizeof *v);
-}
+    double v;
 
-static bool
-get_double(struct reader *r, double *v)
-{
-    return get(r, v, sizeof *v);
+    get(c, &v, sizeof v);
+    return v;
 }
 
 /* Reads one record's ports into 'sw'.  False on a short blob, a nonzero
  * pad or a port that appears twice. */
 static bool
-read_ports(struct reader *r, struct of_switch_stats *sw, uint32_t n_ports)
+read_ports(struct px_cursor *c, struct of_switch_stats *sw, uint32_t n_ports)
 {
     uint32_t i;
 
     for (i = 0; i < n_ports; i++) {
-        uint32_t port_no, pad;
-        uint64_t ins, outs;
         struct of_port_stats *ps;
-        char name[sizeof ps->name];
+        uint32_t port_no = get_u32(c);
+        uint32_t pad = get_u32(c);
+        uint64_t ins = get_u64(c);
+        uint64_t outs = get_u64(c);
+        const char *name = px_cursor_bytes(c, sizeof ps->name);
 
-        if (!get_u32(r, &port_no) || !get_u32(r, &pad) || pad ||
-            !get_u64(r, &ins) || !get_u64(r, &outs) ||
-            !get(r, name, sizeof name) || !memchr(name, '\0', sizeof name)) {
+        if (c->error || pad || !memchr(name, '\0', sizeof ps->name)) {
             return false;
         }
         if (port_find(sw, port_no)) {
@@ -617,20 +582,21 @@ read_ports(struct reader *r, struct of_switch_stats *sw, uint32_t n_ports)
     return true;
 }
 
-/* Reads one record of a blob of 'version', and its ports.  Returns NULL
- * (and sets '*error') on malformed input or a failed allocation. */
+/* Reads one record and its ports.  Returns NULL (and sets '*error') on
+ * malformed input or a failed allocation. */
 static struct of_switch_stats *
-read_record(struct reader *r, uint32_t version, uint64_t set_seq, int *error)
+read_record(struct px_cursor *c, uint64_t set_seq, int *error)
 {
     struct of_switch_stats *sw;
     uint8_t of_version, connected;
     uint16_t pad;
     uint32_t n_ports;
-    uint64_t dpid, ports_untracked;
+    uint64_t dpid;
     size_t i;
 
     *error = EPROTO;
-    if (!get_u64(r, &dpid)) {
+    dpid = get_u64(c);
+    if (c->error) {
         return NULL;
     }
     sw = record_alloc(dpid);
@@ -638,41 +604,36 @@ read_record(struct reader *r, uint32_t version, uint64_t set_seq, int *error)
         *error = ENOMEM;
         return NULL;
     }
-    if (!get_u8(r, &of_version) || !get_u8(r, &connected) ||
-        !get_u16(r, &pad) || !get_u32(r, &n_ports) ||
-        !get_double(r, &sw->connected_since) ||
-        !get_u64(r, &sw->disconnect_seq) ||
-        !get(r, sw->peer, sizeof sw->peer) ||
-        !get_u64(r, &sw->total.packet_ins) ||
-        !get_u64(r, &sw->total.packet_outs) ||
-        !get_u64(r, &sw->total.flow_mods) ||
-        !get_u64(r, &sw->total.rx_bytes) || !get_u64(r, &sw->total.tx_bytes) ||
-        !get_u64(r, &sw->total.out_drops)) {
-        goto fail;
-    }
+    of_version = px_cursor_u8(c);
+    connected = px_cursor_u8(c);
+    pad = get_u16(c);
+    n_ports = get_u32(c);
+    sw->connected_since = get_double(c);
+    sw->disconnect_seq = get_u64(c);
+    get(c, sw->peer, sizeof sw->peer);
+    sw->total.packet_ins = get_u64(c);
+    sw->total.packet_outs = get_u64(c);
+    sw->total.flow_mods = get_u64(c);
+    sw->total.rx_bytes = get_u64(c);
+    sw->total.tx_bytes = get_u64(c);
+    sw->total.out_drops = get_u64(c);
     for (i = 0; i < OF_N_DISCONNECTS; i++) {
-        if (!get_u64(r, &sw->disconnects[i])) {
-            goto fail;
-        }
+        sw->disconnects[i] = get_u64(c);
     }
-    if (!get_u64(r, &ports_untracked)) {
-        goto fail;
+    sw->ports_untracked = get_u64(c);
+    for (i = 0; i < OF_N_REFUSALS; i++) {
+        sw->total.refused[i] = get_u64(c);
     }
-    for (i = 0; version >= 2 && i < OF_N_REFUSALS; i++) {
-        if (!get_u64(r, &sw->total.refused[i])) {
-            goto fail;
-        }
-    }
-    if (connected > 1 || pad || n_ports > OF_STATS_MAX_PORTS ||
-        (uint64_t)n_ports * PORT_LEN > r->left ||
+    if (c->error || connected > 1 || pad || sw->disconnects[PX_CONN_OPEN] ||
+        n_ports > OF_STATS_MAX_PORTS ||
+        (uint64_t)n_ports * PORT_LEN > c->left ||
         !memchr(sw->peer, '\0', sizeof sw->peer) ||
         !isfinite(sw->connected_since) || sw->disconnect_seq > set_seq) {
         goto fail;
     }
     sw->version = of_version;
     sw->connected = connected;
-    sw->ports_untracked = ports_untracked;
-    if (!read_ports(r, sw, n_ports)) {
+    if (!read_ports(c, sw, n_ports)) {
         /* port_add fails only at the bound (checked above) or for want of
          * memory; call a short or repeated port list malformed. */
         goto fail;
@@ -688,19 +649,23 @@ int
 of_stats_restore(const void *data, size_t len, size_t max,
                  struct of_stats **out)
 {
-    struct reader r = {.p = data, .left = len};
     struct of_stats *s = NULL;
+    struct px_cursor c;
     uint32_t magic, version;
     uint64_t n, seq, i;
     int error = EPROTO;
 
     *out = NULL;
-    if (!data || !get_u32(&r, &magic) || !get_u32(&r, &version) ||
-        magic != BLOB_MAGIC || version < OF_STATS_BLOB_MIN_VERSION ||
-        version > OF_STATS_BLOB_VERSION || !get_u64(&r, &n) ||
-        !get_u64(&r, &seq) ||
-        n > r.left / (version >= 2 ? RECORD_LEN : RECORD_LEN_V1) ||
-        n > RECORDS_LIMIT) {
+    if (!data) {
+        return EPROTO;
+    }
+    px_cursor_init(&c, data, len);
+    magic = get_u32(&c);
+    version = get_u32(&c);
+    n = get_u64(&c);
+    seq = get_u64(&c);
+    if (c.error || magic != BLOB_MAGIC || version != OF_STATS_BLOB_VERSION ||
+        n > c.left / RECORD_LEN || n > RECORDS_LIMIT) {
         return EPROTO;
     }
     s = of_stats_create(max);
@@ -708,12 +673,14 @@ of_stats_restore(const void *data, size_t len, size_t max,
         return ENOMEM;
     }
     s->disconnect_seq = seq;
-    if (!get_u64(&r, &s->switches_forgotten) ||
-        !get_u64(&r, &s->connections_accepted) ||
-        !get_u64(&r, &s->connections_refused) ||
-        !get_u64(&r, &s->handshake_failures) ||
-        (version >= 2 && (!get_u64(&r, &s->requests_unknown_dpid) ||
-                          !get_u64(&r, &s->requests_malformed)))) {
+    s->switches_forgotten = get_u64(&c);
+    s->connections_accepted = get_u64(&c);
+    s->connections_refused = get_u64(&c);
+    s->handshake_failures = get_u64(&c);
+    s->requests_unknown_dpid = get_u64(&c);
+    s->requests_malformed = get_u64(&c);
+    s->tls_failures = get_u64(&c);
+    if (c.error) {
         goto fail;
     }
     /* The previous generation may have had a larger bound: keep all of its
@@ -723,7 +690,7 @@ of_stats_restore(const void *data, size_t len, size_t max,
         goto fail;
     }
     for (i = 0; i < n; i++) {
-        struct of_switch_stats *sw = read_record(&r, version, seq, &error);
+        struct of_switch_stats *sw = read_record(&c, seq, &error);
 
         if (!sw) {
             goto fail;
@@ -736,8 +703,9 @@ of_stats_restore(const void *data, size_t len, size_t max,
         s->records[s->n++] = sw;
         index_insert(s, sw);
     }
-    if (r.left) {
-        error = EPROTO;
+    /* Nothing may be left over. */
+    error = px_cursor_finish(&c);
+    if (error) {
         goto fail;
     }
     while (s->n > s->max && !evict_one(s)) {

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plexus/conn.h"
 #include "plexus/hmap.h"
 
 /* Most ports tracked per switch: what a switch may report (OF_MAX_PORTS in
@@ -56,15 +57,10 @@ struct of_counts {
     uint64_t refused[OF_N_REFUSALS]; /* Requests not sent, by cause. */
 };
 
-/* Why a switch's session ended. */
-enum of_disconnect {
-    OF_DISC_ECHO_TIMEOUT,
-    OF_DISC_MALFORMED,
-    OF_DISC_DUPLICATE_DPID,
-    OF_DISC_PEER_CLOSED,
-    OF_DISC_OTHER,
-    OF_N_DISCONNECTS
-};
+/* Why a switch's session ended: the SDK's close reasons (plexus/conn.h),
+ * by the names px_conn_reason_name gives them, which routers and logs use
+ * too.  PX_CONN_OPEN is never counted. */
+#define OF_N_DISCONNECTS PX_CONN_N_REASONS
 
 /* The counters of one port of a switch.  In a copy made by
  * of_stats_ports_sorted, 'node' means nothing. */
@@ -111,6 +107,7 @@ struct of_stats {
     uint64_t connections_accepted;
     uint64_t connections_refused;
     uint64_t handshake_failures;
+    uint64_t tls_failures; /* Of those, refused in the TLS handshake. */
     /* Requests refused with no switch to count them on: no connected
      * switch has their datapath id, or the payload is too short to say
      * which. */
@@ -141,7 +138,7 @@ void of_stats_connected(struct of_switch_stats *sw, uint8_t version,
                         const char *peer, double since);
 /* Marks the session as over and counts why. */
 void of_stats_disconnected(struct of_stats *s, struct of_switch_stats *sw,
-                           enum of_disconnect why);
+                           enum px_conn_reason why);
 /* Adds 'c' to 'sw''s totals. */
 void of_stats_add(struct of_switch_stats *sw, const struct of_counts *c);
 
@@ -167,11 +164,6 @@ void of_stats_ports_sorted(const struct of_switch_stats *sw,
 /* The snake_case name of a refusal cause ("output_full"...). */
 const char *of_stats_refusal_name(enum of_refusal why);
 
-/* Maps a switch_down reason as conn.c words it to a disconnect reason. */
-enum of_disconnect of_stats_classify(const char *reason);
-/* The snake_case name of a disconnect reason ("echo_timeout"...). */
-const char *of_stats_disconnect_name(enum of_disconnect why);
-
 /* Handoff.  of_stats_serialise stores a malloc'd blob in '*data' (the
  * caller frees it), in version OF_STATS_BLOB_VERSION.  of_stats_restore
  * builds a new set from one of any version from OF_STATS_BLOB_MIN_VERSION
@@ -179,9 +171,13 @@ const char *of_stats_disconnect_name(enum of_disconnect why);
  * version lacks start at zero.  Any inconsistency (bad magic or version, a
  * length that does not add up, a duplicate datapath id or port) is
  * EPROTO, and nothing is created.  Both return 0 or a positive errno.
- * Version 2 added the refusal counters. */
-#define OF_STATS_BLOB_VERSION     2
-#define OF_STATS_BLOB_MIN_VERSION 1
+ * Version 2 added the refusal counters; version 3 counts disconnects by
+ * the SDK's close reasons and adds tls_failures, and older blobs, whose
+ * disconnects were counted by the plugin's own five reasons, are refused.
+ * The blob is built in a px_buf and read with a px_cursor (plexus/buf.h),
+ * so whatever links this module links libplexus.a. */
+#define OF_STATS_BLOB_VERSION     3
+#define OF_STATS_BLOB_MIN_VERSION 3
 int of_stats_serialise(const struct of_stats *s, void **data, size_t *len);
 int of_stats_restore(const void *data, size_t len, size_t max,
                      struct of_stats **out);

@@ -133,8 +133,12 @@ def packet_out_ports_10(po):
     return ports
 
 
-DISCONNECT_REASONS = ("echo_timeout", "malformed_message", "duplicate_dpid",
-                      "peer_closed", "other")
+# The SDK's connection close reasons (plexus/conn.h), one set of names for
+# switches and routers.
+DISCONNECT_REASONS = ("peer_closed", "malformed_message", "echo_timeout",
+                      "handshake_timeout", "tls_failed", "auth_failed",
+                      "duplicate_dpid", "over_limit", "admin", "shutdown",
+                      "other")
 
 
 # --------------------------------------------------------------------------
@@ -282,9 +286,10 @@ def test_stats_disconnect_reasons(args, env):
         dup.close()
     j = stats_json(port)
     s = need_entity(j, "switch", switch=dpid)
-    check(s["disconnects"] == {"echo_timeout": 1, "malformed_message": 1,
-                               "duplicate_dpid": 1, "peer_closed": 1,
-                               "other": 0},
+    expected = {r: 0 for r in DISCONNECT_REASONS}
+    expected.update({"echo_timeout": 1, "malformed_message": 1,
+                     "duplicate_dpid": 1, "peer_closed": 1})
+    check(s["disconnects"] == expected,
           "disconnects %r" % s["disconnects"])
     check(s["packet_ins"] == 5 and s["connected"] == 0,
           "switch %r" % s)

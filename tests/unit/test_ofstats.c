@@ -3,10 +3,10 @@
  * (plugins/openflow/swstats.c): records found and created by datapath id,
  * per-port counts up to their bound, eviction of the record that
  * disconnected longest ago (and refusal when every switch is connected),
- * the classification of close reasons, and the handoff blob: a round trip,
- * the previous version's blob, and every truncation and single-byte
- * corruption of a valid blob, which must be refused or restored without a
- * memory error (run under ASan).
+ * disconnects counted by the SDK's close reasons, and the handoff blob: a
+ * round trip, the older versions' blobs (refused), and every truncation
+ * and single-byte corruption of a valid blob, which must be refused or
+ * restored without a memory error (run under ASan).
  */
 #include <errno.h>
 #include <math.h>
@@ -24,22 +24,24 @@
 #include "swstats.h"
 
 /* The blob layout (see swstats.c), for the targeted corruptions below:
- * version 2, and what version 1 lacks (two counters at the end of the
- * header, three at the end of each record, before its ports). */
-#define HEADER_LEN    72
-#define RECORD_LEN    216
-#define HEADER_V2_ADD 16
-#define RECORD_V2_ADD 24
-#define PORT_LEN      40
-#define REC_CONNECTED 9
-#define REC_PAD       10
-#define REC_N_PORTS   12
-#define REC_SINCE     16
-#define REC_SEQ       24
-#define REC_PEER      32
-#define HDR_N_RECORDS 8
-#define HDR_SEQ       16
-#define PORT_PAD      4
+ * version 3.  Versions 1 and 2 ended their header after handshake_failures
+ * and requests_malformed, and had five disconnect counts per record
+ * (version 1 no refusal counts either). */
+#define HEADER_LEN      80
+#define RECORD_LEN      272
+#define PORT_LEN        40
+#define REC_CONNECTED   9
+#define REC_PAD         10
+#define REC_N_PORTS     12
+#define REC_SINCE       16
+#define REC_SEQ         24
+#define REC_PEER        32
+#define REC_DISCONNECTS 144
+#define REC_UNTRACKED   240
+#define REC_REFUSED     248
+#define HDR_N_RECORDS   8
+#define HDR_SEQ         16
+#define PORT_PAD        4
 
 static struct of_switch_stats *
 get_ok(struct of_stats *s, uint64_t dpid)
@@ -111,12 +113,12 @@ test_create_find(void **state)
                         "output_full");
     assert_string_equal(of_stats_refusal_name(OF_N_REFUSALS), "other");
 
-    of_stats_disconnected(s, a, OF_DISC_PEER_CLOSED);
+    of_stats_disconnected(s, a, PX_CONN_PEER_CLOSED);
     assert_int_equal(a->connected, 0);
-    assert_int_equal(a->disconnects[OF_DISC_PEER_CLOSED], 1);
+    assert_int_equal(a->disconnects[PX_CONN_PEER_CLOSED], 1);
     /* Counting a refused duplicate on a record leaves it as it was. */
-    of_stats_disconnected(s, b, OF_DISC_DUPLICATE_DPID);
-    assert_int_equal(b->disconnects[OF_DISC_DUPLICATE_DPID], 1);
+    of_stats_disconnected(s, b, PX_CONN_DUPLICATE);
+    assert_int_equal(b->disconnects[PX_CONN_DUPLICATE], 1);
     of_stats_destroy(s);
     of_stats_destroy(NULL);
 }
@@ -224,8 +226,8 @@ test_evict(void **state)
     assert_int_equal(s->switches_forgotten, 0);
 
     /* 101 disconnects first, then 100: 101 goes. */
-    of_stats_disconnected(s, sw[1], OF_DISC_ECHO_TIMEOUT);
-    of_stats_disconnected(s, sw[0], OF_DISC_OTHER);
+    of_stats_disconnected(s, sw[1], PX_CONN_ECHO_TIMEOUT);
+    of_stats_disconnected(s, sw[0], PX_CONN_OTHER);
     sw[3] = get_ok(s, 200);
     assert_int_equal(s->switches_forgotten, 1);
     assert_null(of_stats_find(s, 101));
@@ -246,7 +248,7 @@ test_evict(void **state)
     assert_null(of_stats_find(s, 200));
     of_stats_connected(out, PX_OF_VERSION_13, "peer", 10);
     assert_int_equal(of_stats_get(s, 301, &out), ENOSPC);
-    of_stats_disconnected(s, sw[2], OF_DISC_OTHER);
+    of_stats_disconnected(s, sw[2], PX_CONN_OTHER);
     get_ok(s, 301); /* Evicts 102. */
     assert_null(of_stats_find(s, 102));
     assert_int_equal(s->switches_forgotten, 3);
@@ -287,7 +289,7 @@ test_evict_churn(void **state)
         dpid = i % 3 ? x % 200 : x;
         sw = get_ok(s, dpid);
         of_stats_connected(sw, PX_OF_VERSION_13, "p", i);
-        of_stats_disconnected(s, sw, OF_DISC_PEER_CLOSED);
+        of_stats_disconnected(s, sw, PX_CONN_PEER_CLOSED);
         assert_true(s->n <= MAX);
         if (i % 1000 == 0 || i == ROUNDS - 1) {
             for (j = 0; j < s->n; j++) {
@@ -299,43 +301,26 @@ test_evict_churn(void **state)
     of_stats_destroy(s);
 }
 
+/* Disconnects are counted by the SDK's close reasons; the connection's own
+ * "open" is never a disconnect and counts as "other". */
 static void
-test_classify(void **state)
+test_disconnect_reasons(void **state)
 {
-    static const struct {
-        const char *reason;
-        enum of_disconnect why;
-        const char *name;
-    } cases[] = {
-        {"echo timeout", OF_DISC_ECHO_TIMEOUT, "echo_timeout"},
-        {"malformed message: FEATURES_REPLY too short", OF_DISC_MALFORMED,
-         "malformed_message"},
-        {"malformed message: first message is not HELLO", OF_DISC_MALFORMED,
-         "malformed_message"},
-        {"malformed message", OF_DISC_MALFORMED, "malformed_message"},
-        {"duplicate datapath id", OF_DISC_DUPLICATE_DPID, "duplicate_dpid"},
-        {"peer closed", OF_DISC_PEER_CLOSED, "peer_closed"},
-        {"peer closed mid-message (10 of 90 bytes)", OF_DISC_PEER_CLOSED,
-         "peer_closed"},
-        {"peer closed mid-header (3 bytes)", OF_DISC_PEER_CLOSED,
-         "peer_closed"},
-        {"no HELLO", OF_DISC_OTHER, "other"},
-        {"Connection reset by peer", OF_DISC_OTHER, "other"},
-        {"Broken pipe", OF_DISC_OTHER, "other"},
-        {"echo timeout!", OF_DISC_OTHER, "other"},
-        {"", OF_DISC_OTHER, "other"},
-        {NULL, OF_DISC_OTHER, "other"},
-    };
-    size_t i;
+    struct of_stats *s = of_stats_create(4);
+    struct of_switch_stats *sw;
 
     (void)state;
-    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        enum of_disconnect why = of_stats_classify(cases[i].reason);
-
-        assert_int_equal(why, cases[i].why);
-        assert_string_equal(of_stats_disconnect_name(why), cases[i].name);
-    }
-    assert_string_equal(of_stats_disconnect_name(OF_N_DISCONNECTS), "other");
+    assert_int_equal(of_stats_get(s, 1, &sw), 0);
+    of_stats_connected(sw, 1, "p", 1.0);
+    of_stats_disconnected(s, sw, PX_CONN_TLS_FAILED);
+    of_stats_connected(sw, 1, "p", 2.0);
+    of_stats_disconnected(s, sw, PX_CONN_OPEN);
+    of_stats_connected(sw, 1, "p", 3.0);
+    of_stats_disconnected(s, sw, (enum px_conn_reason)99);
+    assert_int_equal(sw->disconnects[PX_CONN_TLS_FAILED], 1);
+    assert_int_equal(sw->disconnects[PX_CONN_OTHER], 2);
+    assert_int_equal(sw->disconnects[PX_CONN_OPEN], 0);
+    of_stats_destroy(s);
 }
 
 /* A set with a bit of everything. */
@@ -352,13 +337,14 @@ sample_set(void)
     s->handshake_failures = 13;
     s->requests_unknown_dpid = 14;
     s->requests_malformed = 15;
+    s->tls_failures = 16;
     a = get_ok(s, 0x0000000000000001ull);
     b = get_ok(s, 0xdeadbeefcafef00dull);
     get_ok(s, 42); /* Never connected, no ports. */
     of_stats_connected(a, PX_OF_VERSION_13, "127.0.0.1:5555", 1700000000.25);
     of_stats_connected(b, PX_OF_VERSION_10, "10.1.2.3:6000", 1700000100.0);
-    of_stats_disconnected(s, b, OF_DISC_ECHO_TIMEOUT);
-    of_stats_disconnected(s, b, OF_DISC_DUPLICATE_DPID);
+    of_stats_disconnected(s, b, PX_CONN_ECHO_TIMEOUT);
+    of_stats_disconnected(s, b, PX_CONN_DUPLICATE);
     a->total =
         (struct of_counts){1000, 2000, 3000, 4000, 5000, 6000, {70, 80, 90}};
     b->total = (struct of_counts){1, 2, 3, 4, 5, 6, {7, 8, 9}};
@@ -423,6 +409,7 @@ test_roundtrip(void **state)
     assert_int_equal(r->handshake_failures, 13);
     assert_int_equal(r->requests_unknown_dpid, 14);
     assert_int_equal(r->requests_malformed, 15);
+    assert_int_equal(r->tls_failures, 16);
     for (i = 0; i < s->n; i++) {
         assert_same_record(s->records[i], r->records[i]);
         assert_ptr_equal(of_stats_find(r, s->records[i]->dpid), r->records[i]);
@@ -477,66 +464,71 @@ restore_copy(const uint8_t *data, size_t len)
     return error;
 }
 
-/* A blob of version 1, as the previous release of the plugin hands over,
- * made from a version 2 one by cutting what version 1 lacks. */
+/* A blob as an older release of the plugin hands it over, version 2 (or
+ * 1), made from a version 3 one by cutting what it lacks: the header's
+ * last counters, all but five disconnect counts, and for version 1 the
+ * refusal counts. */
 static uint8_t *
-blob_v1(const struct of_stats *s, const uint8_t *v2, size_t len, size_t *len1)
+blob_old(const struct of_stats *s, const uint8_t *v3, size_t len,
+         uint32_t version, size_t *old_len)
 {
-    uint8_t *v1 = malloc(len), *w = v1;
-    const uint8_t *r = v2;
-    uint32_t version = 1;
+    size_t header_len = version == 1 ? 56 : 72;
+    uint8_t *old = malloc(len), *w = old;
+    const uint8_t *r = v3;
     size_t i;
 
-    assert_non_null(v1);
-    memcpy(w, r, HEADER_LEN - HEADER_V2_ADD);
+    assert_non_null(old);
+    memcpy(w, r, header_len);
     memcpy(w + 4, &version, sizeof version);
-    w += HEADER_LEN - HEADER_V2_ADD;
+    w += header_len;
     r += HEADER_LEN;
     for (i = 0; i < s->n; i++) {
         size_t ports = s->records[i]->n_ports * PORT_LEN;
 
-        memcpy(w, r, RECORD_LEN - RECORD_V2_ADD);
-        w += RECORD_LEN - RECORD_V2_ADD;
+        memcpy(w, r, REC_DISCONNECTS + 5 * 8);
+        w += REC_DISCONNECTS + 5 * 8;
+        memcpy(w, r + REC_UNTRACKED, 8);
+        w += 8;
+        if (version >= 2) {
+            memcpy(w, r + REC_REFUSED, 3 * 8);
+            w += 3 * 8;
+        }
         r += RECORD_LEN;
         memcpy(w, r, ports);
         w += ports;
         r += ports;
     }
-    assert_ptr_equal(r, v2 + len);
-    *len1 = (size_t)(w - v1);
-    return v1;
+    assert_ptr_equal(r, v3 + len);
+    *old_len = (size_t)(w - old);
+    return old;
 }
 
-/* The previous generation's blob (version 1) is restored, the counters it
- * did not have starting from zero: a reload onto this version keeps every
- * count. */
+/* Version 3 counts disconnects by the SDK's close reasons, which versions
+ * 1 and 2 did not have: their blobs are refused whole, and none of their
+ * truncations is read past its end, so that the openflow plugin starts
+ * from zero rather than misreading a count. */
 static void
-test_restore_v1(void **state)
+test_restore_old_versions(void **state)
 {
     struct of_stats *s = sample_set(), *r = NULL;
-    uint8_t *data, *v1;
-    size_t len, len1, i;
+    uint8_t *data, *old;
+    size_t len, old_len, i;
+    uint32_t version;
 
     (void)state;
     assert_int_equal(of_stats_serialise(s, (void **)&data, &len), 0);
-    v1 = blob_v1(s, data, len, &len1);
-    assert_int_equal(len1, len - HEADER_V2_ADD - 3 * RECORD_V2_ADD);
-    assert_int_equal(of_stats_restore(v1, len1, 8, &r), 0);
-    assert_int_equal(r->n, s->n);
-    assert_int_equal(r->handshake_failures, 13);
-    assert_int_equal(r->requests_unknown_dpid, 0);
-    assert_int_equal(r->requests_malformed, 0);
-    for (i = 0; i < s->n; i++) {
-        memset(s->records[i]->total.refused, 0,
-               sizeof s->records[i]->total.refused);
-        assert_same_record(s->records[i], r->records[i]);
+    for (version = 1; version <= 2; version++) {
+        old = blob_old(s, data, len, version, &old_len);
+        assert_int_equal(old_len,
+                         (version == 1 ? 56 + 3 * 192 : 72 + 3 * 216) +
+                             42 * PORT_LEN);
+        assert_int_equal(of_stats_restore(old, old_len, 8, &r), EPROTO);
+        assert_null(r);
+        for (i = 0; i < old_len; i++) {
+            assert_int_equal(restore_copy(old, i), EPROTO);
+        }
+        free(old);
     }
-    of_stats_destroy(r);
-    /* Every truncation of it is refused, and nothing is read past it. */
-    for (i = 0; i < len1; i++) {
-        assert_int_equal(restore_copy(v1, i), EPROTO);
-    }
-    free(v1);
     free(data);
     of_stats_destroy(s);
 }
@@ -610,7 +602,9 @@ test_restore_corrupt(void **state)
     EXPECT_REFUSED(4, u32); /* Version. */
     u32 = 0;
     EXPECT_REFUSED(4, u32);
-    u32 = 1; /* Version 2's bytes read as version 1's do not add up. */
+    u32 = 1; /* Version 3's bytes read as version 1's do not add up. */
+    EXPECT_REFUSED(4, u32);
+    u32 = 2;
     EXPECT_REFUSED(4, u32);
     u64 = 4;
     EXPECT_REFUSED(HDR_N_RECORDS, u64); /* One record more than there is. */
@@ -642,6 +636,8 @@ test_restore_corrupt(void **state)
     EXPECT_REFUSED(HEADER_LEN + REC_SINCE, d);
     u64 = UINT64_MAX;
     EXPECT_REFUSED(HEADER_LEN + REC_SEQ, u64);
+    u64 = 1; /* A disconnect counted as "open", which none is. */
+    EXPECT_REFUSED(HEADER_LEN + REC_DISCONNECTS, u64);
     {
         char peer[64];
 
@@ -681,10 +677,10 @@ main(void)
         cmocka_unit_test(test_ports),
         cmocka_unit_test(test_evict),
         cmocka_unit_test(test_evict_churn),
-        cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_disconnect_reasons),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_restore_truncated),
-        cmocka_unit_test(test_restore_v1),
+        cmocka_unit_test(test_restore_old_versions),
         cmocka_unit_test(test_restore_corrupt),
     };
 
