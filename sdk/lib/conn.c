@@ -1112,6 +1112,7 @@ px_endpoint_parse(const char *spec, struct px_endpoint *ep, char *why,
     char *end;
     long n;
     size_t host_len;
+    int bracketed = 0;
 
     memset(ep, 0, sizeof *ep);
     if (!colon || (size_t)(colon - spec) >= sizeof kind) {
@@ -1148,6 +1149,7 @@ px_endpoint_parse(const char *spec, struct px_endpoint *ep, char *why,
         host_len = (size_t)(close - rest - 1);
         rest++;
         port = close + 2;
+        bracketed = 1;
     } else {
         const char *last = strrchr(rest, ':');
 
@@ -1161,12 +1163,19 @@ px_endpoint_parse(const char *spec, struct px_endpoint *ep, char *why,
         host_len = (size_t)(last - rest);
         port = last + 1;
     }
-    if (!host_len || host_len >= sizeof ep->host) {
+    if (!host_len || host_len >= sizeof ep->host ||
+        strspn(rest, "0123456789abcdefghijklmnopqrstuvwxyz"
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ.:-_%") < host_len) {
         snprintf(why, why_size, "'%s': bad address", spec);
         return EINVAL;
     }
     memcpy(ep->host, rest, host_len);
     ep->host[host_len] = '\0';
+    if (bracketed != (strchr(ep->host, ':') != NULL)) {
+        /* Brackets hold an IPv6 address and nothing else. */
+        snprintf(why, why_size, "'%s': bad address", spec);
+        return EINVAL;
+    }
     errno = 0;
     n = strtol(port, &end, 10);
     if (!*port || *end || errno || n < 0 || n > 65535) {
