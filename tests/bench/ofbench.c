@@ -1,13 +1,13 @@
 /*
  * ofbench: a controller benchmark in the style of cbench, run by
- * tests/bench/controllers.py against plexusd (with l2_learning) and, for
- * comparison, ovs-testcontroller.
+ * tests/bench/controllers.py against plexusd (the shipped l2_switch
+ * example), ovs-testcontroller and ofnull (the do-nothing floor).
  *
  * It emulates N OpenFlow 1.0 switches, each one TCP connection to the
- * controller.  A switch says HELLO, answers FEATURES_REQUEST (dpid = index
- * + 1), GET_CONFIG_REQUEST, ECHO_REQUEST and BARRIER_REQUEST, and otherwise
- * only counts what it receives.  Once the controller has configured it (it
- * sent SET_CONFIG, or nothing more for 100 ms) the switch teaches the
+ * controller.  A switch says HELLO, answers FEATURES_REQUEST (with its
+ * datapath id), GET_CONFIG_REQUEST, ECHO_REQUEST and BARRIER_REQUEST, and
+ * otherwise only counts what it receives.  Once the controller has configured
+ * it (it sent SET_CONFIG, or nothing more for 100 ms) the switch teaches the
  * controller its M hosts: one broadcast PACKET_IN from each host MAC, then
  * an ECHO_REQUEST whose reply, as the controller answers a connection in
  * order, says that every one of those packet-ins was seen.  Host j sits on
@@ -19,26 +19,59 @@
  * Then the traffic: PACKET_IN number i of a switch carries a 60-byte frame
  * from host i % M to host (i + 1) % M.  Both are known, so a learning
  * switch answers each one with a FLOW_MOD, which is what this program
- * counts as a response (as cbench does); PACKET_OUTs are counted apart.
- * Packet-ins are buffered (buffer_id = a per-switch counter, which the
- * controller echoes in its FLOW_MOD) unless --no-buffer.
+ * counts as a response by default; PACKET_OUTs are counted apart.  With
+ * --response packet_out it is the other way round, for a controller that
+ * floods every packet (a hub, such as ofnull).  cbench counts both kinds
+ * as responses, so a controller that sends both for one packet-in counts
+ * twice there; here it counts once.  Packet-ins are buffered (buffer_id =
+ * a per-switch counter, which the controller echoes in its answer) unless
+ * --no-buffer.
+ *
+ * --pattern chooses the host MACs and the datapath ids, because how a
+ * controller's tables hash them depends on which of their bits vary:
+ *
+ *   sequential  MACs 02:00:00:00:00:01 upward (locally administered),
+ *               datapath ids 1 upward.
+ *   random      MACs uniformly spread over the unicast addresses,
+ *               universally or locally administered alike; datapath ids
+ *               over all 64 bits.  A keyed permutation of the host's index
+ *               (--seed), so they are distinct and the same every run.
+ *   vendor      MACs under a few real OUIs (Intel, QEMU, VMware,
+ *               VirtualBox) in turn, each with sequential low 24 bits;
+ *               datapath ids as Open vSwitch makes them, 16 zero bits and
+ *               a bridge MAC under the same OUIs.
+ *
+ * Every host of every switch has a MAC of its own, so that a controller
+ * with one table for all switches learns them all.
  *
  *   --mode throughput  each switch keeps W packet-ins in flight and tops
- *                      the window up as flow_mods come back; the figure is
- *                      flow_mods per second.
+ *                      the window up as responses come back; the figure
+ *                      is responses per second.
  *   --mode latency     one packet-in in flight per switch, the next sent
- *                      when its flow_mod arrives; the figures are the
+ *                      when its response arrives; the figures are the
  *                      median and 99th percentile round trip.
  *
  * After an unmeasured warm-up the traffic runs without pause through R
  * rounds of T seconds; each round is reported and the result is the median
  * of the rounds.  With --cpu-pid, the CPU time the controller process used
- * in each round is read from /proc, next to this program's own.
+ * in each round is read from /proc, next to this program's own and to what
+ * every other process used (the machine's busy time less those two).
+ *
+ * Then the switches stop sending and drain: each sends one more
+ * ECHO_REQUEST and waits for its reply, after which the controller has
+ * read every packet-in and this program every answer.  The totals of the
+ * whole run (packet-ins sent, flow_mods and packet_outs received, learning
+ * included) are then exact, and controllers.py checks them against the
+ * controller's own counters.
  *
  * The generator has to be much faster than any controller it measures, or
  * it measures itself: one epoll loop, non-blocking sockets with
  * TCP_NODELAY, reads of up to 128 kB, and each switch's packet-ins for one
  * pass of the loop built in one buffer and written with one call.
+ *
+ * It shares no code with Plexus (its own wire constants and byte-order
+ * helpers), so that a mistake in Plexus's codecs cannot hide itself by
+ * being made on both ends.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,6 +118,9 @@
 #define PHY_PORT_LEN        48
 #define FEATURES_REPLY_LEN  (32 + N_PORTS * PHY_PORT_LEN)
 #define LEARN_XID           0x6c6e6564u /* The echo that ends learning. */
+#define DRAIN_XID           0x6472616eu /* The echo that ends the run. */
+/* ofp_packet_out: header, then buffer_id. */
+#define PACKET_OUT_BUFFER_OFS 8
 
 /* Buffers.  A read buffer must hold the largest message (65535 bytes) plus
  * the tail of the one before.  A write buffer holds the window's worth of
@@ -96,6 +132,7 @@
 
 #define MAX_SWITCHES 1024
 #define MAX_MACS     (1 << 20)
+#define MAX_HOSTS    (1 << 24) /* MACs over all switches. */
 #define MAX_WINDOW   100000
 #define MAX_ROUNDS   100
 #define MAX_SAMPLES  (1 << 22) /* Round trips kept per round. */
@@ -105,8 +142,24 @@
 #define SCAN_S          0.01 /* How often per-switch timers are looked at. */
 #define STALL_S         1.0  /* Throughput: window written off after this. */
 #define PROBE_TIMEOUT_S 1.0  /* Latency: packet-in given up after this. */
+#define DRAIN_S         5.0  /* For the last answers after the rounds. */
 
 enum mode { MODE_THROUGHPUT, MODE_LATENCY };
+
+enum pattern { PAT_SEQUENTIAL, PAT_RANDOM, PAT_VENDOR };
+
+static const char *const pattern_names[] = {"sequential", "random", "vendor"};
+
+/* OUIs for --pattern vendor: the NICs and hypervisors a data centre is
+ * full of.  52:54:00 is QEMU's (locally administered) prefix, the others
+ * are IEEE assignments. */
+static const uint32_t vendor_ouis[] = {
+    0x001b21, /* Intel Corporate */
+    0x525400, /* QEMU/KVM virtio-net */
+    0x005056, /* VMware */
+    0x080027, /* PCS Systemtechnik (VirtualBox) */
+};
+#define N_OUIS (sizeof vendor_ouis / sizeof vendor_ouis[0])
 
 static struct options {
     struct sockaddr_in addr;
@@ -122,6 +175,10 @@ static struct options {
     bool one_port;
     bool json;
     long cpu_pid; /* 0: not measured. */
+    enum pattern mac_pattern;
+    enum pattern dpid_pattern;
+    uint64_t seed;
+    uint8_t response; /* OFPT_FLOW_MOD or OFPT_PACKET_OUT. */
 } o = {
     .mode = MODE_THROUGHPUT,
     .n_switches = 16,
@@ -131,6 +188,8 @@ static struct options {
     .seconds = 2,
     .warmup = 1,
     .timeout = 10,
+    .seed = 1,
+    .response = OFPT_FLOW_MOD,
 };
 
 enum sw_state {
@@ -145,6 +204,8 @@ enum sw_state {
 struct sw {
     int fd;
     int idx;
+    uint64_t dpid;
+    uint8_t (*macs)[6]; /* The switch's hosts' MACs, by host number. */
     enum sw_state state;
     bool want_out; /* EPOLLOUT is registered. */
     bool dirty;    /* On the list to fill and flush this pass. */
@@ -168,17 +229,22 @@ struct sw {
     bool probing; /* Latency: a packet-in is outstanding. */
     uint32_t probe_id;
     double probe_t0;
+    bool drained; /* The echo after the rounds came back. */
 };
 
-enum phase { PH_HANDSHAKE, PH_WARMUP, PH_ROUND, PH_DONE };
+/* PH_DRAIN: the rounds are over, nothing more is sent but the echo that
+ * tells when every answer is in. */
+enum phase { PH_HANDSHAKE, PH_WARMUP, PH_ROUND, PH_DRAIN, PH_DONE };
 
 struct round {
     double seconds;
     uint64_t flow_mods, packet_outs, packet_ins;
-    double rate;    /* flow_mods per second. */
-    double ctl_cpu; /* Percent of one core; -1 unknown. */
-    double own_cpu; /* Ditto, this program. */
-    double rtt_med; /* Latency mode, microseconds. */
+    uint64_t responses; /* flow_mods or packet_outs, as --response says. */
+    double rate;        /* Responses per second. */
+    double ctl_cpu;     /* Percent of one core; -1 unknown. */
+    double own_cpu;     /* Ditto, this program. */
+    double other_cpu;   /* Ditto, every other process; -1 unknown. */
+    double rtt_med;     /* Latency mode, microseconds. */
     double rtt_p99;
     uint64_t samples;
 };
@@ -189,6 +255,7 @@ static struct {
     int *dirty;
     int n_dirty;
     int n_ready, n_dead, n_closed;
+    bool drained; /* Every live switch drained before DRAIN_S. */
     enum phase phase;
     double phase_end;
     double t_start, t_ready;
@@ -199,7 +266,7 @@ static struct {
     uint64_t stalls, timeouts, lost_samples;
     /* At the start of the current round. */
     uint64_t fm0, po0, pi0;
-    double t0, ctl0, own0;
+    double t0, ctl0, own0, sys0;
     float *samples;
     size_t n_samples;
     uint8_t pi_template[PACKET_IN_LEN];
@@ -256,6 +323,31 @@ proc_cpu_s(long pid)
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU time all processors spent running processes (user, nice, system)
+ * or stolen by the hypervisor, in seconds, or -1.  Less the controller's
+ * and this program's own, it is what else ran during a round: on a shared
+ * machine, the sign that a round measured the neighbours too.  Interrupt
+ * time is left out, since on loopback most of it is this benchmark's own
+ * packets. */
+static double
+system_busy_s(void)
+{
+    unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
+    FILE *f = fopen("/proc/stat", "r");
+    int n;
+
+    if (!f) {
+        return -1;
+    }
+    n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
+               &sys, &idle, &iowait, &irq, &softirq, &steal);
+    fclose(f);
+    if (n != 8) {
+        return -1;
+    }
+    return (double)(user + nice + sys + steal) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void
 put16(uint8_t *p, uint16_t v)
 {
@@ -304,17 +396,91 @@ put_header(uint8_t *p, uint8_t type, uint16_t len, uint32_t xid)
     put32(p + 4, xid);
 }
 
-/* Locally administered unicast MACs, distinct per switch and host, so that
- * a controller with one table for all switches learns them all. */
+/* splitmix64's finaliser: a bijection of 64-bit integers whose outputs
+ * look random. */
+static uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
+/* A bijection of 47-bit integers, keyed by --seed: adding a key,
+ * multiplying by an odd number and xor-ing in a right shift are each
+ * invertible modulo 2^47, so distinct hosts get distinct MACs. */
+static uint64_t
+perm47(uint64_t x)
+{
+    const uint64_t mask = (1ull << 47) - 1;
+
+    x = (x + mix64(o.seed)) & mask;
+    x = (x * 0x5851f42d4c957f2dull) & mask;
+    x ^= x >> 23;
+    x = (x * 0x2545f4914f6cdd1dull) & mask;
+    x ^= x >> 21;
+    x = (x * 0x9e3779b97f4a7c15ull) & mask;
+    x ^= x >> 24;
+    return x;
+}
+
+static void
+put_mac48(uint8_t *mac, uint64_t v)
+{
+    int i;
+
+    for (i = 5; i >= 0; i--) {
+        mac[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+/* The MAC of host 'host' of switch 'sw', as --pattern says.  Hosts are
+ * numbered across switches, so every MAC is distinct. */
 static void
 host_mac(uint8_t *mac, int sw, int host)
 {
-    mac[0] = 0x02;
-    mac[1] = (uint8_t)(sw >> 8);
-    mac[2] = (uint8_t)sw;
-    mac[3] = (uint8_t)(host >> 16);
-    mac[4] = (uint8_t)(host >> 8);
-    mac[5] = (uint8_t)host;
+    uint64_t n = (uint64_t)sw * (uint64_t)o.n_macs + (uint64_t)host;
+    uint64_t x;
+
+    switch (o.mac_pattern) {
+    case PAT_SEQUENTIAL:
+        put_mac48(mac, 0x020000000000ull + n + 1);
+        break;
+    case PAT_RANDOM:
+        /* 47 random bits around the group bit (the low bit of the first
+         * byte), which stays 0: unicast. */
+        x = perm47(n);
+        put_mac48(mac, ((x >> 40) << 41) | (x & ((1ull << 40) - 1)));
+        break;
+    case PAT_VENDOR:
+        put_mac48(mac,
+                  (uint64_t)vendor_ouis[n % N_OUIS] << 24 | (n / N_OUIS + 1));
+        break;
+    }
+}
+
+static uint64_t
+switch_dpid(int idx)
+{
+    uint64_t d = 0;
+
+    switch (o.dpid_pattern) {
+    case PAT_SEQUENTIAL:
+        d = (uint64_t)idx + 1;
+        break;
+    case PAT_RANDOM:
+        d = mix64((uint64_t)idx + mix64(o.seed + 1));
+        break;
+    case PAT_VENDOR:
+        d = (uint64_t)vendor_ouis[idx % N_OUIS] << 24 |
+            ((uint64_t)idx / N_OUIS + 1);
+        break;
+    }
+    return d ? d : 1; /* 0 is no datapath; mix64 maps one input there. */
 }
 
 static uint16_t
@@ -368,8 +534,9 @@ sw_kill(struct sw *sw, const char *why, int error)
     if (sw->state == SW_DEAD) {
         return;
     }
-    fprintf(stderr, "ofbench: switch %d (dpid %d): %s%s%s\n", sw->idx,
-            sw->idx + 1, why, error ? ": " : "", error ? strerror(error) : "");
+    fprintf(stderr, "ofbench: switch %d (dpid %016llx): %s%s%s\n", sw->idx,
+            (unsigned long long)sw->dpid, why, error ? ": " : "",
+            error ? strerror(error) : "");
     if (sw->state == SW_READY) {
         g.n_ready--;
     }
@@ -461,7 +628,7 @@ send_features_reply(struct sw *sw, uint32_t xid)
     }
     memset(p, 0, FEATURES_REPLY_LEN);
     put_header(p, OFPT_FEATURES_REPLY, FEATURES_REPLY_LEN, xid);
-    put64(p + 8, (uint64_t)sw->idx + 1);
+    put64(p + 8, sw->dpid);
     put32(p + 16, 256); /* n_buffers */
     p[20] = 1;          /* n_tables */
     put32(p + 24, 0x7); /* Flow, table and port stats. */
@@ -522,9 +689,9 @@ put_packet_in(struct sw *sw, uint8_t *p, int src, int dst)
     put32(p + 8, buffer_id);
     put16(p + 14, host_port(src));
     if (dst >= 0) {
-        host_mac(p + 18, sw->idx, dst);
+        memcpy(p + 18, sw->macs[dst], 6);
     }
-    host_mac(p + 24, sw->idx, src);
+    memcpy(p + 24, sw->macs[src], 6);
     sw->next_seq++;
     g.packet_ins++;
     return buffer_id;
@@ -613,7 +780,7 @@ sw_fill(struct sw *sw, double now)
         return;
     }
     if (sw->state != SW_READY || o.mode != MODE_THROUGHPUT ||
-        g.phase == PH_HANDSHAKE || g.phase == PH_DONE) {
+        g.phase == PH_HANDSHAKE || g.phase >= PH_DRAIN) {
         return;
     }
     n = (uint64_t)o.window - (sw->next_seq - sw->acked_seq);
@@ -665,12 +832,11 @@ record_rtt(double rtt)
     }
 }
 
+/* A flow_mod or packet_out (whichever --response names) with the buffer_id
+ * it carries: the answer to a packet-in. */
 static void
-on_flow_mod(struct sw *sw, const uint8_t *msg, size_t len, double now)
+on_response(struct sw *sw, uint32_t buffer_id, double now)
 {
-    uint32_t buffer_id = len >= FLOW_MOD_BUFFER_OFS + 4
-                             ? get32(msg + FLOW_MOD_BUFFER_OFS)
-                             : OFP_NO_BUFFER;
     uint64_t out = sw->next_seq - sw->acked_seq;
 
     if (sw->state != SW_READY || g.phase == PH_HANDSHAKE) {
@@ -686,7 +852,7 @@ on_flow_mod(struct sw *sw, const uint8_t *msg, size_t len, double now)
             if (g.phase == PH_ROUND) {
                 record_rtt(now - sw->probe_t0);
             }
-            if (g.phase != PH_DONE) {
+            if (g.phase < PH_DRAIN) {
                 send_probe(sw, now);
             }
         }
@@ -696,7 +862,8 @@ on_flow_mod(struct sw *sw, const uint8_t *msg, size_t len, double now)
      * controller answers a connection in order, every one before it: a
      * flow_mod lost in the controller (ovs-testcontroller drops what does
      * not fit its queue) then costs no window.  Without a usable
-     * buffer_id, each flow_mod answers one packet-in. */
+     * buffer_id, each flow_mod answers one packet-in.  The same holds for
+     * packet_outs with --response packet_out. */
     if (!o.no_buffer &&
         (uint32_t)(buffer_id - (uint32_t)sw->acked_seq) < out) {
         sw->acked_seq += (uint32_t)(buffer_id - (uint32_t)sw->acked_seq) + 1;
@@ -734,6 +901,8 @@ handle_message(struct sw *sw, const uint8_t *msg, size_t len, double now)
         if (sw->state == SW_LEARN && xid == LEARN_XID) {
             sw->state = SW_READY;
             g.n_ready++;
+        } else if (g.phase == PH_DRAIN && xid == DRAIN_XID) {
+            sw->drained = true;
         }
         break;
     case OFPT_FEATURES_REQUEST:
@@ -756,10 +925,23 @@ handle_message(struct sw *sw, const uint8_t *msg, size_t len, double now)
         break;
     case OFPT_PACKET_OUT:
         g.packet_outs++;
+        if (o.response == OFPT_PACKET_OUT) {
+            on_response(sw,
+                        len >= PACKET_OUT_BUFFER_OFS + 4
+                            ? get32(msg + PACKET_OUT_BUFFER_OFS)
+                            : OFP_NO_BUFFER,
+                        now);
+        }
         break;
     case OFPT_FLOW_MOD:
         g.flow_mods++;
-        on_flow_mod(sw, msg, len, now);
+        if (o.response == OFPT_FLOW_MOD) {
+            on_response(sw,
+                        len >= FLOW_MOD_BUFFER_OFS + 4
+                            ? get32(msg + FLOW_MOD_BUFFER_OFS)
+                            : OFP_NO_BUFFER,
+                        now);
+        }
         break;
     default:
         g.other++;
@@ -849,18 +1031,26 @@ sw_open(struct sw *sw, int idx)
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT,
                              .data.u32 = (uint32_t)idx};
     size_t fill;
+    int i;
 
     memset(sw, 0, sizeof *sw);
     sw->idx = idx;
+    sw->dpid = switch_dpid(idx);
     sw->want_out = true;
     fill = (size_t)o.window * PACKET_IN_LEN;
     sw->fill_limit = fill < MIN_FILL_ROOM ? MIN_FILL_ROOM : fill;
     sw->wcap = sw->fill_limit + REPLY_ROOM;
     sw->rbuf = malloc(RBUF_SIZE);
     sw->wbuf = malloc(sw->wcap);
-    if (!sw->rbuf || !sw->wbuf) {
+    /* The MACs are made once, so that every pattern costs the traffic the
+     * same: a copy. */
+    sw->macs = malloc((size_t)o.n_macs * sizeof *sw->macs);
+    if (!sw->rbuf || !sw->wbuf || !sw->macs) {
         fprintf(stderr, "ofbench: out of memory\n");
         exit(1);
+    }
+    for (i = 0; i < o.n_macs; i++) {
+        host_mac(sw->macs[i], idx, i);
     }
     sw->dst = o.n_macs > 1 ? 1 : 0;
     sw->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -906,6 +1096,39 @@ start_traffic(double now)
     }
 }
 
+/* Stops the traffic and asks every switch's controller connection for an
+ * echo: as a controller answers a connection in order, its reply comes
+ * after the answers to every packet-in sent. */
+static void
+start_drain(double now)
+{
+    int i;
+
+    g.phase = PH_DRAIN;
+    g.phase_end = now + DRAIN_S;
+    for (i = 0; i < o.n_switches; i++) {
+        struct sw *sw = &g.sws[i];
+
+        if (sw->state == SW_READY) {
+            send_simple(sw, OFPT_ECHO_REQUEST, DRAIN_XID);
+        }
+    }
+}
+
+/* True once every live switch has its drain echo back. */
+static bool
+all_drained(void)
+{
+    int i;
+
+    for (i = 0; i < o.n_switches; i++) {
+        if (g.sws[i].state == SW_READY && !g.sws[i].drained) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static void
 begin_round(double now)
 {
@@ -917,7 +1140,14 @@ begin_round(double now)
     g.t0 = now;
     g.own0 = own_cpu_s();
     g.ctl0 = o.cpu_pid ? proc_cpu_s(o.cpu_pid) : -1;
+    g.sys0 = system_busy_s();
     g.n_samples = 0;
+}
+
+static const char *
+response_name(void)
+{
+    return o.response == OFPT_FLOW_MOD ? "flow_mod" : "packet_out";
 }
 
 static void
@@ -926,12 +1156,11 @@ print_round(const struct round *r, int i)
     if (o.json) {
         return;
     }
-    printf("round %d/%d: %.0f %s/s (%llu flow_mods in %.3f s), %llu "
-           "packet_outs",
-           i + 1, o.rounds, r->rate,
-           o.mode == MODE_LATENCY ? "responses" : "flow_mods",
-           (unsigned long long)r->flow_mods, r->seconds,
-           (unsigned long long)r->packet_outs);
+    printf("round %d/%d: %.0f %ss/s (%llu flow_mods, %llu packet_outs in "
+           "%.3f s)",
+           i + 1, o.rounds, r->rate, response_name(),
+           (unsigned long long)r->flow_mods,
+           (unsigned long long)r->packet_outs, r->seconds);
     if (o.mode == MODE_LATENCY) {
         printf(", rtt median %.1f us, p99 %.1f us (%llu samples)", r->rtt_med,
                r->rtt_p99, (unsigned long long)r->samples);
@@ -939,7 +1168,11 @@ print_round(const struct round *r, int i)
     if (r->ctl_cpu >= 0) {
         printf(", controller CPU %.0f%%", r->ctl_cpu);
     }
-    printf(", ofbench CPU %.0f%%\n", r->own_cpu);
+    printf(", ofbench CPU %.0f%%", r->own_cpu);
+    if (r->other_cpu >= 0) {
+        printf(", other processes %.0f%%", r->other_cpu);
+    }
+    printf("\n");
     fflush(stdout);
 }
 
@@ -948,15 +1181,27 @@ end_round(double now)
 {
     struct round *r = &g.rounds[g.round];
     double ctl = o.cpu_pid ? proc_cpu_s(o.cpu_pid) : -1;
+    double sys = system_busy_s();
 
     r->seconds = now - g.t0;
     r->flow_mods = g.flow_mods - g.fm0;
     r->packet_outs = g.packet_outs - g.po0;
     r->packet_ins = g.packet_ins - g.pi0;
-    r->rate = (double)r->flow_mods / r->seconds;
+    r->responses = o.response == OFPT_FLOW_MOD ? r->flow_mods : r->packet_outs;
+    r->rate = (double)r->responses / r->seconds;
     r->own_cpu = (own_cpu_s() - g.own0) * 100 / r->seconds;
     r->ctl_cpu =
         ctl >= 0 && g.ctl0 >= 0 ? (ctl - g.ctl0) * 100 / r->seconds : -1;
+    r->other_cpu = -1;
+    if (sys >= 0 && g.sys0 >= 0 && r->ctl_cpu >= 0) {
+        r->other_cpu =
+            (sys - g.sys0) * 100 / r->seconds - r->ctl_cpu - r->own_cpu;
+        /* /proc/stat counts whole clock ticks, the processes' times are
+         * finer: a small negative rest is rounding. */
+        if (r->other_cpu < 0) {
+            r->other_cpu = 0;
+        }
+    }
     r->samples = g.n_samples;
     if (g.n_samples) {
         /* Nearest-rank percentiles. */
@@ -973,7 +1218,7 @@ end_round(double now)
     if (++g.round < o.rounds) {
         begin_round(now);
     } else {
-        g.phase = PH_DONE;
+        start_drain(now);
     }
 }
 
@@ -991,7 +1236,7 @@ scan_timers(double now)
             sw_learn(sw);
         }
         if (sw->state != SW_READY || g.phase == PH_HANDSHAKE ||
-            g.phase == PH_DONE) {
+            g.phase >= PH_DRAIN) {
             continue;
         }
         if (o.mode == MODE_LATENCY) {
@@ -1022,11 +1267,13 @@ static void
 print_json_round(const struct round *r, bool last)
 {
     printf("{\"seconds\":%.4f,\"flow_mods\":%llu,\"packet_outs\":%llu,"
-           "\"packet_ins\":%llu,\"flow_mods_per_s\":%.1f,"
-           "\"controller_cpu_pct\":%.1f,\"ofbench_cpu_pct\":%.1f",
+           "\"packet_ins\":%llu,\"responses\":%llu,"
+           "\"responses_per_s\":%.1f,\"controller_cpu_pct\":%.1f,"
+           "\"ofbench_cpu_pct\":%.1f,\"other_cpu_pct\":%.1f",
            r->seconds, (unsigned long long)r->flow_mods,
            (unsigned long long)r->packet_outs,
-           (unsigned long long)r->packet_ins, r->rate, r->ctl_cpu, r->own_cpu);
+           (unsigned long long)r->packet_ins, (unsigned long long)r->responses,
+           r->rate, r->ctl_cpu, r->own_cpu, r->other_cpu);
     if (o.mode == MODE_LATENCY) {
         printf(",\"rtt_median_us\":%.2f,\"rtt_p99_us\":%.2f,\"samples\":%llu",
                r->rtt_med, r->rtt_p99, (unsigned long long)r->samples);
@@ -1039,15 +1286,16 @@ static int
 report(void)
 {
     double rate[MAX_ROUNDS], ctl[MAX_ROUNDS], own[MAX_ROUNDS];
+    double other[MAX_ROUNDS];
     double med[MAX_ROUNDS], p99[MAX_ROUNDS];
-    double m_rate, m_ctl, m_own, m_med, m_p99, lo = 0, hi = 0;
+    double m_rate, m_ctl, m_own, m_other, m_med, m_p99, lo = 0, hi = 0;
     bool ok = !g.n_dead && g.round == o.rounds;
     int i, n = g.round, silent = 0;
 
-    /* A round without a single flow_mod measured nothing (a controller
+    /* A round without a single response measured nothing (a controller
      * that drops the packet-ins, say), whatever its numbers say. */
     for (i = 0; i < n; i++) {
-        if (!g.rounds[i].flow_mods) {
+        if (!g.rounds[i].responses) {
             silent++;
             ok = false;
         }
@@ -1056,6 +1304,7 @@ report(void)
         rate[i] = g.rounds[i].rate;
         ctl[i] = g.rounds[i].ctl_cpu;
         own[i] = g.rounds[i].own_cpu;
+        other[i] = g.rounds[i].other_cpu;
         med[i] = g.rounds[i].rtt_med;
         p99[i] = g.rounds[i].rtt_p99;
     }
@@ -1065,6 +1314,7 @@ report(void)
         hi = rate[n - 1];
     }
     m_ctl = o.cpu_pid ? median(ctl, (size_t)n) : -1;
+    m_other = o.cpu_pid ? median(other, (size_t)n) : -1;
     m_own = median(own, (size_t)n);
     m_med = median(med, (size_t)n);
     m_p99 = median(p99, (size_t)n);
@@ -1072,20 +1322,33 @@ report(void)
     if (o.json) {
         printf("{\"mode\":\"%s\",\"switches\":%d,\"macs\":%d,\"window\":%d,"
                "\"buffered\":%s,\"one_port\":%s,\"seconds\":%g,"
-               "\"rounds\":[",
+               "\"pattern\":\"%s\",\"dpid_pattern\":\"%s\","
+               "\"seed\":%llu,\"response\":\"%s\",\"dpids\":[",
                o.mode == MODE_LATENCY ? "latency" : "throughput", o.n_switches,
                o.n_macs, o.window, o.no_buffer ? "false" : "true",
-               o.one_port ? "true" : "false", o.seconds);
+               o.one_port ? "true" : "false", o.seconds,
+               pattern_names[o.mac_pattern], pattern_names[o.dpid_pattern],
+               (unsigned long long)o.seed, response_name());
+        for (i = 0; i < o.n_switches; i++) {
+            printf("\"%016llx\"%s", (unsigned long long)g.sws[i].dpid,
+                   i + 1 == o.n_switches ? "" : ",");
+        }
+        printf("],\"rounds\":[");
         for (i = 0; i < n; i++) {
             print_json_round(&g.rounds[i], i + 1 == n);
         }
-        printf("],\"flow_mods_per_s\":%.1f,\"controller_cpu_pct\":%.1f,"
-               "\"ofbench_cpu_pct\":%.1f",
-               m_rate, m_ctl, m_own);
+        printf("],\"responses_per_s\":%.1f,\"controller_cpu_pct\":%.1f,"
+               "\"ofbench_cpu_pct\":%.1f,\"other_cpu_pct\":%.1f",
+               m_rate, m_ctl, m_own, m_other);
         if (o.mode == MODE_LATENCY) {
             printf(",\"rtt_median_us\":%.2f,\"rtt_p99_us\":%.2f", m_med,
                    m_p99);
         }
+        printf(
+            ",\"totals\":{\"packet_ins\":%llu,\"flow_mods\":%llu,"
+            "\"packet_outs\":%llu},\"drained\":%s",
+            (unsigned long long)g.packet_ins, (unsigned long long)g.flow_mods,
+            (unsigned long long)g.packet_outs, g.drained ? "true" : "false");
         printf(",\"handshake_s\":%.3f,\"dead\":%d,\"closed\":%d,"
                "\"errors\":%llu,\"other\":%llu,\"stalls\":%llu,"
                "\"timeouts\":%llu,\"silent_rounds\":%d,\"ok\":%s}\n",
@@ -1099,17 +1362,17 @@ report(void)
         printf("no round completed\n");
         return 1;
     }
-    printf("result: %.0f %s/s, median of %d rounds (min %.0f, max %.0f)",
-           m_rate, o.mode == MODE_LATENCY ? "responses" : "flow_mods", n, lo,
-           hi);
+    printf("result: %.0f %ss/s, median of %d rounds (min %.0f, max %.0f)",
+           m_rate, response_name(), n, lo, hi);
     if (o.mode == MODE_LATENCY) {
         printf("; rtt median %.1f us, p99 %.1f us (medians of rounds)", m_med,
                m_p99);
     }
     printf("\n");
     if (m_ctl >= 0) {
-        printf("CPU: controller %.0f%%, ofbench %.0f%% of one core\n", m_ctl,
-               m_own);
+        printf("CPU: controller %.0f%%, ofbench %.0f%%, other processes "
+               "%.0f%% of one core\n",
+               m_ctl, m_own, m_other);
     }
     if (g.stalls || g.timeouts || g.errors || g.lost_samples) {
         printf("warnings: %llu stalled windows, %llu timed-out probes, "
@@ -1118,13 +1381,20 @@ report(void)
                (unsigned long long)g.errors,
                (unsigned long long)g.lost_samples);
     }
+    printf("totals, learning and drain included: %llu packet-ins sent, "
+           "%llu flow_mods and %llu packet_outs received%s\n",
+           (unsigned long long)g.packet_ins, (unsigned long long)g.flow_mods,
+           (unsigned long long)g.packet_outs,
+           g.drained ? ""
+                     : " (NOT DRAINED: answers may still have been on the "
+                       "way)");
     if (g.n_dead || g.round < o.rounds) {
         printf("INCOMPLETE: %d of %d switches lost, %d of %d rounds done\n",
                g.n_dead, o.n_switches, g.round, o.rounds);
     }
     if (silent) {
-        printf("NO RESPONSES: %d of %d rounds without a flow_mod\n", silent,
-               n);
+        printf("NO RESPONSES: %d of %d rounds without a %s\n", silent, n,
+               response_name());
     }
     return ok ? 0 : 1;
 }
@@ -1138,7 +1408,8 @@ usage(int status)
     fprintf(status ? stderr : stdout,
             "usage: ofbench [OPTIONS]\n"
             "Emulates OpenFlow 1.0 switches that send packet-ins to a "
-            "controller\nand counts the flow_mods it answers with.\n\n"
+            "controller\nand counts the flow_mods (or packet_outs) it "
+            "answers with.\n\n"
             "  --host ADDR       controller IPv4 address (127.0.0.1)\n"
             "  --port PORT       controller TCP port (6653)\n"
             "  --switches N      switches, one connection each (16)\n"
@@ -1152,6 +1423,15 @@ usage(int status)
             "  --no-buffer       packet-ins carry buffer_id 0xffffffff\n"
             "  --one-port        every host on port 1 (default: port 1 + "
             "host %% 4)\n"
+            "  --pattern P       MACs and datapath ids: sequential, random "
+            "or vendor\n"
+            "                    (sequential)\n"
+            "  --dpid-pattern P  datapath ids only, the same choices "
+            "(--pattern's)\n"
+            "  --seed N          key of the random pattern (1)\n"
+            "  --response TYPE   what answers a packet-in: flow_mod or "
+            "packet_out\n"
+            "                    (flow_mod)\n"
             "  --cpu-pid PID     also report the CPU time PID uses per "
             "round\n"
             "  --timeout S       deadline for connecting and learning (10)\n"
@@ -1175,6 +1455,20 @@ parse_num(const char *name, const char *s, double min, double max)
     return v;
 }
 
+static enum pattern
+parse_pattern(const char *name, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof pattern_names / sizeof pattern_names[0]; i++) {
+        if (!strcmp(s, pattern_names[i])) {
+            return (enum pattern)i;
+        }
+    }
+    fprintf(stderr, "ofbench: %s: sequential, random or vendor\n", name);
+    exit(2);
+}
+
 static void
 parse_options(int argc, char *argv[])
 {
@@ -1193,11 +1487,15 @@ parse_options(int argc, char *argv[])
         {"cpu-pid", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 'T'},
         {"json", no_argument, NULL, 'j'},
+        {"pattern", required_argument, NULL, 'P'},
+        {"dpid-pattern", required_argument, NULL, 'D'},
+        {"seed", required_argument, NULL, 'S'},
+        {"response", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *host = "127.0.0.1";
-    int port = 6653, opt;
+    int port = 6653, opt, dpid_pattern = -1;
 
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
@@ -1251,6 +1549,26 @@ parse_options(int argc, char *argv[])
         case 'j':
             o.json = true;
             break;
+        case 'P':
+            o.mac_pattern = parse_pattern("--pattern", optarg);
+            break;
+        case 'D':
+            dpid_pattern = (int)parse_pattern("--dpid-pattern", optarg);
+            break;
+        case 'S':
+            o.seed = (uint64_t)parse_num("--seed", optarg, 0, 1e15);
+            break;
+        case 'R':
+            if (!strcmp(optarg, "flow_mod")) {
+                o.response = OFPT_FLOW_MOD;
+            } else if (!strcmp(optarg, "packet_out")) {
+                o.response = OFPT_PACKET_OUT;
+            } else {
+                fprintf(stderr,
+                        "ofbench: --response: flow_mod or packet_out\n");
+                exit(2);
+            }
+            break;
         case 'h':
             usage(0);
             break;
@@ -1260,6 +1578,14 @@ parse_options(int argc, char *argv[])
     }
     if (optind != argc) {
         usage(2);
+    }
+    o.dpid_pattern =
+        dpid_pattern < 0 ? o.mac_pattern : (enum pattern)dpid_pattern;
+    /* Also what keeps the vendor pattern's low 24 bits from wrapping. */
+    if ((long long)o.n_switches * o.n_macs > MAX_HOSTS) {
+        fprintf(stderr, "ofbench: --switches times --macs is over %d\n",
+                MAX_HOSTS);
+        exit(2);
     }
     o.addr.sin_family = AF_INET;
     o.addr.sin_port = htons((uint16_t)port);
@@ -1305,6 +1631,9 @@ main(int argc, char *argv[])
                o.n_switches == 1 ? "" : "es", o.n_macs,
                o.no_buffer ? "unbuffered" : "buffered",
                inet_ntoa(o.addr.sin_addr), ntohs(o.addr.sin_port));
+        printf("MACs %s, datapath ids %s; responses: %ss\n",
+               pattern_names[o.mac_pattern], pattern_names[o.dpid_pattern],
+               response_name());
         if (o.mode == MODE_THROUGHPUT) {
             printf("window: %d packet-ins in flight per switch\n", o.window);
         }
@@ -1362,8 +1691,13 @@ main(int argc, char *argv[])
         } else if (now >= g.phase_end) {
             if (g.phase == PH_WARMUP) {
                 begin_round(now);
-            } else {
+            } else if (g.phase == PH_ROUND) {
                 end_round(now);
+            } else {
+                fprintf(stderr,
+                        "ofbench: not drained %.0f s after the rounds\n",
+                        DRAIN_S);
+                g.phase = PH_DONE;
             }
         }
         if (g.n_dead == o.n_switches) {
@@ -1392,6 +1726,10 @@ main(int argc, char *argv[])
             }
         }
         g.n_dirty = 0;
+        if (g.phase == PH_DRAIN && all_drained()) {
+            g.drained = true;
+            g.phase = PH_DONE;
+        }
     }
     status = report();
     for (i = 0; i < o.n_switches; i++) {
@@ -1400,6 +1738,7 @@ main(int argc, char *argv[])
         }
         free(g.sws[i].rbuf);
         free(g.sws[i].wbuf);
+        free(g.sws[i].macs);
     }
     free(g.sws);
     free(g.dirty);
