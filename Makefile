@@ -186,7 +186,7 @@ $(O)tests/unit/test_conn: tests/unit/test_conn.c tests/unit/tmpdir.h $(LIBPLEXUS
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
                          plugins/openflow/ofp.c \
-                         plugins/openflow/ofp.h
+                         plugins/openflow/ofp.h plugins/openflow/ofp_wire.h plugins/openflow/ofp_wire.h
 $(O)tests/unit/test_vns: tests/unit/test_vns.c tests/unit/hexfix.h \
                          sdk/lib/vns_codec.c \
                          sdk/include/plexus/vns_codec.h

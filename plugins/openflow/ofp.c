@@ -4,15 +4,20 @@
  * into and out of the version-neutral structs of plexus/topics/openflow.h.
  *
  * Everything here is a pure function over byte buffers: no I/O, no
- * allocation, no state.  The wire is big-endian and buffers have no
- * alignment, so every multi-byte field goes through memcpy and
- * ntohs/ntohl (a cast would be undefined behaviour that UBSan reports).
+ * allocation, no state.  The layouts are the wire structs of ofp_wire.h,
+ * laid over the buffer: their fields are byte arrays (alignment 1, so a
+ * message may start anywhere in a stream buffer), read and written with
+ * the byte-order helpers of <plexus/byteorder.h>, which compile to single
+ * loads and stores.
  *
- * Decoders read through a 'struct reader' that cannot hand out a byte past
- * the message: each pull either returns all the bytes asked for or fails,
- * and every failure becomes EPROTO with a static reason.  Encoders write
- * through a 'struct writer' that stops writing at 'cap' but keeps
- * measuring, and that remembers the first reason the message cannot be
+ * Decoders check the message's length against the struct they lay over it
+ * before reading a field of it, and every variable part (ports, hello
+ * elements, OXM fields, frames) against what is left; every failure is
+ * EPROTO with a static reason.  The fixed-size encoders check the room
+ * once and fill in their struct.  The request encoders (packet_out,
+ * flow_mod, and the table-miss flow_mod) write through a 'struct writer'
+ * that appends structs and variable parts, stops writing at 'cap' but
+ * keeps measuring, and remembers the first reason the message cannot be
  * sent: it does not fit (ENOBUFS), it would be longer than an OpenFlow
  * length field can say (EMSGSIZE), the request is malformed (EINVAL: an
  * unknown action, a NULL action list, a VLAN id over 12 bits), or it
@@ -33,22 +38,21 @@
  */
 #include "ofp.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include "ofp_wire.h"
+#include "plexus/byteorder.h"
+
+_Static_assert(OF_HEADER_LEN == sizeof(struct ofp_header),
+               "OF_HEADER_LEN is the header's size");
+_Static_assert(OF_ERROR_MAX_DATA ==
+                   OF_MAX_MESSAGE - sizeof(struct ofp_error_msg),
+               "OF_ERROR_MAX_DATA fills a message");
+
 /* Wire constants, named as in the specifications. */
 #define OFPHET_VERSIONBITMAP 1
-
-#define OFP10_PHY_PORT_LEN  48
-#define OFP13_PORT_LEN      64
-#define OFP_FEATURES_LEN    32 /* Both versions; 1.0's ports follow. */
-#define OFP10_PACKET_IN_LEN 18 /* Data starts here, not at sizeof = 20. */
-#define OFP13_PACKET_IN_LEN 24 /* Up to the match. */
-#define OFP_MULTIPART_LEN   16 /* Header, type, flags, pad. */
-#define OFP_PORT_STATUS_LEN 16 /* Header, reason, pad: the port follows. */
-#define OFP_ERROR_LEN       12
 
 #define OFPP10_MAX  0xff00
 #define OFPP10_NONE 0xffff
@@ -115,43 +119,17 @@
 #define OUR_VERSIONS    (1u << PX_OF_VERSION_10 | 1u << PX_OF_VERSION_13)
 #define OUR_MAX_VERSION PX_OF_VERSION_13
 
-static uint16_t
-get_be16(const uint8_t *p)
-{
-    uint16_t v;
+/* Hello elements, matches and actions are padded to multiples of 8. */
+#define PAD8(N) (((N) + 7u) & ~(size_t)7)
 
-    memcpy(&v, p, sizeof v);
-    return ntohs(v);
-}
+/* Where a 1.3 match's OXM fields start, from the start of the match. */
+#define OFP13_MATCH_HEADER_LEN offsetof(struct ofp13_match, oxm_fields)
 
-static uint32_t
-get_be32(const uint8_t *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, sizeof v);
-    return ntohl(v);
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-    return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
-static void
-set_be16(uint8_t *p, uint16_t v)
-{
-    v = htons(v);
-    memcpy(p, &v, sizeof v);
-}
-
-static void
-set_be32(uint8_t *p, uint32_t v)
-{
-    v = htonl(v);
-    memcpy(p, &v, sizeof v);
-}
+/* A set-field action for an Ethernet address: the action's header with the
+ * OXM header in its 'field', the address, and zeros to a multiple of 8. */
+#define OFP13_SET_ETH_ADDR_LEN                                                \
+    PAD8(sizeof(struct ofp13_action_set_field) + OFP_ETH_ALEN)
+_Static_assert(OFP13_SET_ETH_ADDR_LEN == 16, "1.3 7.2.5: 14 padded to 16");
 
 static int
 fail(const char **why, const char *reason)
@@ -160,6 +138,12 @@ fail(const char **why, const char *reason)
         *why = reason;
     }
     return EPROTO;
+}
+
+static bool
+version_ok(uint8_t version)
+{
+    return version == PX_OF_VERSION_10 || version == PX_OF_VERSION_13;
 }
 
 /* Port numbers. */
@@ -186,99 +170,81 @@ port_to_ofp10(uint32_t port, uint16_t *port10)
 
 /* Reading. */
 
-struct reader {
-    const uint8_t *p;
-    size_t left;
-};
-
-/* Returns the next 'n' bytes, or NULL (consuming nothing) if there are
- * fewer left. */
-static const uint8_t *
-pull(struct reader *r, size_t n)
-{
-    const uint8_t *p = r->p;
-
-    if (n > r->left) {
-        return NULL;
-    }
-    r->p += n;
-    r->left -= n;
-    return p;
-}
-
 /* Checks what every decoder needs of 'msg': a whole message ('len' equal to
- * the header's length) of 'type' in a version we speak.  Leaves 'r' on the
- * body. */
+ * the header's length) of 'type' in a version we speak.  The decoder then
+ * checks 'len' against its own struct. */
 static int
-start(const uint8_t *msg, size_t len, uint8_t type, struct reader *r,
-      const char **why)
+check_msg(const uint8_t *msg, size_t len, uint8_t type, const char **why)
 {
-    if (!msg || len < OF_HEADER_LEN) {
+    const struct ofp_header *oh = (const struct ofp_header *)msg;
+
+    if (!msg || len < sizeof *oh) {
         return fail(why, "message shorter than a header");
     }
-    if (get_be16(msg + 2) != len) {
+    if (px_get_be16(oh->length) != len) {
         return fail(why, "header length is not the message length");
     }
-    if (msg[0] != PX_OF_VERSION_10 && msg[0] != PX_OF_VERSION_13) {
+    if (!version_ok(oh->version)) {
         return fail(why, "unsupported version");
     }
-    if (msg[1] != type) {
+    if (oh->type != type) {
         return fail(why, "unexpected message type");
     }
-    r->p = msg + OF_HEADER_LEN;
-    r->left = len - OF_HEADER_LEN;
     return 0;
 }
 
 /* Copies a fixed 16-byte port name; the spec wants it NUL-terminated, but a
  * name that fills all 16 bytes is cut to 15 rather than overrun. */
 static void
-copy_name(char name[16], const uint8_t *wire)
+copy_name(char name[OFP_MAX_PORT_NAME_LEN],
+          const char wire[OFP_MAX_PORT_NAME_LEN])
 {
-    const uint8_t *nul = memchr(wire, '\0', 16);
-    size_t n = nul ? (size_t)(nul - wire) : 15;
+    const char *nul = memchr(wire, '\0', OFP_MAX_PORT_NAME_LEN);
+    size_t n = nul ? (size_t)(nul - wire) : OFP_MAX_PORT_NAME_LEN - 1;
 
     memcpy(name, wire, n);
     name[n] = '\0';
 }
 
 static void
-decode_port10(const uint8_t *p, struct px_of_port *port)
+decode_port10(const struct ofp10_phy_port *opp, struct px_of_port *port)
 {
-    uint32_t curr = get_be32(p + 32);
+    uint32_t curr = px_get_be32(opp->curr);
 
     memset(port, 0, sizeof *port);
-    port->port_no = port_from_ofp10(get_be16(p));
-    memcpy(port->hw_addr, p + 2, 6);
-    copy_name(port->name, p + 8);
-    port->config = get_be32(p + 24);
-    port->state = get_be32(p + 28);
+    port->port_no = port_from_ofp10(px_get_be16(opp->port_no));
+    memcpy(port->hw_addr, opp->hw_addr, OFP_ETH_ALEN);
+    copy_name(port->name, opp->name);
+    port->config = px_get_be32(opp->config);
+    port->state = px_get_be32(opp->state);
     port->curr = (curr & 0x7f) | ((curr >> 7) & 0x1f) << 11;
 }
 
 static void
-decode_port13(const uint8_t *p, struct px_of_port *port)
+decode_port13(const struct ofp13_port *op, struct px_of_port *port)
 {
     memset(port, 0, sizeof *port);
-    port->port_no = get_be32(p);
-    memcpy(port->hw_addr, p + 8, 6);
-    copy_name(port->name, p + 16);
-    port->config = get_be32(p + 32);
-    port->state = get_be32(p + 36);
-    port->curr = get_be32(p + 40);
+    port->port_no = px_get_be32(op->port_no);
+    memcpy(port->hw_addr, op->hw_addr, OFP_ETH_ALEN);
+    copy_name(port->name, op->name);
+    port->config = px_get_be32(op->config);
+    port->state = px_get_be32(op->state);
+    port->curr = px_get_be32(op->curr);
 }
 
 int
 of_frame(const uint8_t *buf, size_t len, struct of_header *h, const char **why)
 {
-    if (!buf || len < OF_HEADER_LEN) {
+    const struct ofp_header *oh = (const struct ofp_header *)buf;
+
+    if (!buf || len < sizeof *oh) {
         return EAGAIN;
     }
-    h->version = buf[0];
-    h->type = buf[1];
-    h->length = get_be16(buf + 2);
-    h->xid = get_be32(buf + 4);
-    if (h->length < OF_HEADER_LEN) {
+    h->version = oh->version;
+    h->type = oh->type;
+    h->length = px_get_be16(oh->length);
+    h->xid = px_get_be32(oh->xid);
+    if (h->length < sizeof *oh) {
         /* No way to find the next message: the stream is lost. */
         return fail(why, "header length below 8");
     }
@@ -289,66 +255,69 @@ int
 of_decode_hello(const uint8_t *msg, size_t len, uint32_t *bitmap,
                 const char **why)
 {
-    struct reader r;
+    const struct ofp_header *oh = (const struct ofp_header *)msg;
+    const uint8_t *p;
     bool found = false;
     uint32_t versions = 0;
-    uint8_t version;
+    size_t left;
 
-    if (!msg || len < OF_HEADER_LEN) {
+    if (!msg || len < sizeof *oh) {
         return fail(why, "message shorter than a header");
     }
-    if (get_be16(msg + 2) != len) {
+    if (px_get_be16(oh->length) != len) {
         return fail(why, "header length is not the message length");
     }
-    if (msg[1] != OF_HELLO) {
+    if (oh->type != OF_HELLO) {
         return fail(why, "unexpected message type");
     }
-    version = msg[0];
-    r.p = msg + OF_HEADER_LEN;
-    r.left = len - OF_HEADER_LEN;
+    p = msg + sizeof *oh;
+    left = len - sizeof *oh;
 
     /* Hello elements came with 1.3.1; before that the body must be
      * ignored (1.0 says so, for forward compatibility). */
-    while (version >= PX_OF_VERSION_13 && r.left) {
-        const uint8_t *elem = r.p;
-        uint16_t type, elen;
-        size_t padded;
+    while (oh->version >= PX_OF_VERSION_13 && left) {
+        const struct ofp_hello_elem_header *oheh =
+            (const struct ofp_hello_elem_header *)p;
+        uint16_t elen;
+        size_t skip;
 
-        if (r.left < 4) {
+        if (left < sizeof *oheh) {
             return fail(why, "truncated hello element");
         }
-        type = get_be16(elem);
-        elen = get_be16(elem + 2);
-        if (elen < 4) {
+        elen = px_get_be16(oheh->length);
+        if (elen < sizeof *oheh) {
             /* Zero would loop forever in a naive parser. */
             return fail(why, "hello element length below 4");
         }
-        if (elen > r.left) {
+        if (elen > left) {
             return fail(why, "hello element overruns the message");
         }
-        if (type == OFPHET_VERSIONBITMAP) {
-            size_t bits_len = elen - 4;
+        if (px_get_be16(oheh->type) == OFPHET_VERSIONBITMAP) {
+            const struct ofp_hello_elem_versionbitmap *ohev =
+                (const struct ofp_hello_elem_versionbitmap *)p;
+            size_t bits_len = elen - sizeof *ohev;
 
             if (!bits_len || bits_len % 4) {
                 return fail(why, "bad version bitmap length");
             }
             /* The last one counts, as in OVS.  Only the first word
              * matters (versions 0..31); bit 0 is no version. */
-            versions = get_be32(elem + 4) & ~1u;
+            versions = px_get_be32(ohev->bitmaps) & ~1u;
             found = true;
         }
         /* Elements are padded to 8 bytes; tolerate a last one that is
          * not. */
-        padded = (elen + 7u) & ~(size_t)7;
-        pull(&r, padded < r.left ? padded : r.left);
+        skip = PAD8(elen) < left ? PAD8(elen) : left;
+        p += skip;
+        left -= skip;
     }
 
     /* Without a bitmap the spec negotiates the smaller of the two header
      * versions, so a peer announcing more than we speak (Open vSwitch 3.1
      * sends a bare 1.5 HELLO by default) gets our highest. */
-    *bitmap =
-        found ? versions
-              : 1u << (version < OUR_MAX_VERSION ? version : OUR_MAX_VERSION);
+    *bitmap = found ? versions
+                    : 1u << (oh->version < OUR_MAX_VERSION ? oh->version
+                                                           : OUR_MAX_VERSION);
     return 0;
 }
 
@@ -370,42 +339,49 @@ of_decode_features_reply(const uint8_t *msg, size_t len, struct of_features *f,
                          struct px_of_port *ports, size_t max_ports,
                          size_t *n_ports, const char **why)
 {
-    const uint8_t *p;
-    struct reader r;
-    size_t n, i;
+    size_t n = 0, i;
     int error;
 
-    error = start(msg, len, OF_FEATURES_REPLY, &r, why);
+    error = check_msg(msg, len, OF_FEATURES_REPLY, why);
     if (error) {
         return error;
     }
-    p = pull(&r, OFP_FEATURES_LEN - OF_HEADER_LEN);
-    if (!p) {
+    /* Both versions' fixed parts are 32 bytes. */
+    if (len < sizeof(struct ofp10_switch_features)) {
         return fail(why, "truncated features reply");
     }
     if (msg[0] == PX_OF_VERSION_13) {
-        if (r.left) {
+        const struct ofp13_switch_features *osf =
+            (const struct ofp13_switch_features *)msg;
+
+        if (len > sizeof *osf) {
             return fail(why, "1.3 features reply longer than 32 bytes");
         }
-        n = 0;
+        memset(f, 0, sizeof *f);
+        f->dpid = px_get_be64(osf->datapath_id);
+        f->n_buffers = px_get_be32(osf->n_buffers);
+        f->n_tables = osf->n_tables;
+        f->capabilities = px_get_be32(osf->capabilities);
     } else {
-        if (r.left % OFP10_PHY_PORT_LEN) {
+        const struct ofp10_switch_features *osf =
+            (const struct ofp10_switch_features *)msg;
+        size_t ports_len = len - sizeof *osf;
+
+        if (ports_len % sizeof osf->ports[0]) {
             return fail(why, "features reply ports not 48 bytes each");
         }
-        n = r.left / OFP10_PHY_PORT_LEN;
+        n = ports_len / sizeof osf->ports[0];
         if (n > max_ports) {
             return fail(why, "more ports than max_ports");
         }
-    }
-
-    memset(f, 0, sizeof *f);
-    f->dpid = get_be64(p);
-    f->n_buffers = get_be32(p + 8);
-    f->n_tables = p[12];
-    /* 1.0: pad[3]; 1.3: auxiliary_id, pad[2].  Capabilities follow. */
-    f->capabilities = get_be32(p + 16);
-    for (i = 0; i < n; i++) {
-        decode_port10(pull(&r, OFP10_PHY_PORT_LEN), &ports[i]);
+        memset(f, 0, sizeof *f);
+        f->dpid = px_get_be64(osf->datapath_id);
+        f->n_buffers = px_get_be32(osf->n_buffers);
+        f->n_tables = osf->n_tables;
+        f->capabilities = px_get_be32(osf->capabilities);
+        for (i = 0; i < n; i++) {
+            decode_port10(&osf->ports[i], &ports[i]);
+        }
     }
     *n_ports = n;
     return 0;
@@ -416,37 +392,39 @@ of_decode_port_desc_reply(const uint8_t *msg, size_t len,
                           struct px_of_port *ports, size_t max_ports,
                           size_t *n_ports, int *more, const char **why)
 {
-    const uint8_t *p;
-    struct reader r;
-    size_t n, i;
+    const struct ofp13_multipart_reply *omr =
+        (const struct ofp13_multipart_reply *)msg;
+    const struct ofp13_port *op;
+    size_t body_len, n, i;
     int error;
 
-    error = start(msg, len, OF_MULTIPART_REPLY_13, &r, why);
+    error = check_msg(msg, len, OF_MULTIPART_REPLY_13, why);
     if (error) {
         return error;
     }
     if (msg[0] != PX_OF_VERSION_13) {
         return fail(why, "port description reply is 1.3 only");
     }
-    p = pull(&r, OFP_MULTIPART_LEN - OF_HEADER_LEN);
-    if (!p) {
+    if (len < sizeof *omr) {
         return fail(why, "truncated multipart reply");
     }
-    if (get_be16(p) != OFPMP_PORT_DESC) {
+    if (px_get_be16(omr->type) != OFPMP_PORT_DESC) {
         return fail(why, "multipart reply is not a port description");
     }
-    if (r.left % OFP13_PORT_LEN) {
+    body_len = len - sizeof *omr;
+    if (body_len % sizeof *op) {
         return fail(why, "port description not 64 bytes per port");
     }
-    n = r.left / OFP13_PORT_LEN;
+    n = body_len / sizeof *op;
     if (*n_ports > max_ports || n > max_ports - *n_ports) {
         return fail(why, "more ports than max_ports");
     }
+    op = (const struct ofp13_port *)omr->body;
     for (i = 0; i < n; i++) {
-        decode_port13(pull(&r, OFP13_PORT_LEN), &ports[*n_ports + i]);
+        decode_port13(&op[i], &ports[*n_ports + i]);
     }
     *n_ports += n;
-    *more = (get_be16(p + 2) & OFPMPF_REPLY_MORE) != 0;
+    *more = (px_get_be16(omr->flags) & OFPMPF_REPLY_MORE) != 0;
     return 0;
 }
 
@@ -456,33 +434,37 @@ static int
 oxm_in_port(const uint8_t *oxm, size_t len, uint32_t *in_port,
             const char **why)
 {
-    struct reader r = {oxm, len};
     bool found = false;
 
-    while (r.left) {
-        const uint8_t *h = pull(&r, 4), *value;
-        uint32_t header;
+    while (len) {
+        const struct ofp13_oxm_header *oxh =
+            (const struct ofp13_oxm_header *)oxm;
+        const uint8_t *value;
 
-        if (!h) {
+        if (len < sizeof *oxh) {
             return fail(why, "truncated OXM header");
         }
-        header = get_be32(h);
-        value = pull(&r, header & 0xff);
-        if (!value) {
+        value = oxm + sizeof *oxh;
+        len -= sizeof *oxh;
+        if (oxh->length > len) {
             return fail(why, "OXM field overruns the match");
         }
-        if (header >> 16 == OFPXMC_OPENFLOW_BASIC &&
-            (header >> 9 & 0x7f) == OFPXMT_IN_PORT) {
+        oxm = value + oxh->length;
+        len -= oxh->length;
+        if (px_get_be16(oxh->oxm_class) == OFPXMC_OPENFLOW_BASIC &&
+            oxh->field_hasmask >> 1 == OFPXMT_IN_PORT) {
+            bool hasmask = oxh->field_hasmask & 1;
+
             if (found) {
                 return fail(why, "duplicate OXM in_port");
             }
             /* In_port is not maskable; like OVS, take an all-ones mask as
              * no mask. */
-            if ((header & 0x1ff) != 4 &&
-                ((header & 0x1ff) != 0x108 || get_be32(value + 4) != ~0u)) {
+            if (hasmask ? oxh->length != 8 || px_get_be32(value + 4) != ~0u
+                        : oxh->length != 4) {
                 return fail(why, "bad OXM in_port");
             }
-            *in_port = get_be32(value);
+            *in_port = px_get_be32(value);
             found = true;
         }
     }
@@ -494,63 +476,70 @@ int
 of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
                     const char **why)
 {
-    const uint8_t *p, *match;
-    uint32_t in_port = 0;
-    struct reader r;
     int error;
 
-    error = start(msg, len, OF_PACKET_IN, &r, why);
+    error = check_msg(msg, len, OF_PACKET_IN, why);
     if (error) {
         return error;
     }
     if (msg[0] == PX_OF_VERSION_10) {
-        p = pull(&r, OFP10_PACKET_IN_LEN - OF_HEADER_LEN);
-        if (!p) {
-            return fail(why, "truncated packet-in");
-        }
-        in_port = port_from_ofp10(get_be16(p + 6));
-    } else {
-        uint16_t match_len;
+        const struct ofp10_packet_in *opi =
+            (const struct ofp10_packet_in *)msg;
 
-        p = pull(&r, OFP13_PACKET_IN_LEN - OF_HEADER_LEN);
-        match = pull(&r, 4);
-        if (!p || !match) {
+        if (len < sizeof *opi) {
             return fail(why, "truncated packet-in");
         }
-        if (get_be16(match) != OFPMT_OXM) {
+        memset(pi, 0, sizeof *pi);
+        pi->version = PX_OF_VERSION_10;
+        pi->buffer_id = px_get_be32(opi->buffer_id);
+        pi->total_len = px_get_be16(opi->total_len);
+        pi->in_port = port_from_ofp10(px_get_be16(opi->in_port));
+        pi->reason = opi->reason;
+        pi->frame = opi->data;
+        pi->frame_len = len - sizeof *opi;
+    } else {
+        const struct ofp13_packet_in *opi =
+            (const struct ofp13_packet_in *)msg;
+        size_t match_len, frame_ofs;
+        uint32_t in_port = 0;
+
+        if (len <
+            offsetof(struct ofp13_packet_in, match) + OFP13_MATCH_HEADER_LEN) {
+            return fail(why, "truncated packet-in");
+        }
+        if (px_get_be16(opi->match.type) != OFPMT_OXM) {
             return fail(why, "packet-in match is not OXM");
         }
-        match_len = get_be16(match + 2);
-        if (match_len < 4) {
+        match_len = px_get_be16(opi->match.length);
+        if (match_len < OFP13_MATCH_HEADER_LEN) {
             return fail(why, "packet-in match length below 4");
         }
         /* The match is padded to 8 bytes, then come 2 bytes of pad. */
-        if (!pull(&r, ((match_len + 7u) & ~7u) - 4 + 2)) {
+        frame_ofs =
+            offsetof(struct ofp13_packet_in, match) + PAD8(match_len) + 2;
+        if (frame_ofs > len) {
             return fail(why, "packet-in match overruns the message");
         }
-        error = oxm_in_port(match + 4, match_len - 4, &in_port, why);
+        error = oxm_in_port(
+            msg + offsetof(struct ofp13_packet_in, match.oxm_fields),
+            match_len - OFP13_MATCH_HEADER_LEN, &in_port, why);
         if (error) {
             return error;
         }
-    }
-
-    memset(pi, 0, sizeof *pi);
-    pi->version = msg[0];
-    pi->buffer_id = get_be32(p);
-    pi->total_len = get_be16(p + 4);
-    pi->in_port = in_port;
-    if (msg[0] == PX_OF_VERSION_10) {
-        pi->reason = p[8];
-    } else {
-        pi->reason = p[6];
-        pi->table_id = p[7];
-        pi->cookie = get_be64(p + 8);
+        memset(pi, 0, sizeof *pi);
+        pi->version = PX_OF_VERSION_13;
+        pi->buffer_id = px_get_be32(opi->buffer_id);
+        pi->total_len = px_get_be16(opi->total_len);
+        pi->in_port = in_port;
+        pi->reason = opi->reason;
+        pi->table_id = opi->table_id;
+        pi->cookie = px_get_be64(opi->cookie);
+        pi->frame = msg + frame_ofs;
+        pi->frame_len = len - frame_ofs;
     }
     /* The frame may be shorter than total_len (a switch that buffered
      * the packet sends max_len or miss_send_len bytes of it); OVS, which
      * has no buffers, sends it whole. */
-    pi->frame = r.p;
-    pi->frame_len = r.left;
     return 0;
 }
 
@@ -558,30 +547,38 @@ int
 of_decode_port_status(const uint8_t *msg, size_t len,
                       struct px_of_port_status *ps, const char **why)
 {
-    size_t port_len;
-    const uint8_t *p;
-    struct reader r;
     int error;
 
-    error = start(msg, len, OF_PORT_STATUS, &r, why);
+    error = check_msg(msg, len, OF_PORT_STATUS, why);
     if (error) {
         return error;
     }
-    port_len =
-        msg[0] == PX_OF_VERSION_10 ? OFP10_PHY_PORT_LEN : OFP13_PORT_LEN;
-    if (r.left != OFP_PORT_STATUS_LEN - OF_HEADER_LEN + port_len) {
-        return fail(why, "bad port status length");
-    }
-    p = pull(&r, r.left);
-    if (p[0] > PX_OF_PORT_MODIFY) {
-        return fail(why, "bad port status reason");
-    }
-    memset(ps, 0, sizeof *ps);
-    ps->reason = p[0];
     if (msg[0] == PX_OF_VERSION_10) {
-        decode_port10(p + 8, &ps->port);
+        const struct ofp10_port_status *ops =
+            (const struct ofp10_port_status *)msg;
+
+        if (len != sizeof *ops) {
+            return fail(why, "bad port status length");
+        }
+        if (ops->reason > PX_OF_PORT_MODIFY) {
+            return fail(why, "bad port status reason");
+        }
+        memset(ps, 0, sizeof *ps);
+        ps->reason = ops->reason;
+        decode_port10(&ops->desc, &ps->port);
     } else {
-        decode_port13(p + 8, &ps->port);
+        const struct ofp13_port_status *ops =
+            (const struct ofp13_port_status *)msg;
+
+        if (len != sizeof *ops) {
+            return fail(why, "bad port status length");
+        }
+        if (ops->reason > PX_OF_PORT_MODIFY) {
+            return fail(why, "bad port status reason");
+        }
+        memset(ps, 0, sizeof *ps);
+        ps->reason = ops->reason;
+        decode_port13(&ops->desc, &ps->port);
     }
     return 0;
 }
@@ -590,29 +587,180 @@ int
 of_decode_error(const uint8_t *msg, size_t len, struct px_of_error *e,
                 const char **why)
 {
-    const uint8_t *p;
-    struct reader r;
+    const struct ofp_error_msg *oem = (const struct ofp_error_msg *)msg;
     int error;
 
-    error = start(msg, len, OF_ERROR, &r, why);
+    error = check_msg(msg, len, OF_ERROR, why);
     if (error) {
         return error;
     }
-    p = pull(&r, OFP_ERROR_LEN - OF_HEADER_LEN);
-    if (!p) {
+    if (len < sizeof *oem) {
         return fail(why, "truncated error");
     }
     memset(e, 0, sizeof *e);
     /* A 1.3 experimenter error (type 0xffff) has exp_type here and the
      * experimenter id as the first 4 bytes of 'data'. */
-    e->type = get_be16(p);
-    e->code = get_be16(p + 2);
-    e->data = r.p;
-    e->data_len = r.left;
+    e->type = px_get_be16(oem->type);
+    e->code = px_get_be16(oem->code);
+    e->data = oem->data;
+    e->data_len = len - sizeof *oem;
     return 0;
 }
 
-/* Writing. */
+/* Writing: the fixed-size messages. */
+
+/* Fills in the header of a message of 'len' bytes at 'buf', if 'cap'
+ * bytes hold it, and returns 'buf' for the caller to fill in the rest;
+ * otherwise NULL. */
+static void *
+start_fixed(uint8_t *buf, size_t cap, size_t len, uint8_t version,
+            uint8_t type, uint32_t xid)
+{
+    struct ofp_header *oh = (struct ofp_header *)buf;
+
+    if (!buf || len > cap) {
+        return NULL;
+    }
+    oh->version = version;
+    oh->type = type;
+    px_put_be16(oh->length, len);
+    px_put_be32(oh->xid, xid);
+    return oh;
+}
+
+size_t
+of_encode_hello(uint8_t *buf, size_t cap, uint32_t xid)
+{
+    /* The header, then one element: a bitmap of one 32-bit word. */
+    enum { ELEM_LEN = sizeof(struct ofp_hello_elem_versionbitmap) + 4 };
+    struct ofp_hello_elem_versionbitmap *ohev;
+    uint8_t *hello;
+
+    hello = start_fixed(buf, cap, sizeof(struct ofp_header) + ELEM_LEN,
+                        OUR_MAX_VERSION, OF_HELLO, xid);
+    if (!hello) {
+        return 0;
+    }
+    ohev = (struct ofp_hello_elem_versionbitmap *)(hello +
+                                                   sizeof(struct ofp_header));
+    px_put_be16(ohev->type, OFPHET_VERSIONBITMAP);
+    px_put_be16(ohev->length, ELEM_LEN);
+    px_put_be32(ohev->bitmaps, OUR_VERSIONS);
+    return sizeof(struct ofp_header) + ELEM_LEN;
+}
+
+size_t
+of_encode_error(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+                uint16_t type, uint16_t code, const void *data,
+                size_t data_len)
+{
+    struct ofp_error_msg *oem;
+
+    if (!version_ok(version) || (data_len && !data) ||
+        data_len > OF_ERROR_MAX_DATA) {
+        return 0;
+    }
+    oem =
+        start_fixed(buf, cap, sizeof *oem + data_len, version, OF_ERROR, xid);
+    if (!oem) {
+        return 0;
+    }
+    px_put_be16(oem->type, type);
+    px_put_be16(oem->code, code);
+    if (data_len) {
+        memcpy(oem->data, data, data_len);
+    }
+    return sizeof *oem + data_len;
+}
+
+/* A message that is a header alone. */
+static size_t
+encode_header_only(uint8_t *buf, size_t cap, uint8_t version, uint8_t type,
+                   uint32_t xid)
+{
+    if (!version_ok(version) ||
+        !start_fixed(buf, cap, sizeof(struct ofp_header), version, type,
+                     xid)) {
+        return 0;
+    }
+    return sizeof(struct ofp_header);
+}
+
+size_t
+of_encode_echo_request(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid)
+{
+    return encode_header_only(buf, cap, version, OF_ECHO_REQUEST, xid);
+}
+
+size_t
+of_encode_echo_reply(uint8_t *buf, size_t cap, const uint8_t *request,
+                     size_t request_len)
+{
+    const struct ofp_header *oh = (const struct ofp_header *)request;
+
+    if (!buf || !request || request_len < sizeof *oh || request_len > cap ||
+        px_get_be16(oh->length) != request_len ||
+        oh->type != OF_ECHO_REQUEST) {
+        return 0;
+    }
+    /* memmove: replying in place, over the request, is allowed. */
+    memmove(buf, request, request_len);
+    ((struct ofp_header *)buf)->type = OF_ECHO_REPLY;
+    return request_len;
+}
+
+size_t
+of_encode_features_request(uint8_t *buf, size_t cap, uint8_t version,
+                           uint32_t xid)
+{
+    return encode_header_only(buf, cap, version, OF_FEATURES_REQUEST, xid);
+}
+
+size_t
+of_encode_set_config(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid)
+{
+    struct ofp_switch_config *osc;
+
+    if (!version_ok(version)) {
+        return 0;
+    }
+    osc = start_fixed(buf, cap, sizeof *osc, version, OF_SET_CONFIG, xid);
+    if (!osc) {
+        return 0;
+    }
+    px_put_be16(osc->flags, 0);              /* OFPC_FRAG_NORMAL. */
+    px_put_be16(osc->miss_send_len, 0xffff); /* Whole frames. */
+    return sizeof *osc;
+}
+
+size_t
+of_encode_port_desc_request(uint8_t *buf, size_t cap, uint32_t xid)
+{
+    struct ofp13_multipart_request *omr;
+
+    omr = start_fixed(buf, cap, sizeof *omr, PX_OF_VERSION_13,
+                      OF_MULTIPART_REQUEST_13, xid);
+    if (!omr) {
+        return 0;
+    }
+    px_put_be16(omr->type, OFPMP_PORT_DESC);
+    px_put_be16(omr->flags, 0);
+    memset(omr->pad, 0, sizeof omr->pad);
+    return sizeof *omr;
+}
+
+size_t
+of_encode_barrier_request(uint8_t *buf, size_t cap, uint8_t version,
+                          uint32_t xid)
+{
+    return encode_header_only(buf, cap, version,
+                              version == PX_OF_VERSION_10
+                                  ? OF_BARRIER_REQUEST_10
+                                  : OF_BARRIER_REQUEST_13,
+                              xid);
+}
+
+/* Writing: the requests, which have variable parts. */
 
 struct writer {
     uint8_t *buf;
@@ -624,6 +772,12 @@ struct writer {
     int error;       /* 0, or why the message cannot be sent. */
     const char *why; /* Static text for 'error'. */
 };
+
+static struct writer
+writer_init(uint8_t *buf, size_t cap)
+{
+    return (struct writer){buf, buf ? cap : 0, 0, 0, NULL};
+}
 
 /* Records why the message cannot be sent.  The first reason wins, except
  * that any reason replaces ENOBUFS: lack of room says nothing about the
@@ -639,9 +793,9 @@ refuse(struct writer *w, int error, const char *why)
 }
 
 /* put's rare cases, out of line so that put itself inlines into every
- * field writer (and memset of a constant size into plain stores): the
- * encoders call it once per field of every flow_mod and packet_out. */
-static __attribute__((noinline)) uint8_t *
+ * caller (and memset of a constant size into plain stores): the encoders
+ * call it for each struct and field of every flow_mod and packet_out. */
+static __attribute__((noinline)) void *
 put_slow(struct writer *w, size_t n)
 {
     if (w->error && w->error != ENOBUFS) {
@@ -657,10 +811,10 @@ put_slow(struct writer *w, size_t n)
     return NULL;
 }
 
-/* Appends 'n' zero bytes and returns them, or NULL once anything failed;
- * out of room, it still counts them.  While nothing failed, len <= cap
- * and cap is below OF_MAX_MESSAGE's reach only through put_slow. */
-static inline uint8_t *
+/* Appends 'n' zero bytes and returns them, for the caller to lay a wire
+ * struct over, or NULL once anything failed; out of room, it still counts
+ * them. */
+static inline void *
 put(struct writer *w, size_t n)
 {
     if (__builtin_expect(!w->error && n <= w->cap - w->len &&
@@ -673,43 +827,6 @@ put(struct writer *w, size_t n)
         return p;
     }
     return put_slow(w, n);
-}
-
-static inline void
-put_u8(struct writer *w, uint8_t v)
-{
-    uint8_t *p = put(w, 1);
-
-    if (p) {
-        *p = v;
-    }
-}
-
-static inline void
-put_be16(struct writer *w, uint16_t v)
-{
-    uint8_t *p = put(w, 2);
-
-    if (p) {
-        set_be16(p, v);
-    }
-}
-
-static inline void
-put_be32(struct writer *w, uint32_t v)
-{
-    uint8_t *p = put(w, 4);
-
-    if (p) {
-        set_be32(p, v);
-    }
-}
-
-static inline void
-put_be64(struct writer *w, uint64_t v)
-{
-    put_be32(w, v >> 32);
-    put_be32(w, (uint32_t)v);
 }
 
 static inline void
@@ -726,39 +843,42 @@ put_bytes(struct writer *w, const void *data, size_t n)
 static void
 put_pad8(struct writer *w, size_t start)
 {
-    put(w, (8 - (w->len - start) % 8) % 8);
+    put(w, PAD8(w->len - start) - (w->len - start));
 }
 
-/* Writes at 'ofs' the length from there to the end, for the 16-bit
- * length fields of matches, instructions and action lists. */
+/* Writes at 'ofs' the length from 'from' to the end, for the 16-bit
+ * length fields of the header, matches, instructions and action lists. */
 static void
 patch_len(struct writer *w, size_t ofs, size_t from)
 {
     if (w->len - from > UINT16_MAX) {
         refuse(w, EMSGSIZE, "longer than an OpenFlow message can be");
     } else if (!w->error) {
-        set_be16(w->buf + ofs, w->len - from);
+        px_put_be16(w->buf + ofs, w->len - from);
     }
 }
 
-static struct writer
-start_msg(uint8_t *buf, size_t cap, uint8_t version, uint8_t type,
-          uint32_t xid)
+/* Appends the fixed part of a message, 'size' bytes from its header on,
+ * with the header filled in but for the length (see finish()). */
+static void *
+put_msg(struct writer *w, size_t size, uint8_t version, uint8_t type,
+        uint32_t xid)
 {
-    struct writer w = {buf, buf ? cap : 0, 0, 0, NULL};
+    struct ofp_header *oh = put(w, size);
 
-    put_u8(&w, version);
-    put_u8(&w, type);
-    put_be16(&w, 0); /* Length: see finish(). */
-    put_be32(&w, xid);
-    return w;
+    if (oh) {
+        oh->version = version;
+        oh->type = type;
+        px_put_be32(oh->xid, xid);
+    }
+    return oh;
 }
 
 /* Sets the header's length and returns it, or 0 if anything failed. */
 static size_t
 finish(struct writer *w)
 {
-    patch_len(w, 2, 0);
+    patch_len(w, offsetof(struct ofp_header, length), 0);
     return w->error ? 0 : w->len;
 }
 
@@ -773,16 +893,104 @@ finish_request(struct writer *w, size_t *len, const char **why)
     return w->error;
 }
 
-static bool
-version_ok(uint8_t version)
+static void
+set_oxm_header(struct ofp13_oxm_header *oxh, uint8_t field, uint8_t len)
 {
-    return version == PX_OF_VERSION_10 || version == PX_OF_VERSION_13;
+    px_put_be16(oxh->oxm_class, OFPXMC_OPENFLOW_BASIC);
+    oxh->field_hasmask = field << 1; /* No mask. */
+    oxh->length = len;
+}
+
+/* Appends an OXM field of class OPENFLOW_BASIC, its header and the 'len'
+ * bytes of 'value'. */
+static inline void
+put_oxm(struct writer *w, uint8_t field, const void *value, uint8_t len)
+{
+    struct ofp13_oxm_header *oxh = put(w, sizeof *oxh + len);
+
+    if (oxh) {
+        set_oxm_header(oxh, field, len);
+        memcpy((uint8_t *)oxh + sizeof *oxh, value, len);
+    }
+}
+
+static inline void
+put_oxm_be16(struct writer *w, uint8_t field, uint16_t value)
+{
+    uint8_t be[2];
+
+    px_put_be16(be, value);
+    put_oxm(w, field, be, sizeof be);
+}
+
+static inline void
+put_oxm_be32(struct writer *w, uint8_t field, uint32_t value)
+{
+    uint8_t be[4];
+
+    px_put_be32(be, value);
+    put_oxm(w, field, be, sizeof be);
 }
 
 static void
-put_oxm_header(struct writer *w, uint8_t field, uint8_t len)
+put_output10(struct writer *w, const struct px_of_action *a)
 {
-    put_be32(w, (uint32_t)OFPXMC_OPENFLOW_BASIC << 16 | field << 9 | len);
+    struct ofp10_action_output *oao;
+    uint16_t port10 = 0;
+
+    if (!port_to_ofp10(a->port, &port10)) {
+        refuse(w, EOPNOTSUPP, "output port has no OpenFlow 1.0 number");
+    }
+    oao = put(w, sizeof *oao);
+    if (oao) {
+        px_put_be16(oao->type, OFPAT_OUTPUT);
+        px_put_be16(oao->len, sizeof *oao);
+        px_put_be16(oao->port, port10);
+        px_put_be16(oao->max_len, a->max_len);
+    }
+}
+
+static void
+put_output13(struct writer *w, const struct px_of_action *a)
+{
+    struct ofp13_action_output *oao = put(w, sizeof *oao);
+
+    if (oao) {
+        px_put_be16(oao->type, OFPAT_OUTPUT);
+        px_put_be16(oao->len, sizeof *oao);
+        px_put_be32(oao->port, a->port);
+        px_put_be16(oao->max_len, a->max_len);
+    }
+}
+
+static void
+put_set_dl_addr10(struct writer *w, const struct px_of_action *a)
+{
+    struct ofp10_action_dl_addr *oad = put(w, sizeof *oad);
+
+    if (oad) {
+        px_put_be16(oad->type, a->type == PX_OF_ACTION_SET_DL_SRC
+                                   ? OFPAT10_SET_DL_SRC
+                                   : OFPAT10_SET_DL_DST);
+        px_put_be16(oad->len, sizeof *oad);
+        memcpy(oad->dl_addr, a->mac, OFP_ETH_ALEN);
+    }
+}
+
+static void
+put_set_dl_addr13(struct writer *w, const struct px_of_action *a)
+{
+    struct ofp13_action_set_field *oasf = put(w, OFP13_SET_ETH_ADDR_LEN);
+
+    if (oasf) {
+        px_put_be16(oasf->type, OFPAT13_SET_FIELD);
+        px_put_be16(oasf->len, OFP13_SET_ETH_ADDR_LEN);
+        set_oxm_header((struct ofp13_oxm_header *)oasf->field,
+                       a->type == PX_OF_ACTION_SET_DL_SRC ? OFPXMT_ETH_SRC
+                                                          : OFPXMT_ETH_DST,
+                       OFP_ETH_ALEN);
+        memcpy((uint8_t *)oasf + sizeof *oasf, a->mac, OFP_ETH_ALEN);
+    }
 }
 
 static void
@@ -796,47 +1004,20 @@ put_actions(struct writer *w, uint8_t version, const struct px_of_action *a,
         return;
     }
     for (i = 0; i < n; i++, a++) {
-        uint16_t port10 = 0;
-
         switch (a->type) {
         case PX_OF_ACTION_OUTPUT:
             if (version == PX_OF_VERSION_10) {
-                if (!port_to_ofp10(a->port, &port10)) {
-                    refuse(w, EOPNOTSUPP,
-                           "output port has no OpenFlow 1.0 number");
-                }
-                put_be16(w, OFPAT_OUTPUT);
-                put_be16(w, 8);
-                put_be16(w, port10);
-                put_be16(w, a->max_len);
+                put_output10(w, a);
             } else {
-                put_be16(w, OFPAT_OUTPUT);
-                put_be16(w, 16);
-                put_be32(w, a->port);
-                put_be16(w, a->max_len);
-                put(w, 6);
+                put_output13(w, a);
             }
             break;
         case PX_OF_ACTION_SET_DL_SRC:
         case PX_OF_ACTION_SET_DL_DST:
             if (version == PX_OF_VERSION_10) {
-                put_be16(w, a->type == PX_OF_ACTION_SET_DL_SRC
-                                ? OFPAT10_SET_DL_SRC
-                                : OFPAT10_SET_DL_DST);
-                put_be16(w, 16);
-                put_bytes(w, a->mac, 6);
-                put(w, 6);
+                put_set_dl_addr10(w, a);
             } else {
-                /* Type, length, OXM header, MAC: 14, padded to 16. */
-                put_be16(w, OFPAT13_SET_FIELD);
-                put_be16(w, 16);
-                put_oxm_header(w,
-                               a->type == PX_OF_ACTION_SET_DL_SRC
-                                   ? OFPXMT_ETH_SRC
-                                   : OFPXMT_ETH_DST,
-                               6);
-                put_bytes(w, a->mac, 6);
-                put(w, 2);
+                put_set_dl_addr13(w, a);
             }
             break;
         default:
@@ -852,72 +1033,72 @@ vlan_ok(uint16_t vlan)
     return vlan <= 0xfff || vlan == OFP_VLAN_NONE;
 }
 
+/* Fills in the 1.0 match 'om' (zeros; NULL when there was no room for it)
+ * from 'm'.  What 1.0 cannot take is refused whether or not there was
+ * room.  Wildcarded fields stay zeros, as OVS writes them. */
 static void
-put_match10(struct writer *w, const struct px_of_match *m)
+encode_match10(struct writer *w, const struct px_of_match *m,
+               struct ofp10_match *om)
 {
+    uint32_t f = m->fields;
     uint32_t wc = OFPFW10_ALL;
     uint16_t in_port = 0;
 
-    if (m->fields & PX_OF_MATCH_IN_PORT) {
+    if (f & PX_OF_MATCH_IN_PORT) {
         wc &= ~OFPFW10_IN_PORT;
         if (!port_to_ofp10(m->in_port, &in_port)) {
             refuse(w, EOPNOTSUPP, "match in_port has no OpenFlow 1.0 number");
         }
     }
-    if (m->fields & PX_OF_MATCH_DL_SRC) {
+    if (f & PX_OF_MATCH_DL_SRC) {
         wc &= ~OFPFW10_DL_SRC;
     }
-    if (m->fields & PX_OF_MATCH_DL_DST) {
+    if (f & PX_OF_MATCH_DL_DST) {
         wc &= ~OFPFW10_DL_DST;
     }
-    if (m->fields & PX_OF_MATCH_DL_VLAN) {
+    if (f & PX_OF_MATCH_DL_VLAN) {
         wc &= ~OFPFW10_DL_VLAN;
         if (!vlan_ok(m->dl_vlan)) {
             refuse(w, EINVAL, "match VLAN id over 12 bits");
         }
     }
-    if (m->fields & PX_OF_MATCH_DL_TYPE) {
+    if (f & PX_OF_MATCH_DL_TYPE) {
         wc &= ~OFPFW10_DL_TYPE;
     }
-    if (m->fields & PX_OF_MATCH_NW_PROTO) {
+    if (f & PX_OF_MATCH_NW_PROTO) {
         wc &= ~OFPFW10_NW_PROTO;
     }
-    if (m->fields & PX_OF_MATCH_NW_SRC) {
+    if (f & PX_OF_MATCH_NW_SRC) {
         wc &= ~(OFPFW10_NW_MASK << OFPFW10_NW_SRC_SHIFT); /* Exact. */
     }
-    if (m->fields & PX_OF_MATCH_NW_DST) {
+    if (f & PX_OF_MATCH_NW_DST) {
         wc &= ~(OFPFW10_NW_MASK << OFPFW10_NW_DST_SHIFT);
     }
-    if (m->fields & PX_OF_MATCH_TP_SRC) {
+    if (f & PX_OF_MATCH_TP_SRC) {
         wc &= ~OFPFW10_TP_SRC;
     }
-    if (m->fields & PX_OF_MATCH_TP_DST) {
+    if (f & PX_OF_MATCH_TP_DST) {
         wc &= ~OFPFW10_TP_DST;
     }
+    if (!om) {
+        return;
+    }
 
-    /* Wildcarded fields are written as zeros, as OVS does. */
-    put_be32(w, wc);
-    put_be16(w, in_port);
-    if (m->fields & PX_OF_MATCH_DL_SRC) {
-        put_bytes(w, m->dl_src, 6);
-    } else {
-        put(w, 6);
+    px_put_be32(om->wildcards, wc);
+    px_put_be16(om->in_port, in_port);
+    if (f & PX_OF_MATCH_DL_SRC) {
+        memcpy(om->dl_src, m->dl_src, OFP_ETH_ALEN);
     }
-    if (m->fields & PX_OF_MATCH_DL_DST) {
-        put_bytes(w, m->dl_dst, 6);
-    } else {
-        put(w, 6);
+    if (f & PX_OF_MATCH_DL_DST) {
+        memcpy(om->dl_dst, m->dl_dst, OFP_ETH_ALEN);
     }
-    put_be16(w, m->fields & PX_OF_MATCH_DL_VLAN ? m->dl_vlan : 0);
-    put(w, 2); /* dl_vlan_pcp, pad1. */
-    put_be16(w, m->fields & PX_OF_MATCH_DL_TYPE ? m->dl_type : 0);
-    put_u8(w, 0); /* nw_tos. */
-    put_u8(w, m->fields & PX_OF_MATCH_NW_PROTO ? m->nw_proto : 0);
-    put(w, 2);
-    put_be32(w, m->fields & PX_OF_MATCH_NW_SRC ? m->nw_src : 0);
-    put_be32(w, m->fields & PX_OF_MATCH_NW_DST ? m->nw_dst : 0);
-    put_be16(w, m->fields & PX_OF_MATCH_TP_SRC ? m->tp_src : 0);
-    put_be16(w, m->fields & PX_OF_MATCH_TP_DST ? m->tp_dst : 0);
+    px_put_be16(om->dl_vlan, f & PX_OF_MATCH_DL_VLAN ? m->dl_vlan : 0);
+    px_put_be16(om->dl_type, f & PX_OF_MATCH_DL_TYPE ? m->dl_type : 0);
+    om->nw_proto = f & PX_OF_MATCH_NW_PROTO ? m->nw_proto : 0;
+    px_put_be32(om->nw_src, f & PX_OF_MATCH_NW_SRC ? m->nw_src : 0);
+    px_put_be32(om->nw_dst, f & PX_OF_MATCH_NW_DST ? m->nw_dst : 0);
+    px_put_be16(om->tp_src, f & PX_OF_MATCH_TP_SRC ? m->tp_src : 0);
+    px_put_be16(om->tp_dst, f & PX_OF_MATCH_TP_DST ? m->tp_dst : 0);
 }
 
 /* An OXM match.  Fields go in OXM field order, which puts every
@@ -935,57 +1116,54 @@ put_match13(struct writer *w, const struct px_of_match *m)
         ip || ((f & PX_OF_MATCH_DL_TYPE) && m->dl_type == ETH_TYPE_IPV6);
     bool tcp = (f & PX_OF_MATCH_NW_PROTO) && m->nw_proto == IP_PROTO_TCP;
     bool udp = (f & PX_OF_MATCH_NW_PROTO) && m->nw_proto == IP_PROTO_UDP;
+    struct ofp13_match *om;
 
-    put_be16(w, OFPMT_OXM);
-    put_be16(w, 0); /* Length: patched below. */
+    /* The match's type and length; its OXM fields follow. */
+    om = put(w, OFP13_MATCH_HEADER_LEN);
+    if (om) {
+        px_put_be16(om->type, OFPMT_OXM);
+    }
     if (f & PX_OF_MATCH_IN_PORT) {
-        put_oxm_header(w, OFPXMT_IN_PORT, 4);
-        put_be32(w, m->in_port);
+        put_oxm_be32(w, OFPXMT_IN_PORT, m->in_port);
     }
     if (f & PX_OF_MATCH_DL_DST) {
-        put_oxm_header(w, OFPXMT_ETH_DST, 6);
-        put_bytes(w, m->dl_dst, 6);
+        put_oxm(w, OFPXMT_ETH_DST, m->dl_dst, OFP_ETH_ALEN);
     }
     if (f & PX_OF_MATCH_DL_SRC) {
-        put_oxm_header(w, OFPXMT_ETH_SRC, 6);
-        put_bytes(w, m->dl_src, 6);
+        put_oxm(w, OFPXMT_ETH_SRC, m->dl_src, OFP_ETH_ALEN);
     }
     if (f & PX_OF_MATCH_DL_TYPE) {
-        put_oxm_header(w, OFPXMT_ETH_TYPE, 2);
-        put_be16(w, m->dl_type);
+        put_oxm_be16(w, OFPXMT_ETH_TYPE, m->dl_type);
     }
     if (f & PX_OF_MATCH_DL_VLAN) {
         if (!vlan_ok(m->dl_vlan)) {
             refuse(w, EINVAL, "match VLAN id over 12 bits");
         }
-        put_oxm_header(w, OFPXMT_VLAN_VID, 2);
-        put_be16(w, m->dl_vlan == OFP_VLAN_NONE
-                        ? 0
-                        : (uint16_t)(m->dl_vlan | OFPVID_PRESENT));
+        put_oxm_be16(w, OFPXMT_VLAN_VID,
+                     m->dl_vlan == OFP_VLAN_NONE
+                         ? 0
+                         : (uint16_t)(m->dl_vlan | OFPVID_PRESENT));
     }
     if (f & PX_OF_MATCH_NW_PROTO) {
         if (!ip_any) {
             refuse(w, EOPNOTSUPP,
                    "OpenFlow 1.3 match: nw_proto without an IP dl_type");
         }
-        put_oxm_header(w, OFPXMT_IP_PROTO, 1);
-        put_u8(w, m->nw_proto);
+        put_oxm(w, OFPXMT_IP_PROTO, &m->nw_proto, 1);
     }
     if (f & PX_OF_MATCH_NW_SRC) {
         if (!ip) {
             refuse(w, EOPNOTSUPP,
                    "OpenFlow 1.3 match: nw_src without dl_type IPv4");
         }
-        put_oxm_header(w, OFPXMT_IPV4_SRC, 4);
-        put_be32(w, m->nw_src);
+        put_oxm_be32(w, OFPXMT_IPV4_SRC, m->nw_src);
     }
     if (f & PX_OF_MATCH_NW_DST) {
         if (!ip) {
             refuse(w, EOPNOTSUPP,
                    "OpenFlow 1.3 match: nw_dst without dl_type IPv4");
         }
-        put_oxm_header(w, OFPXMT_IPV4_DST, 4);
-        put_be32(w, m->nw_dst);
+        put_oxm_be32(w, OFPXMT_IPV4_DST, m->nw_dst);
     }
     if (f & (PX_OF_MATCH_TP_SRC | PX_OF_MATCH_TP_DST) &&
         (!ip_any || (!tcp && !udp))) {
@@ -993,116 +1171,13 @@ put_match13(struct writer *w, const struct px_of_match *m)
                "OpenFlow 1.3 match: TCP/UDP port without nw_proto TCP or UDP");
     }
     if (f & PX_OF_MATCH_TP_SRC) {
-        put_oxm_header(w, tcp ? OFPXMT_TCP_SRC : OFPXMT_UDP_SRC, 2);
-        put_be16(w, m->tp_src);
+        put_oxm_be16(w, tcp ? OFPXMT_TCP_SRC : OFPXMT_UDP_SRC, m->tp_src);
     }
     if (f & PX_OF_MATCH_TP_DST) {
-        put_oxm_header(w, tcp ? OFPXMT_TCP_DST : OFPXMT_UDP_DST, 2);
-        put_be16(w, m->tp_dst);
+        put_oxm_be16(w, tcp ? OFPXMT_TCP_DST : OFPXMT_UDP_DST, m->tp_dst);
     }
-    patch_len(w, start + 2, start);
+    patch_len(w, start + offsetof(struct ofp13_match, length), start);
     put_pad8(w, start);
-}
-
-size_t
-of_encode_hello(uint8_t *buf, size_t cap, uint32_t xid)
-{
-    struct writer w = start_msg(buf, cap, OUR_MAX_VERSION, OF_HELLO, xid);
-
-    put_be16(&w, OFPHET_VERSIONBITMAP);
-    put_be16(&w, 8);
-    put_be32(&w, OUR_VERSIONS);
-    return finish(&w);
-}
-
-size_t
-of_encode_error(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
-                uint16_t type, uint16_t code, const void *data,
-                size_t data_len)
-{
-    struct writer w = start_msg(buf, cap, version, OF_ERROR, xid);
-
-    if (!version_ok(version) || (data_len && !data)) {
-        return 0;
-    }
-    put_be16(&w, type);
-    put_be16(&w, code);
-    put_bytes(&w, data, data_len);
-    return finish(&w);
-}
-
-/* A message that is a header alone. */
-static size_t
-encode_header_only(uint8_t *buf, size_t cap, uint8_t version, uint8_t type,
-                   uint32_t xid)
-{
-    struct writer w = start_msg(buf, cap, version, type, xid);
-
-    return version_ok(version) ? finish(&w) : 0;
-}
-
-size_t
-of_encode_echo_request(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid)
-{
-    return encode_header_only(buf, cap, version, OF_ECHO_REQUEST, xid);
-}
-
-size_t
-of_encode_echo_reply(uint8_t *buf, size_t cap, const uint8_t *request,
-                     size_t request_len)
-{
-    if (!buf || !request || request_len < OF_HEADER_LEN || request_len > cap ||
-        get_be16(request + 2) != request_len ||
-        request[1] != OF_ECHO_REQUEST) {
-        return 0;
-    }
-    /* memmove: replying in place, over the request, is allowed. */
-    memmove(buf, request, request_len);
-    buf[1] = OF_ECHO_REPLY;
-    return request_len;
-}
-
-size_t
-of_encode_features_request(uint8_t *buf, size_t cap, uint8_t version,
-                           uint32_t xid)
-{
-    return encode_header_only(buf, cap, version, OF_FEATURES_REQUEST, xid);
-}
-
-size_t
-of_encode_set_config(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid)
-{
-    struct writer w = start_msg(buf, cap, version, OF_SET_CONFIG, xid);
-
-    if (!version_ok(version)) {
-        return 0;
-    }
-    put_be16(&w, 0);      /* Flags: OFPC_FRAG_NORMAL. */
-    put_be16(&w, 0xffff); /* miss_send_len: whole frames. */
-    return finish(&w);
-}
-
-size_t
-of_encode_port_desc_request(uint8_t *buf, size_t cap, uint32_t xid)
-{
-    struct writer w =
-        start_msg(buf, cap, PX_OF_VERSION_13, OF_MULTIPART_REQUEST_13, xid);
-
-    put_be16(&w, OFPMP_PORT_DESC);
-    put_be16(&w, 0); /* Flags. */
-    put(&w, 4);
-    return finish(&w);
-}
-
-size_t
-of_encode_barrier_request(uint8_t *buf, size_t cap, uint8_t version,
-                          uint32_t xid)
-{
-    return encode_header_only(buf, cap, version,
-                              version == PX_OF_VERSION_10
-                                  ? OF_BARRIER_REQUEST_10
-                                  : OF_BARRIER_REQUEST_13,
-                              xid);
 }
 
 int
@@ -1110,7 +1185,7 @@ of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
                      const struct px_of_packet_out *po, size_t *len,
                      const char **why)
 {
-    struct writer w = start_msg(buf, cap, version, OF_PACKET_OUT, xid);
+    struct writer w = writer_init(buf, cap);
     size_t actions_len_ofs, actions_start;
 
     if (!version_ok(version)) {
@@ -1120,24 +1195,31 @@ of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
     } else if (po->frame_len && !po->frame) {
         refuse(&w, EINVAL, "frame missing (NULL with frame_len > 0)");
     }
-    if (w.error && w.error != ENOBUFS) {
+    if (w.error) {
         return finish_request(&w, len, why);
     }
-    put_be32(&w, po->buffer_id);
     if (version == PX_OF_VERSION_10) {
+        struct ofp10_packet_out *opo;
         uint16_t in_port = 0;
 
         if (!port_to_ofp10(po->in_port, &in_port)) {
             refuse(&w, EOPNOTSUPP, "in_port has no OpenFlow 1.0 number");
         }
-        put_be16(&w, in_port);
-        actions_len_ofs = w.len;
-        put_be16(&w, 0);
+        opo = put_msg(&w, sizeof *opo, version, OF_PACKET_OUT, xid);
+        if (opo) {
+            px_put_be32(opo->buffer_id, po->buffer_id);
+            px_put_be16(opo->in_port, in_port);
+        }
+        actions_len_ofs = offsetof(struct ofp10_packet_out, actions_len);
     } else {
-        put_be32(&w, po->in_port);
-        actions_len_ofs = w.len;
-        put_be16(&w, 0);
-        put(&w, 6);
+        struct ofp13_packet_out *opo =
+            put_msg(&w, sizeof *opo, version, OF_PACKET_OUT, xid);
+
+        if (opo) {
+            px_put_be32(opo->buffer_id, po->buffer_id);
+            px_put_be32(opo->in_port, po->in_port);
+        }
+        actions_len_ofs = offsetof(struct ofp13_packet_out, actions_len);
     }
     actions_start = w.len;
     put_actions(&w, version, po->actions, po->n_actions);
@@ -1149,37 +1231,48 @@ of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
     return finish_request(&w, len, why);
 }
 
+static bool
+is_delete(uint8_t command)
+{
+    return command == OFPFC_DELETE || command == OFPFC_DELETE_STRICT;
+}
+
 /* The 1.3 flow_mod, shared with the table-miss flow: the writer, for the
  * caller to finish. */
 static struct writer
 encode_flow_mod13(uint8_t *buf, size_t cap, uint32_t xid,
                   const struct px_of_flow_mod *fm)
 {
-    struct writer w = start_msg(buf, cap, PX_OF_VERSION_13, OF_FLOW_MOD, xid);
+    struct writer w = writer_init(buf, cap);
+    struct ofp13_flow_mod *ofm;
 
-    put_be64(&w, fm->cookie);
-    put_be64(&w, 0); /* cookie_mask: any cookie, for MODIFY/DELETE. */
-    put_u8(&w, fm->table_id);
-    put_u8(&w, fm->command);
-    put_be16(&w, fm->idle_timeout);
-    put_be16(&w, fm->hard_timeout);
-    put_be16(&w, fm->priority);
-    put_be32(&w, fm->buffer_id);
-    put_be32(&w, PX_OF_PORT_ANY); /* out_port, out_group: no filter. */
-    put_be32(&w, OFPG_ANY);
-    put_be16(&w, 0); /* Flags. */
-    put(&w, 2);
+    /* The fixed part, up to the match, which put_match13 writes. */
+    ofm = put_msg(&w, offsetof(struct ofp13_flow_mod, match), PX_OF_VERSION_13,
+                  OF_FLOW_MOD, xid);
+    if (ofm) {
+        px_put_be64(ofm->cookie, fm->cookie);
+        /* cookie_mask 0: any cookie, for MODIFY/DELETE. */
+        ofm->table_id = fm->table_id;
+        ofm->command = fm->command;
+        px_put_be16(ofm->idle_timeout, fm->idle_timeout);
+        px_put_be16(ofm->hard_timeout, fm->hard_timeout);
+        px_put_be16(ofm->priority, fm->priority);
+        px_put_be32(ofm->buffer_id, fm->buffer_id);
+        px_put_be32(ofm->out_port, PX_OF_PORT_ANY); /* No filter. */
+        px_put_be32(ofm->out_group, OFPG_ANY);
+    }
     put_match13(&w, &fm->match);
     /* No instruction means drop; a delete takes none. */
-    if (fm->n_actions && fm->command != OFPFC_DELETE &&
-        fm->command != OFPFC_DELETE_STRICT) {
+    if (fm->n_actions && !is_delete(fm->command)) {
         size_t start = w.len;
+        struct ofp13_instruction_actions *oia = put(&w, sizeof *oia);
 
-        put_be16(&w, OFPIT_APPLY_ACTIONS);
-        put_be16(&w, 0); /* Length: patched below. */
-        put(&w, 4);
+        if (oia) {
+            px_put_be16(oia->type, OFPIT_APPLY_ACTIONS);
+        }
         put_actions(&w, PX_OF_VERSION_13, fm->actions, fm->n_actions);
-        patch_len(&w, start + 2, start);
+        patch_len(&w, start + offsetof(struct ofp13_instruction_actions, len),
+                  start);
     }
     return w;
 }
@@ -1211,7 +1304,8 @@ of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
                    const struct px_of_flow_mod *fm, size_t *len,
                    const char **why)
 {
-    struct writer w = start_msg(buf, cap, version, OF_FLOW_MOD, xid);
+    struct writer w = writer_init(buf, cap);
+    struct ofp10_flow_mod *ofm;
 
     if (!version_ok(version)) {
         refuse(&w, EINVAL, "version is neither 1.0 nor 1.3");
@@ -1220,23 +1314,25 @@ of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
     } else if (fm->command > OFPFC_DELETE_STRICT) {
         refuse(&w, EINVAL, "unknown flow_mod command");
     }
-    if (w.error && w.error != ENOBUFS) {
+    if (w.error) {
         return finish_request(&w, len, why);
     }
     if (version == PX_OF_VERSION_13) {
         w = encode_flow_mod13(buf, cap, xid, fm);
         return finish_request(&w, len, why);
     }
-    put_match10(&w, &fm->match);
-    put_be64(&w, fm->cookie);
-    put_be16(&w, fm->command);
-    put_be16(&w, fm->idle_timeout);
-    put_be16(&w, fm->hard_timeout);
-    put_be16(&w, fm->priority);
-    put_be32(&w, fm->buffer_id);
-    put_be16(&w, OFPP10_NONE); /* out_port: no filter. */
-    put_be16(&w, 0);           /* Flags. */
-    if (fm->command != OFPFC_DELETE && fm->command != OFPFC_DELETE_STRICT) {
+    ofm = put_msg(&w, sizeof *ofm, version, OF_FLOW_MOD, xid);
+    encode_match10(&w, &fm->match, ofm ? &ofm->match : NULL);
+    if (ofm) {
+        px_put_be64(ofm->cookie, fm->cookie);
+        px_put_be16(ofm->command, fm->command);
+        px_put_be16(ofm->idle_timeout, fm->idle_timeout);
+        px_put_be16(ofm->hard_timeout, fm->hard_timeout);
+        px_put_be16(ofm->priority, fm->priority);
+        px_put_be32(ofm->buffer_id, fm->buffer_id);
+        px_put_be16(ofm->out_port, OFPP10_NONE); /* No filter. */
+    }
+    if (!is_delete(fm->command)) {
         put_actions(&w, version, fm->actions, fm->n_actions);
     }
     return finish_request(&w, len, why);

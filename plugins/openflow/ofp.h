@@ -8,11 +8,20 @@
  * write a short reason to 'why' when it is not NULL.  Pointers they store
  * point into the caller's buffer.
  *
- * Encoders write one message into 'buf' of 'cap' bytes and return its
- * length, or 0 when it does not fit (nothing useful is written then).  The
- * two that encode other plugins' requests (packet_out, flow_mod) return 0
- * or the reason instead, so that each cause can be counted and told to
- * the requester.
+ * Encoders write one message into 'buf' of 'cap' bytes.  The ones that
+ * encode the controller's own messages (HELLO, ERROR, ECHO, FEATURES,
+ * SET_CONFIG, PORT_DESC, the table-miss flow, BARRIER) return its length,
+ * or 0, which means one thing: the message does not fit in 'cap' bytes
+ * (nothing useful is written then).  Their content is fixed and both
+ * versions express it, so a call within their contract (a version of 1.0
+ * or 1.3, data that is there and at most OF_ERROR_MAX_DATA bytes, an
+ * ECHO_REQUEST to reply to) fails for want of room alone; a call outside
+ * it also gets 0, and is a bug in the caller.  The two that encode other
+ * plugins' requests (packet_out, flow_mod) return 0 or the reason
+ * instead, in distinct errors (see below), so that each cause can be
+ * counted and told to the requester.
+ *
+ * The wire layouts are the structs of ofp_wire.h.
  */
 #ifndef OF_OFP_H
 #define OF_OFP_H 1
@@ -111,7 +120,9 @@ int of_decode_error(const uint8_t *msg, size_t len, struct px_of_error *e,
 /* A HELLO with a version-bitmap element offering 1.0 and 1.3 (header
  * version 0x04). */
 size_t of_encode_hello(uint8_t *buf, size_t cap, uint32_t xid);
-/* An error reply, e.g. HELLO_FAILED/INCOMPATIBLE with an ASCII reason. */
+/* An error reply, e.g. HELLO_FAILED/INCOMPATIBLE with an ASCII reason.
+ * 'data' is at most OF_ERROR_MAX_DATA bytes, which fill a message. */
+#define OF_ERROR_MAX_DATA (OF_MAX_MESSAGE - 12)
 size_t of_encode_error(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
                        uint16_t type, uint16_t code, const void *data,
                        size_t data_len);

@@ -402,12 +402,6 @@ _Static_assert(sizeof(((struct of_switch_stats *)0)->peer) == PEER_LEN,
                "the blob's peer is the record's");
 
 static void
-put_u8(struct px_buf *b, uint8_t v)
-{
-    px_buf_put_u8(b, v);
-}
-
-static void
 put_u16(struct px_buf *b, uint16_t v)
 {
     px_buf_put(b, &v, sizeof v);
@@ -461,8 +455,8 @@ of_stats_serialise(const struct of_stats *s, void **data, size_t *len)
         char peer[PEER_LEN];
 
         put_u64(&b, sw->dpid);
-        put_u8(&b, sw->version);
-        put_u8(&b, sw->connected ? 1 : 0);
+        px_buf_put_u8(&b, sw->version);
+        px_buf_put_u8(&b, sw->connected ? 1 : 0);
         put_u16(&b, 0);
         put_u32(&b, sw->n_ports);
         put_double(&b, sw->connected_since);

@@ -38,6 +38,7 @@
 
 #include "fuzzcheck.h"
 #include "ofp.h"
+#include "plexus/byteorder.h"
 
 #define MAX_PORTS 16
 
@@ -73,22 +74,13 @@ check_request(int error, size_t n, const char *why)
                            !n && why && why[0]);
 }
 
-static uint16_t
-get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-    return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
 /* An accepted 1.3 packet-in, walked again the simple way: its match is
  * OXM TLVs that exactly fill the match length, with one OpenFlow-basic
  * IN_PORT among them, equal to what was decoded.  This catches a decoder
- * that accepts what it should not, which no sanitizer sees. */
+ * that accepts what it should not, which no sanitizer sees.  The offsets
+ * are the spec's numbers (the match at 24, its OXM fields at 28), written
+ * out rather than taken from ofp_wire.h, so that a wrong struct there
+ * shows up here too. */
 static void
 check_packet_in_13(const uint8_t *msg, size_t len,
                    const struct px_of_packet_in *pi)
@@ -96,16 +88,16 @@ check_packet_in_13(const uint8_t *msg, size_t len,
     size_t match_len, ofs, n_in_port = 0;
 
     check(len >= 24 + 4);
-    check(get16(msg + 24) == 1);
-    match_len = get16(msg + 26);
+    check(px_get_be16(msg + 24) == 1);
+    match_len = px_get_be16(msg + 26);
     check(match_len >= 4 && 24 + (match_len + 7) / 8 * 8 + 2 <= len);
     check(pi->frame == msg + 24 + (match_len + 7) / 8 * 8 + 2);
     for (ofs = 4; ofs < match_len; ofs += 4 + msg[24 + ofs + 3]) {
         const uint8_t *tlv = msg + 24 + ofs;
 
         check(ofs + 4 <= match_len && ofs + 4 + tlv[3] <= match_len);
-        if (get16(tlv) == 0x8000 && tlv[2] >> 1 == 0) {
-            check(get32(tlv + 4) == pi->in_port);
+        if (px_get_be16(tlv) == 0x8000 && tlv[2] >> 1 == 0) {
+            check(px_get_be32(tlv + 4) == pi->in_port);
             n_in_port++;
         }
     }
@@ -126,7 +118,7 @@ check_hello(const uint8_t *msg, size_t len)
         size_t elen;
 
         check(ofs + 4 <= len);
-        elen = get16(msg + ofs + 2);
+        elen = px_get_be16(msg + ofs + 2);
         check(elen >= 4 && ofs + elen <= len);
         ofs += (elen + 7) / 8 * 8;
     }
@@ -170,7 +162,7 @@ answer_packet_in(const struct px_of_packet_in *pi, uint8_t *out, size_t cap)
         memcpy(actions[0].mac, pi->frame, 6);
         memcpy(fm.match.dl_dst, pi->frame, 6);
         memcpy(fm.match.dl_src, pi->frame + 6, 6);
-        fm.match.dl_type = get16(pi->frame + 12);
+        fm.match.dl_type = px_get_be16(pi->frame + 12);
         fm.match.fields |=
             PX_OF_MATCH_DL_DST | PX_OF_MATCH_DL_SRC | PX_OF_MATCH_DL_TYPE;
     }
@@ -216,7 +208,7 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     fm.match.fields &= 0x3ff;
     fm.command = msg[1] % 6;
     fm.table_id = msg[0];
-    fm.priority = get16(msg + 2);
+    fm.priority = px_get_be16(msg + 2);
     fm.buffer_id = len > 8 ? PX_OF_NO_BUFFER : 0;
     memcpy(actions, raw + sizeof fm.match, sizeof actions);
     for (i = 0; i < 4; i++) {
@@ -336,8 +328,8 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     if (!error) {
         /* Encoding what was decoded gives the message back. */
         check(e.data == msg + 12 && e.data_len == len - 12);
-        n = of_encode_error(out, cap, msg[0], get32(msg + 4), e.type, e.code,
-                            e.data, e.data_len);
+        n = of_encode_error(out, cap, msg[0], px_get_be32(msg + 4), e.type,
+                            e.code, e.data, e.data_len);
         check(n == len && !memcmp(out, msg, len));
     }
 

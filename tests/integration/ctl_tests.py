@@ -582,7 +582,7 @@ def test_ctl_openflow_commands(args, env):
               sum(s["disconnects"].values()) == 1, "after disconnect %r" % s)
         out = ctl_ok(args, env, "switches")
         check(re.search(r"^000000000000002a +1\.3 +127\.0\.0\.1:\d+ +down +- "
-                        r"+0 +5 .* +1 +other=1$", out, re.M), out)
+                        r"+0 +5 .* +1 +admin=1$", out, re.M), out)
         out = ctl_ok(args, env, "ports", "2a")
         check(out.startswith("switch 000000000000002a (down):\n") and
               re.search(r"^2 +s42-eth2 +- +- +5 +0$", out, re.M), out)

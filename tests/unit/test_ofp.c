@@ -33,6 +33,7 @@
 #include <cmocka.h>
 
 #include "ofp.h"
+#include "ofp_wire.h"
 #include "hexfix.h"
 
 #define MAX_MSG   1024
@@ -1891,6 +1892,111 @@ test_wrong_type_or_version(void **state)
     }
 }
 
+/* The wire structs (ofp_wire.h) have the spec's sizes, which the header
+ * asserts at build time, and their fields sit at the spec's offsets, which
+ * a size alone does not show (two fields swapped keep it): these are the
+ * offsets the fixtures above put each field at. */
+static void
+test_wire_layout(void **state)
+{
+    static const struct {
+        const char *name;
+        size_t got, want;
+    } cases[] = {
+#define SIZE(S, N) {"sizeof " #S, sizeof(struct S), (N)}
+#define AT(S, F, N)                                                           \
+    {                                                                         \
+#S "." #F, offsetof(struct S, F), (N)                                 \
+    }
+        SIZE(ofp_header, 8),
+        AT(ofp_header, length, 2),
+        AT(ofp_header, xid, 4),
+        SIZE(ofp_switch_config, 12),
+        AT(ofp_switch_config, miss_send_len, 10),
+        SIZE(ofp_error_msg, 12),
+        AT(ofp_error_msg, code, 10),
+        SIZE(ofp_hello_elem_header, 4),
+        SIZE(ofp_hello_elem_versionbitmap, 4),
+        /* 1.0. */
+        SIZE(ofp10_phy_port, 48),
+        AT(ofp10_phy_port, name, 8),
+        AT(ofp10_phy_port, config, 24),
+        AT(ofp10_phy_port, curr, 32),
+        AT(ofp10_phy_port, peer, 44),
+        SIZE(ofp10_match, 40),
+        AT(ofp10_match, dl_src, 6),
+        AT(ofp10_match, dl_vlan, 18),
+        AT(ofp10_match, dl_type, 22),
+        AT(ofp10_match, nw_proto, 25),
+        AT(ofp10_match, nw_src, 28),
+        AT(ofp10_match, tp_dst, 38),
+        SIZE(ofp10_action_output, 8),
+        SIZE(ofp10_action_dl_addr, 16),
+        SIZE(ofp10_switch_features, 32),
+        AT(ofp10_switch_features, n_tables, 20),
+        AT(ofp10_switch_features, capabilities, 24),
+        AT(ofp10_switch_features, ports, 32),
+        SIZE(ofp10_flow_mod, 72),
+        AT(ofp10_flow_mod, match, 8),
+        AT(ofp10_flow_mod, cookie, 48),
+        AT(ofp10_flow_mod, buffer_id, 64),
+        AT(ofp10_flow_mod, out_port, 68),
+        SIZE(ofp10_packet_out, 16),
+        AT(ofp10_packet_out, actions_len, 14),
+        AT(ofp10_packet_in, in_port, 14),
+        AT(ofp10_packet_in, reason, 16),
+        AT(ofp10_packet_in, data, 18),
+        SIZE(ofp10_port_status, 64),
+        AT(ofp10_port_status, desc, 16),
+        /* 1.3. */
+        SIZE(ofp13_port, 64),
+        AT(ofp13_port, hw_addr, 8),
+        AT(ofp13_port, name, 16),
+        AT(ofp13_port, curr, 40),
+        AT(ofp13_port, max_speed, 60),
+        SIZE(ofp13_match, 8),
+        AT(ofp13_match, oxm_fields, 4),
+        SIZE(ofp13_oxm_header, 4),
+        SIZE(ofp13_instruction_actions, 8),
+        SIZE(ofp13_action_output, 16),
+        AT(ofp13_action_output, max_len, 8),
+        SIZE(ofp13_action_set_field, 8),
+        SIZE(ofp13_switch_features, 32),
+        AT(ofp13_switch_features, auxiliary_id, 21),
+        AT(ofp13_switch_features, capabilities, 24),
+        SIZE(ofp13_flow_mod, 56),
+        AT(ofp13_flow_mod, table_id, 24),
+        AT(ofp13_flow_mod, buffer_id, 32),
+        AT(ofp13_flow_mod, out_group, 40),
+        AT(ofp13_flow_mod, match, 48),
+        SIZE(ofp13_multipart_request, 16),
+        SIZE(ofp13_multipart_reply, 16),
+        AT(ofp13_multipart_reply, flags, 10),
+        SIZE(ofp13_packet_out, 24),
+        AT(ofp13_packet_out, actions_len, 16),
+        SIZE(ofp13_packet_in, 32),
+        AT(ofp13_packet_in, reason, 14),
+        AT(ofp13_packet_in, cookie, 16),
+        AT(ofp13_packet_in, match, 24),
+        SIZE(ofp13_port_status, 80),
+        AT(ofp13_port_status, desc, 16),
+#undef SIZE
+#undef AT
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].got != cases[i].want) {
+            fail_msg("%s is %zu, the spec says %zu", cases[i].name,
+                     cases[i].got, cases[i].want);
+        }
+    }
+    /* The 1.0 packet-in's frame starts 2 bytes before the spec's sizeof
+     * (20), which counts its C struct's tail padding. */
+    assert_int_equal(sizeof(struct ofp10_packet_in), 18);
+}
+
 int
 main(void)
 {
@@ -1918,6 +2024,7 @@ main(void)
         cmocka_unit_test(test_flow_mod_invalid),
         cmocka_unit_test(test_request_errors_distinct),
         cmocka_unit_test(test_wrong_type_or_version),
+        cmocka_unit_test(test_wire_layout),
     };
 
     return cmocka_run_group_tests_name("ofp", tests, NULL, NULL);

@@ -1,0 +1,360 @@
+/*
+ * The OpenFlow wire structs that the codec (ofp.c) reads and writes, for
+ * OpenFlow 1.0.0 (wire version 0x01) and 1.3.x (0x04), as the
+ * specifications declare them, with each struct's size asserted against
+ * the size the specification gives, so that a reviewer checks a layout
+ * against the spec rather than a list of offsets.  Section numbers are
+ * those of "OpenFlow Switch Specification" 1.0.0 (chapter 5, the
+ * protocol) and 1.3.5 (chapter 7, the protocol; every 1.3.x declares the
+ * same structures).
+ *
+ * Every multi-byte field is a byte array holding the value in network
+ * order, read and written only with the helpers of <plexus/byteorder.h>
+ * (px_get_be16(oh->length), px_put_be32(opo->buffer_id, ...)).  Byte
+ * arrays give every struct an alignment of 1 and no padding, so a struct
+ * pointer may point anywhere in a stream buffer (a message starts at any
+ * offset there) without undefined behaviour, and no struct needs
+ * __attribute__((packed)).  The price is that a field is not assignable
+ * as an integer, which is the point: the byte order is always explicit.
+ *
+ * Variable-length parts (a 1.0 features reply's ports, a match's OXM
+ * fields, action lists, frames) follow the fixed part; where the spec
+ * ends a struct with a zero-length array, a flexible array member stands
+ * for it.  Constants (message types, port numbers, flags) stay in ofp.c
+ * and ofp.h, next to the code that gives them meaning.
+ *
+ * The header is private to the openflow plugin and its tests.
+ */
+#ifndef OF_OFP_WIRE_H
+#define OF_OFP_WIRE_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OFP_ETH_ALEN          6
+#define OFP_MAX_PORT_NAME_LEN 16
+
+/* Both versions. */
+
+/* 1.0 5.1, 1.3 7.1: the header of every message. */
+struct ofp_header {
+    uint8_t version;   /* PX_OF_VERSION_10 or _13. */
+    uint8_t type;      /* enum of_type. */
+    uint8_t length[2]; /* Of the whole message, this header included. */
+    uint8_t xid[4];
+};
+_Static_assert(sizeof(struct ofp_header) == 8, "1.0 5.1, 1.3 7.1");
+
+/* 1.0 5.3.2, 1.3 7.3.2: SET_CONFIG (and GET_CONFIG_REPLY). */
+struct ofp_switch_config {
+    struct ofp_header header;
+    uint8_t flags[2];         /* OFPC_FRAG_*. */
+    uint8_t miss_send_len[2]; /* Bytes of a table-miss packet to send. */
+};
+_Static_assert(sizeof(struct ofp_switch_config) == 12, "1.0 5.3.2, 1.3 7.3.2");
+
+/* 1.0 5.4.4, 1.3 7.4.4: ERROR.  A 1.3 experimenter error (type 0xffff)
+ * has exp_type in 'code' and the experimenter id in data's first 4 bytes. */
+struct ofp_error_msg {
+    struct ofp_header header;
+    uint8_t type[2];
+    uint8_t code[2];
+    uint8_t data[]; /* At least 64 bytes of the failed request, or text. */
+};
+_Static_assert(sizeof(struct ofp_error_msg) == 12, "1.0 5.4.4, 1.3 7.4.4");
+
+/* 1.3 7.5.1: HELLO elements.  A 1.0 HELLO has no body (or one that must
+ * be ignored); elements came with 1.3.1. */
+struct ofp_hello_elem_header {
+    uint8_t type[2];   /* OFPHET_*. */
+    uint8_t length[2]; /* Of the element, this header included, before
+                        * padding to 8 bytes. */
+};
+_Static_assert(sizeof(struct ofp_hello_elem_header) == 4, "1.3 7.5.1");
+
+/* 1.3 7.5.1: the version-bitmap element; bit N of the first 32-bit word
+ * is wire version N. */
+struct ofp_hello_elem_versionbitmap {
+    uint8_t type[2];   /* OFPHET_VERSIONBITMAP. */
+    uint8_t length[2]; /* 4 + 4 * number of bitmap words. */
+    uint8_t bitmaps[]; /* 32-bit words. */
+};
+_Static_assert(sizeof(struct ofp_hello_elem_versionbitmap) == 4, "1.3 7.5.1");
+
+/* OpenFlow 1.0. */
+
+/* 5.2.1: a port, in a FEATURES_REPLY or a PORT_STATUS. */
+struct ofp10_phy_port {
+    uint8_t port_no[2];
+    uint8_t hw_addr[OFP_ETH_ALEN];
+    char name[OFP_MAX_PORT_NAME_LEN]; /* NUL-terminated, the spec says. */
+    uint8_t config[4];                /* OFPPC_*. */
+    uint8_t state[4];                 /* OFPPS_*. */
+    uint8_t curr[4];                  /* OFPPF_*: 1.0's layout. */
+    uint8_t advertised[4];
+    uint8_t supported[4];
+    uint8_t peer[4];
+};
+_Static_assert(sizeof(struct ofp10_phy_port) == 48, "1.0 5.2.1");
+
+/* 5.2.3: the fixed match.  A wildcarded field's value is ignored. */
+struct ofp10_match {
+    uint8_t wildcards[4]; /* OFPFW10_*. */
+    uint8_t in_port[2];
+    uint8_t dl_src[OFP_ETH_ALEN];
+    uint8_t dl_dst[OFP_ETH_ALEN];
+    uint8_t dl_vlan[2];
+    uint8_t dl_vlan_pcp;
+    uint8_t pad1[1];
+    uint8_t dl_type[2];
+    uint8_t nw_tos;
+    uint8_t nw_proto;
+    uint8_t pad2[2];
+    uint8_t nw_src[4];
+    uint8_t nw_dst[4];
+    uint8_t tp_src[2];
+    uint8_t tp_dst[2];
+};
+_Static_assert(sizeof(struct ofp10_match) == 40, "1.0 5.2.3");
+
+/* 5.2.4: OFPAT10_OUTPUT. */
+struct ofp10_action_output {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t port[2];
+    uint8_t max_len[2]; /* Bytes to send when 'port' is the controller. */
+};
+_Static_assert(sizeof(struct ofp10_action_output) == 8, "1.0 5.2.4");
+
+/* 5.2.4: OFPAT10_SET_DL_SRC and OFPAT10_SET_DL_DST. */
+struct ofp10_action_dl_addr {
+    uint8_t type[2];
+    uint8_t len[2]; /* 16. */
+    uint8_t dl_addr[OFP_ETH_ALEN];
+    uint8_t pad[6];
+};
+_Static_assert(sizeof(struct ofp10_action_dl_addr) == 16, "1.0 5.2.4");
+
+/* 5.3.1: FEATURES_REPLY; the ports follow, 48 bytes each. */
+struct ofp10_switch_features {
+    struct ofp_header header;
+    uint8_t datapath_id[8];
+    uint8_t n_buffers[4];
+    uint8_t n_tables;
+    uint8_t pad[3];
+    uint8_t capabilities[4];
+    uint8_t actions[4]; /* Bitmap of OFPAT10_* supported. */
+    struct ofp10_phy_port ports[];
+};
+_Static_assert(sizeof(struct ofp10_switch_features) == 32, "1.0 5.3.1");
+
+/* 5.3.3: FLOW_MOD; the actions follow. */
+struct ofp10_flow_mod {
+    struct ofp_header header;
+    struct ofp10_match match;
+    uint8_t cookie[8];
+    uint8_t command[2]; /* OFPFC_*. */
+    uint8_t idle_timeout[2];
+    uint8_t hard_timeout[2];
+    uint8_t priority[2];
+    uint8_t buffer_id[4];
+    uint8_t out_port[2]; /* Filter for DELETE*; OFPP_NONE: none. */
+    uint8_t flags[2];    /* OFPFF_*. */
+    uint8_t actions[];
+};
+_Static_assert(sizeof(struct ofp10_flow_mod) == 72, "1.0 5.3.3");
+
+/* 5.3.6: PACKET_OUT; 'actions_len' bytes of actions follow, then the
+ * frame when buffer_id is none. */
+struct ofp10_packet_out {
+    struct ofp_header header;
+    uint8_t buffer_id[4];
+    uint8_t in_port[2];
+    uint8_t actions_len[2];
+    uint8_t actions[];
+};
+_Static_assert(sizeof(struct ofp10_packet_out) == 16, "1.0 5.3.6");
+
+/* 5.4.1: PACKET_IN.  The spec's C struct ends with 2 bytes of alignment
+ * padding after 'pad', which it counts in its size (20) and notes that
+ * "offsetof(struct ofp_packet_in, data) == sizeof(struct ofp_packet_in) -
+ * 2": on the wire the frame starts at 18, as here. */
+struct ofp10_packet_in {
+    struct ofp_header header;
+    uint8_t buffer_id[4];
+    uint8_t total_len[2]; /* Of the frame; 'data' may hold less. */
+    uint8_t in_port[2];
+    uint8_t reason; /* OFPR_*. */
+    uint8_t pad;
+    uint8_t data[]; /* The frame. */
+};
+_Static_assert(sizeof(struct ofp10_packet_in) == 20 - 2,
+               "1.0 5.4.1: 20 with the C struct's tail padding");
+_Static_assert(offsetof(struct ofp10_packet_in, data) == 18,
+               "1.0 5.4.1: the frame starts at 18");
+
+/* 5.4.3: PORT_STATUS. */
+struct ofp10_port_status {
+    struct ofp_header header;
+    uint8_t reason; /* OFPPR_*. */
+    uint8_t pad[7];
+    struct ofp10_phy_port desc;
+};
+_Static_assert(sizeof(struct ofp10_port_status) == 64, "1.0 5.4.3");
+
+/* OpenFlow 1.3. */
+
+/* 7.2.1: a port, in a PORT_DESC multipart reply or a PORT_STATUS. */
+struct ofp13_port {
+    uint8_t port_no[4];
+    uint8_t pad[4];
+    uint8_t hw_addr[OFP_ETH_ALEN];
+    uint8_t pad2[2];
+    char name[OFP_MAX_PORT_NAME_LEN]; /* NUL-terminated, the spec says. */
+    uint8_t config[4];                /* OFPPC_*. */
+    uint8_t state[4];                 /* OFPPS_*. */
+    uint8_t curr[4];                  /* OFPPF_*: 1.3's layout. */
+    uint8_t advertised[4];
+    uint8_t supported[4];
+    uint8_t peer[4];
+    uint8_t curr_speed[4]; /* kb/s. */
+    uint8_t max_speed[4];
+};
+_Static_assert(sizeof(struct ofp13_port) == 64, "1.3 7.2.1");
+
+/* 7.2.3.1: the match, as it sits inside a PACKET_IN or a FLOW_MOD: type
+ * and length, then 'length' - 4 bytes of OXM fields, then zeros up to a
+ * multiple of 8.  The spec's size (8) is an empty match's: the header and
+ * 4 bytes of padding, which 'oxm_fields' stands for. */
+struct ofp13_match {
+    uint8_t type[2];   /* OFPMT_OXM. */
+    uint8_t length[2]; /* 4 + the OXM fields, before padding. */
+    uint8_t oxm_fields[4];
+};
+_Static_assert(sizeof(struct ofp13_match) == 8, "1.3 7.2.3.1");
+
+/* 7.2.3.2: the header of each OXM field, which its value (and, with the
+ * has-mask bit, a mask as long) follows.  The spec draws it as a 32-bit
+ * word: class (16 bits), field (7), has-mask (1), length (8). */
+struct ofp13_oxm_header {
+    uint8_t oxm_class[2];  /* OFPXMC_*. */
+    uint8_t field_hasmask; /* Field << 1 | has-mask. */
+    uint8_t length;        /* Of the value and mask, in bytes. */
+};
+_Static_assert(sizeof(struct ofp13_oxm_header) == 4, "1.3 7.2.3.2");
+
+/* 7.2.4: OFPIT_APPLY_ACTIONS (and the other action-list instructions);
+ * the actions follow, to 'len'. */
+struct ofp13_instruction_actions {
+    uint8_t type[2];
+    uint8_t len[2]; /* This header and the actions. */
+    uint8_t pad[4];
+};
+_Static_assert(sizeof(struct ofp13_instruction_actions) == 8, "1.3 7.2.4");
+
+/* 7.2.5: OFPAT_OUTPUT. */
+struct ofp13_action_output {
+    uint8_t type[2];
+    uint8_t len[2]; /* 16. */
+    uint8_t port[4];
+    uint8_t max_len[2]; /* Bytes to send when 'port' is the controller. */
+    uint8_t pad[6];
+};
+_Static_assert(sizeof(struct ofp13_action_output) == 16, "1.3 7.2.5");
+
+/* 7.2.5: OFPAT_SET_FIELD.  'field' is the OXM header; the value follows,
+ * then zeros up to 'len', a multiple of 8. */
+struct ofp13_action_set_field {
+    uint8_t type[2];
+    uint8_t len[2];
+    uint8_t field[4]; /* struct ofp13_oxm_header. */
+};
+_Static_assert(sizeof(struct ofp13_action_set_field) == 8, "1.3 7.2.5");
+
+/* 7.3.1: FEATURES_REPLY: no ports (a PORT_DESC request asks for them). */
+struct ofp13_switch_features {
+    struct ofp_header header;
+    uint8_t datapath_id[8];
+    uint8_t n_buffers[4];
+    uint8_t n_tables;
+    uint8_t auxiliary_id;
+    uint8_t pad[2];
+    uint8_t capabilities[4];
+    uint8_t reserved[4];
+};
+_Static_assert(sizeof(struct ofp13_switch_features) == 32, "1.3 7.3.1");
+
+/* 7.3.4.1: FLOW_MOD.  'match' is the start of the match, whose OXM
+ * fields and padding run on past the struct; the instructions follow it. */
+struct ofp13_flow_mod {
+    struct ofp_header header;
+    uint8_t cookie[8];
+    uint8_t cookie_mask[8]; /* For MODIFY* and DELETE*. */
+    uint8_t table_id;
+    uint8_t command; /* OFPFC_*. */
+    uint8_t idle_timeout[2];
+    uint8_t hard_timeout[2];
+    uint8_t priority[2];
+    uint8_t buffer_id[4];
+    uint8_t out_port[4];  /* Filter for DELETE*; OFPP_ANY: none. */
+    uint8_t out_group[4]; /* Filter for DELETE*; OFPG_ANY: none. */
+    uint8_t flags[2];     /* OFPFF_*. */
+    uint8_t pad[2];
+    struct ofp13_match match;
+};
+_Static_assert(sizeof(struct ofp13_flow_mod) == 56, "1.3 7.3.4.1");
+
+/* 7.3.5: MULTIPART_REQUEST and MULTIPART_REPLY; the body follows. */
+struct ofp13_multipart_request {
+    struct ofp_header header;
+    uint8_t type[2];  /* OFPMP_*. */
+    uint8_t flags[2]; /* OFPMPF_REQ_*. */
+    uint8_t pad[4];
+    uint8_t body[];
+};
+_Static_assert(sizeof(struct ofp13_multipart_request) == 16, "1.3 7.3.5");
+
+struct ofp13_multipart_reply {
+    struct ofp_header header;
+    uint8_t type[2];  /* OFPMP_*. */
+    uint8_t flags[2]; /* OFPMPF_REPLY_*. */
+    uint8_t pad[4];
+    uint8_t body[]; /* For PORT_DESC: struct ofp13_port, 64 bytes each. */
+};
+_Static_assert(sizeof(struct ofp13_multipart_reply) == 16, "1.3 7.3.5");
+
+/* 7.3.7: PACKET_OUT; 'actions_len' bytes of actions follow, then the
+ * frame when buffer_id is none. */
+struct ofp13_packet_out {
+    struct ofp_header header;
+    uint8_t buffer_id[4];
+    uint8_t in_port[4];
+    uint8_t actions_len[2];
+    uint8_t pad[6];
+    uint8_t actions[];
+};
+_Static_assert(sizeof(struct ofp13_packet_out) == 24, "1.3 7.3.7");
+
+/* 7.4.1: PACKET_IN.  The match runs on past the struct, padded to 8
+ * bytes; 2 bytes of zeros follow it, then the frame. */
+struct ofp13_packet_in {
+    struct ofp_header header;
+    uint8_t buffer_id[4];
+    uint8_t total_len[2]; /* Of the frame; the message may hold less. */
+    uint8_t reason;       /* OFPR_*. */
+    uint8_t table_id;
+    uint8_t cookie[8];
+    struct ofp13_match match;
+};
+_Static_assert(sizeof(struct ofp13_packet_in) == 32, "1.3 7.4.1");
+
+/* 7.4.3: PORT_STATUS. */
+struct ofp13_port_status {
+    struct ofp_header header;
+    uint8_t reason; /* OFPPR_*. */
+    uint8_t pad[7];
+    struct ofp13_port desc;
+};
+_Static_assert(sizeof(struct ofp13_port_status) == 80, "1.3 7.4.3");
+
+#endif /* OF_OFP_WIRE_H */
