@@ -299,6 +299,9 @@ of_conn_close(struct of_conn *c, enum px_conn_reason reason,
         px_info(of->p, "connection from %s closed: %s", c->peer, why);
     }
     c->closing = 1;
+    if (of->last_found == c) {
+        of->last_found = NULL;
+    }
     if (c->in_by_dpid) {
         px_hmap_remove(&of->by_dpid, &c->dpid_node);
         px_hmap_shrink(&of->by_dpid);

@@ -44,6 +44,9 @@ struct openflow {
      * for every packet-out and flow-mod.  Nodes are the connections'
      * 'dpid_node'; the connections belong to of->conns. */
     struct px_hmap by_dpid;
+    /* The connection openflow_find found last: one of by_dpid's, cleared
+     * when it closes. */
+    struct of_conn *last_found;
     unsigned int next_id;
 
     /* Connections with output waiting for the once-per-pass flush. */

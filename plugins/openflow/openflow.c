@@ -27,7 +27,6 @@
 #include "conn.h"
 #include "of_plugin.h"
 #include "plexus/hash.h"
-#include "plexus/net.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/stats.h"
@@ -116,8 +115,14 @@ static const struct px_config_key openflow_keys[] = {
 struct of_conn *
 openflow_find(struct openflow *of, uint64_t dpid)
 {
-    struct of_conn *c;
+    struct of_conn *c = of->last_found;
 
+    /* Requests come in runs for one switch (a plugin answers a packet-in
+     * with a flow-mod and a packet-out for the same switch): the last
+     * answer is checked before the map. */
+    if (c && c->features.dpid == dpid) {
+        return c;
+    }
     /* A switch owns its datapath id once its features are known: from the
      * PORT_DESC exchange (1.3) or READY on.  A connection enters the map
      * when its FEATURES_REPLY is accepted, just before it reaches either
@@ -126,6 +131,7 @@ openflow_find(struct openflow *of, uint64_t dpid)
                                 &of->by_dpid) {
         if (c->features.dpid == dpid && c->state >= OF_CONN_PORTS &&
             !c->closing) {
+            of->last_found = c;
             break;
         }
     }
