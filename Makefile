@@ -3,7 +3,8 @@
 #   make            host/plexusd and every plugin, in the source tree
 #   make check      installs missing Debian packages, builds with ASan+UBSan
 #                   under build/asan/, runs unit, integration and fuzz tests
-#   make bench      event-table benchmark (release build)
+#   make bench      benchmarks, release build: event table, controllers
+#                   (plexusd, ovs-testcontroller, the floor), router lab
 #   make fuzz       longer fuzzing runs
 #   make install PREFIX=/usr/local DESTDIR=
 #
@@ -73,8 +74,8 @@ TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/cxxplugin_clang.so
 
 UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
-              test_sr test_vns test_ofstats test_stats test_ctl \
-              test_ctlproto test_hmap test_conn
+              test_sr test_vns test_vns_server test_ofstats test_stats \
+              test_ctl test_ctlproto test_hmap test_conn test_buf
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
@@ -103,11 +104,11 @@ $(LIBPLEXUS): $(LIB_OBJS)
 # reads the same conf.d (host/conf.c) to find the control socket and, for
 # metrics, the stats endpoint, and speaks the socket's protocol
 # (host/ctl_proto.c): those objects are plexusd's own, linked, not copied.
-CTL_OBJS := $(O)host/plexusctl/plexusctl.o $(O)host/plexusctl/ctl_http.o \
+CTL_OBJS := $(O)host/plexusctl/plexusctl.o $(O)host/plexusctl/ctl_fetch.o \
             $(O)host/ctl_proto.o $(O)host/conf.o $(O)host/host_util.o
 $(O)host/plexusctl/%.o: CFLAGS_ALL += -Ihost
-$(O)host/plexusctl/plexusctl: $(CTL_OBJS)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ -linih -ljansson -lm
+$(O)host/plexusctl/plexusctl: $(CTL_OBJS) $(LIBPLEXUS)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ -linih -ljansson -lcurl -lxxhash -lm
 
 # Each plugin is every .c in its folder.
 # The software router: a program of its own, not a plugin.
@@ -122,7 +123,7 @@ $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h) $(LIBPLEXUS)
 PLUGIN_LIBS_logger := -lpcap
 PLUGIN_LIBS_openflow := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_vns_server := -ljansson $(LIBPLEXUS_LIBS)
-PLUGIN_LIBS_stats := -lmicrohttpd $(LIBPLEXUS_LIBS)
+PLUGIN_LIBS_stats := -lmicrohttpd -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_l2_learning := $(LIBPLEXUS_LIBS)
 
 define plugin_rule
@@ -178,24 +179,30 @@ $(O)tests/plugins/cxxplugin_clang.so: $(CXX_PLUGIN_DEPS)
 # Unit tests (cmocka).
 $(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o $(LIBPLEXUS)
 $(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/conf.o \
-                          $(O)host/host_util.o
+                          $(O)host/host_util.o $(LIBPLEXUS)
 $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
                             $(O)host/conf.o $(O)host/host_util.o $(LIBPLEXUS)
 $(O)tests/unit/test_hmap: tests/unit/test_hmap.c $(LIBPLEXUS)
+$(O)tests/unit/test_buf: tests/unit/test_buf.c $(LIBPLEXUS)
 $(O)tests/unit/test_conn: tests/unit/test_conn.c tests/unit/tmpdir.h $(LIBPLEXUS)
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
                          plugins/openflow/ofp.c \
-                         plugins/openflow/ofp.h plugins/openflow/ofp_wire.h plugins/openflow/ofp_wire.h
+                         plugins/openflow/ofp.h plugins/openflow/ofp_wire.h
 $(O)tests/unit/test_vns: tests/unit/test_vns.c tests/unit/hexfix.h \
                          sdk/lib/vns_codec.c \
                          sdk/include/plexus/vns_codec.h
 # vns_codec.c takes its SHA-1 from libcrypto.
 $(O)tests/unit/test_vns: HOST_LIBS += -lcrypto
+# vns_server's handoff serialization, with libplexus.a's connections.
+$(O)tests/unit/test_vns_server: tests/unit/test_vns_server.c \
+                                plugins/vns_server/vs_handoff.c \
+                                plugins/vns_server/vs_plugin.h $(LIBPLEXUS)
+$(O)tests/unit/test_vns_server: CFLAGS_ALL += -Iplugins/vns_server
 $(O)tests/unit/test_sr: tests/unit/test_sr.c tests/unit/hexfix.h \
                         router/sr_rt.c router/sr_arp.c \
                         router/sr_icmp.c router/sr_router.c \
-                        $(wildcard router/sr_*.h)
+                        $(wildcard router/sr_*.h) $(LIBPLEXUS)
 $(O)tests/unit/test_logger: tests/unit/test_logger.c tests/unit/fakehost.c \
                             tests/unit/fakehost.h \
                             $(wildcard plugins/logger/*.c)
@@ -206,9 +213,11 @@ $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
 $(O)tests/unit/test_stats: tests/unit/test_stats.c plugins/stats/render.c \
                            plugins/stats/render.h $(LIBPLEXUS)
 $(O)tests/unit/test_ctl: tests/unit/test_ctl.c \
-                         $(O)host/plexusctl/ctl_http.o $(O)host/host_util.o
+                         $(O)host/plexusctl/ctl_fetch.o $(O)host/host_util.o \
+                         $(LIBPLEXUS)
+$(O)tests/unit/test_ctl: HOST_LIBS += -lcurl
 $(O)tests/unit/test_ctlproto: tests/unit/test_ctlproto.c $(O)host/ctl_proto.o \
-                              $(O)host/host_util.o
+                              $(O)host/host_util.o $(LIBPLEXUS)
 $(UNIT_BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Iplugins/stats \
@@ -227,7 +236,7 @@ DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
              tshark openvswitch-switch openvswitch-common \
              openvswitch-testcontroller mininet iperf3 ethtool iputils-ping \
              iproute2 procps traceroute wget libmicrohttpd-dev \
-             libjansson-dev prometheus libssl-dev
+             libjansson-dev prometheus libssl-dev libcurl4-openssl-dev
 deps:
 	@missing=""; for p in $(DEB_BUILD); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -313,7 +322,7 @@ FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl fuzz_ctlsock \
            fuzz_conn
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/host_util.c \
-                    sdk/lib/hash.c
+                    sdk/lib/hash.c sdk/lib/buf.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -linih -lxxhash
 
@@ -323,17 +332,17 @@ $(FUZZ_O)fuzz_conn: tests/fuzz/fuzz_conn.c sdk/lib/conn.c sdk/lib/buf.c \
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lssl -lcrypto
 
 $(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
-                   plugins/openflow/ofp.h
+                   plugins/openflow/ofp.h plugins/openflow/ofp_wire.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/openflow -o $@ $(filter %.c,$^)
 
-$(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/plexusctl/ctl_http.c \
-                   host/host_util.c host/plexusctl/ctl_http.h
+$(FUZZ_O)fuzz_ctl: tests/fuzz/fuzz_ctl.c host/plexusctl/ctl_fetch.c \
+                   host/host_util.c sdk/lib/buf.c host/plexusctl/ctl_fetch.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lcurl -lm
 
 $(FUZZ_O)fuzz_ctlsock: tests/fuzz/fuzz_ctlsock.c host/ctl_proto.c \
-                       host/host_util.c host/ctl_proto.h \
+                       host/host_util.c sdk/lib/buf.c host/ctl_proto.h \
                        sdk/include/plexus/table.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -ljansson
@@ -343,7 +352,8 @@ $(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c sdk/lib/vns_codec.c sdk/include/plexus/
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lcrypto
 
 $(FUZZ_O)fuzz_sr: tests/fuzz/fuzz_sr.c router/sr_rt.c router/sr_arp.c \
-                  router/sr_icmp.c router/sr_router.c $(wildcard router/sr_*.h)
+                  router/sr_icmp.c router/sr_router.c sdk/lib/buf.c \
+                  $(wildcard router/sr_*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^)
 
@@ -381,18 +391,24 @@ $(O)tests/bench/bench_bus: tests/bench/bench_bus.c $(O)host/bus.o $(LIBPLEXUS)
 	$(CC) $(CFLAGS_ALL) -Ihost -o $@ $^ -lpthread -lxxhash
 
 # Controller benchmark (cbench style): ofbench emulates OpenFlow 1.0
-# switches; controllers.py runs it against ovs-testcontroller and plexusd
-# with l2_learning, in one run, and prints one table.
+# switches; controllers.py runs it against ovs-testcontroller, plexusd with
+# the shipped conf.d/examples/l2_switch and ofnull (the do-nothing floor),
+# for each MAC pattern, in one run, and prints one table per pattern.
 $(O)tests/bench/ofbench: tests/bench/ofbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $<
+
+$(O)tests/bench/ofnull: tests/bench/ofnull.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $<
 
 bench: deps
 	@$(MAKE) --no-print-directory O= SAN= all tests/bench/bench_bus \
-	    tests/bench/ofbench
+	    tests/bench/ofbench tests/bench/ofnull
 	@tests/bench/bench_bus
 	@echo
-	@$(PYTHON) tests/bench/controllers.py --ofbench tests/bench/ofbench
+	@$(PYTHON) tests/bench/controllers.py --ofbench tests/bench/ofbench \
+	    --ofnull tests/bench/ofnull
 	@echo
 	@$(PYTHON) tests/bench/router.py
 
@@ -444,5 +460,6 @@ clean:
 	    host/plexusctl/*.d host/plexusctl/plexusctl \
 	    plugins/*/*.so router/sr $(UNIT_TESTS:%=tests/unit/%) \
 	    sdk/lib/*.o sdk/lib/*.d sdk/lib/*.a \
-	    tests/bench/bench_bus tests/bench/ofbench tests/bench/*.o \
+	    tests/bench/bench_bus tests/bench/ofbench tests/bench/ofnull \
+	    tests/bench/*.o \
 	    tests/plugins/*.so

@@ -1205,17 +1205,17 @@ px_conf_check_keys(const struct px_conf_instance *inst,
             }
         }
         if (!k || !k->key) {
-            struct px_str known = {0};
+            struct px_buf known = PX_BUF_INITIALIZER(SIZE_MAX);
 
             for (k = keys; k && k->key; k++) {
-                px_str_printf(&known, "%s%s", known.len ? ", " : "", k->key);
+                px_buf_printf(&known, "%s%s", known.len ? ", " : "", k->key);
             }
             px_errors_add(errors,
                           "%s:%d: unknown key '%s' for module '%s' (known: "
                           "%s)",
                           inst->file, kv->line, kv->key, inst->module,
-                          known.len ? px_str_get(&known) : "none");
-            free(known.buf);
+                          known.len ? px_buf_cstr(&known) : "none");
+            px_buf_destroy(&known);
             continue;
         }
         {

@@ -63,12 +63,10 @@ struct ctl_client {
     ev_idle more_w; /* Active while complete lines wait for a pass. */
     char in[PX_CTL_MAX_LINE + 1];
     size_t in_len;
-    char *out;
-    size_t out_off; /* Bytes of 'out' already sent. */
-    size_t out_len;
-    size_t out_cap;
-    int closing; /* Close once the output is sent; read no more. */
-    int eof;     /* The client sent all it will. */
+    struct px_buf out; /* Replies queued for the client. */
+    size_t out_off;    /* Bytes of 'out' already sent. */
+    int closing;       /* Close once the output is sent; read no more. */
+    int eof;           /* The client sent all it will. */
 };
 
 struct px_ctl {
@@ -363,12 +361,10 @@ px_ctl_reply_vprintf(struct px_reply *r, const char *fmt, va_list args)
     if (reply->overflow) {
         return;
     }
-    px_str_vprintf(&reply->text, fmt, args);
-    if (reply->text.len > PX_CTL_MAX_REPLY) {
+    if (px_buf_vprintf(&reply->text, fmt, args) == ENOBUFS) {
         /* What would not reach the client anyway is not kept either. */
         reply->overflow = 1;
-        free(reply->text.buf);
-        memset(&reply->text, 0, sizeof reply->text);
+        px_buf_destroy(&reply->text);
     }
 }
 
@@ -422,12 +418,13 @@ reply_init(struct px_ctl_reply *reply)
 {
     memset(reply, 0, sizeof *reply);
     reply->base.api = &px_host_api_v1;
+    px_buf_init(&reply->text, PX_CTL_MAX_REPLY);
 }
 
 static void
 reply_clear(struct px_ctl_reply *reply)
 {
-    free(reply->text.buf);
+    px_buf_destroy(&reply->text);
     json_decref(reply->data);
     free(reply->error);
 }
@@ -445,7 +442,7 @@ client_free(struct ctl_client *c)
     close(c->w.fd);
     px_list_remove(&c->node);
     ctl->n_clients--;
-    free(c->out);
+    px_buf_destroy(&c->out);
     free(c);
 }
 
@@ -465,9 +462,9 @@ client_flush(struct ctl_client *c)
 {
     struct ev_loop *loop = c->ctl->host->loop;
 
-    while (c->out_off < c->out_len) {
-        ssize_t n = send(c->w.fd, c->out + c->out_off, c->out_len - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->w.fd, c->out.data + c->out_off,
+                         c->out.len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n > 0) {
             c->out_off += (size_t)n;
@@ -484,8 +481,9 @@ client_flush(struct ctl_client *c)
             return error;
         }
     }
-    if (c->out_off == c->out_len) {
-        c->out_off = c->out_len = 0;
+    if (c->out_off == c->out.len) {
+        c->out_off = 0;
+        px_buf_clear(&c->out);
         if (c->closing) {
             PX_HLOG(PX_LOG_DEBUG, "control socket: client %u closed", c->id);
             client_free(c);
@@ -498,7 +496,7 @@ client_flush(struct ctl_client *c)
          * is simply not read. */
         int want =
             (c->closing || c->eof || ev_is_active(&c->more_w) ? 0 : EV_READ) |
-            (c->out_off < c->out_len ? EV_WRITE : 0);
+            (c->out_off < c->out.len ? EV_WRITE : 0);
 
         if ((c->w.events & (EV_READ | EV_WRITE)) != want) {
             ev_io_stop(loop, &c->w);
@@ -516,7 +514,7 @@ client_flush(struct ctl_client *c)
 static int
 client_queue(struct ctl_client *c, const char *line, size_t len)
 {
-    size_t pending = c->out_len - c->out_off;
+    size_t pending = c->out.len - c->out_off;
 
     /* A reply of any size (up to PX_CTL_MAX_REPLY) goes to a client that
      * has read everything before it; a client that keeps asking without
@@ -530,26 +528,14 @@ client_queue(struct ctl_client *c, const char *line, size_t len)
         client_drop(c, PX_CTL_DROP_OUTPUT_FULL, detail);
         return ENOBUFS;
     }
-    if (c->out_off) {
-        memmove(c->out, c->out + c->out_off, pending);
-        c->out_off = 0;
-        c->out_len = pending;
+    /* What was sent goes only now, in one move, rather than after each
+     * partial send. */
+    px_buf_pull(&c->out, c->out_off);
+    c->out_off = 0;
+    if (px_buf_put(&c->out, line, len)) {
+        client_drop(c, PX_CTL_DROP_OUTPUT_FULL, "out of memory");
+        return ENOBUFS;
     }
-    if (c->out_len + len > c->out_cap) {
-        /* Doubling: a client may pipeline many small requests. */
-        size_t cap = c->out_len + len > 2 * c->out_cap ? c->out_len + len
-                                                       : 2 * c->out_cap;
-        char *out = realloc(c->out, cap);
-
-        if (!out) {
-            client_drop(c, PX_CTL_DROP_OUTPUT_FULL, "out of memory");
-            return ENOBUFS;
-        }
-        c->out = out;
-        c->out_cap = cap;
-    }
-    memcpy(c->out + c->out_len, line, len);
-    c->out_len += len;
     return 0;
 }
 
@@ -606,9 +592,9 @@ run_request(struct ctl_client *c, const struct px_ctl_request *req)
                  PX_CTL_MAX_REPLY);
         error = client_error(c, req->id, msg);
     } else if (reply.error || rc) {
-        struct px_str m = {0};
+        struct px_buf m = PX_BUF_INITIALIZER(SIZE_MAX);
         const char *text = reply.error      ? reply.error
-                           : reply.text.len ? reply.text.buf
+                           : reply.text.len ? px_buf_cstr(&reply.text)
                                             : strerror(rc > 0 ? rc : EINVAL);
         size_t n = strlen(text);
 
@@ -616,12 +602,15 @@ run_request(struct ctl_client *c, const struct px_ctl_request *req)
         while (n && text[n - 1] == '\n') {
             n--;
         }
-        px_str_printf(&m, "%.*s", (int)n, text);
-        error = client_error(c, req->id, px_str_get(&m));
-        free(m.buf);
-    } else if (px_ctl_encode_result(req->id, reply.text.buf, reply.text.len,
-                                    req->want_json ? reply.data : NULL, &line,
-                                    &len)) {
+        px_buf_put(&m, text, n);
+        error = client_error(c, req->id, px_buf_cstr(&m));
+        px_buf_destroy(&m);
+    } else if (px_buf_error(&reply.text)) {
+        /* Out of memory while the command wrote: the text is not whole. */
+        error = client_error(c, req->id, "out of memory");
+    } else if (px_ctl_encode_result(
+                   req->id, px_buf_cstr(&reply.text), reply.text.len,
+                   req->want_json ? reply.data : NULL, &line, &len)) {
         error = client_error(c, req->id, "out of memory");
     } else if (len > PX_CTL_MAX_REPLY) {
         snprintf(msg, sizeof msg, "the reply is longer than %u bytes",
@@ -803,8 +792,9 @@ client_add(struct px_ctl *ctl, int fd)
     c->ctl = ctl;
     c->id = ++ctl->next_id;
     c->in_len = 0;
-    c->out = NULL;
-    c->out_off = c->out_len = c->out_cap = 0;
+    /* The bound is client_queue's; the buffer's own limit is none. */
+    px_buf_init(&c->out, SIZE_MAX);
+    c->out_off = 0;
     c->closing = 0;
     c->eof = 0;
     ev_io_init(&c->w, client_cb, fd, EV_READ);

@@ -66,10 +66,10 @@ struct px_ctl_stats {
  * structured part and the error. */
 struct px_ctl_reply {
     struct px_reply base;
-    struct px_str text;
-    json_t *data; /* Owned; NULL: none. */
-    char *error;  /* Owned; NULL: not an error. */
-    int overflow; /* The text outgrew PX_CTL_MAX_REPLY. */
+    struct px_buf text; /* Bounded by PX_CTL_MAX_REPLY. */
+    json_t *data;       /* Owned; NULL: none. */
+    char *error;        /* Owned; NULL: not an error. */
+    int overflow;       /* The text outgrew PX_CTL_MAX_REPLY. */
 };
 
 /* Creates the registry with the built-in commands and, when 'path' is

@@ -249,7 +249,7 @@ cmd_reload(struct px_plugin *p, int argc, const char *const *argv,
     struct px_host *host = arg;
     const struct px_ctl_reload *rec;
     unsigned int before = host->reload_id;
-    struct px_str text = {0};
+    struct px_buf text = PX_BUF_INITIALIZER(SIZE_MAX);
 
     (void)p;
     (void)argc;
@@ -275,8 +275,8 @@ cmd_reload(struct px_plugin *p, int argc, const char *const *argv,
 
         px_ctl_format_reload(&text, &t);
     }
-    px_reply_printf(r, "%s", px_str_get(&text));
-    free(text.buf);
+    px_reply_printf(r, "%s", px_buf_cstr(&text));
+    px_buf_destroy(&text);
     px_ctl_reply_set_data(r, reload_json(rec));
     return 0;
 }
@@ -285,7 +285,7 @@ cmd_reload(struct px_plugin *p, int argc, const char *const *argv,
  * status */
 
 struct unpublished {
-    struct px_str text;
+    struct px_buf text;
     json_t *list;
 };
 
@@ -294,7 +294,7 @@ add_unpublished(const char *name, size_t n_subs, void *aux)
 {
     struct unpublished *u = aux;
 
-    px_str_printf(&u->text, "%s%s (%zu subscription%s)",
+    px_buf_printf(&u->text, "%s%s (%zu subscription%s)",
                   u->text.len ? ", " : "", name, n_subs,
                   n_subs == 1 ? "" : "s");
     json_array_append_new(u->list,
@@ -308,7 +308,7 @@ cmd_status(struct px_plugin *p, int argc, const char *const *argv,
 {
     struct px_host *host = arg;
     const struct px_ctl_reload *last = px_ctl_last_reload(host->ctl);
-    struct unpublished u = {{0}, json_array()};
+    struct unpublished u = {PX_BUF_INITIALIZER(SIZE_MAX), json_array()};
     struct px_bus_stats bs;
     struct px_ctl_stats cs;
     json_t *plugins, *drops = json_object();
@@ -356,8 +356,8 @@ cmd_status(struct px_plugin *p, int argc, const char *const *argv,
         (unsigned long long)cs.requests, (unsigned long long)cs.errors,
         (unsigned long long)dropped);
     px_reply_printf(r, "topics with subscribers but no publisher: %s\n\n",
-                    u.text.len ? u.text.buf : "none");
-    free(u.text.buf);
+                    u.text.len ? px_buf_cstr(&u.text) : "none");
+    px_buf_destroy(&u.text);
     plugins = plugins_table(host, r, now);
 
     px_ctl_reply_set_data(

@@ -425,7 +425,7 @@ px_ctl_put_text(FILE *out, const char *s, size_t len)
 /* "  label: a, b" for a comma-separated list, skipping empty items;
  * nothing when the list is empty. */
 static void
-format_list(struct px_str *out, const char *label, const char *list)
+format_list(struct px_buf *out, const char *label, const char *list)
 {
     const char *s = list;
     int n = 0;
@@ -437,21 +437,21 @@ format_list(struct px_str *out, const char *label, const char *list)
 
         px_trim(&item, &item_len);
         if (item_len && n++) {
-            px_str_printf(out, ", %.*s", (int)item_len, item);
+            px_buf_printf(out, ", %.*s", (int)item_len, item);
         } else if (item_len) {
-            px_str_printf(out, "  %s: %.*s", label, (int)item_len, item);
+            px_buf_printf(out, "  %s: %.*s", label, (int)item_len, item);
         }
         s += len + (s[len] == ',');
     }
     if (n) {
-        px_str_printf(out, "\n");
+        px_buf_put(out, "\n", 1);
     }
 }
 
 /* One "  refused: name: why" line per entry; entries are separated by
  * "; " (a why may hold a ';' of its own, but not followed by a space). */
 static void
-format_refused(struct px_str *out, const char *refused)
+format_refused(struct px_buf *out, const char *refused)
 {
     const char *s = refused;
 
@@ -463,7 +463,7 @@ format_refused(struct px_str *out, const char *refused)
 
         px_trim(&item, &item_len);
         if (item_len) {
-            px_str_printf(out, "  refused: %.*s\n", (int)item_len, item);
+            px_buf_printf(out, "  refused: %.*s\n", (int)item_len, item);
         }
         s += len + (sep ? 2 : 0);
     }
@@ -471,7 +471,7 @@ format_refused(struct px_str *out, const char *refused)
 
 /* "  error: first line", further lines aligned under the first. */
 static void
-format_error(struct px_str *out, const char *error)
+format_error(struct px_buf *out, const char *error)
 {
     static const char prefix[] = "  error: ";
     const char *s = error;
@@ -489,7 +489,7 @@ format_error(struct px_str *out, const char *error)
         if (shown && s[shown - 1] == '\r') {
             shown--;
         }
-        px_str_printf(out, "%*s%.*s\n", first ? 0 : (int)(sizeof prefix - 1),
+        px_buf_printf(out, "%*s%.*s\n", first ? 0 : (int)(sizeof prefix - 1),
                       first ? prefix : "", (int)shown, s);
         first = 0;
         s += n + (nl != NULL);
@@ -498,7 +498,7 @@ format_error(struct px_str *out, const char *error)
 }
 
 void
-px_ctl_format_reload(struct px_str *s, const struct px_ctl_reload_text *r)
+px_ctl_format_reload(struct px_buf *s, const struct px_ctl_reload_text *r)
 {
     static const char *const outcomes[] = {
         [PX_RELOAD_OK] = "done",
@@ -506,7 +506,7 @@ px_ctl_format_reload(struct px_str *s, const struct px_ctl_reload_text *r)
         [PX_RELOAD_REFUSED] = "refused, nothing changed",
     };
 
-    px_str_printf(s, "reload %u: %s\n", r->id,
+    px_buf_printf(s, "reload %u: %s\n", r->id,
                   r->outcome >= 0 && r->outcome <= PX_RELOAD_REFUSED
                       ? outcomes[r->outcome]
                       : "unknown outcome");

@@ -114,7 +114,7 @@ struct px_ctl_reload_text {
     const char *refused;
     const char *error;
 };
-void px_ctl_format_reload(struct px_str *s,
+void px_ctl_format_reload(struct px_buf *s,
                           const struct px_ctl_reload_text *r);
 
 #endif /* PX_CTL_PROTO_H */

@@ -16,64 +16,20 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static void
-str_vprintf(char **buf, size_t *len, size_t *cap, const char *fmt,
-            va_list args)
-{
-    va_list copy;
-    int n;
-
-    va_copy(copy, args);
-    n = vsnprintf(NULL, 0, fmt, copy);
-    va_end(copy);
-    if (n < 0) {
-        return;
-    }
-    if (*len + (size_t)n + 1 > *cap) {
-        size_t c = (*len + (size_t)n + 1) * 2;
-        char *b = realloc(*buf, c);
-
-        if (!b) {
-            return; /* Out of memory: the message is lost, nothing else. */
-        }
-        *buf = b;
-        *cap = c;
-    }
-    vsnprintf(*buf + *len, (size_t)n + 1, fmt, args);
-    *len += (size_t)n;
-}
-
-void
-px_str_printf(struct px_str *s, const char *fmt, ...)
-{
-    va_list args;
-
-    va_start(args, fmt);
-    str_vprintf(&s->buf, &s->len, &s->cap, fmt, args);
-    va_end(args);
-}
-
-void
-px_str_vprintf(struct px_str *s, const char *fmt, va_list args)
-{
-    str_vprintf(&s->buf, &s->len, &s->cap, fmt, args);
-}
-
-const char *
-px_str_get(const struct px_str *s)
-{
-    return s->buf ? s->buf : "";
-}
-
 void
 px_errors_add(struct px_errors *e, const char *fmt, ...)
 {
     va_list args;
 
+    if (!e->text.limit) {
+        /* Zero-initialised: no limit, as a validation reports everything
+         * it finds. */
+        px_buf_init(&e->text, SIZE_MAX);
+    }
     va_start(args, fmt);
-    str_vprintf(&e->text.buf, &e->text.len, &e->text.cap, fmt, args);
+    px_buf_vprintf(&e->text, fmt, args);
     va_end(args);
-    px_str_printf(&e->text, "\n");
+    px_buf_put(&e->text, "\n", 1);
     e->count++;
 }
 
@@ -83,14 +39,14 @@ px_errors_clear(struct px_errors *e)
     if (!e) {
         return;
     }
-    free(e->text.buf);
+    px_buf_destroy(&e->text);
     memset(e, 0, sizeof *e);
 }
 
 const char *
 px_errors_text(const struct px_errors *e)
 {
-    return px_str_get(&e->text);
+    return px_buf_cstr(&e->text);
 }
 
 void

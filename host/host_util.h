@@ -2,7 +2,8 @@
  * Small helpers shared by the host modules: an error collector that keeps
  * every message of a failed validation (so one run of "plexusd --check"
  * reports all problems, not the first), path and file helpers, and string
- * parsing of the value types INI files carry.
+ * parsing of the value types INI files carry.  Text is built in the SDK's
+ * struct px_buf (plexus/buf.h).
  */
 #ifndef PX_HOST_UTIL_H
 #define PX_HOST_UTIL_H 1
@@ -11,21 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growable string.  Zero-initialise to use; free with free(s->buf). */
-struct px_str {
-    char *buf;
-    size_t len;
-    size_t cap;
-};
-__attribute__((format(printf, 2, 3))) void px_str_printf(struct px_str *s,
-                                                         const char *fmt, ...);
-void px_str_vprintf(struct px_str *s, const char *fmt, va_list args);
-/* The text, or "" when nothing was appended; borrowed from 's'. */
-const char *px_str_get(const struct px_str *s);
+#include "plexus/buf.h"
 
-/* Collected error messages, one per line.  Zero-initialise to use. */
+/* Collected error messages, one per line.  Zero-initialise to use: the
+ * first message gives the text its (absent) limit.  A message that cannot
+ * be kept for lack of memory is still counted. */
 struct px_errors {
-    struct px_str text;
+    struct px_buf text;
     unsigned int count;
 };
 

@@ -31,7 +31,7 @@ int
 px_module_find(char *const *dirs, size_t n_dirs, const char *module,
                const char *file, char **path, struct px_errors *errors)
 {
-    struct px_str looked = {0};
+    struct px_buf looked = PX_BUF_INITIALIZER(SIZE_MAX);
     size_t i, k;
 
     if (file) {
@@ -49,7 +49,7 @@ px_module_find(char *const *dirs, size_t n_dirs, const char *module,
             char *p = malloc(len);
 
             if (!p) {
-                free(looked.buf);
+                px_buf_destroy(&looked);
                 return ENOMEM;
             }
             if (k == 0) {
@@ -58,19 +58,19 @@ px_module_find(char *const *dirs, size_t n_dirs, const char *module,
                 snprintf(p, len, "%s/%s/%s.so", dirs[i], module, module);
             }
             if (!access(p, R_OK)) {
-                free(looked.buf);
+                px_buf_destroy(&looked);
                 *path = p;
                 return 0;
             }
-            px_str_printf(&looked, "%s%s", looked.len ? ", " : "", p);
+            px_buf_printf(&looked, "%s%s", looked.len ? ", " : "", p);
             free(p);
         }
     }
     px_errors_add(errors,
                   "module '%s': no such module on the plugin path (looked "
                   "for %s)",
-                  module, px_str_get(&looked));
-    free(looked.buf);
+                  module, px_buf_cstr(&looked));
+    px_buf_destroy(&looked);
     return ENOENT;
 }
 

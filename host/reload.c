@@ -38,17 +38,27 @@ struct plan_item {
 };
 
 struct report {
-    struct px_str added;
-    struct px_str removed;
-    struct px_str reloaded;
-    struct px_str reconfigured;
-    struct px_str refused;
+    struct px_buf added;
+    struct px_buf removed;
+    struct px_buf reloaded;
+    struct px_buf reconfigured;
+    struct px_buf refused;
 };
 
 static void
-list_add(struct px_str *s, const char *name)
+report_init(struct report *r)
 {
-    px_str_printf(s, "%s%s", s->len ? "," : "", name);
+    px_buf_init(&r->added, SIZE_MAX);
+    px_buf_init(&r->removed, SIZE_MAX);
+    px_buf_init(&r->reloaded, SIZE_MAX);
+    px_buf_init(&r->reconfigured, SIZE_MAX);
+    px_buf_init(&r->refused, SIZE_MAX);
+}
+
+static void
+list_add(struct px_buf *s, const char *name)
+{
+    px_buf_printf(s, "%s%s", s->len ? "," : "", name);
 }
 
 /* Records that 'name' was refused; 'inst' is the running instance, if
@@ -60,7 +70,7 @@ refuse(struct report *r, const char *name, struct px_instance *inst,
     if (inst) {
         inst->reloads_refused++;
     }
-    px_str_printf(&r->refused, "%s%s: %s", r->refused.len ? "; " : "", name,
+    px_buf_printf(&r->refused, "%s%s: %s", r->refused.len ? "; " : "", name,
                   why);
     PX_HLOG(PX_LOG_ERROR, "%s: refused: %s", name, why);
 }
@@ -361,11 +371,11 @@ publish_report(struct px_host *host, const struct report *r, const char *error)
         .outcome = error            ? PX_RELOAD_REFUSED
                    : r->refused.len ? PX_RELOAD_PARTIAL
                                     : PX_RELOAD_OK,
-        .added = px_str_get(&r->added),
-        .removed = px_str_get(&r->removed),
-        .reloaded = px_str_get(&r->reloaded),
-        .reconfigured = px_str_get(&r->reconfigured),
-        .refused = px_str_get(&r->refused),
+        .added = px_buf_cstr(&r->added),
+        .removed = px_buf_cstr(&r->removed),
+        .reloaded = px_buf_cstr(&r->reloaded),
+        .reconfigured = px_buf_cstr(&r->reconfigured),
+        .refused = px_buf_cstr(&r->refused),
         .error = error ? error : "",
     };
 
@@ -388,11 +398,11 @@ publish_report(struct px_host *host, const struct report *r, const char *error)
 static void
 report_free(struct report *r)
 {
-    free(r->added.buf);
-    free(r->removed.buf);
-    free(r->reloaded.buf);
-    free(r->reconfigured.buf);
-    free(r->refused.buf);
+    px_buf_destroy(&r->added);
+    px_buf_destroy(&r->removed);
+    px_buf_destroy(&r->reloaded);
+    px_buf_destroy(&r->reconfigured);
+    px_buf_destroy(&r->refused);
 }
 
 int
@@ -405,7 +415,7 @@ px_reload_apply(struct px_host *host, struct px_conf *next)
     struct px_list order;
     size_t n = 0, i;
 
-    memset(&r, 0, sizeof r);
+    report_init(&r);
     host->reload_id++;
     plan = calloc(next->n_instances + 1, sizeof *plan);
     if (!plan) {
@@ -516,7 +526,7 @@ px_reload_from_dir(struct px_host *host)
     if (px_conf_load_dir(host->conf_dir, &next, &errors)) {
         struct report r;
 
-        memset(&r, 0, sizeof r);
+        report_init(&r);
         host->reload_id++;
         publish_report(host, &r, px_errors_text(&errors));
         px_errors_clear(&errors);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plexus/buf.h"
+
 struct sr_rt {
     struct sr_rt_entry *entries;
     size_t n;
@@ -182,8 +184,7 @@ sr_rt_parse(const char *text, size_t len, struct sr_rt **rtp,
 int
 sr_rt_load(const char *path, struct sr_rt **rtp, unsigned int *line)
 {
-    char *text = NULL;
-    size_t len = 0, cap = 0;
+    struct px_buf text = PX_BUF_INITIALIZER(SIZE_MAX);
     FILE *f;
     int error;
 
@@ -197,31 +198,23 @@ sr_rt_load(const char *path, struct sr_rt **rtp, unsigned int *line)
     }
     for (;;) {
         size_t n;
+        void *dst = px_buf_reserve(&text, 4096);
 
-        if (len == cap) {
-            char *p;
-
-            cap = cap ? cap * 2 : 4096;
-            p = realloc(text, cap);
-            if (!p) {
-                free(text);
-                fclose(f);
-                return ENOMEM;
-            }
-            text = p;
+        if (!dst) {
+            break;
         }
-        n = fread(text + len, 1, cap - len, f);
-        len += n;
+        n = fread(dst, 1, 4096, f);
+        px_buf_commit(&text, n);
         if (n == 0) {
             break;
         }
     }
-    error = ferror(f) ? EIO : 0;
+    error = px_buf_error(&text) ? px_buf_error(&text) : ferror(f) ? EIO : 0;
     fclose(f);
     if (!error) {
-        error = sr_rt_parse(text ? text : "", len, rtp, line);
+        error = sr_rt_parse(px_buf_cstr(&text), text.len, rtp, line);
     }
-    free(text);
+    px_buf_destroy(&text);
     return error;
 }
 

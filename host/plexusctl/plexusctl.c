@@ -11,8 +11,9 @@
  *
  * It reads the daemon's configuration directory to find the socket
  * ([host] ctl_socket) and the stats endpoint.  The protocol is in
- * ctl_proto.c and the HTTP parsing in ctl_http.c, both pure and
- * unit-tested; this file holds the sockets and the command line.
+ * ctl_proto.c, pure and unit-tested, and the HTTP client in ctl_fetch.c,
+ * libcurl with plexusctl's rules around it; this file holds the control
+ * socket and the command line.
  * Everything read from the daemon is treated as untrusted: a malformed
  * reply is an error, and text goes to the terminal with control
  * characters replaced.
@@ -22,7 +23,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "conf.h"
-#include "ctl_http.h"
+#include "ctl_fetch.h"
 #include "ctl_proto.h"
 #include "plexus/topics/stats.h"
 #include "host_util.h"
@@ -213,15 +214,6 @@ endpoint_from_conf(struct ctl *ctl, const struct px_conf *conf)
     return 0;
 }
 
-static void
-format_url(struct ctl *ctl)
-{
-    int v6 = strchr(ctl->host, ':') != NULL;
-
-    snprintf(ctl->url, sizeof ctl->url, "http://%s%s%s:%d", v6 ? "[" : "",
-             ctl->host, v6 ? "]" : "", ctl->port);
-}
-
 /* Reads the configuration when it is needed: for the control socket
  * unless -s gives it, for the stats endpoint ('metrics') unless -u gives
  * it.  Returns 0 or an exit status, with a message printed. */
@@ -257,17 +249,21 @@ setup(struct ctl *ctl, int metrics)
     }
     if (metrics) {
         if (ctl->url_arg) {
-            if (ctl_http_parse_url(ctl->url_arg, PX_STATS_DEFAULT_PORT,
-                                   ctl->host, sizeof ctl->host, &ctl->port,
-                                   why, sizeof why)) {
-                fprintf(stderr, "plexusctl: -u %s\n", why);
+            int error = ctl_fetch_parse_url(
+                ctl->url_arg, PX_STATS_DEFAULT_PORT, ctl->host,
+                sizeof ctl->host, &ctl->port, why, sizeof why);
+
+            if (error) {
+                fprintf(stderr, "plexusctl: -u %s\n",
+                        error == EINVAL ? why : strerror(error));
                 return CTL_EXIT_USAGE;
             }
             ctl->stats_in_conf = 1;
         } else if (endpoint_from_conf(ctl, ctl->conf)) {
             return CTL_EXIT_USAGE;
         }
-        format_url(ctl);
+        /* The host fits: 'url' has room for it and the rest. */
+        ctl_fetch_format_url(ctl->host, ctl->port, ctl->url, sizeof ctl->url);
         return 0;
     }
     ctl->socket =
@@ -330,64 +326,38 @@ send_all(const struct ctl *ctl, int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Reads until 'stop' returns nonzero for what was read so far, or EOF, at
- * most 'max' bytes (EFBIG beyond).  The caller frees '*out', which is
- * NUL-terminated. */
+/* Reads into 'in' until a line feed arrives or the peer closes, at most
+ * in->limit bytes (ENOBUFS beyond). */
 static int
-recv_until(const struct ctl *ctl, int fd, size_t max,
-           int (*stop)(const char *buf, size_t len), char **out,
-           size_t *out_len)
+recv_line(const struct ctl *ctl, int fd, struct px_buf *in)
 {
-    size_t len = 0, cap = 65536;
-    char *buf = malloc(cap + 1);
-
-    if (!buf) {
-        return ENOMEM;
-    }
     for (;;) {
+        size_t room = in->limit - in->len;
+        size_t want = room > 65536 ? 65536 : room ? room : 1;
+        uint8_t *dst = px_buf_reserve(in, want);
         ssize_t n;
 
-        if (len == cap) {
-            char *bigger;
-
-            if (cap >= max + 1) {
-                free(buf);
-                return EFBIG;
-            }
-            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            bigger = realloc(buf, cap + 1);
-            if (!bigger) {
-                free(buf);
-                return ENOMEM;
-            }
-            buf = bigger;
+        if (!dst) {
+            return px_buf_error(in);
         }
-        n = recv(fd, buf + len, cap - len, 0);
+        n = recv(fd, dst, want, 0);
         if (n > 0) {
-            len += (size_t)n;
-            if (stop && stop(buf, len)) {
-                break;
+            px_buf_commit(in, (size_t)n);
+            if (memchr(dst, '\n', (size_t)n)) {
+                return 0;
             }
         } else if (!n) {
-            break;
+            return 0;
         } else if (errno == EAGAIN || errno == EINTR) {
             int error = wait_fd(ctl, fd, POLLIN);
 
             if (error) {
-                free(buf);
                 return error;
             }
         } else {
-            int error = errno;
-
-            free(buf);
-            return error;
+            return errno;
         }
     }
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -476,20 +446,15 @@ connect_socket(const struct ctl *ctl, int *code)
     return -1;
 }
 
-static int
-has_line(const char *buf, size_t len)
-{
-    return memchr(buf, '\n', len) != NULL;
-}
-
 /* Sends one request and reads its response into 'resp'.  Returns 0 or an
  * exit status, with a message printed. */
 static int
 call(const struct ctl *ctl, const char *method, const char *const *params,
      size_t n_params, int want_json, struct px_ctl_response *resp)
 {
-    char *request, *reply = NULL, why[256];
-    size_t request_len, reply_len;
+    struct px_buf reply = PX_BUF_INITIALIZER(PX_CTL_MAX_REPLY);
+    char *request, why[256];
+    size_t request_len;
     const char *nl;
     int fd, code, error;
 
@@ -508,15 +473,17 @@ call(const struct ctl *ctl, const char *method, const char *const *params,
     error = send_all(ctl, fd, request, request_len);
     free(request);
     if (!error) {
-        error = recv_until(ctl, fd, PX_CTL_MAX_REPLY, has_line, &reply,
-                           &reply_len);
+        error = recv_line(ctl, fd, &reply);
     }
     close(fd);
+    if (error) {
+        px_buf_destroy(&reply);
+    }
     if (error == ETIMEDOUT) {
         fprintf(stderr, "plexusctl: no answer from %s within %gs\n",
                 ctl->socket, ctl->timeout);
         return CTL_EXIT_BAD;
-    } else if (error == EFBIG) {
+    } else if (error == ENOBUFS) {
         fprintf(stderr, "plexusctl: an answer longer than %u bytes\n",
                 PX_CTL_MAX_REPLY);
         return CTL_EXIT_BAD;
@@ -528,18 +495,19 @@ call(const struct ctl *ctl, const char *method, const char *const *params,
         fprintf(stderr, "plexusctl: %s: %s\n", ctl->socket, strerror(error));
         return CTL_EXIT_BAD;
     }
-    nl = memchr(reply, '\n', reply_len);
+    nl = memchr(px_buf_cstr(&reply), '\n', reply.len);
     if (!nl) {
         fprintf(stderr,
                 "plexusctl: plexusd closed the connection without %s "
                 "(did it exit?)\n",
-                reply_len ? "finishing its answer" : "an answer");
-        free(reply);
+                reply.len ? "finishing its answer" : "an answer");
+        px_buf_destroy(&reply);
         return CTL_EXIT_DOWN;
     }
-    error = px_ctl_response_parse(reply, (size_t)(nl - reply), resp, why,
-                                  sizeof why);
-    free(reply);
+    error = px_ctl_response_parse(px_buf_cstr(&reply),
+                                  (size_t)(nl - px_buf_cstr(&reply)), resp,
+                                  why, sizeof why);
+    px_buf_destroy(&reply);
     if (error) {
         fprintf(stderr, "plexusctl: bad answer from %s: %s\n", ctl->socket,
                 why);
@@ -678,121 +646,41 @@ run_help(struct ctl *ctl)
 /* ------------------------------------------------------------------------
  * metrics: HTTP to the stats plugin. */
 
-/* Connects to the stats endpoint.  Returns a socket, or -1 with the errno
- * of the last address tried in '*error'. */
-static int
-connect_endpoint(const struct ctl *ctl, int *error)
-{
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *res, *ai;
-    char port[16];
-    int rc;
-
-    snprintf(port, sizeof port, "%d", ctl->port);
-    rc = getaddrinfo(ctl->host, port, &hints, &res);
-    if (rc) {
-        *error = rc == EAI_SYSTEM ? errno : EHOSTUNREACH;
-        return -1;
-    }
-    *error = ECONNREFUSED;
-    for (ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family,
-                        ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
-        socklen_t len = sizeof *error;
-
-        if (fd < 0) {
-            *error = errno;
-            continue;
-        }
-        if (!connect(fd, ai->ai_addr, ai->ai_addrlen)) {
-            freeaddrinfo(res);
-            return fd;
-        }
-        *error = errno;
-        if (*error == EINPROGRESS) {
-            *error = wait_fd(ctl, fd, POLLOUT);
-            if (!*error &&
-                getsockopt(fd, SOL_SOCKET, SO_ERROR, error, &len) < 0) {
-                *error = errno;
-            }
-            if (!*error) {
-                freeaddrinfo(res);
-                return fd;
-            }
-        }
-        close(fd);
-        if (*error == ETIMEDOUT) {
-            break;
-        }
-    }
-    freeaddrinfo(res);
-    return -1;
-}
-
 static int
 run_metrics(struct ctl *ctl)
 {
-    struct ctl_http_response resp;
-    char request[1024], why[256], *raw = NULL;
-    size_t len, raw_len;
-    int error, fd;
+    struct px_buf body = PX_BUF_INITIALIZER(CTL_FETCH_MAX_RESPONSE);
+    struct ctl_fetch_result res;
+    char url[sizeof ctl->url + sizeof "/metrics"];
+    int code = 0;
 
-    if (ctl_http_format_request("/metrics", ctl->host, ctl->port,
-                                "plexusctl/" PX_VERSION, request,
-                                sizeof request, &len)) {
-        fprintf(stderr, "plexusctl: cannot build a request for %s\n",
-                ctl->url);
-        return CTL_EXIT_USAGE;
-    }
-    fd = connect_endpoint(ctl, &error);
-    if (fd < 0) {
+    snprintf(url, sizeof url, "%s/metrics", ctl->url);
+    switch (ctl_fetch(url, (double)ms_left(ctl) / 1000,
+                      "plexusctl/" PX_VERSION, &body, &res)) {
+    case CTL_FETCH_OK:
+        fwrite(body.data, 1, body.len, stdout);
+        break;
+    case CTL_FETCH_UNREACHABLE:
         fprintf(stderr,
                 "plexusctl: cannot reach the stats endpoint %s (%s): is the "
                 "stats plugin enabled?\n",
-                ctl->url,
-                error == ETIMEDOUT ? "connection timed out" : strerror(error));
+                ctl->url, res.why);
         if (!ctl->stats_in_conf) {
             fprintf(stderr,
                     "plexusctl: %s enables no instance of module 'stats'; "
                     "enable one and reload, or give -u URL\n",
                     ctl->conf_dir);
         }
-        return CTL_EXIT_DOWN;
-    }
-    error = send_all(ctl, fd, request, len);
-    if (!error) {
-        error =
-            recv_until(ctl, fd, CTL_HTTP_MAX_RESPONSE, NULL, &raw, &raw_len);
-    }
-    close(fd);
-    if (error) {
+        code = CTL_EXIT_DOWN;
+        break;
+    default:
         fprintf(stderr, "plexusctl: GET /metrics from %s: %s\n", ctl->url,
-                error == ETIMEDOUT ? "no complete answer before the deadline"
-                : error == EFBIG   ? "response larger than 64 MiB"
-                                   : strerror(error));
-        return CTL_EXIT_BAD;
+                res.why);
+        code = CTL_EXIT_BAD;
+        break;
     }
-    if (ctl_http_parse_response(raw, raw_len, &resp, why, sizeof why)) {
-        fprintf(stderr,
-                "plexusctl: GET /metrics from %s: bad HTTP "
-                "response: %s\n",
-                ctl->url, why);
-        free(raw);
-        return CTL_EXIT_BAD;
-    }
-    if (resp.status != 200) {
-        fprintf(stderr, "plexusctl: GET /metrics from %s: HTTP %d %s\n",
-                ctl->url, resp.status, resp.reason);
-        ctl_http_response_clear(&resp);
-        free(raw);
-        return CTL_EXIT_BAD;
-    }
-    fwrite(resp.body, 1, resp.body_len, stdout);
-    ctl_http_response_clear(&resp);
-    free(raw);
-    return 0;
+    px_buf_destroy(&body);
+    return code;
 }
 
 /* ------------------------------------------------------------------------
@@ -875,7 +763,13 @@ main(int argc, char *argv[])
     code = setup(&ctl, metrics);
     if (!code) {
         if (metrics) {
-            code = run_metrics(&ctl);
+            if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+                fprintf(stderr, "plexusctl: cannot initialise libcurl\n");
+                code = CTL_EXIT_BAD;
+            } else {
+                code = run_metrics(&ctl);
+                curl_global_cleanup();
+            }
         } else if (!strcmp(command, "help") && optind + 1 == argc) {
             code = run_help(&ctl);
         } else {

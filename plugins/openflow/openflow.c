@@ -949,6 +949,12 @@ openflow_init(struct px_plugin *p)
     }
     ports[0] = (int)port;
     ports[1] = (int)port2;
+    if (of->transport == PX_TRANSPORT_UNIX && port2) {
+        /* One path, one socket: a second "port" would bind it twice. */
+        px_error(p, "port2 does not apply to transport unix: set it to 0");
+        error = EINVAL;
+        goto fail;
+    }
     /* The records first: restored connections link to them. */
     take_handoff(of, ports);
     settle_records(of);

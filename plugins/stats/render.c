@@ -14,122 +14,18 @@
 #include "render.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "plexus/hash.h"
 #include "plexus/hmap.h"
 #include "plexus/util.h"
 
 #define NONE UINT32_MAX
-
-/* ---------------------------------------------------------------------- */
-/* Output buffer.                                                         */
-
-void
-stats_buf_init(struct stats_buf *b, size_t limit)
-{
-    memset(b, 0, sizeof *b);
-    b->limit = limit;
-}
-
-void
-stats_buf_free(struct stats_buf *b)
-{
-    if (b) {
-        free(b->data);
-        b->data = NULL;
-        b->len = b->cap = 0;
-    }
-}
-
-/* Makes room for 'n' more bytes and the terminating NUL. */
-static int
-buf_reserve(struct stats_buf *b, size_t n)
-{
-    size_t cap;
-    char *data;
-
-    if (b->error) {
-        return b->error;
-    }
-    if (n > b->limit || b->len > b->limit - n) {
-        b->error = EFBIG;
-        return b->error;
-    }
-    if (b->len + n + 1 <= b->cap) {
-        return 0;
-    }
-    cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + n + 1) {
-        cap *= 2;
-    }
-    data = realloc(b->data, cap);
-    if (!data) {
-        b->error = ENOMEM;
-        return b->error;
-    }
-    b->data = data;
-    b->cap = cap;
-    return 0;
-}
-
-void
-stats_buf_append(struct stats_buf *b, const char *s, size_t n)
-{
-    if (!buf_reserve(b, n)) {
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-    }
-}
-
-void
-stats_buf_puts(struct stats_buf *b, const char *s)
-{
-    stats_buf_append(b, s, strlen(s));
-}
-
-void
-stats_buf_printf(struct stats_buf *b, const char *fmt, ...)
-{
-    char small[256];
-    va_list args;
-    int n;
-
-    va_start(args, fmt);
-    n = vsnprintf(small, sizeof small, fmt, args);
-    va_end(args);
-    if (n < 0) {
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        stats_buf_append(b, small, (size_t)n);
-    } else if (!buf_reserve(b, (size_t)n)) {
-        va_start(args, fmt);
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, args);
-        va_end(args);
-        b->len += (size_t)n;
-    }
-}
-
-char *
-stats_buf_steal(struct stats_buf *b, size_t *len)
-{
-    char *data = b->data;
-
-    if (!data) {
-        data = calloc(1, 1);
-    }
-    *len = b->data ? b->len : 0;
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return data;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Names, numbers and escaping.                                           */
@@ -168,7 +64,7 @@ ends_with(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
-/* Without libm: plugins link against libc (and libmicrohttpd) only. */
+/* Without libm, which the plugin does not link. */
 static int
 integral(double v)
 {
@@ -189,6 +85,10 @@ stats_format_number(double v, int json, char *buf, size_t size)
         snprintf(buf, size, "%s", json ? "null" : v > 0 ? "+Inf" : "-Inf");
     } else if (v == 0) {
         snprintf(buf, size, "0"); /* Also -0. */
+    } else if (integral(v) && (v < 0 ? -v : v) < 9223372036854775808.0) {
+        /* Most samples are counters: printing them as integers is the
+         * same text at a fraction of the cost of %.0f. */
+        snprintf(buf, size, "%lld", (long long)v);
     } else if (integral(v) && (v < 0 ? -v : v) < 1e21) {
         snprintf(buf, size, "%.0f", v);
     } else {
@@ -205,107 +105,56 @@ stats_format_number(double v, int json, char *buf, size_t size)
 
 #define REPLACEMENT_CHAR "\xef\xbf\xbd" /* U+FFFD */
 
-/* What replaces the character at 'p' (a UTF-8 sequence of 'n' bytes, 0
- * when invalid) in one output format, or NULL to keep it.  'esc' is room
- * for a replacement built on the spot. */
-typedef const char *escape_fn(const unsigned char *p, size_t n, int quote,
-                              char esc[8]);
-
-/* Appends 's' with the replacements 'escape' chooses, copying the runs in
- * between as they are. */
 static void
-append_escaped(struct stats_buf *b, const char *s, escape_fn *escape,
-               int quote)
+put_cstr(struct px_buf *b, const char *s)
+{
+    px_buf_put(b, s, strlen(s));
+}
+
+/* Appends 's' as a Prometheus label value (quote != 0) or HELP text,
+ * copying the runs between escapes as they are.  Invalid UTF-8 becomes
+ * U+FFFD: Prometheus rejects it. */
+static void
+prom_escape(struct px_buf *b, const char *s, int quote)
 {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *run = p;
 
     while (*p) {
-        char esc[8];
-        /* 's' is NUL-terminated, so no bound is needed (see
-         * px_utf8_len). */
-        size_t n = px_utf8_len(p, (size_t)-1);
-        const char *rep = escape(p, n, quote, esc);
+        const char *rep = NULL;
+        size_t n = 1;
 
+        if (*p == '\\') {
+            rep = "\\\\";
+        } else if (*p == '\n') {
+            rep = "\\n";
+        } else if (*p == '"' && quote) {
+            rep = "\\\"";
+        } else if (*p >= 0x80) {
+            /* 's' is NUL-terminated, so no bound is needed (see
+             * px_utf8_len). */
+            n = px_utf8_len(p, (size_t)-1);
+            rep = n ? NULL : REPLACEMENT_CHAR;
+        }
         if (!rep) {
             p += n;
             continue;
         }
-        stats_buf_append(b, (const char *)run, (size_t)(p - run));
-        stats_buf_puts(b, rep);
+        px_buf_put(b, run, (size_t)(p - run));
+        put_cstr(b, rep);
         p++;
         run = p;
     }
-    stats_buf_append(b, (const char *)run, (size_t)(p - run));
-}
-
-/* A Prometheus label value (quote != 0) or HELP text.  Invalid UTF-8
- * becomes U+FFFD: Prometheus rejects it. */
-static const char *
-prom_escape_char(const unsigned char *p, size_t n, int quote, char esc[8])
-{
-    (void)esc;
-    if (*p == '\\') {
-        return "\\\\";
-    } else if (*p == '\n') {
-        return "\\n";
-    } else if (*p == '"' && quote) {
-        return "\\\"";
-    }
-    return n ? NULL : REPLACEMENT_CHAR;
+    px_buf_put(b, run, (size_t)(p - run));
 }
 
 static void
-prom_escape(struct stats_buf *b, const char *s, int quote)
-{
-    append_escaped(b, s, prom_escape_char, quote);
-}
-
-/* A JSON string (RFC 8259): control characters escaped, invalid UTF-8 as
- * \ufffd, so the document is valid whatever a reporter sent. */
-static const char *
-json_escape_char(const unsigned char *p, size_t n, int quote, char esc[8])
-{
-    (void)quote;
-    switch (*p) {
-    case '"':
-        return "\\\"";
-    case '\\':
-        return "\\\\";
-    case '\n':
-        return "\\n";
-    case '\r':
-        return "\\r";
-    case '\t':
-        return "\\t";
-    case '\b':
-        return "\\b";
-    case '\f':
-        return "\\f";
-    }
-    if (*p < 0x20) {
-        snprintf(esc, 8, "\\u%04x", *p);
-        return esc;
-    }
-    return n ? NULL : "\\ufffd";
-}
-
-/* Appends 's' as a JSON string, quotes included. */
-static void
-json_string(struct stats_buf *b, const char *s)
-{
-    stats_buf_append(b, "\"", 1);
-    append_escaped(b, s, json_escape_char, 0);
-    stats_buf_append(b, "\"", 1);
-}
-
-static void
-number(struct stats_buf *b, double v, int json)
+prom_number(struct px_buf *b, double v)
 {
     char s[64];
 
-    stats_format_number(v, json, s, sizeof s);
-    stats_buf_puts(b, s);
+    stats_format_number(v, 0, s, sizeof s);
+    put_cstr(b, s);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -685,15 +534,19 @@ check_members(const struct px_stats_report *r, struct member *m,
 }
 
 /* Writes the metric name of field 'f' of entity kind 'kind' (f NULL: the
- * info metric) into 'b'. */
+ * info metric) into 'b', replacing what it held.  Every scrape names
+ * every field twice, so the pieces are copied rather than formatted. */
 static void
-metric_name(struct stats_buf *b, const char *kind,
-            const struct px_stats_field *f)
+metric_name(struct px_buf *b, const char *kind, const struct px_stats_field *f)
 {
-    b->len = 0;
-    b->error = 0;
-    stats_buf_printf(b, "plexus_%s_%s%s", kind, f ? f->name : "info",
-                     f && f->type == PX_STATS_COUNTER ? "_total" : "");
+    px_buf_clear(b);
+    put_cstr(b, "plexus_");
+    put_cstr(b, kind);
+    put_cstr(b, "_");
+    put_cstr(b, f ? f->name : "info");
+    if (f && f->type == PX_STATS_COUNTER) {
+        put_cstr(b, "_total");
+    }
 }
 
 static enum family_type
@@ -711,11 +564,10 @@ check_families(const struct stats_collection *c,
                const struct px_stats_report *r, uint32_t kind,
                const char **why)
 {
-    struct stats_buf name;
+    struct px_buf name = PX_BUF_INITIALIZER(STATS_MAX_NAME * 2 + 32);
     int has_text = 0, error = 0;
     size_t i;
 
-    stats_buf_init(&name, STATS_MAX_NAME * 2 + 32);
     for (i = 0; i <= r->n_fields && !error; i++) {
         const struct px_stats_field *f =
             i < r->n_fields ? &r->fields[i] : NULL;
@@ -733,30 +585,30 @@ check_families(const struct stats_collection *c,
             error = name.error;
             break;
         }
-        fam = smap_find(&c->family_map, name.data, name.len);
+        fam = smap_find(&c->family_map, px_buf_cstr(&name), name.len);
         if (fam != NONE && (c->families[fam].kind != kind ||
                             c->families[fam].type != family_type(f))) {
             *why = "metric name already used by another kind or type";
             error = EINVAL;
         }
     }
-    stats_buf_free(&name);
+    px_buf_destroy(&name);
     return error;
 }
 
 /* The identity of an entity: its kind and keys, unambiguously. */
 static int
-identity(const struct px_stats_report *r, struct stats_buf *b)
+identity(const struct px_stats_report *r, struct px_buf *b)
 {
     size_t i;
 
-    stats_buf_puts(b, r->entity);
+    put_cstr(b, r->entity);
     for (i = 0; i < r->n_keys; i++) {
-        stats_buf_printf(b, "%c%s%c%zu:", 1, r->keys[i].name, 2,
-                         strlen(r->keys[i].value));
-        stats_buf_puts(b, r->keys[i].value);
+        px_buf_printf(b, "%c%s%c%zu:", 1, r->keys[i].name, 2,
+                      strlen(r->keys[i].value));
+        put_cstr(b, r->keys[i].value);
     }
-    return b->error;
+    return px_buf_error(b);
 }
 
 static size_t
@@ -808,7 +660,7 @@ copy_str(struct stats_collection *c, const char *s, int *error)
  * info family), creating the family if needed. */
 static int
 add_sample(struct stats_collection *c, uint32_t e, uint32_t field,
-           struct stats_buf *name)
+           struct px_buf *name)
 {
     const struct entity *ent = &c->entities[e];
     const struct px_stats_field *f =
@@ -823,7 +675,7 @@ add_sample(struct stats_collection *c, uint32_t e, uint32_t field,
     if (name->error) {
         return name->error;
     }
-    i = smap_find(&c->family_map, name->data, name->len);
+    i = smap_find(&c->family_map, px_buf_cstr(name), name->len);
     if (i == NONE) {
         const char *copy;
 
@@ -831,7 +683,7 @@ add_sample(struct stats_collection *c, uint32_t e, uint32_t field,
                           c->n_families + 1, sizeof *c->families))) {
             return error;
         }
-        copy = copy_str(c, name->data, &error);
+        copy = copy_str(c, px_buf_cstr(name), &error);
         if (error ||
             (error = smap_insert(&c->family_map, &c->arena, copy, name->len,
                                  (uint32_t)c->n_families))) {
@@ -864,11 +716,11 @@ add_sample(struct stats_collection *c, uint32_t e, uint32_t field,
  * it; that only happens when memory is exhausted anyway. */
 static int
 commit(struct stats_collection *c, const struct px_stats_report *r,
-       const uint32_t *order, const struct stats_buf *id)
+       const uint32_t *order, const struct px_buf *id)
 {
     struct px_stats_label *keys = NULL;
     struct px_stats_field *fields = NULL;
-    struct stats_buf name;
+    struct px_buf name = PX_BUF_INITIALIZER(STATS_MAX_NAME * 2 + 32);
     struct entity *ent;
     const char *id_copy;
     uint32_t kind, e;
@@ -928,7 +780,7 @@ commit(struct stats_collection *c, const struct px_stats_report *r,
     if (error || !id_copy) {
         return ENOMEM;
     }
-    memcpy((char *)id_copy, id->data, id->len + 1);
+    memcpy((char *)id_copy, px_buf_cstr(id), id->len + 1);
     e = (uint32_t)c->n_entities;
     if ((error =
              smap_insert(&c->identity_map, &c->arena, id_copy, id->len, e))) {
@@ -944,7 +796,6 @@ commit(struct stats_collection *c, const struct px_stats_report *r,
     }
     c->kinds[kind].last = e;
 
-    stats_buf_init(&name, STATS_MAX_NAME * 2 + 32);
     for (i = 0; i < r->n_fields && !error; i++) {
         if (fields[i].type == PX_STATS_TEXT) {
             if (!has_text) {
@@ -955,7 +806,7 @@ commit(struct stats_collection *c, const struct px_stats_report *r,
             error = add_sample(c, e, (uint32_t)i, &name);
         }
     }
-    stats_buf_free(&name);
+    px_buf_destroy(&name);
     return error;
 }
 
@@ -965,7 +816,7 @@ stats_collection_add(struct stats_collection *c,
 {
     struct member *members = NULL;
     uint32_t *order = NULL;
-    struct stats_buf id;
+    struct px_buf id;
     uint32_t kind;
     size_t cost;
     int error;
@@ -980,8 +831,8 @@ stats_collection_add(struct stats_collection *c,
     }
     members = malloc((r->n_keys + r->n_fields + 1) * sizeof *members);
     order = malloc((2 * r->n_fields + 1) * sizeof *order);
-    stats_buf_init(&id, STATS_MAX_KEYS * (STATS_MAX_NAME + 32) + 1024 +
-                            STATS_MAX_KEYS * (size_t)65536);
+    px_buf_init(&id, STATS_MAX_KEYS * (STATS_MAX_NAME + 32) + 1024 +
+                         STATS_MAX_KEYS * (size_t)65536);
     if (!members || !order) {
         error = ENOMEM;
         goto out;
@@ -995,10 +846,10 @@ stats_collection_add(struct stats_collection *c,
     }
     if ((error = identity(r, &id))) {
         *why = "keys too long";
-        error = error == EFBIG ? EINVAL : error;
+        error = error == ENOBUFS ? EINVAL : error;
         goto out;
     }
-    if (smap_find(&c->identity_map, id.data, id.len) != NONE) {
+    if (smap_find(&c->identity_map, px_buf_cstr(&id), id.len) != NONE) {
         *why = "a second report for the same entity";
         error = EEXIST;
         goto out;
@@ -1012,7 +863,7 @@ stats_collection_add(struct stats_collection *c,
     c->bytes += cost;
     error = commit(c, r, order, &id);
 out:
-    stats_buf_free(&id);
+    px_buf_destroy(&id);
     free(members);
     free(order);
     return error;
@@ -1022,26 +873,25 @@ out:
 /* Renderers.                                                             */
 
 static void
-prom_label(struct stats_buf *b, int *first, const char *name,
-           const char *value)
+prom_label(struct px_buf *b, int *first, const char *name, const char *value)
 {
-    stats_buf_puts(b, *first ? "{" : ",");
+    put_cstr(b, *first ? "{" : ",");
     *first = 0;
-    stats_buf_puts(b, name);
-    stats_buf_puts(b, "=\"");
+    put_cstr(b, name);
+    put_cstr(b, "=\"");
     prom_escape(b, value, 1);
-    stats_buf_puts(b, "\"");
+    put_cstr(b, "\"");
 }
 
 static void
-prom_sample(struct stats_buf *b, const struct stats_collection *c,
+prom_sample(struct px_buf *b, const struct stats_collection *c,
             const struct family *fam, const struct sample *s)
 {
     const struct entity *e = &c->entities[s->entity];
     int first = 1;
     size_t i;
 
-    stats_buf_puts(b, fam->name);
+    put_cstr(b, fam->name);
     for (i = 0; i < e->n_keys; i++) {
         prom_label(b, &first, e->keys[i].name, e->keys[i].value);
     }
@@ -1055,18 +905,17 @@ prom_sample(struct stats_buf *b, const struct stats_collection *c,
         prom_label(b, &first, e->fields[s->field].label,
                    e->fields[s->field].label_value);
     }
-    stats_buf_puts(b, first ? " " : "} ");
+    put_cstr(b, first ? " " : "} ");
     if (s->field == NONE) {
-        stats_buf_puts(b, "1");
+        put_cstr(b, "1");
     } else {
-        number(b, e->fields[s->field].value, 0);
+        prom_number(b, e->fields[s->field].value);
     }
-    stats_buf_puts(b, "\n");
+    put_cstr(b, "\n");
 }
 
 int
-stats_render_prometheus(const struct stats_collection *c,
-                        struct stats_buf *out)
+stats_render_prometheus(const struct stats_collection *c, struct px_buf *out)
 {
     static const char *const types[] = {"counter", "gauge", "gauge"};
     size_t i;
@@ -1076,19 +925,25 @@ stats_render_prometheus(const struct stats_collection *c,
         const char *kind = c->kinds[fam->kind].name;
         uint32_t s;
 
-        stats_buf_printf(out, "# HELP %s ", fam->name);
+        put_cstr(out, "# HELP ");
+        put_cstr(out, fam->name);
+        put_cstr(out, " ");
         if (fam->type == FAM_INFO) {
-            stats_buf_printf(out, "Text attributes of each %s.", kind);
+            px_buf_printf(out, "Text attributes of each %s.", kind);
         } else if (fam->help) {
             prom_escape(out, fam->help, 0);
         } else {
             /* promtool wants a HELP line for every family. */
-            stats_buf_printf(out, "%s %s.", kind,
-                             c->entities[c->samples[fam->first].entity]
-                                 .fields[c->samples[fam->first].field]
-                                 .name);
+            px_buf_printf(out, "%s %s.", kind,
+                          c->entities[c->samples[fam->first].entity]
+                              .fields[c->samples[fam->first].field]
+                              .name);
         }
-        stats_buf_printf(out, "\n# TYPE %s %s\n", fam->name, types[fam->type]);
+        put_cstr(out, "\n# TYPE ");
+        put_cstr(out, fam->name);
+        put_cstr(out, " ");
+        put_cstr(out, types[fam->type]);
+        put_cstr(out, "\n");
         for (s = fam->first; s != NONE && !out->error;
              s = c->samples[s].next) {
             prom_sample(out, c, fam, &c->samples[s]);
@@ -1097,97 +952,240 @@ stats_render_prometheus(const struct stats_collection *c,
     return out->error;
 }
 
-static void
-json_entity(struct stats_buf *b, const struct entity *e)
+/* The JSON document is a jansson tree, dumped at the end.  Building it
+ * allocates: any failure on the way is ENOMEM. */
+
+/* 's' if it is valid UTF-8, else a copy in 'scratch' with each byte that
+ * does not start a valid sequence replaced by U+FFFD: jansson takes only
+ * UTF-8, and a reporter's text is whatever it sent.  NULL if out of
+ * memory. */
+static const char *
+utf8(const char *s, struct px_buf *scratch)
 {
-    size_t i, j;
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p;
+    int copying = 0;
 
-    stats_buf_puts(b, "{");
-    for (i = 0; i < e->n_keys; i++) {
-        stats_buf_puts(b, i ? "," : "");
-        json_string(b, e->keys[i].name);
-        stats_buf_puts(b, ":");
-        json_string(b, e->keys[i].value);
-    }
-    for (i = 0; i < e->n_fields; i = j) {
-        const struct px_stats_field *f = &e->fields[i];
+    while (*p) {
+        size_t n = *p < 0x80 ? 1 : px_utf8_len(p, (size_t)-1);
 
-        stats_buf_puts(b, i || e->n_keys ? "," : "");
-        json_string(b, f->name);
-        stats_buf_puts(b, ":");
-        j = i + 1;
-        if (f->type == PX_STATS_TEXT) {
-            json_string(b, f->text);
-        } else if (!f->label) {
-            number(b, f->value, 1);
-        } else {
-            /* A labelled group: its fields follow one another. */
-            stats_buf_puts(b, "{");
-            for (j = i; j < e->n_fields && !strcmp(e->fields[j].name, f->name);
-                 j++) {
-                stats_buf_puts(b, j > i ? "," : "");
-                json_string(b, e->fields[j].label_value);
-                stats_buf_puts(b, ":");
-                number(b, e->fields[j].value, 1);
-            }
-            stats_buf_puts(b, "}");
+        if (n) {
+            p += n;
+            continue;
         }
+        if (!copying) {
+            copying = 1;
+            px_buf_clear(scratch);
+        }
+        px_buf_put(scratch, run, (size_t)(p - run));
+        put_cstr(scratch, REPLACEMENT_CHAR);
+        p++;
+        run = p;
     }
-    stats_buf_puts(b, "}");
+    if (!copying) {
+        return s;
+    }
+    px_buf_put(scratch, run, (size_t)(p - run));
+    return px_buf_error(scratch) ? NULL : px_buf_cstr(scratch);
 }
 
-static void
-json_reload(struct stats_buf *b, const struct stats_reload *r)
+static json_t *
+doc_text(const char *s, struct px_buf *scratch)
+{
+    const char *clean = utf8(s, scratch);
+
+    return clean ? json_string(clean) : NULL;
+}
+
+/* A sample value: integral values as JSON integers (as stats_format_number
+ * writes them, without fraction), others as reals, non-finite ones as
+ * null. */
+static json_t *
+doc_number(double v)
+{
+    if (isnan(v) || isinf(v)) {
+        return json_null();
+    }
+    if (integral(v) && v >= -9223372036854775808.0 &&
+        v < 9223372036854775808.0) {
+        return json_integer((json_int_t)v);
+    }
+    return json_real(v);
+}
+
+/* Sets member 'key' of 'obj' to 'value', taking the reference (also when
+ * 'value' is NULL, a failed allocation).  Returns 0 or ENOMEM. */
+static int
+doc_set(json_t *obj, const char *key, json_t *value, struct px_buf *scratch)
+{
+    const char *clean = utf8(key, scratch);
+
+    if (!value || !clean || json_object_set_new(obj, clean, value)) {
+        json_decref(value);
+        return ENOMEM;
+    }
+    return 0;
+}
+
+static json_t *
+doc_entity(const struct entity *e, struct px_buf *scratch)
+{
+    json_t *obj = json_object();
+    int error = obj ? 0 : ENOMEM;
+    size_t i, j;
+
+    for (i = 0; i < e->n_keys && !error; i++) {
+        error = doc_set(obj, e->keys[i].name,
+                        doc_text(e->keys[i].value, scratch), scratch);
+    }
+    for (i = 0; i < e->n_fields && !error; i = j) {
+        const struct px_stats_field *f = &e->fields[i];
+        json_t *value;
+
+        j = i + 1;
+        if (f->type == PX_STATS_TEXT) {
+            value = doc_text(f->text, scratch);
+        } else if (!f->label) {
+            value = doc_number(f->value);
+        } else {
+            /* A labelled group: its fields follow one another.  Label
+             * values are distinct, but two that are not UTF-8 may become
+             * the same key; the last one then wins. */
+            value = json_object();
+            for (j = i; value && !error && j < e->n_fields &&
+                        !strcmp(e->fields[j].name, f->name);
+                 j++) {
+                error = doc_set(value, e->fields[j].label_value,
+                                doc_number(e->fields[j].value), scratch);
+            }
+        }
+        if (error) {
+            json_decref(value);
+        } else {
+            error = doc_set(obj, f->name, value, scratch);
+        }
+    }
+    if (error) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+static json_t *
+doc_reload(const struct stats_reload *r, struct px_buf *scratch)
 {
     static const char *const outcomes[] = {"ok", "partial", "refused"};
+    const struct {
+        const char *key;
+        json_t *value;
+    } members[] = {
+        {"id", json_integer(r->id)},
+        {"time", doc_number(r->time)},
+        {"outcome",
+         json_string(r->outcome < 3 ? outcomes[r->outcome] : "unknown")},
+        {"added", doc_text(r->added, scratch)},
+        {"removed", doc_text(r->removed, scratch)},
+        {"reloaded", doc_text(r->reloaded, scratch)},
+        {"reconfigured", doc_text(r->reconfigured, scratch)},
+        {"refused", doc_text(r->refused, scratch)},
+        {"error", doc_text(r->error, scratch)},
+    };
+    json_t *obj = json_object();
+    int error = obj ? 0 : ENOMEM;
+    size_t i;
 
-    stats_buf_printf(b, "{\"id\":%" PRIu32 ",\"time\":", r->id);
-    number(b, r->time, 1);
-    stats_buf_puts(b, ",\"outcome\":");
-    json_string(b, r->outcome < 3 ? outcomes[r->outcome] : "unknown");
-    stats_buf_puts(b, ",\"added\":");
-    json_string(b, r->added);
-    stats_buf_puts(b, ",\"removed\":");
-    json_string(b, r->removed);
-    stats_buf_puts(b, ",\"reloaded\":");
-    json_string(b, r->reloaded);
-    stats_buf_puts(b, ",\"reconfigured\":");
-    json_string(b, r->reconfigured);
-    stats_buf_puts(b, ",\"refused\":");
-    json_string(b, r->refused);
-    stats_buf_puts(b, ",\"error\":");
-    json_string(b, r->error);
-    stats_buf_puts(b, "}");
+    for (i = 0; i < sizeof members / sizeof *members; i++) {
+        if (error) {
+            json_decref(members[i].value);
+        } else {
+            error = doc_set(obj, members[i].key, members[i].value, scratch);
+        }
+    }
+    if (error) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+static json_t *
+doc_build(const struct stats_collection *c, double collected_at,
+          const struct stats_reload *reloads, size_t n_reloads,
+          struct px_buf *scratch)
+{
+    json_t *doc = json_object();
+    json_t *entities = json_object();
+    json_t *history = json_array();
+    int error = doc && entities && history ? 0 : ENOMEM;
+    size_t i;
+
+    for (i = 0; i < c->n_kinds && !error; i++) {
+        json_t *list = json_array();
+        uint32_t e;
+
+        for (e = c->kinds[i].first; list && e != NONE;
+             e = c->entities[e].next) {
+            if (json_array_append_new(list,
+                                      doc_entity(&c->entities[e], scratch))) {
+                json_decref(list);
+                list = NULL;
+            }
+        }
+        error = doc_set(entities, c->kinds[i].name, list, scratch);
+    }
+    for (i = 0; i < n_reloads && !error; i++) {
+        if (json_array_append_new(history, doc_reload(&reloads[i], scratch))) {
+            error = ENOMEM;
+        }
+    }
+    if (!error) {
+        error =
+            doc_set(doc, "collected_at", doc_number(collected_at), scratch);
+    }
+    if (!error) {
+        error = doc_set(doc, "entities", json_incref(entities), scratch);
+    }
+    if (!error) {
+        error = doc_set(doc, "reloads", json_incref(history), scratch);
+    }
+    json_decref(entities);
+    json_decref(history);
+    if (error) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+static int
+dump_to_buf(const char *buffer, size_t size, void *b)
+{
+    return px_buf_put(b, buffer, size) ? -1 : 0;
 }
 
 int
 stats_render_json(const struct stats_collection *c, double collected_at,
                   const struct stats_reload *reloads, size_t n_reloads,
-                  struct stats_buf *out)
+                  struct px_buf *out)
 {
-    size_t i;
+    struct px_buf scratch = PX_BUF_INITIALIZER(SIZE_MAX);
+    json_t *doc;
 
-    stats_buf_puts(out, "{\"collected_at\":");
-    number(out, collected_at, 1);
-    stats_buf_puts(out, ",\"entities\":{");
-    for (i = 0; i < c->n_kinds && !out->error; i++) {
-        uint32_t e;
-
-        stats_buf_puts(out, i ? ",\n" : "\n");
-        json_string(out, c->kinds[i].name);
-        stats_buf_puts(out, ":[");
-        for (e = c->kinds[i].first; e != NONE && !out->error;
-             e = c->entities[e].next) {
-            stats_buf_puts(out, e == c->kinds[i].first ? "\n" : ",\n");
-            json_entity(out, &c->entities[e]);
-        }
-        stats_buf_puts(out, "]");
+    if (out->error) {
+        return out->error;
     }
-    stats_buf_puts(out, "},\n\"reloads\":[");
-    for (i = 0; i < n_reloads && !out->error; i++) {
-        stats_buf_puts(out, i ? ",\n" : "\n");
-        json_reload(out, &reloads[i]);
+    doc = doc_build(c, collected_at, reloads, n_reloads, &scratch);
+    px_buf_destroy(&scratch);
+    if (!doc) {
+        return ENOMEM;
     }
-    stats_buf_puts(out, "]}\n");
+    /* Compact, one line: the tools that read it parse it anyway. */
+    if (json_dump_callback(doc, dump_to_buf, out,
+                           JSON_COMPACT | JSON_PRESERVE_ORDER)) {
+        out->error = out->error ? out->error : ENOMEM;
+    }
+    json_decref(doc);
+    px_buf_put(out, "\n", 1);
     return out->error;
 }

@@ -1,13 +1,15 @@
 /*
  * The pure half of the stats plugin: a collection of stats.report payloads
  * copied out of their publishes, and the two renderers, Prometheus text
- * format 0.0.4 for /metrics and the JSON of /stats.json.  No SDK calls, so
- * tests/unit/test_stats.c exercises it without a host.
+ * format 0.0.4 for /metrics (written straight into a px_buf, since it is
+ * what a busy Prometheus scrapes ten times a second) and the JSON of
+ * /stats.json (a jansson document, the JSON library plexusctl reads with,
+ * dumped into a px_buf).  No SDK calls, so tests/unit/test_stats.c
+ * exercises it without a host.
  *
  * Ownership: a collection owns copies of everything added to it (reports
- * are borrowed only for the duration of stats_collection_add).  A
- * struct stats_buf owns its 'data' until stats_buf_steal hands it to the
- * caller, who then frees it with free().
+ * are borrowed only for the duration of stats_collection_add).  The
+ * renderers append to a buffer the caller owns.
  */
 #ifndef STATS_RENDER_H
 #define STATS_RENDER_H 1
@@ -15,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plexus/buf.h"
 #include "plexus/topics/stats.h"
 
 /* Bound on one rendered document: a runaway reporter gets an error page,
@@ -48,27 +51,6 @@ struct stats_reload {
     char error[STATS_RELOAD_TEXT];
 };
 
-/* A growing output buffer with a bound.  Once an append would pass 'limit'
- * (or memory runs out) 'error' is set to EFBIG (or ENOMEM) and further
- * appends do nothing. */
-struct stats_buf {
-    char *data; /* NUL-terminated while 'error' is 0. */
-    size_t len;
-    size_t cap;
-    size_t limit;
-    int error;
-};
-
-void stats_buf_init(struct stats_buf *, size_t limit);
-void stats_buf_free(struct stats_buf *);
-void stats_buf_append(struct stats_buf *, const char *s, size_t n);
-void stats_buf_puts(struct stats_buf *, const char *s);
-void stats_buf_printf(struct stats_buf *, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Returns the data (the caller's, to free()) and its length, and leaves
- * 'b' empty. */
-char *stats_buf_steal(struct stats_buf *b, size_t *len);
-
 struct stats_collection;
 
 /* Creates an empty collection that keeps at most 'max_entities' reports
@@ -91,16 +73,17 @@ int stats_collection_add(struct stats_collection *c,
 size_t stats_collection_count(const struct stats_collection *);
 
 /* Renders 'c' in Prometheus text format 0.0.4 into 'out' (appending).
- * Returns 0 or out->error. */
+ * Returns 0 or out's error (ENOBUFS past its limit). */
 int stats_render_prometheus(const struct stats_collection *c,
-                            struct stats_buf *out);
+                            struct px_buf *out);
 
-/* Renders the /stats.json document: 'c', 'collected_at' (seconds since
- * the epoch) and 'n_reloads' reload outcomes, oldest first.  Returns 0 or
- * out->error. */
+/* Renders the /stats.json document, one line of compact JSON and a
+ * newline: 'c', 'collected_at' (seconds since the epoch) and 'n_reloads'
+ * reload outcomes, oldest first.  Returns 0, out's error (ENOBUFS past its
+ * limit), or ENOMEM when the document cannot be built. */
 int stats_render_json(const struct stats_collection *c, double collected_at,
                       const struct stats_reload *reloads, size_t n_reloads,
-                      struct stats_buf *out);
+                      struct px_buf *out);
 
 /* Formats a sample value: integral values without fraction or exponent,
  * others in the shortest form that reads back exactly.  Non-finite values

@@ -225,7 +225,7 @@ render(void *s_, enum stats_http_route route, char **body, size_t *len)
 {
     struct stats *s = s_;
     struct px_stats_collect collect;
-    struct stats_buf out;
+    struct px_buf out;
     int error;
 
     s->coll =
@@ -247,16 +247,20 @@ render(void *s_, enum stats_http_route route, char **body, size_t *len)
     if ((error = add_self(s))) {
         goto out;
     }
-    stats_buf_init(&out, STATS_RENDER_LIMIT);
+    px_buf_init(&out, STATS_RENDER_LIMIT);
     error = route == STATS_ROUTE_METRICS
                 ? stats_render_prometheus(s->coll, &out)
                 : stats_render_json(s->coll, collect.now, s->state.reloads,
                                     s->state.n_reloads, &out);
-    if (!error) {
-        *body = stats_buf_steal(&out, len);
+    if (!error && out.len) {
+        *body = (char *)px_buf_steal(&out, len);
+    } else if (!error) {
+        /* An empty document is still a body the server can free. */
+        *body = strdup("");
+        *len = 0;
         error = *body ? 0 : ENOMEM;
     }
-    stats_buf_free(&out);
+    px_buf_destroy(&out);
 out:
     stats_collection_destroy(s->coll);
     s->coll = NULL;

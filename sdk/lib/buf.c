@@ -41,6 +41,11 @@ px_buf_reserve(struct px_buf *b, size_t n)
         b->error = ENOBUFS;
         return NULL;
     }
+    if (n >= SIZE_MAX - b->len) {
+        /* No room for the NUL: without a limit, nothing stopped it. */
+        b->error = ENOMEM;
+        return NULL;
+    }
     need = b->len + n + 1; /* Room for a NUL after the data. */
     if (need > b->cap) {
         cap = b->cap ? b->cap : 256;
@@ -51,6 +56,9 @@ px_buf_reserve(struct px_buf *b, size_t n)
         if (!data) {
             b->error = ENOMEM;
             return NULL;
+        }
+        if (!b->data) {
+            data[0] = '\0'; /* px_buf_cstr reads it before a commit. */
         }
         b->data = data;
         b->cap = cap;
@@ -71,7 +79,9 @@ px_buf_put(struct px_buf *b, const void *data, size_t n)
     void *dst = px_buf_reserve(b, n);
 
     if (dst) {
-        memcpy(dst, data, n);
+        if (n) {
+            memcpy(dst, data, n); /* 'data' may be NULL when 'n' is 0. */
+        }
         px_buf_commit(b, n);
     }
     return b->error;
@@ -126,16 +136,40 @@ px_buf_put_str(struct px_buf *b, const char *s)
 int
 px_buf_vprintf(struct px_buf *b, const char *fmt, va_list args)
 {
+    size_t room;
     va_list copy;
     char *dst;
     int n;
 
+    if (b->error) {
+        return b->error;
+    }
+    /* Most text fits in the room the buffer already has, so it is
+     * formatted there at once; only text that does not is measured first
+     * and formatted again once the room is made.  Renderers print many
+     * short pieces, and formatting each twice would double their cost. */
+    room = b->data ? b->cap - b->len : 0;
     va_copy(copy, args);
-    n = vsnprintf(NULL, 0, fmt, copy);
+    n = vsnprintf(room ? (char *)b->data + b->len : NULL, room, fmt, copy);
     va_end(copy);
     if (n < 0) {
-        b->error = b->error ? b->error : EINVAL;
+        if (room) {
+            b->data[b->len] = '\0';
+        }
+        b->error = EINVAL;
         return b->error;
+    }
+    if ((size_t)n < room) {
+        if ((size_t)n > b->limit - b->len) {
+            b->data[b->len] = '\0'; /* What was written is not kept. */
+            b->error = ENOBUFS;
+        } else {
+            b->len += (size_t)n;
+        }
+        return b->error;
+    }
+    if (room) {
+        b->data[b->len] = '\0';
     }
     dst = px_buf_reserve(b, (size_t)n);
     if (dst) {
@@ -166,6 +200,9 @@ px_buf_cstr(const struct px_buf *b)
 void
 px_buf_pull(struct px_buf *b, size_t n)
 {
+    if (!n) {
+        return;
+    }
     if (n >= b->len) {
         b->len = 0;
     } else {
@@ -265,7 +302,8 @@ px_cursor_str(struct px_cursor *c, char *dst, size_t size)
     if (c->error) {
         return;
     }
-    if (n >= size || memchr(c->p, '\0', n < c->left ? n : c->left)) {
+    if (n >= size ||
+        (n && c->left && memchr(c->p, '\0', n < c->left ? n : c->left))) {
         c->error = EPROTO;
         c->left = 0;
         return;

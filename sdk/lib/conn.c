@@ -145,6 +145,20 @@ tls_error_text(char *buf, size_t size, const char *fallback)
     ERR_clear_error();
 }
 
+/* 0 if 'path' (may be NULL or empty: not given) can be read, else the
+ * errno with the file named in 'why'. */
+static int
+readable(const char *path, const char *what, char *why, size_t why_size)
+{
+    if (path && *path && access(path, R_OK)) {
+        int error = errno;
+
+        snprintf(why, why_size, "%s %s: %s", what, path, strerror(error));
+        return error;
+    }
+    return 0;
+}
+
 static int
 tls_create(int server, const char *key_file, const char *cert_file,
            const char *ca_file, struct px_tls **out, char *why,
@@ -153,6 +167,7 @@ tls_create(int server, const char *key_file, const char *cert_file,
     struct px_tls *tls;
     SSL_CTX *ctx;
     char text[200];
+    int error;
 
     *out = NULL;
     ERR_clear_error();
@@ -173,6 +188,14 @@ tls_create(int server, const char *key_file, const char *cert_file,
     /* Output is written from a buffer that moves as it drains. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* A missing or unreadable file is the common mistake: say so in the
+     * system's words rather than OpenSSL's "system lib". */
+    if ((error = readable(cert_file, "certificate", why, why_size)) ||
+        (error = readable(key_file, "private key", why, why_size)) ||
+        (error = readable(ca_file, "CA certificate", why, why_size))) {
+        SSL_CTX_free(ctx);
+        return error;
+    }
     if (cert_file && *cert_file &&
         SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
         tls_error_text(text, sizeof text, "unreadable");
@@ -435,14 +458,15 @@ framing_valid(const struct px_conn_framing *f)
            f->max_len >= f->min_len;
 }
 
+/* A connection over 'transport' with the buffers and framing of 'o'. */
 static struct px_conn *
-conn_alloc(int fd, const char *peer, const struct px_conn_options *o)
+conn_alloc(int fd, const char *peer, const struct px_conn_options *o,
+           enum px_transport transport)
 {
     struct px_conn *c;
     size_t in_cap = o->in_limit ? o->in_limit : 2 * (size_t)o->framing.max_len;
 
-    if (!framing_valid(&o->framing) || in_cap < o->framing.max_len ||
-        (o->transport == PX_TRANSPORT_TLS && !o->tls)) {
+    if (!framing_valid(&o->framing) || in_cap < o->framing.max_len) {
         errno = EINVAL;
         return NULL;
     }
@@ -452,8 +476,8 @@ conn_alloc(int fd, const char *peer, const struct px_conn_options *o)
         return NULL;
     }
     c->fd = fd;
-    c->transport = o->transport;
-    c->class = o->transport == PX_TRANSPORT_TLS ? &tls_class : &plain_class;
+    c->transport = transport;
+    c->class = transport == PX_TRANSPORT_TLS ? &tls_class : &plain_class;
     c->server = o->server;
     c->framing = o->framing;
     snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "");
@@ -504,10 +528,15 @@ px_conn_create(int fd, const char *peer, const struct px_conn_options *o,
 {
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof ss;
-    struct px_conn *c = conn_alloc(fd, peer, o);
+    struct px_conn *c = NULL;
     int error;
 
     *out = NULL;
+    if (o->transport != PX_TRANSPORT_TLS || o->tls) {
+        c = conn_alloc(fd, peer, o, o->transport);
+    } else {
+        errno = EINVAL;
+    }
     if (!c) {
         error = errno;
         close(fd);
@@ -1050,14 +1079,13 @@ px_conn_restore(struct px_cursor *in, int fd,
     int error = parse_saved(in, &s);
 
     *out = NULL;
-    if (!error && s.transport != o->transport) {
-        error = EPROTO;
-    }
     if (error) {
         close(fd);
         return error;
     }
-    c = conn_alloc(fd, s.peer, o);
+    /* The connection keeps the transport it was made with, whatever new
+     * connections now use. */
+    c = conn_alloc(fd, s.peer, o, (enum px_transport)s.transport);
     if (!c) {
         error = errno;
         SSL_free(s.ssl);

@@ -8,17 +8,19 @@ Every wait is for a condition (a listening socket, OVS reporting the
 controller connected, a log line, a process exiting) with a deadline;
 nothing sleeps to synchronise.  Each test stops what it started by pid and
 removes what it created, also when it fails.  Everything that could outlive
-a crash (bridges, interfaces, processes, temp dirs) is recorded in
+a crash (bridges, interfaces, processes, temp dirs, and Open vSwitch's SSL
+settings as they were before a test changed them) is recorded in
 STATE_FILE as it is created; --cleanup (or the next run) removes exactly
-those, nothing else: never 'mn -c', never a kill by process name.
+those (and puts the SSL settings back), nothing else: never 'mn -c', never
+a kill by process name.
 
 Bridges and hosts are named with the prefix 'pxe' (pxes1..3, pxeh1..4), so
 a run never touches another Mininet's s1 (Mininet deletes a bridge with its
 switch's name before creating it).
 
 Needs root, Open vSwitch (started here with ovs-ctl if it is not running,
-and left running), Mininet, iperf3, ethtool and ping.  Run with the
-system python, which has Mininet's module:
+and left running) with ovs-pki, Mininet, iperf3, ethtool and ping.  Run
+with the system python, which has Mininet's module:
 
   /usr/bin/python3 tests/e2e/run.py [--controller plexus|testcontroller]
       [--build DIR] [--rebuilt-openflow PATH] [--rebuilt-vns-server PATH]
@@ -75,9 +77,9 @@ def check(cond, message):
         raise Failure(message)
 
 
-def run(cmd, timeout=DEADLINE, check_rc=True):
+def run(cmd, timeout=DEADLINE, check_rc=True, cwd=None):
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                       text=True, timeout=timeout)
+                       text=True, timeout=timeout, cwd=cwd)
     if check_rc and r.returncode != 0:
         raise Failure("%s: exit %d: %s" % (" ".join(cmd), r.returncode,
                                            (r.stderr or r.stdout).strip()))
@@ -114,7 +116,8 @@ class State:
     def __init__(self):
         self.data = {"runner": os.getpid(),
                      "runner_start": proc_start_time(os.getpid()),
-                     "procs": [], "bridges": [], "links": [], "dirs": []}
+                     "procs": [], "bridges": [], "links": [], "dirs": [],
+                     "ssl": []}
         self.lock = threading.Lock()
 
     def save(self):
@@ -202,6 +205,11 @@ def cleanup_recorded(data):
         if link_exists(name):
             run(["ip", "link", "del", name], check_rc=False)
             removed.append("interface " + name)
+    # Before the directories: the settings a test made name its files.
+    for previous in data.get("ssl", [])[:1]:
+        if ovs_running():
+            restore_ssl(previous)
+            removed.append("SSL settings (restored)")
     for d in data["dirs"]:
         if (os.path.basename(d).startswith(TMP_PREFIX)
                 and os.path.isdir(d)):
@@ -295,6 +303,35 @@ def wait_connected(bridges, timeout=DEADLINE):
         if r.returncode != 0:
             raise Failure("%s: controller not connected within %.0f s: %r"
                           % (br, timeout, controller_status(br)))
+
+
+def ssl_settings():
+    """Open vSwitch's SSL settings as [private_key, certificate, ca_cert,
+    bootstrap_ca_cert], or None when there are none."""
+    out = json.loads(vsctl("--format=json", "--columns=private_key,"
+                           "certificate,ca_cert,bootstrap_ca_cert", "list",
+                           "ssl"))
+    return out["data"][0] if out["data"] else None
+
+
+def set_ssl(key, cert, ca):
+    """ovs-vsctl set-ssl: the key, certificate and CA certificate of every
+    "ssl:" connection Open vSwitch makes from now on (they are global: all
+    bridges, and ovsdb-server's own).  The settings from before a test's
+    first change are recorded, and cleanup puts them back."""
+    if not STATE.data["ssl"]:
+        STATE.add("ssl", ssl_settings())
+    vsctl("set-ssl", key, cert, ca)
+
+
+def restore_ssl(previous):
+    """Puts back what ssl_settings() returned."""
+    if previous is None:
+        argv = ["del-ssl"]
+    else:
+        argv = ((["--bootstrap"] if previous[3] else []) + ["set-ssl"]
+                + previous[:3])
+    run(["ovs-vsctl", "--timeout=5"] + argv, check_rc=False)
 
 
 def parse_flows(text):
@@ -399,16 +436,7 @@ class Env:
                              "ptcp:%d:127.0.0.1" % a.port],
                             "ovs-testcontroller")
         else:
-            conf = os.path.join(self.dir, "conf.d")
-            self.plugin_dir = os.path.join(self.dir, "plugins")
-            rundir = os.path.join(self.dir, "run")
-            for d in (conf, self.plugin_dir, rundir):
-                os.makedirs(d)
-            # Copies, so a test can 'rebuild' one in place without touching
-            # the build tree.
-            for m in PLUGINS:
-                copy_in_place(plugin_source(a.build, m),
-                              os.path.join(self.plugin_dir, m + ".so"))
+            conf, rundir = self.plexusd_dirs()
             files = {
                 "00-host.ini": "[host]\nplugin_dir = %s\nrun_dir = %s\n"
                                "log_level = info\n"
@@ -426,25 +454,47 @@ class Env:
             for fn, text in files.items():
                 with open(os.path.join(conf, fn), "w") as f:
                     f.write(text)
-            check(not listening(a.port), "port %d is already in use" % a.port)
-            self.ctl = Proc([os.path.join(a.build, "host/plexusd"), "-c",
-                             conf], "plexusd")
-            # The first load of the configuration is reload 1: every plugin
-            # must have loaded.
-            m = self.ctl.wait_for(r"host: reload \d+ (done|partial|refused)")
-            check(m.group(1) == "done", "plexusd start: " + m.string)
-            self.ctl.wait_for(r"host: ready \(pid")
+            self.launch_plexusd(conf)
         wait_listening(a.port, self.ctl)
         if self.ctl.name == "plexusd":
             wait_listening(a.stats_port, self.ctl)
         return self.ctl
 
+    def plexusd_dirs(self):
+        """Makes the test's conf.d, run and plugins directories, the last
+        with copies of the build's PLUGINS, so a test can 'rebuild' one in
+        place without touching the build tree.  Returns (conf, rundir)."""
+        conf = os.path.join(self.dir, "conf.d")
+        self.plugin_dir = os.path.join(self.dir, "plugins")
+        rundir = os.path.join(self.dir, "run")
+        for d in (conf, self.plugin_dir, rundir):
+            os.makedirs(d)
+        for m in PLUGINS:
+            copy_in_place(plugin_source(self.args.build, m),
+                          os.path.join(self.plugin_dir, m + ".so"))
+        return conf, rundir
+
+    def launch_plexusd(self, conf):
+        """Starts plexusd with the configuration directory 'conf' and waits
+        until its first load of it is done."""
+        a = self.args
+        check(not listening(a.port), "port %d is already in use" % a.port)
+        self.ctl = Proc([os.path.join(a.build, "host/plexusd"), "-c", conf],
+                        "plexusd")
+        # The first load of the configuration is reload 1: every plugin
+        # must have loaded.
+        m = self.ctl.wait_for(r"host: reload \d+ (done|partial|refused)")
+        check(m.group(1) == "done", "plexusd start: " + m.string)
+        self.ctl.wait_for(r"host: ready \(pid")
+        return self.ctl
+
     # -- network --
 
-    def start_net(self, protocols):
+    def start_net(self, protocols, controller_protocol="tcp"):
         """A TreeTopo(depth=2, fanout=2) of userspace OVS switches, every
-        controller connected, transmit checksum offload off on every
-        host."""
+        controller connected (over "tcp:" or, with Open vSwitch's SSL
+        settings made first, "ssl:"), transmit checksum offload off on
+        every host."""
         from mininet.net import Mininet
         topo = PrefixedTreeTopo(depth=2, fanout=2)
         existing = set(vsctl("list-br").split())
@@ -461,7 +511,8 @@ class Env:
             switch=functools.partial(E2ESwitch, datapath="user",
                                      protocols=protocols, failMode="secure"),
             controller=lambda name: E2EController(
-                name, ip="127.0.0.1", port=self.args.port),
+                name, ip="127.0.0.1", port=self.args.port,
+                protocol=controller_protocol),
             listenPort=None, build=False)
         self.net.build()
         self.net.start()
@@ -524,7 +575,7 @@ class Env:
                     errors.append("on SIGTERM: %s" % e)
         # Whatever net.stop() missed, by the names recorded.
         left = cleanup_recorded(STATE.data)
-        STATE.forget_all(("procs", "bridges", "links", "dirs"))
+        STATE.forget_all(("procs", "bridges", "links", "dirs", "ssl"))
         leaked = [x for x in left if x.startswith(("bridge ", "interface "))]
         if leaked:
             errors.append("left behind by net.stop(): %s" % ", ".join(leaked))
@@ -617,7 +668,13 @@ def parse_ping(text):
 
 def pingall(args, env, protocols):
     env.start_controller()
-    net = env.start_net(protocols)
+    env.start_net(protocols)
+    check_pingall(env, protocols)
+
+
+def check_pingall(env, protocols):
+    """pingAll with no loss, and flows for the hosts' MACs on s1."""
+    net = env.net
     n = len(net.hosts)
     loss, received, sent, text = ping_all(net)
     check(loss == 0 and sent == n * (n - 1) and received == sent,
@@ -886,21 +943,24 @@ def test_reload_under_traffic(args, env):
         raise Skip("reloads plexusd's openflow plugin; needs "
                    "--controller plexus")
     require_rebuilt(args.rebuilt_openflow, args.build, "openflow")
-    ctl = env.start_controller()
+    env.start_controller()
     env.start_net("OpenFlow13")
-
-    def reload():
-        since = ctl.mark()
-        copy_in_place(args.rebuilt_openflow,
-                      os.path.join(env.plugin_dir, "openflow.so"))
-        os.kill(ctl.pid, signal.SIGHUP)
-        m = ctl.wait_for(r"host: reload (\d+) (done|partial|refused)", since)
-        check(m.group(2) == "done" and "reloaded [openflow]" in m.string,
-              "reload: %s" % m.string)
-        env.reload_line = "reload %s done" % m.group(1)
-
-    ping_across(env, reload, "reload")
+    ping_across(env, lambda: reload_openflow(args, env), "reload")
     env.result += "; " + env.reload_line
+
+
+def reload_openflow(args, env):
+    """Installs --rebuilt-openflow over the running openflow.so and sends
+    plexusd SIGHUP: the reload must be done and have reloaded openflow."""
+    ctl = env.ctl
+    since = ctl.mark()
+    copy_in_place(args.rebuilt_openflow,
+                  os.path.join(env.plugin_dir, "openflow.so"))
+    os.kill(ctl.pid, signal.SIGHUP)
+    m = ctl.wait_for(r"host: reload (\d+) (done|partial|refused)", since)
+    check(m.group(2) == "done" and "reloaded [openflow]" in m.string,
+          "reload: %s" % m.string)
+    env.reload_line = "reload %s done" % m.group(1)
 
 
 
@@ -921,6 +981,224 @@ def test_malformed_peers_during_traffic(args, env):
     ping_across(env, disrupt, "malformed peers")
     env.result += "; closes in %s ms" % ", ".join(
         "%.1f" % (t * 1000) for _, t in timings)
+
+
+# --------------------------------------------------------------------------
+# OpenFlow over TLS (README.md: "TLS (OpenFlow over ssl:)"): plexusd on a
+# copy of conf.d/examples/tls, certificates made by ovs-pki as the README
+# says, Open vSwitch connected with "ssl:".
+
+TLS_EXAMPLE = os.path.join(ROOT, "conf.d", "examples", "tls")
+
+
+def ovs_pki(cwd, *argv):
+    """ovs-pki in 'cwd', which is where req+sign writes NAME-privkey.pem
+    and NAME-cert.pem; its log goes there too rather than /var/log."""
+    return run(["ovs-pki", "--log=" + os.path.join(cwd, "ovs-pki.log")]
+               + list(argv), cwd=cwd)
+
+
+def dpid_of(sw):
+    """A Mininet switch's datapath id as plexusd writes it."""
+    return sw.dpid.lower().rjust(16, "0")
+
+
+def ini_set(path, **values):
+    """Sets 'key = value' lines of an INI file that already has them."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    for key, value in values.items():
+        rx = re.compile(r"%s\s*=" % re.escape(key))
+        hits = [i for i, l in enumerate(lines) if rx.match(l)]
+        check(len(hits) == 1, "%s: %d lines set %s" % (path, len(hits), key))
+        lines[hits[0]] = "%s = %s" % (key, value)
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def start_tls(args, env, protocols):
+    """Makes the PKI in a copy of conf.d/examples/tls (the controller's
+    and a switch's certificates, exactly as README.md says), starts plexusd
+    on it (port and directories this run's, the stats plugin added for its
+    counters), sets Open vSwitch's SSL settings to the switch's key and
+    certificate, and starts the network over "ssl:".  Checks that plexusd
+    listens over TLS and that every switch came up over it, with the
+    OpenFlow version 'protocols' asks for."""
+    if args.controller != "plexus":
+        raise Skip("tests plexusd's TLS listener; needs --controller plexus")
+    conf, rundir = env.plexusd_dirs()
+    for fn in sorted(os.listdir(TLS_EXAMPLE)):
+        if fn.endswith(".ini"):
+            shutil.copy(os.path.join(TLS_EXAMPLE, fn), conf)
+    ini_set(os.path.join(conf, "00-host.ini"), plugin_path=env.plugin_dir,
+            run_dir=rundir)
+    ini_set(os.path.join(conf, "20-openflow.ini"), address="127.0.0.1",
+            port=args.port)
+    with open(os.path.join(conf, "40-stats.ini"), "w") as f:
+        f.write("[plugin]\nmodule = stats\n\n[stats]\naddress = 127.0.0.1\n"
+                "port = %d\n" % args.stats_port)
+    ovs_pki(conf, "--dir=pki", "init")
+    ovs_pki(conf, "--dir=pki", "req+sign", "ctl", "controller")
+    ovs_pki(conf, "--dir=pki", "req+sign", "sc", "switch")
+    env.conf = conf
+    ctl = env.launch_plexusd(conf)
+    ctl.wait_for(r"openflow: listening on 127\.0\.0\.1:%d for OpenFlow 1\.0 "
+                 r"and 1\.3 over TLS$" % args.port)
+    wait_listening(args.port, ctl)
+    wait_listening(args.stats_port, ctl)
+    set_ssl(os.path.join(conf, "sc-privkey.pem"),
+            os.path.join(conf, "sc-cert.pem"),
+            os.path.join(conf, "pki", "controllerca", "cacert.pem"))
+    env.start_net(protocols, controller_protocol="ssl")
+    version = {"OpenFlow10": "1.0", "OpenFlow13": "1.3"}[protocols]
+    target = "ssl:127.0.0.1:%d" % args.port
+    for sw in env.net.switches:
+        dpid = dpid_of(sw)
+        ctl.wait_for(r"openflow: switch %s \(127\.0\.0\.1:\d+\) up: "
+                     r"OpenFlow %s," % (dpid, re.escape(version)))
+        st = controller_status(sw.name)
+        got = vsctl("get", "controller", st["uuid"], "target").strip('"')
+        check(got == target and st["is_connected"],
+              "%s: controller %s (want %s), %r" % (sw.name, got, target, st))
+    rows = plexusctl_switches(args, env)
+    for sw in env.net.switches:
+        dpid = dpid_of(sw)
+        check(any(r["switch"] == dpid and r["connected"]
+                  and r["version"] == version for r in rows),
+              "plexusctl switches: %s is not up with OpenFlow %s: %r"
+              % (dpid, version, rows))
+    return ctl
+
+
+def plexusctl_switches(args, env):
+    """plexusctl -j switches: the openflow plugin's switch records."""
+    out = run([os.path.join(args.build, "host/plexusctl/plexusctl"), "-c",
+               env.conf, "-j", "switches"]).stdout
+    return json.loads(out)["switches"]
+
+
+def openflow_counters(args):
+    """The openflow plugin's own counters (its 'openflow' stats entity)
+    and its switches' records, from the stats plugin."""
+    j = stats_json(args)["entities"]
+    return j["openflow"][0], {s["switch"]: s for s in j.get("switch", [])}
+
+
+def tls_pingall(args, env, protocols):
+    start_tls(args, env, protocols)
+    check_pingall(env, protocols)
+    of, _ = openflow_counters(args)
+    check(of["tls_failures"] == 0 and of["handshake_failures"] == 0,
+          "openflow counters: %r" % of)
+    env.result = "%d switches up over TLS, pingall 0%% loss" % len(
+        env.net.switches)
+
+
+def test_tls_pingall_of10(args, env):
+    tls_pingall(args, env, "OpenFlow10")
+
+
+def test_tls_pingall_of13(args, env):
+    tls_pingall(args, env, "OpenFlow13")
+
+
+def test_tls_reload(args, env):
+    """A reload of openflow keeps the TLS sessions (handed to the next
+    generation in the process, as README.md says): 200 pings across it
+    lose no reply, Open vSwitch sees no reconnect, plexusd counts no
+    disconnect and accepts no new connection, and pingall still passes."""
+    if args.controller == "plexus":
+        require_rebuilt(args.rebuilt_openflow, args.build, "openflow")
+    ctl = start_tls(args, env, "OpenFlow13")
+    of0, sw0 = openflow_counters(args)
+    since = ctl.mark()
+    ping_across(env, lambda: reload_openflow(args, env), "reload")
+    took = ctl.wait_for(r"openflow: took over (\d+) switch connections? "
+                        r"from generation", since)
+    n = len(env.net.switches)
+    check(int(took.group(1)) == n, "%s (want %d)" % (took.string, n))
+    ctl.wait_for(r"openflow: listening on 127\.0\.0\.1:%d for OpenFlow 1\.0 "
+                 r"and 1\.3 over TLS$" % args.port, since)
+    gone = [l for l in ctl.lines[since:] if re.search(
+        r"openflow: (switch \S+ \(.*\) down|connection from \S+ closed)", l)]
+    check(not gone, "switches went down across the reload:\n"
+          + "\n".join(gone))
+    of, sws = openflow_counters(args)
+    check(of["connections_accepted"] == of0["connections_accepted"]
+          and of["switches_connected"] == n,
+          "openflow counters before the reload %r, after %r" % (of0, of))
+    for sw in env.net.switches:
+        dpid = dpid_of(sw)
+        rec = sws.get(dpid, {})
+        check(rec.get("connected") == 1
+              and not any(rec.get("disconnects", {"?": 1}).values()),
+              "switch %s after the reload: %r (before: %r)"
+              % (dpid, rec, sw0.get(dpid)))
+    check_pingall(env, "OpenFlow13")
+    env.result += "; %s; took over %d TLS sessions; pingall 0%% loss" % (
+        env.reload_line, n)
+
+
+def test_tls_foreign_ca(args, env):
+    """A switch whose certificate another CA signed is refused: its
+    connection is closed in the TLS handshake with the reason logged and
+    counted (tls_failures), and it does not come up; the others stay up."""
+    ctl = start_tls(args, env, "OpenFlow13")
+    # The same ovs-pki steps in another directory: another CA altogether.
+    ovs_pki(env.dir, "--dir=other", "init")
+    ovs_pki(env.dir, "--dir=other", "req+sign", "rogue", "switch")
+    of0, _ = openflow_counters(args)
+    s1 = env.switch(1)
+    dpid = dpid_of(s1)
+    # The switch still trusts the controller's CA: only plexusd refuses.
+    set_ssl(os.path.join(env.dir, "rogue-privkey.pem"),
+            os.path.join(env.dir, "rogue-cert.pem"),
+            os.path.join(env.conf, "pki", "controllerca", "cacert.pem"))
+    # A controller with an unchanged target keeps its connection: remove
+    # it, then add it back, so that the switch connects anew.
+    since = ctl.mark()
+    vsctl("del-controller", s1.name)
+    ctl.wait_for(r"openflow: switch %s \(.*\) down: " % dpid, since)
+    since = ctl.mark()
+    vsctl("set-controller", s1.name, "ssl:127.0.0.1:%d" % args.port)
+    refused = r"openflow: connection from (127\.0\.0\.1:\d+) closed: " \
+              r"TLS handshake failed: certificate verify failed: (.*)"
+    m = ctl.wait_for(refused, since)
+    # Open vSwitch tries again (after 1 s, then 2 s): refused each time.
+    ctl.wait_for(refused, ctl.lines.index(m.string, since) + 1)
+    tries = ctl.count(refused, since)
+    # A close is counted before it is logged; a later try may be counted
+    # and not yet read from the log.
+    of, sws = openflow_counters(args)
+    tls = of["tls_failures"] - of0["tls_failures"]
+    check(tls >= tries >= 2 and tls <= ctl.count(refused, since) + 1
+          and of["handshake_failures"] - of0["handshake_failures"] == tls,
+          "after %d refused handshakes: openflow counters %r (before: %r)"
+          % (tries, of, of0))
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics"
+                                % args.stats_port, timeout=DEADLINE) as r:
+        metric = re.search(r"^plexus_openflow_tls_failures_total (\d+)$",
+                           r.read().decode(), re.M)
+    check(metric and int(metric.group(1)) >= of["tls_failures"],
+          "/metrics: plexus_openflow_tls_failures_total %s, /stats.json %d"
+          % (metric and metric.group(1), of["tls_failures"]))
+    up = ctl.count(r"openflow: switch %s \(.*\) up" % dpid, since)
+    check(not up and sws.get(dpid, {}).get("connected") == 0,
+          "%s came up with a foreign CA's certificate: %r"
+          % (dpid, sws.get(dpid)))
+    check(not controller_status(s1.name)["is_connected"],
+          "OVS says %s is connected: %r" % (s1.name,
+                                           controller_status(s1.name)))
+    others = [sw for sw in env.net.switches if sw is not s1]
+    check(all(sws.get(dpid_of(sw), {}).get("connected") == 1
+              for sw in others),
+          "the other switches went down: %r" % sws)
+    env.result = "%d handshakes refused (%s), tls_failures %d -> %d" % (
+        tries, m.group(2), of0["tls_failures"], of["tls_failures"])
+
+
+TLS_TESTS = [test_tls_pingall_of10, test_tls_pingall_of13, test_tls_reload,
+             test_tls_foreign_ca]
 
 
 # --------------------------------------------------------------------------
@@ -1294,6 +1572,7 @@ LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
 TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
          test_reload_under_traffic, test_malformed_peers_during_traffic,
          test_stats_match_ovs]
+TESTS += TLS_TESTS
 TESTS += LAB_TESTS
 
 

@@ -149,7 +149,7 @@ fuzz_output(const uint8_t *data, size_t size)
     char *fields[MAX_FIELDS] = {NULL};
     struct px_ctl_reload_text r;
     struct px_table t;
-    struct px_str s = {0};
+    struct px_buf s = PX_BUF_INITIALIZER(SIZE_MAX);
     size_t n = 0, start = 0, i, out_len = 0;
     char *out = NULL, *table;
     FILE *f;
@@ -181,7 +181,7 @@ fuzz_output(const uint8_t *data, size_t size)
     r.refused = n > 4 ? fields[4] : NULL;
     r.error = n > 5 ? fields[5] : NULL;
     px_ctl_format_reload(&s, &r);
-    check(s.len && s.buf[s.len - 1] == '\n');
+    check(!px_buf_error(&s) && s.len && s.data[s.len - 1] == '\n');
 
     px_table_init(&t);
     px_table_column(&t, n > 6 ? fields[6] : "A", PX_TABLE_LEFT);
@@ -200,14 +200,14 @@ fuzz_output(const uint8_t *data, size_t size)
 
     f = open_memstream(&out, &out_len);
     check(f != NULL);
-    px_ctl_put_text(f, s.buf, s.len);
+    px_ctl_put_text(f, px_buf_cstr(&s), s.len);
     px_ctl_put_text(f, table, strlen(table));
     fclose(f);
     check(out_len == s.len + strlen(table));
     check_clean(out, out_len);
     free(out);
     free(table);
-    free(s.buf);
+    px_buf_destroy(&s);
 
     for (i = 0; i < n; i++) {
         free(fields[i]);

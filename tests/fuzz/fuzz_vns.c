@@ -23,7 +23,9 @@
  *    HWInfo, which has many spellings of one meaning, must decode back to
  *    what it was encoded from.  The message's bytes also fill every
  *    encoder's arguments directly, and the encoders must then produce a
- *    message that decodes back to them, or nothing.
+ *    message that decodes back to them, or say why not: ENOBUFS when only
+ *    the room is short, EMSGSIZE or EINVAL (whatever the room) when no
+ *    VNS message can carry them.
  * The incomplete tail of the stream goes to the decoders as well, which
  * must refuse it.
  *
@@ -33,9 +35,9 @@
  * encoder's output is one well-framed message of the length it returned,
  * or nothing.
  *
- * Build: clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Irouter \
+ * Build: clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include \
  *            -fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz_vns \
- *            tests/fuzz/fuzz_vns.c sdk/lib/vns_codec.c
+ *            tests/fuzz/fuzz_vns.c sdk/lib/vns_codec.c -lcrypto
  * Run:   build/fuzz/fuzz_vns -max_total_time=60 -max_len=4096 \
  *            build/fuzz/work-fuzz_vns tests/fuzz/corpus/vns
  */
@@ -75,6 +77,18 @@ check_encoded(const uint8_t *buf, size_t n, uint32_t type)
     }
     check(vns_frame(buf, n, &h, NULL) == 0);
     check(h.length == n && h.type == type);
+}
+
+/* An encoder's result, given what it should say of the message whatever
+ * the room ('bad': EMSGSIZE, EINVAL, or 0 when the message can be
+ * expressed), the message's length 'need' and the capacity 'cap': 'bad',
+ * else ENOBUFS when it does not fit, else 0; and the length 'n' is 0 on
+ * any failure. */
+static void
+check_encoder_result(int error, size_t n, int bad, size_t need, size_t cap)
+{
+    check(error == (bad ? bad : need > cap ? ENOBUFS : 0));
+    check(n == (error ? 0 : need));
 }
 
 /* A string decoded into 'size' bytes: terminated within them. */
@@ -212,7 +226,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
         check_text(o.vhost, sizeof o.vhost);
         check_text(o.user, sizeof o.user);
         check_text(o.pass, sizeof o.pass);
-        n = vns_encode_open(out, cap, &o);
+        check(vns_encode_open(out, cap, &o, &n) == 0);
         /* The pad is written as zeros. */
         check(copy != NULL);
         memcpy(copy, msg, len);
@@ -227,7 +241,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     accepted += !error;
     if (!error) {
         check(len == VNS_CLOSE_MSG_LEN && strlen(text) <= VNS_CLOSE_LEN);
-        n = vns_encode_close(out, cap, text);
+        check(vns_encode_close(out, cap, text, &n) == 0);
         check_same_canon(out, n, msg, len, text_ofs, text_lens, 1);
         decode_text_tight(msg, len, text, tight, vns_decode_close);
     }
@@ -238,7 +252,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     accepted += !error;
     if (!error) {
         check(len == 8 + VNS_BANNER_LEN && strlen(text) <= VNS_BANNER_LEN);
-        n = vns_encode_banner(out, cap, text);
+        check(vns_encode_banner(out, cap, text, &n) == 0);
         check_same_canon(out, n, msg, len, text_ofs, text_lens, 1);
         decode_text_tight(msg, len, text, tight, vns_decode_banner);
     }
@@ -250,7 +264,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     if (!error) {
         check_text(iface, sizeof iface);
         check(p == msg + 24 && p_len == len - 24 && p_len >= 14);
-        n = vns_encode_packet(out, cap, iface, p, p_len);
+        check(vns_encode_packet(out, cap, iface, p, p_len, &n) == 0);
         check_same_canon(out, n, msg, len, iface_ofs, iface_lens, 1);
     }
 
@@ -267,7 +281,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
             check_text(ifs[i].name, sizeof ifs[i].name);
         }
         /* Re-encoded, it means the same. */
-        n = vns_encode_hwinfo(out, cap, ifs, n_ifs);
+        check(vns_encode_hwinfo(out, cap, ifs, n_ifs, &n) == 0);
         check(n == 8 + 6 * 36 * n_ifs);
         check_encoded(out, n, VNS_HWINFO);
         check(vns_decode_hwinfo(out, n, again, VNS_MAX_IFACES, &i, NULL) == 0);
@@ -287,7 +301,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     accepted += !error;
     if (!error) {
         check(p == msg + 8 && p_len == len - 8 && p_len >= 1);
-        n = vns_encode_auth_request(out, cap, p, p_len);
+        check(vns_encode_auth_request(out, cap, p, p_len, &n) == 0);
         check(n == len && !memcmp(out, msg, len));
         check(vns_auth_digest(p, p_len, msg, len, sha1) == 0);
     }
@@ -301,7 +315,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
 
         check(len == 32 + strlen(text) && get32(msg + 8) == strlen(text));
         check(!memcmp(sha1, msg + len - 20, 20));
-        n = vns_encode_auth_reply(out, cap, text, sha1);
+        check(vns_encode_auth_reply(out, cap, text, sha1, &n) == 0);
         check(n == len && !memcmp(out, msg, len));
         /* A name too long for the destination is refused, not cut. */
         why = NULL;
@@ -321,7 +335,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
         /* The text is the message's, up to its end or a NUL. */
         check(text_len <= len - 9 && !memcmp(text, msg + 9, text_len));
         check(text_len == len - 9 || msg[9 + text_len] == '\0');
-        n = vns_encode_auth_status(out, cap, ok, text);
+        check(vns_encode_auth_status(out, cap, ok, text, &n) == 0);
         check_encoded(out, n, VNS_AUTH_STATUS);
         check(n == 9 + text_len && out[8] == ok);
         check(!memcmp(out + 9, text, text_len));
@@ -369,7 +383,7 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     const uint8_t *p;
     struct vns_open o, ob;
     size_t n, i, p_len, n_ifs;
-    int ok;
+    int ok, error;
 
     memset(raw, 0, sizeof raw);
     memcpy(raw, msg, len < sizeof raw ? len : sizeof raw);
@@ -381,22 +395,22 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
 
     memcpy(&o, raw, sizeof o);
     o.vhost[VNS_NAME_LEN] = o.user[VNS_NAME_LEN] = o.pass[VNS_NAME_LEN] = 0;
-    n = vns_encode_open(out, cap, &o);
-    check(n == (cap >= VNS_OPEN_MSG_LEN ? VNS_OPEN_MSG_LEN : 0));
+    error = vns_encode_open(out, cap, &o, &n);
+    check_encoder_result(error, n, 0, VNS_OPEN_MSG_LEN, cap);
     if (n) {
         check(vns_decode_open(out, n, &ob, NULL) == 0);
         check(ob.topo_id == o.topo_id && !strcmp(ob.vhost, o.vhost) &&
               !strcmp(ob.user, o.user) && !strcmp(ob.pass, o.pass));
     }
 
-    n = vns_encode_close(out, cap, text);
-    check(n == (cap >= VNS_CLOSE_MSG_LEN ? VNS_CLOSE_MSG_LEN : 0));
+    error = vns_encode_close(out, cap, text, &n);
+    check_encoder_result(error, n, 0, VNS_CLOSE_MSG_LEN, cap);
     if (n) {
         check(vns_decode_close(out, n, got, sizeof got, NULL) == 0);
         check(!strncmp(got, text, VNS_CLOSE_LEN) && strlen(got) <= 256);
     }
-    n = vns_encode_banner(out, cap, text);
-    check(n == (cap >= 8 + VNS_BANNER_LEN ? 8 + VNS_BANNER_LEN : 0));
+    error = vns_encode_banner(out, cap, text, &n);
+    check_encoder_result(error, n, 0, 8 + VNS_BANNER_LEN, cap);
     if (n) {
         check(vns_decode_banner(out, n, got, sizeof got, NULL) == 0);
         check(!strncmp(got, text, VNS_BANNER_LEN) && strlen(got) <= 256);
@@ -406,11 +420,15 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     memcpy(iface, raw, sizeof iface);
     iface[raw[0] % sizeof iface] = '\0';
     iface[sizeof iface - 1] = '\0';
-    n = vns_encode_packet(out, cap, iface, msg, len);
-    check(n == (strlen(iface) <= 16 && len >= 14 && 24 + len <= cap &&
-                        24 + len <= VNS_MAX_MESSAGE
-                    ? 24 + len
-                    : 0));
+    /* Too short a frame is EINVAL; a name over 16 bytes or a message over
+     * the most, EMSGSIZE; either way, whatever the room. */
+    error = vns_encode_packet(out, cap, iface, msg, len, &n);
+    check_encoder_result(error, n,
+                         len < 14 ? EINVAL
+                         : strlen(iface) > 16 || 24 + len > VNS_MAX_MESSAGE
+                             ? EMSGSIZE
+                             : 0,
+                         24 + len, cap);
     if (n) {
         check(vns_decode_packet(out, n, got, &p, &p_len, NULL) == 0);
         check(!strcmp(got, iface) && p == out + 24 && p_len == len);
@@ -422,17 +440,20 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     for (i = 0; i < n_ifs; i++) {
         ifs[i].name[VNS_IFACE_LEN] = '\0';
     }
-    n = vns_encode_hwinfo(out, cap, ifs, n_ifs);
-    check(n == (8 + 216 * n_ifs <= cap ? 8 + 216 * n_ifs : 0));
+    error = vns_encode_hwinfo(out, cap, ifs, n_ifs, &n);
+    check_encoder_result(error, n, 0, 8 + 216 * n_ifs, cap);
     if (n) {
         check(vns_decode_hwinfo(out, n, back, 4, &i, NULL) == 0);
         check(i == n_ifs);
         check_same_ifaces(ifs, back, n_ifs);
     }
 
-    n = vns_encode_auth_request(out, cap, msg, len);
-    check(n ==
-          (len && 8 + len <= cap && 8 + len <= VNS_MAX_MESSAGE ? 8 + len : 0));
+    error = vns_encode_auth_request(out, cap, msg, len, &n);
+    check_encoder_result(error, n,
+                         !len                        ? EINVAL
+                         : 8 + len > VNS_MAX_MESSAGE ? EMSGSIZE
+                                                     : 0,
+                         8 + len, cap);
     if (n) {
         check(vns_decode_auth_request(out, n, &p, &p_len, NULL) == 0);
         check(p_len == len && !memcmp(p, msg, len));
@@ -440,10 +461,9 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
 
     check(vns_auth_digest(msg, len / 2, msg + len / 2, len - len / 2, sha1) ==
           0);
-    n = vns_encode_auth_reply(out, cap, text, sha1);
-    check(n == (32 + strlen(text) <= cap && 32 + strlen(text) <= 10000
-                    ? 32 + strlen(text)
-                    : 0));
+    error = vns_encode_auth_reply(out, cap, text, sha1, &n);
+    check_encoder_result(error, n, 32 + strlen(text) > 10000 ? EMSGSIZE : 0,
+                         32 + strlen(text), cap);
     if (n) {
         uint8_t sha1b[VNS_SHA1_LEN];
 
@@ -452,10 +472,9 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
         check(!strcmp(got, text) && !memcmp(sha1, sha1b, sizeof sha1));
     }
 
-    n = vns_encode_auth_status(out, cap, raw[2] - 1, text);
-    check(n == (9 + strlen(text) <= cap && 9 + strlen(text) <= 10000
-                    ? 9 + strlen(text)
-                    : 0));
+    error = vns_encode_auth_status(out, cap, raw[2] - 1, text, &n);
+    check_encoder_result(error, n, 9 + strlen(text) > 10000 ? EMSGSIZE : 0,
+                         9 + strlen(text), cap);
     if (n) {
         check(vns_decode_auth_status(out, n, &ok, got, sizeof got, NULL) == 0);
         check(ok == (raw[2] != 1) && !strcmp(got, text));

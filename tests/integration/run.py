@@ -38,6 +38,7 @@ import newuser_tests  # noqa: E402
 import request_tests  # noqa: E402
 import stats_tests  # noqa: E402
 import vnspeer  # noqa: E402
+import vns_tls_tests  # noqa: E402
 
 
 def counter_line(d, since=0, version=r"[\w.-]+"):
@@ -1435,7 +1436,8 @@ def tests_of(namespace):
 
 TESTS = tests_of(globals()) + tests_of(vars(stats_tests)) + \
     tests_of(vars(newuser_tests)) + tests_of(vars(request_tests)) + \
-    tests_of(vars(cxx_tests)) + tests_of(vars(ctl_tests))
+    tests_of(vars(cxx_tests)) + tests_of(vars(ctl_tests)) + \
+    tests_of(vars(vns_tls_tests))
 
 
 def main():

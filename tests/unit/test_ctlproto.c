@@ -167,18 +167,20 @@ test_request_invalid(void **state)
 
     /* More than PX_CTL_MAX_PARAMS params. */
     {
-        struct px_str s = {0};
+        struct px_buf s = PX_BUF_INITIALIZER(SIZE_MAX);
 
-        px_str_printf(&s, "{\"id\":1,\"method\":\"x\",\"params\":[");
+        px_buf_printf(&s, "{\"id\":1,\"method\":\"x\",\"params\":[");
         for (i = 0; i <= PX_CTL_MAX_PARAMS; i++) {
-            px_str_printf(&s, "%s\"p\"", i ? "," : "");
+            px_buf_printf(&s, "%s\"p\"", i ? "," : "");
         }
-        px_str_printf(&s, "]}");
-        assert_int_equal(parse_request(s.buf, s.len, &req, why, sizeof why),
-                         EINVAL);
+        px_buf_printf(&s, "]}");
+        assert_int_equal(px_buf_error(&s), 0);
+        assert_int_equal(
+            parse_request(px_buf_cstr(&s), s.len, &req, why, sizeof why),
+            EINVAL);
         assert_non_null(strstr(why, "more than 64 params"));
         px_ctl_request_clear(&req);
-        free(s.buf);
+        px_buf_destroy(&s);
     }
 
     /* Too long a line, and nesting deeper than the parser goes. */
@@ -447,10 +449,14 @@ test_put_text(void **state)
 static char *
 format_reload(const struct px_ctl_reload_text *r)
 {
-    struct px_str s = {0};
+    struct px_buf s = PX_BUF_INITIALIZER(SIZE_MAX);
+    size_t len;
+    char *text;
 
     px_ctl_format_reload(&s, r);
-    return s.buf;
+    assert_int_equal(px_buf_error(&s), 0);
+    text = (char *)px_buf_steal(&s, &len);
+    return text ? text : strdup("");
 }
 
 static void

@@ -1,9 +1,11 @@
 /*
  * Unit tests for the stats plugin's collection and renderers
- * (plugins/stats/render.c): the exact Prometheus and JSON text of a small
- * collection, families grouped across interleaved reports, escaping and
- * invalid UTF-8, number formatting, refused reports (invalid names,
- * duplicates, clashing metric names) and the bounds.
+ * (plugins/stats/render.c): the exact Prometheus text and the exact JSON
+ * content (parsed with jansson: members, their order and values, integers
+ * apart from reals) of a small collection, families grouped across
+ * interleaved reports, escaping and invalid UTF-8, number formatting,
+ * refused reports (invalid names, duplicates, clashing metric names) and
+ * the bounds.
  *
  * When promtool (Debian package prometheus) and python3 are installed,
  * the rendered documents are also checked by `promtool check metrics` and
@@ -21,31 +23,76 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "render.h"
+
+/* The rendered text, the caller's to free(): "" when nothing was. */
+static char *
+steal_text(struct px_buf *b)
+{
+    size_t len;
+    char *text = b->len ? (char *)px_buf_steal(b, &len) : strdup("");
+
+    assert_non_null(text);
+    px_buf_destroy(b);
+    return text;
+}
 
 static char *
 prometheus(const struct stats_collection *c)
 {
-    struct stats_buf b;
-    size_t len;
+    struct px_buf b = PX_BUF_INITIALIZER(STATS_RENDER_LIMIT);
 
-    stats_buf_init(&b, STATS_RENDER_LIMIT);
     assert_int_equal(stats_render_prometheus(c, &b), 0);
-    return stats_buf_steal(&b, &len);
+    return steal_text(&b);
 }
 
 static char *
 json(const struct stats_collection *c, const struct stats_reload *reloads,
      size_t n_reloads)
 {
-    struct stats_buf b;
-    size_t len;
+    struct px_buf b = PX_BUF_INITIALIZER(STATS_RENDER_LIMIT);
 
-    stats_buf_init(&b, STATS_RENDER_LIMIT);
     assert_int_equal(
         stats_render_json(c, 1700000000.5, reloads, n_reloads, &b), 0);
-    return stats_buf_steal(&b, &len);
+    return steal_text(&b);
+}
+
+static json_t *
+parse_json(const char *text)
+{
+    json_error_t err;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+
+    if (!j) {
+        fail_msg("not JSON (line %d column %d: %s):\n%s", err.line, err.column,
+                 err.text, text);
+    }
+    return j;
+}
+
+/* Checks that 'text' is one line of JSON with the content of 'want': the
+ * same members in the same order, the same values, integers where 'want'
+ * has integers. */
+static void
+assert_json(const char *text, const char *want)
+{
+    json_t *got = parse_json(text);
+    json_t *expected = parse_json(want);
+    char *a = json_dumps(got, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *b = json_dumps(expected, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    assert_true(json_equal(got, expected));
+    assert_non_null(strchr(text, '\n'));
+    assert_string_equal(strchr(text, '\n'), "\n");
+    free(a);
+    free(b);
+    json_decref(got);
+    json_decref(expected);
 }
 
 static void
@@ -218,7 +265,7 @@ test_json_exact(void **state)
     snprintf(reloads[1].refused, sizeof reloads[1].refused,
              "x: init failed; y: \"bad\"");
     text = json(c, reloads, 2);
-    assert_string_equal(
+    assert_json(
         text,
         "{\"collected_at\":1700000000.5,\"entities\":{\n"
         "\"host\":[\n"
@@ -255,8 +302,8 @@ test_empty(void **state)
     assert_string_equal(text, "");
     free(text);
     text = json(c, NULL, 0);
-    assert_string_equal(text, "{\"collected_at\":1700000000.5,\"entities\":"
-                              "{},\n\"reloads\":[]}\n");
+    assert_json(text, "{\"collected_at\":1700000000.5,\"entities\":"
+                      "{},\n\"reloads\":[]}\n");
     json_check(text);
     free(text);
     stats_collection_destroy(c);
@@ -310,17 +357,16 @@ test_grouping(void **state)
     promtool_check(text);
     free(text);
     text = json(c, NULL, 0);
-    assert_string_equal(
-        text, "{\"collected_at\":1700000000.5,\"entities\":{\n"
-              "\"aa\":[\n"
-              "{\"n\":\"1\",\"drops\":{\"x\":1,\"y\":2},\"up\":1},\n"
-              "{\"n\":\"2\",\"drops\":{\"x\":1,\"y\":2},\"up\":1},\n"
-              "{\"n\":\"3\",\"drops\":{\"x\":1,\"y\":2},\"up\":1}],\n"
-              "\"bb\":[\n"
-              "{\"n\":\"1\",\"level\":3},\n"
-              "{\"n\":\"2\",\"level\":3},\n"
-              "{\"n\":\"3\",\"level\":3}]},\n"
-              "\"reloads\":[]}\n");
+    assert_json(text, "{\"collected_at\":1700000000.5,\"entities\":{\n"
+                      "\"aa\":[\n"
+                      "{\"n\":\"1\",\"drops\":{\"x\":1,\"y\":2},\"up\":1},\n"
+                      "{\"n\":\"2\",\"drops\":{\"x\":1,\"y\":2},\"up\":1},\n"
+                      "{\"n\":\"3\",\"drops\":{\"x\":1,\"y\":2},\"up\":1}],\n"
+                      "\"bb\":[\n"
+                      "{\"n\":\"1\",\"level\":3},\n"
+                      "{\"n\":\"2\",\"level\":3},\n"
+                      "{\"n\":\"3\",\"level\":3}]},\n"
+                      "\"reloads\":[]}\n");
     free(text);
     stats_collection_destroy(c);
 }
@@ -354,14 +400,88 @@ test_escaping(void **state)
     promtool_check(text);
     free(text);
     text = json(c, NULL, 0);
-    assert_string_equal(
-        text, "{\"collected_at\":1700000000.5,\"entities\":{\n"
-              "\"e\":[\n"
-              "{\"k\":\"a\\\\b\\\"c\\nd\",\"t\":\"tab\\there \\u0001 "
-              "\xc3\xa9 \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\\ufffd end\","
-              "\"g\":1}]},\n"
-              "\"reloads\":[]}\n");
+    assert_json(text,
+                "{\"collected_at\":1700000000.5,\"entities\":{\n"
+                "\"e\":[\n"
+                "{\"k\":\"a\\\\b\\\"c\\nd\",\"t\":\"tab\\there \\u0001 "
+                "\xc3\xa9 \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\\ufffd end\","
+                "\"g\":1}]},\n"
+                "\"reloads\":[]}\n");
     json_check(text);
+    free(text);
+    stats_collection_destroy(c);
+}
+
+/* A label value that is not UTF-8 becomes a key of the JSON document all
+ * the same, with U+FFFD for each bad byte, as in Prometheus. */
+static void
+test_json_label_utf8(void **state)
+{
+    static const struct px_stats_field f[] = {
+        PX_STATS_LABELLED_COUNTER("c", "C", "why", "ok", 1),
+        PX_STATS_LABELLED_COUNTER("c", "C", "why", "bad\xff", 2),
+    };
+    struct stats_collection *c = stats_collection_create(10, 1 << 20);
+    char *text;
+
+    (void)state;
+    add_ok(c, "e", 0, NULL, 2, f);
+    text = prometheus(c);
+    assert_non_null(
+        strstr(text, "plexus_e_c_total{why=\"bad\xef\xbf\xbd\"} 2\n"));
+    free(text);
+    text = json(c, NULL, 0);
+    assert_json(text, "{\"collected_at\":1700000000.5,\"entities\":{"
+                      "\"e\":[{\"c\":{\"ok\":1,\"bad\\ufffd\":2}}]},"
+                      "\"reloads\":[]}");
+    json_check(text);
+    free(text);
+    stats_collection_destroy(c);
+}
+
+/* Sample values in JSON: integral ones are integers, others reals that
+ * read back as the same double, non-finite ones null. */
+static void
+test_json_numbers(void **state)
+{
+    static const struct px_stats_field f[] = {
+        PX_STATS_GAUGE_FIELD("zero", "", -0.0),
+        PX_STATS_GAUGE_FIELD("neg", "", -17),
+        PX_STATS_GAUGE_FIELD("max", "", 9007199254740992.0),
+        PX_STATS_GAUGE_FIELD("u64", "", 18446744073709551615.0),
+        PX_STATS_GAUGE_FIELD("tenth", "", 0.1),
+        PX_STATS_GAUGE_FIELD("third", "", 1.0 / 3),
+        PX_STATS_GAUGE_FIELD("nan", "", NAN),
+        PX_STATS_GAUGE_FIELD("inf", "", -INFINITY),
+    };
+    struct stats_collection *c = stats_collection_create(10, 1 << 20);
+    json_t *doc, *e;
+    char *text;
+
+    (void)state;
+    add_ok(c, "e", 0, NULL, sizeof f / sizeof *f, f);
+    text = json(c, NULL, 0);
+    json_check(text);
+    doc = parse_json(text);
+    e = json_array_get(json_object_get(json_object_get(doc, "entities"), "e"),
+                       0);
+    assert_true(json_is_integer(json_object_get(e, "zero")));
+    assert_int_equal(json_integer_value(json_object_get(e, "zero")), 0);
+    assert_int_equal(json_integer_value(json_object_get(e, "neg")), -17);
+    assert_true(json_integer_value(json_object_get(e, "max")) ==
+                9007199254740992LL);
+    /* Beyond json_int_t: a real, the same double. */
+    assert_true(json_is_real(json_object_get(e, "u64")));
+    assert_true(json_real_value(json_object_get(e, "u64")) ==
+                18446744073709551615.0);
+    assert_true(json_real_value(json_object_get(e, "tenth")) == 0.1);
+    assert_true(json_real_value(json_object_get(e, "third")) == 1.0 / 3);
+    assert_true(json_is_null(json_object_get(e, "nan")));
+    assert_true(json_is_null(json_object_get(e, "inf")));
+    assert_true(json_is_real(json_object_get(doc, "collected_at")));
+    assert_true(json_real_value(json_object_get(doc, "collected_at")) ==
+                1700000000.5);
+    json_decref(doc);
     free(text);
     stats_collection_destroy(c);
 }
@@ -536,7 +656,7 @@ test_bounds(void **state)
     struct stats_collection *c = stats_collection_create(3, 1 << 20);
     struct px_stats_field *many;
     struct px_stats_label k;
-    struct stats_buf b;
+    struct px_buf b;
     char v[16], *big;
     int i;
 
@@ -582,17 +702,17 @@ test_bounds(void **state)
     assert_int_equal(add_err(c, "e", 1, &k, 1, &ok), ENOSPC);
     assert_int_equal(stats_collection_count(c), 1);
 
-    /* Rendered size. */
-    stats_buf_init(&b, 1000);
-    assert_int_equal(stats_render_prometheus(c, &b), EFBIG);
-    stats_buf_free(&b);
-    stats_buf_init(&b, 1000);
-    assert_int_equal(stats_render_json(c, 0, NULL, 0, &b), EFBIG);
-    stats_buf_free(&b);
-    stats_buf_init(&b, 100000);
+    /* Rendered size: past the buffer's limit, ENOBUFS. */
+    px_buf_init(&b, 1000);
+    assert_int_equal(stats_render_prometheus(c, &b), ENOBUFS);
+    px_buf_destroy(&b);
+    px_buf_init(&b, 1000);
+    assert_int_equal(stats_render_json(c, 0, NULL, 0, &b), ENOBUFS);
+    px_buf_destroy(&b);
+    px_buf_init(&b, 100000);
     assert_int_equal(stats_render_prometheus(c, &b), 0);
-    assert_int_equal(b.len, strlen(b.data));
-    stats_buf_free(&b);
+    assert_int_equal(b.len, strlen(px_buf_cstr(&b)));
+    px_buf_destroy(&b);
     free(big);
     stats_collection_destroy(c);
 }
@@ -606,6 +726,8 @@ main(void)
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_grouping),
         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_json_label_utf8),
+        cmocka_unit_test(test_json_numbers),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_refused),

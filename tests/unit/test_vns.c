@@ -1,6 +1,7 @@
 /*
  * Unit tests for the VNS protocol codec (sdk/lib/vns_codec.c): every encoder,
- * byte for byte; every decoder on the messages of the Stanford "simple
+ * byte for byte, and why each fails (no room, or not expressible); every
+ * decoder on the messages of the Stanford "simple
  * router" lab, on round trips and on malformed input; framing; the SHA-1
  * behind authentication, on the FIPS 180-1 test vectors.  The SHA-1 is
  * libcrypto's, so those vectors check how it is called: salt before key,
@@ -177,6 +178,20 @@ auth_key(uint8_t key[64])
 
 /* Helpers. */
 
+/* The length an encoder wrote, or 0 when it failed: the encoders return
+ * why they failed (test_encode_errors checks that) and put the length in
+ * their last argument, which must then be 0. */
+#define ENC_LEN(ENCODE, ...)                                                  \
+    ({                                                                        \
+        size_t len_ = SIZE_MAX;                                               \
+        int error_ = ENCODE(__VA_ARGS__, &len_);                              \
+                                                                              \
+        assert_true(error_ == 0 || error_ == ENOBUFS || error_ == EMSGSIZE || \
+                    error_ == EINVAL);                                        \
+        assert_true(error_ ? len_ == 0 : len_ >= VNS_HEADER_LEN);             \
+        error_ ? (size_t)0 : len_;                                            \
+    })
+
 static void
 set_be32(uint8_t *p, uint32_t v)
 {
@@ -190,19 +205,19 @@ set_be32(uint8_t *p, uint32_t v)
 static size_t
 enc_open(uint8_t *buf, size_t cap, const void *arg)
 {
-    return vns_encode_open(buf, cap, arg);
+    return ENC_LEN(vns_encode_open, buf, cap, arg);
 }
 
 static size_t
 enc_close(uint8_t *buf, size_t cap, const void *arg)
 {
-    return vns_encode_close(buf, cap, arg);
+    return ENC_LEN(vns_encode_close, buf, cap, arg);
 }
 
 static size_t
 enc_banner(uint8_t *buf, size_t cap, const void *arg)
 {
-    return vns_encode_banner(buf, cap, arg);
+    return ENC_LEN(vns_encode_banner, buf, cap, arg);
 }
 
 /* The frame of PACKET, on eth3. */
@@ -211,7 +226,8 @@ enc_packet(uint8_t *buf, size_t cap, const void *arg)
 {
     const struct msg *frame = arg;
 
-    return vns_encode_packet(buf, cap, "eth3", frame->data, frame->len);
+    return ENC_LEN(vns_encode_packet, buf, cap, "eth3", frame->data,
+                   frame->len);
 }
 
 /* The lab's three interfaces. */
@@ -241,7 +257,7 @@ lab_setup(struct vns_iface ifs[3])
 static size_t
 enc_hwinfo(uint8_t *buf, size_t cap, const void *arg)
 {
-    return vns_encode_hwinfo(buf, cap, arg, 3);
+    return ENC_LEN(vns_encode_hwinfo, buf, cap, arg, 3);
 }
 
 static size_t
@@ -249,25 +265,25 @@ enc_auth_request(uint8_t *buf, size_t cap, const void *arg)
 {
     const struct msg *salt = arg;
 
-    return vns_encode_auth_request(buf, cap, salt->data, salt->len);
+    return ENC_LEN(vns_encode_auth_request, buf, cap, salt->data, salt->len);
 }
 
 static size_t
 enc_auth_reply(uint8_t *buf, size_t cap, const void *arg)
 {
-    return vns_encode_auth_reply(buf, cap, "student", arg);
+    return ENC_LEN(vns_encode_auth_reply, buf, cap, "student", arg);
 }
 
 static size_t
 enc_auth_status_ok(uint8_t *buf, size_t cap, const void *arg)
 {
-    return vns_encode_auth_status(buf, cap, 1, arg);
+    return ENC_LEN(vns_encode_auth_status, buf, cap, 1, arg);
 }
 
 static size_t
 enc_auth_status_fail(uint8_t *buf, size_t cap, const void *arg)
 {
-    return vns_encode_auth_status(buf, cap, 0, arg);
+    return ENC_LEN(vns_encode_auth_status, buf, cap, 0, arg);
 }
 
 static int
@@ -507,7 +523,8 @@ test_open(void **state)
     assert_string_equal(d.vhost, full.vhost);
     assert_string_equal(d.user, full.user);
     assert_string_equal(d.pass, full.pass);
-    assert_int_equal(vns_encode_open(buf, sizeof buf, &d), VNS_OPEN_MSG_LEN);
+    assert_int_equal(ENC_LEN(vns_encode_open, buf, sizeof buf, &d),
+                     VNS_OPEN_MSG_LEN);
     assert_hex(buf, VNS_OPEN_MSG_LEN, OPEN_FULL);
 
     /* The pad, and whatever follows a name's NUL, are ignored. */
@@ -527,7 +544,7 @@ test_open(void **state)
     msg_free(&m);
 
     check_truncations(dec_open, OPEN, NONE, NULL);
-    assert_int_equal(vns_encode_open(buf, sizeof buf, NULL), 0);
+    assert_int_equal(ENC_LEN(vns_encode_open, buf, sizeof buf, NULL), 0);
 }
 
 /* Close and Banner: 256 bytes of text. */
@@ -628,44 +645,49 @@ test_packet(void **state)
     /* Encoding in place, over a frame already behind the header's room. */
     memset(buf, 0xa5, 24);
     memcpy(buf + 24, frame.data, frame.len);
-    n = vns_encode_packet(buf, sizeof buf, "eth3", buf + 24, frame.len);
+    n = ENC_LEN(vns_encode_packet, buf, sizeof buf, "eth3", buf + 24,
+                frame.len);
     assert_hex(buf, n, PACKET);
 
     /* A name of 16 bytes, without a NUL, and one too long to send. */
-    n = vns_encode_packet(buf, sizeof buf, "sw0-eth1-abcdefg", frame.data,
-                          frame.len);
+    n = ENC_LEN(vns_encode_packet, buf, sizeof buf, "sw0-eth1-abcdefg",
+                frame.data, frame.len);
     assert_int_equal(n, 24 + 42);
     assert_memory_equal(buf + 8, "sw0-eth1-abcdefg", 16);
     assert_int_equal(vns_decode_packet(buf, n, iface, &f, &f_len, &why), 0);
     assert_string_equal(iface, "sw0-eth1-abcdefg");
-    assert_int_equal(vns_encode_packet(buf, sizeof buf, "sw0-eth1-abcdefgh",
-                                       frame.data, frame.len),
+    assert_int_equal(ENC_LEN(vns_encode_packet, buf, sizeof buf,
+                             "sw0-eth1-abcdefgh", frame.data, frame.len),
                      0);
-    assert_int_equal(
-        vns_encode_packet(buf, sizeof buf, NULL, frame.data, frame.len), 0);
+    assert_int_equal(ENC_LEN(vns_encode_packet, buf, sizeof buf, NULL,
+                             frame.data, frame.len),
+                     0);
 
     /* Frames: an Ethernet header at least, and within the limit. */
     assert_int_equal(
-        vns_encode_packet(buf, sizeof buf, "eth3", frame.data, 14), 38);
+        ENC_LEN(vns_encode_packet, buf, sizeof buf, "eth3", frame.data, 14),
+        38);
     assert_int_equal(
-        vns_encode_packet(buf, sizeof buf, "eth3", frame.data, 13), 0);
-    assert_int_equal(vns_encode_packet(buf, sizeof buf, "eth3", NULL, 42), 0);
+        ENC_LEN(vns_encode_packet, buf, sizeof buf, "eth3", frame.data, 13),
+        0);
+    assert_int_equal(
+        ENC_LEN(vns_encode_packet, buf, sizeof buf, "eth3", NULL, 42), 0);
     {
         uint8_t *big = calloc(1, VNS_MAX_MESSAGE + 1);
 
         assert_non_null(big);
-        assert_int_equal(vns_encode_packet(big, VNS_MAX_MESSAGE + 1, "eth1",
-                                           big + 24, VNS_MAX_MESSAGE - 24),
+        assert_int_equal(ENC_LEN(vns_encode_packet, big, VNS_MAX_MESSAGE + 1,
+                                 "eth1", big + 24, VNS_MAX_MESSAGE - 24),
                          VNS_MAX_MESSAGE);
-        assert_int_equal(vns_encode_packet(big, VNS_MAX_MESSAGE + 1, "eth1",
-                                           big, VNS_MAX_MESSAGE - 23),
+        assert_int_equal(ENC_LEN(vns_encode_packet, big, VNS_MAX_MESSAGE + 1,
+                                 "eth1", big, VNS_MAX_MESSAGE - 23),
                          0);
-        assert_int_equal(vns_encode_packet(big, VNS_MAX_MESSAGE + 1, "eth1",
-                                           big, SIZE_MAX - 10),
+        assert_int_equal(ENC_LEN(vns_encode_packet, big, VNS_MAX_MESSAGE + 1,
+                                 "eth1", big, SIZE_MAX - 10),
                          0);
         /* Decoders hold to the limit too, whatever framed the message. */
-        assert_int_equal(vns_encode_packet(big, VNS_MAX_MESSAGE + 1, "eth1",
-                                           big + 24, VNS_MAX_MESSAGE - 24),
+        assert_int_equal(ENC_LEN(vns_encode_packet, big, VNS_MAX_MESSAGE + 1,
+                                 "eth1", big + 24, VNS_MAX_MESSAGE - 24),
                          VNS_MAX_MESSAGE);
         assert_int_equal(dec_packet(big, VNS_MAX_MESSAGE, NULL), 0);
         set_be32(big, VNS_MAX_MESSAGE + 1);
@@ -733,14 +755,14 @@ test_hwinfo(void **state)
 
     /* Round trip, with a speed. */
     lab[1].speed = 10000;
-    n = vns_encode_hwinfo(buf, sizeof buf, lab, 3);
+    n = ENC_LEN(vns_encode_hwinfo, buf, sizeof buf, lab, 3);
     assert_int_equal(n, m.len);
     assert_memory_equal(buf + 8 + 6 * 36 + 36 + 4, speed, 4);
     assert_int_equal(vns_decode_hwinfo(buf, n, ifs, 3, &len, &why), 0);
     assert_memory_equal(ifs, lab, sizeof lab);
 
     /* No interfaces at all. */
-    assert_int_equal(vns_encode_hwinfo(buf, sizeof buf, NULL, 0), 8);
+    assert_int_equal(ENC_LEN(vns_encode_hwinfo, buf, sizeof buf, NULL, 0), 8);
     assert_hex(buf, 8, "00000008 00000010");
     assert_int_equal(vns_decode_hwinfo(buf, 8, ifs, 3, &n, &why), 0);
     assert_int_equal(n, 0);
@@ -829,7 +851,7 @@ test_hwinfo(void **state)
     }
 
     /* What cannot be sent. */
-    assert_int_equal(vns_encode_hwinfo(buf, sizeof buf, NULL, 1), 0);
+    assert_int_equal(ENC_LEN(vns_encode_hwinfo, buf, sizeof buf, NULL, 1), 0);
     {
         struct vns_iface many[47];
         uint8_t *big = malloc(VNS_MAX_MESSAGE + 1);
@@ -837,12 +859,14 @@ test_hwinfo(void **state)
         assert_non_null(big);
         memset(many, 0, sizeof many);
         /* 46 interfaces, 6 entries each, are 9944 bytes; 47 are over. */
-        assert_int_equal(vns_encode_hwinfo(big, VNS_MAX_MESSAGE + 1, many, 46),
-                         9944);
-        assert_int_equal(vns_encode_hwinfo(big, VNS_MAX_MESSAGE + 1, many, 47),
-                         0);
         assert_int_equal(
-            vns_encode_hwinfo(big, VNS_MAX_MESSAGE + 1, many, SIZE_MAX), 0);
+            ENC_LEN(vns_encode_hwinfo, big, VNS_MAX_MESSAGE + 1, many, 46),
+            9944);
+        assert_int_equal(
+            ENC_LEN(vns_encode_hwinfo, big, VNS_MAX_MESSAGE + 1, many, 47), 0);
+        assert_int_equal(ENC_LEN(vns_encode_hwinfo, big, VNS_MAX_MESSAGE + 1,
+                                 many, SIZE_MAX),
+                         0);
         free(big);
     }
 
@@ -877,15 +901,17 @@ test_auth_request(void **state)
     assert_int_equal(s_len, VNS_SALT_LEN);
 
     /* Any salt of a byte or more; none is refused both ways. */
-    assert_int_equal(vns_encode_auth_request(buf, sizeof buf, salt.data, 1),
-                     9);
+    assert_int_equal(
+        ENC_LEN(vns_encode_auth_request, buf, sizeof buf, salt.data, 1), 9);
     assert_int_equal(vns_decode_auth_request(buf, 9, &s, &s_len, &why), 0);
     assert_int_equal(s_len, 1);
-    assert_int_equal(vns_encode_auth_request(buf, sizeof buf, salt.data, 0),
-                     0);
-    assert_int_equal(vns_encode_auth_request(buf, sizeof buf, NULL, 20), 0);
     assert_int_equal(
-        vns_encode_auth_request(buf, sizeof buf, salt.data, SIZE_MAX), 0);
+        ENC_LEN(vns_encode_auth_request, buf, sizeof buf, salt.data, 0), 0);
+    assert_int_equal(
+        ENC_LEN(vns_encode_auth_request, buf, sizeof buf, NULL, 20), 0);
+    assert_int_equal(
+        ENC_LEN(vns_encode_auth_request, buf, sizeof buf, salt.data, SIZE_MAX),
+        0);
     assert_refused(dec_auth_request, (const uint8_t *)"\0\0\0\x08\0\0\0\x80",
                    8);
 
@@ -929,7 +955,7 @@ test_auth_reply(void **state)
                   why);
 
     /* An empty user name, and one with a NUL in it. */
-    n = vns_encode_auth_reply(buf, sizeof buf, "", digest);
+    n = ENC_LEN(vns_encode_auth_reply, buf, sizeof buf, "", digest);
     assert_int_equal(n, 32);
     assert_int_equal(
         vns_decode_auth_reply(buf, n, user, sizeof user, sha1, &why), 0);
@@ -947,8 +973,10 @@ test_auth_reply(void **state)
     set_be32(buf + 8, UINT32_MAX - 20);
     assert_refused(dec_auth_reply, buf, m.len);
 
-    assert_int_equal(vns_encode_auth_reply(buf, sizeof buf, NULL, digest), 0);
-    assert_int_equal(vns_encode_auth_reply(buf, sizeof buf, "x", NULL), 0);
+    assert_int_equal(
+        ENC_LEN(vns_encode_auth_reply, buf, sizeof buf, NULL, digest), 0);
+    assert_int_equal(
+        ENC_LEN(vns_encode_auth_reply, buf, sizeof buf, "x", NULL), 0);
 
     check_truncations(dec_auth_reply, AUTH_REPLY, NONE, NULL);
     msg_free(&m);
@@ -994,7 +1022,8 @@ test_auth_status(void **state)
                      0);
 
     /* No text; a NUL ends it. */
-    assert_int_equal(vns_encode_auth_status(buf, sizeof buf, 7, NULL), 9);
+    assert_int_equal(ENC_LEN(vns_encode_auth_status, buf, sizeof buf, 7, NULL),
+                     9);
     assert_hex(buf, 9, "00000009 00000200 01");
     assert_int_equal(
         vns_decode_auth_status(buf, 9, &ok, text, sizeof text, &why), 0);
@@ -1098,14 +1127,14 @@ test_auth_round_trip(void **state)
     auth_key(key);
 
     /* Server: AuthRequest.  Router: the digest, in an AuthReply. */
-    n = vns_encode_auth_request(buf, sizeof buf, server_salt,
-                                sizeof server_salt);
+    n = ENC_LEN(vns_encode_auth_request, buf, sizeof buf, server_salt,
+                sizeof server_salt);
     assert_int_equal(n, 28);
     assert_int_equal(vns_decode_auth_request(buf, n, &salt, &salt_len, &why),
                      0);
     assert_int_equal(vns_auth_digest(salt, salt_len, key, sizeof key, mine),
                      0);
-    n = vns_encode_auth_reply(buf, sizeof buf, "student", mine);
+    n = ENC_LEN(vns_encode_auth_reply, buf, sizeof buf, "student", mine);
     assert_int_equal(n, 8 + 4 + 7 + 20);
 
     /* Server: the user's key gives the same digest; another does not. */
@@ -1122,6 +1151,193 @@ test_auth_round_trip(void **state)
                      0);
     assert_memory_not_equal(got, expect, VNS_SHA1_LEN);
 }
+
+/* Why encoders fail.  Every fixture's encoder, into every capacity short
+ * of its message, says ENOBUFS and writes nothing; what cannot be
+ * expressed says EMSGSIZE (too long for its field or for the protocol) or
+ * EINVAL (an argument the message cannot carry), whatever the room, since
+ * no buffer would take it; and the length is 0 on every failure. */
+
+/* Fails unless 'CALL' (an encoder whose last argument is &len) returns
+ * 'ERROR', stores 0 in 'len' and leaves 'buf' as it was. */
+#define assert_encode_error(ERROR, CALL)                                      \
+    do {                                                                      \
+        memset(buf, 0xa5, sizeof buf);                                        \
+        len = SIZE_MAX;                                                       \
+        assert_int_equal((CALL), (ERROR));                                    \
+        assert_int_equal(len, 0);                                             \
+        assert_true(untouched(buf, sizeof buf));                              \
+    } while (0)
+
+static bool
+untouched(const uint8_t *buf, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (buf[i] != 0xa5) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+test_encode_errors(void **state)
+{
+    static const uint8_t salt[VNS_SALT_LEN] = {1, 2, 3};
+    static const uint8_t sha1[VNS_SHA1_LEN] = {4, 5, 6};
+    struct vns_iface lab[3], ifs[VNS_MAX_IFACES];
+    struct vns_open o = {.topo_id = 1};
+    uint8_t frame[64] = {0}, buf[MAX_MSG];
+    size_t len, cap, n;
+    char *big, name17[VNS_IFACE_LEN + 2];
+
+    (void)state;
+    lab_setup(lab);
+    strcpy(o.vhost, "vrhost");
+    memset(name17, 'n', sizeof name17 - 1);
+    name17[sizeof name17 - 1] = '\0';
+    big = malloc(VNS_MAX_MESSAGE + 2);
+    assert_non_null(big);
+    memset(big, 't', VNS_MAX_MESSAGE + 1);
+    big[VNS_MAX_MESSAGE + 1] = '\0';
+
+    /* No room: ENOBUFS at every capacity short of the message, a NULL
+     * buffer included; a NULL buffer that claims room is EINVAL. */
+    for (cap = 0; cap < VNS_OPEN_MSG_LEN; cap++) {
+        assert_encode_error(ENOBUFS, vns_encode_open(buf, cap, &o, &len));
+        assert_encode_error(ENOBUFS, vns_encode_packet(buf, cap % 66, "eth3",
+                                                       frame, 42, &len));
+        assert_encode_error(
+            ENOBUFS, vns_encode_auth_request(buf, cap % 28, salt, 20, &len));
+        assert_encode_error(
+            ENOBUFS,
+            vns_encode_auth_reply(buf, cap % 39, "student", sha1, &len));
+        assert_encode_error(
+            ENOBUFS, vns_encode_auth_status(buf, cap % 9, 1, NULL, &len));
+        assert_encode_error(ENOBUFS,
+                            vns_encode_hwinfo(buf, cap, lab, 1, &len));
+    }
+    for (cap = 0; cap < VNS_CLOSE_MSG_LEN; cap += 7) {
+        assert_encode_error(ENOBUFS, vns_encode_close(buf, cap, "bye", &len));
+        assert_encode_error(ENOBUFS, vns_encode_banner(buf, cap, "hi", &len));
+    }
+    assert_encode_error(ENOBUFS, vns_encode_open(NULL, 0, &o, &len));
+    assert_encode_error(ENOBUFS, vns_encode_hwinfo(NULL, 0, NULL, 0, &len));
+    assert_encode_error(EINVAL, vns_encode_open(NULL, 200, &o, &len));
+    assert_encode_error(EINVAL, vns_encode_close(NULL, 300, "x", &len));
+    assert_int_equal(vns_encode_hwinfo(buf, 8, NULL, 0, &len), 0);
+    assert_int_equal(len, 8);
+
+    /* Open: a name over 32 bytes (the struct's field left unterminated)
+     * is too long for its field, even where there is no room at all. */
+    assert_encode_error(EINVAL, vns_encode_open(buf, sizeof buf, NULL, &len));
+    memset(o.user, 'u', sizeof o.user);
+    assert_encode_error(EMSGSIZE, vns_encode_open(buf, sizeof buf, &o, &len));
+    assert_encode_error(EMSGSIZE, vns_encode_open(buf, 0, &o, &len));
+    o.user[VNS_NAME_LEN] = '\0';
+    assert_int_equal(vns_encode_open(buf, sizeof buf, &o, &len), 0);
+    assert_int_equal(len, VNS_OPEN_MSG_LEN);
+
+    /* Close and Banner: display text is cut to its field, not refused. */
+    assert_int_equal(vns_encode_close(buf, sizeof buf, big, &len), 0);
+    assert_int_equal(len, VNS_CLOSE_MSG_LEN);
+    assert_int_equal(vns_encode_banner(buf, sizeof buf, big, &len), 0);
+    assert_int_equal(len, VNS_HEADER_LEN + VNS_BANNER_LEN);
+
+    /* Packet. */
+    assert_encode_error(
+        EMSGSIZE, vns_encode_packet(buf, sizeof buf, name17, frame, 42, &len));
+    assert_encode_error(EMSGSIZE,
+                        vns_encode_packet(buf, 0, name17, frame, 42, &len));
+    assert_encode_error(
+        EINVAL, vns_encode_packet(buf, sizeof buf, NULL, frame, 42, &len));
+    assert_encode_error(
+        EINVAL, vns_encode_packet(buf, sizeof buf, "eth1", NULL, 42, &len));
+    assert_encode_error(
+        EINVAL, vns_encode_packet(buf, sizeof buf, "eth1", frame, 13, &len));
+    assert_encode_error(EINVAL,
+                        vns_encode_packet(buf, 0, "eth1", frame, 0, &len));
+    assert_encode_error(EMSGSIZE,
+                        vns_encode_packet(buf, sizeof buf, "eth1",
+                                          (const uint8_t *)big,
+                                          VNS_MAX_MESSAGE - 23, &len));
+    assert_encode_error(EMSGSIZE, vns_encode_packet(buf, sizeof buf, "eth1",
+                                                    (const uint8_t *)big,
+                                                    SIZE_MAX - 10, &len));
+    name17[VNS_IFACE_LEN] = '\0';
+    assert_int_equal(
+        vns_encode_packet(buf, sizeof buf, name17, frame, 42, &len), 0);
+    assert_int_equal(len, 24 + 42);
+
+    /* HWInfo: 46 interfaces at most, each named in 16 bytes. */
+    assert_encode_error(EINVAL,
+                        vns_encode_hwinfo(buf, sizeof buf, NULL, 1, &len));
+    memset(ifs, 0, sizeof ifs);
+    assert_encode_error(EMSGSIZE,
+                        vns_encode_hwinfo(buf, sizeof buf, ifs, 47, &len));
+    assert_encode_error(EMSGSIZE,
+                        vns_encode_hwinfo(buf, 0, ifs, SIZE_MAX, &len));
+    memset(lab[2].name, 'x', sizeof lab[2].name);
+    assert_encode_error(EMSGSIZE,
+                        vns_encode_hwinfo(buf, sizeof buf, lab, 3, &len));
+    assert_int_equal(vns_encode_hwinfo(buf, sizeof buf, lab, 2, &len), 0);
+    assert_int_equal(len, 8 + 2 * 6 * 36);
+
+    /* AuthRequest: a salt of 1 to 9992 bytes. */
+    assert_encode_error(
+        EINVAL, vns_encode_auth_request(buf, sizeof buf, salt, 0, &len));
+    assert_encode_error(
+        EINVAL, vns_encode_auth_request(buf, sizeof buf, NULL, 20, &len));
+    assert_encode_error(EMSGSIZE, vns_encode_auth_request(
+                                      buf, sizeof buf, (const uint8_t *)big,
+                                      VNS_MAX_MESSAGE - 7, &len));
+    assert_encode_error(EMSGSIZE,
+                        vns_encode_auth_request(buf, 0, salt, SIZE_MAX, &len));
+    assert_encode_error(
+        ENOBUFS, vns_encode_auth_request(buf, sizeof buf, (const uint8_t *)big,
+                                         VNS_MAX_MESSAGE - 8, &len));
+
+    /* AuthReply: a user of up to 9968 bytes; AuthStatus: text of up to
+     * 9991. */
+    assert_encode_error(
+        EINVAL, vns_encode_auth_reply(buf, sizeof buf, NULL, sha1, &len));
+    assert_encode_error(
+        EINVAL, vns_encode_auth_reply(buf, sizeof buf, "x", NULL, &len));
+    big[VNS_MAX_MESSAGE - 31] = '\0';
+    assert_encode_error(
+        EMSGSIZE, vns_encode_auth_reply(buf, sizeof buf, big, sha1, &len));
+    big[VNS_MAX_MESSAGE - 32] = '\0';
+    assert_encode_error(
+        ENOBUFS, vns_encode_auth_reply(buf, sizeof buf, big, sha1, &len));
+    memset(big, 't', VNS_MAX_MESSAGE + 1);
+    big[VNS_MAX_MESSAGE - 8] = '\0';
+    assert_encode_error(EMSGSIZE,
+                        vns_encode_auth_status(buf, sizeof buf, 1, big, &len));
+    {
+        uint8_t *room = malloc(VNS_MAX_MESSAGE);
+
+        assert_non_null(room);
+        big[VNS_MAX_MESSAGE - 9] = '\0';
+        assert_int_equal(
+            vns_encode_auth_status(room, VNS_MAX_MESSAGE, 1, big, &n), 0);
+        assert_int_equal(n, VNS_MAX_MESSAGE);
+        memset(big, 'u', VNS_MAX_MESSAGE - 32);
+        big[VNS_MAX_MESSAGE - 32] = '\0';
+        assert_int_equal(
+            vns_encode_auth_reply(room, VNS_MAX_MESSAGE, big, sha1, &n), 0);
+        assert_int_equal(n, VNS_MAX_MESSAGE);
+        assert_int_equal(vns_encode_auth_request(room, VNS_MAX_MESSAGE,
+                                                 (const uint8_t *)big,
+                                                 VNS_MAX_MESSAGE - 8, &n),
+                         0);
+        assert_int_equal(n, VNS_MAX_MESSAGE);
+        free(room);
+    }
+    free(big);
+}
+#undef assert_encode_error
 
 /* Every decoder refuses every other message type, and nothing at all. */
 static void
@@ -1181,6 +1397,7 @@ main(void)
         cmocka_unit_test(test_sha1),
         cmocka_unit_test(test_auth_round_trip),
         cmocka_unit_test(test_wrong_type),
+        cmocka_unit_test(test_encode_errors),
     };
 
     return cmocka_run_group_tests_name("vns", tests, NULL, NULL);

@@ -162,7 +162,10 @@ int px_conn_events(const struct px_conn *c);
 /* Does what the socket allows given 'revents': finishes a connect, moves
  * the TLS handshake on, writes queued output, reads input.  Returns 0, or
  * the errno of a failure after which the connection is closed
- * (px_conn_reason says why; px_conn_why has the words).  A peer's orderly
+ * (px_conn_reason says why; px_conn_why has the words).  A connection
+ * closes its socket as soon as it fails, here, in px_conn_next or
+ * px_conn_flush: the owner stops its watcher on the fd before returning to
+ * its loop.  A peer's orderly
  * close returns EPIPE only once every whole message that arrived before it
  * has been taken by px_conn_next. */
 int px_conn_run(struct px_conn *c, int revents);
@@ -215,10 +218,12 @@ int px_conn_fd(const struct px_conn *c);
  * destroys 'c' (which then neither closes the socket nor ends the TLS
  * session).  px_conn_restore rebuilds a connection from those bytes and
  * the fd of the next generation (the connection's from then on, closed on
- * failure), with this generation's options (framing, limits, TLS context
- * for new sessions).  Returns EPROTO for a truncated, corrupt or unknown
+ * failure), with this generation's options for its buffers and framing;
+ * it keeps the transport it was saved with (a changed 'transport' applies
+ * to new connections).  Returns EPROTO for a truncated, corrupt or unknown
  * version of the state, ENOBUFS when its buffered bytes exceed the new
- * limits.
+ * limits; on every failure the socket is closed and a saved TLS session
+ * freed.
  *
  * A TLS session is OpenSSL state in this process's memory (keys, sequence
  * numbers): it is handed over as a handle and is valid only within the
