@@ -748,24 +748,6 @@ conn_io(struct px_plugin *p, struct px_io *io, int fd, int revents, void *arg)
  * of a handshake loses its few bytes of counts. */
 #define OF_CONN_BLOB_VERSION 2
 
-static uint64_t
-double_bits(double d)
-{
-    uint64_t u;
-
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double
-bits_double(uint64_t u)
-{
-    double d;
-
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
 int
 of_conn_save(struct of_conn *c)
 {
@@ -783,7 +765,7 @@ of_conn_save(struct of_conn *c)
     px_buf_put_be32(&b, c->features.n_buffers);
     px_buf_put_u8(&b, c->features.n_tables);
     px_buf_put_be32(&b, c->features.capabilities);
-    px_buf_put_be64(&b, double_bits(c->connected_since));
+    px_buf_put_double(&b, c->connected_since);
     px_buf_put_be64(&b, c->rx_msgs);
     px_buf_put_be32(&b, (uint32_t)c->n_ports);
     for (i = 0; i < c->n_ports; i++) {
@@ -840,7 +822,7 @@ of_conn_parse_state(struct px_cursor *in, struct of_conn *c)
     c->features.n_buffers = px_cursor_be32(in);
     c->features.n_tables = px_cursor_u8(in);
     c->features.capabilities = px_cursor_be32(in);
-    c->connected_since = bits_double(px_cursor_be64(in));
+    c->connected_since = px_cursor_double(in);
     c->rx_msgs = px_cursor_be64(in);
     n_ports = px_cursor_be32(in);
     if (in->error || c->state > OF_CONN_READY || n_ports > OF_MAX_PORTS ||

@@ -36,25 +36,6 @@
 
 #define VS_HANDOFF_MAGIC 0x564e5353u /* "VNSS" */
 
-/* A double as the 64 bits that represent it, and back. */
-static uint64_t
-double_bits(double d)
-{
-    uint64_t u;
-
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double
-bits_double(uint64_t u)
-{
-    double d;
-
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
 static void
 put_router(struct px_buf *b, const struct vs_saved_router *r)
 {
@@ -66,7 +47,7 @@ put_router(struct px_buf *b, const struct vs_saved_router *r)
     px_buf_put(b, r->salt, sizeof r->salt);
     px_buf_put_str(b, r->user);
     px_buf_put_str(b, r->vhost);
-    px_buf_put_be64(b, double_bits(r->connected_since));
+    px_buf_put_double(b, r->connected_since);
     px_buf_put_be64(b, r->frames_in);
     px_buf_put_be64(b, r->frames_out);
     px_buf_put_be32(b, N_ROUTER_DROPS);
@@ -169,7 +150,7 @@ get_router(struct px_cursor *c, struct vs_saved_router *r)
     get_bytes(c, r->salt, sizeof r->salt);
     px_cursor_str(c, r->user, sizeof r->user);
     px_cursor_str(c, r->vhost, sizeof r->vhost);
-    r->connected_since = bits_double(px_cursor_be64(c));
+    r->connected_since = px_cursor_double(c);
     r->frames_in = px_cursor_be64(c);
     r->frames_out = px_cursor_be64(c);
     if (c->error || !isfinite(r->connected_since) || r->connected_since < 0 ||

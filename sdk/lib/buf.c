@@ -121,6 +121,15 @@ px_buf_put_be64(struct px_buf *b, uint64_t v)
 }
 
 int
+px_buf_put_double(struct px_buf *b, double v)
+{
+    uint64_t u;
+
+    memcpy(&u, &v, sizeof u);
+    return px_buf_put_be64(b, u);
+}
+
+int
 px_buf_put_str(struct px_buf *b, const char *s)
 {
     size_t n = strlen(s);
@@ -282,6 +291,16 @@ px_cursor_be64(struct px_cursor *c)
     const uint8_t *p = cursor_take(c, 8);
 
     return p ? px_get_be64(p) : 0;
+}
+
+double
+px_cursor_double(struct px_cursor *c)
+{
+    uint64_t u = px_cursor_be64(c);
+    double v;
+
+    memcpy(&v, &u, sizeof v);
+    return v;
 }
 
 const void *

@@ -89,6 +89,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plexus/byteorder.h"
+
 /* OpenFlow 1.0. */
 #define OFP_VERSION           0x01
 #define OFPT_HELLO            0
@@ -349,51 +351,12 @@ system_busy_s(void)
 }
 
 static void
-put16(uint8_t *p, uint16_t v)
-{
-    v = htons(v);
-    memcpy(p, &v, 2);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-    v = htonl(v);
-    memcpy(p, &v, 4);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-    uint16_t v;
-
-    memcpy(&v, p, 2);
-    return ntohs(v);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, 4);
-    return ntohl(v);
-}
-
-static void
 put_header(uint8_t *p, uint8_t type, uint16_t len, uint32_t xid)
 {
     p[0] = OFP_VERSION;
     p[1] = type;
-    put16(p + 2, len);
-    put32(p + 4, xid);
+    px_put_be16(p + 2, len);
+    px_put_be32(p + 4, xid);
 }
 
 /* splitmix64's finaliser: a bijection of 64-bit integers whose outputs
@@ -628,15 +591,15 @@ send_features_reply(struct sw *sw, uint32_t xid)
     }
     memset(p, 0, FEATURES_REPLY_LEN);
     put_header(p, OFPT_FEATURES_REPLY, FEATURES_REPLY_LEN, xid);
-    put64(p + 8, sw->dpid);
-    put32(p + 16, 256); /* n_buffers */
+    px_put_be64(p + 8, sw->dpid);
+    px_put_be32(p + 16, 256); /* n_buffers */
     p[20] = 1;          /* n_tables */
-    put32(p + 24, 0x7); /* Flow, table and port stats. */
-    put32(p + 28, 0xfff);
+    px_put_be32(p + 24, 0x7); /* Flow, table and port stats. */
+    px_put_be32(p + 28, 0xfff);
     for (i = 0; i < N_PORTS; i++) {
         uint8_t *port = p + 32 + i * PHY_PORT_LEN;
 
-        put16(port, (uint16_t)(i + 1));
+        px_put_be16(port, (uint16_t)(i + 1));
         port[2] = 0x0a; /* hw_addr 0a:SS:SS:00:00:PP */
         port[3] = (uint8_t)(sw->idx >> 8);
         port[4] = (uint8_t)sw->idx;
@@ -645,7 +608,7 @@ send_features_reply(struct sw *sw, uint32_t xid)
          * compiler so. */
         snprintf((char *)port + 8, 16, "s%u-eth%u",
                  (unsigned)(sw->idx + 1) % 100000, i + 1);
-        put32(port + 32, (1 << 5) | (1 << 7)); /* curr: 1GB_FD, COPPER */
+        px_put_be32(port + 32, (1 << 5) | (1 << 7)); /* curr: 1GB_FD, COPPER */
     }
     sw->wlen += FEATURES_REPLY_LEN;
 }
@@ -657,8 +620,8 @@ send_get_config_reply(struct sw *sw, uint32_t xid)
 
     if (p) {
         put_header(p, OFPT_GET_CONFIG_REPLY, 12, xid);
-        put16(p + 8, 0);    /* flags: OFPC_FRAG_NORMAL */
-        put16(p + 10, 128); /* miss_send_len */
+        px_put_be16(p + 8, 0);    /* flags: OFPC_FRAG_NORMAL */
+        px_put_be16(p + 10, 128); /* miss_send_len */
         sw->wlen += 12;
     }
 }
@@ -685,9 +648,9 @@ put_packet_in(struct sw *sw, uint8_t *p, int src, int dst)
     uint32_t buffer_id = o.no_buffer ? OFP_NO_BUFFER : (uint32_t)sw->next_seq;
 
     memcpy(p, g.pi_template, PACKET_IN_LEN);
-    put32(p + 4, ++sw->xid);
-    put32(p + 8, buffer_id);
-    put16(p + 14, host_port(src));
+    px_put_be32(p + 4, ++sw->xid);
+    px_put_be32(p + 8, buffer_id);
+    px_put_be16(p + 14, host_port(src));
     if (dst >= 0) {
         memcpy(p + 18, sw->macs[dst], 6);
     }
@@ -709,26 +672,26 @@ init_template(void)
 
     memset(p, 0, PACKET_IN_LEN);
     put_header(p, OFPT_PACKET_IN, PACKET_IN_LEN, 0);
-    put16(p + 12, FRAME_LEN); /* total_len */
+    px_put_be16(p + 12, FRAME_LEN); /* total_len */
     p[16] = OFPR_NO_MATCH;
     memset(f, 0xff, 6); /* Broadcast until a destination is written. */
-    put16(f + 12, 0x0800);
+    px_put_be16(f + 12, 0x0800);
     ip[0] = 0x45;
-    put16(ip + 2, FRAME_LEN - 14);
+    px_put_be16(ip + 2, FRAME_LEN - 14);
     ip[8] = 64; /* TTL */
     ip[9] = 17; /* UDP */
-    put32(ip + 12, 0x0a000001);
-    put32(ip + 16, 0x0a000002);
+    px_put_be32(ip + 12, 0x0a000001);
+    px_put_be32(ip + 16, 0x0a000002);
     for (i = 0; i < 20; i += 2) {
-        sum += get16(ip + i);
+        sum += px_get_be16(ip + i);
     }
     while (sum >> 16) {
         sum = (sum & 0xffff) + (sum >> 16);
     }
-    put16(ip + 10, (uint16_t)~sum);
-    put16(ip + 20, 12345);          /* UDP source port */
-    put16(ip + 22, 5001);           /* UDP destination port */
-    put16(ip + 24, FRAME_LEN - 34); /* UDP length; checksum 0 = none */
+    px_put_be16(ip + 10, (uint16_t)~sum);
+    px_put_be16(ip + 20, 12345);          /* UDP source port */
+    px_put_be16(ip + 22, 5001);           /* UDP destination port */
+    px_put_be16(ip + 24, FRAME_LEN - 34); /* UDP length; checksum 0 = none */
 }
 
 /* Latency mode: sends the next packet-in and notes when. */
@@ -877,7 +840,7 @@ on_response(struct sw *sw, uint32_t buffer_id, double now)
 static void
 handle_message(struct sw *sw, const uint8_t *msg, size_t len, double now)
 {
-    uint32_t xid = get32(msg + 4);
+    uint32_t xid = px_get_be32(msg + 4);
 
     if (sw->state == SW_SETTLE) {
         sw->settle_deadline = now + SETTLE_S;
@@ -890,8 +853,8 @@ handle_message(struct sw *sw, const uint8_t *msg, size_t len, double now)
             fprintf(stderr,
                     "ofbench: switch %d: controller sent ERROR type %u "
                     "code %u\n",
-                    sw->idx, len >= 12 ? get16(msg + 8) : 0,
-                    len >= 12 ? get16(msg + 10) : 0);
+                    sw->idx, len >= 12 ? px_get_be16(msg + 8) : 0,
+                    len >= 12 ? px_get_be16(msg + 10) : 0);
         }
         break;
     case OFPT_ECHO_REQUEST:
@@ -928,7 +891,7 @@ handle_message(struct sw *sw, const uint8_t *msg, size_t len, double now)
         if (o.response == OFPT_PACKET_OUT) {
             on_response(sw,
                         len >= PACKET_OUT_BUFFER_OFS + 4
-                            ? get32(msg + PACKET_OUT_BUFFER_OFS)
+                            ? px_get_be32(msg + PACKET_OUT_BUFFER_OFS)
                             : OFP_NO_BUFFER,
                         now);
         }
@@ -938,7 +901,7 @@ handle_message(struct sw *sw, const uint8_t *msg, size_t len, double now)
         if (o.response == OFPT_FLOW_MOD) {
             on_response(sw,
                         len >= FLOW_MOD_BUFFER_OFS + 4
-                            ? get32(msg + FLOW_MOD_BUFFER_OFS)
+                            ? px_get_be32(msg + FLOW_MOD_BUFFER_OFS)
                             : OFP_NO_BUFFER,
                         now);
         }
@@ -974,7 +937,7 @@ sw_read(struct sw *sw, double now)
     sw->rlen += (size_t)n;
     while (sw->rlen - off >= OFP_HEADER_LEN && sw->state != SW_DEAD) {
         const uint8_t *msg = sw->rbuf + off;
-        size_t len = get16(msg + 2);
+        size_t len = px_get_be16(msg + 2);
 
         if (len < OFP_HEADER_LEN) {
             sw_kill(sw, "malformed message (length < 8)", 0);

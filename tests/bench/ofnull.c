@@ -40,6 +40,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "plexus/byteorder.h"
+
 /* OpenFlow 1.0. */
 #define OFP_VERSION           0x01
 #define OFPT_HELLO            0
@@ -89,35 +91,12 @@ static volatile sig_atomic_t stop_signal, stats_signal;
 static size_t n_closed;
 
 static void
-put16(uint8_t *p, uint16_t v)
-{
-    v = htons(v);
-    memcpy(p, &v, 2);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-    v = htonl(v);
-    memcpy(p, &v, 4);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-    uint16_t v;
-
-    memcpy(&v, p, 2);
-    return ntohs(v);
-}
-
-static void
 put_header(uint8_t *p, uint8_t type, uint16_t len, uint32_t xid)
 {
     p[0] = OFP_VERSION;
     p[1] = type;
-    put16(p + 2, len);
-    put32(p + 4, xid);
+    px_put_be16(p + 2, len);
+    px_put_be32(p + 4, xid);
 }
 
 static void
@@ -223,11 +202,11 @@ on_packet_in(struct conn *c, const uint8_t *msg, size_t len)
     memcpy(p + 4, msg + 4, 4);     /* xid */
     memcpy(p + 8, &buffer_id, 4);  /* buffer_id */
     memcpy(p + 12, msg + 14, 2);   /* in_port */
-    put16(p + 14, ACTION_OUT_LEN); /* actions_len */
-    put16(p + 16, OFPAT_OUTPUT);   /* type */
-    put16(p + 18, ACTION_OUT_LEN); /* len */
-    put16(p + 20, OFPP_FLOOD);     /* port */
-    put16(p + 22, 0);              /* max_len */
+    px_put_be16(p + 14, ACTION_OUT_LEN); /* actions_len */
+    px_put_be16(p + 16, OFPAT_OUTPUT);   /* type */
+    px_put_be16(p + 18, ACTION_OUT_LEN); /* len */
+    px_put_be16(p + 20, OFPP_FLOOD);     /* port */
+    px_put_be16(p + 22, 0);              /* max_len */
     memcpy(p + 24, msg + PACKET_IN_DATA_OFS, data_len);
     c->wlen += out_len;
     counts.packet_outs++;
@@ -256,8 +235,8 @@ handle_message(struct conn *c, const uint8_t *msg, size_t len)
         p = reserve(c, SET_CONFIG_LEN);
         if (p) {
             put_header(p, OFPT_SET_CONFIG, SET_CONFIG_LEN, 0);
-            put16(p + 8, 0); /* flags: OFPC_FRAG_NORMAL */
-            put16(p + 10, MISS_SEND_LEN);
+            px_put_be16(p + 8, 0); /* flags: OFPC_FRAG_NORMAL */
+            px_put_be16(p + 10, MISS_SEND_LEN);
             c->wlen += SET_CONFIG_LEN;
         }
         break;
@@ -289,7 +268,7 @@ conn_read(struct conn *c)
     c->rlen += (size_t)n;
     while (c->rlen - off >= OFP_HEADER_LEN && c->fd >= 0) {
         const uint8_t *msg = c->rbuf + off;
-        size_t len = get16(msg + 2);
+        size_t len = px_get_be16(msg + 2);
 
         if (len < OFP_HEADER_LEN) {
             fprintf(stderr, "ofnull: message shorter than its header: "

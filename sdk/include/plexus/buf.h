@@ -54,6 +54,8 @@ int px_buf_put_u8(struct px_buf *b, uint8_t v);
 int px_buf_put_be16(struct px_buf *b, uint16_t v);
 int px_buf_put_be32(struct px_buf *b, uint32_t v);
 int px_buf_put_be64(struct px_buf *b, uint64_t v);
+/* A double as the 64 bits that represent it (IEEE 754, big-endian). */
+int px_buf_put_double(struct px_buf *b, double v);
 /* A string as a 32-bit length and its bytes (no NUL), for serializations. */
 int px_buf_put_str(struct px_buf *b, const char *s);
 /* Text; the data stays NUL-terminated after 'len' (px_buf_cstr). */
@@ -96,6 +98,8 @@ uint8_t px_cursor_u8(struct px_cursor *c);
 uint16_t px_cursor_be16(struct px_cursor *c);
 uint32_t px_cursor_be32(struct px_cursor *c);
 uint64_t px_cursor_be64(struct px_cursor *c);
+/* A double written by px_buf_put_double. */
+double px_cursor_double(struct px_cursor *c);
 /* The next 'n' bytes in place, or NULL. */
 const void *px_cursor_bytes(struct px_cursor *c, size_t n);
 /* A string written by px_buf_put_str, copied NUL-terminated into 'dst'.
