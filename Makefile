@@ -120,7 +120,7 @@ $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h) $(LIBPLEXUS)
 	    $(LIBPLEXUS_LIBS)
 
 # Libraries a plugin links with, beyond libc, and sources from elsewhere.
-PLUGIN_LIBS_logger := -lpcap
+PLUGIN_LIBS_logger := -lpcap $(LIBPLEXUS)
 PLUGIN_LIBS_openflow := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_vns_server := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_stats := -lmicrohttpd -ljansson $(LIBPLEXUS_LIBS)
@@ -205,13 +205,18 @@ $(O)tests/unit/test_sr: tests/unit/test_sr.c tests/unit/hexfix.h \
                         $(wildcard router/sr_*.h) $(LIBPLEXUS)
 $(O)tests/unit/test_logger: tests/unit/test_logger.c tests/unit/fakehost.c \
                             tests/unit/fakehost.h \
-                            $(wildcard plugins/logger/*.c)
+                            $(wildcard plugins/logger/*.c plugins/logger/*.h) \
+                            $(LIBPLEXUS)
+$(O)tests/unit/test_logger: CFLAGS_ALL += -Iplugins/logger
 $(O)tests/unit/test_logger: HOST_LIBS += -lpcap
 $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
                              plugins/openflow/swstats.c \
                              plugins/openflow/swstats.h $(LIBPLEXUS)
 $(O)tests/unit/test_stats: tests/unit/test_stats.c plugins/stats/render.c \
-                           plugins/stats/render.h $(LIBPLEXUS)
+                           plugins/stats/render.h \
+                           plugins/stats/stats_handoff.c \
+                           plugins/stats/stats_handoff.h \
+                           plugins/stats/http.h $(LIBPLEXUS)
 $(O)tests/unit/test_ctl: tests/unit/test_ctl.c \
                          $(O)host/plexusctl/ctl_fetch.o $(O)host/host_util.o \
                          $(LIBPLEXUS)

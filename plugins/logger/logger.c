@@ -9,10 +9,13 @@
  * them a second time.
  *
  * Across a reload the log file's descriptor is handed to the next
- * generation, so no line is lost and the file is not reopened.
+ * generation, so no line is lost and the file is not reopened; the path it
+ * was opened by and the line count go beside it in the explicit
+ * serialization of logger_handoff.c.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 
 #include <pcap/pcap.h>
 
+#include "logger_handoff.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/host.h"
 #include "plexus/topics/openflow.h"
@@ -34,8 +38,8 @@ struct logger {
     int level;       /* Lines above this are not written. */
     int event_level; /* Level of events that are not host.* */
     enum logger_target target;
-    int fd;          /* For stderr and file targets. */
-    char path[4096]; /* For the file target. */
+    int fd;                     /* For stderr and file targets. */
+    char path[LOGGER_PATH_LEN]; /* For the file target. */
     unsigned long long lines;
     double last_time; /* Of the last line written. */
     /* The "*" subscription, held only while some event outside host.*
@@ -439,36 +443,66 @@ configure(struct px_plugin *p, struct logger *lg, int inherited)
     return 0;
 }
 
-/* What a generation leaves the next: the file it was writing. */
-struct logger_handoff {
-    char path[4096];
-    unsigned long long lines;
-};
+/* Takes the previous generation's path and line count into 'lg', and
+ * returns the descriptor of its file, or -1.  The descriptor is taken only
+ * with a state that says which file it is; a state that cannot be read is
+ * said in the log, and the file is opened again by its name (no line is
+ * lost: each went out in one write). */
+static int
+take_handoff(struct px_plugin *p, struct logger *lg)
+{
+    struct logger_saved *saved;
+    const void *data;
+    uint32_t version;
+    size_t len;
+    int fd, error;
+
+    if (px_handoff_get_blob(p, LOGGER_HANDOFF_BLOB, &version, &data, &len)) {
+        return -1;
+    }
+    if (version != LOGGER_HANDOFF_VERSION) {
+        px_warn(p,
+                "handoff of version %u, not %d: the log file is opened "
+                "again and the line count starts afresh",
+                version, LOGGER_HANDOFF_VERSION);
+        return -1;
+    }
+    saved = malloc(sizeof *saved);
+    if (!saved) {
+        px_warn(p, "out of memory: the log file is opened again and the "
+                   "line count starts afresh");
+        return -1;
+    }
+    error = logger_handoff_read(data, len, saved);
+    if (error) {
+        px_warn(p,
+                "handoff refused (%s): the log file is opened again and the "
+                "line count starts afresh",
+                strerror(error));
+        free(saved);
+        return -1;
+    }
+    snprintf(lg->path, sizeof lg->path, "%s", saved->path);
+    lg->lines = saved->lines;
+    free(saved);
+    if (px_handoff_take_fd(p, "file", &fd)) {
+        return -1;
+    }
+    return fd;
+}
 
 static int
 logger_init(struct px_plugin *p)
 {
     struct logger *lg = calloc(1, sizeof *lg);
-    const struct logger_handoff *h = NULL;
-    const void *data;
-    uint32_t version;
-    size_t len;
-    int fd = -1, error;
+    int fd, error;
 
     if (!lg) {
         return ENOMEM;
     }
     lg->fd = -1;
     lg->last_time = px_now(p);
-    if (!px_handoff_get_blob(p, "state", &version, &data, &len) &&
-        version == 1 && len == sizeof *h) {
-        h = data;
-        snprintf(lg->path, sizeof lg->path, "%s", h->path);
-        lg->lines = h->lines;
-        if (px_handoff_take_fd(p, "file", &fd)) {
-            fd = -1;
-        }
-    }
+    fd = take_handoff(p, lg);
     error = configure(p, lg, fd);
     if (!error) {
         error =
@@ -496,18 +530,25 @@ static void
 logger_fini(struct px_plugin *p)
 {
     struct logger *lg = px_get_data(p);
-    struct logger_handoff h;
+    struct px_buf blob = PX_BUF_INITIALIZER(SIZE_MAX);
+    struct logger_saved saved;
 
     if (!lg) {
         return;
     }
-    memset(&h, 0, sizeof h);
-    snprintf(h.path, sizeof h.path, "%s", lg->path);
-    h.lines = lg->lines;
-    if (!px_handoff_put_blob(p, "state", 1, &h, sizeof h) &&
-        lg->target == TARGET_FILE && !px_handoff_put_fd(p, "file", lg->fd)) {
+    memset(&saved, 0, sizeof saved);
+    snprintf(saved.path, sizeof saved.path, "%s", lg->path);
+    saved.lines = lg->lines;
+    if (logger_handoff_write(&saved, &blob) ||
+        px_handoff_put_blob(p, LOGGER_HANDOFF_BLOB, LOGGER_HANDOFF_VERSION,
+                            blob.data, blob.len)) {
+        px_warn(p, "the handoff could not be written: the next generation "
+                   "opens the log file again");
+    } else if (lg->target == TARGET_FILE &&
+               !px_handoff_put_fd(p, "file", lg->fd)) {
         lg->fd = -1; /* The host owns it now. */
     }
+    px_buf_destroy(&blob);
     close_target(lg);
     free(lg);
     px_set_data(p, NULL);

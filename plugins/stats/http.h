@@ -24,16 +24,15 @@ struct stats_http;
 /* Distinct status codes counted; codes beyond are counted as 'other'. */
 #define STATS_HTTP_MAX_CODES 16
 
-/* Plain data, so that it can be handed across a reload as it is. */
+/* Handed across a reload in stats_handoff.c's serialization, which names
+ * every field: a field added here must be added there too. */
 struct stats_http_counters {
     uint64_t connections;
     uint64_t timeouts;
     uint64_t other_codes;
     uint32_t n_codes;
-    uint32_t reserved;
     struct {
         uint32_t code;
-        uint32_t reserved;
         uint64_t count;
     } requests[STATS_HTTP_MAX_CODES];
 };

@@ -37,8 +37,9 @@
 #define STATS_MAX_RELOADS 16
 #define STATS_RELOAD_TEXT 1024 /* Bytes kept of each list or message. */
 
-/* One host.reload_done outcome.  Plain data, so the history can be handed
- * across a reload of the stats plugin as it is. */
+/* One host.reload_done outcome.  The history is handed across a reload of
+ * the stats plugin in stats_handoff.c's serialization, which names every
+ * field: a field added here must be added there too. */
 struct stats_reload {
     uint32_t id;
     uint32_t outcome; /* enum px_reload_outcome */

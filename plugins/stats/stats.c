@@ -11,21 +11,27 @@
  *
  * Across a reload of this plugin the listening socket is handed to the
  * next generation (clients that connect meanwhile wait in the backlog),
- * together with the plugin's counters and the reload history, so those
- * keep growing.  Open HTTP connections are closed.
+ * together with the plugin's counters and the reload history in the
+ * explicit serialization of stats_handoff.c, so those keep growing.  Open
+ * HTTP connections are closed.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "http.h"
-#include "plexus/net.h"
+#include "plexus/conn.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/host.h"
 #include "plexus/topics/stats.h"
 #include "render.h"
+#include "stats_handoff.h"
 
 #define STATS_VERSION "1.0.0"
 
@@ -34,9 +40,9 @@
 
 static const struct px_config_key stats_keys[] = {
     {.key = "address",
-     .type = PX_CONFIG_IPV4,
+     .type = PX_CONFIG_STRING,
      .default_value = PX_STATS_DEFAULT_ADDRESS,
-     .help = "IPv4 address to listen on"},
+     .help = "IPv4 or IPv6 address to listen on (\"::1\", no brackets)"},
     {.key = "port",
      .type = PX_CONFIG_PORT,
      .default_value = STR(PX_STATS_DEFAULT_PORT),
@@ -77,33 +83,12 @@ static const struct px_config_key stats_keys[] = {
     {.key = NULL},
 };
 
-/* Everything a generation hands the next.  Plain data. */
-struct stats_state {
-    struct stats_http_counters http;
-    uint64_t collections;
-    uint64_t reports_dropped;
-    uint64_t next_id;
-    uint32_t n_reloads;
-    uint32_t reserved;
-    struct stats_reload reloads[STATS_MAX_RELOADS]; /* Oldest first. */
-};
-
-#define STATS_BLOB_VERSION 1
-
-struct stats_blob {
-    char address[64]; /* Where 'listen' listens. */
-    int32_t port;
-    uint32_t reserved;
-    struct stats_state state;
-};
-
 struct stats {
     struct px_plugin *p;
     struct px_topic *t_collect;
     struct stats_http *http;
     int listen_fd;
-    char address[64];
-    int port;
+    struct px_endpoint endpoint; /* Where to listen: tcp, numeric. */
     size_t max_entities;
 
     /* The collection being filled while stats.collect is published. */
@@ -281,32 +266,91 @@ stats_free(struct stats *s)
     free(s);
 }
 
+/* Nonzero if 'fd' is bound to the address and port of 'ep'. */
+static int
+bound_to(int fd, const struct px_endpoint *ep)
+{
+    struct sockaddr_storage ss;
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+    socklen_t len = sizeof ss;
+    struct in6_addr a6;
+    struct in_addr a4;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len)) {
+        return 0;
+    }
+    if (ss.ss_family == AF_INET) {
+        return inet_pton(AF_INET, ep->host, &a4) == 1 &&
+               sin->sin_addr.s_addr == a4.s_addr &&
+               ntohs(sin->sin_port) == ep->port;
+    }
+    if (ss.ss_family == AF_INET6) {
+        return inet_pton(AF_INET6, ep->host, &a6) == 1 &&
+               !memcmp(&sin6->sin6_addr, &a6, sizeof a6) &&
+               ntohs(sin6->sin6_port) == ep->port;
+    }
+    return 0;
+}
+
 /* Takes the previous generation's state, and its listening socket when it
- * listened where this configuration says. */
+ * is bound where this configuration says.  The socket is asked rather
+ * than the blob, so that it is kept even when the state is refused: the
+ * port it holds could not be listened on again while it is open.  A blob
+ * that cannot be read is said in the log, and the counters and history
+ * start afresh. */
 static void
 take_handoff(struct stats *s)
 {
-    const struct stats_blob *b;
     const void *data;
     uint32_t version;
     size_t len;
+    int fd, error;
 
-    if (px_handoff_get_blob(s->p, "state", &version, &data, &len) ||
-        version != STATS_BLOB_VERSION || len != sizeof *b) {
-        return;
+    if (!px_handoff_get_blob(s->p, STATS_HANDOFF_BLOB, &version, &data,
+                             &len)) {
+        if (version != STATS_HANDOFF_VERSION) {
+            px_warn(s->p,
+                    "handoff of version %u, not %d: counters and reload "
+                    "history start afresh",
+                    version, STATS_HANDOFF_VERSION);
+        } else if ((error = stats_handoff_read(data, len, &s->state))) {
+            px_warn(s->p,
+                    "handoff refused (%s): counters and reload history "
+                    "start afresh",
+                    strerror(error));
+        }
     }
-    b = data;
-    s->state = b->state;
-    if (s->state.n_reloads > STATS_MAX_RELOADS ||
-        s->state.http.n_codes > STATS_HTTP_MAX_CODES) {
-        memset(&s->state, 0, sizeof s->state); /* Not ours after all. */
-        return;
+    if (!px_handoff_take_fd(s->p, "listen", &fd)) {
+        if (bound_to(fd, &s->endpoint)) {
+            s->listen_fd = fd;
+        } else {
+            close(fd); /* The host closes the original. */
+        }
     }
-    if (b->port == s->port &&
-        !strncmp(b->address, s->address, sizeof b->address) &&
-        px_handoff_take_fd(s->p, "listen", &s->listen_fd)) {
-        s->listen_fd = -1;
+}
+
+/* Reads 'address' and 'port' into s->endpoint: a numeric IPv4 or IPv6
+ * address, as px_listen takes it. */
+static int
+parse_endpoint(struct stats *s, const char *address, int port)
+{
+    char spec[128], why[256];
+    struct in6_addr a6;
+    struct in_addr a4;
+    int v6 = inet_pton(AF_INET6, address, &a6) == 1;
+
+    if (!v6 && inet_pton(AF_INET, address, &a4) != 1) {
+        px_error(s->p, "address '%s' is not an IPv4 or IPv6 address", address);
+        return EINVAL;
     }
+    snprintf(spec, sizeof spec, v6 ? "tcp:[%s]:%d" : "tcp:%s:%d", address,
+             port);
+    if (px_endpoint_parse(spec, &s->endpoint, why, sizeof why)) {
+        px_error(s->p, "address: %s", why);
+        return EINVAL;
+    }
+    return 0;
 }
 
 static int
@@ -317,7 +361,7 @@ stats_init(struct px_plugin *p)
     long long port, max_conns, idle, request, max_header, max_entities;
     struct stats *s = calloc(1, sizeof *s);
     const char *address;
-    char why[160];
+    char why[256], url[128];
     int error;
 
     if (!s) {
@@ -335,13 +379,9 @@ stats_init(struct px_plugin *p)
         (error = px_config_int(p, "max_entities", &max_entities))) {
         goto fail;
     }
-    if (strlen(address) >= sizeof s->address) {
-        px_error(p, "address '%s' is too long", address);
-        error = EINVAL;
+    if ((error = parse_endpoint(s, address, (int)port))) {
         goto fail;
     }
-    snprintf(s->address, sizeof s->address, "%s", address);
-    s->port = (int)port;
     s->max_entities = (size_t)max_entities;
     take_handoff(s);
 
@@ -355,8 +395,8 @@ stats_init(struct px_plugin *p)
         goto fail;
     }
     if (s->listen_fd < 0 &&
-        (error = px_net_listen(s->address, s->port, 1024, &s->listen_fd, why,
-                               sizeof why))) {
+        (error =
+             px_listen(&s->endpoint, 1024, &s->listen_fd, why, sizeof why))) {
         px_error(p, "%s", why);
         goto fail;
     }
@@ -370,8 +410,11 @@ stats_init(struct px_plugin *p)
         goto fail;
     }
     px_set_data(p, s);
-    px_info(p, "serving /metrics and /stats.json on http://%s:%d/", s->address,
-            s->port);
+    snprintf(url, sizeof url,
+             strchr(s->endpoint.host, ':') ? "http://[%s]:%d/"
+                                           : "http://%s:%d/",
+             s->endpoint.host, s->endpoint.port);
+    px_info(p, "serving /metrics and /stats.json on %s", url);
     return 0;
 
 fail:
@@ -383,7 +426,7 @@ static void
 stats_fini(struct px_plugin *p)
 {
     struct stats *s = px_get_data(p);
-    struct stats_blob *b;
+    struct px_buf blob = PX_BUF_INITIALIZER(SIZE_MAX);
 
     if (!s) {
         return;
@@ -392,17 +435,15 @@ stats_fini(struct px_plugin *p)
      * generation. */
     stats_http_stop(s->http);
     s->http = NULL;
-    b = calloc(1, sizeof *b);
-    if (b) {
-        snprintf(b->address, sizeof b->address, "%s", s->address);
-        b->port = s->port;
-        b->state = s->state;
-        if (!px_handoff_put_blob(p, "state", STATS_BLOB_VERSION, b,
-                                 sizeof *b) &&
-            !px_handoff_put_fd(p, "listen", s->listen_fd)) {
-            s->listen_fd = -1; /* The host's now. */
-        }
-        free(b);
+    if (stats_handoff_write(&s->state, &blob) ||
+        px_handoff_put_blob(p, STATS_HANDOFF_BLOB, STATS_HANDOFF_VERSION,
+                            blob.data, blob.len)) {
+        px_warn(p, "the handoff could not be written: counters and reload "
+                   "history start afresh");
+    }
+    px_buf_destroy(&blob);
+    if (!px_handoff_put_fd(p, "listen", s->listen_fd)) {
+        s->listen_fd = -1; /* The host's now. */
     }
     px_set_data(p, NULL);
     stats_free(s);

@@ -20,11 +20,14 @@
 #include <string>
 #include <unordered_map>
 
+#include "plexus/buf.h"
+#include "plexus/byteorder.h"
+#include "plexus/conn.h"
 #include "plexus/hash.h"
 #include "plexus/hmap.h"
-#include "plexus/net.h"
 #include "plexus/plugin.h"
 #include "plexus/table.h"
+#include "plexus/vns_codec.h"
 #include "plexus/topics/host.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/stats.h"

@@ -8,6 +8,13 @@
  * Every test runs in its own mkdtemp() directory, and the teardown checks
  * that the number of open file descriptors is what it was before the test:
  * ASan finds leaked memory but not leaked descriptors.
+ *
+ * The handoff blob (plugins/logger/logger_handoff.c) is tested on its own
+ * too: a round trip, and every truncation and single-byte corruption of a
+ * valid blob, which must be refused with EPROTO or read without a memory
+ * error (run under ASan), plus targeted corruptions of its length and
+ * values; and through the plugin, a blob the next generation cannot read
+ * is logged and the file opened again by its name.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +31,8 @@
 
 #include <cmocka.h>
 
+#include "logger_handoff.h"
+#include "plexus/byteorder.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/host.h"
 #include "plexus/topics/openflow.h"
@@ -647,7 +656,7 @@ test_handoff_keeps_file(void **state)
     state_item = fake_handoff_find(&fx->store, "state");
     assert_non_null(state_item);
     assert_true(state_item->fd < 0);
-    assert_int_equal(state_item->version, 1);
+    assert_int_equal(state_item->version, LOGGER_HANDOFF_VERSION);
     assert_true(state_item->len > 0);
     file_item = fake_handoff_find(&fx->store, "file");
     assert_non_null(file_item);
@@ -896,6 +905,289 @@ test_handoff_init_failure(void **state)
     fake_stop(again);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The handoff blob.                                                      */
+
+/* The blob of a logger that wrote 'lines' lines to 'path', malloc'd. */
+static uint8_t *
+saved_blob(const char *path, uint64_t lines, size_t *len)
+{
+    struct px_buf b = PX_BUF_INITIALIZER(SIZE_MAX);
+    struct logger_saved s;
+    uint8_t *data;
+
+    memset(&s, 0, sizeof s);
+    snprintf(s.path, sizeof s.path, "%s", path);
+    s.lines = lines;
+    assert_int_equal(logger_handoff_write(&s, &b), 0);
+    data = px_buf_steal(&b, len);
+    assert_non_null(data);
+    return data;
+}
+
+/* Reads 'len' bytes of 'data' from an exact-size copy, so that ASan sees
+ * any read past them; returns what logger_handoff_read did, after checking
+ * that a refusal leaves nothing behind. */
+static int
+saved_read_copy(const uint8_t *data, size_t len)
+{
+    static const struct logger_saved zero;
+    uint8_t *copy = malloc(len ? len : 1);
+    struct logger_saved s;
+    int error;
+
+    assert_non_null(copy);
+    memcpy(copy, data, len);
+    memset(&s, 0xa5, sizeof s);
+    error = logger_handoff_read(copy, len, &s);
+    if (error) {
+        assert_memory_equal(&s, &zero, sizeof s);
+    }
+    free(copy);
+    return error;
+}
+
+/* What the generation that stopped last left in the store. */
+static void
+stored_state(struct fixture *fx, struct logger_saved *out)
+{
+    struct fake_handoff_item *it =
+        fake_handoff_find(&fx->store, LOGGER_HANDOFF_BLOB);
+
+    assert_non_null(it);
+    assert_true(it->fd < 0);
+    assert_int_equal(it->version, LOGGER_HANDOFF_VERSION);
+    assert_int_equal(logger_handoff_read(it->data, it->len, out), 0);
+}
+
+static void
+test_handoff_blob_roundtrip(void **state)
+{
+    struct px_buf b = PX_BUF_INITIALIZER(SIZE_MAX);
+    struct logger_saved s, r;
+    uint8_t *data;
+    size_t len;
+
+    (void)state;
+    data = saved_blob("/var/log/plexus.log", 0x0102030405060708ull, &len);
+    assert_int_equal(logger_handoff_read(data, len, &r), 0);
+    assert_string_equal(r.path, "/var/log/plexus.log");
+    assert_int_equal(r.lines, 0x0102030405060708ull);
+    free(data);
+
+    /* No file (stderr, syslog), and the longest path. */
+    data = saved_blob("", UINT64_MAX, &len);
+    assert_int_equal(logger_handoff_read(data, len, &r), 0);
+    assert_string_equal(r.path, "");
+    assert_int_equal(r.lines, UINT64_MAX);
+    free(data);
+    memset(&s, 'p', sizeof s.path - 1);
+    s.path[sizeof s.path - 1] = '\0';
+    s.lines = 1;
+    assert_int_equal(logger_handoff_write(&s, &b), 0);
+    assert_int_equal(logger_handoff_read(b.data, b.len, &r), 0);
+    assert_memory_equal(r.path, s.path, sizeof s.path);
+
+    /* What cannot be written is refused, not cut short. */
+    memset(s.path, 'p', sizeof s.path);
+    assert_int_equal(logger_handoff_write(&s, &b), EINVAL);
+    px_buf_destroy(&b);
+    px_buf_init(&b, 10);
+    s.path[0] = '\0';
+    assert_int_equal(logger_handoff_write(&s, &b), ENOBUFS);
+    px_buf_destroy(&b);
+}
+
+static void
+test_handoff_blob_truncated(void **state)
+{
+    size_t len, i;
+    uint8_t *data = saved_blob("/tmp/log.txt", 42, &len);
+    struct logger_saved r;
+
+    (void)state;
+    for (i = 0; i < len; i++) {
+        assert_int_equal(saved_read_copy(data, i), EPROTO);
+    }
+    assert_int_equal(saved_read_copy(data, len), 0);
+    memset(&r, 0xa5, sizeof r);
+    assert_int_equal(logger_handoff_read(NULL, 0, &r), EPROTO);
+    assert_string_equal(r.path, "");
+    free(data);
+}
+
+/* Where the sample blob's fields are (logger_handoff.c has the layout). */
+#define LH_MAGIC    0
+#define LH_VERSION  4
+#define LH_PATH     8
+#define LH_PATH_LEN 12 /* "/tmp/log.txt" */
+#define LH_LINES    (LH_PATH + 4 + LH_PATH_LEN)
+
+static void
+test_handoff_blob_corrupt(void **state)
+{
+    size_t len, i;
+    uint8_t *data = saved_blob("/tmp/log.txt", 42, &len), *bad;
+    int refused = 0;
+
+    (void)state;
+    bad = malloc(len + 1);
+    assert_non_null(bad);
+    /* The offsets above hold what the sample put there. */
+    assert_int_equal(len, LH_LINES + 8);
+    assert_int_equal(px_get_be32(data + LH_VERSION), LOGGER_HANDOFF_VERSION);
+    assert_int_equal(px_get_be32(data + LH_PATH), LH_PATH_LEN);
+    assert_int_equal(px_get_be64(data + LH_LINES), 42);
+
+    /* Every single byte flipped: refused, or read without harm. */
+    for (i = 0; i < len; i++) {
+        int error;
+
+        memcpy(bad, data, len);
+        bad[i] ^= 0xff;
+        error = saved_read_copy(bad, len);
+        assert_true(error == 0 || error == EPROTO);
+        refused += error != 0;
+    }
+    assert_true(refused > 0);
+
+#define EXPECT_REFUSED(OFF, PUT, VALUE)                                       \
+    do {                                                                      \
+        memcpy(bad, data, len);                                               \
+        PUT(bad + (OFF), (VALUE));                                            \
+        assert_int_equal(saved_read_copy(bad, len), EPROTO);                  \
+    } while (0)
+#define PUT_U8(P, V) (*(P) = (uint8_t)(V))
+
+    EXPECT_REFUSED(LH_MAGIC, px_put_be32, 0x12345678);
+    EXPECT_REFUSED(LH_VERSION, px_put_be32, 1); /* The copy of a struct. */
+    EXPECT_REFUSED(LH_VERSION, px_put_be32, LOGGER_HANDOFF_VERSION + 1);
+    /* A path as long as its field (no room for the NUL), past the end, one
+     * byte short or long, or with a NUL in it. */
+    EXPECT_REFUSED(LH_PATH, px_put_be32, LOGGER_PATH_LEN);
+    EXPECT_REFUSED(LH_PATH, px_put_be32, UINT32_MAX);
+    EXPECT_REFUSED(LH_PATH, px_put_be32, LH_PATH_LEN - 1);
+    EXPECT_REFUSED(LH_PATH, px_put_be32, LH_PATH_LEN + 1);
+    EXPECT_REFUSED(LH_PATH + 4 + 4, PUT_U8, 0);
+#undef EXPECT_REFUSED
+#undef PUT_U8
+
+    /* One byte too many. */
+    memcpy(bad, data, len);
+    bad[len] = 0;
+    assert_int_equal(saved_read_copy(bad, len + 1), EPROTO);
+    free(bad);
+    free(data);
+}
+
+/* The line count goes on across generations with the file. */
+static void
+test_handoff_carries_line_count(void **state)
+{
+    struct fixture *fx = *state;
+    struct fake_host *gen1, *gen2;
+    struct logger_saved saved;
+    char path[256];
+
+    join_path(path, sizeof path, fx->dir, "log.txt");
+    gen1 = start_file_logger(fx, "log.txt", "info", "debug");
+    deliver_log(gen1, PX_LOG_INFO, "host", "one");
+    deliver_log(gen1, PX_LOG_DEBUG, "host", "not written");
+    deliver_log(gen1, PX_LOG_WARN, "host", "two");
+    fake_stop(gen1);
+    stored_state(fx, &saved);
+    assert_string_equal(saved.path, path);
+    assert_int_equal(saved.lines, 2);
+
+    gen2 = logger_new(fx->dir, &fx->store, 2);
+    fake_set(gen2, "target", "file");
+    fake_set(gen2, "file", "log.txt");
+    assert_int_equal(fake_start(gen2), 0);
+    assert_int_equal(gen2->n_logs, 1); /* Only its "writing" line. */
+    deliver_log(gen2, PX_LOG_INFO, "host", "three");
+    fake_stop(gen2);
+    stored_state(fx, &saved);
+    assert_string_equal(saved.path, path);
+    assert_int_equal(saved.lines, 3);
+    assert_int_equal(count_lines(slurp(fx->dir, "log.txt")), 3);
+}
+
+/* Starts generation 'gen' on log.txt after the state blob in the store was
+ * damaged by 'damage'; checks that it said so ('needle'), did not take
+ * the handed descriptor (the file was renamed, so a descriptor would write
+ * to the old one) and started its line count afresh. */
+static void
+start_after_damage(struct fixture *fx, unsigned int gen,
+                   void (*damage)(struct fake_handoff_item *),
+                   const char *needle)
+{
+    struct fake_handoff_item *it;
+    struct logger_saved saved;
+    char old_path[256], new_path[256], line[64];
+    struct fake_host *fh;
+    char *text;
+
+    it = fake_handoff_find(&fx->store, LOGGER_HANDOFF_BLOB);
+    assert_non_null(it);
+    damage(it);
+    assert_non_null(fake_handoff_find(&fx->store, "file"));
+    join_path(old_path, sizeof old_path, fx->dir, "log.txt");
+    join_path(new_path, sizeof new_path, fx->dir, "rotated.txt");
+    assert_int_equal(rename(old_path, new_path), 0);
+
+    fh = logger_new(fx->dir, &fx->store, gen);
+    fake_set(fh, "target", "file");
+    fake_set(fh, "file", "log.txt");
+    assert_int_equal(fake_start(fh), 0);
+    assert_true(fake_logged(fh, needle));
+    assert_true(fake_logged(fh, "the log file is opened again"));
+    snprintf(line, sizeof line, "generation %u after the damage", gen);
+    deliver_log(fh, PX_LOG_INFO, "host", line);
+    text = slurp(fx->dir, "log.txt");
+    assert_int_equal(count_lines(text), 1);
+    assert_non_null(strstr(text, line));
+    assert_null(strstr(slurp(fx->dir, "rotated.txt"), line));
+    assert_int_equal(unlink(new_path), 0);
+    fake_stop(fh);
+    stored_state(fx, &saved);
+    assert_int_equal(saved.lines, 1);
+}
+
+static void
+flip_magic(struct fake_handoff_item *it)
+{
+    ((uint8_t *)it->data)[LH_MAGIC] ^= 0xff;
+}
+
+static void
+cut_short(struct fake_handoff_item *it)
+{
+    it->len -= 1;
+}
+
+static void
+older_version(struct fake_handoff_item *it)
+{
+    it->version = 1;
+}
+
+/* A state blob the next generation cannot read is logged, and the file is
+ * opened again by its name: the generation starts, writes, and leaks
+ * nothing (the teardown counts descriptors). */
+static void
+test_handoff_unreadable_blob(void **state)
+{
+    struct fixture *fx = *state;
+    struct fake_host *gen1;
+
+    gen1 = start_file_logger(fx, "log.txt", "info", "debug");
+    deliver_log(gen1, PX_LOG_INFO, "host", "from generation 1");
+    fake_stop(gen1);
+    start_after_damage(fx, 2, flip_magic, "handoff refused");
+    start_after_damage(fx, 3, cut_short, "handoff refused");
+    start_after_damage(fx, 4, older_version, "handoff of version 1, not 2");
+}
+
 int
 main(void)
 {
@@ -922,7 +1214,12 @@ main(void)
         T(test_init_failure),
         T(test_init_subscribe_failure),
         T(test_handoff_init_failure),
+        T(test_handoff_carries_line_count),
+        T(test_handoff_unreadable_blob),
 #undef T
+        cmocka_unit_test(test_handoff_blob_roundtrip),
+        cmocka_unit_test(test_handoff_blob_truncated),
+        cmocka_unit_test(test_handoff_blob_corrupt),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

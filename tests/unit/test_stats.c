@@ -5,7 +5,12 @@
  * apart from reals) of a small collection, families grouped across
  * interleaved reports, escaping and invalid UTF-8, number formatting,
  * refused reports (invalid names, duplicates, clashing metric names) and
- * the bounds.
+ * the bounds.  And the plugin's handoff blob (plugins/stats/stats_handoff.c):
+ * a round trip (a sample, every bound at once, the empty state), and every
+ * truncation and single-byte corruption of a valid blob, which must be
+ * refused with EPROTO or read without a memory error (run under ASan),
+ * plus targeted corruptions of the counts, lengths and values, each of
+ * which must be refused.
  *
  * When promtool (Debian package prometheus) and python3 are installed,
  * the rendered documents are also checked by `promtool check metrics` and
@@ -25,7 +30,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "plexus/byteorder.h"
+#include "plexus/topics/host.h"
 #include "render.h"
+#include "stats_handoff.h"
 
 /* The rendered text, the caller's to free(): "" when nothing was. */
 static char *
@@ -717,6 +725,308 @@ test_bounds(void **state)
     stats_collection_destroy(c);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The handoff blob (stats_handoff.c). */
+
+/* A state with every field set to something distinct: three codes, two
+ * reloads.  Heap-allocated (the history is about 100 kB); the caller frees
+ * it. */
+static struct stats_state *
+handoff_sample(void)
+{
+    static const uint32_t codes[] = {200, 404, 431};
+    struct stats_state *s = calloc(1, sizeof *s);
+    size_t i;
+
+    assert_non_null(s);
+    s->collections = 0x0102030405060708ull;
+    s->reports_dropped = 2;
+    s->next_id = 3;
+    s->http.connections = 4;
+    s->http.timeouts = 5;
+    s->http.other_codes = 6;
+    for (i = 0; i < 3; i++) {
+        s->http.requests[i].code = codes[i];
+        s->http.requests[i].count = 7 + i;
+    }
+    s->http.n_codes = 3;
+    s->reloads[0].id = 1;
+    s->reloads[0].outcome = PX_RELOAD_OK;
+    s->reloads[0].time = 1767225661.25;
+    strcpy(s->reloads[0].added, "logger,stats");
+    s->reloads[1].id = 2;
+    s->reloads[1].outcome = PX_RELOAD_REFUSED;
+    s->reloads[1].time = 1767225662.5;
+    strcpy(s->reloads[1].refused, "x");
+    strcpy(s->reloads[1].error, "a.ini:1: bad key");
+    s->n_reloads = 2;
+    return s;
+}
+
+/* The sample's blob, malloc'd. */
+static uint8_t *
+handoff_blob(size_t *len)
+{
+    struct stats_state *s = handoff_sample();
+    struct px_buf b = PX_BUF_INITIALIZER(SIZE_MAX);
+    uint8_t *data;
+
+    assert_int_equal(stats_handoff_write(s, &b), 0);
+    data = px_buf_steal(&b, len);
+    assert_non_null(data);
+    free(s);
+    return data;
+}
+
+/* Reads 'len' bytes of 'data' from an exact-size copy, so that ASan sees
+ * any read past them; returns what stats_handoff_read did, after checking
+ * that a refusal leaves nothing behind. */
+static int
+handoff_read_copy(const uint8_t *data, size_t len)
+{
+    struct stats_state *s = malloc(sizeof *s), *zero = calloc(1, sizeof *s);
+    uint8_t *copy = malloc(len ? len : 1);
+    int error;
+
+    assert_non_null(s);
+    assert_non_null(zero);
+    assert_non_null(copy);
+    memcpy(copy, data, len);
+    memset(s, 0xa5, sizeof *s);
+    error = stats_handoff_read(copy, len, s);
+    if (error) {
+        assert_memory_equal(s, zero, sizeof *s);
+    }
+    free(copy);
+    free(zero);
+    free(s);
+    return error;
+}
+
+static void
+assert_same_state(const struct stats_state *a, const struct stats_state *b)
+{
+    uint32_t i;
+
+    assert_int_equal(a->collections, b->collections);
+    assert_int_equal(a->reports_dropped, b->reports_dropped);
+    assert_int_equal(a->next_id, b->next_id);
+    assert_int_equal(a->http.connections, b->http.connections);
+    assert_int_equal(a->http.timeouts, b->http.timeouts);
+    assert_int_equal(a->http.other_codes, b->http.other_codes);
+    assert_int_equal(a->http.n_codes, b->http.n_codes);
+    for (i = 0; i < a->http.n_codes; i++) {
+        assert_int_equal(a->http.requests[i].code, b->http.requests[i].code);
+        assert_int_equal(a->http.requests[i].count, b->http.requests[i].count);
+    }
+    assert_int_equal(a->n_reloads, b->n_reloads);
+    for (i = 0; i < a->n_reloads; i++) {
+        const struct stats_reload *x = &a->reloads[i], *y = &b->reloads[i];
+
+        assert_int_equal(x->id, y->id);
+        assert_int_equal(x->outcome, y->outcome);
+        assert_true(x->time == y->time);
+        assert_string_equal(x->added, y->added);
+        assert_string_equal(x->removed, y->removed);
+        assert_string_equal(x->reloaded, y->reloaded);
+        assert_string_equal(x->reconfigured, y->reconfigured);
+        assert_string_equal(x->refused, y->refused);
+        assert_string_equal(x->error, y->error);
+    }
+}
+
+static void
+test_handoff_roundtrip(void **state)
+{
+    struct stats_state *s = handoff_sample(), *r = malloc(sizeof *r);
+    struct px_buf b = PX_BUF_INITIALIZER(SIZE_MAX);
+    size_t i;
+
+    (void)state;
+    assert_non_null(r);
+    assert_int_equal(stats_handoff_write(s, &b), 0);
+    memset(r, 0xa5, sizeof *r);
+    assert_int_equal(stats_handoff_read(b.data, b.len, r), 0);
+    assert_same_state(s, r);
+
+    /* Every bound at once: all codes, all reloads, the longest texts. */
+    for (i = 0; i < STATS_HTTP_MAX_CODES; i++) {
+        s->http.requests[i].code = 100 + (uint32_t)i * 50;
+        s->http.requests[i].count = UINT64_MAX - i;
+    }
+    s->http.n_codes = STATS_HTTP_MAX_CODES;
+    for (i = 0; i < STATS_MAX_RELOADS; i++) {
+        struct stats_reload *x = &s->reloads[i];
+
+        x->id = (uint32_t)i + 1;
+        x->outcome = (uint32_t)i % 3;
+        x->time = 1767225661.0 + (double)i / 3;
+        memset(x->added, 'a', sizeof x->added - 1);
+        memset(x->removed, 'r', sizeof x->removed - 1);
+        memset(x->reloaded, 'l', sizeof x->reloaded - 1);
+        memset(x->reconfigured, 'c', sizeof x->reconfigured - 1);
+        memset(x->refused, 'f', sizeof x->refused - 1);
+        memset(x->error, 'e', sizeof x->error - 1);
+    }
+    s->n_reloads = STATS_MAX_RELOADS;
+    px_buf_clear(&b);
+    assert_int_equal(stats_handoff_write(s, &b), 0);
+    assert_int_equal(stats_handoff_read(b.data, b.len, r), 0);
+    assert_same_state(s, r);
+
+    /* And the empty state. */
+    memset(s, 0, sizeof *s);
+    px_buf_clear(&b);
+    assert_int_equal(stats_handoff_write(s, &b), 0);
+    assert_int_equal(stats_handoff_read(b.data, b.len, r), 0);
+    assert_same_state(s, r);
+
+    /* What cannot be written is refused, not cut short. */
+    s->http.n_codes = STATS_HTTP_MAX_CODES + 1;
+    assert_int_equal(stats_handoff_write(s, &b), EINVAL);
+    s->http.n_codes = 0;
+    s->n_reloads = STATS_MAX_RELOADS + 1;
+    assert_int_equal(stats_handoff_write(s, &b), EINVAL);
+    s->n_reloads = 0;
+    px_buf_destroy(&b);
+    px_buf_init(&b, 10);
+    assert_int_equal(stats_handoff_write(s, &b), ENOBUFS);
+    px_buf_destroy(&b);
+    free(r);
+    free(s);
+}
+
+static void
+test_handoff_truncated(void **state)
+{
+    size_t len, i;
+    uint8_t *data = handoff_blob(&len);
+    struct stats_state *r = malloc(sizeof *r);
+
+    (void)state;
+    assert_non_null(r);
+    for (i = 0; i < len; i++) {
+        assert_int_equal(handoff_read_copy(data, i), EPROTO);
+    }
+    assert_int_equal(handoff_read_copy(data, len), 0);
+    memset(r, 0xa5, sizeof *r);
+    assert_int_equal(stats_handoff_read(NULL, 0, r), EPROTO);
+    assert_int_equal(r->n_reloads, 0);
+    assert_int_equal(r->http.n_codes, 0);
+    free(r);
+    free(data);
+}
+
+/* Where the sample blob's fields are (stats_handoff.c has the layout). */
+#define SH_MAGIC     0
+#define SH_VERSION   4
+#define SH_N_CODES   56
+#define SH_CODE0     60
+#define SH_CODE_LEN  12
+#define SH_N_RELOADS (SH_CODE0 + 3 * SH_CODE_LEN)
+#define SH_RELOAD0   (SH_N_RELOADS + 4)
+#define SR_OUTCOME   4
+#define SR_TIME      8
+#define SR_ADDED     16
+#define SR_REMOVED   (SR_ADDED + 4 + 12) /* After "logger,stats". */
+#define SH_RELOAD1   (SH_RELOAD0 + SR_REMOVED + 4 * 5)
+#define SR_REFUSED   32
+#define SR_ERROR     (SR_REFUSED + 4 + 1) /* After "x". */
+#define SH_LEN       (SH_RELOAD1 + SR_ERROR + 4 + 16)
+
+static void
+test_handoff_corrupt(void **state)
+{
+    size_t len, i;
+    uint8_t *data = handoff_blob(&len), *bad = malloc(len + 1);
+    int refused = 0;
+
+    (void)state;
+    assert_non_null(bad);
+    /* The offsets above hold what the sample put there. */
+    assert_int_equal(len, SH_LEN);
+    assert_int_equal(px_get_be32(data + SH_VERSION), STATS_HANDOFF_VERSION);
+    assert_int_equal(px_get_be64(data + 8), 0x0102030405060708ull);
+    assert_int_equal(px_get_be32(data + SH_N_CODES), 3);
+    assert_int_equal(px_get_be32(data + SH_CODE0), 200);
+    assert_int_equal(px_get_be32(data + SH_CODE0 + SH_CODE_LEN), 404);
+    assert_int_equal(px_get_be32(data + SH_N_RELOADS), 2);
+    assert_int_equal(px_get_be32(data + SH_RELOAD0), 1);
+    assert_int_equal(px_get_be32(data + SH_RELOAD0 + SR_ADDED), 12);
+    assert_int_equal(px_get_be32(data + SH_RELOAD0 + SR_REMOVED), 0);
+    assert_int_equal(px_get_be32(data + SH_RELOAD1), 2);
+    assert_int_equal(px_get_be32(data + SH_RELOAD1 + SR_REFUSED), 1);
+    assert_int_equal(px_get_be32(data + SH_RELOAD1 + SR_ERROR), 16);
+
+    /* Every single byte flipped: refused, or read without harm. */
+    for (i = 0; i < len; i++) {
+        int error;
+
+        memcpy(bad, data, len);
+        bad[i] ^= 0xff;
+        error = handoff_read_copy(bad, len);
+        assert_true(error == 0 || error == EPROTO);
+        refused += error != 0;
+    }
+    assert_true(refused > 0);
+
+#define EXPECT_REFUSED(OFF, PUT, VALUE)                                       \
+    do {                                                                      \
+        memcpy(bad, data, len);                                               \
+        PUT(bad + (OFF), (VALUE));                                            \
+        assert_int_equal(handoff_read_copy(bad, len), EPROTO);                \
+    } while (0)
+#define PUT_U8(P, V) (*(P) = (uint8_t)(V))
+
+    EXPECT_REFUSED(SH_MAGIC, px_put_be32, 0x12345678);
+    EXPECT_REFUSED(SH_VERSION, px_put_be32, 1); /* The copy of structs. */
+    EXPECT_REFUSED(SH_VERSION, px_put_be32, STATS_HANDOFF_VERSION + 1);
+    /* Counts beyond their bound, swallowing the rest, or leaving some. */
+    EXPECT_REFUSED(SH_N_CODES, px_put_be32, STATS_HTTP_MAX_CODES + 1);
+    EXPECT_REFUSED(SH_N_CODES, px_put_be32, UINT32_MAX);
+    EXPECT_REFUSED(SH_N_CODES, px_put_be32, 4);
+    EXPECT_REFUSED(SH_N_CODES, px_put_be32, 2);
+    /* Codes that are not three digits, and one counted twice. */
+    EXPECT_REFUSED(SH_CODE0, px_put_be32, 99);
+    EXPECT_REFUSED(SH_CODE0, px_put_be32, 1000);
+    EXPECT_REFUSED(SH_CODE0 + SH_CODE_LEN, px_put_be32, 200);
+    EXPECT_REFUSED(SH_N_RELOADS, px_put_be32, STATS_MAX_RELOADS + 1);
+    EXPECT_REFUSED(SH_N_RELOADS, px_put_be32, UINT32_MAX);
+    EXPECT_REFUSED(SH_N_RELOADS, px_put_be32, 3);
+    EXPECT_REFUSED(SH_N_RELOADS, px_put_be32, 1);
+    EXPECT_REFUSED(SH_RELOAD0 + SR_OUTCOME, px_put_be32,
+                   PX_RELOAD_REFUSED + 1);
+    {
+        static const double times[] = {NAN, INFINITY, -1.0};
+        uint64_t bits;
+
+        for (i = 0; i < sizeof times / sizeof times[0]; i++) {
+            memcpy(&bits, &times[i], sizeof bits);
+            EXPECT_REFUSED(SH_RELOAD0 + SR_TIME, px_put_be64, bits);
+        }
+    }
+    /* A text as long as its field (no room for the NUL), longer, past the
+     * end, one byte short or long, or with a NUL in it. */
+    EXPECT_REFUSED(SH_RELOAD0 + SR_ADDED, px_put_be32, STATS_RELOAD_TEXT);
+    EXPECT_REFUSED(SH_RELOAD0 + SR_ADDED, px_put_be32, UINT32_MAX);
+    EXPECT_REFUSED(SH_RELOAD0 + SR_ADDED, px_put_be32, 11);
+    EXPECT_REFUSED(SH_RELOAD0 + SR_ADDED, px_put_be32, 13);
+    EXPECT_REFUSED(SH_RELOAD0 + SR_ADDED + 4 + 3, PUT_U8, 0);
+    EXPECT_REFUSED(SH_RELOAD0 + SR_REMOVED, px_put_be32, 1);
+    EXPECT_REFUSED(SH_RELOAD1 + SR_ERROR, px_put_be32, 17);
+    EXPECT_REFUSED(SH_RELOAD1 + SR_ERROR, px_put_be32, 15);
+    EXPECT_REFUSED(SH_RELOAD1 + SR_ERROR, px_put_be32, STATS_RELOAD_TEXT);
+#undef EXPECT_REFUSED
+#undef PUT_U8
+
+    /* One byte too many. */
+    memcpy(bad, data, len);
+    bad[len] = 0;
+    assert_int_equal(handoff_read_copy(bad, len + 1), EPROTO);
+    free(bad);
+    free(data);
+}
+
 int
 main(void)
 {
@@ -732,6 +1042,9 @@ main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_handoff_roundtrip),
+        cmocka_unit_test(test_handoff_truncated),
+        cmocka_unit_test(test_handoff_corrupt),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
