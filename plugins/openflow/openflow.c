@@ -634,8 +634,8 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
                                    "was up",
                                    of->stats->handshake_failures),
             PX_STATS_COUNTER_FIELD("tls_failures",
-                                   "Of those, connections refused in the "
-                                   "TLS handshake (certificate, protocol)",
+                                   "Of those, connections TLS closed "
+                                   "(certificate, protocol, bad record)",
                                    of->stats->tls_failures),
             PX_STATS_COUNTER_FIELD("switches_forgotten",
                                    "Switch records evicted by the bound",

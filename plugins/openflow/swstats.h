@@ -107,7 +107,7 @@ struct of_stats {
     uint64_t connections_accepted;
     uint64_t connections_refused;
     uint64_t handshake_failures;
-    uint64_t tls_failures; /* Of those, refused in the TLS handshake. */
+    uint64_t tls_failures; /* Of those, closed by TLS (handshake, record). */
     /* Requests refused with no switch to count them on: no connected
      * switch has their datapath id, or the payload is too short to say
      * which. */

@@ -1,13 +1,14 @@
 """What every integration test stands on: the daemon under test, a private
-configuration directory per test, and the usual plugin set-ups (openflow on
-a free port, vns_server with the lab's addresses).  run.py and the stats
-tests share it."""
+configuration directory per test, the usual plugin set-ups (openflow on a
+free port, vns_server with the lab's addresses) and certificates made by
+ovs-pki for the TLS tests.  run.py and the *_tests.py modules share it."""
 
 import os
 import re
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import time
 
@@ -191,6 +192,37 @@ def openflow_env(env, l2=False, echo_interval=None, extra=""):
         env.install("l2_learning")
         env.plugin_ini("30-l2_learning", "l2_learning")
     return port
+
+
+def ovs_pki(pki, cwd, *argv):
+    """Runs ovs-pki on the PKI in directory 'pki', in 'cwd' (where
+    req+sign leaves NAME-privkey.pem and NAME-cert.pem, and where its log
+    goes rather than /var/log)."""
+    binary = shutil.which("ovs-pki")
+    if not binary:
+        raise Failure("ovs-pki not found (package openvswitch-common)")
+    r = subprocess.run([binary, "--dir=" + pki,
+                        "--log=" + os.path.join(cwd, "ovs-pki.log")]
+                       + list(argv), cwd=cwd, capture_output=True,
+                       text=True, timeout=120)
+    check(r.returncode == 0, "ovs-pki %s: %s%s" % (" ".join(argv), r.stdout,
+                                                   r.stderr))
+
+
+def make_pki(env, name, server, client):
+    """A PKI of its own in env.dir/NAME, made as an operator would: its two
+    CAs (NAME/pki/controllerca and NAME/pki/switchca), a certificate for
+    the server SERVER signed by the controller CA and one for the client
+    CLIENT signed by the switch CA (NAME/SERVER-privkey.pem,
+    NAME/SERVER-cert.pem, and the same for CLIENT).  Returns NAME's
+    directory."""
+    top = os.path.join(env.dir, name)
+    os.makedirs(top)
+    pki = os.path.join(top, "pki")
+    ovs_pki(pki, top, "init")
+    ovs_pki(pki, top, "req+sign", server, "controller")
+    ovs_pki(pki, top, "req+sign", client, "switch")
+    return top
 
 
 LAB_IP_CONFIG = """server1 192.168.2.2

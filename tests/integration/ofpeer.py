@@ -1,7 +1,7 @@
 """A scripted OpenFlow switch for integration tests: the few messages of
 OpenFlow 1.0 and 1.3 a switch sends, written independently of the C codec
 so that each checks the other.  Blocking sockets with timeouts; every wait
-has a deadline."""
+has a deadline.  Over plain TCP, or over TLS given a socket wrapper."""
 
 import socket
 import struct
@@ -78,9 +78,18 @@ def packet_in(version, frame, in_port=1, buffer_id=0xffffffff, xid=0):
 class Switch:
     """One scripted switch connection."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10.0):
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, wrap=None):
+        """Connects to the controller; 'wrap', if given, is called with the
+        connected socket and returns the one to speak over (for TLS an
+        ssl.SSLContext's wrap_socket, which does the TLS handshake)."""
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if wrap:
+            try:
+                self.sock = wrap(self.sock)
+            except BaseException:
+                self.sock.close()
+                raise
         self.buf = b""
         self.version = None
         self.received = []   # (type, message bytes)

@@ -37,6 +37,7 @@ import ofpeer  # noqa: E402
 import newuser_tests  # noqa: E402
 import request_tests  # noqa: E402
 import stats_tests  # noqa: E402
+import tls_tests  # noqa: E402
 import vnspeer  # noqa: E402
 import vns_tls_tests  # noqa: E402
 
@@ -1437,7 +1438,7 @@ def tests_of(namespace):
 TESTS = tests_of(globals()) + tests_of(vars(stats_tests)) + \
     tests_of(vars(newuser_tests)) + tests_of(vars(request_tests)) + \
     tests_of(vars(cxx_tests)) + tests_of(vars(ctl_tests)) + \
-    tests_of(vars(vns_tls_tests))
+    tests_of(vars(vns_tls_tests)) + tests_of(vars(tls_tests))
 
 
 def main():

@@ -14,12 +14,10 @@ Imported by run.py, which runs every test_* function here.
 import json
 import os
 import shlex
-import shutil
 import struct
-import subprocess
 
 import ofpeer
-from harness import check, vns_env
+from harness import check, make_pki, vns_env
 from logproc import Failure, LogProcess
 from stats_tests import ctl_ok
 
@@ -30,31 +28,6 @@ SR_ETH1_MAC = bytes([2, 0, 0, 0, 1, 1])      # s1-eth1's MAC from ofpeer.
 SERVER1_MAC = bytes.fromhex("0a0000000022")  # server1, behind port 1.
 SR_ETH1_IP = bytes([192, 168, 2, 1])
 SERVER1_IP = bytes([192, 168, 2, 2])
-
-
-def ovs_pki(pki, cwd, *argv):
-    """Runs ovs-pki on the PKI in directory 'pki', in 'cwd' (where
-    req+sign leaves NAME-privkey.pem and NAME-cert.pem)."""
-    binary = shutil.which("ovs-pki")
-    if not binary:
-        raise Failure("ovs-pki not found (package openvswitch-common)")
-    r = subprocess.run([binary, "--dir=" + pki] + list(argv), cwd=cwd,
-                       capture_output=True, text=True, timeout=120)
-    check(r.returncode == 0, "ovs-pki %s: %s%s" % (" ".join(argv), r.stdout,
-                                                   r.stderr))
-
-
-def make_pki(env, name):
-    """A PKI of its own in env.dir/NAME: its two CAs, a certificate for
-    the server ("vns", by the controller CA) and one for a router ("sr",
-    by the switch CA).  Returns the directory."""
-    top = os.path.join(env.dir, name)
-    os.makedirs(top)
-    pki = os.path.join(top, "pki")
-    ovs_pki(pki, top, "init")
-    ovs_pki(pki, top, "req+sign", "vns", "controller")
-    ovs_pki(pki, top, "req+sign", "sr", "switch")
-    return top
 
 
 class TlsSr(LogProcess):
@@ -129,8 +102,10 @@ def test_vns_tls_router(args, env):
     ARP request through the switch; the TLS session survives a reload of
     vns_server; an sr with a certificate from another CA is refused, the
     reason logged and counted as tls_failed."""
-    good = make_pki(env, "pki-good")
-    other = make_pki(env, "pki-other")
+    # The server's certificate "vns" (controller CA), sr's "sr" (switch
+    # CA).
+    good = make_pki(env, "pki-good", "vns", "sr")
+    other = make_pki(env, "pki-other", "vns", "sr")
     ctl_ca = os.path.join(good, "pki", "controllerca", "cacert.pem")
     of_port, vns_port = tls_env(env, good)
     d = env.start()
