@@ -116,6 +116,12 @@ update_events(struct of_conn *c)
         return;
     }
     events = px_conn_events(c->conn);
+    if (c->dirty && px_conn_is_established(c->conn)) {
+        /* The flush at the end of this pass writes what is queued: waiting
+         * for the socket to be writable would only make the loop change
+         * its epoll set twice a pass. */
+        events &= ~PX_IO_WRITE;
+    }
     if (events != c->events) {
         c->events = events;
         px_io_modify(c->of->p, c->io, events);
