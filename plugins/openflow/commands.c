@@ -7,7 +7,7 @@
  *
  * The facts are the plugin's own: the per-switch records (swstats.h),
  * which outlive connections and reloads, and the live connections
- * (conn.h) for what only a connected switch can tell (its ports' MAC
+ * (of_conn.h) for what only a connected switch can tell (its ports' MAC
  * addresses and states).  The handlers run on the loop thread, so they
  * read both without locks, and the host unregisters the commands when
  * this generation is unloaded, so 'arg' (the plugin's state) is always
@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "conn.h"
+#include "of_conn.h"
 #include "of_plugin.h"
 #include "plexus/plugin.h"
 #include "plexus/table.h"

@@ -1,6 +1,6 @@
 /*
  * The openflow plugin's shared state: configuration, listeners, the set of
- * switch connections, and the topics it publishes.  conn.c and openflow.c
+ * switch connections, and the topics it publishes.  of_conn.c and openflow.c
  * both see it; nothing outside the plugin does.
  */
 #ifndef OF_PLUGIN_H

@@ -4,8 +4,8 @@
  * It listens for switches (OpenFlow 1.0 and 1.3), publishes what they say
  * (openflow.switch_up, switch_down, port_status, packet_in, error) and turns
  * requests from any plugin (openflow.packet_out, openflow.flow_mod) into
- * messages for the right switch.  Connection handling is in conn.c, the wire
- * format in ofp.c.
+ * messages for the right switch.  Connection handling is in of_conn.c, the
+ * wire format in ofp.c.
  *
  * Across a reload it hands its listening sockets and every live connection
  * (socket, handshake state, buffered bytes) to the next generation, so
@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "of_conn.h"
 #include "of_plugin.h"
 #include "plexus/hash.h"
 #include "plexus/plugin.h"
@@ -281,7 +281,8 @@ configure_transport(struct openflow *of)
     if ((error = px_config_string(of->p, "private_key", &transport)) ||
         !*transport ||
         (error = px_config_string(of->p, "certificate", &transport)) ||
-        !*transport || (error = px_config_string(of->p, "ca_cert", &transport)) ||
+        !*transport ||
+        (error = px_config_string(of->p, "ca_cert", &transport)) ||
         !*transport) {
         px_error(of->p, "transport tls needs private_key, certificate and "
                         "ca_cert");

@@ -31,7 +31,7 @@
 #include "plexus/hmap.h"
 
 /* Most ports tracked per switch: what a switch may report (OF_MAX_PORTS in
- * conn.h) plus room for the special ports (flood, controller, ...). */
+ * of_conn.h) plus room for the special ports (flood, controller, ...). */
 #define OF_STATS_MAX_PORTS (1024 + 16)
 
 /* Why a request of another plugin (packet_out, flow_mod) for a connected

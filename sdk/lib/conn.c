@@ -210,13 +210,15 @@ tls_create(int server, const char *key_file, const char *cert_file,
         goto fail;
     }
     if (server && (!cert_file || !*cert_file || !key_file || !*key_file)) {
-        snprintf(why, why_size, "a TLS listener needs a private key and a "
-                                "certificate");
+        snprintf(why, why_size,
+                 "a TLS listener needs a private key and a "
+                 "certificate");
         goto fail;
     }
     if (!ca_file || !*ca_file) {
-        snprintf(why, why_size, "a CA certificate is needed to verify the "
-                                "peer");
+        snprintf(why, why_size,
+                 "a CA certificate is needed to verify the "
+                 "peer");
         goto fail;
     }
     if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
@@ -1071,8 +1073,8 @@ parse_saved(struct px_cursor *in, struct saved_conn *s)
 }
 
 int
-px_conn_restore(struct px_cursor *in, int fd,
-                const struct px_conn_options *o, struct px_conn **out)
+px_conn_restore(struct px_cursor *in, int fd, const struct px_conn_options *o,
+                struct px_conn **out)
 {
     struct saved_conn s;
     struct px_conn *c;
@@ -1159,8 +1161,9 @@ px_endpoint_parse(const char *spec, struct px_endpoint *ep, char *why,
     rest = colon + 1;
     if (ep->transport == PX_TRANSPORT_UNIX) {
         if (!*rest || strlen(rest) >= sizeof ep->path) {
-            snprintf(why, why_size, "'%s': the socket path is empty or "
-                                    "longer than 107 bytes",
+            snprintf(why, why_size,
+                     "'%s': the socket path is empty or "
+                     "longer than 107 bytes",
                      spec);
             return EINVAL;
         }
@@ -1370,8 +1373,7 @@ px_listen_accept(int lfd, int *fdp, char *peer, size_t peer_size)
 }
 
 int
-px_connect(const struct px_endpoint *ep, int *fdp, char *why,
-           size_t why_size)
+px_connect(const struct px_endpoint *ep, int *fdp, char *why, size_t why_size)
 {
     struct addrinfo hints, *res = NULL;
     struct sockaddr_un sun;

@@ -593,7 +593,7 @@ send_features_reply(struct sw *sw, uint32_t xid)
     put_header(p, OFPT_FEATURES_REPLY, FEATURES_REPLY_LEN, xid);
     px_put_be64(p + 8, sw->dpid);
     px_put_be32(p + 16, 256); /* n_buffers */
-    p[20] = 1;          /* n_tables */
+    p[20] = 1;                /* n_tables */
     px_put_be32(p + 24, 0x7); /* Flow, table and port stats. */
     px_put_be32(p + 28, 0xfff);
     for (i = 0; i < N_PORTS; i++) {

@@ -199,9 +199,9 @@ on_packet_in(struct conn *c, const uint8_t *msg, size_t len)
         return;
     }
     put_header(p, OFPT_PACKET_OUT, (uint16_t)out_len, 0);
-    memcpy(p + 4, msg + 4, 4);     /* xid */
-    memcpy(p + 8, &buffer_id, 4);  /* buffer_id */
-    memcpy(p + 12, msg + 14, 2);   /* in_port */
+    memcpy(p + 4, msg + 4, 4);           /* xid */
+    memcpy(p + 8, &buffer_id, 4);        /* buffer_id */
+    memcpy(p + 12, msg + 14, 2);         /* in_port */
     px_put_be16(p + 14, ACTION_OUT_LEN); /* actions_len */
     px_put_be16(p + 16, OFPAT_OUTPUT);   /* type */
     px_put_be16(p + 18, ACTION_OUT_LEN); /* len */

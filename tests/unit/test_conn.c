@@ -260,31 +260,27 @@ test_endpoints(void **state)
     char why[200], text[200];
 
     (void)state;
-    assert_int_equal(px_endpoint_parse("tcp:127.0.0.1:6653", &ep, why,
-                                       sizeof why),
-                     0);
+    assert_int_equal(
+        px_endpoint_parse("tcp:127.0.0.1:6653", &ep, why, sizeof why), 0);
     assert_int_equal(ep.transport, PX_TRANSPORT_TCP);
     assert_string_equal(ep.host, "127.0.0.1");
     assert_int_equal(ep.port, 6653);
-    assert_int_equal(px_endpoint_parse("ssl:[::1]:6653", &ep, why,
-                                       sizeof why),
+    assert_int_equal(px_endpoint_parse("ssl:[::1]:6653", &ep, why, sizeof why),
                      0);
     assert_int_equal(ep.transport, PX_TRANSPORT_TLS);
     assert_string_equal(ep.host, "::1");
     px_endpoint_format(&ep, text, sizeof text);
     assert_string_equal(text, "tls:[::1]:6653");
-    assert_int_equal(px_endpoint_parse("unix:/run/x.sock", &ep, why,
-                                       sizeof why),
-                     0);
+    assert_int_equal(
+        px_endpoint_parse("unix:/run/x.sock", &ep, why, sizeof why), 0);
     assert_string_equal(ep.path, "/run/x.sock");
     assert_int_equal(px_endpoint_parse("tcp:::1:6653", &ep, why, sizeof why),
                      EINVAL);
     assert_non_null(strstr(why, "brackets"));
     assert_int_equal(px_endpoint_parse("udp:1.2.3.4:1", &ep, why, sizeof why),
                      EINVAL);
-    assert_int_equal(px_endpoint_parse("tcp:1.2.3.4:70000", &ep, why,
-                                       sizeof why),
-                     EINVAL);
+    assert_int_equal(
+        px_endpoint_parse("tcp:1.2.3.4:70000", &ep, why, sizeof why), EINVAL);
     assert_int_equal(px_endpoint_parse("tcp:1.2.3.4", &ep, why, sizeof why),
                      EINVAL);
 }
@@ -489,10 +485,10 @@ tls_ctx(int server, const char *name, const char *ca)
     snprintf(key, sizeof key, "%s/%s-privkey.pem", pki_dir, name);
     snprintf(cert, sizeof cert, "%s/%s-cert.pem", pki_dir, name);
     snprintf(cacert, sizeof cacert, "%s/%s/cacert.pem", pki_dir, ca);
-    error = server ? px_tls_create_server(key, cert, cacert, &tls, why,
-                                          sizeof why)
-                   : px_tls_create_client(key, cert, cacert, &tls, why,
-                                          sizeof why);
+    error =
+        server
+            ? px_tls_create_server(key, cert, cacert, &tls, why, sizeof why)
+            : px_tls_create_client(key, cert, cacert, &tls, why, sizeof why);
     if (error) {
         fail_msg("%s", why);
     }

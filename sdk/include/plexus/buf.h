@@ -36,7 +36,10 @@ struct px_buf {
 };
 
 /* A buffer that holds at most 'limit' bytes; SIZE_MAX for no limit. */
-#define PX_BUF_INITIALIZER(LIMIT) {NULL, 0, 0, (LIMIT), 0}
+#define PX_BUF_INITIALIZER(LIMIT)                                             \
+    {                                                                         \
+        NULL, 0, 0, (LIMIT), 0                                                \
+    }
 
 void px_buf_init(struct px_buf *b, size_t limit);
 /* Frees the data; 'b' may be NULL.  The buffer may be initialized again. */

@@ -111,11 +111,11 @@ struct px_tls;
  * and writes the file and OpenSSL's reason into 'why'.  The caller owns
  * the reference in '*out'. */
 int px_tls_create_server(const char *key_file, const char *cert_file,
-                         const char *ca_file, struct px_tls **out,
-                         char *why, size_t why_size);
+                         const char *ca_file, struct px_tls **out, char *why,
+                         size_t why_size);
 int px_tls_create_client(const char *key_file, const char *cert_file,
-                         const char *ca_file, struct px_tls **out,
-                         char *why, size_t why_size);
+                         const char *ca_file, struct px_tls **out, char *why,
+                         size_t why_size);
 struct px_tls *px_tls_ref(struct px_tls *tls);
 /* Drops a reference; 'tls' may be NULL. */
 void px_tls_unref(struct px_tls *tls);
@@ -129,12 +129,12 @@ struct px_conn_stats {
 
 struct px_conn_options {
     enum px_transport transport;
-    struct px_tls *tls;       /* For PX_TRANSPORT_TLS; a reference is
-                               * taken. */
-    int server;               /* TLS role: nonzero accepts, zero connects. */
-    size_t in_limit;          /* Bytes of input buffered; at least
-                               * framing.max_len.  0: twice max_len. */
-    size_t out_limit;         /* Bytes of output queued; 0: 1 MiB. */
+    struct px_tls *tls; /* For PX_TRANSPORT_TLS.  Not kept: the session
+                         * holds what it needs of it. */
+    int server;         /* TLS role: nonzero accepts, zero connects. */
+    size_t in_limit;    /* Bytes of input buffered; at least
+                         * framing.max_len.  0: twice max_len. */
+    size_t out_limit;   /* Bytes of output queued; 0: 1 MiB. */
     struct px_conn_framing framing;
 };
 
@@ -252,8 +252,7 @@ struct px_endpoint {
 int px_endpoint_parse(const char *spec, struct px_endpoint *ep, char *why,
                       size_t why_size);
 /* Formats an endpoint back as a spec ("tls:[::1]:6653"). */
-void px_endpoint_format(const struct px_endpoint *ep, char *buf,
-                        size_t size);
+void px_endpoint_format(const struct px_endpoint *ep, char *buf, size_t size);
 /* A listening socket (the caller's) for 'ep': SO_REUSEADDR, non-blocking,
  * close-on-exec; IPv6 listeners are IPv6-only so that one of each may
  * share a port; a unix path left by a dead listener is replaced.  On

@@ -1,5 +1,5 @@
 /*
- * One OpenFlow switch connection; see conn.h.
+ * One OpenFlow switch connection; see of_conn.h.
  *
  * The life of a connection: for TLS the TLS handshake (px_conn does it);
  * HELLO both ways and version negotiation; FEATURES_REQUEST; for 1.3 also
@@ -12,7 +12,7 @@
  * TLS) are the SDK's message connection (plexus/conn.h); this module is
  * what OpenFlow makes of them.
  */
-#include "conn.h"
+#include "of_conn.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -676,10 +676,9 @@ process(struct of_conn *c)
                      error == EEXIST ? "" : "malformed message: ",
                      why ? why : strerror(error));
             px_warn(c->of->p, "%s: closing: %s", c->peer, reason);
-            of_conn_close(c,
-                          error == EEXIST ? PX_CONN_DUPLICATE
-                                          : PX_CONN_MALFORMED,
-                          reason);
+            of_conn_close(
+                c, error == EEXIST ? PX_CONN_DUPLICATE : PX_CONN_MALFORMED,
+                reason);
             return 0;
         }
         n++;
