@@ -108,6 +108,17 @@ ctl_fetch_parse_url(const char *url, int default_port, char *host,
     if (!u) {
         return ENOMEM;
     }
+    /* libcurl decodes a percent-encoded host after it has normalised
+     * numeric ones, so "%33" would come back as "3" and then as "0.0.0.3":
+     * no address plexusctl needs is written that way. */
+    if (strchr(url, '%')) {
+        curl_url_cleanup(u);
+        px_set_why(why, why_size,
+                   "'%s': percent-encoding (or an IPv6 zone id) is not "
+                   "supported",
+                   url);
+        return EINVAL;
+    }
     /* "HOST:PORT" alone means http://HOST:PORT. */
     if (!strstr(url, "://") && asprintf(&full, "http://%s", url) < 0) {
         curl_url_cleanup(u);

@@ -94,6 +94,8 @@ test_parse_url(void **state)
     BAD_URL("http://user@x", "no user name");
     BAD_URL("http://u:p@x:80", "no user name");
     BAD_URL("http://[fe80::1%25eth0]:9", "zone id");
+    /* libcurl would decode it to "3", then normalise that to "0.0.0.3". */
+    BAD_URL("%33", "percent-encoding");
     /* What libcurl refuses is refused with its words, and the URL. */
     BAD_URL("http://[::1", "'http://[::1'");
     BAD_URL("http://a b", "'http://a b'");
