@@ -57,6 +57,9 @@ port_find(const struct of_switch_stats *sw, uint32_t port_no)
 {
     struct of_port_stats *ps;
 
+    if (port_no < OF_STATS_LOW_PORTS) {
+        return sw->low_ports[port_no];
+    }
     PX_HMAP_FOR_EACH_WITH_HASH (ps, node, px_hash_u64(port_no), &sw->ports) {
         if (ps->port_no == port_no) {
             break;
@@ -81,6 +84,9 @@ port_add(struct of_switch_stats *sw, uint32_t port_no)
     }
     ps->port_no = port_no;
     px_hmap_insert(&sw->ports, &ps->node, px_hash_u64(port_no));
+    if (port_no < OF_STATS_LOW_PORTS) {
+        sw->low_ports[port_no] = ps;
+    }
     sw->n_ports++;
     return ps;
 }

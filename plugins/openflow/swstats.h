@@ -57,6 +57,9 @@ struct of_counts {
     uint64_t refused[OF_N_REFUSALS]; /* Requests not sent, by cause. */
 };
 
+/* Ports numbered below this are also found by index (low_ports). */
+#define OF_STATS_LOW_PORTS 32
+
 /* Why a switch's session ended: the SDK's close reasons (plexus/conn.h),
  * by the names px_conn_reason_name gives them, which routers and logs use
  * too.  PX_CONN_OPEN is never counted. */
@@ -88,6 +91,11 @@ struct of_switch_stats {
      * OF_STATS_MAX_PORTS of them; 'n_ports' is their number. */
     struct px_hmap ports;
     uint32_t n_ports;
+    /* The same entries of the ports numbered below OF_STATS_LOW_PORTS,
+     * indexed by number (NULL: not in 'ports'): switches number their
+     * ports from 1, and a port is counted for every packet-in, so the
+     * common case costs one load instead of a hash and a chain. */
+    struct of_port_stats *low_ports[OF_STATS_LOW_PORTS];
 };
 
 /* The records of every switch seen, plus the plugin-wide counters, which

@@ -301,6 +301,49 @@ test_evict_churn(void **state)
     of_stats_destroy(s);
 }
 
+/* Ports below OF_STATS_LOW_PORTS are found by index and the others by the
+ * map; both kinds are one entry each, listed once, and survive a round
+ * trip through the handoff blob (whose restore adds them the same way). */
+static void
+test_low_and_high_ports(void **state)
+{
+    struct of_stats *s = of_stats_create(4), *r;
+    struct of_switch_stats *sw;
+    struct of_port_stats *low, *high, sorted[4];
+    uint32_t nums[] = {0, OF_STATS_LOW_PORTS - 1, OF_STATS_LOW_PORTS,
+                       0xfffffffbu};
+    size_t i;
+    void *blob;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(of_stats_get(s, 7, &sw), 0);
+    for (i = 0; i < 4; i++) {
+        low = of_stats_port(sw, nums[i]);
+        assert_non_null(low);
+        low->packet_ins = i + 1;
+        assert_ptr_equal(of_stats_port(sw, nums[i]), low);
+    }
+    assert_int_equal(sw->n_ports, 4);
+    high = of_stats_port(sw, OF_STATS_LOW_PORTS);
+    assert_int_equal(high->packet_ins, 3);
+    of_stats_ports_sorted(sw, sorted);
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(sorted[i].port_no, nums[i]);
+        assert_int_equal(sorted[i].packet_ins, i + 1);
+    }
+    assert_int_equal(of_stats_serialise(s, &blob, &len), 0);
+    assert_int_equal(of_stats_restore(blob, len, 4, &r), 0);
+    assert_int_equal(of_stats_get(r, 7, &sw), 0);
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(of_stats_port(sw, nums[i])->packet_ins, i + 1);
+    }
+    assert_int_equal(sw->n_ports, 4);
+    free(blob);
+    of_stats_destroy(r);
+    of_stats_destroy(s);
+}
+
 /* Disconnects are counted by the SDK's close reasons; the connection's own
  * "open" is never a disconnect and counts as "other". */
 static void
@@ -675,6 +718,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_find),
         cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_low_and_high_ports),
         cmocka_unit_test(test_evict),
         cmocka_unit_test(test_evict_churn),
         cmocka_unit_test(test_disconnect_reasons),
