@@ -195,7 +195,7 @@ $(O)tests/unit/test_vns: tests/unit/test_vns.c tests/unit/hexfix.h \
 # vns_codec.c takes its SHA-1 from libcrypto.
 $(O)tests/unit/test_vns: HOST_LIBS += -lcrypto
 # vns_server's handoff serialization, with libplexus.a's connections.
-$(O)tests/unit/test_vns_server: tests/unit/test_vns_server.c \
+$(O)tests/unit/test_vns_server: tests/unit/test_vns_server.c tests/unit/blobcheck.h \
                                 plugins/vns_server/vs_handoff.c \
                                 plugins/vns_server/vs_plugin.h $(LIBPLEXUS)
 $(O)tests/unit/test_vns_server: CFLAGS_ALL += -Iplugins/vns_server
@@ -203,7 +203,8 @@ $(O)tests/unit/test_sr: tests/unit/test_sr.c tests/unit/hexfix.h \
                         router/sr_rt.c router/sr_arp.c \
                         router/sr_icmp.c router/sr_router.c \
                         $(wildcard router/sr_*.h) $(LIBPLEXUS)
-$(O)tests/unit/test_logger: tests/unit/test_logger.c tests/unit/fakehost.c \
+$(O)tests/unit/test_logger: tests/unit/test_logger.c tests/unit/blobcheck.h \
+                            tests/unit/fakehost.c \
                             tests/unit/fakehost.h \
                             $(wildcard plugins/logger/*.c plugins/logger/*.h) \
                             $(LIBPLEXUS)
@@ -212,7 +213,8 @@ $(O)tests/unit/test_logger: HOST_LIBS += -lpcap
 $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
                              plugins/openflow/swstats.c \
                              plugins/openflow/swstats.h $(LIBPLEXUS)
-$(O)tests/unit/test_stats: tests/unit/test_stats.c plugins/stats/render.c \
+$(O)tests/unit/test_stats: tests/unit/test_stats.c tests/unit/blobcheck.h \
+                           plugins/stats/render.c \
                            plugins/stats/render.h \
                            plugins/stats/stats_handoff.c \
                            plugins/stats/stats_handoff.h \

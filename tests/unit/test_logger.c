@@ -31,6 +31,8 @@
 
 #include <cmocka.h>
 
+#include "blobcheck.h"
+
 #include "logger_handoff.h"
 #include "plexus/byteorder.h"
 #include "plexus/plugin.h"
@@ -1001,15 +1003,12 @@ test_handoff_blob_roundtrip(void **state)
 static void
 test_handoff_blob_truncated(void **state)
 {
-    size_t len, i;
+    size_t len;
     uint8_t *data = saved_blob("/tmp/log.txt", 42, &len);
     struct logger_saved r;
 
     (void)state;
-    for (i = 0; i < len; i++) {
-        assert_int_equal(saved_read_copy(data, i), EPROTO);
-    }
-    assert_int_equal(saved_read_copy(data, len), 0);
+    blob_check_truncations(data, len, saved_read_copy);
     memset(&r, 0xa5, sizeof r);
     assert_int_equal(logger_handoff_read(NULL, 0, &r), EPROTO);
     assert_string_equal(r.path, "");
@@ -1026,9 +1025,8 @@ test_handoff_blob_truncated(void **state)
 static void
 test_handoff_blob_corrupt(void **state)
 {
-    size_t len, i;
+    size_t len;
     uint8_t *data = saved_blob("/tmp/log.txt", 42, &len), *bad;
-    int refused = 0;
 
     (void)state;
     bad = malloc(len + 1);
@@ -1039,25 +1037,11 @@ test_handoff_blob_corrupt(void **state)
     assert_int_equal(px_get_be32(data + LH_PATH), LH_PATH_LEN);
     assert_int_equal(px_get_be64(data + LH_LINES), 42);
 
-    /* Every single byte flipped: refused, or read without harm. */
-    for (i = 0; i < len; i++) {
-        int error;
-
-        memcpy(bad, data, len);
-        bad[i] ^= 0xff;
-        error = saved_read_copy(bad, len);
-        assert_true(error == 0 || error == EPROTO);
-        refused += error != 0;
-    }
-    assert_true(refused > 0);
+    blob_check_flips(data, len, saved_read_copy);
 
 #define EXPECT_REFUSED(OFF, PUT, VALUE)                                       \
-    do {                                                                      \
-        memcpy(bad, data, len);                                               \
-        PUT(bad + (OFF), (VALUE));                                            \
-        assert_int_equal(saved_read_copy(bad, len), EPROTO);                  \
-    } while (0)
-#define PUT_U8(P, V) (*(P) = (uint8_t)(V))
+    BLOB_EXPECT_REFUSED(saved_read_copy, data, bad, len, OFF, PUT, VALUE)
+#define PUT_U8 BLOB_PUT_U8
 
     EXPECT_REFUSED(LH_MAGIC, px_put_be32, 0x12345678);
     EXPECT_REFUSED(LH_VERSION, px_put_be32, 1); /* The copy of a struct. */

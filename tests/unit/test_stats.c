@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "blobcheck.h"
 #include <jansson.h>
 
 #include "plexus/byteorder.h"
@@ -899,16 +901,13 @@ test_handoff_roundtrip(void **state)
 static void
 test_handoff_truncated(void **state)
 {
-    size_t len, i;
+    size_t len;
     uint8_t *data = handoff_blob(&len);
     struct stats_state *r = malloc(sizeof *r);
 
     (void)state;
     assert_non_null(r);
-    for (i = 0; i < len; i++) {
-        assert_int_equal(handoff_read_copy(data, i), EPROTO);
-    }
-    assert_int_equal(handoff_read_copy(data, len), 0);
+    blob_check_truncations(data, len, handoff_read_copy);
     memset(r, 0xa5, sizeof *r);
     assert_int_equal(stats_handoff_read(NULL, 0, r), EPROTO);
     assert_int_equal(r->n_reloads, 0);
@@ -939,7 +938,6 @@ test_handoff_corrupt(void **state)
 {
     size_t len, i;
     uint8_t *data = handoff_blob(&len), *bad = malloc(len + 1);
-    int refused = 0;
 
     (void)state;
     assert_non_null(bad);
@@ -958,25 +956,11 @@ test_handoff_corrupt(void **state)
     assert_int_equal(px_get_be32(data + SH_RELOAD1 + SR_REFUSED), 1);
     assert_int_equal(px_get_be32(data + SH_RELOAD1 + SR_ERROR), 16);
 
-    /* Every single byte flipped: refused, or read without harm. */
-    for (i = 0; i < len; i++) {
-        int error;
-
-        memcpy(bad, data, len);
-        bad[i] ^= 0xff;
-        error = handoff_read_copy(bad, len);
-        assert_true(error == 0 || error == EPROTO);
-        refused += error != 0;
-    }
-    assert_true(refused > 0);
+    blob_check_flips(data, len, handoff_read_copy);
 
 #define EXPECT_REFUSED(OFF, PUT, VALUE)                                       \
-    do {                                                                      \
-        memcpy(bad, data, len);                                               \
-        PUT(bad + (OFF), (VALUE));                                            \
-        assert_int_equal(handoff_read_copy(bad, len), EPROTO);                \
-    } while (0)
-#define PUT_U8(P, V) (*(P) = (uint8_t)(V))
+    BLOB_EXPECT_REFUSED(handoff_read_copy, data, bad, len, OFF, PUT, VALUE)
+#define PUT_U8 BLOB_PUT_U8
 
     EXPECT_REFUSED(SH_MAGIC, px_put_be32, 0x12345678);
     EXPECT_REFUSED(SH_VERSION, px_put_be32, 1); /* The copy of structs. */
