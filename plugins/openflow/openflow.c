@@ -318,16 +318,13 @@ set_outcome(struct px_of_outcome *outcome, int code, const char *cause)
     }
 }
 
-/* Checks that the payload of a 'what' request holds at least the
- * version 1 struct ('v1_len' bytes), which old publishers still send. */
-static int
-request_long_enough(struct openflow *of, const struct px_event *ev,
-                    const char *what, size_t v1_len)
+/* Counts and logs a 'what' request too short to say which switch, or
+ * where to write an outcome.  Out of line: it is the rare case of a check
+ * every request makes. */
+static __attribute__((noinline)) int
+request_too_short(struct openflow *of, const struct px_event *ev,
+                  const char *what, size_t v1_len)
 {
-    if (ev->payload && ev->len >= v1_len) {
-        return 1;
-    }
-    /* Too short to say which switch, or where to write an outcome. */
     of->stats->requests_malformed++;
     px_log_rl(of->p, &of->rl_refused[OF_REFUSED_MALFORMED], PX_LOG_WARN,
               "%s from %s refused (malformed): payload of %zu bytes, at "
@@ -335,6 +332,18 @@ request_long_enough(struct openflow *of, const struct px_event *ev,
               what, ev->publisher, ev->len, v1_len,
               (unsigned long long)of->stats->requests_malformed);
     return 0;
+}
+
+/* Checks that the payload of a 'what' request holds at least the
+ * version 1 struct ('v1_len' bytes), which old publishers still send. */
+static inline int
+request_long_enough(struct openflow *of, const struct px_event *ev,
+                    const char *what, size_t v1_len)
+{
+    if (__builtin_expect(ev->payload && ev->len >= v1_len, 1)) {
+        return 1;
+    }
+    return request_too_short(of, ev, what, v1_len);
 }
 
 /* The connection of the switch a 'what' request is for, or NULL, the
