@@ -678,8 +678,10 @@ px_conn_has_message(const struct px_conn *c)
            avail >= frame_length(c, c->in + c->in_start);
 }
 
-int
-px_conn_next(struct px_conn *c, const uint8_t **msg, size_t *len)
+/* px_conn_next's every case but a whole, well-framed message in the
+ * buffer: out of line, so that the common case is a few instructions. */
+static __attribute__((noinline)) int
+next_slow(struct px_conn *c, const uint8_t **msg, size_t *len)
 {
     size_t need = (size_t)c->framing.length_offset + c->framing.length_size;
     int tried_read = 0;
@@ -741,6 +743,32 @@ px_conn_next(struct px_conn *c, const uint8_t **msg, size_t *len)
         }
         return EAGAIN;
     }
+}
+
+int
+px_conn_next(struct px_conn *c, const uint8_t **msg, size_t *len)
+{
+    size_t avail = c->in_len - c->in_start;
+    const uint8_t *p = c->in + c->in_start;
+    uint32_t length;
+
+    if (__builtin_expect(c->reason == PX_CONN_OPEN &&
+                             avail >= (size_t)c->framing.length_offset +
+                                          c->framing.length_size,
+                         1)) {
+        length = frame_length(c, p);
+        if (__builtin_expect(length >= c->framing.min_len &&
+                                 length <= c->framing.max_len &&
+                                 avail >= length,
+                             1)) {
+            *msg = p;
+            *len = length;
+            c->in_start += length;
+            c->stats.rx_msgs++;
+            return 0;
+        }
+    }
+    return next_slow(c, msg, len);
 }
 
 /* ---------------------------------------------------------------------- */
