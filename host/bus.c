@@ -142,7 +142,7 @@ sub_free(struct px_sub *sub)
     free(sub);
 }
 
-static void
+static __attribute__((noinline)) void
 collect_garbage(struct px_bus *bus)
 {
     struct px_sub *sub, *next;
@@ -437,7 +437,10 @@ sub_before(const struct px_sub *a, const struct px_sub *b)
                                       : a->seq < b->seq;
 }
 
-static int
+/* Out of line, like collect_garbage: px_bus_publish runs for every event
+ * and these only after a subscription changed, so that inlined they would
+ * only cost the common case registers and stack. */
+static __attribute__((noinline)) int
 rebuild(struct px_bus *bus, struct px_topic *t)
 {
     struct px_sub **subs = NULL;
