@@ -99,12 +99,12 @@ cmd_routers(struct px_plugin *p, int argc, const char *const *argv,
     px_reply_printf(r, "vns_server: %zu connected, %llu accepted", n,
                     (unsigned long long)vs->routers_accepted);
     for (k = PX_CONN_OPEN + 1; k < PX_CONN_N_REASONS; k++) {
-        json_object_set_new(disconnects, vs_disconnect_name(k),
+        json_object_set_new(disconnects, px_conn_reason_name(k),
                             json_integer((json_int_t)vs->disconnects[k]));
         if (vs->disconnects[k]) {
             px_reply_printf(r, ", %llu %s",
                             (unsigned long long)vs->disconnects[k],
-                            vs_disconnect_name(k));
+                            px_conn_reason_name(k));
         }
     }
     px_reply_printf(r, ", %llu unmapped packet-ins; switch %s\n",

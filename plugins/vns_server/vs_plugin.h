@@ -226,8 +226,6 @@ void vs_router_on_accept(struct px_plugin *p, struct px_io *io, int fd,
                          int revents, void *arg);
 /* Orders routers by id, which is the order they connected in. */
 int vs_router_id_cmp(const void *a, const void *b);
-/* The name of a disconnect reason in logs, stats and commands. */
-const char *vs_disconnect_name(enum px_conn_reason reason);
 
 /* vs_handoff.c: what a reload hands to the next generation.
  *

@@ -31,12 +31,6 @@ const char *const vs_drop_names[N_ROUTER_DROPS] = {
     [DROP_REFUSED] = "refused",
 };
 
-const char *
-vs_disconnect_name(enum px_conn_reason reason)
-{
-    return px_conn_reason_name(reason);
-}
-
 /* ---------------------------------------------------------------------- */
 /* The end of a loop pass: output, and the routers that went away.        */
 

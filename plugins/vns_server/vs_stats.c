@@ -74,7 +74,7 @@ vs_stats_on_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
     for (i = PX_CONN_OPEN + 1; i < PX_CONN_N_REASONS; i++) {
         fields[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
             "router_disconnects", "VNS router connections closed", "reason",
-            vs_disconnect_name(i), vs->disconnects[i]);
+            px_conn_reason_name(i), vs->disconnects[i]);
     }
     fields[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
         "unmapped_packet_ins",
