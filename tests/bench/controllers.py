@@ -25,16 +25,27 @@ see ofbench.c):
                        times a second throughout, as a busy Prometheus
                        would.
   floor                tests/bench/ofnull, which answers every packet-in
-                       with a flooding packet-out and learns nothing: the
-                       most any controller can reach with this generator on
-                       this machine.
+                       with the flow_mod a learning switch sends, but
+                       flooding, and learns nothing: the most any
+                       controller can reach with this generator on this
+                       machine for the same answers.  The ratios "vs
+                       floor" are to it.
+  floor, packet-outs   ofnull answering with a flooding packet-out
+                       instead, a third of a flow_mod's bytes: how much of
+                       the floor is the answer's size.
 
-Each controller is started, waited for (connect attempts under a
-deadline), measured by ofbench in throughput mode (16 switches) and in
-latency mode (one switch), and stopped by pid (SIGTERM, then SIGKILL after
-a deadline).  ofbench reads the controller's CPU time from /proc/PID/stat
-at the start and end of each measured round, so the CPU figure covers the
-rounds only.
+Throughput (16 switches) is measured in interleaved rounds: round 1 of
+every controller, then round 2 of every controller, and so on.  Each round
+is a run of its own: the controller is started, waited for (connect
+attempts under a deadline), taught its hosts by ofbench, warmed up,
+measured for one round and stopped by pid (SIGTERM, then SIGKILL after a
+deadline).  The machine's speed drifts over seconds (by a third on the
+2-core VM this was written on, for every process alike), and interleaved
+rounds sample the same stretches of it for every controller; the summary
+also gives plexusd's ratio to the floor round by round.  Latency (one
+switch) is then one run of all the rounds per controller.  ofbench reads
+the controller's CPU time from /proc/PID/stat at the start and end of each
+measured round, so the CPU figure covers the rounds only.
 
 Cross-check: ofbench ends each run by draining (an echo per switch after
 the last packet-in), so its totals for the run are exact.  They are
@@ -56,7 +67,7 @@ something fails.
 
 Usage: controllers.py [--ofbench PATH] [--ofnull PATH] [--plexus-root DIR]
                       [--patterns sequential,random,vendor]
-                      [--only ovs,plexus,plexus-scraped,floor]
+                      [--only ovs,plexus,plexus-scraped,floor,floor-po]
                       [--switches N] [--macs M] [--seconds T] [--rounds R]
                       [--warmup S] [--no-buffer] [--port-base PORT]
 """
@@ -271,6 +282,10 @@ class Controller:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def finish(self):
+        """The notes of every run, once the last has stopped."""
+        return self.notes
+
     def stop(self):
         """Stops the process by pid and removes the temporary directory;
         returns the exit status (None if it was never started)."""
@@ -314,20 +329,21 @@ class OvsTestController(Controller):
 
 
 class Floor(Controller):
-    """ofnull: a flooding packet-out for every packet-in, nothing more.
-    Its stdout (the counters it prints on SIGUSR1) goes to a file of its
-    own."""
+    """ofnull: a learning switch's flow_mod (flooding) for every packet-in,
+    nothing more.  Its stdout (the counters it prints on SIGUSR1) goes to a
+    file of its own."""
 
     name = "floor (ofnull)"
     key = "floor"
-    response = "packet_out"
+    response = "flow_mod"
 
     def check_built(self):
         if not os.access(self.args.ofnull, os.X_OK):
             raise Skip("not built (missing %s)" % self.args.ofnull)
 
     def argv(self):
-        return [self.args.ofnull, "--port", str(self.port)]
+        return [self.args.ofnull, "--port", str(self.port),
+                "--response", self.response]
 
     def stdout(self, log_file):
         self.counts_path = os.path.join(self.tmp, "counts.jsonl")
@@ -345,9 +361,7 @@ class Floor(Controller):
             lines = self.counts_lines()
             if len(lines) > before:
                 c = json.loads(lines[-1])
-                return {"*": {"packet_ins": c["packet_ins"],
-                              "packet_outs": c["packet_outs"],
-                              "flow_mods": 0}}
+                return {"*": {k: c[k] for k in COUNTS}}
             if time.monotonic() > end or not self.alive():
                 raise Failed("ofnull printed no counters on SIGUSR1")
             time.sleep(0.01)  # The poll interval, not a wait for a state.
@@ -533,14 +547,18 @@ class Scraper(threading.Thread):
         self.stop_event.set()
         self.join()
 
-    def summary(self):
-        if not self.times:
-            return "no scrape succeeded (%d errors)" % self.errors
-        t = sorted(self.times)
+    @staticmethod
+    def summarize(scrapers):
+        """One line for the scrapes of several runs."""
+        times = sorted(t for s in scrapers for t in s.times)
+        sizes = [n for s in scrapers for n in s.sizes]
+        errors = sum(s.errors for s in scrapers)
+        if not times:
+            return "no scrape succeeded (%d errors)" % errors
         return ("%d scrapes of /metrics (%.0f KiB each): median %.2f ms, "
                 "max %.2f ms, %d errors"
-                % (len(t), sum(self.sizes) / len(self.sizes) / 1024,
-                   t[len(t) // 2] * 1e3, t[-1] * 1e3, self.errors))
+                % (len(times), sum(sizes) / len(sizes) / 1024,
+                   times[len(times) // 2] * 1e3, times[-1] * 1e3, errors))
 
 
 class PlexusScraped(Plexus):
@@ -550,6 +568,10 @@ class PlexusScraped(Plexus):
     name = "plexusd (l2_switch + stats, scraped 10/s)"
     key = "plexus-scraped"
     stats_file = SHIPPED_STATS
+
+    def __init__(self, args, port):
+        Plexus.__init__(self, args, port)
+        self.scrapes = []  # The Scraper of every run.
 
     def stats_changes(self):
         path = os.path.join(ROOT, self.stats_file)
@@ -577,25 +599,42 @@ class PlexusScraped(Plexus):
     def stop(self):
         if getattr(self, "scraper", None):
             self.scraper.stop()
-            self.notes.append(self.scraper.summary())
+            self.scrapes.append(self.scraper)
+            self.scraper = None
         return Plexus.stop(self)
 
+    def finish(self):
+        scrapes = getattr(self, "scrapes", [])
+        if scrapes:
+            self.notes.append(Scraper.summarize(scrapes))
+        return self.notes
 
-CONTROLLERS = [OvsTestController, Plexus, PlexusScraped, Floor]
+
+class FloorPacketOut(Floor):
+    """ofnull answering with a flooding packet-out: 24 bytes where a
+    flow_mod takes 80, so the generator has less to read."""
+
+    name = "floor, packet-outs (ofnull)"
+    key = "floor-po"
+    response = "packet_out"
+
+
+CONTROLLERS = [OvsTestController, Plexus, PlexusScraped, Floor,
+               FloorPacketOut]
 BY_KEY = {c.key: c for c in CONTROLLERS}
 
 
-def run_ofbench(args, ctl, mode, switches, pattern):
+def run_ofbench(args, ctl, mode, switches, pattern, rounds):
     """Runs ofbench against 'ctl'; returns its JSON result."""
     argv = [args.ofbench, "--json", "--port", str(ctl.port),
             "--mode", mode, "--switches", str(switches),
             "--macs", str(args.macs), "--seconds", str(args.seconds),
-            "--rounds", str(args.rounds), "--warmup", str(args.warmup),
+            "--rounds", str(rounds), "--warmup", str(args.warmup),
             "--pattern", pattern, "--response", ctl.response,
             "--cpu-pid", str(ctl.proc.pid)]
     if args.no_buffer:
         argv.append("--no-buffer")
-    deadline = args.warmup + args.rounds * args.seconds + 60
+    deadline = args.warmup + rounds * args.seconds + 60
     log("%s, %s: ofbench %s, %d switch%s"
         % (pattern, ctl.name, mode, switches,
            "" if switches == 1 else "es"))
@@ -647,39 +686,108 @@ def cross_check(result, before, after):
             "drained": result["drained"], "ok": worst <= TOLERANCE}
 
 
-def measure(args, cls, port, pattern):
-    """Returns a dict of results for one controller and pattern, or one
-    with 'skip' or 'error' set."""
-    ctl = cls(args, port)
-    row = {"name": ctl.name, "key": ctl.key, "pattern": pattern,
-           "response": ctl.response, "checks": {}}
+def run_block(args, ctl, row, mode, switches, rounds):
+    """Starts 'ctl', runs ofbench against it once, checks the counts and
+    stops it; returns ofbench's result and the cross-check (or None)."""
     try:
-        ctl.check_built()
         ctl.start()
         if getattr(ctl, "conf_note", None):
             row["conf"] = ctl.conf_note
-        for key, mode, switches in (("tp", "throughput", args.switches),
-                                    ("lat", "latency", 1)):
-            before = ctl.counters()
-            row[key] = run_ofbench(args, ctl, mode, switches, pattern)
-            if before is not None:
-                row["checks"][mode] = cross_check(row[key], before,
-                                                  ctl.counters())
-    except Skip as e:
-        row["skip"] = str(e)
-        log("%s: %s" % (ctl.name, e))
-    except (Failed, OSError, ValueError, KeyError) as e:
-        # Whatever went wrong, the other controllers' results still make
-        # their tables.
-        row["error"] = "%s%s" % ("" if isinstance(e, Failed)
-                                 else type(e).__name__ + ": ", e)
-        log("%s: FAILED: %s" % (ctl.name, row["error"]))
+        before = ctl.counters()
+        res = run_ofbench(args, ctl, mode, switches, row["pattern"], rounds)
+        check = None
+        if before is not None:
+            check = cross_check(res, before, ctl.counters())
+        return res, check
     finally:
         status = ctl.stop()
         if status is not None and status not in (0, -signal.SIGTERM):
             log("%s: exited with status %d" % (ctl.name, status))
-        row["notes"] = ctl.notes
-    return row
+
+
+def merge_checks(checks):
+    """One cross-check for several runs: the sums, and the worst run."""
+    return {"ofbench": {c: sum(k["ofbench"][c] for k in checks)
+                        for c in COUNTS},
+            "controller": {c: sum(k["controller"][c] for k in checks)
+                           for c in COUNTS},
+            "worst": max(k["worst"] for k in checks),
+            "drained": all(k["drained"] for k in checks),
+            "ok": all(k["ok"] for k in checks)}
+
+
+def merge_runs(runs):
+    """ofbench's results of one-round runs as one result: the rounds in
+    order, their median throughput, their mean CPU figures."""
+    rounds = [r for res in runs for r in res["rounds"]]
+    rates = sorted(r["responses_per_s"] for r in rounds)
+    n = len(rates)
+    merged = dict(runs[0])
+    merged["rounds"] = rounds
+    merged["responses_per_s"] = (rates[n // 2] if n % 2 else
+                                 (rates[n // 2 - 1] + rates[n // 2]) / 2)
+    for k in ("controller_cpu_pct", "ofbench_cpu_pct", "other_cpu_pct"):
+        merged[k] = sum(r[k] for r in rounds) / n
+    for k in ("stalls", "timeouts", "errors"):
+        merged[k] = sum(res[k] for res in runs)
+    return merged
+
+
+def measure(args, keys, ports, pattern):
+    """The rows of one pattern, one per controller in 'keys': each with
+    'tp' and 'lat' results, or 'skip' or 'error' set.
+
+    The throughput rounds are interleaved: round 1 of every controller,
+    then round 2 of every controller, and so on, each a run of its own
+    (start, learning, warm-up, one round, stop).  This VM's speed drifts by
+    a third over seconds, for every process alike; interleaved, each
+    controller's rounds sample the same stretches of it, so that ratios
+    compare the controllers and not the moments they were measured at.
+    Latency is one run of all the rounds per controller."""
+    ctls, rows = {}, {}
+    for k in keys:
+        ctl = ctls[k] = BY_KEY[k](args, ports.get(k, 0))
+        rows[k] = {"name": ctl.name, "key": k, "pattern": pattern,
+                   "response": ctl.response, "checks": {}, "notes": []}
+        try:
+            ctl.check_built()
+        except Skip as e:
+            rows[k]["skip"] = str(e)
+            log("%s: %s" % (ctl.name, e))
+    runs = {k: [] for k in keys}
+    checks = {k: {"throughput": [], "latency": []} for k in keys}
+    plan = [("throughput", args.switches, 1)] * args.rounds
+    plan.append(("latency", 1, args.rounds))
+    for mode, switches, rounds in plan:
+        for k in keys:
+            row, ctl = rows[k], ctls[k]
+            if "skip" in row or "error" in row:
+                continue
+            try:
+                res, check = run_block(args, ctl, row, mode, switches,
+                                       rounds)
+            except (Failed, OSError, ValueError, KeyError) as e:
+                # Whatever went wrong, the other controllers' results
+                # still make their tables.
+                row["error"] = "%s%s" % ("" if isinstance(e, Failed)
+                                         else type(e).__name__ + ": ", e)
+                log("%s: FAILED: %s" % (ctl.name, row["error"]))
+                continue
+            if mode == "throughput":
+                runs[k].append(res)
+            else:
+                row["lat"] = res
+            if check:
+                checks[k][mode].append(check)
+    for k in keys:
+        row = rows[k]
+        if runs[k] and "error" not in row:
+            row["tp"] = merge_runs(runs[k])
+        for mode, c in checks[k].items():
+            if c:
+                row["checks"][mode] = merge_checks(c)
+        row["notes"] = ctls[k].finish()
+    return [rows[k] for k in keys]
 
 
 def ratio(a, b):
@@ -731,9 +839,27 @@ def pattern_table(rows):
     return markdown(head, body)
 
 
+def paired(rows, key, other):
+    """The range of 'key''s throughput over 'other''s, round by round (the
+    rounds ran interleaved, so round i of each saw the same stretch of
+    the machine's speed), as text."""
+    a = next((r["tp"]["rounds"] for r in rows
+              if r["key"] == key and "tp" in r), None)
+    b = next((r["tp"]["rounds"] for r in rows
+              if r["key"] == other and "tp" in r), None)
+    if not a or not b:
+        return "-"
+    rs = sorted(x["responses_per_s"] / y["responses_per_s"]
+                for x, y in zip(a, b) if y["responses_per_s"])
+    if not rs:
+        return "-"
+    return "%s – %s" % (ratio(rs[0], 1), ratio(rs[-1], 1))
+
+
 def summary_table(by_pattern):
     head = ["pattern", "plexusd (responses/s)", "plexusd / ovs-testcontroller",
-            "plexusd / floor", "plexusd + stats / ovs-testcontroller",
+            "plexusd / floor", "plexusd / floor, round by round",
+            "plexusd + stats / ovs-testcontroller",
             "plexusd + stats / floor"]
     body = []
     for pattern, rows in by_pattern:
@@ -741,7 +867,8 @@ def summary_table(by_pattern):
         px = throughput(rows, "plexus")
         pxs = throughput(rows, "plexus-scraped")
         body.append([pattern, count(px) if px else "-", ratio(px, ovs),
-                     ratio(px, floor), ratio(pxs, ovs), ratio(pxs, floor)])
+                     ratio(px, floor), paired(rows, "plexus", "floor"),
+                     ratio(pxs, ovs), ratio(pxs, floor)])
     return markdown(head, body)
 
 
@@ -794,7 +921,8 @@ def ensure_tool(args, attr, tmp):
     cc = os.environ.get("CC", "cc")
     log("building %s" % path)
     subprocess.run([cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror",
-                    "-D_GNU_SOURCE", "-o", path, src], check=True)
+                    "-D_GNU_SOURCE", "-I", os.path.join(ROOT, "sdk", "include"),
+                    "-o", path, src], check=True)
     setattr(args, attr, path)
 
 
@@ -819,7 +947,7 @@ def main():
                     help="hosts per switch (%(default)s)")
     ap.add_argument("--seconds", type=float, default=1,
                     help="length of a round (%(default)s)")
-    ap.add_argument("--rounds", type=int, default=5,
+    ap.add_argument("--rounds", type=int, default=7,
                     help="rounds per measurement (%(default)s)")
     ap.add_argument("--warmup", type=float, default=0.5,
                     help="unmeasured seconds before the rounds "
@@ -827,8 +955,8 @@ def main():
     ap.add_argument("--no-buffer", action="store_true",
                     help="unbuffered packet-ins (buffer_id 0xffffffff)")
     ap.add_argument("--port-base", type=int, default=16633,
-                    help="port of ovs-testcontroller, the floor's is the "
-                    "next; +10 and +11 for plexusd's OpenFlow and stats "
+                    help="port of ovs-testcontroller, the floors' are the "
+                    "next two; +10 and +11 for plexusd's OpenFlow and stats "
                     "ports should the shipped ones be taken (%(default)s)")
     args = ap.parse_args()
     # The controllers run in temporary directories.
@@ -855,11 +983,10 @@ def main():
     try:
         ensure_tool(args, "ofbench", tmp)
         ensure_tool(args, "ofnull", tmp)
-        ports = {"ovs": args.port_base, "floor": args.port_base + 1}
+        ports = {"ovs": args.port_base, "floor": args.port_base + 1,
+                 "floor-po": args.port_base + 2}
         for p in patterns:
-            by_pattern.append((p, [measure(args, BY_KEY[k],
-                                           ports.get(k, 0), p)
-                                   for k in keys]))
+            by_pattern.append((p, measure(args, keys, ports, p)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -868,8 +995,8 @@ def main():
           "in flight per switch; latency: 1 switch, 1 in flight"
           % (args.switches, args.macs,
              "unbuffered" if args.no_buffer else "buffered"))
-    print("responses: flow_mods from the learning switches, flooding "
-          "packet_outs from the floor")
+    print("responses: flow_mods from the learning switches and the floor, "
+          "flooding packet_outs from the packet-out floor")
     print("figures: median of %d rounds of %g s after %g s of warm-up; "
           "CPU %% of one core during the throughput rounds (other: every "
           "other process on the machine); %.0f s in all"

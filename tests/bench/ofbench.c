@@ -69,9 +69,10 @@
  * TCP_NODELAY, reads of up to 128 kB, and each switch's packet-ins for one
  * pass of the loop built in one buffer and written with one call.
  *
- * It shares no code with Plexus (its own wire constants and byte-order
- * helpers), so that a mistake in Plexus's codecs cannot hide itself by
- * being made on both ends.
+ * It shares none of Plexus's OpenFlow code (it has its own wire
+ * constants and layouts; only the byte-order helpers of
+ * <plexus/byteorder.h> are common), so that a mistake in Plexus's codecs
+ * cannot hide itself by being made on both ends.
  */
 #include <arpa/inet.h>
 #include <errno.h>

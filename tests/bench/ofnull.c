@@ -4,12 +4,22 @@
  *
  * It completes the handshake (HELLO and FEATURES_REQUEST on accept,
  * SET_CONFIG when the features arrive), answers ECHO_REQUESTs, and answers
- * every PACKET_IN with the smallest PACKET_OUT that forwards it: the
- * packet-in's buffer_id and in_port, one output action to OFPP_FLOOD, and
- * the frame itself only when the switch did not buffer it.  It learns
- * nothing and keeps no table, so what ofbench measures against it is the
- * cost of the loopback round trip and of ofbench itself: the ceiling any
- * real controller can reach on the machine, measured in the same run.
+ * every PACKET_IN with the same kind of message as the controllers it is
+ * measured beside (--response):
+ *
+ * - flow_mod (the default): the FLOW_MOD a learning switch sends, 80 bytes
+ *   for a buffered packet: an exact match on the packet-in's in_port and
+ *   the frame's MACs, its buffer_id, one output action, to OFPP_FLOOD since
+ *   nothing is learned; an unbuffered packet also gets the PACKET_OUT below,
+ *   as a learning switch's would;
+ * - packet_out: the smallest PACKET_OUT that forwards it: the packet-in's
+ *   buffer_id and in_port, one output action to OFPP_FLOOD, and the frame
+ *   itself only when the switch did not buffer it.
+ *
+ * It learns nothing and keeps no table, so what ofbench measures against it
+ * is the cost of the loopback round trip and of ofbench itself for the same
+ * answers: the ceiling any real controller can reach on the machine,
+ * measured in the same run.
  *
  * To cost as little as possible per message it is one thread on one epoll
  * loop: non-blocking sockets with TCP_NODELAY, reads of up to 128 KiB,
@@ -18,12 +28,13 @@
  * A connection whose unsent output passes OUT_MAX (a switch that does not
  * read) is closed.
  *
- * Counters (connections, packet-ins, packet-outs, echoes, other messages)
+ * Counters (connections, packet-ins, flow_mods, packet-outs, echoes, other
+ * messages)
  * are printed as one line of JSON on stdout on SIGUSR1 and on exit
  * (SIGTERM, SIGINT), so that controllers.py can check ofbench's counts
- * against them.  Like ofbench it shares no code with Plexus.
+ * against them.  Like ofbench it shares none of Plexus's OpenFlow code.
  *
- * Usage: ofnull [--address ADDR] [--port PORT]
+ * Usage: ofnull [--address ADDR] [--port PORT] [--response TYPE]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,16 +63,23 @@
 #define OFPT_SET_CONFIG       9
 #define OFPT_PACKET_IN        10
 #define OFPT_PACKET_OUT       13
+#define OFPT_FLOW_MOD         14
 #define OFP_HEADER_LEN        8
 #define OFP_NO_BUFFER         0xffffffffu
 #define OFPP_FLOOD            0xfffb
+#define OFPP_NONE             0xffff
 #define OFPAT_OUTPUT          0
+/* Every field wildcarded but in_port (bit 0), dl_src (2) and dl_dst (3). */
+#define FLOW_WILDCARDS 0x003ffff2u
 /* ofp_packet_in up to data[]: header, buffer_id, total_len, in_port,
  * reason, pad. */
 #define PACKET_IN_DATA_OFS 18
 /* ofp_packet_out up to actions[], then one ofp_action_output. */
 #define PACKET_OUT_LEN 16
 #define ACTION_OUT_LEN 8
+/* ofp_flow_mod up to actions[]: header, 40-byte match, cookie, command,
+ * idle and hard timeouts, priority, buffer_id, out_port, flags. */
+#define FLOW_MOD_LEN   72
 #define SET_CONFIG_LEN 12
 #define MISS_SEND_LEN  128
 #define MAX_MSG_LEN    65535
@@ -81,8 +99,11 @@ struct conn {
 };
 
 static struct {
-    uint64_t connections, packet_ins, packet_outs, echoes, other;
+    uint64_t connections, packet_ins, flow_mods, packet_outs, echoes, other;
 } counts;
+
+/* What answers a packet-in (--response). */
+static bool answer_flow_mod = true;
 
 static volatile sig_atomic_t stop_signal, stats_signal;
 
@@ -102,10 +123,11 @@ put_header(uint8_t *p, uint8_t type, uint16_t len, uint32_t xid)
 static void
 print_counts(void)
 {
-    printf("{\"connections\":%llu,\"packet_ins\":%llu,\"packet_outs\":%llu,"
-           "\"echoes\":%llu,\"other\":%llu}\n",
+    printf("{\"connections\":%llu,\"packet_ins\":%llu,\"flow_mods\":%llu,"
+           "\"packet_outs\":%llu,\"echoes\":%llu,\"other\":%llu}\n",
            (unsigned long long)counts.connections,
            (unsigned long long)counts.packet_ins,
+           (unsigned long long)counts.flow_mods,
            (unsigned long long)counts.packet_outs,
            (unsigned long long)counts.echoes,
            (unsigned long long)counts.other);
@@ -176,19 +198,46 @@ send_simple(struct conn *c, uint8_t type, uint32_t xid)
     }
 }
 
+/* A flow_mod for a buffered packet-in, as a learning switch sends, but to
+ * OFPP_FLOOD: this program learns nothing. */
 static void
-on_packet_in(struct conn *c, const uint8_t *msg, size_t len)
+put_flow_mod(struct conn *c, const uint8_t *msg, size_t len)
 {
-    size_t data_len, out_len;
-    uint32_t buffer_id;
-    uint8_t *p;
+    uint8_t *p = reserve(c, FLOW_MOD_LEN + ACTION_OUT_LEN);
 
-    if (len < PACKET_IN_DATA_OFS) {
-        counts.other++;
+    if (!p) {
         return;
     }
-    counts.packet_ins++;
-    memcpy(&buffer_id, msg + 8, 4); /* Copied as is: no byte swap. */
+    memset(p, 0, FLOW_MOD_LEN + ACTION_OUT_LEN);
+    put_header(p, OFPT_FLOW_MOD, FLOW_MOD_LEN + ACTION_OUT_LEN, 0);
+    memcpy(p + 4, msg + 4, 4); /* xid */
+    px_put_be32(p + 8, FLOW_WILDCARDS);
+    memcpy(p + 12, msg + 14, 2); /* match.in_port */
+    if (len >= PACKET_IN_DATA_OFS + 12) {
+        memcpy(p + 14, msg + PACKET_IN_DATA_OFS + 6, 6); /* dl_src */
+        memcpy(p + 20, msg + PACKET_IN_DATA_OFS, 6);     /* dl_dst */
+    }
+    /* command 0 is OFPFC_ADD; the timeouts and priority are
+     * conf.d/examples/l2_switch's. */
+    px_put_be16(p + 58, 10);           /* idle_timeout */
+    px_put_be16(p + 60, 30);           /* hard_timeout */
+    px_put_be16(p + 62, 100);          /* priority */
+    memcpy(p + 64, msg + 8, 4);        /* buffer_id */
+    px_put_be16(p + 68, OFPP_NONE);    /* out_port */
+    px_put_be16(p + 72, OFPAT_OUTPUT); /* actions[0].type */
+    px_put_be16(p + 74, ACTION_OUT_LEN);
+    px_put_be16(p + 76, OFPP_FLOOD);
+    c->wlen += FLOW_MOD_LEN + ACTION_OUT_LEN;
+    counts.flow_mods++;
+}
+
+static void
+put_packet_out(struct conn *c, const uint8_t *msg, size_t len,
+               uint32_t buffer_id)
+{
+    size_t data_len, out_len;
+    uint8_t *p;
+
     /* A buffered packet stays in the switch; an unbuffered one travels
      * back with the packet-out. */
     data_len =
@@ -210,6 +259,26 @@ on_packet_in(struct conn *c, const uint8_t *msg, size_t len)
     memcpy(p + 24, msg + PACKET_IN_DATA_OFS, data_len);
     c->wlen += out_len;
     counts.packet_outs++;
+}
+
+static void
+on_packet_in(struct conn *c, const uint8_t *msg, size_t len)
+{
+    uint32_t buffer_id;
+
+    if (len < PACKET_IN_DATA_OFS) {
+        counts.other++;
+        return;
+    }
+    counts.packet_ins++;
+    memcpy(&buffer_id, msg + 8, 4); /* Copied as is: no byte swap. */
+    if (answer_flow_mod) {
+        put_flow_mod(c, msg, len);
+        if (buffer_id != htonl(OFP_NO_BUFFER)) {
+            return;
+        }
+    }
+    put_packet_out(c, msg, len, buffer_id);
 }
 
 static void
@@ -402,12 +471,16 @@ static void
 usage(int status)
 {
     fprintf(status ? stderr : stdout,
-            "usage: ofnull [--address ADDR] [--port PORT]\n"
-            "An OpenFlow 1.0 controller that answers every packet-in with "
-            "a flooding\npacket-out and nothing else: the floor of the "
-            "controller benchmark.\n\n"
+            "usage: ofnull [--address ADDR] [--port PORT] [--response "
+            "TYPE]\n"
+            "An OpenFlow 1.0 controller that answers every packet-in and "
+            "learns nothing:\nthe floor of the controller benchmark.\n\n"
             "  --address ADDR  IPv4 address to listen on (127.0.0.1)\n"
-            "  --port PORT     TCP port (6653)\n\n"
+            "  --port PORT     TCP port (6653)\n"
+            "  --response TYPE flow_mod (a learning switch's answer, "
+            "flooding) or\n"
+            "                  packet_out (a flooding packet-out) "
+            "(flow_mod)\n\n"
             "SIGUSR1 prints the counters as JSON; SIGTERM and SIGINT print "
             "them and exit.\n");
     exit(status);
@@ -419,6 +492,7 @@ main(int argc, char *argv[])
     static const struct option options[] = {
         {"address", required_argument, NULL, 'a'},
         {"port", required_argument, NULL, 'p'},
+        {"response", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -441,6 +515,17 @@ main(int argc, char *argv[])
             port = (int)strtol(optarg, &end, 10);
             if (*end || end == optarg || port < 1 || port > 65535) {
                 fprintf(stderr, "ofnull: --port: \"%s\" is not a port\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'r':
+            if (!strcmp(optarg, "flow_mod") || !strcmp(optarg, "packet_out")) {
+                answer_flow_mod = !strcmp(optarg, "flow_mod");
+            } else {
+                fprintf(stderr,
+                        "ofnull: --response: \"%s\" is neither flow_mod nor "
+                        "packet_out\n",
                         optarg);
                 return 2;
             }

@@ -242,6 +242,62 @@ def test_stats_counters_match_the_wire(args, env):
     d.stop()
 
 
+def test_l2_learning_table_bound(args, env):
+    """A MAC table that reaches max_macs is cleared and learning starts
+    over: 'flushes' counts it, 'macs' never passes the bound, and what was
+    learned after the clear forwards while what was forgotten floods."""
+    of_port = openflow_env(env, echo_interval=60)
+    env.install("l2_learning")
+    env.plugin_ini("30-l2_learning", "l2_learning", own="max_macs = 16\n")
+    port = stats_env(env)
+    d = env.start()
+    sw = ofpeer.Switch(of_port)
+    mac = [bytes.fromhex("0200000001%02x" % i) for i in range(42)]
+    try:
+        sw.handshake(1, 0xb2, ports=3)
+        d.wait_for(r"switch 00000000000000b2 .* up")
+        # Broadcasts from MACs 1..40 on port 1: the 17th and the 33rd find
+        # the table full (16), so 33..40 remain.
+        for i in range(1, 41):
+            sw.send(ofpeer.packet_in(1, ofpeer.ethernet(b"\xff" * 6,
+                                                        mac[i]),
+                                     in_port=1))
+        sw.sync()
+        j = stats_json(port)
+        l2 = need_entity(j, "l2_learning", switch="00000000000000b2")
+        check((l2["macs"], l2["flushes"], l2["floods"]) == (8, 2, 40),
+              "after 40 MACs with max_macs 16: %r" % l2)
+        # 41 on port 2 to 40, learned after the last clear: a flow to
+        # port 1, and the unbuffered frame sent there; to 1, forgotten by
+        # it: a flood.
+        sw.send(ofpeer.packet_in(1, ofpeer.ethernet(mac[40], mac[41]),
+                                 in_port=2))
+        sw.send(ofpeer.packet_in(1, ofpeer.ethernet(mac[1], mac[41]),
+                                 in_port=2))
+        sw.sync()
+        mods = [m for t, m in sw.received if t == ofpeer.OFPT_FLOW_MOD]
+        outs = [m for t, m in sw.received if t == ofpeer.OFPT_PACKET_OUT]
+        check(len(mods) == 1 and len(outs) == 42,
+              "switch got %d flow_mods, %d packet-outs" % (len(mods),
+                                                          len(outs)))
+        # ofp_flow_mod 1.0: match at 8 (in_port at 12, dl_src at 14,
+        # dl_dst at 20), one output action at 72 (its port at 76).
+        fm = mods[0]
+        check(fm[12:14] == b"\x00\x02" and fm[14:20] == mac[41] and
+              fm[20:26] == mac[40] and fm[76:78] == b"\x00\x01",
+              "flow_mod %s" % fm.hex())
+        check(packet_out_ports_10(outs[-2]) == ["1"] and
+              packet_out_ports_10(outs[-1]) == ["flood"],
+              "last packet-outs %s %s" % (outs[-2].hex(), outs[-1].hex()))
+        j = stats_json(port)
+        l2 = need_entity(j, "l2_learning", switch="00000000000000b2")
+        check((l2["macs"], l2["flushes"], l2["floods"], l2["flow_mods"])
+              == (9, 2, 41, 1), "at the end: %r" % l2)
+    finally:
+        sw.close()
+    d.stop()
+
+
 def test_stats_disconnect_reasons(args, env):
     """One datapath through four sessions that end four ways: each reason
     is counted once, and the switch's counters span the sessions."""

@@ -233,6 +233,17 @@ static const char FLOW_MOD_UDP_10[] = "010e0050 0000000d 0038204d 00000000 "
                                       "00000000 00000000 00010000 00000005 "
                                       "ffffffff ffff0000 00000008 fffb0000";
 
+/* ofp-print: FLOW_MOD (xid=0x15): ADD priority=100,in_port=3,
+ * dl_src=02:00:00:00:00:11,dl_dst=02:00:00:00:00:12 idle:10 hard:30
+ * buf:0x102 actions=output:1,FLOOD: a learning switch's flow, which the
+ * encoder writes on its own short path. */
+static const char FLOW_MOD_L2_10[] = "010e0058 00000015 003820f2 00030200 "
+                                     "00000011 02000000 00120000 00000000 "
+                                     "00000000 00000000 00000000 00000000 "
+                                     "00000000 00000000 0000000a 001e0064 "
+                                     "00000102 ffff0000 00000008 00010000 "
+                                     "00000008 fffb0000";
+
 /* ofp-print: FLOW_MOD (OF1.3): MOD priority=5,udp,vlan_tci=0x0000/0x1fff... */
 static const char FLOW_MOD_UDP_13[] = "040e0068 0000000d 00000000 00000000 "
                                       "00000000 00000000 00010000 00000005 "
@@ -1619,6 +1630,82 @@ static const struct px_of_flow_mod fm_udp = {
     .actions = &flood,
 };
 
+static const struct px_of_action l2_outputs[2] = {
+    {.type = PX_OF_ACTION_OUTPUT, .port = 1},
+    {.type = PX_OF_ACTION_OUTPUT, .port = PX_OF_PORT_FLOOD},
+};
+
+/* A learning switch's flow: in_port and the MACs, outputs only. */
+static const struct px_of_flow_mod fm_l2 = {
+    .command = PX_OF_FLOW_ADD,
+    .idle_timeout = 10,
+    .hard_timeout = 30,
+    .priority = 100,
+    .buffer_id = 0x102,
+    .match = {.fields = PX_OF_MATCH_IN_PORT | PX_OF_MATCH_DL_SRC |
+                        PX_OF_MATCH_DL_DST,
+              .in_port = 3,
+              .dl_src = {0x02, 0, 0, 0, 0, 0x11},
+              .dl_dst = {0x02, 0, 0, 0, 0, 0x12}},
+    .n_actions = 2,
+    .actions = l2_outputs,
+};
+
+/* The short path for a learning switch's flow writes what the general
+ * encoder writes, at every capacity, and leaves to it what it cannot
+ * say. */
+static void
+test_flow_mod_l2(void **state)
+{
+    struct px_of_action act[5];
+    struct enc e = {.version = PX_OF_VERSION_10, .xid = 0x15, .arg = &fm_l2};
+    struct px_of_flow_mod fm = fm_l2;
+    const char *why = NULL;
+    uint8_t buf[MAX_MSG];
+    size_t len, i;
+
+    (void)state;
+    check_encoder(enc_flow_mod, &e, FLOW_MOD_L2_10);
+
+    /* Five outputs, past the short path's four: the general encoder, and
+     * the same bytes for the first two. */
+    for (i = 0; i < 5; i++) {
+        act[i] = (struct px_of_action){.type = PX_OF_ACTION_OUTPUT,
+                                       .port = i ? 10 + i : 1};
+    }
+    act[1].port = PX_OF_PORT_FLOOD;
+    fm.actions = act;
+    fm.n_actions = 5;
+    assert_int_equal(fm_len(buf, sizeof buf, 1, 0x15, &fm), 72 + 5 * 8);
+    assert_int_equal(buf[3], 72 + 5 * 8);
+    buf[3] = 0x58; /* The fixture's length, to compare the rest. */
+    assert_hex(buf, 88, FLOW_MOD_L2_10);
+
+    /* What 1.0 cannot say is refused by the general encoder, not written
+     * by the short one: an in_port or an output with no 1.0 number. */
+    fm = fm_l2;
+    fm.match.in_port = 0xff00;
+    assert_int_equal(
+        of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm, &len, &why),
+        EOPNOTSUPP);
+    assert_non_null(why);
+    fm = fm_l2;
+    act[0] =
+        (struct px_of_action){.type = PX_OF_ACTION_OUTPUT, .port = 0xff00};
+    fm.actions = act;
+    fm.n_actions = 1;
+    why = NULL;
+    assert_int_equal(
+        of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm, &len, &why),
+        EOPNOTSUPP);
+    assert_non_null(why);
+
+    /* A delete's actions are not sent, by either path. */
+    fm = fm_l2;
+    fm.command = PX_OF_FLOW_DELETE;
+    assert_int_equal(fm_len(buf, sizeof buf, 1, 1, &fm), 72);
+}
+
 static void
 test_flow_mod(void **state)
 {
@@ -2021,6 +2108,7 @@ main(void)
         cmocka_unit_test(test_special_ports),
         cmocka_unit_test(test_packet_out),
         cmocka_unit_test(test_flow_mod),
+        cmocka_unit_test(test_flow_mod_l2),
         cmocka_unit_test(test_flow_mod_invalid),
         cmocka_unit_test(test_request_errors_distinct),
         cmocka_unit_test(test_wrong_type_or_version),
