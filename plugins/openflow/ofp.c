@@ -1297,6 +1297,20 @@ of_encode_table_miss(uint8_t *buf, size_t cap, uint32_t xid)
     return finish(&w);
 }
 
+/* The fields of a 1.0 flow_mod between its match and its actions. */
+static inline void
+put_flow_mod10_fields(struct ofp10_flow_mod *ofm,
+                      const struct px_of_flow_mod *fm)
+{
+    px_put_be64(ofm->cookie, fm->cookie);
+    px_put_be16(ofm->command, fm->command);
+    px_put_be16(ofm->idle_timeout, fm->idle_timeout);
+    px_put_be16(ofm->hard_timeout, fm->hard_timeout);
+    px_put_be16(ofm->priority, fm->priority);
+    px_put_be32(ofm->buffer_id, fm->buffer_id);
+    px_put_be16(ofm->out_port, OFPP10_NONE); /* No filter. */
+}
+
 /* The flow_mod a learning switch sends for nearly every packet-in: 1.0,
  * a match on no more than in_port and the two MACs, outputs only, room
  * for it all.  Written straight into 'buf', since for these nothing can
@@ -1354,13 +1368,7 @@ encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
     }
     px_put_be32(ofm->match.wildcards, wc);
     px_put_be16(ofm->match.in_port, in_port);
-    px_put_be64(ofm->cookie, fm->cookie);
-    px_put_be16(ofm->command, fm->command);
-    px_put_be16(ofm->idle_timeout, fm->idle_timeout);
-    px_put_be16(ofm->hard_timeout, fm->hard_timeout);
-    px_put_be16(ofm->priority, fm->priority);
-    px_put_be32(ofm->buffer_id, fm->buffer_id);
-    px_put_be16(ofm->out_port, OFPP10_NONE); /* No filter. */
+    put_flow_mod10_fields(ofm, fm);
     for (i = 0; i < n; i++) {
         struct ofp10_action_output *oao =
             (struct ofp10_action_output *)(ofm->actions + i * sizeof *oao);
@@ -1406,13 +1414,7 @@ of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
     ofm = put_msg(&w, sizeof *ofm, version, OF_FLOW_MOD, xid);
     encode_match10(&w, &fm->match, ofm ? &ofm->match : NULL);
     if (ofm) {
-        px_put_be64(ofm->cookie, fm->cookie);
-        px_put_be16(ofm->command, fm->command);
-        px_put_be16(ofm->idle_timeout, fm->idle_timeout);
-        px_put_be16(ofm->hard_timeout, fm->hard_timeout);
-        px_put_be16(ofm->priority, fm->priority);
-        px_put_be32(ofm->buffer_id, fm->buffer_id);
-        px_put_be16(ofm->out_port, OFPP10_NONE); /* No filter. */
+        put_flow_mod10_fields(ofm, fm);
     }
     if (!is_delete(fm->command)) {
         put_actions(&w, version, fm->actions, fm->n_actions);

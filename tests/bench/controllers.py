@@ -39,10 +39,10 @@ every controller, then round 2 of every controller, and so on.  Each round
 is a run of its own: the controller is started, waited for (connect
 attempts under a deadline), taught its hosts by ofbench, warmed up,
 measured for one round and stopped by pid (SIGTERM, then SIGKILL after a
-deadline).  The machine's speed drifts over seconds (by a third on the
-2-core VM this was written on, for every process alike), and interleaved
-rounds sample the same stretches of it for every controller; the summary
-also gives plexusd's ratio to the floor round by round.  Latency (one
+deadline).  On the 2-core VM this was written on, one process may run a
+third faster or slower than the next process of the same build; rounds of
+fresh processes, interleaved, sample that alike for every controller.  The
+summary also gives plexusd's ratio to the floor round by round.  Latency (one
 switch) is then one run of all the rounds per controller.  ofbench reads
 the controller's CPU time from /proc/PID/stat at the start and end of each
 measured round, so the CPU figure covers the rounds only.
@@ -739,11 +739,11 @@ def measure(args, keys, ports, pattern):
 
     The throughput rounds are interleaved: round 1 of every controller,
     then round 2 of every controller, and so on, each a run of its own
-    (start, learning, warm-up, one round, stop).  This VM's speed drifts by
-    a third over seconds, for every process alike; interleaved, each
-    controller's rounds sample the same stretches of it, so that ratios
-    compare the controllers and not the moments they were measured at.
-    Latency is one run of all the rounds per controller."""
+    (start, learning, warm-up, one round, stop): how fast a process runs
+    varies from one process to the next (see the module's comment), and
+    fresh, interleaved processes make ratios compare the controllers, not
+    the processes or moments they ran in.  Latency is one run of all the
+    rounds per controller."""
     ctls, rows = {}, {}
     for k in keys:
         ctl = ctls[k] = BY_KEY[k](args, ports.get(k, 0))

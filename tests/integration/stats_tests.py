@@ -119,6 +119,11 @@ PORT_NAMES = {0xfff8: "in_port", 0xfff9: "table", 0xfffa: "normal",
               0xfffe: "local", 0xffff: "any"}
 
 
+def received(sw, mtype):
+    """The messages of type 'mtype' the scripted switch has received."""
+    return [m for t, m in sw.received if t == mtype]
+
+
 def packet_out_ports_10(po):
     """Output ports of a 1.0 PACKET_OUT, as stats labels them."""
     actions_len = int.from_bytes(po[14:16], "big")
@@ -164,8 +169,8 @@ def test_stats_counters_match_the_wire(args, env):
         # b answers from port 3: a is known, so a flow and a packet-out.
         sw.send(ofpeer.packet_in(1, ofpeer.ethernet(a, b), in_port=3))
         sw.sync()
-        outs = [m for t, m in sw.received if t == ofpeer.OFPT_PACKET_OUT]
-        mods = [m for t, m in sw.received if t == ofpeer.OFPT_FLOW_MOD]
+        outs = received(sw, ofpeer.OFPT_PACKET_OUT)
+        mods = received(sw, ofpeer.OFPT_FLOW_MOD)
         check(len(outs) == 101 and len(mods) == 1,
               "switch got %d packet-outs, %d flow_mods" % (len(outs),
                                                            len(mods)))
@@ -275,8 +280,8 @@ def test_l2_learning_table_bound(args, env):
         sw.send(ofpeer.packet_in(1, ofpeer.ethernet(mac[1], mac[41]),
                                  in_port=2))
         sw.sync()
-        mods = [m for t, m in sw.received if t == ofpeer.OFPT_FLOW_MOD]
-        outs = [m for t, m in sw.received if t == ofpeer.OFPT_PACKET_OUT]
+        mods = received(sw, ofpeer.OFPT_FLOW_MOD)
+        outs = received(sw, ofpeer.OFPT_PACKET_OUT)
         check(len(mods) == 1 and len(outs) == 42,
               "switch got %d flow_mods, %d packet-outs" % (len(mods),
                                                           len(outs)))
