@@ -65,7 +65,7 @@ PLUGINS    := logger openflow l2_learning vns_server stats
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
 TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym \
-                typed baddefault requester
+                typed baddefault requester inventory
 TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/lazysym.so \
                    $(O)tests/plugins/counter-v2.so \

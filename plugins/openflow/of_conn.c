@@ -56,6 +56,7 @@ conn_free(struct of_conn *c)
         return;
     }
     px_conn_destroy(c->conn);
+    of_req_free(c);
     free(c->ports);
     free(c);
 }
@@ -231,9 +232,9 @@ of_conn_create(struct openflow *of, int fd, const char *peer,
     return 0;
 }
 
-static void
-fill_switch(const struct of_conn *c, struct px_of_switch *sw,
-            const char *reason)
+void
+of_conn_describe(const struct of_conn *c, struct px_of_switch *sw,
+                 const char *reason)
 {
     memset(sw, 0, sizeof *sw);
     sw->dpid = c->features.dpid;
@@ -299,7 +300,7 @@ of_conn_close(struct of_conn *c, enum px_conn_reason reason,
 
         px_info(of->p, "switch %016llx (%s) down: %s",
                 (unsigned long long)c->features.dpid, c->peer, why);
-        fill_switch(c, &sw, why);
+        of_conn_describe(c, &sw, why);
         px_publish(of->p, of->t_switch_down, &sw, sizeof sw);
     } else {
         px_info(of->p, "connection from %s closed: %s", c->peer, why);
@@ -313,6 +314,9 @@ of_conn_close(struct of_conn *c, enum px_conn_reason reason,
         px_hmap_shrink(&of->by_dpid);
         c->in_by_dpid = 0;
     }
+    /* Out of by_dpid first: a request published from a GONE reply's
+     * callback finds no switch, rather than this closing one. */
+    of_req_gone(c, "the switch's connection closed");
     px_io_stop(of->p, c->io);
     c->io = NULL;
     for (pp = &of->conns; *pp; pp = &(*pp)->next) {
@@ -404,7 +408,7 @@ switch_ready(struct of_conn *c)
             (unsigned long long)c->features.dpid, c->peer,
             c->version == PX_OF_VERSION_13 ? "1.3" : "1.0", c->n_ports,
             c->features.n_buffers);
-    fill_switch(c, &sw, NULL);
+    of_conn_describe(c, &sw, NULL);
     px_publish(of->p, of->t_switch_up, &sw, sizeof sw);
 }
 
@@ -556,11 +560,11 @@ handle_port_status(struct of_conn *c, const uint8_t *msg, size_t len,
 }
 
 static int
-handle_error(struct of_conn *c, const uint8_t *msg, size_t len,
+handle_error(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
              const char **why)
 {
     struct px_of_error e;
-    int error = of_decode_error(msg, len, &e, why);
+    int error = of_decode_error(msg, h->length, &e, why);
 
     if (!error) {
         e.dpid = c->features.dpid;
@@ -568,6 +572,10 @@ handle_error(struct of_conn *c, const uint8_t *msg, size_t len,
                   "switch %016llx (%s) sent ERROR type %u code %u",
                   (unsigned long long)e.dpid, c->peer, e.type, e.code);
         px_publish(c->of->p, c->of->t_error, &e, sizeof e);
+        /* And to the plugin whose request it answers, if one waits. */
+        if (!c->closing) {
+            of_req_answer(c, h->xid, PX_OF_REPLY_ERROR, &e);
+        }
     }
     return error;
 }
@@ -612,7 +620,7 @@ handle(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
         return c->state == OF_CONN_READY ? handle_port_status(c, msg, len, why)
                                          : 0;
     case OF_ERROR:
-        return handle_error(c, msg, len, why);
+        return handle_error(c, h, msg, why);
     case OF_HELLO:
         *why = "second HELLO";
         return EPROTO;
@@ -625,7 +633,12 @@ handle(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
         }
         return handle_port_desc(c, msg, len, why);
     }
-    return 0; /* ECHO_REPLY, BARRIER_REPLY...: liveness is all we need. */
+    if (h->type == (c->version == PX_OF_VERSION_13 ? OF_BARRIER_REPLY_13
+                                                   : OF_BARRIER_REPLY_10)) {
+        of_req_answer(c, h->xid, PX_OF_REPLY_BARRIER, NULL);
+        return 0;
+    }
+    return 0; /* ECHO_REPLY...: liveness is all we need. */
 }
 
 /* Handles the whole messages buffered, at most of->max_per_pass of them.
@@ -774,6 +787,9 @@ of_conn_save(struct of_conn *c)
     size_t i;
     int error, fd;
 
+    /* The next generation would not know whom the switch's answers are
+     * for: the requesters are told now. */
+    of_req_gone(c, "openflow was reloaded");
     count_bytes(c);
     px_buf_put_be32(&b, (uint32_t)c->state);
     px_buf_put_u8(&b, c->version);

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "of_request.h"
 #include "ofp.h"
 #include "plexus/buf.h"
 #include "plexus/conn.h"
@@ -84,6 +85,11 @@ struct of_conn {
     struct of_switch_stats *sw;
     uint64_t rx_msgs;
     double connected_since;
+
+    /* Requests of other plugins the switch owes a reply to, oldest first
+     * (of_request.h); at most OF_MAX_PENDING. */
+    struct of_pending *awaiting;
+    size_t n_awaiting, awaiting_cap;
 };
 
 /* Creates a connection for an accepted socket 'fd' (taken) and sends
@@ -137,6 +143,11 @@ void of_conn_commit(struct of_conn *c, size_t len);
 /* Writes what is queued; called once per loop pass for dirty
  * connections. */
 void of_conn_flush(struct of_conn *c);
+
+/* Fills 'sw' as switch_up and switch_down describe 'c' (switch_down with
+ * 'reason', NULL otherwise); its pointers are into 'c'. */
+void of_conn_describe(const struct of_conn *c, struct px_of_switch *sw,
+                      const char *reason);
 
 /* Called every probe interval: sends an echo request to an idle switch and
  * closes one that missed too many. */

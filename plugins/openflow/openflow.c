@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "of_conn.h"
+#include "of_request.h"
 #include "of_plugin.h"
 #include "plexus/hash.h"
 #include "plexus/plugin.h"
@@ -488,6 +489,115 @@ on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
     return PX_EVENT_CONTINUE;
 }
 
+/* The topic a request's replies go to, declared by this plugin too so that
+ * it may publish there; NULL, the refusal counted, logged and told, when
+ * 'reply_to' is not a topic name. */
+static struct px_topic *
+request_reply_topic(struct openflow *of, const struct px_event *ev,
+                    const char *what, const char *reply_to,
+                    struct px_of_outcome *outcome)
+{
+    struct px_topic *t = NULL;
+
+    if (!reply_to ||
+        px_topic_declare(of->p, reply_to, PX_TOPIC_OF_VERSION, &t)) {
+        static const char cause[] = "reply_to is not a topic name";
+
+        of->stats->requests_malformed++;
+        set_outcome(outcome, EINVAL, cause);
+        px_log_rl(of->p, &of->rl_refused[OF_REFUSED_MALFORMED], PX_LOG_WARN,
+                  "%s from %s refused (malformed): %s (%llu such so far)",
+                  what, ev->publisher, cause,
+                  (unsigned long long)of->stats->requests_malformed);
+        return NULL;
+    }
+    return t;
+}
+
+static int
+on_inventory(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "inventory";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_inventory *inv = ev->payload;
+    struct px_of_reply r = {.type = PX_OF_REPLY_SWITCH};
+    struct px_topic *reply;
+    struct of_conn *c;
+    uint32_t count = 0;
+
+    (void)arg;
+    if (!request_long_enough(of, ev, what, sizeof *inv)) {
+        return PX_EVENT_CONTINUE;
+    }
+    reply = request_reply_topic(of, ev, what, inv->reply_to, inv->outcome);
+    if (!reply) {
+        return PX_EVENT_CONTINUE;
+    }
+    set_outcome(inv->outcome, 0, "answered");
+    r.request_id = inv->request_id;
+    /* A subscriber may act on a switch from its callback, but closing one
+     * only moves it to the graveyard, and connections are only added on
+     * accept: the list can be walked while replies go out. */
+    for (c = of->conns; c; c = c->next) {
+        struct px_of_switch sw;
+
+        if (c->state != OF_CONN_READY || c->closing) {
+            continue;
+        }
+        of_conn_describe(c, &sw, NULL);
+        r.dpid = sw.dpid;
+        r.sw = &sw;
+        of_req_publish(of, reply, &r);
+        count++;
+    }
+    r = (struct px_of_reply){.request_id = inv->request_id,
+                             .type = PX_OF_REPLY_DONE,
+                             .count = count};
+    of_req_publish(of, reply, &r);
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_barrier(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "barrier";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_barrier *b = ev->payload;
+    struct px_topic *reply;
+    struct of_conn *c;
+    size_t room, len;
+    uint8_t *buf;
+    int error;
+
+    (void)arg;
+    if (!request_long_enough(of, ev, what, sizeof *b)) {
+        return PX_EVENT_CONTINUE;
+    }
+    reply = request_reply_topic(of, ev, what, b->reply_to, b->outcome);
+    c = reply ? request_conn(of, ev, what, b->dpid, b->outcome) : NULL;
+    if (!c) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (c->n_awaiting >= OF_MAX_PENDING) {
+        static const char cause[] = "too many requests awaiting a reply";
+
+        /* A bounded queue like the output buffer, counted with it. */
+        c->cnt->refused[OF_REFUSED_OUTPUT_FULL]++;
+        set_outcome(b->outcome, ENOBUFS, cause);
+        px_log_rl(of->p, &of->rl_refused[OF_REFUSED_OUTPUT_FULL], PX_LOG_WARN,
+                  "%s from %s for switch %016llx refused (output_full): %s "
+                  "(%zu)",
+                  what, ev->publisher, (unsigned long long)b->dpid, cause,
+                  (size_t)OF_MAX_PENDING);
+        return PX_EVENT_CONTINUE;
+    }
+    buf = of_conn_reserve(c, &room);
+    len = buf ? of_encode_barrier_request(buf, room, c->version, c->xid) : 0;
+    error = len ? of_req_expect(c, c->xid, reply, b->request_id) : ENOBUFS;
+    request_done(of, ev, what, c, b->outcome, error, NULL, len);
+    return PX_EVENT_CONTINUE;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Stats.                                                                 */
 
@@ -777,6 +887,10 @@ declare(struct openflow *of)
                               on_packet_out, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_FLOW_MOD, 1, PX_PRIO_DEFAULT,
                               on_flow_mod, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_INVENTORY, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_inventory, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_BARRIER, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_barrier, NULL, NULL)) ||
         (error =
              px_topic_declare(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
                               &of->t_stats_report)) ||

@@ -17,6 +17,7 @@ Imported by run.py, which runs every test_* function here.
 
 import os
 import re
+import struct
 import time
 
 from harness import check, openflow_env, vns_env
@@ -420,4 +421,81 @@ def test_vns_router_told_of_refusals(args, env):
     finally:
         r.close()
         sw.close()
+    d.stop()
+
+
+def test_inventory_and_barriers(args, env):
+    """A plugin enabled by a reload after switches came up learns each of
+    them (datapath id, version, ports by name) from openflow.inventory
+    before its publish returns, and each barrier it asks for ends in
+    exactly one reply with its id: the switch's BARRIER_REPLY, the
+    switch's ERROR for that message, or the switch going away."""
+    of_port = openflow_env(env, echo_interval=60)
+    d = env.start()
+    a = ofpeer.Switch(of_port)
+    b = ofpeer.Switch(of_port)
+    c = None
+    try:
+        a.handshake(1, 0xc1, ports=3)
+        b.handshake(4, 0xc2, ports=2)
+        d.wait_for(r"switch 00000000000000c1 .* up")
+        d.wait_for(r"switch 00000000000000c2 .* up")
+
+        env.install("inventory")
+        env.plugin_ini("40-inventory", "inventory")
+        since = d.mark()
+        outcome, line = d.reload()
+        check(outcome == "done", "enabling inventory: %s" % line)
+        d.wait_for(r"inventory: inventory 1: done, 2 switches \(outcome 0: "
+                   r"answered\)", since)
+        d.wait_for(r"inventory: inventory 1: switch 00000000000000c1 "
+                   r"version 1 ports 3: s193-eth1,s193-eth2,s193-eth3$",
+                   since)
+        d.wait_for(r"inventory: inventory 1: switch 00000000000000c2 "
+                   r"version 4 ports 2: s194-eth1,s194-eth2$", since)
+        ids = {}
+        for dpid in ("00000000000000c1", "00000000000000c2"):
+            m = d.wait_for(r"inventory: barrier (\d+) for %s: queued" % dpid,
+                           since)
+            ids[dpid] = m.group(1)
+
+        # a answers its barrier; b refuses its own with an ERROR.
+        v, t, xid, m = a.wait_type(ofpeer.OFPT10_BARRIER_REQUEST)
+        check(len(m) == 8, "1.0 BARRIER_REQUEST %s" % m.hex())
+        a.send(ofpeer.msg(1, 19, b"", xid))
+        d.wait_for(r"inventory: reply %s for 00000000000000c1: barrier$"
+                   % ids["00000000000000c1"], since)
+        v, t, xid, m = b.wait_type(ofpeer.OFPT13_BARRIER_REQUEST)
+        check(len(m) == 8, "1.3 BARRIER_REQUEST %s" % m.hex())
+        b.send(ofpeer.msg(4, ofpeer.OFPT_ERROR,
+                          struct.pack("!HH", 1, 1) + m, xid))
+        d.wait_for(r"inventory: reply %s for 00000000000000c2: error type 1 "
+                   r"code 1$" % ids["00000000000000c2"], since)
+
+        # A switch that comes up now gets a barrier (from switch_up), and
+        # leaves without answering it.
+        c = ofpeer.Switch(of_port)
+        c.handshake(1, 0xc3)
+        m = d.wait_for(r"inventory: barrier (\d+) for 00000000000000c3: "
+                       r"queued", since)
+        c.wait_type(ofpeer.OFPT10_BARRIER_REQUEST)
+        c.close()
+        d.wait_for(r"inventory: reply %s for 00000000000000c3: gone: the "
+                   r"switch's connection closed$" % m.group(1), since)
+
+        # A reply to no request (an xid nobody waits for) changes nothing;
+        # and each request had exactly one final reply.
+        a.send(ofpeer.msg(1, 19, b"", 0x7777))
+        a.sync()
+        b.sync()
+        for rid in list(ids.values()) + [m.group(1)]:
+            n = d.count(r"inventory: reply %s for " % rid, since)
+            check(n == 1, "request %s had %d replies" % (rid, n))
+        n = d.count(r"inventory: reply ", since)
+        check(n == 3, "%d replies in all, 3 expected:\n%s" % (n, d.tail()))
+    finally:
+        a.close()
+        b.close()
+        if c:
+            c.close()
     d.stop()

@@ -21,6 +21,8 @@
 #define PX_TOPIC_OF_PACKET_OUT  "openflow.packet_out"
 #define PX_TOPIC_OF_FLOW_MOD    "openflow.flow_mod"
 #define PX_TOPIC_OF_ERROR       "openflow.error"
+#define PX_TOPIC_OF_INVENTORY   "openflow.inventory"
+#define PX_TOPIC_OF_BARRIER     "openflow.barrier"
 /* Every openflow.* topic is declared with this payload version.
  * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod. */
 #define PX_TOPIC_OF_VERSION 2
@@ -223,6 +225,68 @@ struct px_of_error {
     uint16_t code;
     const uint8_t *data; /* The start of the offending request. */
     size_t data_len;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Requests with replies.
+ *
+ * A request that gets replies names a topic of the requester's choosing,
+ * 'reply_to' (by convention "<instance name>.openflow", see
+ * px_instance_name), and an id the requester chooses, 'request_id'.  The
+ * requester subscribes to 'reply_to' before it publishes the request;
+ * openflow declares that topic too and publishes every reply on it as a
+ * struct px_of_reply carrying the request's id.  Nothing is dropped
+ * silently: a request openflow cannot take is told in its 'outcome' (as
+ * for packet_out and flow_mod, plus EINVAL for a 'reply_to' that is not a
+ * topic name and ENOBUFS for a switch with too many requests awaiting a
+ * reply), and one it took always ends in exactly one final reply. */
+
+enum px_of_reply_type {
+    /* openflow.inventory: one connected switch, in 'sw'.  Not final. */
+    PX_OF_REPLY_SWITCH = 1,
+    /* openflow.inventory: the end; 'count' switches were told.  Final. */
+    PX_OF_REPLY_DONE,
+    /* openflow.barrier: the switch has processed every message sent
+     * before the barrier.  Final. */
+    PX_OF_REPLY_BARRIER,
+    /* The switch answered the request with an ERROR, in 'error'.  Final. */
+    PX_OF_REPLY_ERROR,
+    /* The switch's connection closed (or openflow was reloaded or
+     * unloaded) before the answer came; 'cause' says which.  Final. */
+    PX_OF_REPLY_GONE,
+};
+
+/* What openflow publishes on a request's 'reply_to' topic. */
+struct px_of_reply {
+    uint64_t request_id;             /* The request's. */
+    uint64_t dpid;                   /* The switch; 0 for PX_OF_REPLY_DONE. */
+    uint32_t type;                   /* enum px_of_reply_type. */
+    uint32_t count;                  /* PX_OF_REPLY_DONE: switches told. */
+    const struct px_of_switch *sw;   /* PX_OF_REPLY_SWITCH. */
+    const struct px_of_error *error; /* PX_OF_REPLY_ERROR. */
+    const char *cause;               /* PX_OF_REPLY_GONE. */
+};
+
+/* openflow.inventory: every switch connected now, for a plugin that came
+ * up after them (enabled or reloaded later): one PX_OF_REPLY_SWITCH per
+ * switch past its handshake (the payload switch_up had, ports as they
+ * are now), then PX_OF_REPLY_DONE, all before px_publish returns.  From
+ * then on switch_up, switch_down and port_status keep the plugin
+ * current. */
+struct px_of_inventory {
+    const char *reply_to;
+    uint64_t request_id;
+    struct px_of_outcome *outcome; /* Or NULL. */
+};
+
+/* openflow.barrier: a BARRIER_REQUEST to the switch; the final reply is
+ * PX_OF_REPLY_BARRIER once the switch has processed what was sent to it
+ * before, PX_OF_REPLY_ERROR, or PX_OF_REPLY_GONE. */
+struct px_of_barrier {
+    uint64_t dpid;
+    const char *reply_to;
+    uint64_t request_id;
+    struct px_of_outcome *outcome; /* Or NULL. */
 };
 
 #endif /* PLEXUS_TOPICS_OPENFLOW_H */
