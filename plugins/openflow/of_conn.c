@@ -190,6 +190,11 @@ of_conn_commit(struct of_conn *c, size_t len)
 void
 of_conn_flush(struct of_conn *c)
 {
+    if (!c->closing) {
+        /* While still dirty, so that the barrier it may queue does not put
+         * the connection on the dirty list a second time. */
+        of_req_sync(c);
+    }
     c->dirty = 0;
     if (c->closing) {
         return;
@@ -573,8 +578,8 @@ handle_error(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
                   (unsigned long long)e.dpid, c->peer, e.type, e.code);
         px_publish(c->of->p, c->of->t_error, &e, sizeof e);
         /* And to the plugin whose request it answers, if one waits. */
-        if (!c->closing) {
-            of_req_answer(c, h->xid, PX_OF_REPLY_ERROR, &e);
+        if (c->n_awaiting && !c->closing) {
+            of_req_incoming(c, h, msg, &e);
         }
     }
     return error;
@@ -590,6 +595,14 @@ handle(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
 
     c->rx_since_tick = 1;
     c->rx_msgs++;
+    if (__builtin_expect(c->n_awaiting != 0, 0) && h->type != OF_ERROR) {
+        /* A plugin's request may wait for it (handle_error does ERRORs,
+         * once decoded); openflow handles it as usual all the same. */
+        of_req_incoming(c, h, msg, NULL);
+        if (c->closing) {
+            return 0;
+        }
+    }
     if (c->state == OF_CONN_HELLO) {
         if (h->type != OF_HELLO) {
             *why = "first message is not HELLO";
@@ -632,11 +645,6 @@ handle(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
             return 0; /* A reply to somebody else's request: ignore. */
         }
         return handle_port_desc(c, msg, len, why);
-    }
-    if (h->type == (c->version == PX_OF_VERSION_13 ? OF_BARRIER_REPLY_13
-                                                   : OF_BARRIER_REPLY_10)) {
-        of_req_answer(c, h->xid, PX_OF_REPLY_BARRIER, NULL);
-        return 0;
     }
     return 0; /* ECHO_REPLY...: liveness is all we need. */
 }
@@ -717,6 +725,7 @@ after_input(struct of_conn *c)
          * more packet-ins a second with 16 busy switches).  The connection
          * stays on the dirty list, so that what the rest of the pass queues
          * for it goes out at the end as before. */
+        of_req_sync(c);
         px_conn_flush(c->conn);
         count_bytes(c);
         if (check_closed(c)) {

@@ -90,6 +90,8 @@ struct of_conn {
      * (of_request.h); at most OF_MAX_PENDING. */
     struct of_pending *awaiting;
     size_t n_awaiting, awaiting_cap;
+    /* OF_AWAIT_ACK entries wait for a barrier not sent yet. */
+    int ack_unsynced;
 };
 
 /* Creates a connection for an accepted socket 'fd' (taken) and sends

@@ -10,6 +10,11 @@
 
 #include "of_conn.h"
 #include "of_plugin.h"
+#include "ofp.h"
+#include "plexus/byteorder.h"
+
+/* The multipart (1.3) or stats (1.0) reply flag: more parts follow. */
+#define OF_REPLY_MORE 0x1u
 
 void
 of_req_publish(struct openflow *of, struct px_topic *reply,
@@ -18,15 +23,30 @@ of_req_publish(struct openflow *of, struct px_topic *reply,
     px_publish(of->p, reply, r, sizeof *r);
 }
 
+/* Tells the requester of 'p' reply 'r' (its id and switch filled in). */
+static void
+publish(struct of_conn *c, const struct of_pending *p, struct px_of_reply *r)
+{
+    r->request_id = p->request_id;
+    r->dpid = c->features.dpid;
+    of_req_publish(c->of, p->reply, r);
+}
+
 int
-of_req_expect(struct of_conn *c, uint32_t xid, struct px_topic *reply,
-              uint64_t request_id)
+of_req_full(const struct of_conn *c)
+{
+    return c->n_awaiting >= OF_MAX_PENDING;
+}
+
+int
+of_req_expect(struct of_conn *c, uint32_t xid, enum of_await kind,
+              struct px_topic *reply, uint64_t request_id)
 {
     if (c->n_awaiting == c->awaiting_cap) {
         size_t cap = c->awaiting_cap ? 2 * c->awaiting_cap : 8;
         struct of_pending *p;
 
-        if (c->awaiting_cap >= OF_MAX_PENDING) {
+        if (of_req_full(c)) {
             return ENOBUFS;
         }
         if (cap > OF_MAX_PENDING) {
@@ -40,38 +60,125 @@ of_req_expect(struct of_conn *c, uint32_t xid, struct px_topic *reply,
         c->awaiting_cap = cap;
     }
     c->awaiting[c->n_awaiting++] = (struct of_pending){
-        .xid = xid, .reply = reply, .request_id = request_id};
+        .xid = xid, .kind = kind, .reply = reply, .request_id = request_id};
+    if (kind == OF_AWAIT_ACK) {
+        c->ack_unsynced = 1;
+    }
     return 0;
 }
 
-int
-of_req_answer(struct of_conn *c, uint32_t xid, uint32_t type,
-              const struct px_of_error *error)
+/* Removes the entries [i, i + n) of the table. */
+static void
+drop(struct of_conn *c, size_t i, size_t n)
 {
-    struct px_of_reply r;
+    memmove(&c->awaiting[i], &c->awaiting[i + n],
+            (c->n_awaiting - i - n) * sizeof *c->awaiting);
+    c->n_awaiting -= n;
+}
+
+/* The answer to openflow's own barrier 'sync_xid': every OF_AWAIT_ACK
+ * before it succeeded.  Each leaves the table before its requester is
+ * told, since a requester may send again from its callback (which appends
+ * behind the barrier) or close the switch (which empties the table). */
+static void
+synced(struct of_conn *c, uint32_t sync_xid)
+{
+    size_t j = 0;
+
+    while (j < c->n_awaiting) {
+        struct of_pending p = c->awaiting[j];
+        struct px_of_reply r = {.type = PX_OF_REPLY_OK};
+
+        if (p.kind == OF_AWAIT_SYNC && p.xid == sync_xid) {
+            drop(c, j, 1);
+            return;
+        }
+        if (p.kind != OF_AWAIT_ACK) {
+            j++;
+            continue;
+        }
+        drop(c, j, 1);
+        publish(c, &p, &r);
+    }
+}
+
+void
+of_req_incoming(struct of_conn *c, const struct of_header *h,
+                const uint8_t *msg, const struct px_of_error *error)
+{
+    uint8_t barrier_reply = c->version == PX_OF_VERSION_13
+                                ? OF_BARRIER_REPLY_13
+                                : OF_BARRIER_REPLY_10;
+    uint8_t multipart_reply = c->version == PX_OF_VERSION_13
+                                  ? OF_MULTIPART_REPLY_13
+                                  : OF_STATS_REPLY_10;
+    struct px_of_reply r = {.type = 0};
     struct of_pending p;
     size_t i;
 
     /* Few requests wait at once, and a switch answers them in order: the
-     * oldest is first, so the scan is short. */
+     * one answered is near the front. */
     for (i = 0; i < c->n_awaiting; i++) {
-        if (c->awaiting[i].xid == xid) {
+        if (c->awaiting[i].xid == h->xid) {
             break;
         }
     }
     if (i == c->n_awaiting) {
-        return 0;
+        return;
     }
     p = c->awaiting[i];
-    memmove(&c->awaiting[i], &c->awaiting[i + 1],
-            (c->n_awaiting - i - 1) * sizeof *c->awaiting);
-    c->n_awaiting--;
-    r = (struct px_of_reply){.request_id = p.request_id,
-                             .dpid = c->features.dpid,
-                             .type = type,
-                             .error = error};
-    of_req_publish(c->of, p.reply, &r);
-    return 1;
+    if (error) {
+        r.type = PX_OF_REPLY_ERROR;
+        r.error = error;
+    } else if (p.kind == OF_AWAIT_SYNC) {
+        if (h->type == barrier_reply) {
+            synced(c, p.xid);
+        }
+        return;
+    } else if (p.kind == OF_AWAIT_BARRIER) {
+        if (h->type != barrier_reply) {
+            return; /* Not an answer to a barrier. */
+        }
+        r.type = PX_OF_REPLY_BARRIER;
+    } else if (p.kind == OF_AWAIT_REPLY) {
+        if (h->type == OF_PACKET_IN || h->type == OF_FLOW_REMOVED ||
+            h->type == OF_PORT_STATUS || h->type == OF_ECHO_REQUEST) {
+            return; /* The switch's own messages, whatever their xid. */
+        }
+        r.type = PX_OF_REPLY_MESSAGE;
+        r.msg = msg;
+        r.msg_len = h->length;
+        r.more = h->type == multipart_reply && h->length >= 12 &&
+                 (px_get_be16(msg + 10) & OF_REPLY_MORE);
+    } else {
+        return; /* An OF_AWAIT_ACK message has no reply but an ERROR. */
+    }
+    if (!r.more) {
+        drop(c, i, 1);
+    }
+    publish(c, &p, &r);
+}
+
+void
+of_req_sync(struct of_conn *c)
+{
+    uint8_t *buf;
+    size_t room, len;
+
+    if (!c->ack_unsynced || c->closing || of_req_full(c)) {
+        return;
+    }
+    if (!c->xid) {
+        c->xid = 1; /* 0 is what switches put on their own messages. */
+    }
+    buf = of_conn_reserve(c, &room);
+    len = buf ? of_encode_barrier_request(buf, room, c->version, c->xid) : 0;
+    if (len && !of_req_expect(c, c->xid, OF_AWAIT_SYNC, NULL, 0)) {
+        of_conn_commit(c, len);
+        c->xid++;
+        c->ack_unsynced = 0;
+    }
+    /* Else no room now: tried again before the next flush. */
 }
 
 void
@@ -85,13 +192,13 @@ of_req_gone(struct of_conn *c, const char *cause)
 
     c->awaiting = NULL;
     c->n_awaiting = c->awaiting_cap = 0;
+    c->ack_unsynced = 0;
     for (i = 0; i < n; i++) {
-        struct px_of_reply r = {.request_id = pending[i].request_id,
-                                .dpid = c->features.dpid,
-                                .type = PX_OF_REPLY_GONE,
-                                .cause = cause};
+        struct px_of_reply r = {.type = PX_OF_REPLY_GONE, .cause = cause};
 
-        of_req_publish(c->of, pending[i].reply, &r);
+        if (pending[i].kind != OF_AWAIT_SYNC) {
+            publish(c, &pending[i], &r);
+        }
     }
     free(pending);
 }

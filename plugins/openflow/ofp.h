@@ -42,6 +42,7 @@ enum of_type {
     OF_FEATURES_REPLY = 6,
     OF_SET_CONFIG = 9,
     OF_PACKET_IN = 10,
+    OF_FLOW_REMOVED = 11,
     OF_PORT_STATUS = 12,
     OF_PACKET_OUT = 13,
     OF_FLOW_MOD = 14,

@@ -27,6 +27,7 @@
 #include "of_conn.h"
 #include "of_request.h"
 #include "of_plugin.h"
+#include "plexus/byteorder.h"
 #include "plexus/hash.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
@@ -347,25 +348,36 @@ request_long_enough(struct openflow *of, const struct px_event *ev,
     return request_too_short(of, ev, what, v1_len);
 }
 
+/* Counts, logs and tells a 'what' request for a switch not connected.
+ * Out of line, like request_too_short: request_conn inlines into every
+ * request handler, the packet path's included. */
+static __attribute__((noinline)) void
+request_unknown_dpid(struct openflow *of, const struct px_event *ev,
+                     const char *what, uint64_t dpid,
+                     struct px_of_outcome *outcome)
+{
+    static const char cause[] = "no switch with this datapath id is "
+                                "connected";
+
+    of->stats->requests_unknown_dpid++;
+    set_outcome(outcome, ENODEV, cause);
+    px_log_rl(of->p, &of->rl_refused[OF_REFUSED_UNKNOWN_DPID], PX_LOG_WARN,
+              "%s from %s for switch %016llx refused (unknown_dpid): "
+              "%s (%llu such so far)",
+              what, ev->publisher, (unsigned long long)dpid, cause,
+              (unsigned long long)of->stats->requests_unknown_dpid);
+}
+
 /* The connection of the switch a 'what' request is for, or NULL, the
  * refusal counted and told, when no such switch is connected. */
-static struct of_conn *
+static inline struct of_conn *
 request_conn(struct openflow *of, const struct px_event *ev, const char *what,
              uint64_t dpid, struct px_of_outcome *outcome)
 {
     struct of_conn *c = openflow_find(of, dpid);
 
-    if (!c) {
-        static const char cause[] = "no switch with this datapath id is "
-                                    "connected";
-
-        of->stats->requests_unknown_dpid++;
-        set_outcome(outcome, ENODEV, cause);
-        px_log_rl(of->p, &of->rl_refused[OF_REFUSED_UNKNOWN_DPID], PX_LOG_WARN,
-                  "%s from %s for switch %016llx refused (unknown_dpid): "
-                  "%s (%llu such so far)",
-                  what, ev->publisher, (unsigned long long)dpid, cause,
-                  (unsigned long long)of->stats->requests_unknown_dpid);
+    if (__builtin_expect(!c, 0)) {
+        request_unknown_dpid(of, ev, what, dpid, outcome);
     }
     return c;
 }
@@ -514,6 +526,27 @@ request_reply_topic(struct openflow *of, const struct px_event *ev,
     return t;
 }
 
+/* Whether 'c' can owe one more reply; if not, the refusal is counted (with
+ * the output buffer's, another bounded queue), logged and told. */
+static int
+request_room_for_reply(struct openflow *of, const struct px_event *ev,
+                       const char *what, struct of_conn *c,
+                       struct px_of_outcome *outcome)
+{
+    static const char cause[] = "too many requests awaiting a reply";
+
+    if (!of_req_full(c)) {
+        return 1;
+    }
+    c->cnt->refused[OF_REFUSED_OUTPUT_FULL]++;
+    set_outcome(outcome, ENOBUFS, cause);
+    px_log_rl(of->p, &of->rl_refused[OF_REFUSED_OUTPUT_FULL], PX_LOG_WARN,
+              "%s from %s for switch %016llx refused (output_full): %s (%d)",
+              what, ev->publisher, (unsigned long long)c->features.dpid, cause,
+              OF_MAX_PENDING);
+    return 0;
+}
+
 static int
 on_inventory(struct px_plugin *p, const struct px_event *ev, void *arg)
 {
@@ -578,23 +611,91 @@ on_barrier(struct px_plugin *p, const struct px_event *ev, void *arg)
     if (!c) {
         return PX_EVENT_CONTINUE;
     }
-    if (c->n_awaiting >= OF_MAX_PENDING) {
-        static const char cause[] = "too many requests awaiting a reply";
-
-        /* A bounded queue like the output buffer, counted with it. */
-        c->cnt->refused[OF_REFUSED_OUTPUT_FULL]++;
-        set_outcome(b->outcome, ENOBUFS, cause);
-        px_log_rl(of->p, &of->rl_refused[OF_REFUSED_OUTPUT_FULL], PX_LOG_WARN,
-                  "%s from %s for switch %016llx refused (output_full): %s "
-                  "(%zu)",
-                  what, ev->publisher, (unsigned long long)b->dpid, cause,
-                  (size_t)OF_MAX_PENDING);
+    if (!request_room_for_reply(of, ev, what, c, b->outcome)) {
         return PX_EVENT_CONTINUE;
+    }
+    if (!c->xid) {
+        c->xid = 1; /* 0 is what switches put on their own messages. */
     }
     buf = of_conn_reserve(c, &room);
     len = buf ? of_encode_barrier_request(buf, room, c->version, c->xid) : 0;
-    error = len ? of_req_expect(c, c->xid, reply, b->request_id) : ENOBUFS;
+    error =
+        len ? of_req_expect(c, c->xid, OF_AWAIT_BARRIER, reply, b->request_id)
+            : ENOBUFS;
     request_done(of, ev, what, c, b->outcome, error, NULL, len);
+    return PX_EVENT_CONTINUE;
+}
+
+/* Checks a message a plugin encoded: NULL, or why it cannot be sent to
+ * 'c' as it is, and with which errno in '*error'. */
+static const char *
+send_check(const struct of_conn *c, const struct px_of_send *s, int *error)
+{
+    *error = EINVAL;
+    if (!s->msg || s->len < OF_HEADER_LEN) {
+        return "shorter than an OpenFlow header";
+    }
+    if (s->len > OF_MAX_MESSAGE || (size_t)px_get_be16(s->msg + 2) != s->len) {
+        return "header length is not the message's length";
+    }
+    if (s->msg[1] == OF_HELLO) {
+        return "HELLO is openflow's to send";
+    }
+    if (s->msg[0] != c->version) {
+        *error = EOPNOTSUPP;
+        return "message version is not the switch's";
+    }
+    return NULL;
+}
+
+static int
+on_send(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "send";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_send *s = ev->payload;
+    struct px_topic *reply = NULL;
+    const char *why;
+    struct of_conn *c;
+    size_t room;
+    uint8_t *buf;
+    int error;
+
+    (void)arg;
+    if (!request_long_enough(of, ev, what, sizeof *s)) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (s->reply_to) {
+        reply = request_reply_topic(of, ev, what, s->reply_to, s->outcome);
+        if (!reply) {
+            return PX_EVENT_CONTINUE;
+        }
+    }
+    c = request_conn(of, ev, what, s->dpid, s->outcome);
+    if (!c ||
+        (reply && !request_room_for_reply(of, ev, what, c, s->outcome))) {
+        return PX_EVENT_CONTINUE;
+    }
+    why = send_check(c, s, &error);
+    if (!why) {
+        if (!c->xid) {
+            c->xid = 1;
+        }
+        buf = of_conn_reserve(c, &room);
+        if (!buf || room < s->len) {
+            error = ENOBUFS;
+        } else {
+            memcpy(buf, s->msg, s->len);
+            px_put_be32(buf + 4, c->xid);
+            error = reply ? of_req_expect(c, c->xid,
+                                          s->flags & PX_OF_SEND_REPLY
+                                              ? OF_AWAIT_REPLY
+                                              : OF_AWAIT_ACK,
+                                          reply, s->request_id)
+                          : 0;
+        }
+    }
+    request_done(of, ev, what, c, s->outcome, error, why, error ? 0 : s->len);
     return PX_EVENT_CONTINUE;
 }
 
@@ -891,6 +992,8 @@ declare(struct openflow *of)
                               PX_PRIO_DEFAULT, on_inventory, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_BARRIER, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_barrier, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_SEND, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_send, NULL, NULL)) ||
         (error =
              px_topic_declare(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
                               &of->t_stats_report)) ||

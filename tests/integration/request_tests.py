@@ -15,6 +15,7 @@ what they were refused.
 Imported by run.py, which runs every test_* function here.
 """
 
+import errno
 import os
 import re
 import struct
@@ -498,4 +499,110 @@ def test_inventory_and_barriers(args, env):
         b.close()
         if c:
             c.close()
+    d.stop()
+
+
+def serve_requests(sw, until, timeout=DEADLINE):
+    """Plays a switch that answers BARRIER_REQUESTs, ECHO_REQUESTs and
+    multipart (stats) requests, these in two parts, the first flagged
+    'more' (and takes everything else) until 'until()' holds; returns the
+    messages it received as (type, xid, bytes)."""
+    got = []
+    barrier = (ofpeer.OFPT13_BARRIER_REQUEST if sw.version == 4
+               else ofpeer.OFPT10_BARRIER_REQUEST)
+    # 1.3 MULTIPART_REQUEST is 18 (1.0's BARRIER_REQUEST); 1.0 has
+    # STATS_REQUEST, 16.
+    multipart = 18 if sw.version == 4 else 16
+    end = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > end:
+            raise TimeoutError("the plugin's replies did not all come")
+        try:
+            m = sw.recv_msg(time.monotonic() + 0.2)
+        except TimeoutError:
+            continue  # Not a wait for a state: the loop checks until().
+        if m is None:
+            raise ConnectionError("controller closed the connection")
+        v, t, xid, data = m
+        got.append((t, xid, data))
+        if t == barrier:
+            sw.send(ofpeer.msg(v, t + 1, b"", xid))
+        elif t == multipart:
+            pad = b"\0" * 4 if v == 4 else b""
+            for flags in (1, 0):
+                sw.send(ofpeer.msg(v, t + 1, data[8:10] +
+                                   struct.pack("!H", flags) + pad, xid))
+        elif t == ofpeer.OFPT_ECHO_REQUEST:
+            sw.send(ofpeer.msg(v, ofpeer.OFPT_ECHO_REPLY, data[8:], xid))
+    return got
+
+
+def test_raw_send(args, env):
+    """openflow.send: a plugin's own ECHO_REQUEST reaches the switch with
+    an xid of openflow's and the switch's reply reaches the plugin whole;
+    a SET_CONFIG, which has no reply, is told OK once a barrier openflow
+    sends after it is answered; a message of the other OpenFlow version is
+    refused as EOPNOTSUPP and never sent.  One reply per request, for a 1.0
+    and a 1.3 switch."""
+    of_port = openflow_env(env, echo_interval=60)
+    d = env.start()
+    switches = {"00000000000000d1": ofpeer.Switch(of_port),
+                "00000000000000d2": ofpeer.Switch(of_port)}
+    try:
+        switches["00000000000000d1"].handshake(1, 0xd1)
+        switches["00000000000000d2"].handshake(4, 0xd2)
+        for dpid in switches:
+            d.wait_for(r"switch %s .* up" % dpid)
+        env.install("inventory")
+        env.plugin_ini("40-inventory", "inventory", own="raw = true\n")
+        since = d.mark()
+        outcome, line = d.reload()
+        check(outcome == "done", "enabling inventory: %s" % line)
+        for dpid, sw in switches.items():
+            echo, config, other, stats = [
+                d.wait_for(r"inventory: send (%d\d\d) for %s: (.*)$"
+                           % (k, dpid), since).group(1, 2)
+                for k in (2, 3, 4, 5)]
+            check(echo[1] == config[1] == stats[1] == "queued",
+                  "send outcomes %r %r %r" % (echo, config, stats))
+            check(other[1] == "refused %d: message version is not the "
+                  "switch's" % errno.EOPNOTSUPP, "other version: %r"
+                  % (other,))
+            # A multipart reply in two parts: the first says more.
+            v = sw.version
+            part = "message type %d len %d" % ((19, 16) if v == 4
+                                               else (17, 12))
+            want = [r"reply %s for %s: message type 3 len 11 more 0$"
+                    % (echo[0], dpid),
+                    r"reply %s for %s: ok$" % (config[0], dpid),
+                    r"reply %s for %s: %s more 1$" % (stats[0], dpid, part),
+                    r"reply %s for %s: %s more 0$" % (stats[0], dpid, part)]
+            got = serve_requests(sw, lambda: all(
+                d.count(r"inventory: " + w, since) for w in want))
+            types = [t for t, xid, data in got]
+            echoes = [(xid, data) for t, xid, data in got
+                      if t == ofpeer.OFPT_ECHO_REQUEST and data[8:] == b"raw"]
+            check(len(echoes) == 1 and echoes[0][0] != 0xabcdef01,
+                  "the plugin's echo on the wire: %r" % echoes)
+            # openflow's own SET_CONFIG (whole frames) came in the
+            # handshake; the plugin's asks for 128 bytes.
+            configs = [data for t, xid, data in got
+                       if t == ofpeer.OFPT_SET_CONFIG and
+                       data[8:] == bytes([0, 0, 0, 0x80])]
+            check(len(configs) == 1 and configs[0][:4] ==
+                  bytes([v, 9, 0, 12]) and
+                  configs[0][4:8] != bytes.fromhex("abcdef02"),
+                  "the plugin's SET_CONFIG on the wire: %r" % configs)
+            check(all(data[0] == v for t, xid, data in got),
+                  "a message of the other version reached %s: %r"
+                  % (dpid, types))
+            for rid, replies in ((echo[0], 1), (config[0], 1),
+                                 (other[0], 0), (stats[0], 2)):
+                n = d.count(r"inventory: reply %s for %s:" % (rid, dpid),
+                            since)
+                check(n == replies, "request %s had %d replies, %d "
+                      "expected" % (rid, n, replies))
+    finally:
+        for sw in switches.values():
+            sw.close()
     d.stop()

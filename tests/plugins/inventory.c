@@ -6,14 +6,21 @@
  * In init it subscribes to its reply topic ("<instance>.openflow"), then
  * publishes openflow.inventory (request id 1) and, for every switch the
  * inventory names, openflow.barrier (request ids 100, 101...), and later
- * one more barrier for each switch that comes up.  It logs one line per
- * reply, which the integration tests parse:
+ * one more barrier for each switch that comes up.  With 'raw = true' it
+ * also sends each of them, through openflow.send, an ECHO_REQUEST with a
+ * reply (request ids 200...), a SET_CONFIG without one (300...), a
+ * message of the other OpenFlow version (400...) and a multipart (1.3
+ * PORT_DESC) or stats (1.0 DESC) request (500...).  It logs one line per
+ * request and reply, which the integration tests parse:
  *   inventory 1: switch DPID version V ports N: NAME,NAME,...
  *   inventory 1: done, N switches (outcome CODE: CAUSE)
  *   barrier ID for DPID: queued|refused CODE: CAUSE
  *   reply ID for DPID: barrier
  *   reply ID for DPID: error type T code C
  *   reply ID for DPID: gone: CAUSE
+ *   send ID for DPID: queued|refused CODE: CAUSE
+ *   reply ID for DPID: message type T len N more M
+ *   reply ID for DPID: ok
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,8 +35,87 @@ struct inventory {
     char reply_to[128];
     struct px_topic *t_inventory;
     struct px_topic *t_barrier;
-    uint64_t next_id; /* Of the next barrier. */
+    struct px_topic *t_send;
+    uint64_t next_id;   /* Of the next barrier. */
+    uint64_t next_send; /* Of the next raw message, by 100s per kind. */
+    int raw;
 };
+
+static const struct px_config_key inventory_keys[] = {
+    {.key = "raw",
+     .type = PX_CONFIG_BOOL,
+     .default_value = "false",
+     .help = "also send raw messages through openflow.send"},
+    {.key = NULL},
+};
+
+static void
+send_raw(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
+         uint64_t id, const uint8_t *msg, size_t len, uint32_t flags)
+{
+    struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
+    struct px_of_send s = {.dpid = dpid,
+                           .msg = msg,
+                           .len = len,
+                           .flags = flags,
+                           .reply_to = inv->reply_to,
+                           .request_id = id,
+                           .outcome = &outcome};
+
+    px_publish(p, inv->t_send, &s, sizeof s);
+    if (outcome.code) {
+        px_info(p, "send %" PRIu64 " for %016" PRIx64 ": refused %d: %s", id,
+                dpid, outcome.code, outcome.cause);
+    } else {
+        px_info(p, "send %" PRIu64 " for %016" PRIx64 ": queued", id, dpid);
+    }
+}
+
+/* An ECHO_REQUEST with "raw" (a reply), a SET_CONFIG (none: OK after
+ * openflow's barrier) and a message of the other version (refused). */
+static void
+raw_messages(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
+             uint8_t version)
+{
+    uint8_t echo[11] = {version, 2,    0,   11,  0xab, 0xcd,
+                        0xef,    0x01, 'r', 'a', 'w'};
+    uint8_t set_config[12] = {version, 9,    0, 12, 0xab, 0xcd,
+                              0xef,    0x02, 0, 0,  0,    0x80};
+    uint8_t other[8] = {version == PX_OF_VERSION_13 ? PX_OF_VERSION_10
+                                                    : PX_OF_VERSION_13,
+                        2,
+                        0,
+                        8,
+                        0,
+                        0,
+                        0,
+                        3};
+    uint8_t multipart13[16] = {
+        PX_OF_VERSION_13, 18, 0, 16, 0, 0, 0, 4, 0, 13}; /* MULTIPART_REQUEST,
+                                                            PORT_DESC. */
+    uint8_t stats10[12] = {PX_OF_VERSION_10,
+                           16,
+                           0,
+                           12,
+                           0,
+                           0,
+                           0,
+                           4,
+                           0,
+                           0}; /* STATS_REQUEST, DESC. */
+    uint64_t n = inv->next_send++;
+
+    send_raw(p, inv, dpid, 200 + n, echo, sizeof echo, PX_OF_SEND_REPLY);
+    send_raw(p, inv, dpid, 300 + n, set_config, sizeof set_config, 0);
+    send_raw(p, inv, dpid, 400 + n, other, sizeof other, PX_OF_SEND_REPLY);
+    if (version == PX_OF_VERSION_13) {
+        send_raw(p, inv, dpid, 500 + n, multipart13, sizeof multipart13,
+                 PX_OF_SEND_REPLY);
+    } else {
+        send_raw(p, inv, dpid, 500 + n, stats10, sizeof stats10,
+                 PX_OF_SEND_REPLY);
+    }
+}
 
 static void
 barrier(struct px_plugin *p, struct inventory *inv, uint64_t dpid)
@@ -88,6 +174,16 @@ on_reply(struct px_plugin *p, const struct px_event *ev, void *arg)
         px_info(p, "reply %" PRIu64 " for %016" PRIx64 ": gone: %s",
                 r->request_id, r->dpid, r->cause);
         break;
+    case PX_OF_REPLY_MESSAGE:
+        px_info(p,
+                "reply %" PRIu64 " for %016" PRIx64
+                ": message type %u len %zu more %d",
+                r->request_id, r->dpid, r->msg[1], r->msg_len, r->more);
+        break;
+    case PX_OF_REPLY_OK:
+        px_info(p, "reply %" PRIu64 " for %016" PRIx64 ": ok", r->request_id,
+                r->dpid);
+        break;
     default:
         px_warn(p, "reply %" PRIu64 ": unknown type %u", r->request_id,
                 r->type);
@@ -100,6 +196,7 @@ on_reply(struct px_plugin *p, const struct px_event *ev, void *arg)
  * inventory is over (not from inside its replies). */
 struct collected {
     uint64_t dpids[64];
+    uint8_t versions[64];
     size_t n;
     uint32_t done_count;
     int done;
@@ -113,6 +210,7 @@ on_inventory_reply(struct px_plugin *p, const struct px_event *ev, void *arg)
 
     if (ev->len >= sizeof *r && r->request_id == 1) {
         if (r->type == PX_OF_REPLY_SWITCH && col->n < 64) {
+            col->versions[col->n] = r->sw->version;
             col->dpids[col->n++] = r->dpid;
         } else if (r->type == PX_OF_REPLY_DONE) {
             col->done = 1;
@@ -130,7 +228,12 @@ on_switch_up(struct px_plugin *p, const struct px_event *ev, void *arg)
 
     (void)arg;
     if (ev->len >= sizeof *sw) {
-        barrier(p, px_get_data(p), sw->dpid);
+        struct inventory *inv = px_get_data(p);
+
+        barrier(p, inv, sw->dpid);
+        if (inv->raw) {
+            raw_messages(p, inv, sw->dpid, sw->version);
+        }
     }
     return PX_EVENT_CONTINUE;
 }
@@ -151,6 +254,11 @@ inventory_init(struct px_plugin *p)
     }
     px_set_data(p, inv);
     inv->next_id = 100;
+    if ((error = px_config_bool(p, "raw", &inv->raw))) {
+        free(inv);
+        px_set_data(p, NULL);
+        return error;
+    }
     snprintf(inv->reply_to, sizeof inv->reply_to, "%s.openflow",
              px_instance_name(p));
     if ((error = px_subscribe(p, inv->reply_to, PX_TOPIC_OF_VERSION,
@@ -163,7 +271,9 @@ inventory_init(struct px_plugin *p)
         (error = px_topic_declare(p, PX_TOPIC_OF_INVENTORY,
                                   PX_TOPIC_OF_VERSION, &inv->t_inventory)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_BARRIER, PX_TOPIC_OF_VERSION,
-                                  &inv->t_barrier))) {
+                                  &inv->t_barrier)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_SEND, PX_TOPIC_OF_VERSION,
+                                  &inv->t_send))) {
         free(inv);
         px_set_data(p, NULL);
         return error;
@@ -178,6 +288,9 @@ inventory_init(struct px_plugin *p)
             outcome.cause);
     for (i = 0; i < col.n; i++) {
         barrier(p, inv, col.dpids[i]);
+        if (inv->raw) {
+            raw_messages(p, inv, col.dpids[i], col.versions[i]);
+        }
     }
     return 0;
 }
@@ -191,4 +304,5 @@ inventory_fini(struct px_plugin *p)
 PX_PLUGIN_DEFINE(.name = "inventory", .version = "1.0",
                  .description = "test: the inventory and barriers of the "
                                 "switches connected before it",
-                 .init = inventory_init, .fini = inventory_fini);
+                 .config_keys = inventory_keys, .init = inventory_init,
+                 .fini = inventory_fini);

@@ -23,6 +23,7 @@
 #define PX_TOPIC_OF_ERROR       "openflow.error"
 #define PX_TOPIC_OF_INVENTORY   "openflow.inventory"
 #define PX_TOPIC_OF_BARRIER     "openflow.barrier"
+#define PX_TOPIC_OF_SEND        "openflow.send"
 /* Every openflow.* topic is declared with this payload version.
  * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod. */
 #define PX_TOPIC_OF_VERSION 2
@@ -254,6 +255,14 @@ enum px_of_reply_type {
     /* The switch's connection closed (or openflow was reloaded or
      * unloaded) before the answer came; 'cause' says which.  Final. */
     PX_OF_REPLY_GONE,
+    /* openflow.send with PX_OF_SEND_REPLY: a message from the switch with
+     * the request's xid, whole, in 'msg'.  Final unless 'more' (a part of
+     * a multipart reply with more parts to come). */
+    PX_OF_REPLY_MESSAGE,
+    /* openflow.send without PX_OF_SEND_REPLY: the switch processed the
+     * message without an ERROR (a barrier openflow sent after it was
+     * answered).  Final. */
+    PX_OF_REPLY_OK,
 };
 
 /* What openflow publishes on a request's 'reply_to' topic. */
@@ -265,6 +274,9 @@ struct px_of_reply {
     const struct px_of_switch *sw;   /* PX_OF_REPLY_SWITCH. */
     const struct px_of_error *error; /* PX_OF_REPLY_ERROR. */
     const char *cause;               /* PX_OF_REPLY_GONE. */
+    const uint8_t *msg;              /* PX_OF_REPLY_MESSAGE. */
+    size_t msg_len;
+    int more; /* PX_OF_REPLY_MESSAGE: more parts follow. */
 };
 
 /* openflow.inventory: every switch connected now, for a plugin that came
@@ -285,6 +297,31 @@ struct px_of_inventory {
 struct px_of_barrier {
     uint64_t dpid;
     const char *reply_to;
+    uint64_t request_id;
+    struct px_of_outcome *outcome; /* Or NULL. */
+};
+
+/* openflow.send flags. */
+#define PX_OF_SEND_REPLY 0x1u /* The message has a reply (a request). */
+
+/* openflow.send: any OpenFlow message the plugin encoded itself, for what
+ * the other topics do not cover (experimenter messages, stats and
+ * multipart requests, role requests...).  openflow checks its framing (a
+ * whole message, header length equal to 'len', the switch's version, not
+ * a HELLO), gives it an xid of its own (the message's is overwritten in
+ * the copy sent) and queues it; the plugin is told the outcome as for
+ * packet_out.  With a 'reply_to', its replies come as for a barrier:
+ * with PX_OF_SEND_REPLY, every message the switch sends with that xid
+ * (PX_OF_REPLY_MESSAGE, the last part of a multipart reply final), else
+ * PX_OF_REPLY_OK once a barrier openflow sends after it is answered; an
+ * ERROR for it, or GONE, instead.  Without a 'reply_to' nothing follows
+ * the outcome (an ERROR still goes to openflow.error). */
+struct px_of_send {
+    uint64_t dpid;
+    const uint8_t *msg;
+    size_t len;
+    uint32_t flags;       /* PX_OF_SEND_*. */
+    const char *reply_to; /* Or NULL. */
     uint64_t request_id;
     struct px_of_outcome *outcome; /* Or NULL. */
 };
