@@ -425,82 +425,6 @@ request_done(struct openflow *of, const struct px_event *ev, const char *what,
     return 0;
 }
 
-static int
-on_packet_out(struct px_plugin *p, const struct px_event *ev, void *arg)
-{
-    static const char what[] = "packet_out";
-    struct openflow *of = px_get_data(p);
-    const struct px_of_packet_out *po = ev->payload;
-    struct px_of_outcome *outcome;
-    const char *why = NULL;
-    struct of_conn *c;
-    size_t room, len;
-    uint8_t *buf;
-    int error;
-
-    (void)arg;
-    if (!request_long_enough(of, ev, what, PX_OF_PACKET_OUT_V1_LEN)) {
-        return PX_EVENT_CONTINUE;
-    }
-    outcome = ev->len >= sizeof *po ? po->outcome : NULL;
-    c = request_conn(of, ev, what, po->dpid, outcome);
-    if (!c) {
-        return PX_EVENT_CONTINUE;
-    }
-    buf = of_conn_reserve(c, &room);
-    error =
-        of_encode_packet_out(buf, room, c->version, c->xid, po, &len, &why);
-    if (request_done(of, ev, what, c, outcome, error, why, len)) {
-        c->cnt->packet_outs++;
-        if (c->sw) {
-            size_t i;
-
-            /* The encoder took the actions, so there are not too many. */
-            for (i = 0; i < po->n_actions; i++) {
-                if (po->actions[i].type == PX_OF_ACTION_OUTPUT) {
-                    struct of_port_stats *ps =
-                        of_stats_port(c->sw, po->actions[i].port);
-
-                    if (ps) {
-                        ps->packet_outs++;
-                    }
-                }
-            }
-        }
-    }
-    return PX_EVENT_CONTINUE;
-}
-
-static int
-on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
-{
-    static const char what[] = "flow_mod";
-    struct openflow *of = px_get_data(p);
-    const struct px_of_flow_mod *fm = ev->payload;
-    struct px_of_outcome *outcome;
-    const char *why = NULL;
-    struct of_conn *c;
-    size_t room, len;
-    uint8_t *buf;
-    int error;
-
-    (void)arg;
-    if (!request_long_enough(of, ev, what, PX_OF_FLOW_MOD_V1_LEN)) {
-        return PX_EVENT_CONTINUE;
-    }
-    outcome = ev->len >= sizeof *fm ? fm->outcome : NULL;
-    c = request_conn(of, ev, what, fm->dpid, outcome);
-    if (!c) {
-        return PX_EVENT_CONTINUE;
-    }
-    buf = of_conn_reserve(c, &room);
-    error = of_encode_flow_mod(buf, room, c->version, c->xid, fm, &len, &why);
-    if (request_done(of, ev, what, c, outcome, error, why, len)) {
-        c->cnt->flow_mods++;
-    }
-    return PX_EVENT_CONTINUE;
-}
-
 /* The topic a request's replies go to, declared by this plugin too so that
  * it may publish there; NULL, the refusal counted, logged and told, when
  * 'reply_to' is not a topic name. */
@@ -545,6 +469,119 @@ request_room_for_reply(struct openflow *of, const struct px_event *ev,
               what, ev->publisher, (unsigned long long)c->features.dpid, cause,
               OF_MAX_PENDING);
     return 0;
+}
+
+/* For a request with a 'reply_to' that has no reply of its own
+ * (packet_out, flow_mod): its topic, once 'c' has room to await the
+ * barrier that will tell it OK, with an xid that is not 0; NULL when it
+ * was refused (counted, logged, told).  Out of line: the packet path's
+ * requests have no 'reply_to'. */
+static __attribute__((noinline)) struct px_topic *
+request_ack_topic(struct openflow *of, const struct px_event *ev,
+                  const char *what, struct of_conn *c, const char *reply_to,
+                  struct px_of_outcome *outcome)
+{
+    struct px_topic *t = request_reply_topic(of, ev, what, reply_to, outcome);
+
+    if (!t || !request_room_for_reply(of, ev, what, c, outcome)) {
+        return NULL;
+    }
+    if (!c->xid) {
+        c->xid = 1; /* 0 is what switches put on their own messages. */
+    }
+    return t;
+}
+
+static int
+on_packet_out(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "packet_out";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_packet_out *po = ev->payload;
+    struct px_of_outcome *outcome;
+    struct px_topic *reply = NULL;
+    const char *why = NULL;
+    struct of_conn *c;
+    size_t room, len;
+    uint8_t *buf;
+    int error;
+
+    (void)arg;
+    if (!request_long_enough(of, ev, what, PX_OF_PACKET_OUT_V1_LEN)) {
+        return PX_EVENT_CONTINUE;
+    }
+    outcome = ev->len >= PX_OF_PACKET_OUT_V2_LEN ? po->outcome : NULL;
+    c = request_conn(of, ev, what, po->dpid, outcome);
+    if (!c) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (__builtin_expect(ev->len >= sizeof *po && po->reply_to, 0) &&
+        !(reply = request_ack_topic(of, ev, what, c, po->reply_to, outcome))) {
+        return PX_EVENT_CONTINUE;
+    }
+    buf = of_conn_reserve(c, &room);
+    error =
+        of_encode_packet_out(buf, room, c->version, c->xid, po, &len, &why);
+    if (!error && reply) {
+        error = of_req_expect(c, c->xid, OF_AWAIT_ACK, reply, po->request_id);
+    }
+    if (request_done(of, ev, what, c, outcome, error, why, len)) {
+        c->cnt->packet_outs++;
+        if (c->sw) {
+            size_t i;
+
+            /* The encoder took the actions, so there are not too many. */
+            for (i = 0; i < po->n_actions; i++) {
+                if (po->actions[i].type == PX_OF_ACTION_OUTPUT) {
+                    struct of_port_stats *ps =
+                        of_stats_port(c->sw, po->actions[i].port);
+
+                    if (ps) {
+                        ps->packet_outs++;
+                    }
+                }
+            }
+        }
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "flow_mod";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_flow_mod *fm = ev->payload;
+    struct px_of_outcome *outcome;
+    struct px_topic *reply = NULL;
+    const char *why = NULL;
+    struct of_conn *c;
+    size_t room, len;
+    uint8_t *buf;
+    int error;
+
+    (void)arg;
+    if (!request_long_enough(of, ev, what, PX_OF_FLOW_MOD_V1_LEN)) {
+        return PX_EVENT_CONTINUE;
+    }
+    outcome = ev->len >= PX_OF_FLOW_MOD_V2_LEN ? fm->outcome : NULL;
+    c = request_conn(of, ev, what, fm->dpid, outcome);
+    if (!c) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (__builtin_expect(ev->len >= sizeof *fm && fm->reply_to, 0) &&
+        !(reply = request_ack_topic(of, ev, what, c, fm->reply_to, outcome))) {
+        return PX_EVENT_CONTINUE;
+    }
+    buf = of_conn_reserve(c, &room);
+    error = of_encode_flow_mod(buf, room, c->version, c->xid, fm, &len, &why);
+    if (!error && reply) {
+        error = of_req_expect(c, c->xid, OF_AWAIT_ACK, reply, fm->request_id);
+    }
+    if (request_done(of, ev, what, c, outcome, error, why, len)) {
+        c->cnt->flow_mods++;
+    }
+    return PX_EVENT_CONTINUE;
 }
 
 static int

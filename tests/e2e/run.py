@@ -32,6 +32,7 @@ and a closing "e2e: N passed, N failed".
 """
 
 import argparse
+import errno
 import functools
 import importlib.util
 import json
@@ -1563,6 +1564,72 @@ def test_lab_reload_vns_server_during_ping(args, env):
         received, sent, m.group(1), took.group(0).split(": ", 1)[-1])
 
 
+def test_inventory_after_switches(args, env):
+    """A plugin enabled by SIGHUP after Open vSwitch's switches connected
+    learns every one of them, with OVS's port names, from
+    openflow.inventory; its barriers come back answered by OVS; what it
+    sends through openflow.send gets OVS's replies: an echo's, a port
+    description's, OK for a SET_CONFIG, and a refusal for a message of the
+    other OpenFlow version; its flow_mod with a reply_to is told OK and is
+    in OVS's table once the barrier after it is answered, and its flow_mod
+    for table 254 gets OVS's ERROR, with its id (tests/plugins/inventory.c,
+    raw = true)."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    src = os.path.join(args.build, "tests/plugins/inventory.so")
+    check(os.path.exists(src), "%s is not built" % src)
+    ctl = env.start_controller()
+    net = env.start_net("OpenFlow13")
+    for sw in net.switches:
+        ctl.wait_for(r"switch %s .* up" % sw.dpid.lower().rjust(16, "0"))
+    copy_in_place(src, os.path.join(env.plugin_dir, "inventory.so"))
+    with open(os.path.join(env.dir, "conf.d", "50-inventory.ini"), "w") as f:
+        f.write("[plugin]\nmodule = inventory\n\n[inventory]\nraw = true\n")
+    since = ctl.mark()
+    os.kill(ctl.pid, signal.SIGHUP)
+    m = ctl.wait_for(r"host: reload (\d+) (done|partial|refused)", since)
+    check(m.group(2) == "done", "enabling inventory: %s" % m.string)
+    ctl.wait_for(r"inventory: inventory 1: done, %d switches \(outcome 0: "
+                 r"answered\)" % len(net.switches), since)
+    for sw in net.switches:
+        dpid = sw.dpid.lower().rjust(16, "0")
+        m = ctl.wait_for(r"inventory: inventory 1: switch %s version 4 "
+                         r"ports \d+: (.*)$" % dpid, since)
+        names = set(m.group(1).split(","))
+        want = {i.name for i in sw.intfList() if i.name != "lo"}
+        check(want <= names, "%s: OVS's ports %s, the inventory's %s"
+              % (sw.name, sorted(want), sorted(names)))
+        replies = {
+            1: r"reply (1\d\d) for %s: barrier$",
+            2: r"reply (2\d\d) for %s: message type 3 len 11 more 0$",
+            3: r"reply (3\d\d) for %s: ok$",
+            # OVS answers a port description request in one part.
+            5: r"reply (5\d\d) for %s: message type 19 len \d+ more 0$",
+        }
+        for k, rx in replies.items():
+            ctl.wait_for(r"inventory: " + rx % dpid, since)
+        ctl.wait_for(r"inventory: send 4\d\d for %s: refused %d: message "
+                     r"version is not the switch's" % (dpid, errno.EOPNOTSUPP),
+                     since)
+        ctl.wait_for(r"inventory: reply 6\d\d for %s: ok$" % dpid, since)
+        ctl.wait_for(r"inventory: reply 7\d\d for %s: error type \d+ code "
+                     r"\d+$" % dpid, since)
+        flows = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", sw.name,
+                     "cookie=0x600/-1"]).stdout
+        check(re.search(r"cookie=0x600,.*priority=1,in_port=", flows),
+              "%s: the flow told OK is not in OVS's table:\n%s"
+              % (sw.name, flows))
+    # OVS refused nothing else: the only ERRORs are the table-254 flows'.
+    with ctl.cond:
+        lines = ctl.lines[since:]
+    bad = [l for l in lines
+           if re.search(r"inventory: reply [0-68-9]\d\d for \S+: "
+                        r"(error|gone)", l)]
+    check(not bad, "requests failed:\n%s" % "\n".join(bad))
+    env.result = "%d switches learned after they came up, OVS answered " \
+        "every barrier and raw request" % len(net.switches)
+
+
 LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
              test_lab_http, test_lab_icmp_errors, test_lab_host_unreachable,
              test_lab_router_crash, test_lab_arp_cache_expiry,
@@ -1571,7 +1638,7 @@ LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
 
 TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
          test_reload_under_traffic, test_malformed_peers_during_traffic,
-         test_stats_match_ovs]
+         test_stats_match_ovs, test_inventory_after_switches]
 TESTS += TLS_TESTS
 TESTS += LAB_TESTS
 

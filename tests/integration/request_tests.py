@@ -111,6 +111,10 @@ def switch_bursts(d, dpid, version, full_count=100, since=0):
     # payload untouched.
     got = burst(d, "v1", dpid, since)
     check(got == want(2, unhandled=2), "v1: %r" % got)
+    # As long as version 2: queued and told, the reply_to past the payload
+    # (an invalid topic name) never read.
+    got = burst(d, "v2", dpid, since)
+    check(got == want(2, queued=2), "v2: %r" % got)
     got = burst(d, "malformed", dpid, since)
     check(got == want(11, EINVAL=10, EMSGSIZE=1), "malformed: %r" % got)
     got = burst(d, "unsupported", dpid, since)
@@ -191,16 +195,16 @@ def test_refused_requests_counted_logged_and_told(args, env):
             check(re.search(pattern, lines[cause][0]),
                   "%s line %r" % (cause, lines[cause][0]))
 
-        # What was queued is what the switch receives: the version-1
-        # packet-out and flow-mod, the flow-mods 1.0 can express, and the
-        # packet-outs that fitted.
+        # What was queued is what the switch receives: the version-1 and
+        # version-2 packet-outs and flow-mods, the flow-mods 1.0 can
+        # express, and the packet-outs that fitted.
         got = read_until(sw10, (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD),
-                         (1 + q10, 6))
+                         (2 + q10, 7))
         sw10.sync()
         got = [sum(1 for t, m in sw10.received if t == mt)
                for mt in (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD)]
-        check(got == [1 + q10, 6], "switch 10 received %r, wanted %r"
-              % (got, [1 + q10, 6]))
+        check(got == [2 + q10, 7], "switch 10 received %r, wanted %r"
+              % (got, [2 + q10, 7]))
 
         # A 1.3 switch: what 1.3 cannot express differs.  The refusals'
         # log lines are rate limited per cause: at most one more each.
@@ -211,11 +215,11 @@ def test_refused_requests_counted_logged_and_told(args, env):
         check(all(len(v) <= 1 for v in lines.values()),
               "more than one line per cause: %r" % lines)
         read_until(sw13, (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD),
-                   (1 + 5 + q13, 1 + 1 + 5))
+                   (2 + 5 + q13, 1 + 2 + 5))
         sw13.sync()
         got = [sum(1 for t, m in sw13.received if t == mt)
                for mt in (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD)]
-        check(got == [1 + 5 + q13, 1 + 1 + 5], "switch 13 received %r"
+        check(got == [2 + 5 + q13, 1 + 2 + 5], "switch 13 received %r"
               % got)
 
         # The counters: exactly what the requester was told.
@@ -224,12 +228,12 @@ def test_refused_requests_counted_logged_and_told(args, env):
         s13 = need_entity(j, "switch", switch="0000000000000013")
         of = need_entity(j, "openflow")
         wanted = [
-            (s10, {"packet_outs": 1 + q10, "flow_mods": 6,
+            (s10, {"packet_outs": 2 + q10, "flow_mods": 7,
                    "output_drops": 100 - q10,
                    "requests_refused": {"malformed": 11, "unsupported": 10,
                                         "output_full": 100 - q10}}),
             # 1.3's flow-mods include the table-miss flow.
-            (s13, {"packet_outs": 1 + 5 + q13, "flow_mods": 1 + 1 + 5,
+            (s13, {"packet_outs": 2 + 5 + q13, "flow_mods": 1 + 2 + 5,
                    "output_drops": 100 - q13,
                    "requests_refused": {"malformed": 11, "unsupported": 5,
                                         "output_full": 100 - q13}}),
@@ -296,7 +300,8 @@ def test_request_outcome_unhandled_without_openflow(args, env):
 def test_request_from_publisher_built_for_version_1(args, env):
     """A publisher built against version 1 of the openflow topics declares
     them with version 1 and sends the shorter structs: it loads beside
-    openflow (which declares version 2) and its requests are served."""
+    openflow (which declares a later version) and its requests are
+    served."""
     of_port = openflow_env(env, echo_interval=60,
                            extra="out_buffer = 65536\n")
     port = stats_env(env)
@@ -310,10 +315,10 @@ def test_request_from_publisher_built_for_version_1(args, env):
         sw.handshake(1, 0x11)
         q = switch_bursts(d, "0000000000000011", 1, since=since)
         read_until(sw, (ofpeer.OFPT_PACKET_OUT, ofpeer.OFPT_FLOW_MOD),
-                   (1 + q, 6))
+                   (2 + q, 7))
         j = stats_json(port)
         s = need_entity(j, "switch", switch="0000000000000011")
-        check(s["packet_outs"] == 1 + q and s["flow_mods"] == 6,
+        check(s["packet_outs"] == 2 + q and s["flow_mods"] == 7,
               "switch %r" % s)
     finally:
         sw.close()
@@ -534,6 +539,12 @@ def serve_requests(sw, until, timeout=DEADLINE):
                                    struct.pack("!H", flags) + pad, xid))
         elif t == ofpeer.OFPT_ECHO_REQUEST:
             sw.send(ofpeer.msg(v, ofpeer.OFPT_ECHO_REPLY, data[8:], xid))
+        elif t == ofpeer.OFPT_FLOW_MOD and 0xbad in (
+                struct.unpack("!Q", data[48:56])[0],    # 1.0's cookie
+                struct.unpack("!Q", data[8:16])[0]):    # 1.3's
+            # FLOW_MOD_FAILED (3 in 1.0, 5 in 1.3), code 0.
+            sw.send(ofpeer.msg(v, ofpeer.OFPT_ERROR, struct.pack(
+                "!HH", 5 if v == 4 else 3, 0) + data[:64], xid))
     return got
 
 
@@ -542,8 +553,9 @@ def test_raw_send(args, env):
     an xid of openflow's and the switch's reply reaches the plugin whole;
     a SET_CONFIG, which has no reply, is told OK once a barrier openflow
     sends after it is answered; a message of the other OpenFlow version is
-    refused as EOPNOTSUPP and never sent.  One reply per request, for a 1.0
-    and a 1.3 switch."""
+    refused as EOPNOTSUPP and never sent.  flow_mods with a reply_to: OK
+    for the one the switch took, the switch's ERROR for the one it
+    refused.  One reply per request, for a 1.0 and a 1.3 switch."""
     of_port = openflow_env(env, echo_interval=60)
     d = env.start()
     switches = {"00000000000000d1": ofpeer.Switch(of_port),
@@ -572,7 +584,13 @@ def test_raw_send(args, env):
             v = sw.version
             part = "message type %d len %d" % ((19, 16) if v == 4
                                                else (17, 12))
-            want = [r"reply %s for %s: message type 3 len 11 more 0$"
+            good, bad = [d.wait_for(r"inventory: flow_mod (%d\d\d) for %s: "
+                                    r"queued$" % (k, dpid), since).group(1)
+                         for k in (6, 7)]
+            want = [r"reply %s for %s: ok$" % (good, dpid),
+                    r"reply %s for %s: error type %d code 0$"
+                    % (bad, dpid, 5 if sw.version == 4 else 3),
+                    r"reply %s for %s: message type 3 len 11 more 0$"
                     % (echo[0], dpid),
                     r"reply %s for %s: ok$" % (config[0], dpid),
                     r"reply %s for %s: %s more 1$" % (stats[0], dpid, part),
@@ -597,7 +615,8 @@ def test_raw_send(args, env):
                   "a message of the other version reached %s: %r"
                   % (dpid, types))
             for rid, replies in ((echo[0], 1), (config[0], 1),
-                                 (other[0], 0), (stats[0], 2)):
+                                 (other[0], 0), (stats[0], 2), (good, 1),
+                                 (bad, 1)):
                 n = d.count(r"inventory: reply %s for %s:" % (rid, dpid),
                             since)
                 check(n == replies, "request %s had %d replies, %d "

@@ -10,7 +10,10 @@
  * also sends each of them, through openflow.send, an ECHO_REQUEST with a
  * reply (request ids 200...), a SET_CONFIG without one (300...), a
  * message of the other OpenFlow version (400...) and a multipart (1.3
- * PORT_DESC) or stats (1.0 DESC) request (500...).  It logs one line per
+ * PORT_DESC) or stats (1.0 DESC) request (500...); and through
+ * openflow.flow_mod with a 'reply_to', a flow (in_port 1, drop, cookie
+ * 0x600: 600...) and one for table 254, which no OVS has (cookie 0xbad:
+ * 700...).  It logs one line per
  * request and reply, which the integration tests parse:
  *   inventory 1: switch DPID version V ports N: NAME,NAME,...
  *   inventory 1: done, N switches (outcome CODE: CAUSE)
@@ -21,6 +24,7 @@
  *   send ID for DPID: queued|refused CODE: CAUSE
  *   reply ID for DPID: message type T len N more M
  *   reply ID for DPID: ok
+ *   flow_mod ID for DPID: queued|refused CODE: CAUSE
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +40,7 @@ struct inventory {
     struct px_topic *t_inventory;
     struct px_topic *t_barrier;
     struct px_topic *t_send;
+    struct px_topic *t_flow_mod;
     uint64_t next_id;   /* Of the next barrier. */
     uint64_t next_send; /* Of the next raw message, by 100s per kind. */
     int raw;
@@ -68,6 +73,34 @@ send_raw(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
                 dpid, outcome.code, outcome.cause);
     } else {
         px_info(p, "send %" PRIu64 " for %016" PRIx64 ": queued", id, dpid);
+    }
+}
+
+static void
+flow(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
+     uint64_t cookie, uint8_t table_id)
+{
+    struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
+    struct px_of_flow_mod fm = {
+        .dpid = dpid,
+        .command = PX_OF_FLOW_ADD,
+        .table_id = table_id,
+        .priority = 1,
+        .buffer_id = PX_OF_NO_BUFFER,
+        .cookie = cookie,
+        .match = {.fields = PX_OF_MATCH_IN_PORT, .in_port = 1},
+        .outcome = &outcome,
+        .reply_to = inv->reply_to,
+        .request_id = id,
+    };
+
+    px_publish(p, inv->t_flow_mod, &fm, sizeof fm);
+    if (outcome.code) {
+        px_info(p, "flow_mod %" PRIu64 " for %016" PRIx64 ": refused %d: %s",
+                id, dpid, outcome.code, outcome.cause);
+    } else {
+        px_info(p, "flow_mod %" PRIu64 " for %016" PRIx64 ": queued", id,
+                dpid);
     }
 }
 
@@ -115,6 +148,8 @@ raw_messages(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
         send_raw(p, inv, dpid, 500 + n, stats10, sizeof stats10,
                  PX_OF_SEND_REPLY);
     }
+    flow(p, inv, dpid, 600 + n, 0x600, 0);
+    flow(p, inv, dpid, 700 + n, 0xbad, 254);
 }
 
 static void
@@ -273,7 +308,9 @@ inventory_init(struct px_plugin *p)
         (error = px_topic_declare(p, PX_TOPIC_OF_BARRIER, PX_TOPIC_OF_VERSION,
                                   &inv->t_barrier)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_SEND, PX_TOPIC_OF_VERSION,
-                                  &inv->t_send))) {
+                                  &inv->t_send)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_FLOW_MOD, PX_TOPIC_OF_VERSION,
+                                  &inv->t_flow_mod))) {
         free(inv);
         px_set_data(p, NULL);
         return error;

@@ -21,6 +21,9 @@
  *    "v1": one packet-out and one flow-mod as long as version 1 of the
  *      structs, as a publisher built before 'outcome' sends them: queued,
  *      and the outcome past the payload left alone;
+ *    "v2": the same as long as version 2, before 'reply_to': queued and
+ *      told so, the 'reply_to' past the payload (an invalid topic name)
+ *      never read;
  *    "malformed": NULL actions with a count, an unknown flow-mod command,
  *      and one frame too long for any OpenFlow message (EINVAL,
  *      EMSGSIZE);
@@ -301,6 +304,20 @@ burst_v1(struct px_plugin *p, uint64_t dpid)
 }
 
 static void
+burst_v2(struct px_plugin *p, uint64_t dpid)
+{
+    struct px_of_packet_out po = packet_out(dpid, 60);
+    struct px_of_flow_mod fm = flow_mod(dpid);
+    struct tally t = {0};
+
+    po.reply_to = "";
+    fm.reply_to = "";
+    send_po(p, &po, PX_OF_PACKET_OUT_V2_LEN, &t);
+    send_fm(p, &fm, PX_OF_FLOW_MOD_V2_LEN, &t);
+    tally_log(p, "v2", dpid, &t);
+}
+
+static void
 burst_malformed(struct px_plugin *p, struct requester *rq, uint64_t dpid)
 {
     struct px_of_packet_out po;
@@ -377,6 +394,7 @@ on_switch_up(struct px_plugin *p, const struct px_event *ev, void *arg)
     }
     burst_short(p, rq, sw->dpid);
     burst_v1(p, sw->dpid);
+    burst_v2(p, sw->dpid);
     burst_malformed(p, rq, sw->dpid);
     burst_unsupported(p, rq, sw->dpid);
     burst_full(p, rq, sw->dpid);

@@ -25,8 +25,10 @@
 #define PX_TOPIC_OF_BARRIER     "openflow.barrier"
 #define PX_TOPIC_OF_SEND        "openflow.send"
 /* Every openflow.* topic is declared with this payload version.
- * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod. */
-#define PX_TOPIC_OF_VERSION 2
+ * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod;
+ * version 3 appended 'reply_to' and 'request_id' to both, and brought the
+ * requests with replies (inventory, barrier, send). */
+#define PX_TOPIC_OF_VERSION 3
 
 /* Wire versions. */
 #define PX_OF_VERSION_10 0x01
@@ -162,11 +164,19 @@ struct px_of_packet_out {
     size_t frame_len;
     /* Version 2.  Where to write what became of the request, or NULL. */
     struct px_of_outcome *outcome;
+    /* Version 3.  A topic for its final reply (see "Requests with
+     * replies" below): PX_OF_REPLY_OK once a barrier openflow sends after
+     * it is answered, the switch's PX_OF_REPLY_ERROR for it, or
+     * PX_OF_REPLY_GONE; or NULL for none. */
+    const char *reply_to;
+    uint64_t request_id;
 };
-/* The length of a version 1 packet_out, which publishers built against it
- * still send: a subscriber accepts any payload this long, and reads
- * 'outcome' only from one of sizeof(struct px_of_packet_out). */
+/* The lengths of a version 1 and a version 2 packet_out, which publishers
+ * built against them still send: a subscriber accepts any payload of the
+ * first length, reads 'outcome' only from one of the second, and
+ * 'reply_to' only from one of sizeof(struct px_of_packet_out). */
 #define PX_OF_PACKET_OUT_V1_LEN offsetof(struct px_of_packet_out, outcome)
+#define PX_OF_PACKET_OUT_V2_LEN offsetof(struct px_of_packet_out, reply_to)
 
 /* Match fields present in px_of_match.fields. */
 #define PX_OF_MATCH_IN_PORT  (1u << 0)
@@ -215,9 +225,13 @@ struct px_of_flow_mod {
     const struct px_of_action *actions;
     /* Version 2.  Where to write what became of the request, or NULL. */
     struct px_of_outcome *outcome;
+    /* Version 3.  As in px_of_packet_out. */
+    const char *reply_to;
+    uint64_t request_id;
 };
-/* The length of a version 1 flow_mod; see PX_OF_PACKET_OUT_V1_LEN. */
+/* The lengths of a version 1 and 2 flow_mod; see PX_OF_PACKET_OUT_V1_LEN. */
 #define PX_OF_FLOW_MOD_V1_LEN offsetof(struct px_of_flow_mod, outcome)
+#define PX_OF_FLOW_MOD_V2_LEN offsetof(struct px_of_flow_mod, reply_to)
 
 /* openflow.error: an ERROR message from a switch. */
 struct px_of_error {
