@@ -597,7 +597,18 @@ handle(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
     c->rx_msgs++;
     if (__builtin_expect(c->n_awaiting != 0, 0) && h->type != OF_ERROR) {
         /* A plugin's request may wait for it (handle_error does ERRORs,
-         * once decoded); openflow handles it as usual all the same. */
+         * once decoded); openflow handles it as usual all the same.  A
+         * reply openflow reads for the plugin is checked first. */
+        if (h->type == OF_ROLE_REPLY_13 && c->version == PX_OF_VERSION_13) {
+            uint64_t generation_id;
+            uint32_t role;
+            int error =
+                of_decode_role_reply(msg, len, &role, &generation_id, why);
+
+            if (error) {
+                return error;
+            }
+        }
         of_req_incoming(c, h, msg, NULL);
         if (c->closing) {
             return 0;

@@ -140,6 +140,15 @@ of_req_incoming(struct of_conn *c, const struct of_header *h,
             return; /* Not an answer to a barrier. */
         }
         r.type = PX_OF_REPLY_BARRIER;
+    } else if (p.kind == OF_AWAIT_ROLE) {
+        const char *why;
+
+        if (h->type != OF_ROLE_REPLY_13 ||
+            of_decode_role_reply(msg, h->length, &r.role, &r.generation_id,
+                                 &why)) {
+            return; /* Not a ROLE_REPLY, or not one we can read. */
+        }
+        r.type = PX_OF_REPLY_ROLE;
     } else if (p.kind == OF_AWAIT_REPLY) {
         if (h->type == OF_PACKET_IN || h->type == OF_FLOW_REMOVED ||
             h->type == OF_PORT_STATUS || h->type == OF_ECHO_REQUEST) {

@@ -39,6 +39,7 @@ enum of_await {
                        * answered. */
     OF_AWAIT_SYNC,    /* openflow's own barrier for the OF_AWAIT_ACKs
                        * before it; no requester. */
+    OF_AWAIT_ROLE,    /* openflow.role: the ROLE_REPLY. */
 };
 
 /* One message the switch owes a reply to. */

@@ -760,6 +760,44 @@ of_encode_barrier_request(uint8_t *buf, size_t cap, uint8_t version,
                               xid);
 }
 
+size_t
+of_encode_role_request(uint8_t *buf, size_t cap, uint32_t xid, uint32_t role,
+                       uint64_t generation_id)
+{
+    struct ofp13_role_request *orr = start_fixed(
+        buf, cap, sizeof *orr, PX_OF_VERSION_13, OF_ROLE_REQUEST_13, xid);
+
+    if (!orr) {
+        return 0;
+    }
+    px_put_be32(orr->role, role);
+    memset(orr->pad, 0, sizeof orr->pad);
+    px_put_be64(orr->generation_id, generation_id);
+    return sizeof *orr;
+}
+
+int
+of_decode_role_reply(const uint8_t *msg, size_t len, uint32_t *role,
+                     uint64_t *generation_id, const char **why)
+{
+    const struct ofp13_role_request *orr =
+        (const struct ofp13_role_request *)msg;
+    int error = check_msg(msg, len, OF_ROLE_REPLY_13, why);
+
+    if (error) {
+        return error;
+    }
+    if (orr->header.version != PX_OF_VERSION_13) {
+        return fail(why, "ROLE_REPLY is 1.3's");
+    }
+    if (len != sizeof *orr) {
+        return fail(why, "ROLE_REPLY of the wrong length");
+    }
+    *role = px_get_be32(orr->role);
+    *generation_id = px_get_be64(orr->generation_id);
+    return 0;
+}
+
 /* Writing: the requests, which have variable parts. */
 
 struct writer {

@@ -54,6 +54,8 @@ enum of_type {
     OF_BARRIER_REQUEST_13 = 20,
     OF_BARRIER_REPLY_10 = 19,
     OF_BARRIER_REPLY_13 = 21,
+    OF_ROLE_REQUEST_13 = 24,
+    OF_ROLE_REPLY_13 = 25,
 };
 
 #define OF_HEADER_LEN 8
@@ -144,6 +146,12 @@ size_t of_encode_port_desc_request(uint8_t *buf, size_t cap, uint32_t xid);
 size_t of_encode_table_miss(uint8_t *buf, size_t cap, uint32_t xid);
 size_t of_encode_barrier_request(uint8_t *buf, size_t cap, uint8_t version,
                                  uint32_t xid);
+/* 1.3 ROLE_REQUEST for 'role' (PX_OF_ROLE_*) and 'generation_id'. */
+size_t of_encode_role_request(uint8_t *buf, size_t cap, uint32_t xid,
+                              uint32_t role, uint64_t generation_id);
+/* A 1.3 ROLE_REPLY: its role and generation id, or EPROTO with 'why'. */
+int of_decode_role_reply(const uint8_t *msg, size_t len, uint32_t *role,
+                         uint64_t *generation_id, const char **why);
 /* The requests.  Store the message's length in '*len' and return 0, or
  * store 0 and return why the request cannot be sent, with a static reason
  * in '*why' when 'why' is not NULL:

@@ -348,6 +348,15 @@ struct ofp13_packet_in {
 };
 _Static_assert(sizeof(struct ofp13_packet_in) == 32, "1.3 7.4.1");
 
+/* 7.3.9: ROLE_REQUEST and ROLE_REPLY. */
+struct ofp13_role_request {
+    struct ofp_header header;
+    uint8_t role[4]; /* OFPCR_ROLE_*. */
+    uint8_t pad[4];
+    uint8_t generation_id[8];
+};
+_Static_assert(sizeof(struct ofp13_role_request) == 24, "1.3 7.3.9");
+
 /* 7.4.3: PORT_STATUS. */
 struct ofp13_port_status {
     struct ofp_header header;

@@ -591,9 +591,10 @@ on_inventory(struct px_plugin *p, const struct px_event *ev, void *arg)
     struct openflow *of = px_get_data(p);
     const struct px_of_inventory *inv = ev->payload;
     struct px_of_reply r = {.type = PX_OF_REPLY_SWITCH};
+    struct of_conn *c, **snapshot;
     struct px_topic *reply;
-    struct of_conn *c;
     uint32_t count = 0;
+    size_t i, n = 0;
 
     (void)arg;
     if (!request_long_enough(of, ev, what, sizeof *inv)) {
@@ -603,14 +604,23 @@ on_inventory(struct px_plugin *p, const struct px_event *ev, void *arg)
     if (!reply) {
         return PX_EVENT_CONTINUE;
     }
+    /* A subscriber may close a switch from its callback, which moves the
+     * connection from of->conns to the graveyard (freed when the pass
+     * ends): walk a copy of the list, not the list. */
+    snapshot = malloc((of->n_conns + 1) * sizeof *snapshot);
+    if (!snapshot) {
+        set_outcome(inv->outcome, ENOMEM, "out of memory");
+        return PX_EVENT_CONTINUE;
+    }
+    for (c = of->conns; c && n <= of->n_conns; c = c->next) {
+        snapshot[n++] = c;
+    }
     set_outcome(inv->outcome, 0, "answered");
     r.request_id = inv->request_id;
-    /* A subscriber may act on a switch from its callback, but closing one
-     * only moves it to the graveyard, and connections are only added on
-     * accept: the list can be walked while replies go out. */
-    for (c = of->conns; c; c = c->next) {
+    for (i = 0; i < n; i++) {
         struct px_of_switch sw;
 
+        c = snapshot[i];
         if (c->state != OF_CONN_READY || c->closing) {
             continue;
         }
@@ -620,6 +630,7 @@ on_inventory(struct px_plugin *p, const struct px_event *ev, void *arg)
         of_req_publish(of, reply, &r);
         count++;
     }
+    free(snapshot);
     r = (struct px_of_reply){.request_id = inv->request_id,
                              .type = PX_OF_REPLY_DONE,
                              .count = count};
@@ -660,6 +671,50 @@ on_barrier(struct px_plugin *p, const struct px_event *ev, void *arg)
         len ? of_req_expect(c, c->xid, OF_AWAIT_BARRIER, reply, b->request_id)
             : ENOBUFS;
     request_done(of, ev, what, c, b->outcome, error, NULL, len);
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_role(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "role";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_role *rq = ev->payload;
+    struct px_topic *reply;
+    const char *why = NULL;
+    struct of_conn *c;
+    size_t room, len = 0;
+    uint8_t *buf;
+    int error;
+
+    (void)arg;
+    if (!request_long_enough(of, ev, what, sizeof *rq)) {
+        return PX_EVENT_CONTINUE;
+    }
+    reply = request_reply_topic(of, ev, what, rq->reply_to, rq->outcome);
+    c = reply ? request_conn(of, ev, what, rq->dpid, rq->outcome) : NULL;
+    if (!c || !request_room_for_reply(of, ev, what, c, rq->outcome)) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (c->version != PX_OF_VERSION_13) {
+        error = EOPNOTSUPP;
+        why = "roles are OpenFlow 1.3's";
+    } else if (rq->role > PX_OF_ROLE_SLAVE) {
+        error = EINVAL;
+        why = "unknown role";
+    } else {
+        if (!c->xid) {
+            c->xid = 1; /* 0 is what switches put on their own messages. */
+        }
+        buf = of_conn_reserve(c, &room);
+        len = buf ? of_encode_role_request(buf, room, c->xid, rq->role,
+                                           rq->generation_id)
+                  : 0;
+        error = len ? of_req_expect(c, c->xid, OF_AWAIT_ROLE, reply,
+                                    rq->request_id)
+                    : ENOBUFS;
+    }
+    request_done(of, ev, what, c, rq->outcome, error, why, len);
     return PX_EVENT_CONTINUE;
 }
 
@@ -1031,6 +1086,8 @@ declare(struct openflow *of)
                               PX_PRIO_DEFAULT, on_barrier, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_SEND, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_send, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_ROLE, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_role, NULL, NULL)) ||
         (error =
              px_topic_declare(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
                               &of->t_stats_report)) ||

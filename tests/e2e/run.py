@@ -1572,7 +1572,8 @@ def test_inventory_after_switches(args, env):
     description's, OK for a SET_CONFIG, and a refusal for a message of the
     other OpenFlow version; its flow_mod with a reply_to is told OK and is
     in OVS's table once the barrier after it is answered, and its flow_mod
-    for table 254 gets OVS's ERROR, with its id (tests/plugins/inventory.c,
+    for table 254 gets OVS's ERROR, with its id; it becomes MASTER, and a
+    stale generation id gets OVS's ERROR (tests/plugins/inventory.c,
     raw = true)."""
     if args.controller != "plexus":
         raise Skip("uses plexusd's plugins")
@@ -1614,16 +1615,23 @@ def test_inventory_after_switches(args, env):
         ctl.wait_for(r"inventory: reply 6\d\d for %s: ok$" % dpid, since)
         ctl.wait_for(r"inventory: reply 7\d\d for %s: error type \d+ code "
                      r"\d+$" % dpid, since)
+        # The role: MASTER with generation 5, then the stale 3 refused
+        # (ROLE_REQUEST_FAILED, STALE).
+        ctl.wait_for(r"inventory: reply 8\d\d for %s: role 2 generation 5$"
+                     % dpid, since)
+        ctl.wait_for(r"inventory: reply 9\d\d for %s: error type 11 code 0$"
+                     % dpid, since)
         flows = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", sw.name,
                      "cookie=0x600/-1"]).stdout
         check(re.search(r"cookie=0x600,.*priority=1,in_port=", flows),
               "%s: the flow told OK is not in OVS's table:\n%s"
               % (sw.name, flows))
-    # OVS refused nothing else: the only ERRORs are the table-254 flows'.
+    # OVS refused nothing else: the only ERRORs are the table-254 flows'
+    # and the stale roles'.
     with ctl.cond:
         lines = ctl.lines[since:]
     bad = [l for l in lines
-           if re.search(r"inventory: reply [0-68-9]\d\d for \S+: "
+           if re.search(r"inventory: reply [0-68]\d\d for \S+: "
                         r"(error|gone)", l)]
     check(not bad, "requests failed:\n%s" % "\n".join(bad))
     env.result = "%d switches learned after they came up, OVS answered " \

@@ -249,6 +249,8 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     struct px_of_packet_in pi;
     struct of_features f;
     struct px_of_error e;
+    uint64_t generation_id;
+    uint32_t role;
     const char *why;
     uint32_t bitmap;
     size_t n_ports, i, n;
@@ -331,6 +333,19 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
         n = of_encode_error(out, cap, msg[0], px_get_be32(msg + 4), e.type,
                             e.code, e.data, e.data_len);
         check(n == len && !memcmp(out, msg, len));
+    }
+
+    why = NULL;
+    error = of_decode_role_reply(msg, len, &role, &generation_id, &why);
+    check_result(error, why);
+    accepted += !error;
+    if (!error) {
+        /* The request with the same fields is the same bytes, retyped. */
+        n = of_encode_role_request(out, cap, px_get_be32(msg + 4), role,
+                                   generation_id);
+        check(n == len && out[1] == OF_ROLE_REQUEST_13 &&
+              !memcmp(out + 2, msg + 2, 6) && !memcmp(out + 8, msg + 8, 4) &&
+              !memcmp(out + 16, msg + 16, 8));
     }
 
     /* Only a whole ECHO_REQUEST gets a reply: the same bytes, retyped. */

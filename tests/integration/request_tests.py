@@ -513,6 +513,7 @@ def serve_requests(sw, until, timeout=DEADLINE):
     'more' (and takes everything else) until 'until()' holds; returns the
     messages it received as (type, xid, bytes)."""
     got = []
+    generation = [None]  # The highest generation id a MASTER asked with.
     barrier = (ofpeer.OFPT13_BARRIER_REQUEST if sw.version == 4
                else ofpeer.OFPT10_BARRIER_REQUEST)
     # 1.3 MULTIPART_REQUEST is 18 (1.0's BARRIER_REQUEST); 1.0 has
@@ -539,6 +540,15 @@ def serve_requests(sw, until, timeout=DEADLINE):
                                    struct.pack("!H", flags) + pad, xid))
         elif t == ofpeer.OFPT_ECHO_REQUEST:
             sw.send(ofpeer.msg(v, ofpeer.OFPT_ECHO_REPLY, data[8:], xid))
+        elif t == 24 and v == 4:  # ROLE_REQUEST: a stale one fails.
+            role, gen = struct.unpack("!I4xQ", data[8:24])
+            if generation[0] is not None and gen < generation[0]:
+                # ROLE_REQUEST_FAILED, STALE.
+                sw.send(ofpeer.msg(v, ofpeer.OFPT_ERROR,
+                                   struct.pack("!HH", 11, 0) + data, xid))
+            else:
+                generation[0] = gen
+                sw.send(ofpeer.msg(v, 25, data[8:], xid))
         elif t == ofpeer.OFPT_FLOW_MOD and 0xbad in (
                 struct.unpack("!Q", data[48:56])[0],    # 1.0's cookie
                 struct.unpack("!Q", data[8:16])[0]):    # 1.3's
@@ -555,7 +565,9 @@ def test_raw_send(args, env):
     sends after it is answered; a message of the other OpenFlow version is
     refused as EOPNOTSUPP and never sent.  flow_mods with a reply_to: OK
     for the one the switch took, the switch's ERROR for the one it
-    refused.  One reply per request, for a 1.0 and a 1.3 switch."""
+    refused.  openflow.role: MASTER told the switch's ROLE_REPLY, then a
+    stale generation id the switch's ERROR; refused on 1.0.  One reply per
+    request, for a 1.0 and a 1.3 switch."""
     of_port = openflow_env(env, echo_interval=60)
     d = env.start()
     switches = {"00000000000000d1": ofpeer.Switch(of_port),
@@ -587,7 +599,21 @@ def test_raw_send(args, env):
             good, bad = [d.wait_for(r"inventory: flow_mod (%d\d\d) for %s: "
                                     r"queued$" % (k, dpid), since).group(1)
                          for k in (6, 7)]
-            want = [r"reply %s for %s: ok$" % (good, dpid),
+            if sw.version == 4:
+                fresh, stale = [d.wait_for(r"inventory: role (%d\d\d) for %s: "
+                                           r"queued$" % (k, dpid),
+                                           since).group(1) for k in (8, 9)]
+                roles = [r"reply %s for %s: role 2 generation 5$"
+                         % (fresh, dpid),
+                         r"reply %s for %s: error type 11 code 0$"
+                         % (stale, dpid)]
+            else:
+                for k in (8, 9):
+                    d.wait_for(r"inventory: role %d\d\d for %s: refused %d: "
+                               r"roles are OpenFlow 1\.3's$"
+                               % (k, dpid, errno.EOPNOTSUPP), since)
+                roles = []
+            want = roles + [r"reply %s for %s: ok$" % (good, dpid),
                     r"reply %s for %s: error type %d code 0$"
                     % (bad, dpid, 5 if sw.version == 4 else 3),
                     r"reply %s for %s: message type 3 len 11 more 0$"

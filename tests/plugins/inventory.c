@@ -13,7 +13,8 @@
  * PORT_DESC) or stats (1.0 DESC) request (500...); and through
  * openflow.flow_mod with a 'reply_to', a flow (in_port 1, drop, cookie
  * 0x600: 600...) and one for table 254, which no OVS has (cookie 0xbad:
- * 700...).  It logs one line per
+ * 700...); and through openflow.role, MASTER with generation id 5
+ * (800...), then MASTER with 3, which is stale (900...).  It logs one line per
  * request and reply, which the integration tests parse:
  *   inventory 1: switch DPID version V ports N: NAME,NAME,...
  *   inventory 1: done, N switches (outcome CODE: CAUSE)
@@ -25,6 +26,8 @@
  *   reply ID for DPID: message type T len N more M
  *   reply ID for DPID: ok
  *   flow_mod ID for DPID: queued|refused CODE: CAUSE
+ *   role ID for DPID: queued|refused CODE: CAUSE
+ *   reply ID for DPID: role R generation G
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +44,7 @@ struct inventory {
     struct px_topic *t_barrier;
     struct px_topic *t_send;
     struct px_topic *t_flow_mod;
+    struct px_topic *t_role;
     uint64_t next_id;   /* Of the next barrier. */
     uint64_t next_send; /* Of the next raw message, by 100s per kind. */
     int raw;
@@ -104,6 +108,27 @@ flow(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
     }
 }
 
+static void
+role(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
+     uint64_t generation_id)
+{
+    struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
+    struct px_of_role rq = {.dpid = dpid,
+                            .role = PX_OF_ROLE_MASTER,
+                            .generation_id = generation_id,
+                            .reply_to = inv->reply_to,
+                            .request_id = id,
+                            .outcome = &outcome};
+
+    px_publish(p, inv->t_role, &rq, sizeof rq);
+    if (outcome.code) {
+        px_info(p, "role %" PRIu64 " for %016" PRIx64 ": refused %d: %s", id,
+                dpid, outcome.code, outcome.cause);
+    } else {
+        px_info(p, "role %" PRIu64 " for %016" PRIx64 ": queued", id, dpid);
+    }
+}
+
 /* An ECHO_REQUEST with "raw" (a reply), a SET_CONFIG (none: OK after
  * openflow's barrier) and a message of the other version (refused). */
 static void
@@ -150,6 +175,8 @@ raw_messages(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
     }
     flow(p, inv, dpid, 600 + n, 0x600, 0);
     flow(p, inv, dpid, 700 + n, 0xbad, 254);
+    role(p, inv, dpid, 800 + n, 5);
+    role(p, inv, dpid, 900 + n, 3);
 }
 
 static void
@@ -214,6 +241,12 @@ on_reply(struct px_plugin *p, const struct px_event *ev, void *arg)
                 "reply %" PRIu64 " for %016" PRIx64
                 ": message type %u len %zu more %d",
                 r->request_id, r->dpid, r->msg[1], r->msg_len, r->more);
+        break;
+    case PX_OF_REPLY_ROLE:
+        px_info(p,
+                "reply %" PRIu64 " for %016" PRIx64
+                ": role %u generation %" PRIu64,
+                r->request_id, r->dpid, r->role, r->generation_id);
         break;
     case PX_OF_REPLY_OK:
         px_info(p, "reply %" PRIu64 " for %016" PRIx64 ": ok", r->request_id,
@@ -310,7 +343,9 @@ inventory_init(struct px_plugin *p)
         (error = px_topic_declare(p, PX_TOPIC_OF_SEND, PX_TOPIC_OF_VERSION,
                                   &inv->t_send)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_FLOW_MOD, PX_TOPIC_OF_VERSION,
-                                  &inv->t_flow_mod))) {
+                                  &inv->t_flow_mod)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_ROLE, PX_TOPIC_OF_VERSION,
+                                  &inv->t_role))) {
         free(inv);
         px_set_data(p, NULL);
         return error;

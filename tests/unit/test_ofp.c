@@ -156,6 +156,14 @@ static const char TABLE_MISS[] = "040e0050 00000007 00000000 00000000 "
                                  "00010004 00000000 00040018 00000000 "
                                  "00000010 fffffffd ffff0000 00000000";
 
+/* ofp-print: ROLE_REQUEST (OF1.3) (xid=0x9): role=primary
+ * generation_id=5 */
+static const char ROLE_REQUEST_13[] = "04180018 00000009 00000002 00000000 "
+                                      "00000000 00000005";
+/* ofp-print: ROLE_REPLY (OF1.3) (xid=0x9): role=primary generation_id=5 */
+static const char ROLE_REPLY_13[] = "04190018 00000009 00000002 00000000 "
+                                    "00000000 00000005";
+
 /* ofp-print: BARRIER_REQUEST (xid=0x8): */
 static const char BARRIER_REQUEST_10[] = "01120008 00000008";
 
@@ -728,6 +736,23 @@ dec_error(const uint8_t *msg, size_t len, const char **why)
     return of_decode_error(msg, len, &e, why);
 }
 
+static int
+dec_role_reply(const uint8_t *msg, size_t len, const char **why)
+{
+    uint64_t generation_id;
+    uint32_t role;
+
+    return of_decode_role_reply(msg, len, &role, &generation_id, why);
+}
+
+static size_t
+enc_role_request(uint8_t *buf, size_t cap, const void *arg)
+{
+    const struct enc *e = arg;
+
+    return of_encode_role_request(buf, cap, e->xid, PX_OF_ROLE_MASTER, 5);
+}
+
 /* Fails unless 'CALL' returns EPROTO and leaves a reason in 'WHY' (read
  * after the call, whatever the order of argument evaluation). */
 /* Decodes the fixture 'hex' with 'decode', which must refuse it. */
@@ -1100,6 +1125,32 @@ test_simple_requests(void **state)
     check_encoder(enc_barrier_request, &e10, BARRIER_REQUEST_10);
     check_encoder(enc_barrier_request, &e13, BARRIER_REQUEST_13);
     assert_int_equal(enc_barrier_request(buf, sizeof buf, &e2), 0);
+}
+
+/* ROLE_REQUEST and ROLE_REPLY (1.3). */
+static void
+test_role(void **state)
+{
+    struct enc e = {.version = PX_OF_VERSION_13, .xid = 9};
+    uint64_t generation_id = 0;
+    uint32_t role = 0;
+    const char *why = NULL;
+    struct msg m;
+
+    (void)state;
+    check_encoder(enc_role_request, &e, ROLE_REQUEST_13);
+    m = load(ROLE_REPLY_13);
+    assert_int_equal(
+        of_decode_role_reply(m.data, m.len, &role, &generation_id, &why), 0);
+    assert_int_equal(role, PX_OF_ROLE_MASTER);
+    assert_int_equal(generation_id, 5);
+    /* In 1.0, or as a request, it is not a ROLE_REPLY. */
+    m.data[0] = PX_OF_VERSION_10;
+    assert_eproto(
+        of_decode_role_reply(m.data, m.len, &role, &generation_id, &why), why);
+    msg_free(&m);
+    assert_refused(dec_role_reply, ROLE_REQUEST_13);
+    check_truncations(dec_role_reply, ROLE_REPLY_13, NONE, NULL);
 }
 
 /* FEATURES_REPLY and PORT_DESC. */
@@ -2109,6 +2160,7 @@ main(void)
         cmocka_unit_test(test_packet_out),
         cmocka_unit_test(test_flow_mod),
         cmocka_unit_test(test_flow_mod_l2),
+        cmocka_unit_test(test_role),
         cmocka_unit_test(test_flow_mod_invalid),
         cmocka_unit_test(test_request_errors_distinct),
         cmocka_unit_test(test_wrong_type_or_version),

@@ -24,6 +24,7 @@
 #define PX_TOPIC_OF_INVENTORY   "openflow.inventory"
 #define PX_TOPIC_OF_BARRIER     "openflow.barrier"
 #define PX_TOPIC_OF_SEND        "openflow.send"
+#define PX_TOPIC_OF_ROLE        "openflow.role"
 /* Every openflow.* topic is declared with this payload version.
  * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod;
  * version 3 appended 'reply_to' and 'request_id' to both, and brought the
@@ -277,6 +278,9 @@ enum px_of_reply_type {
      * message without an ERROR (a barrier openflow sent after it was
      * answered).  Final. */
     PX_OF_REPLY_OK,
+    /* openflow.role: the switch's ROLE_REPLY, in 'role' and
+     * 'generation_id'.  Final. */
+    PX_OF_REPLY_ROLE,
 };
 
 /* What openflow publishes on a request's 'reply_to' topic. */
@@ -290,7 +294,9 @@ struct px_of_reply {
     const char *cause;               /* PX_OF_REPLY_GONE. */
     const uint8_t *msg;              /* PX_OF_REPLY_MESSAGE. */
     size_t msg_len;
-    int more; /* PX_OF_REPLY_MESSAGE: more parts follow. */
+    int more;               /* PX_OF_REPLY_MESSAGE: more parts follow. */
+    uint32_t role;          /* PX_OF_REPLY_ROLE: PX_OF_ROLE_*. */
+    uint64_t generation_id; /* PX_OF_REPLY_ROLE. */
 };
 
 /* openflow.inventory: every switch connected now, for a plugin that came
@@ -336,6 +342,27 @@ struct px_of_send {
     size_t len;
     uint32_t flags;       /* PX_OF_SEND_*. */
     const char *reply_to; /* Or NULL. */
+    uint64_t request_id;
+    struct px_of_outcome *outcome; /* Or NULL. */
+};
+
+/* Controller roles (OpenFlow 1.3 OFPCR_ROLE_*). */
+#define PX_OF_ROLE_NOCHANGE 0
+#define PX_OF_ROLE_EQUAL    1
+#define PX_OF_ROLE_MASTER   2
+#define PX_OF_ROLE_SLAVE    3
+
+/* openflow.role: a ROLE_REQUEST, OpenFlow 1.3 only (EOPNOTSUPP for a 1.0
+ * switch).  The final reply is PX_OF_REPLY_ROLE with the role the switch
+ * now gives this controller; PX_OF_REPLY_ERROR (ROLE_REQUEST_FAILED, e.g.
+ * a stale generation id); or PX_OF_REPLY_GONE.  A cluster of controllers
+ * asks for MASTER with an ever-growing 'generation_id'; a switch ignores
+ * the generation id of EQUAL and NOCHANGE. */
+struct px_of_role {
+    uint64_t dpid;
+    uint32_t role; /* PX_OF_ROLE_*. */
+    uint64_t generation_id;
+    const char *reply_to; /* Required. */
     uint64_t request_id;
     struct px_of_outcome *outcome; /* Or NULL. */
 };
