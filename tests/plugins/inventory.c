@@ -58,6 +58,20 @@ static const struct px_config_key inventory_keys[] = {
     {.key = NULL},
 };
 
+/* Logs what became of request 'id' of kind 'what' for 'dpid'. */
+static void
+tell(struct px_plugin *p, const char *what, uint64_t id, uint64_t dpid,
+     const struct px_of_outcome *outcome)
+{
+    if (outcome->code) {
+        px_info(p, "%s %" PRIu64 " for %016" PRIx64 ": refused %d: %s", what,
+                id, dpid, outcome->code, outcome->cause);
+    } else {
+        px_info(p, "%s %" PRIu64 " for %016" PRIx64 ": queued", what, id,
+                dpid);
+    }
+}
+
 static void
 send_raw(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
          uint64_t id, const uint8_t *msg, size_t len, uint32_t flags)
@@ -72,12 +86,7 @@ send_raw(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
                            .outcome = &outcome};
 
     px_publish(p, inv->t_send, &s, sizeof s);
-    if (outcome.code) {
-        px_info(p, "send %" PRIu64 " for %016" PRIx64 ": refused %d: %s", id,
-                dpid, outcome.code, outcome.cause);
-    } else {
-        px_info(p, "send %" PRIu64 " for %016" PRIx64 ": queued", id, dpid);
-    }
+    tell(p, "send", id, dpid, &outcome);
 }
 
 static void
@@ -99,13 +108,7 @@ flow(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
     };
 
     px_publish(p, inv->t_flow_mod, &fm, sizeof fm);
-    if (outcome.code) {
-        px_info(p, "flow_mod %" PRIu64 " for %016" PRIx64 ": refused %d: %s",
-                id, dpid, outcome.code, outcome.cause);
-    } else {
-        px_info(p, "flow_mod %" PRIu64 " for %016" PRIx64 ": queued", id,
-                dpid);
-    }
+    tell(p, "flow_mod", id, dpid, &outcome);
 }
 
 static void
@@ -121,12 +124,7 @@ role(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
                             .outcome = &outcome};
 
     px_publish(p, inv->t_role, &rq, sizeof rq);
-    if (outcome.code) {
-        px_info(p, "role %" PRIu64 " for %016" PRIx64 ": refused %d: %s", id,
-                dpid, outcome.code, outcome.cause);
-    } else {
-        px_info(p, "role %" PRIu64 " for %016" PRIx64 ": queued", id, dpid);
-    }
+    tell(p, "role", id, dpid, &outcome);
 }
 
 /* An ECHO_REQUEST with "raw" (a reply), a SET_CONFIG (none: OK after
@@ -189,13 +187,7 @@ barrier(struct px_plugin *p, struct inventory *inv, uint64_t dpid)
                               .outcome = &outcome};
 
     px_publish(p, inv->t_barrier, &b, sizeof b);
-    if (outcome.code) {
-        px_info(p, "barrier %" PRIu64 " for %016" PRIx64 ": refused %d: %s",
-                b.request_id, dpid, outcome.code, outcome.cause);
-    } else {
-        px_info(p, "barrier %" PRIu64 " for %016" PRIx64 ": queued",
-                b.request_id, dpid);
-    }
+    tell(p, "barrier", b.request_id, dpid, &outcome);
 }
 
 static int
