@@ -651,3 +651,69 @@ def test_raw_send(args, env):
         for sw in switches.values():
             sw.close()
     d.stop()
+
+
+def test_requests_awaiting_replies_bounded(args, env):
+    """A switch owes at most 1024 replies: of 1100 barriers for a switch
+    that answers none, 1024 are queued and 76 refused (ENOBUFS), counted
+    as output_full; when the switch leaves, each queued one ends GONE,
+    once."""
+    of_port = openflow_env(env, echo_interval=60)
+    port = stats_env(env)
+    env.install("inventory")
+    env.plugin_ini("40-inventory", "inventory", own="barriers = 1100\n")
+    d = env.start()
+    sw = ofpeer.Switch(of_port)
+    try:
+        since = d.mark()
+        sw.handshake(4, 0xe1)
+        d.wait_for(r"inventory: barriers for 00000000000000e1: 1024 queued, "
+                   r"76 refused \(too many requests awaiting a reply\)$",
+                   since)
+        j = stats_json(port)
+        s = need_entity(j, "switch", switch="00000000000000e1")
+        check(s["requests_refused"]["output_full"] == 76,
+              "counters %r" % s["requests_refused"])
+        d.wait_for(r"openflow: barrier from inventory for switch "
+                   r"00000000000000e1 refused \(output_full\): too many "
+                   r"requests awaiting a reply \(1024\)", since)
+    finally:
+        sw.close()
+    d.wait_for(r"switch 00000000000000e1 .* down", since)
+    d.wait_for(r"inventory: reply 1123 for 00000000000000e1: gone: the "
+               r"switch's connection closed$", since)
+    n = d.count(r"inventory: reply \d+ for 00000000000000e1: gone: ", since)
+    check(n == 1024, "%d requests ended GONE, 1024 expected" % n)
+    d.stop()
+
+
+def test_malformed_role_reply(args, env):
+    """A ROLE_REPLY of the wrong length for a plugin's role request closes
+    that switch's connection with the reason logged, and the request ends
+    GONE; the other switch is untouched."""
+    of_port = openflow_env(env, echo_interval=60)
+    env.install("inventory")
+    env.plugin_ini("40-inventory", "inventory", own="raw = true\n")
+    d = env.start()
+    bad = ofpeer.Switch(of_port)
+    good = ofpeer.Switch(of_port)
+    try:
+        since = d.mark()
+        good.handshake(4, 0xf2)
+        bad.handshake(4, 0xf1)
+        m = d.wait_for(r"inventory: role (8\d\d) for 00000000000000f1: "
+                       r"queued$", since)
+        v, t, xid, data = bad.wait_type(24)
+        bad.send(ofpeer.msg(4, 25, data[8:20], xid))  # 12 bytes short.
+        d.wait_for(r"openflow: .*closing: malformed message: ROLE_REPLY of "
+                   r"the wrong length", since)
+        d.wait_for(r"inventory: reply %s for 00000000000000f1: gone: the "
+                   r"switch's connection closed$" % m.group(1), since)
+        bad.wait_eof()
+        good.sync()
+        check(not d.count(r"switch 00000000000000f2 .* down", since),
+              "the other switch went down:\n%s" % d.tail())
+    finally:
+        bad.close()
+        good.close()
+    d.stop()

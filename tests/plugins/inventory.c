@@ -6,7 +6,9 @@
  * In init it subscribes to its reply topic ("<instance>.openflow"), then
  * publishes openflow.inventory (request id 1) and, for every switch the
  * inventory names, openflow.barrier (request ids 100, 101...), and later
- * one more barrier for each switch that comes up.  With 'raw = true' it
+ * one more barrier for each switch that comes up ('barriers' of them for
+ * each switch, 1 by default: more fill the table of requests awaiting a
+ * reply, whose bound is 1024).  With 'raw = true' it
  * also sends each of them, through openflow.send, an ECHO_REQUEST with a
  * reply (request ids 200...), a SET_CONFIG without one (300...), a
  * message of the other OpenFlow version (400...) and a multipart (1.3
@@ -47,10 +49,17 @@ struct inventory {
     struct px_topic *t_role;
     uint64_t next_id;   /* Of the next barrier. */
     uint64_t next_send; /* Of the next raw message, by 100s per kind. */
+    long long barriers;
     int raw;
 };
 
 static const struct px_config_key inventory_keys[] = {
+    {.key = "barriers",
+     .type = PX_CONFIG_INT,
+     .default_value = "1",
+     .min = 1,
+     .max = 100000,
+     .help = "barriers asked of each switch"},
     {.key = "raw",
      .type = PX_CONFIG_BOOL,
      .default_value = "false",
@@ -180,14 +189,31 @@ raw_messages(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
 static void
 barrier(struct px_plugin *p, struct inventory *inv, uint64_t dpid)
 {
-    struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
-    struct px_of_barrier b = {.dpid = dpid,
-                              .reply_to = inv->reply_to,
-                              .request_id = inv->next_id++,
-                              .outcome = &outcome};
+    unsigned int queued = 0, refused = 0;
+    const char *cause = "";
+    long long i;
 
-    px_publish(p, inv->t_barrier, &b, sizeof b);
-    tell(p, "barrier", b.request_id, dpid, &outcome);
+    for (i = 0; i < inv->barriers; i++) {
+        struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
+        struct px_of_barrier b = {.dpid = dpid,
+                                  .reply_to = inv->reply_to,
+                                  .request_id = inv->next_id++,
+                                  .outcome = &outcome};
+
+        px_publish(p, inv->t_barrier, &b, sizeof b);
+        if (inv->barriers == 1) {
+            tell(p, "barrier", b.request_id, dpid, &outcome);
+        } else if (outcome.code) {
+            refused++;
+            cause = outcome.cause;
+        } else {
+            queued++;
+        }
+    }
+    if (inv->barriers > 1) {
+        px_info(p, "barriers for %016" PRIx64 ": %u queued, %u refused (%s)",
+                dpid, queued, refused, cause);
+    }
 }
 
 static int
@@ -314,7 +340,8 @@ inventory_init(struct px_plugin *p)
     }
     px_set_data(p, inv);
     inv->next_id = 100;
-    if ((error = px_config_bool(p, "raw", &inv->raw))) {
+    if ((error = px_config_bool(p, "raw", &inv->raw)) ||
+        (error = px_config_int(p, "barriers", &inv->barriers))) {
         free(inv);
         px_set_data(p, NULL);
         return error;
