@@ -77,17 +77,19 @@ drop(struct of_conn *c, size_t i, size_t n)
 }
 
 /* The answer to openflow's own barrier 'sync_xid': every OF_AWAIT_ACK
- * before it succeeded.  Each leaves the table before its requester is
- * told, since a requester may send again from its callback (which appends
- * behind the barrier) or close the switch (which empties the table). */
+ * before it succeeded (PX_OF_REPLY_OK), or, should the switch refuse the
+ * barrier itself, cannot be known to have (PX_OF_REPLY_GONE with 'cause').
+ * Each leaves the table before its requester is told, since a requester
+ * may send again from its callback (which appends behind the barrier) or
+ * close the switch (which empties the table). */
 static void
-synced(struct of_conn *c, uint32_t sync_xid)
+synced(struct of_conn *c, uint32_t sync_xid, uint32_t type, const char *cause)
 {
     size_t j = 0;
 
     while (j < c->n_awaiting) {
         struct of_pending p = c->awaiting[j];
-        struct px_of_reply r = {.type = PX_OF_REPLY_OK};
+        struct px_of_reply r = {.type = type, .cause = cause};
 
         if (p.kind == OF_AWAIT_SYNC && p.xid == sync_xid) {
             drop(c, j, 1);
@@ -127,14 +129,18 @@ of_req_incoming(struct of_conn *c, const struct of_header *h,
         return;
     }
     p = c->awaiting[i];
+    if (p.kind == OF_AWAIT_SYNC) {
+        if (error) {
+            synced(c, p.xid, PX_OF_REPLY_GONE,
+                   "the switch refused openflow's barrier after it");
+        } else if (h->type == barrier_reply) {
+            synced(c, p.xid, PX_OF_REPLY_OK, NULL);
+        }
+        return;
+    }
     if (error) {
         r.type = PX_OF_REPLY_ERROR;
         r.error = error;
-    } else if (p.kind == OF_AWAIT_SYNC) {
-        if (h->type == barrier_reply) {
-            synced(c, p.xid);
-        }
-        return;
     } else if (p.kind == OF_AWAIT_BARRIER) {
         if (h->type != barrier_reply) {
             return; /* Not an answer to a barrier. */

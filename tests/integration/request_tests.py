@@ -507,11 +507,12 @@ def test_inventory_and_barriers(args, env):
     d.stop()
 
 
-def serve_requests(sw, until, timeout=DEADLINE):
+def serve_requests(sw, until, timeout=DEADLINE, refuse_barriers=False):
     """Plays a switch that answers BARRIER_REQUESTs, ECHO_REQUESTs and
     multipart (stats) requests, these in two parts, the first flagged
     'more' (and takes everything else) until 'until()' holds; returns the
-    messages it received as (type, xid, bytes)."""
+    messages it received as (type, xid, bytes).  With 'refuse_barriers'
+    it answers barriers with an ERROR (BAD_REQUEST, BAD_TYPE) instead."""
     got = []
     generation = [None]  # The highest generation id a MASTER asked with.
     barrier = (ofpeer.OFPT13_BARRIER_REQUEST if sw.version == 4
@@ -531,7 +532,10 @@ def serve_requests(sw, until, timeout=DEADLINE):
             raise ConnectionError("controller closed the connection")
         v, t, xid, data = m
         got.append((t, xid, data))
-        if t == barrier:
+        if t == barrier and refuse_barriers:
+            sw.send(ofpeer.msg(v, ofpeer.OFPT_ERROR,
+                               struct.pack("!HH", 1, 1) + data, xid))
+        elif t == barrier:
             sw.send(ofpeer.msg(v, t + 1, b"", xid))
         elif t == multipart:
             pad = b"\0" * 4 if v == 4 else b""
@@ -716,4 +720,32 @@ def test_malformed_role_reply(args, env):
     finally:
         bad.close()
         good.close()
+    d.stop()
+
+
+def test_sync_barrier_refused(args, env):
+    """Should a switch refuse the barrier openflow sends after messages
+    that have no reply of their own, their requests end GONE, once each,
+    rather than wait for ever: a plugin's SET_CONFIG and flow_mod."""
+    of_port = openflow_env(env, echo_interval=60)
+    env.install("inventory")
+    env.plugin_ini("40-inventory", "inventory", own="raw = true\n")
+    d = env.start()
+    sw = ofpeer.Switch(of_port)
+    try:
+        since = d.mark()
+        sw.handshake(1, 0xf3)
+        dpid = "00000000000000f3"
+        config, good = [d.wait_for(r"inventory: %s (%d\d\d) for %s: queued$"
+                                   % (what, k, dpid), since).group(1)
+                        for what, k in (("send", 3), ("flow_mod", 6))]
+        want = [r"reply %s for %s: gone: the switch refused openflow's "
+                r"barrier after it$" % (rid, dpid) for rid in (config, good)]
+        serve_requests(sw, lambda: all(d.count(r"inventory: " + w, since)
+                                       for w in want), refuse_barriers=True)
+        for rid in (config, good):
+            n = d.count(r"inventory: reply %s for %s:" % (rid, dpid), since)
+            check(n == 1, "request %s had %d replies" % (rid, n))
+    finally:
+        sw.close()
     d.stop()

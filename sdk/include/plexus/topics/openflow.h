@@ -268,7 +268,8 @@ enum px_of_reply_type {
     /* The switch answered the request with an ERROR, in 'error'.  Final. */
     PX_OF_REPLY_ERROR,
     /* The switch's connection closed (or openflow was reloaded or
-     * unloaded) before the answer came; 'cause' says which.  Final. */
+     * unloaded) before the answer came, or the switch refused the barrier
+     * that would have told PX_OF_REPLY_OK; 'cause' says which.  Final. */
     PX_OF_REPLY_GONE,
     /* openflow.send with PX_OF_SEND_REPLY: a message from the switch with
      * the request's xid, whole, in 'msg'.  Final unless 'more' (a part of
