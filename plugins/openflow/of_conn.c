@@ -187,21 +187,26 @@ of_conn_commit(struct of_conn *c, size_t len)
     }
 }
 
+/* Writes what is queued for 'c' (not closing), with the barrier its
+ * requests without replies wait for; 'c' is still dirty, so that the
+ * barrier does not put it on the dirty list a second time.  Returns
+ * nonzero if the write closed it. */
+static int
+conn_send(struct of_conn *c)
+{
+    of_req_sync(c);
+    px_conn_flush(c->conn);
+    count_bytes(c);
+    return check_closed(c);
+}
+
 void
 of_conn_flush(struct of_conn *c)
 {
-    if (!c->closing) {
-        /* While still dirty, so that the barrier it may queue does not put
-         * the connection on the dirty list a second time. */
-        of_req_sync(c);
-    }
+    int closed = c->closing || conn_send(c);
+
     c->dirty = 0;
-    if (c->closing) {
-        return;
-    }
-    px_conn_flush(c->conn);
-    count_bytes(c);
-    if (!check_closed(c)) {
+    if (!closed) {
         update_events(c);
     }
 }
@@ -736,10 +741,7 @@ after_input(struct of_conn *c)
          * more packet-ins a second with 16 busy switches).  The connection
          * stays on the dirty list, so that what the rest of the pass queues
          * for it goes out at the end as before. */
-        of_req_sync(c);
-        px_conn_flush(c->conn);
-        count_bytes(c);
-        if (check_closed(c)) {
+        if (conn_send(c)) {
             return;
         }
     }

@@ -32,6 +32,15 @@ publish(struct of_conn *c, const struct of_pending *p, struct px_of_reply *r)
     of_req_publish(c->of, p->reply, r);
 }
 
+uint32_t
+of_req_xid(struct of_conn *c)
+{
+    if (!c->xid) {
+        c->xid = 1;
+    }
+    return c->xid;
+}
+
 int
 of_req_full(const struct of_conn *c)
 {
@@ -183,11 +192,9 @@ of_req_sync(struct of_conn *c)
     if (!c->ack_unsynced || c->closing || of_req_full(c)) {
         return;
     }
-    if (!c->xid) {
-        c->xid = 1; /* 0 is what switches put on their own messages. */
-    }
     buf = of_conn_reserve(c, &room);
-    len = buf ? of_encode_barrier_request(buf, room, c->version, c->xid) : 0;
+    len = buf ? of_encode_barrier_request(buf, room, c->version, of_req_xid(c))
+              : 0;
     if (len && !of_req_expect(c, c->xid, OF_AWAIT_SYNC, NULL, 0)) {
         of_conn_commit(c, len);
         c->xid++;

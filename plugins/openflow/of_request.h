@@ -55,6 +55,10 @@ struct of_pending {
 void of_req_publish(struct openflow *of, struct px_topic *reply,
                     const struct px_of_reply *r);
 
+/* The xid for the next message to 'c' whose reply is awaited: c->xid,
+ * moved past 0, which is what switches put on their own messages. */
+uint32_t of_req_xid(struct of_conn *c);
+
 /* Remembers that the message 'xid' sent to 'c' is awaited as 'kind' by the
  * request 'request_id', whose replies go to 'reply'.  Returns 0, or
  * ENOBUFS when 'c' owes OF_MAX_PENDING replies already or memory is

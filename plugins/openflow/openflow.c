@@ -471,11 +471,24 @@ request_room_for_reply(struct openflow *of, const struct px_event *ev,
     return 0;
 }
 
+/* What a request whose reply 'c' will owe needs before its message is
+ * encoded: room in the table of replies 'c' owes (request_room_for_reply),
+ * and an xid that is not 0.  Returns nonzero, or 0 when it was refused
+ * (counted, logged, told). */
+static int
+request_slot(struct openflow *of, const struct px_event *ev, const char *what,
+             struct of_conn *c, struct px_of_outcome *outcome)
+{
+    if (!request_room_for_reply(of, ev, what, c, outcome)) {
+        return 0;
+    }
+    of_req_xid(c);
+    return 1;
+}
+
 /* For a request with a 'reply_to' that has no reply of its own
- * (packet_out, flow_mod): its topic, once 'c' has room to await the
- * barrier that will tell it OK, with an xid that is not 0; NULL when it
- * was refused (counted, logged, told).  Out of line: the packet path's
- * requests have no 'reply_to'. */
+ * (packet_out, flow_mod): its topic, and a slot in 'c'; NULL when it was
+ * refused.  Out of line: the packet path's requests have no 'reply_to'. */
 static __attribute__((noinline)) struct px_topic *
 request_ack_topic(struct openflow *of, const struct px_event *ev,
                   const char *what, struct of_conn *c, const char *reply_to,
@@ -483,13 +496,7 @@ request_ack_topic(struct openflow *of, const struct px_event *ev,
 {
     struct px_topic *t = request_reply_topic(of, ev, what, reply_to, outcome);
 
-    if (!t || !request_room_for_reply(of, ev, what, c, outcome)) {
-        return NULL;
-    }
-    if (!c->xid) {
-        c->xid = 1; /* 0 is what switches put on their own messages. */
-    }
-    return t;
+    return t && request_slot(of, ev, what, c, outcome) ? t : NULL;
 }
 
 static int
@@ -656,14 +663,8 @@ on_barrier(struct px_plugin *p, const struct px_event *ev, void *arg)
     }
     reply = request_reply_topic(of, ev, what, b->reply_to, b->outcome);
     c = reply ? request_conn(of, ev, what, b->dpid, b->outcome) : NULL;
-    if (!c) {
+    if (!c || !request_slot(of, ev, what, c, b->outcome)) {
         return PX_EVENT_CONTINUE;
-    }
-    if (!request_room_for_reply(of, ev, what, c, b->outcome)) {
-        return PX_EVENT_CONTINUE;
-    }
-    if (!c->xid) {
-        c->xid = 1; /* 0 is what switches put on their own messages. */
     }
     buf = of_conn_reserve(c, &room);
     len = buf ? of_encode_barrier_request(buf, room, c->version, c->xid) : 0;
@@ -693,7 +694,7 @@ on_role(struct px_plugin *p, const struct px_event *ev, void *arg)
     }
     reply = request_reply_topic(of, ev, what, rq->reply_to, rq->outcome);
     c = reply ? request_conn(of, ev, what, rq->dpid, rq->outcome) : NULL;
-    if (!c || !request_room_for_reply(of, ev, what, c, rq->outcome)) {
+    if (!c || !request_slot(of, ev, what, c, rq->outcome)) {
         return PX_EVENT_CONTINUE;
     }
     if (c->version != PX_OF_VERSION_13) {
@@ -703,9 +704,6 @@ on_role(struct px_plugin *p, const struct px_event *ev, void *arg)
         error = EINVAL;
         why = "unknown role";
     } else {
-        if (!c->xid) {
-            c->xid = 1; /* 0 is what switches put on their own messages. */
-        }
         buf = of_conn_reserve(c, &room);
         len = buf ? of_encode_role_request(buf, room, c->xid, rq->role,
                                            rq->generation_id)
@@ -764,15 +762,11 @@ on_send(struct px_plugin *p, const struct px_event *ev, void *arg)
         }
     }
     c = request_conn(of, ev, what, s->dpid, s->outcome);
-    if (!c ||
-        (reply && !request_room_for_reply(of, ev, what, c, s->outcome))) {
+    if (!c || (reply && !request_slot(of, ev, what, c, s->outcome))) {
         return PX_EVENT_CONTINUE;
     }
     why = send_check(c, s, &error);
     if (!why) {
-        if (!c->xid) {
-            c->xid = 1;
-        }
         buf = of_conn_reserve(c, &room);
         if (!buf || room < s->len) {
             error = ENOBUFS;

@@ -40,6 +40,13 @@ def requester_env(env, burst=5, full_count=100, extra=""):
                    % (burst, full_count, extra))
 
 
+def inventory_env(env, own=""):
+    """Installs and enables the inventory test plugin
+    (tests/plugins/inventory.c) with its own keys 'own'."""
+    env.install("inventory")
+    env.plugin_ini("40-inventory", "inventory", own=own)
+
+
 def burst(d, name, dpid, since=0):
     """The requester's tally of burst 'name' for 'dpid': {code: count},
     with the total as 'n'."""
@@ -447,8 +454,7 @@ def test_inventory_and_barriers(args, env):
         d.wait_for(r"switch 00000000000000c1 .* up")
         d.wait_for(r"switch 00000000000000c2 .* up")
 
-        env.install("inventory")
-        env.plugin_ini("40-inventory", "inventory")
+        inventory_env(env)
         since = d.mark()
         outcome, line = d.reload()
         check(outcome == "done", "enabling inventory: %s" % line)
@@ -581,8 +587,7 @@ def test_raw_send(args, env):
         switches["00000000000000d2"].handshake(4, 0xd2)
         for dpid in switches:
             d.wait_for(r"switch %s .* up" % dpid)
-        env.install("inventory")
-        env.plugin_ini("40-inventory", "inventory", own="raw = true\n")
+        inventory_env(env, "raw = true\n")
         since = d.mark()
         outcome, line = d.reload()
         check(outcome == "done", "enabling inventory: %s" % line)
@@ -664,8 +669,7 @@ def test_requests_awaiting_replies_bounded(args, env):
     once."""
     of_port = openflow_env(env, echo_interval=60)
     port = stats_env(env)
-    env.install("inventory")
-    env.plugin_ini("40-inventory", "inventory", own="barriers = 1100\n")
+    inventory_env(env, "barriers = 1100\n")
     d = env.start()
     sw = ofpeer.Switch(of_port)
     try:
@@ -696,8 +700,7 @@ def test_malformed_role_reply(args, env):
     that switch's connection with the reason logged, and the request ends
     GONE; the other switch is untouched."""
     of_port = openflow_env(env, echo_interval=60)
-    env.install("inventory")
-    env.plugin_ini("40-inventory", "inventory", own="raw = true\n")
+    inventory_env(env, "raw = true\n")
     d = env.start()
     bad = ofpeer.Switch(of_port)
     good = ofpeer.Switch(of_port)
@@ -728,8 +731,7 @@ def test_sync_barrier_refused(args, env):
     that have no reply of their own, their requests end GONE, once each,
     rather than wait for ever: a plugin's SET_CONFIG and flow_mod."""
     of_port = openflow_env(env, echo_interval=60)
-    env.install("inventory")
-    env.plugin_ini("40-inventory", "inventory", own="raw = true\n")
+    inventory_env(env, "raw = true\n")
     d = env.start()
     sw = ofpeer.Switch(of_port)
     try:
