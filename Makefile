@@ -73,6 +73,13 @@ TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/cxxplugin_gxx.so \
                    $(O)tests/plugins/cxxplugin_clang.so
 
+# The OpenFlow codec, which the unit tests and the fuzz target build too.
+OFP_CODEC := plugins/openflow/ofp.c plugins/openflow/ofp_match.c \
+             plugins/openflow/ofp_actions.c
+OFP_HEADERS := plugins/openflow/ofp.h plugins/openflow/ofp_wire.h \
+               plugins/openflow/ofp_common.h plugins/openflow/ofp_match.h \
+               plugins/openflow/ofp_actions.h
+
 UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_sr test_vns test_vns_server test_ofstats test_stats \
               test_ctl test_ctlproto test_hmap test_conn test_buf
@@ -187,8 +194,7 @@ $(O)tests/unit/test_buf: tests/unit/test_buf.c $(LIBPLEXUS)
 $(O)tests/unit/test_conn: tests/unit/test_conn.c tests/unit/tmpdir.h $(LIBPLEXUS)
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
-                         plugins/openflow/ofp.c \
-                         plugins/openflow/ofp.h plugins/openflow/ofp_wire.h
+                         $(OFP_CODEC) $(OFP_HEADERS)
 $(O)tests/unit/test_vns: tests/unit/test_vns.c tests/unit/hexfix.h \
                          sdk/lib/vns_codec.c \
                          sdk/include/plexus/vns_codec.h
@@ -338,8 +344,7 @@ $(FUZZ_O)fuzz_conn: tests/fuzz/fuzz_conn.c sdk/lib/conn.c sdk/lib/buf.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lssl -lcrypto
 
-$(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c plugins/openflow/ofp.c \
-                   plugins/openflow/ofp.h plugins/openflow/ofp_wire.h
+$(FUZZ_O)fuzz_ofp: tests/fuzz/fuzz_ofp.c $(OFP_CODEC) $(OFP_HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/openflow -o $@ $(filter %.c,$^)
 

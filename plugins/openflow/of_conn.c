@@ -513,7 +513,7 @@ handle_packet_in(struct of_conn *c, const uint8_t *msg, size_t len,
                  const char **why)
 {
     struct px_of_packet_in pi;
-    int error = of_decode_packet_in(msg, len, &pi, why);
+    int error = of_decode_packet_in(msg, len, &pi, c->of->pi_fields, why);
 
     if (!error) {
         pi.dpid = c->features.dpid;

@@ -49,6 +49,12 @@ struct openflow {
     struct of_conn *last_found;
     unsigned int next_id;
 
+    /* A 1.3 packet-in's decoded match, which openflow.packet_in's payload
+     * points to during its publish.  One is enough: packet-ins are decoded
+     * one at a time, from the read path, never from inside a publish; and
+     * it keeps 1.4 KB off the stack of the per-packet path. */
+    struct px_of_field pi_fields[PX_OF_F_COUNT];
+
     /* Connections with output waiting for the once-per-pass flush. */
     struct of_conn **dirty;
     unsigned int n_dirty;

@@ -43,6 +43,9 @@
 #include <string.h>
 
 #include "ofp_wire.h"
+#include "ofp_actions.h"
+#include "ofp_common.h"
+#include "ofp_match.h"
 #include "plexus/byteorder.h"
 
 _Static_assert(OF_HEADER_LEN == sizeof(struct ofp_header),
@@ -54,61 +57,27 @@ _Static_assert(OF_ERROR_MAX_DATA ==
 /* Wire constants, named as in the specifications. */
 #define OFPHET_VERSIONBITMAP 1
 
-#define OFPP10_MAX  0xff00
-#define OFPP10_NONE 0xffff
-/* A 1.3 reserved port less the same 1.0 one. */
-#define OFPP10_OFFSET    0xffff0000u
-#define OFPG_ANY         0xffffffffu
-#define OFPCML_NO_BUFFER 0xffff
-#define OFP_VLAN_NONE    0xffff /* 1.0; also our "no tag" in px_of_match. */
-#define OFPVID_PRESENT   0x1000
-
-#define OFPMT_OXM           1
 #define OFPMP_PORT_DESC     13
 #define OFPMPF_REPLY_MORE   0x0001
 #define OFPIT_APPLY_ACTIONS 4
 
-#define OFPAT_OUTPUT       0
-#define OFPAT10_SET_DL_SRC 4
-#define OFPAT10_SET_DL_DST 5
-#define OFPAT13_SET_FIELD  25
-
 #define OFPFC_DELETE        3
 #define OFPFC_DELETE_STRICT 4
-
-/* 1.0 match wildcards. */
-#define OFPFW10_IN_PORT      (1u << 0)
-#define OFPFW10_DL_VLAN      (1u << 1)
-#define OFPFW10_DL_SRC       (1u << 2)
-#define OFPFW10_DL_DST       (1u << 3)
-#define OFPFW10_DL_TYPE      (1u << 4)
-#define OFPFW10_NW_PROTO     (1u << 5)
-#define OFPFW10_TP_SRC       (1u << 6)
-#define OFPFW10_TP_DST       (1u << 7)
-#define OFPFW10_NW_SRC_SHIFT 8
-#define OFPFW10_NW_DST_SHIFT 14
-#define OFPFW10_NW_MASK      0x3fu /* Per address: wildcarded low bits. */
-#define OFPFW10_DL_VLAN_PCP  (1u << 20)
-#define OFPFW10_NW_TOS       (1u << 21)
-/* Everything wildcarded, addresses as /0 (32 bits), as OVS writes it. */
-#define OFPFW10_ALL                                                           \
-    (0xffu | 32u << OFPFW10_NW_SRC_SHIFT | 32u << OFPFW10_NW_DST_SHIFT |      \
-     OFPFW10_DL_VLAN_PCP | OFPFW10_NW_TOS)
+#define OFPTT_ALL           0xff
 
 /* OXM: class OPENFLOW_BASIC and the fields we use. */
-#define OFPXMC_OPENFLOW_BASIC 0x8000
-#define OFPXMT_IN_PORT        0
-#define OFPXMT_ETH_DST        3
-#define OFPXMT_ETH_SRC        4
-#define OFPXMT_ETH_TYPE       5
-#define OFPXMT_VLAN_VID       6
-#define OFPXMT_IP_PROTO       10
-#define OFPXMT_IPV4_SRC       11
-#define OFPXMT_IPV4_DST       12
-#define OFPXMT_TCP_SRC        13
-#define OFPXMT_TCP_DST        14
-#define OFPXMT_UDP_SRC        15
-#define OFPXMT_UDP_DST        16
+#define OFPXMT_IN_PORT  0
+#define OFPXMT_ETH_DST  3
+#define OFPXMT_ETH_SRC  4
+#define OFPXMT_ETH_TYPE 5
+#define OFPXMT_VLAN_VID 6
+#define OFPXMT_IP_PROTO 10
+#define OFPXMT_IPV4_SRC 11
+#define OFPXMT_IPV4_DST 12
+#define OFPXMT_TCP_SRC  13
+#define OFPXMT_TCP_DST  14
+#define OFPXMT_UDP_SRC  15
+#define OFPXMT_UDP_DST  16
 
 #define ETH_TYPE_IP   0x0800
 #define ETH_TYPE_IPV6 0x86dd
@@ -119,17 +88,8 @@ _Static_assert(OF_ERROR_MAX_DATA ==
 #define OUR_VERSIONS    (1u << PX_OF_VERSION_10 | 1u << PX_OF_VERSION_13)
 #define OUR_MAX_VERSION PX_OF_VERSION_13
 
-/* Hello elements, matches and actions are padded to multiples of 8. */
-#define PAD8(N) (((N) + 7u) & ~(size_t)7)
-
 /* Where a 1.3 match's OXM fields start, from the start of the match. */
 #define OFP13_MATCH_HEADER_LEN offsetof(struct ofp13_match, oxm_fields)
-
-/* A set-field action for an Ethernet address: the action's header with the
- * OXM header in its 'field', the address, and zeros to a multiple of 8. */
-#define OFP13_SET_ETH_ADDR_LEN                                                \
-    PAD8(sizeof(struct ofp13_action_set_field) + OFP_ETH_ALEN)
-_Static_assert(OFP13_SET_ETH_ADDR_LEN == 16, "1.3 7.2.5: 14 padded to 16");
 
 static int
 fail(const char **why, const char *reason)
@@ -144,28 +104,6 @@ static bool
 version_ok(uint8_t version)
 {
     return version == PX_OF_VERSION_10 || version == PX_OF_VERSION_13;
-}
-
-/* Port numbers. */
-
-static uint32_t
-port_from_ofp10(uint16_t port)
-{
-    return port >= OFPP10_MAX ? port + OFPP10_OFFSET : port;
-}
-
-/* 1.0 has 16 bits: ordinary ports below 0xff00 and the reserved ones. */
-static bool
-port_to_ofp10(uint32_t port, uint16_t *port10)
-{
-    if (port < OFPP10_MAX) {
-        *port10 = port;
-        return true;
-    } else if (port >= PX_OF_PORT_MAX) {
-        *port10 = port - OFPP10_OFFSET;
-        return true;
-    }
-    return false;
 }
 
 /* Reading. */
@@ -428,53 +366,36 @@ of_decode_port_desc_reply(const uint8_t *msg, size_t len,
     return 0;
 }
 
-/* Finds the in_port of a 1.3 packet-in in the OXM fields 'oxm' of 'len'
- * bytes (the match without its type, length and padding). */
+/* The in_port of a 1.3 packet-in's decoded match, which must have it (a
+ * context field the spec requires there); like OVS, an all-ones mask on
+ * it, which it does not take, counts as none. */
 static int
-oxm_in_port(const uint8_t *oxm, size_t len, uint32_t *in_port,
-            const char **why)
+fields_in_port(struct px_of_field *f, size_t n, uint32_t *in_port,
+               const char **why)
 {
-    bool found = false;
+    static const uint8_t ones[4] = {0xff, 0xff, 0xff, 0xff};
+    size_t i;
 
-    while (len) {
-        const struct ofp13_oxm_header *oxh =
-            (const struct ofp13_oxm_header *)oxm;
-        const uint8_t *value;
-
-        if (len < sizeof *oxh) {
-            return fail(why, "truncated OXM header");
+    for (i = 0; i < n; i++) {
+        if (f[i].id != PX_OF_F_IN_PORT) {
+            continue;
         }
-        value = oxm + sizeof *oxh;
-        len -= sizeof *oxh;
-        if (oxh->length > len) {
-            return fail(why, "OXM field overruns the match");
-        }
-        oxm = value + oxh->length;
-        len -= oxh->length;
-        if (px_get_be16(oxh->oxm_class) == OFPXMC_OPENFLOW_BASIC &&
-            oxh->field_hasmask >> 1 == OFPXMT_IN_PORT) {
-            bool hasmask = oxh->field_hasmask & 1;
-
-            if (found) {
-                return fail(why, "duplicate OXM in_port");
-            }
-            /* In_port is not maskable; like OVS, take an all-ones mask as
-             * no mask. */
-            if (hasmask ? oxh->length != 8 || px_get_be32(value + 4) != ~0u
-                        : oxh->length != 4) {
+        if (f[i].has_mask) {
+            if (memcmp(f[i].mask, ones, sizeof ones)) {
                 return fail(why, "bad OXM in_port");
             }
-            *in_port = px_get_be32(value);
-            found = true;
+            f[i].has_mask = 0;
+            memset(f[i].mask, 0, sizeof ones);
         }
+        *in_port = px_get_be32(f[i].value);
+        return 0;
     }
-    /* In_port is a context field: the spec requires it in a packet-in. */
-    return found ? 0 : fail(why, "packet-in match without in_port");
+    return fail(why, "packet-in match without in_port");
 }
 
 int
 of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
-                    const char **why)
+                    struct px_of_field *fields, const char **why)
 {
     int error;
 
@@ -500,7 +421,7 @@ of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
     } else {
         const struct ofp13_packet_in *opi =
             (const struct ofp13_packet_in *)msg;
-        size_t match_len, frame_ofs;
+        size_t match_len, frame_ofs, n_fields = 0;
         uint32_t in_port = 0;
 
         if (len <
@@ -520,10 +441,11 @@ of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
         if (frame_ofs > len) {
             return fail(why, "packet-in match overruns the message");
         }
-        error = oxm_in_port(
+        error = of_decode_oxm(
             msg + offsetof(struct ofp13_packet_in, match.oxm_fields),
-            match_len - OFP13_MATCH_HEADER_LEN, &in_port, why);
-        if (error) {
+            match_len - OFP13_MATCH_HEADER_LEN, fields, &n_fields, why);
+        if (error ||
+            (error = fields_in_port(fields, n_fields, &in_port, why))) {
             return error;
         }
         memset(pi, 0, sizeof *pi);
@@ -536,6 +458,8 @@ of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
         pi->cookie = px_get_be64(opi->cookie);
         pi->frame = msg + frame_ofs;
         pi->frame_len = len - frame_ofs;
+        pi->n_match = n_fields;
+        pi->match = fields;
     }
     /* The frame may be shorter than total_len (a switch that buffered
      * the packet sends max_len or miss_send_len bytes of it); OVS, which
@@ -798,272 +722,7 @@ of_decode_role_reply(const uint8_t *msg, size_t len, uint32_t *role,
     return 0;
 }
 
-/* Writing: the requests, which have variable parts. */
-
-struct writer {
-    uint8_t *buf;
-    size_t cap;
-    /* Bytes the message needs so far; past 'cap' once out of room, so
-     * that a message too long for OpenFlow is told from one too long for
-     * the buffer. */
-    size_t len;
-    int error;       /* 0, or why the message cannot be sent. */
-    const char *why; /* Static text for 'error'. */
-};
-
-static struct writer
-writer_init(uint8_t *buf, size_t cap)
-{
-    return (struct writer){buf, buf ? cap : 0, 0, 0, NULL};
-}
-
-/* Records why the message cannot be sent.  The first reason wins, except
- * that any reason replaces ENOBUFS: lack of room says nothing about the
- * request, and a request that cannot be encoded must be reported as
- * such whatever the room. */
-static void
-refuse(struct writer *w, int error, const char *why)
-{
-    if (!w->error || w->error == ENOBUFS) {
-        w->error = error;
-        w->why = why;
-    }
-}
-
-/* put's rare cases, out of line so that put itself inlines into every
- * caller (and memset of a constant size into plain stores): the encoders
- * call it for each struct and field of every flow_mod and packet_out. */
-static __attribute__((noinline)) void *
-put_slow(struct writer *w, size_t n)
-{
-    if (w->error && w->error != ENOBUFS) {
-        return NULL;
-    }
-    if (n > OF_MAX_MESSAGE - w->len) {
-        refuse(w, EMSGSIZE, "longer than an OpenFlow message can be");
-        return NULL;
-    }
-    /* Out of room: the bytes are still counted. */
-    refuse(w, ENOBUFS, "no room in the buffer");
-    w->len += n;
-    return NULL;
-}
-
-/* Appends 'n' zero bytes and returns them, for the caller to lay a wire
- * struct over, or NULL once anything failed; out of room, it still counts
- * them. */
-static inline void *
-put(struct writer *w, size_t n)
-{
-    if (__builtin_expect(!w->error && n <= w->cap - w->len &&
-                             n <= OF_MAX_MESSAGE - w->len,
-                         1)) {
-        uint8_t *p = w->buf + w->len;
-
-        memset(p, 0, n);
-        w->len += n;
-        return p;
-    }
-    return put_slow(w, n);
-}
-
-static inline void
-put_bytes(struct writer *w, const void *data, size_t n)
-{
-    uint8_t *p = put(w, n);
-
-    if (p && n) {
-        memcpy(p, data, n);
-    }
-}
-
-/* Pads with zeros up to a multiple of 8 bytes from 'start'. */
-static void
-put_pad8(struct writer *w, size_t start)
-{
-    put(w, PAD8(w->len - start) - (w->len - start));
-}
-
-/* Writes at 'ofs' the length from 'from' to the end, for the 16-bit
- * length fields of the header, matches, instructions and action lists. */
-static void
-patch_len(struct writer *w, size_t ofs, size_t from)
-{
-    if (w->len - from > UINT16_MAX) {
-        refuse(w, EMSGSIZE, "longer than an OpenFlow message can be");
-    } else if (!w->error) {
-        px_put_be16(w->buf + ofs, w->len - from);
-    }
-}
-
-/* Appends the fixed part of a message, 'size' bytes from its header on,
- * with the header filled in but for the length (see finish()). */
-static void *
-put_msg(struct writer *w, size_t size, uint8_t version, uint8_t type,
-        uint32_t xid)
-{
-    struct ofp_header *oh = put(w, size);
-
-    if (oh) {
-        oh->version = version;
-        oh->type = type;
-        px_put_be32(oh->xid, xid);
-    }
-    return oh;
-}
-
-/* Sets the header's length and returns it, or 0 if anything failed. */
-static size_t
-finish(struct writer *w)
-{
-    patch_len(w, offsetof(struct ofp_header, length), 0);
-    return w->error ? 0 : w->len;
-}
-
-/* finish() for the request encoders, which say why they failed. */
-static int
-finish_request(struct writer *w, size_t *len, const char **why)
-{
-    *len = finish(w);
-    if (why) {
-        *why = w->error ? w->why : NULL;
-    }
-    return w->error;
-}
-
-static void
-set_oxm_header(struct ofp13_oxm_header *oxh, uint8_t field, uint8_t len)
-{
-    px_put_be16(oxh->oxm_class, OFPXMC_OPENFLOW_BASIC);
-    oxh->field_hasmask = field << 1; /* No mask. */
-    oxh->length = len;
-}
-
-/* Appends an OXM field of class OPENFLOW_BASIC, its header and the 'len'
- * bytes of 'value'. */
-static inline void
-put_oxm(struct writer *w, uint8_t field, const void *value, uint8_t len)
-{
-    struct ofp13_oxm_header *oxh = put(w, sizeof *oxh + len);
-
-    if (oxh) {
-        set_oxm_header(oxh, field, len);
-        memcpy((uint8_t *)oxh + sizeof *oxh, value, len);
-    }
-}
-
-static inline void
-put_oxm_be16(struct writer *w, uint8_t field, uint16_t value)
-{
-    uint8_t be[2];
-
-    px_put_be16(be, value);
-    put_oxm(w, field, be, sizeof be);
-}
-
-static inline void
-put_oxm_be32(struct writer *w, uint8_t field, uint32_t value)
-{
-    uint8_t be[4];
-
-    px_put_be32(be, value);
-    put_oxm(w, field, be, sizeof be);
-}
-
-static void
-put_output10(struct writer *w, const struct px_of_action *a)
-{
-    struct ofp10_action_output *oao;
-    uint16_t port10 = 0;
-
-    if (!port_to_ofp10(a->port, &port10)) {
-        refuse(w, EOPNOTSUPP, "output port has no OpenFlow 1.0 number");
-    }
-    oao = put(w, sizeof *oao);
-    if (oao) {
-        px_put_be16(oao->type, OFPAT_OUTPUT);
-        px_put_be16(oao->len, sizeof *oao);
-        px_put_be16(oao->port, port10);
-        px_put_be16(oao->max_len, a->max_len);
-    }
-}
-
-static void
-put_output13(struct writer *w, const struct px_of_action *a)
-{
-    struct ofp13_action_output *oao = put(w, sizeof *oao);
-
-    if (oao) {
-        px_put_be16(oao->type, OFPAT_OUTPUT);
-        px_put_be16(oao->len, sizeof *oao);
-        px_put_be32(oao->port, a->port);
-        px_put_be16(oao->max_len, a->max_len);
-    }
-}
-
-static void
-put_set_dl_addr10(struct writer *w, const struct px_of_action *a)
-{
-    struct ofp10_action_dl_addr *oad = put(w, sizeof *oad);
-
-    if (oad) {
-        px_put_be16(oad->type, a->type == PX_OF_ACTION_SET_DL_SRC
-                                   ? OFPAT10_SET_DL_SRC
-                                   : OFPAT10_SET_DL_DST);
-        px_put_be16(oad->len, sizeof *oad);
-        memcpy(oad->dl_addr, a->mac, OFP_ETH_ALEN);
-    }
-}
-
-static void
-put_set_dl_addr13(struct writer *w, const struct px_of_action *a)
-{
-    struct ofp13_action_set_field *oasf = put(w, OFP13_SET_ETH_ADDR_LEN);
-
-    if (oasf) {
-        px_put_be16(oasf->type, OFPAT13_SET_FIELD);
-        px_put_be16(oasf->len, OFP13_SET_ETH_ADDR_LEN);
-        set_oxm_header((struct ofp13_oxm_header *)oasf->field,
-                       a->type == PX_OF_ACTION_SET_DL_SRC ? OFPXMT_ETH_SRC
-                                                          : OFPXMT_ETH_DST,
-                       OFP_ETH_ALEN);
-        memcpy((uint8_t *)oasf + sizeof *oasf, a->mac, OFP_ETH_ALEN);
-    }
-}
-
-static void
-put_actions(struct writer *w, uint8_t version, const struct px_of_action *a,
-            size_t n)
-{
-    size_t i;
-
-    if (n && !a) {
-        refuse(w, EINVAL, "actions missing (NULL with n_actions > 0)");
-        return;
-    }
-    for (i = 0; i < n; i++, a++) {
-        switch (a->type) {
-        case PX_OF_ACTION_OUTPUT:
-            if (version == PX_OF_VERSION_10) {
-                put_output10(w, a);
-            } else {
-                put_output13(w, a);
-            }
-            break;
-        case PX_OF_ACTION_SET_DL_SRC:
-        case PX_OF_ACTION_SET_DL_DST:
-            if (version == PX_OF_VERSION_10) {
-                put_set_dl_addr10(w, a);
-            } else {
-                put_set_dl_addr13(w, a);
-            }
-            break;
-        default:
-            refuse(w, EINVAL, "unknown action type");
-            break;
-        }
-    }
-}
+/* Writing: the requests, which have variable parts (ofp_common.h). */
 
 static bool
 vlan_ok(uint16_t vlan)
@@ -1218,16 +877,16 @@ put_match13(struct writer *w, const struct px_of_match *m)
 
 int
 of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
-                     const struct px_of_packet_out *po, size_t *len,
-                     const char **why)
+                     const struct px_of_packet_out *po, size_t po_len,
+                     size_t *len, const char **why)
 {
     struct writer w = writer_init(buf, cap);
     size_t actions_len_ofs, actions_start;
 
     if (!version_ok(version)) {
         refuse(&w, EINVAL, "version is neither 1.0 nor 1.3");
-    } else if (!po) {
-        refuse(&w, EINVAL, "no request");
+    } else if (!po || po_len < PX_OF_PACKET_OUT_V1_LEN) {
+        refuse(&w, EINVAL, "no request, or one shorter than a packet_out");
     } else if (po->frame_len && !po->frame) {
         refuse(&w, EINVAL, "frame missing (NULL with frame_len > 0)");
     }
@@ -1258,7 +917,9 @@ of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
         actions_len_ofs = offsetof(struct ofp13_packet_out, actions_len);
     }
     actions_start = w.len;
-    put_actions(&w, version, po->actions, po->n_actions);
+    of_put_actions(&w, version, po->actions, po->n_actions,
+                   po_len >= sizeof *po ? sizeof *po->actions
+                                        : PX_OF_ACTION_V3_LEN);
     patch_len(&w, actions_len_ofs, actions_start);
     /* A buffered packet is already at the switch. */
     if (po->buffer_id == PX_OF_NO_BUFFER) {
@@ -1274,39 +935,56 @@ is_delete(uint8_t command)
 }
 
 /* The 1.3 flow_mod, shared with the table-miss flow: the writer, for the
- * caller to finish. */
+ * caller to finish.  'stride' is the size of fm->actions' elements (see
+ * of_put_actions). */
 static struct writer
 encode_flow_mod13(uint8_t *buf, size_t cap, uint32_t xid,
-                  const struct px_of_flow_mod *fm)
+                  const struct px_of_flow_mod *fm, size_t stride)
 {
     struct writer w = writer_init(buf, cap);
     struct ofp13_flow_mod *ofm;
 
-    /* The fixed part, up to the match, which put_match13 writes. */
+    /* The fixed part, up to the match, which the match's writer writes. */
     ofm = put_msg(&w, offsetof(struct ofp13_flow_mod, match), PX_OF_VERSION_13,
                   OF_FLOW_MOD, xid);
     if (ofm) {
         px_put_be64(ofm->cookie, fm->cookie);
-        /* cookie_mask 0: any cookie, for MODIFY/DELETE. */
+        px_put_be64(ofm->cookie_mask, fm->cookie_mask);
         ofm->table_id = fm->table_id;
         ofm->command = fm->command;
         px_put_be16(ofm->idle_timeout, fm->idle_timeout);
         px_put_be16(ofm->hard_timeout, fm->hard_timeout);
         px_put_be16(ofm->priority, fm->priority);
         px_put_be32(ofm->buffer_id, fm->buffer_id);
-        px_put_be32(ofm->out_port, PX_OF_PORT_ANY); /* No filter. */
-        px_put_be32(ofm->out_group, OFPG_ANY);
+        px_put_be32(ofm->out_port, fm->filters & PX_OF_FILTER_OUT_PORT
+                                       ? fm->out_port
+                                       : PX_OF_PORT_ANY);
+        px_put_be32(ofm->out_group, fm->filters & PX_OF_FILTER_OUT_GROUP
+                                        ? fm->out_group
+                                        : OFPG_ANY);
+        px_put_be16(ofm->flags, fm->flags);
     }
-    put_match13(&w, &fm->match);
+    if (fm->n_fields) {
+        of_put_fields13(&w, fm->fields, fm->n_fields);
+    } else {
+        put_match13(&w, &fm->match);
+    }
     /* No instruction means drop; a delete takes none. */
-    if (fm->n_actions && !is_delete(fm->command)) {
+    if (is_delete(fm->command)) {
+        return w;
+    }
+    if (fm->n_instructions) {
+        of_put_instructions(&w, PX_OF_VERSION_13, fm->instructions,
+                            fm->n_instructions);
+    } else if (fm->n_actions) {
         size_t start = w.len;
         struct ofp13_instruction_actions *oia = put(&w, sizeof *oia);
 
         if (oia) {
             px_put_be16(oia->type, OFPIT_APPLY_ACTIONS);
         }
-        put_actions(&w, PX_OF_VERSION_13, fm->actions, fm->n_actions);
+        of_put_actions(&w, PX_OF_VERSION_13, fm->actions, fm->n_actions,
+                       stride);
         patch_len(&w, start + offsetof(struct ofp13_instruction_actions, len),
                   start);
     }
@@ -1330,15 +1008,17 @@ of_encode_table_miss(uint8_t *buf, size_t cap, uint32_t xid)
         .actions = &to_controller,
     };
 
-    struct writer w = encode_flow_mod13(buf, cap, xid, &fm);
+    struct writer w =
+        encode_flow_mod13(buf, cap, xid, &fm, sizeof fm.actions[0]);
 
     return finish(&w);
 }
 
-/* The fields of a 1.0 flow_mod between its match and its actions. */
+/* The fields of a 1.0 flow_mod between its match and its actions;
+ * 'out_port' is the filter's port, already a 1.0 number. */
 static inline void
 put_flow_mod10_fields(struct ofp10_flow_mod *ofm,
-                      const struct px_of_flow_mod *fm)
+                      const struct px_of_flow_mod *fm, uint16_t out_port)
 {
     px_put_be64(ofm->cookie, fm->cookie);
     px_put_be16(ofm->command, fm->command);
@@ -1346,17 +1026,41 @@ put_flow_mod10_fields(struct ofp10_flow_mod *ofm,
     px_put_be16(ofm->hard_timeout, fm->hard_timeout);
     px_put_be16(ofm->priority, fm->priority);
     px_put_be32(ofm->buffer_id, fm->buffer_id);
-    px_put_be16(ofm->out_port, OFPP10_NONE); /* No filter. */
+    px_put_be16(ofm->out_port, out_port);
+    px_put_be16(ofm->flags, fm->flags);
 }
 
 /* The flow_mod a learning switch sends for nearly every packet-in: 1.0,
- * a match on no more than in_port and the two MACs, outputs only, room
- * for it all.  Written straight into 'buf', since for these nothing can
- * fail once the ports are known to have 1.0 numbers: the writer's checks
- * at every step were a fifth of the controller's instructions per
- * packet-in.  Returns the length, or 0 when 'fm' is not such a flow_mod
- * (the general encoder then writes it, or says why it cannot); both give
- * the same bytes (tests/unit/test_ofp.c). */
+ * a match on no more than in_port and the two MACs, outputs only, none of
+ * version 4's fields, a payload of the current topic version (so actions
+ * of the current layout), room for it all.  Written straight into 'buf',
+ * since for these nothing can fail once the ports are known to have 1.0
+ * numbers: the writer's checks at every step were a fifth of the
+ * controller's instructions per packet-in.  Returns the length, or 0 when
+ * 'fm' is not such a flow_mod (the general encoder then writes it, or says
+ * why it cannot); both give the same bytes (tests/unit/test_ofp.c). */
+/* Zeroes a 1.0 flow_mod's fixed part with nine 8-byte stores.  memset
+ * would be shorter to read, but GCC trims it to the bytes not written
+ * after it and writes the odd size left with 'rep stos', which costs the
+ * short path a third more time. */
+static inline void
+zero_flow_mod10(struct ofp10_flow_mod *ofm)
+{
+    static const uint64_t zero = 0;
+    uint8_t *p = (uint8_t *)ofm;
+
+    _Static_assert(sizeof *ofm == 9 * sizeof zero, "72 bytes");
+    memcpy(p, &zero, 8);
+    memcpy(p + 8, &zero, 8);
+    memcpy(p + 16, &zero, 8);
+    memcpy(p + 24, &zero, 8);
+    memcpy(p + 32, &zero, 8);
+    memcpy(p + 40, &zero, 8);
+    memcpy(p + 48, &zero, 8);
+    memcpy(p + 56, &zero, 8);
+    memcpy(p + 64, &zero, 8);
+}
+
 static size_t
 encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
                          const struct px_of_flow_mod *fm)
@@ -1371,7 +1075,9 @@ encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
     size_t i, n = fm->n_actions, total;
 
     if ((m->fields & ~simple) || n > MAX_OUTPUTS || (n && !fm->actions) ||
-        fm->command > OFPFC_DELETE_STRICT || is_delete(fm->command)) {
+        fm->command > OFPFC_DELETE_STRICT || is_delete(fm->command) ||
+        (fm->table_id | fm->cookie_mask | fm->flags | fm->filters |
+         fm->n_fields | fm->n_instructions)) {
         return 0;
     }
     total = sizeof *ofm + n * sizeof(struct ofp10_action_output);
@@ -1391,7 +1097,7 @@ encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
         wc &= ~OFPFW10_IN_PORT;
     }
     ofm = (struct ofp10_flow_mod *)buf;
-    memset(ofm, 0, sizeof *ofm);
+    zero_flow_mod10(ofm);
     ofm->header.version = PX_OF_VERSION_10;
     ofm->header.type = OF_FLOW_MOD;
     px_put_be16(ofm->header.length, total);
@@ -1406,7 +1112,7 @@ encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
     }
     px_put_be32(ofm->match.wildcards, wc);
     px_put_be16(ofm->match.in_port, in_port);
-    put_flow_mod10_fields(ofm, fm);
+    put_flow_mod10_fields(ofm, fm, OFPP10_NONE);
     for (i = 0; i < n; i++) {
         struct ofp10_action_output *oao =
             (struct ofp10_action_output *)(ofm->actions + i * sizeof *oao);
@@ -1419,43 +1125,108 @@ encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
     return total;
 }
 
+/* What 1.0 cannot say of a flow_mod's fixed part, refused through 'w';
+ * the 1.0 number of its out_port filter into '*out_port'. */
+static void
+check_flow_mod10(struct writer *w, const struct px_of_flow_mod *fm,
+                 uint16_t *out_port)
+{
+    *out_port = OFPP10_NONE;
+    /* 1.0 has one table; a delete from all (OFPTT_ALL) deletes from it. */
+    if (fm->table_id &&
+        !(fm->table_id == OFPTT_ALL && is_delete(fm->command))) {
+        refuse(w, EOPNOTSUPP, "OpenFlow 1.0 has one table (table_id 0)");
+    }
+    if (fm->cookie_mask) {
+        refuse(w, EOPNOTSUPP, "OpenFlow 1.0 has no cookie mask");
+    }
+    if (fm->flags & ~(PX_OF_FF_SEND_FLOW_REM | PX_OF_FF_CHECK_OVERLAP)) {
+        refuse(w, EOPNOTSUPP,
+               "OpenFlow 1.0 has no RESET_COUNTS or NO_*_COUNTS flag");
+    }
+    if (fm->filters & PX_OF_FILTER_OUT_GROUP) {
+        refuse(w, EOPNOTSUPP, "OpenFlow 1.0 has no groups");
+    }
+    if ((fm->filters & PX_OF_FILTER_OUT_PORT) &&
+        !port_to_ofp10(fm->out_port, out_port)) {
+        refuse(w, EOPNOTSUPP, "out_port has no OpenFlow 1.0 number");
+    }
+}
+
+/* of_encode_flow_mod for every request but the short path's, out of line
+ * so that the short path does not pay for its stack frame. */
+static __attribute__((noinline)) int
+encode_flow_mod_any(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+                    const struct px_of_flow_mod *fm, size_t fm_len,
+                    size_t *len, const char **why)
+{
+    struct px_of_flow_mod older;
+    size_t stride = sizeof(struct px_of_action);
+    struct ofp10_flow_mod *ofm;
+    struct writer w;
+    uint16_t out_port;
+
+    /* A request of topic version 3 or less: what it does not have reads
+     * as zeros, and its actions are the shorter ones. */
+    if (fm && fm_len < sizeof *fm && fm_len >= PX_OF_FLOW_MOD_V1_LEN) {
+        memset(&older, 0, sizeof older);
+        memcpy(&older, fm, fm_len);
+        fm = &older;
+        stride = PX_OF_ACTION_V3_LEN;
+    }
+    w = writer_init(buf, cap);
+    if (!version_ok(version)) {
+        refuse(&w, EINVAL, "version is neither 1.0 nor 1.3");
+    } else if (!fm || fm_len < PX_OF_FLOW_MOD_V1_LEN) {
+        refuse(&w, EINVAL, "no request, or one shorter than a flow_mod");
+    } else if (fm->command > OFPFC_DELETE_STRICT) {
+        refuse(&w, EINVAL, "unknown flow_mod command");
+    } else if (fm->n_fields && fm->match.fields) {
+        refuse(&w, EINVAL, "both a match and match fields");
+    } else if (fm->n_instructions && fm->n_actions) {
+        refuse(&w, EINVAL, "both actions and instructions");
+    }
+    if (w.error) {
+        return finish_request(&w, len, why);
+    }
+    if (version == PX_OF_VERSION_13) {
+        w = encode_flow_mod13(buf, cap, xid, fm, stride);
+        return finish_request(&w, len, why);
+    }
+    check_flow_mod10(&w, fm, &out_port);
+    ofm = put_msg(&w, sizeof *ofm, version, OF_FLOW_MOD, xid);
+    if (fm->n_fields) {
+        of_put_fields10(&w, fm->fields, fm->n_fields,
+                        ofm ? &ofm->match : NULL);
+    } else {
+        encode_match10(&w, &fm->match, ofm ? &ofm->match : NULL);
+    }
+    if (ofm) {
+        put_flow_mod10_fields(ofm, fm, out_port);
+    }
+    if (is_delete(fm->command)) {
+        /* A delete takes no actions. */
+    } else if (fm->n_instructions) {
+        of_put_instructions(&w, version, fm->instructions, fm->n_instructions);
+    } else {
+        of_put_actions(&w, version, fm->actions, fm->n_actions, stride);
+    }
+    return finish_request(&w, len, why);
+}
+
 int
 of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
-                   const struct px_of_flow_mod *fm, size_t *len,
+                   const struct px_of_flow_mod *fm, size_t fm_len, size_t *len,
                    const char **why)
 {
-    struct writer w;
-    struct ofp10_flow_mod *ofm;
-
-    if (version == PX_OF_VERSION_10 && fm &&
+    /* The short path takes requests of the current topic version, as a
+     * learning switch built with this SDK sends them. */
+    if (version == PX_OF_VERSION_10 && fm && fm_len == sizeof *fm &&
         (*len = encode_flow_mod10_simple(buf, cap, xid, fm))) {
         if (why) {
             *why = NULL;
         }
         return 0;
     }
-    w = writer_init(buf, cap);
-    if (!version_ok(version)) {
-        refuse(&w, EINVAL, "version is neither 1.0 nor 1.3");
-    } else if (!fm) {
-        refuse(&w, EINVAL, "no request");
-    } else if (fm->command > OFPFC_DELETE_STRICT) {
-        refuse(&w, EINVAL, "unknown flow_mod command");
-    }
-    if (w.error) {
-        return finish_request(&w, len, why);
-    }
-    if (version == PX_OF_VERSION_13) {
-        w = encode_flow_mod13(buf, cap, xid, fm);
-        return finish_request(&w, len, why);
-    }
-    ofm = put_msg(&w, sizeof *ofm, version, OF_FLOW_MOD, xid);
-    encode_match10(&w, &fm->match, ofm ? &ofm->match : NULL);
-    if (ofm) {
-        put_flow_mod10_fields(ofm, fm);
-    }
-    if (!is_delete(fm->command)) {
-        put_actions(&w, version, fm->actions, fm->n_actions);
-    }
-    return finish_request(&w, len, why);
+    return encode_flow_mod_any(buf, cap, version, xid, fm, fm_len, len, why);
 }

@@ -111,9 +111,12 @@ int of_decode_port_desc_reply(const uint8_t *msg, size_t len,
                               struct px_of_port *ports, size_t max_ports,
                               size_t *n_ports, int *more, const char **why);
 /* PACKET_IN.  pi->dpid is left for the caller; pi->version is set.  For
- * 1.3 the in_port comes from the OXM match (OFPXMT_OFB_IN_PORT). */
+ * 1.3 the match is decoded into 'fields' (room for PX_OF_F_COUNT), which
+ * pi->match then points to, and the in_port comes from it; 1.0 leaves
+ * 'fields' alone. */
 int of_decode_packet_in(const uint8_t *msg, size_t len,
-                        struct px_of_packet_in *pi, const char **why);
+                        struct px_of_packet_in *pi, struct px_of_field *fields,
+                        const char **why);
 int of_decode_port_status(const uint8_t *msg, size_t len,
                           struct px_of_port_status *ps, const char **why);
 int of_decode_error(const uint8_t *msg, size_t len, struct px_of_error *e,
@@ -168,11 +171,15 @@ int of_decode_role_reply(const uint8_t *msg, size_t len, uint32_t *role,
  *   ENOBUFS     it is fine but does not fit in 'cap' bytes.
  * Any of the first three is reported in preference to ENOBUFS, whatever
  * 'cap' is. */
+/* 'po_len' and 'fm_len' are the lengths of the requests' payloads: the
+ * fields of later topic versions than a payload's are read as zeros, and
+ * the actions of a payload of version 3 or less as the shorter actions of
+ * those versions (PX_OF_ACTION_V3_LEN). */
 int of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version,
                          uint32_t xid, const struct px_of_packet_out *po,
-                         size_t *len, const char **why);
+                         size_t po_len, size_t *len, const char **why);
 int of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
-                       const struct px_of_flow_mod *fm, size_t *len,
-                       const char **why);
+                       const struct px_of_flow_mod *fm, size_t fm_len,
+                       size_t *len, const char **why);
 
 #endif /* OF_OFP_H */

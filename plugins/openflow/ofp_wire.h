@@ -135,6 +135,69 @@ struct ofp10_action_dl_addr {
 };
 _Static_assert(sizeof(struct ofp10_action_dl_addr) == 16, "1.0 5.2.4");
 
+/* 5.2.4: the header every 1.0 action starts with; alone, an action with
+ * no argument (OFPAT10_STRIP_VLAN). */
+struct ofp10_action_header {
+    uint8_t type[2];
+    uint8_t len[2]; /* Of the action, a multiple of 8. */
+    uint8_t pad[4];
+};
+_Static_assert(sizeof(struct ofp10_action_header) == 8, "1.0 5.2.4");
+
+/* 5.2.4: OFPAT10_SET_VLAN_VID. */
+struct ofp10_action_vlan_vid {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t vlan_vid[2];
+    uint8_t pad[2];
+};
+_Static_assert(sizeof(struct ofp10_action_vlan_vid) == 8, "1.0 5.2.4");
+
+/* 5.2.4: OFPAT10_SET_VLAN_PCP. */
+struct ofp10_action_vlan_pcp {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t vlan_pcp;
+    uint8_t pad[3];
+};
+_Static_assert(sizeof(struct ofp10_action_vlan_pcp) == 8, "1.0 5.2.4");
+
+/* 5.2.4: OFPAT10_SET_NW_SRC and OFPAT10_SET_NW_DST. */
+struct ofp10_action_nw_addr {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t nw_addr[4];
+};
+_Static_assert(sizeof(struct ofp10_action_nw_addr) == 8, "1.0 5.2.4");
+
+/* 5.2.4: OFPAT10_SET_NW_TOS (the DSCP bits, the ECN bits zero). */
+struct ofp10_action_nw_tos {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t nw_tos;
+    uint8_t pad[3];
+};
+_Static_assert(sizeof(struct ofp10_action_nw_tos) == 8, "1.0 5.2.4");
+
+/* 5.2.4: OFPAT10_SET_TP_SRC and OFPAT10_SET_TP_DST. */
+struct ofp10_action_tp_port {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t tp_port[2];
+    uint8_t pad[2];
+};
+_Static_assert(sizeof(struct ofp10_action_tp_port) == 8, "1.0 5.2.4");
+
+/* 5.2.4: OFPAT10_ENQUEUE: output to a queue of a port. */
+struct ofp10_action_enqueue {
+    uint8_t type[2];
+    uint8_t len[2]; /* 16. */
+    uint8_t port[2];
+    uint8_t pad[6];
+    uint8_t queue_id[4];
+};
+_Static_assert(sizeof(struct ofp10_action_enqueue) == 16, "1.0 5.2.4");
+
 /* 5.3.1: FEATURES_REPLY; the ports follow, 48 bytes each. */
 struct ofp10_switch_features {
     struct ofp_header header;
@@ -270,6 +333,79 @@ struct ofp13_action_set_field {
     uint8_t field[4]; /* struct ofp13_oxm_header. */
 };
 _Static_assert(sizeof(struct ofp13_action_set_field) == 8, "1.3 7.2.5");
+
+/* 7.2.4: OFPIT_GOTO_TABLE. */
+struct ofp13_instruction_goto_table {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t table_id;
+    uint8_t pad[3];
+};
+_Static_assert(sizeof(struct ofp13_instruction_goto_table) == 8, "1.3 7.2.4");
+
+/* 7.2.4: OFPIT_WRITE_METADATA. */
+struct ofp13_instruction_write_metadata {
+    uint8_t type[2];
+    uint8_t len[2]; /* 24. */
+    uint8_t pad[4];
+    uint8_t metadata[8];
+    uint8_t metadata_mask[8];
+};
+_Static_assert(sizeof(struct ofp13_instruction_write_metadata) == 24,
+               "1.3 7.2.4");
+
+/* 7.2.4: OFPIT_METER. */
+struct ofp13_instruction_meter {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t meter_id[4];
+};
+_Static_assert(sizeof(struct ofp13_instruction_meter) == 8, "1.3 7.2.4");
+
+/* 7.2.5: the header every 1.3 action starts with; alone, an action with
+ * no argument (COPY_TTL_OUT/IN, DEC_MPLS_TTL, POP_VLAN, DEC_NW_TTL). */
+struct ofp13_action_header {
+    uint8_t type[2];
+    uint8_t len[2]; /* Of the action, a multiple of 8. */
+    uint8_t pad[4];
+};
+_Static_assert(sizeof(struct ofp13_action_header) == 8, "1.3 7.2.5");
+
+/* 7.2.5: OFPAT_GROUP. */
+struct ofp13_action_group {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t group_id[4];
+};
+_Static_assert(sizeof(struct ofp13_action_group) == 8, "1.3 7.2.5");
+
+/* 7.2.5: OFPAT_SET_QUEUE. */
+struct ofp13_action_set_queue {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t queue_id[4];
+};
+_Static_assert(sizeof(struct ofp13_action_set_queue) == 8, "1.3 7.2.5");
+
+/* 7.2.5: OFPAT_SET_MPLS_TTL and OFPAT_SET_NW_TTL (ofp_action_mpls_ttl and
+ * ofp_action_nw_ttl, which are the same shape). */
+struct ofp13_action_ttl {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t ttl;
+    uint8_t pad[3];
+};
+_Static_assert(sizeof(struct ofp13_action_ttl) == 8, "1.3 7.2.5");
+
+/* 7.2.5: OFPAT_PUSH_VLAN, OFPAT_PUSH_MPLS (ofp_action_push) and
+ * OFPAT_POP_MPLS (ofp_action_pop_mpls, the same shape). */
+struct ofp13_action_push {
+    uint8_t type[2];
+    uint8_t len[2]; /* 8. */
+    uint8_t ethertype[2];
+    uint8_t pad[2];
+};
+_Static_assert(sizeof(struct ofp13_action_push) == 8, "1.3 7.2.5");
 
 /* 7.3.1: FEATURES_REPLY: no ports (a PORT_DESC request asks for them). */
 struct ofp13_switch_features {

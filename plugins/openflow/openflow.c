@@ -522,26 +522,31 @@ on_packet_out(struct px_plugin *p, const struct px_event *ev, void *arg)
     if (!c) {
         return PX_EVENT_CONTINUE;
     }
-    if (__builtin_expect(ev->len >= sizeof *po && po->reply_to, 0) &&
+    if (__builtin_expect(ev->len >= PX_OF_PACKET_OUT_V3_LEN && po->reply_to,
+                         0) &&
         !(reply = request_ack_topic(of, ev, what, c, po->reply_to, outcome))) {
         return PX_EVENT_CONTINUE;
     }
     buf = of_conn_reserve(c, &room);
-    error =
-        of_encode_packet_out(buf, room, c->version, c->xid, po, &len, &why);
+    error = of_encode_packet_out(buf, room, c->version, c->xid, po, ev->len,
+                                 &len, &why);
     if (!error && reply) {
         error = of_req_expect(c, c->xid, OF_AWAIT_ACK, reply, po->request_id);
     }
     if (request_done(of, ev, what, c, outcome, error, why, len)) {
         c->cnt->packet_outs++;
         if (c->sw) {
+            size_t stride = ev->len >= sizeof *po ? sizeof *po->actions
+                                                  : PX_OF_ACTION_V3_LEN;
             size_t i;
 
             /* The encoder took the actions, so there are not too many. */
             for (i = 0; i < po->n_actions; i++) {
-                if (po->actions[i].type == PX_OF_ACTION_OUTPUT) {
-                    struct of_port_stats *ps =
-                        of_stats_port(c->sw, po->actions[i].port);
+                const struct px_of_action *a =
+                    (const void *)((const uint8_t *)po->actions + i * stride);
+
+                if (a->type == PX_OF_ACTION_OUTPUT) {
+                    struct of_port_stats *ps = of_stats_port(c->sw, a->port);
 
                     if (ps) {
                         ps->packet_outs++;
@@ -576,12 +581,14 @@ on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
     if (!c) {
         return PX_EVENT_CONTINUE;
     }
-    if (__builtin_expect(ev->len >= sizeof *fm && fm->reply_to, 0) &&
+    if (__builtin_expect(ev->len >= PX_OF_FLOW_MOD_V3_LEN && fm->reply_to,
+                         0) &&
         !(reply = request_ack_topic(of, ev, what, c, fm->reply_to, outcome))) {
         return PX_EVENT_CONTINUE;
     }
     buf = of_conn_reserve(c, &room);
-    error = of_encode_flow_mod(buf, room, c->version, c->xid, fm, &len, &why);
+    error = of_encode_flow_mod(buf, room, c->version, c->xid, fm, ev->len,
+                               &len, &why);
     if (!error && reply) {
         error = of_req_expect(c, c->xid, OF_AWAIT_ACK, reply, fm->request_id);
     }

@@ -1638,6 +1638,103 @@ def test_inventory_after_switches(args, env):
         "every barrier and raw request" % len(net.switches)
 
 
+def enable_inventory(args, env, ctl, settings):
+    """Copies the inventory test plugin in and enables it with
+    'settings' by SIGHUP; returns the log mark from before the reload."""
+    src = os.path.join(args.build, "tests/plugins/inventory.so")
+    check(os.path.exists(src), "%s is not built" % src)
+    copy_in_place(src, os.path.join(env.plugin_dir, "inventory.so"))
+    with open(os.path.join(env.dir, "conf.d", "50-inventory.ini"), "w") as f:
+        f.write("[plugin]\nmodule = inventory\n\n[inventory]\n%s\n"
+                % settings)
+    since = ctl.mark()
+    os.kill(ctl.pid, signal.SIGHUP)
+    m = ctl.wait_for(r"host: reload (\d+) (done|partial|refused)", since)
+    check(m.group(2) == "done", "enabling inventory: %s" % m.string)
+    return since
+
+
+# What each flow of the inventory plugin's catalog (tests/plugins/
+# inventory.c, flow_catalog13) looks like in ovs-ofctl's dump of a 1.3
+# switch: every match field and action it was given, as OVS read them.
+CATALOG_13 = {
+    0x1001: [r"priority=300", r"tcp6", r"metadata=0x10/0xf0",
+             r"dl_vlan=10", r"dl_dst=02:11:22:00:00:00/ff:ff:ff:00:00:00",
+             r"ipv6_src=2001:db8::/64", r"tp_dst=443",
+             r"actions=pop_vlan,push_mpls:0x8847,"
+             r"set_field:100->mpls_label,set_mpls_ttl\(9\),output:\S+,"
+             r"write_actions\(set_queue:7,dec_ttl\),"
+             r"write_metadata:0x100/0xf00,goto_table:1"],
+    0x1002: [r"table=1", r"send_flow_rem", r"priority=20", r"arp",
+             r"arp_tpa=10\.0\.1\.0/24", r"arp_op=1", r"actions=NORMAL"],
+    0x1003: [r"priority=30", r"icmp6", r"icmp_type=135",
+             r"nd_target=2001:db8::9", r"nd_sll=02:00:00:00:00:09",
+             r"actions=push_vlan:0x8100,set_field:4116->vlan_vid,"
+             r"output:\S+"],
+    0x1004: [r"priority=40", r"tun_id=0x77", r"udp", r"tp_dst=53",
+             r"actions=set_field:46->ip_dscp,set_field:5353->udp_src,"
+             r"output:\S+"],
+    0x1005: [r"priority=50", r"in_port=\S+", r"nw_dst=10\.0\.0\.0/8",
+             r"actions=output:(\S+)$"],
+    0x1008: [r"priority=61", r"in_port=\S+", r"actions=output:\S+"],
+}
+
+
+def test_flow_mod_catalog(args, env):
+    """Every kind of flow_mod a plugin can publish with topic version 4
+    reaches Open vSwitch as meant: a plugin enabled after the switches
+    came up installs its catalog (tests/plugins/inventory.c, flows =
+    true) on 1.3 switches, each request is told OK after the barrier that
+    follows it, and ovs-ofctl's dump shows every match field (masks,
+    IPv6, ARP, neighbour discovery, tunnel id, metadata) and every
+    action and instruction; MODIFY_STRICT changed its flow, the DELETE
+    with a cookie mask removed exactly one flow, and a field without its
+    prerequisite was refused before the switch, with the reason."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl = env.start_controller()
+    net = env.start_net("OpenFlow13")
+    for sw in net.switches:
+        ctl.wait_for(r"switch %s .* up" % sw.dpid.lower().rjust(16, "0"))
+    since = enable_inventory(args, env, ctl, "flows = true")
+    for sw in net.switches:
+        dpid = sw.dpid.lower().rjust(16, "0")
+        for rid in (1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009):
+            ctl.wait_for(r"inventory: reply %d for %s: (ok|error.*|gone.*)$"
+                         % (rid, dpid), since)
+        ctl.wait_for(r"inventory: flow_mod 1010 for %s: refused %d: a match "
+                     r"field without its prerequisite" % (dpid,
+                                                          errno.EOPNOTSUPP),
+                     since)
+        dump = run(["ovs-ofctl", "-O", "OpenFlow13", "--no-names",
+                    "dump-flows", sw.name]).stdout
+        flows = {}
+        for line in dump.splitlines():
+            m = re.search(r"cookie=0x([0-9a-f]+),", line)
+            if m:
+                flows[int(m.group(1), 16)] = line
+        for cookie, want in CATALOG_13.items():
+            check(cookie in flows, "%s: no flow with cookie %#x:\n%s"
+                  % (sw.name, cookie, dump))
+            for rx in want:
+                check(re.search(rx, flows[cookie]),
+                      "%s: flow %#x lacks /%s/:\n%s"
+                      % (sw.name, cookie, rx, flows[cookie]))
+        check(re.search(r"actions=output:2$", flows[0x1005]),
+              "%s: MODIFY_STRICT did not change flow 0x1005's output:\n%s"
+              % (sw.name, flows[0x1005]))
+        check(0x1007 not in flows,
+              "%s: the DELETE with a cookie mask left 0x1007:\n%s"
+              % (sw.name, dump))
+    with ctl.cond:
+        lines = ctl.lines[since:]
+    bad = [l for l in lines
+           if re.search(r"inventory: reply 10\d\d for \S+: (error|gone)", l)]
+    check(not bad, "OVS refused catalog flows:\n%s" % "\n".join(bad))
+    env.result = "%d switches: %d catalog flows as meant in OVS's tables" \
+        % (len(net.switches), len(CATALOG_13))
+
+
 LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
              test_lab_http, test_lab_icmp_errors, test_lab_host_unreachable,
              test_lab_router_crash, test_lab_arp_cache_expiry,
@@ -1646,7 +1743,8 @@ LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
 
 TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
          test_reload_under_traffic, test_malformed_peers_during_traffic,
-         test_stats_match_ovs, test_inventory_after_switches]
+         test_stats_match_ovs, test_inventory_after_switches,
+         test_flow_mod_catalog]
 TESTS += TLS_TESTS
 TESTS += LAB_TESTS
 

@@ -102,6 +102,62 @@ check_packet_in_13(const uint8_t *msg, size_t len,
         }
     }
     check(ofs == match_len && n_in_port == 1);
+    /* The decoded match: known fields, each once, in_port among them. */
+    check(pi->match && pi->n_match >= 1 && pi->n_match <= PX_OF_F_COUNT);
+    {
+        uint64_t seen = 0;
+        size_t i;
+
+        for (i = 0; i < pi->n_match; i++) {
+            check(px_of_field_width(pi->match[i].id) != 0);
+            check(!(seen & 1ull << pi->match[i].id));
+            seen |= 1ull << pi->match[i].id;
+        }
+        check(seen & 1ull << PX_OF_F_IN_PORT);
+    }
+}
+
+/* The match a 1.3 switch sent, sent back in a flow_mod of each version
+ * with every kind of instruction: whatever the fields, the encoders
+ * either write a well-framed message or say why not. */
+static void
+echo_match(const struct px_of_packet_in *pi, uint8_t *out, size_t cap)
+{
+    struct px_of_action acts[3] = {
+        {.type = PX_OF_ACTION_SET_FIELD},
+        {.type = PX_OF_ACTION_SET_QUEUE, .arg = 1},
+        {.type = PX_OF_ACTION_OUTPUT, .port = 2},
+    };
+    struct px_of_instruction in[3] = {
+        {.type = PX_OF_INSTR_APPLY_ACTIONS, .n_actions = 3, .actions = acts},
+        {.type = PX_OF_INSTR_WRITE_METADATA,
+         .metadata = 1,
+         .metadata_mask = 1},
+        {.type = PX_OF_INSTR_GOTO_TABLE, .table_id = 1},
+    };
+    struct px_of_flow_mod fm = {
+        .command = PX_OF_FLOW_MODIFY_STRICT,
+        .buffer_id = PX_OF_NO_BUFFER,
+        .n_fields = pi->n_match,
+        .fields = pi->match,
+        .n_instructions = 1,
+        .instructions = in,
+    };
+    const char *why;
+    size_t n;
+    int error;
+
+    acts[0].field = &pi->match[pi->n_match - 1];
+    for (fm.n_instructions = 1; fm.n_instructions <= 3; fm.n_instructions++) {
+        error = of_encode_flow_mod(out, cap, PX_OF_VERSION_13, 1, &fm,
+                                   sizeof fm, &n, &why);
+        check_request(error, n, why);
+        check_encoded(out, n, PX_OF_VERSION_13, OF_FLOW_MOD);
+        error = of_encode_flow_mod(out, cap, PX_OF_VERSION_10, 1, &fm,
+                                   sizeof fm, &n, &why);
+        check_request(error, n, why);
+        check_encoded(out, n, PX_OF_VERSION_10, OF_FLOW_MOD);
+    }
 }
 
 /* An accepted HELLO of 1.3 or later: elements of at least 4 bytes, each
@@ -167,7 +223,8 @@ answer_packet_in(const struct px_of_packet_in *pi, uint8_t *out, size_t cap)
             PX_OF_MATCH_DL_DST | PX_OF_MATCH_DL_SRC | PX_OF_MATCH_DL_TYPE;
     }
 
-    error = of_encode_packet_out(out, cap, pi->version, 1, &po, &n, &why);
+    error = of_encode_packet_out(out, cap, pi->version, 1, &po,
+                                 sizeof(struct px_of_packet_out), &n, &why);
     check_request(error, n, why);
     check_encoded(out, n, pi->version, OF_PACKET_OUT);
     /* An in_port that came in fits going out, in the same version: only
@@ -182,7 +239,8 @@ answer_packet_in(const struct px_of_packet_in *pi, uint8_t *out, size_t cap)
               !memcmp(out + n - pi->frame_len, pi->frame, pi->frame_len));
     }
 
-    error = of_encode_flow_mod(out, cap, pi->version, 2, &fm, &n, &why);
+    error = of_encode_flow_mod(out, cap, pi->version, 2, &fm,
+                               sizeof(struct px_of_flow_mod), &n, &why);
     check(error == 0);
     check_request(error, n, why);
     check_encoded(out, n, pi->version, OF_FLOW_MOD);
@@ -229,10 +287,13 @@ encode_from_bytes(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     for (i = 0; i < 2; i++) {
         uint8_t version = i ? PX_OF_VERSION_13 : PX_OF_VERSION_10;
 
-        error = of_encode_flow_mod(out, cap, version, 3, &fm, &n, &why);
+        error = of_encode_flow_mod(out, cap, version, 3, &fm,
+                                   sizeof(struct px_of_flow_mod), &n, &why);
         check_request(error, n, why);
         check_encoded(out, n, version, OF_FLOW_MOD);
-        error = of_encode_packet_out(out, cap, version, 4, &po, &n, &why);
+        error =
+            of_encode_packet_out(out, cap, version, 4, &po,
+                                 sizeof(struct px_of_packet_out), &n, &why);
         check_request(error, n, why);
         check_encoded(out, n, version, OF_PACKET_OUT);
     }
@@ -247,6 +308,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     struct px_of_port ports[MAX_PORTS];
     struct px_of_port_status ps;
     struct px_of_packet_in pi;
+    static struct px_of_field pif[PX_OF_F_COUNT];
     struct of_features f;
     struct px_of_error e;
     uint64_t generation_id;
@@ -300,7 +362,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     }
 
     why = NULL;
-    error = of_decode_packet_in(msg, len, &pi, &why);
+    error = of_decode_packet_in(msg, len, &pi, pif, &why);
     check_result(error, why);
     accepted += !error;
     if (!error) {
@@ -308,6 +370,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
         check(pi.frame >= msg + 18 && pi.frame + pi.frame_len == msg + len);
         if (pi.version == PX_OF_VERSION_13) {
             check_packet_in_13(msg, len, &pi);
+            echo_match(&pi, out, cap);
         } else {
             check(pi.frame == msg + 18);
         }

@@ -14,9 +14,14 @@
  * message of the other OpenFlow version (400...) and a multipart (1.3
  * PORT_DESC) or stats (1.0 DESC) request (500...); and through
  * openflow.flow_mod with a 'reply_to', a flow (in_port 1, drop, cookie
- * 0x600: 600...) and one for table 254, which no OVS has (cookie 0xbad:
+ * 0x600: 600...) and one for table 254, which no OVS has (table 0 for
+ * a 1.0 switch, which has one table; cookie 0xbad:
  * 700...); and through openflow.role, MASTER with generation id 5
- * (800...), then MASTER with 3, which is stale (900...).  It logs one line per
+ * (800...), then MASTER with 3, which is stale (900...).  With 'flows =
+ * true' it installs on each switch a catalog of flow_mods that use topic
+ * version 4 (match fields with masks, instructions, the actions 1.0 or 1.3
+ * has, strict commands, filters, cookie masks), ids 1000 and up, each
+ * with a 'reply_to' (see flow_catalog).  It logs one line per
  * request and reply, which the integration tests parse:
  *   inventory 1: switch DPID version V ports N: NAME,NAME,...
  *   inventory 1: done, N switches (outcome CODE: CAUSE)
@@ -51,6 +56,7 @@ struct inventory {
     uint64_t next_send; /* Of the next raw message, by 100s per kind. */
     long long barriers;
     int raw;
+    int flows;
 };
 
 static const struct px_config_key inventory_keys[] = {
@@ -64,6 +70,10 @@ static const struct px_config_key inventory_keys[] = {
      .type = PX_CONFIG_BOOL,
      .default_value = "false",
      .help = "also send raw messages through openflow.send"},
+    {.key = "flows",
+     .type = PX_CONFIG_BOOL,
+     .default_value = "false",
+     .help = "also install the catalog of version 4 flow_mods"},
     {.key = NULL},
 };
 
@@ -118,6 +128,226 @@ flow(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
 
     px_publish(p, inv->t_flow_mod, &fm, sizeof fm);
     tell(p, "flow_mod", id, dpid, &outcome);
+}
+
+/* Publishes flow_mod 'fm' for 'dpid' with id 'id' and a reply_to. */
+static void
+catalog_flow(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
+             uint64_t id, struct px_of_flow_mod *fm)
+{
+    struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
+
+    fm->dpid = dpid;
+    fm->buffer_id = PX_OF_NO_BUFFER;
+    fm->outcome = &outcome;
+    fm->reply_to = inv->reply_to;
+    fm->request_id = id;
+    px_publish(p, inv->t_flow_mod, fm, sizeof *fm);
+    tell(p, "flow_mod", id, dpid, &outcome);
+}
+
+/* The catalog of 'flows = true' for a 1.3 switch; the e2e test
+ * (test_flow_mod_catalog) finds each flow in ovs-ofctl's dump by its
+ * cookie:
+ *   0x1001 IPv6 TCP, masked MAC and prefix, VLAN, metadata; pop_vlan,
+ *          push_mpls, set mpls_label, set_mpls_ttl, output 2; write
+ *          set_queue and dec_ttl; write_metadata; goto_table 1;
+ *   0x1002 ARP with a masked target in table 1, send_flow_rem; NORMAL;
+ *   0x1003 ICMPv6 neighbour solicitation for a target with its source
+ *          MAC; push_vlan, set vlan_vid, output 1;
+ *   0x1004 tunnel_id and UDP ports, set ip_dscp and the UDP source port;
+ *   0x1005 added, then its actions changed by MODIFY_STRICT (id 1006) to
+ *          output 2;
+ *   0x1007 and 0x1008 added, then deleted by a DELETE whose cookie mask
+ *          takes 0x1007 alone (id 1009);
+ * and, refused by openflow before the switch: a field without its
+ * prerequisite (id 1010, EOPNOTSUPP). */
+static void
+flow_catalog13(struct px_plugin *p, struct inventory *inv, uint64_t dpid)
+{
+    static const uint8_t oui[6] = {0x02, 0x11, 0x22};
+    static const uint8_t oui_mask[6] = {0xff, 0xff, 0xff};
+    static const uint8_t net6[16] = {0x20, 0x01, 0x0d, 0xb8};
+    static const uint8_t mask64[16] = {0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0xff};
+    static const uint8_t target[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
+    static const uint8_t sll[6] = {0x02, 0, 0, 0, 0, 0x09};
+    struct px_of_field f[8], set[2];
+    struct px_of_action a[6];
+    struct px_of_action w[2];
+    struct px_of_instruction in[4];
+    struct px_of_flow_mod fm;
+
+    memset(&fm, 0, sizeof fm);
+    f[0] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x86dd);
+    f[1] = px_of_field_u64(PX_OF_F_IP_PROTO, 6);
+    f[2] = px_of_field_u64(PX_OF_F_TCP_DST, 443);
+    f[3] = px_of_field_bytes(PX_OF_F_IPV6_SRC, net6, mask64);
+    f[4] = px_of_field_bytes(PX_OF_F_ETH_DST, oui, oui_mask);
+    f[5] = px_of_field_u64(PX_OF_F_VLAN_VID, PX_OF_VID_PRESENT | 10);
+    f[6] = px_of_field_u64_masked(PX_OF_F_METADATA, 0x10, 0xf0);
+    memset(a, 0, sizeof a);
+    a[0].type = PX_OF_ACTION_POP_VLAN;
+    a[1].type = PX_OF_ACTION_PUSH_MPLS;
+    a[1].ethertype = 0x8847;
+    a[2].type = PX_OF_ACTION_SET_FIELD;
+    set[0] = px_of_field_u64(PX_OF_F_MPLS_LABEL, 100);
+    a[2].field = &set[0];
+    a[3].type = PX_OF_ACTION_SET_MPLS_TTL;
+    a[3].arg = 9;
+    a[4].type = PX_OF_ACTION_OUTPUT;
+    a[4].port = 2;
+    memset(w, 0, sizeof w);
+    w[0].type = PX_OF_ACTION_SET_QUEUE;
+    w[0].arg = 7;
+    w[1].type = PX_OF_ACTION_DEC_NW_TTL;
+    memset(in, 0, sizeof in);
+    in[0].type = PX_OF_INSTR_APPLY_ACTIONS;
+    in[0].n_actions = 5;
+    in[0].actions = a;
+    in[1].type = PX_OF_INSTR_WRITE_ACTIONS;
+    in[1].n_actions = 2;
+    in[1].actions = w;
+    in[2].type = PX_OF_INSTR_WRITE_METADATA;
+    in[2].metadata = 0x100;
+    in[2].metadata_mask = 0xf00;
+    in[3].type = PX_OF_INSTR_GOTO_TABLE;
+    in[3].table_id = 1;
+    fm.command = PX_OF_FLOW_ADD;
+    fm.priority = 300;
+    fm.cookie = 0x1001;
+    fm.n_fields = 7;
+    fm.fields = f;
+    fm.n_instructions = 4;
+    fm.instructions = in;
+    catalog_flow(p, inv, dpid, 1001, &fm);
+
+    memset(&fm, 0, sizeof fm);
+    f[0] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0806);
+    f[1] = px_of_field_u64_masked(PX_OF_F_ARP_TPA, 0x0a000100, 0xffffff00);
+    f[2] = px_of_field_u64(PX_OF_F_ARP_OP, 1);
+    memset(a, 0, sizeof a);
+    a[0].type = PX_OF_ACTION_OUTPUT;
+    a[0].port = PX_OF_PORT_NORMAL;
+    fm.command = PX_OF_FLOW_ADD;
+    fm.table_id = 1;
+    fm.priority = 20;
+    fm.cookie = 0x1002;
+    fm.flags = PX_OF_FF_SEND_FLOW_REM;
+    fm.n_fields = 3;
+    fm.fields = f;
+    fm.n_actions = 1;
+    fm.actions = a;
+    catalog_flow(p, inv, dpid, 1002, &fm);
+
+    memset(&fm, 0, sizeof fm);
+    f[0] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x86dd);
+    f[1] = px_of_field_u64(PX_OF_F_IP_PROTO, 58);
+    f[2] = px_of_field_u64(PX_OF_F_ICMPV6_TYPE, 135);
+    f[3] = px_of_field_bytes(PX_OF_F_IPV6_ND_TARGET, target, NULL);
+    f[4] = px_of_field_bytes(PX_OF_F_IPV6_ND_SLL, sll, NULL);
+    memset(a, 0, sizeof a);
+    a[0].type = PX_OF_ACTION_PUSH_VLAN;
+    a[0].ethertype = 0x8100;
+    a[1].type = PX_OF_ACTION_SET_FIELD;
+    set[0] = px_of_field_u64(PX_OF_F_VLAN_VID, PX_OF_VID_PRESENT | 20);
+    a[1].field = &set[0];
+    a[2].type = PX_OF_ACTION_OUTPUT;
+    a[2].port = 1;
+    fm.command = PX_OF_FLOW_ADD;
+    fm.priority = 30;
+    fm.cookie = 0x1003;
+    fm.n_fields = 5;
+    fm.fields = f;
+    fm.n_actions = 3;
+    fm.actions = a;
+    catalog_flow(p, inv, dpid, 1003, &fm);
+
+    memset(&fm, 0, sizeof fm);
+    f[0] = px_of_field_u64(PX_OF_F_TUNNEL_ID, 0x77);
+    f[1] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0800);
+    f[2] = px_of_field_u64(PX_OF_F_IP_PROTO, 17);
+    f[3] = px_of_field_u64(PX_OF_F_UDP_DST, 53);
+    memset(a, 0, sizeof a);
+    a[0].type = PX_OF_ACTION_SET_FIELD;
+    set[0] = px_of_field_u64(PX_OF_F_IP_DSCP, 46);
+    a[0].field = &set[0];
+    a[1].type = PX_OF_ACTION_SET_FIELD;
+    set[1] = px_of_field_u64(PX_OF_F_UDP_SRC, 5353);
+    a[1].field = &set[1];
+    a[2].type = PX_OF_ACTION_OUTPUT;
+    a[2].port = 2;
+    fm.command = PX_OF_FLOW_ADD;
+    fm.priority = 40;
+    fm.cookie = 0x1004;
+    fm.n_fields = 4;
+    fm.fields = f;
+    fm.n_actions = 3;
+    fm.actions = a;
+    catalog_flow(p, inv, dpid, 1004, &fm);
+
+    /* Add, then change its actions with MODIFY_STRICT. */
+    memset(&fm, 0, sizeof fm);
+    f[0] = px_of_field_u64(PX_OF_F_IN_PORT, 1);
+    f[1] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0800);
+    f[2] = px_of_field_u64_masked(PX_OF_F_IPV4_DST, 0x0a000000, 0xff000000);
+    memset(a, 0, sizeof a);
+    a[0].type = PX_OF_ACTION_OUTPUT;
+    a[0].port = 1;
+    fm.command = PX_OF_FLOW_ADD;
+    fm.priority = 50;
+    fm.cookie = 0x1005;
+    fm.n_fields = 3;
+    fm.fields = f;
+    fm.n_actions = 1;
+    fm.actions = a;
+    catalog_flow(p, inv, dpid, 1005, &fm);
+    a[0].port = 2;
+    fm.command = PX_OF_FLOW_MODIFY_STRICT;
+    catalog_flow(p, inv, dpid, 1006, &fm);
+
+    /* Two flows, and a DELETE whose cookie mask takes the first alone. */
+    memset(&fm, 0, sizeof fm);
+    memset(a, 0, sizeof a);
+    a[0].type = PX_OF_ACTION_OUTPUT;
+    a[0].port = 2;
+    fm.command = PX_OF_FLOW_ADD;
+    fm.n_actions = 1;
+    fm.actions = a;
+    f[0] = px_of_field_u64(PX_OF_F_IN_PORT, 2);
+    fm.n_fields = 1;
+    fm.fields = f;
+    fm.priority = 60;
+    fm.cookie = 0x1007;
+    catalog_flow(p, inv, dpid, 1007, &fm);
+    fm.priority = 61;
+    fm.cookie = 0x1008;
+    catalog_flow(p, inv, dpid, 1008, &fm);
+    memset(&fm, 0, sizeof fm);
+    fm.command = PX_OF_FLOW_DELETE;
+    fm.table_id = 0xff;
+    fm.cookie = 0x1007;
+    fm.cookie_mask = 0xffff;
+    catalog_flow(p, inv, dpid, 1009, &fm);
+
+    /* IPV4_SRC without ETH_TYPE: refused before the switch. */
+    memset(&fm, 0, sizeof fm);
+    f[0] = px_of_field_u64(PX_OF_F_IPV4_SRC, 0x0a000001);
+    fm.command = PX_OF_FLOW_ADD;
+    fm.n_fields = 1;
+    fm.fields = f;
+    catalog_flow(p, inv, dpid, 1010, &fm);
+}
+
+/* The catalog is for 1.3 switches; 1.0's expression of the same
+ * requests is checked byte by byte in tests/unit/test_ofp.c. */
+static void
+flow_catalog(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
+             uint8_t version)
+{
+    if (version == PX_OF_VERSION_13) {
+        flow_catalog13(p, inv, dpid);
+    }
 }
 
 static void
@@ -181,7 +411,9 @@ raw_messages(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
                  PX_OF_SEND_REPLY);
     }
     flow(p, inv, dpid, 600 + n, 0x600, 0);
-    flow(p, inv, dpid, 700 + n, 0xbad, 254);
+    /* 1.0 has one table, and openflow refuses any other itself: there the
+     * scripted switch of the integration tests refuses the cookie. */
+    flow(p, inv, dpid, 700 + n, 0xbad, version == PX_OF_VERSION_13 ? 254 : 0);
     role(p, inv, dpid, 800 + n, 5);
     role(p, inv, dpid, 900 + n, 3);
 }
@@ -320,6 +552,9 @@ on_switch_up(struct px_plugin *p, const struct px_event *ev, void *arg)
         if (inv->raw) {
             raw_messages(p, inv, sw->dpid, sw->version);
         }
+        if (inv->flows) {
+            flow_catalog(p, inv, sw->dpid, sw->version);
+        }
     }
     return PX_EVENT_CONTINUE;
 }
@@ -341,6 +576,7 @@ inventory_init(struct px_plugin *p)
     px_set_data(p, inv);
     inv->next_id = 100;
     if ((error = px_config_bool(p, "raw", &inv->raw)) ||
+        (error = px_config_bool(p, "flows", &inv->flows)) ||
         (error = px_config_int(p, "barriers", &inv->barriers))) {
         free(inv);
         px_set_data(p, NULL);
@@ -381,6 +617,9 @@ inventory_init(struct px_plugin *p)
         barrier(p, inv, col.dpids[i]);
         if (inv->raw) {
             raw_messages(p, inv, col.dpids[i], col.versions[i]);
+        }
+        if (inv->flows) {
+            flow_catalog(p, inv, col.dpids[i], col.versions[i]);
         }
     }
     return 0;

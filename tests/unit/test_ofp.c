@@ -34,6 +34,7 @@
 
 #include "ofp.h"
 #include "ofp_wire.h"
+#include "plexus/byteorder.h"
 #include "hexfix.h"
 
 #define MAX_MSG   1024
@@ -41,6 +42,11 @@
 #define NONE      SIZE_MAX /* No tail of a fixture is optional. */
 
 /* ofp-print: HELLO (OF1.3) (xid=0x1): version bitmap: 0x01, 0x04 */
+/* Room for a 1.3 packet-in's decoded match. */
+static struct px_of_field pif[PX_OF_F_COUNT];
+/* A buffer for any message. */
+static uint8_t buf_big[OF_MAX_MESSAGE];
+
 static const char HELLO[] = "04000010 00000001 00010008 00000012";
 
 /* ofp-print: HELLO (OF1.5) (xid=0x3): version bitmap: 0x01, ..., 0x06 */
@@ -589,7 +595,8 @@ enc_packet_out(uint8_t *buf, size_t cap, const void *arg)
     const char *why = "unset";
     size_t len = 1;
     int error =
-        of_encode_packet_out(buf, cap, e->version, e->xid, e->arg, &len, &why);
+        of_encode_packet_out(buf, cap, e->version, e->xid, e->arg,
+                             sizeof(struct px_of_packet_out), &len, &why);
 
     return request_len(error, len, why);
 }
@@ -600,8 +607,8 @@ enc_flow_mod(uint8_t *buf, size_t cap, const void *arg)
     const struct enc *e = arg;
     const char *why = "unset";
     size_t len = 1;
-    int error =
-        of_encode_flow_mod(buf, cap, e->version, e->xid, e->arg, &len, &why);
+    int error = of_encode_flow_mod(buf, cap, e->version, e->xid, e->arg,
+                                   sizeof(struct px_of_flow_mod), &len, &why);
 
     return request_len(error, len, why);
 }
@@ -615,8 +622,10 @@ po_len(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
     const char *why = "unset";
     size_t len = 0;
 
-    assert_int_equal(
-        of_encode_packet_out(buf, cap, version, xid, po, &len, &why), 0);
+    assert_int_equal(of_encode_packet_out(buf, cap, version, xid, po,
+                                          sizeof(struct px_of_packet_out),
+                                          &len, &why),
+                     0);
     assert_null(why);
     assert_int_not_equal(len, 0);
     return len;
@@ -629,8 +638,10 @@ fm_len(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
     const char *why = "unset";
     size_t len = 0;
 
-    assert_int_equal(
-        of_encode_flow_mod(buf, cap, version, xid, fm, &len, &why), 0);
+    assert_int_equal(of_encode_flow_mod(buf, cap, version, xid, fm,
+                                        sizeof(struct px_of_flow_mod), &len,
+                                        &why),
+                     0);
     assert_null(why);
     assert_int_not_equal(len, 0);
     return len;
@@ -645,8 +656,9 @@ po_error_cap(size_t cap, uint8_t version, const struct px_of_packet_out *po)
     static uint8_t buf[OF_MAX_MESSAGE];
     const char *why = NULL;
     size_t len = 1;
-    int error = of_encode_packet_out(cap ? buf : NULL, cap, version, 1, po,
-                                     &len, &why);
+    int error =
+        of_encode_packet_out(cap ? buf : NULL, cap, version, 1, po,
+                             sizeof(struct px_of_packet_out), &len, &why);
 
     assert_int_not_equal(error, 0);
     assert_int_equal(len, 0);
@@ -667,8 +679,8 @@ fm_error_cap(size_t cap, uint8_t version, const struct px_of_flow_mod *fm)
     static uint8_t buf[OF_MAX_MESSAGE];
     const char *why = NULL;
     size_t len = 1;
-    int error =
-        of_encode_flow_mod(cap ? buf : NULL, cap, version, 1, fm, &len, &why);
+    int error = of_encode_flow_mod(cap ? buf : NULL, cap, version, 1, fm,
+                                   sizeof(struct px_of_flow_mod), &len, &why);
 
     assert_int_not_equal(error, 0);
     assert_int_equal(len, 0);
@@ -717,7 +729,7 @@ dec_packet_in(const uint8_t *msg, size_t len, const char **why)
 {
     struct px_of_packet_in pi;
 
-    return of_decode_packet_in(msg, len, &pi, why);
+    return of_decode_packet_in(msg, len, &pi, pif, why);
 }
 
 static int
@@ -1311,7 +1323,7 @@ test_packet_in_13(void **state)
     (void)state;
     m = load(OVS_PACKET_IN_13);
     memset(&pi, 0x5a, sizeof pi);
-    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
     assert_int_equal(pi.version, PX_OF_VERSION_13);
     assert_int_equal(pi.in_port, 1);
     assert_int_equal(pi.buffer_id, PX_OF_NO_BUFFER);
@@ -1325,7 +1337,7 @@ test_packet_in_13(void **state)
     msg_free(&m);
 
     m = load(OVS_PACKET_IN_ACTION_13);
-    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
     assert_int_equal(pi.in_port, PX_OF_PORT_CONTROLLER);
     assert_int_equal(pi.reason, PX_OF_REASON_ACTION);
     assert_int_equal(pi.cookie, UINT64_MAX);
@@ -1334,7 +1346,7 @@ test_packet_in_13(void **state)
 
     /* Other fields before and after in_port are skipped. */
     m = load(PACKET_IN_METADATA_13);
-    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
     assert_int_equal(pi.in_port, 5);
     assert_int_equal(pi.table_id, 3);
     assert_int_equal(pi.cookie, 0xdeadbeef);
@@ -1344,13 +1356,13 @@ test_packet_in_13(void **state)
     msg_free(&m);
 
     m = load(PACKET_IN_TUN_ID_13);
-    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
     assert_int_equal(pi.in_port, 9);
     msg_free(&m);
 
     /* A mask of all ones is no mask, as OVS takes it. */
     m = load(PACKET_IN_MASKED_13);
-    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
     assert_int_equal(pi.in_port, 1);
     msg_free(&m);
 
@@ -1386,7 +1398,7 @@ test_packet_in_10(void **state)
     (void)state;
     m = load(OVS_PACKET_IN_10);
     memset(&pi, 0x5a, sizeof pi);
-    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
     assert_int_equal(pi.version, PX_OF_VERSION_10);
     assert_int_equal(pi.in_port, 1);
     assert_int_equal(pi.buffer_id, PX_OF_NO_BUFFER);
@@ -1400,13 +1412,13 @@ test_packet_in_10(void **state)
     msg_free(&m);
 
     m = load(OVS_PACKET_IN_ACTION_10);
-    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
     assert_int_equal(pi.in_port, PX_OF_PORT_CONTROLLER);
     assert_int_equal(pi.reason, PX_OF_REASON_ACTION);
     msg_free(&m);
 
     m = load(PACKET_IN_FLOOD_10);
-    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
     assert_int_equal(pi.in_port, PX_OF_PORT_FLOOD);
     assert_int_equal(pi.buffer_id, 0x107);
     assert_int_equal(pi.total_len, 42);
@@ -1511,7 +1523,8 @@ test_special_ports(void **state)
         /* Decoding: the packet-in's in_port (bytes 14 and 15). */
         m.data[14] = map[i].wire >> 8;
         m.data[15] = map[i].wire & 0xff;
-        assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+        assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL),
+                         0);
         assert_int_equal(pi.in_port, map[i].port);
 
         /* Encoding: a packet-out's in_port and output port. */
@@ -1524,7 +1537,7 @@ test_special_ports(void **state)
 
     /* The fixtures say the same. */
     m = load(OVS_PACKET_IN_ACTION_10);
-    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, NULL), 0);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
     assert_int_equal(pi.in_port, PX_OF_PORT_CONTROLLER);
     msg_free(&m);
     m = load(PACKET_OUT_10); /* in_port=CONTROLLER actions=FLOOD */
@@ -1736,9 +1749,10 @@ test_flow_mod_l2(void **state)
      * by the short one: an in_port or an output with no 1.0 number. */
     fm = fm_l2;
     fm.match.in_port = 0xff00;
-    assert_int_equal(
-        of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm, &len, &why),
-        EOPNOTSUPP);
+    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm,
+                                        sizeof(struct px_of_flow_mod), &len,
+                                        &why),
+                     EOPNOTSUPP);
     assert_non_null(why);
     fm = fm_l2;
     act[0] =
@@ -1746,9 +1760,10 @@ test_flow_mod_l2(void **state)
     fm.actions = act;
     fm.n_actions = 1;
     why = NULL;
-    assert_int_equal(
-        of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm, &len, &why),
-        EOPNOTSUPP);
+    assert_int_equal(of_encode_flow_mod(buf, sizeof buf, 1, 1, &fm,
+                                        sizeof(struct px_of_flow_mod), &len,
+                                        &why),
+                     EOPNOTSUPP);
     assert_non_null(why);
 
     /* A delete's actions are not sent, by either path. */
@@ -1808,6 +1823,404 @@ test_flow_mod(void **state)
     assert_memory_equal(buf, buf2, n);
 }
 
+/* Version 4's flow_mod: match fields, every action, instructions, flags,
+ * filters. */
+
+static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0xaa};
+static const uint8_t mac_oui[6] = {0x02, 0x11, 0x22};
+static const uint8_t mac_mask[6] = {0xff, 0xff, 0xff, 0, 0, 0};
+static const uint8_t v6_a[16] = {0x20, 0x01, 0x0d, 0xb8};
+static const uint8_t v6_mask[16] = {0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff};
+
+/* Builds in 'f' the 1.3 request's match: IPv6 TCP with masks, a tagged
+ * VLAN and metadata, listed out of field order. */
+static size_t
+fields_v6(struct px_of_field *f)
+{
+    size_t n = 0;
+
+    f[n++] = px_of_field_u64(PX_OF_F_TCP_DST, 443);
+    f[n++] = px_of_field_bytes(PX_OF_F_IPV6_SRC, v6_a, v6_mask);
+    f[n++] = px_of_field_u64(PX_OF_F_IP_PROTO, 6);
+    f[n++] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x86dd);
+    f[n++] = px_of_field_bytes(PX_OF_F_ETH_DST, mac_oui, mac_mask);
+    f[n++] = px_of_field_u64(PX_OF_F_VLAN_VID, PX_OF_VID_PRESENT | 10);
+    f[n++] = px_of_field_u64(PX_OF_F_VLAN_PCP, 3);
+    f[n++] = px_of_field_u64_masked(PX_OF_F_METADATA, 0x10, 0xf0);
+    f[n++] = px_of_field_u64(PX_OF_F_IN_PORT, 1);
+    f[n++] = px_of_field_u64(PX_OF_F_IP_DSCP, 46);
+    return n;
+}
+
+/* ofp-print: OFPT_FLOW_MOD (OF1.3) (xid=0x15): ADD table:1 priority=300,tcp6
+ * ,metadata=0x10/0xf0,in_port=1,dl_vlan=10,dl_vlan_pcp=3,dl_dst=02:11:22:00:
+ * 00:00/ff:ff:ff:00:00:00,ipv6_src=2001:db8::/64,nw_tos=184,tp_dst=443
+ * cookie:0xabc idle:60 send_flow_rem check_overlap reset_counts actions=mete
+ * r:3,pop_vlan,push_mpls:0x8847,set_field:100->mpls_label,set_mpls_ttl(9),de
+ * c_mpls_ttl,output:2,write_actions(set_queue:7,group:5,dec_ttl,mod_nw_ttl:3
+ * 3),goto_table:2 */
+static const char FLOW_MOD_V6_13[] = "040e0128 00000015 00000000 00000abc "
+                                     "00000000 00000000 0100003c 0000012c "
+                                     "ffffffff ffffffff ffffffff 00070000 "
+                                     "00010075 80000004 00000001 80000510 "
+                                     "00000000 00000010 00000000 000000f0 "
+                                     "8000070c 02112200 0000ffff ff000000 "
+                                     "80000a02 86dd8000 0c02100a 80000e01 "
+                                     "03800010 012e8000 14010680 001c0201 "
+                                     "bb800035 2020010d b8000000 00000000 "
+                                     "00000000 00ffffff ffffffff ff000000 "
+                                     "00000000 00000000 00060008 00000003 "
+                                     "00040048 00000000 00120008 00000000 "
+                                     "00130008 88470000 00190010 80004404 "
+                                     "00000064 00000000 000f0008 09000000 "
+                                     "00100008 00000000 00000010 00000002 "
+                                     "00000000 00000000 00030028 00000000 "
+                                     "00150008 00000007 00160008 00000005 "
+                                     "00180008 00000000 00170008 21000000 "
+                                     "00010008 02000000";
+
+static void
+test_flow_mod_fields13(void **state)
+{
+    struct px_of_field f[16];
+    struct px_of_field label = px_of_field_u64(PX_OF_F_MPLS_LABEL, 100);
+    struct px_of_action apply[6] = {
+        {.type = PX_OF_ACTION_POP_VLAN},
+        {.type = PX_OF_ACTION_PUSH_MPLS, .ethertype = 0x8847},
+        {.type = PX_OF_ACTION_SET_FIELD},
+        {.type = PX_OF_ACTION_SET_MPLS_TTL, .arg = 9},
+        {.type = PX_OF_ACTION_DEC_MPLS_TTL},
+        {.type = PX_OF_ACTION_OUTPUT, .port = 2, .max_len = 0},
+    };
+    struct px_of_action write[4] = {
+        {.type = PX_OF_ACTION_SET_QUEUE, .arg = 7},
+        {.type = PX_OF_ACTION_GROUP, .arg = 5},
+        {.type = PX_OF_ACTION_DEC_NW_TTL},
+        {.type = PX_OF_ACTION_SET_NW_TTL, .arg = 33},
+    };
+    struct px_of_instruction in[4] = {
+        {.type = PX_OF_INSTR_METER, .meter_id = 3},
+        {.type = PX_OF_INSTR_APPLY_ACTIONS, .n_actions = 6, .actions = apply},
+        {.type = PX_OF_INSTR_WRITE_ACTIONS, .n_actions = 4, .actions = write},
+        {.type = PX_OF_INSTR_GOTO_TABLE, .table_id = 2},
+    };
+    struct px_of_flow_mod fm = {
+        .command = PX_OF_FLOW_ADD,
+        .table_id = 1,
+        .idle_timeout = 60,
+        .priority = 300,
+        .buffer_id = PX_OF_NO_BUFFER,
+        .cookie = 0xabc,
+        .flags = PX_OF_FF_SEND_FLOW_REM | PX_OF_FF_CHECK_OVERLAP |
+                 PX_OF_FF_RESET_COUNTS,
+        .n_instructions = 4,
+        .instructions = in,
+    };
+    struct enc e = {.version = PX_OF_VERSION_13, .xid = 21, .arg = &fm};
+
+    (void)state;
+    fm.n_fields = fields_v6(f);
+    fm.fields = f;
+    apply[2].field = &label;
+    check_encoder(enc_flow_mod, &e, FLOW_MOD_V6_13);
+    /* 1.0 has none of it. */
+    assert_int_equal(fm_error(PX_OF_VERSION_10, &fm), EOPNOTSUPP);
+}
+
+/* ofp-print: OFPT_FLOW_MOD (OF1.3) (xid=0x16): DEL_STRICT table:255
+ * priority=7,arp,arp_tpa=10.0.1.0/24 cookie:0x1200/0xff00 out_port:3
+ * actions=drop */
+static const char FLOW_MOD_DEL_13[] = "040e0048 00000016 00000000 00001200 "
+                                      "00000000 0000ff00 ff040000 00000007 "
+                                      "ffffffff 00000003 00000004 00000000 "
+                                      "00010016 80000a02 08068000 2f080a00 "
+                                      "0100ffff ff000000";
+
+static void
+test_flow_mod_delete_filters(void **state)
+{
+    struct px_of_field f[2] = {
+        px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0806),
+        px_of_field_u64_masked(PX_OF_F_ARP_TPA, 0x0a000100, 0xffffff00),
+    };
+    struct px_of_flow_mod fm = {
+        .command = PX_OF_FLOW_DELETE_STRICT,
+        .table_id = 0xff,
+        .priority = 7,
+        .buffer_id = PX_OF_NO_BUFFER,
+        .cookie = 0x1200,
+        .cookie_mask = 0xff00,
+        .filters = PX_OF_FILTER_OUT_PORT | PX_OF_FILTER_OUT_GROUP,
+        .out_port = 3,
+        .out_group = 4,
+        .n_fields = 2,
+        .fields = f,
+    };
+    struct enc e = {.version = PX_OF_VERSION_13, .xid = 22, .arg = &fm};
+
+    (void)state;
+    check_encoder(enc_flow_mod, &e, FLOW_MOD_DEL_13);
+    /* 1.0 has no cookie mask, no groups. */
+    assert_int_equal(fm_error(PX_OF_VERSION_10, &fm), EOPNOTSUPP);
+    fm.cookie_mask = 0;
+    assert_int_equal(fm_error(PX_OF_VERSION_10, &fm), EOPNOTSUPP);
+}
+
+/* ofp-print: OFPT_FLOW_MOD (xid=0x17): MOD_STRICT priority=9,icmp,in_port=5,
+ * vlan_tci=0x0000,nw_src=10.0.0.0/8,nw_dst=192.168.0.1,nw_tos=40,icmp_type=8
+ * hard:5 send_flow_rem actions=mod_dl_src:02:00:00:00:00:aa,mod_nw_dst:10.0.
+ * 0.99,mod_tp_dst:8080,mod_nw_tos:184,mod_vlan_pcp:5,strip_vlan,enqueue:4:2,
+ * resubmit:2,IN_PORT */
+static const char FLOW_MOD_FIELDS_10[] = "010e00a8 00000017 0010188c 00050000 "
+                                         "00000000 00000000 0000ffff 00000800 "
+                                         "28010000 0a000000 c0a80001 00080000 "
+                                         "00000000 00000000 00020000 00050009 "
+                                         "ffffffff ffff0001 00040010 02000000 "
+                                         "00aa0000 00000000 00070008 0a000063 "
+                                         "000a0008 1f900000 00080008 b8000000 "
+                                         "00020008 05000000 00030008 00000000 "
+                                         "000b0010 00040000 00000000 00000002 "
+                                         "ffff0010 00002320 00010002 00000000 "
+                                         "00000008 fff80000";
+
+/* What 1.0 can say of fields and actions: prefixes, ICMP in the transport
+ * ports, every SET_* action, ENQUEUE, STRIP_VLAN, a vendor action. */
+static void
+test_flow_mod_fields10(void **state)
+{
+    /* Nicira's resubmit to port 2 (NXAST_RESUBMIT). */
+    static const uint8_t vendor[16] = {0xff, 0xff, 0x00, 0x10, 0x00, 0x00,
+                                       0x23, 0x20, 0x00, 0x01, 0x00, 0x02};
+    struct px_of_field f[8] = {
+        px_of_field_u64(PX_OF_F_IN_PORT, 5),
+        px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0800),
+        px_of_field_u64_masked(PX_OF_F_IPV4_SRC, 0x0a000000, 0xff000000),
+        px_of_field_u64(PX_OF_F_IPV4_DST, 0xc0a80001),
+        px_of_field_u64(PX_OF_F_IP_PROTO, 1),
+        px_of_field_u64(PX_OF_F_ICMPV4_TYPE, 8),
+        px_of_field_u64(PX_OF_F_IP_DSCP, 10),
+        px_of_field_u64(PX_OF_F_VLAN_VID, 0),
+    };
+    struct px_of_field set[5];
+    size_t i;
+    struct px_of_action a[10] = {
+        {.type = PX_OF_ACTION_SET_FIELD},
+        {.type = PX_OF_ACTION_SET_FIELD},
+        {.type = PX_OF_ACTION_SET_FIELD},
+        {.type = PX_OF_ACTION_SET_FIELD},
+        {.type = PX_OF_ACTION_SET_FIELD},
+        {.type = PX_OF_ACTION_POP_VLAN},
+        {.type = PX_OF_ACTION_SET_QUEUE, .arg = 2},
+        {.type = PX_OF_ACTION_OUTPUT, .port = 4},
+        {.type = PX_OF_ACTION_EXPERIMENTER,
+         .data = vendor,
+         .data_len = sizeof vendor},
+        {.type = PX_OF_ACTION_OUTPUT, .port = PX_OF_PORT_IN_PORT},
+    };
+    struct px_of_flow_mod fm = {
+        .command = PX_OF_FLOW_MODIFY_STRICT,
+        .priority = 9,
+        .hard_timeout = 5,
+        .buffer_id = PX_OF_NO_BUFFER,
+        .flags = PX_OF_FF_SEND_FLOW_REM,
+        .n_fields = 8,
+        .fields = f,
+        .n_actions = 10,
+        .actions = a,
+    };
+    struct enc e = {.version = PX_OF_VERSION_10, .xid = 23, .arg = &fm};
+
+    (void)state;
+    set[0] = px_of_field_bytes(PX_OF_F_ETH_SRC, mac_a, NULL);
+    set[1] = px_of_field_u64(PX_OF_F_IPV4_DST, 0x0a000063);
+    set[2] = px_of_field_u64(PX_OF_F_TCP_DST, 8080);
+    set[3] = px_of_field_u64(PX_OF_F_IP_DSCP, 46);
+    set[4] = px_of_field_u64(PX_OF_F_VLAN_PCP, 5);
+    for (i = 0; i < 5; i++) {
+        a[i].field = &set[i];
+    }
+    check_encoder(enc_flow_mod, &e, FLOW_MOD_FIELDS_10);
+}
+
+/* Fields the encoders refuse, and why. */
+static void
+test_fields_invalid(void **state)
+{
+    struct px_of_field f[3];
+    struct px_of_flow_mod fm = {.command = PX_OF_FLOW_ADD, .fields = f};
+
+    (void)state;
+    /* No prerequisite, in both versions. */
+    f[0] = px_of_field_u64(PX_OF_F_IPV4_SRC, 1);
+    fm.n_fields = 1;
+    assert_int_equal(fm_error(4, &fm), EOPNOTSUPP);
+    assert_int_equal(fm_error(1, &fm), EOPNOTSUPP);
+    f[1] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0800);
+    fm.n_fields = 2;
+    assert_int_not_equal(fm_len(buf_big, sizeof buf_big, 4, 1, &fm), 0);
+    /* A field twice; an unknown field; a mask on ETH_TYPE; a value bit
+     * outside its mask; a 3-bit field too large. */
+    f[2] = f[1];
+    fm.n_fields = 3;
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    f[2] = px_of_field_u64(PX_OF_F_COUNT, 0);
+    f[2].id = PX_OF_F_COUNT;
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    f[1] = px_of_field_u64_masked(PX_OF_F_ETH_TYPE, 0x0800, 0xff00);
+    fm.n_fields = 2;
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    f[1] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0800);
+    f[0] = px_of_field_u64_masked(PX_OF_F_IPV4_SRC, 0x0a000001, 0xffffff00);
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    f[0] = px_of_field_u64(PX_OF_F_IP_DSCP, 64);
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    /* 1.0: a mask that is not a prefix; a field it does not have. */
+    f[0] = px_of_field_u64_masked(PX_OF_F_IPV4_SRC, 0x0a000001, 0xff0000ff);
+    assert_int_equal(fm_error(1, &fm), EOPNOTSUPP);
+    assert_int_not_equal(fm_len(buf_big, sizeof buf_big, 4, 1, &fm), 0);
+    f[0] = px_of_field_u64(PX_OF_F_IP_ECN, 1);
+    assert_int_equal(fm_error(1, &fm), EOPNOTSUPP);
+    /* Both a match and fields; both actions and instructions. */
+    f[0] = px_of_field_u64(PX_OF_F_IN_PORT, 1);
+    fm.n_fields = 1;
+    fm.match.fields = PX_OF_MATCH_IN_PORT;
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+}
+
+/* Actions the encoders refuse, and why. */
+static void
+test_actions_invalid(void **state)
+{
+    static const uint8_t short_vendor[8] = {0xff, 0xff, 0x00, 0x10};
+    struct px_of_action a[2] = {{.type = PX_OF_ACTION_SET_QUEUE, .arg = 1}};
+    struct px_of_field masked;
+    struct px_of_flow_mod fm = {
+        .command = PX_OF_FLOW_ADD, .n_actions = 1, .actions = a};
+
+    (void)state;
+    /* 1.0's queue goes with the output after it. */
+    assert_int_equal(fm_error(1, &fm), EOPNOTSUPP);
+    assert_int_not_equal(fm_len(buf_big, sizeof buf_big, 4, 1, &fm), 0);
+    /* 1.0 has no group, push or TTL action. */
+    a[0] = (struct px_of_action){.type = PX_OF_ACTION_GROUP, .arg = 1};
+    assert_int_equal(fm_error(1, &fm), EOPNOTSUPP);
+    a[0] = (struct px_of_action){.type = PX_OF_ACTION_DEC_NW_TTL};
+    assert_int_equal(fm_error(1, &fm), EOPNOTSUPP);
+    /* A masked set-field, a TTL over 255, experimenter bytes that are not
+     * one action. */
+    a[0] = (struct px_of_action){.type = PX_OF_ACTION_SET_FIELD};
+    masked = px_of_field_u64_masked(PX_OF_F_METADATA, 1, 1);
+    a[0].field = &masked;
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    a[0] = (struct px_of_action){.type = PX_OF_ACTION_SET_NW_TTL, .arg = 256};
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    a[0] = (struct px_of_action){.type = PX_OF_ACTION_EXPERIMENTER,
+                                 .data = short_vendor,
+                                 .data_len = sizeof short_vendor};
+    assert_int_equal(fm_error(4, &fm), EINVAL);
+    /* Instructions: an unknown one, one twice, 1.0's only APPLY_ACTIONS. */
+    {
+        struct px_of_instruction in[2] = {
+            {.type = PX_OF_INSTR_GOTO_TABLE, .table_id = 1},
+            {.type = PX_OF_INSTR_GOTO_TABLE, .table_id = 2},
+        };
+
+        fm.n_actions = 0;
+        fm.instructions = in;
+        fm.n_instructions = 2;
+        assert_int_equal(fm_error(4, &fm), EINVAL);
+        fm.n_instructions = 1;
+        assert_int_equal(fm_error(1, &fm), EOPNOTSUPP);
+        in[0].type = 9;
+        assert_int_equal(fm_error(4, &fm), EINVAL);
+    }
+}
+
+/* A request of topic version 3 (shorter actions, no version 4 fields) is
+ * read as such: its two actions give the bytes a version 4 request with
+ * the same actions gives. */
+static void
+test_flow_mod_v3_payload(void **state)
+{
+    struct v3_action {
+        uint32_t type, port;
+        uint16_t max_len;
+        uint8_t mac[6];
+    } v3[2] = {{.type = PX_OF_ACTION_SET_DL_DST, .mac = {2, 0, 0, 0, 0, 9}},
+               {.type = PX_OF_ACTION_OUTPUT, .port = 2}};
+    struct px_of_action v4[2] = {
+        {.type = PX_OF_ACTION_SET_DL_DST, .mac = {2, 0, 0, 0, 0, 9}},
+        {.type = PX_OF_ACTION_OUTPUT, .port = 2}};
+    struct px_of_flow_mod fm = {.command = PX_OF_FLOW_ADD,
+                                .buffer_id = PX_OF_NO_BUFFER,
+                                .n_actions = 2,
+                                .actions = v4};
+    uint8_t b3[256], b4[256];
+    size_t n3, n4, v;
+    const char *why;
+
+    (void)state;
+    _Static_assert(sizeof(struct v3_action) == PX_OF_ACTION_V3_LEN,
+                   "version 3's action");
+    for (v = 1; v <= 4; v += 3) {
+        n4 = fm_len(b4, sizeof b4, (uint8_t)v, 1, &fm);
+        fm.actions = (const struct px_of_action *)(const void *)v3;
+        assert_int_equal(of_encode_flow_mod(b3, sizeof b3, (uint8_t)v, 1, &fm,
+                                            PX_OF_FLOW_MOD_V3_LEN, &n3, &why),
+                         0);
+        fm.actions = v4;
+        assert_int_equal(n3, n4);
+        assert_memory_equal(b3, b4, n4);
+    }
+}
+
+/* A 1.3 packet-in's match, decoded for the plugins: every OXM basic field
+ * in wire order; other classes' fields (OVS's NXM tun_id) skipped. */
+static void
+test_packet_in_match13(void **state)
+{
+    static const uint8_t abc[8] = {0, 0, 0, 0, 0, 0, 0x0a, 0xbc};
+    struct px_of_packet_in pi;
+    struct msg m;
+
+    (void)state;
+    m = load(PACKET_IN_METADATA_13);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
+    assert_int_equal(pi.in_port, 5);
+    assert_int_equal(pi.n_match, 2);
+    assert_ptr_equal(pi.match, pif);
+    assert_int_equal(pif[0].id, PX_OF_F_METADATA);
+    assert_false(pif[0].has_mask);
+    assert_memory_equal(pif[0].value, abc, sizeof abc);
+    assert_int_equal(pif[1].id, PX_OF_F_IN_PORT);
+    assert_int_equal(px_get_be32(pif[1].value), 5);
+
+    free(m.data);
+
+    m = load(PACKET_IN_TUN_ID_13);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
+    assert_int_equal(pi.n_match, 1);
+    assert_int_equal(pif[0].id, PX_OF_F_IN_PORT);
+
+    free(m.data);
+
+    /* In_port's all-ones mask counts as none, in the decoded match too. */
+    m = load(PACKET_IN_MASKED_13);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
+    assert_int_equal(pi.n_match, 1);
+    assert_false(pif[0].has_mask);
+
+    free(m.data);
+
+    /* 1.0 has no match. */
+    m = load(OVS_PACKET_IN_10);
+    assert_int_equal(of_decode_packet_in(m.data, m.len, &pi, pif, NULL), 0);
+    assert_int_equal(pi.n_match, 0);
+    assert_null(pi.match);
+    free(m.data);
+}
+
 static void
 test_flow_mod_invalid(void **state)
 {
@@ -1855,7 +2268,7 @@ test_flow_mod_invalid(void **state)
     fm.command = 5;
     assert_int_equal(fm_error(4, &fm), EINVAL);
     fm = fm_add;
-    fm.actions = &(const struct px_of_action){.type = 7};
+    fm.actions = &(const struct px_of_action){.type = 99};
     fm.n_actions = 1;
     assert_int_equal(fm_error(4, &fm), EINVAL);
     assert_int_equal(fm_error(1, &fm), EINVAL);
@@ -1898,14 +2311,18 @@ test_request_errors_distinct(void **state)
     po.frame_len = OF_MAX_MESSAGE - 24;
     assert_int_equal(po_len(buf, sizeof buf, 1, 1, &po), OF_MAX_MESSAGE);
     assert_int_equal(po_error_cap(OF_MAX_MESSAGE - 1, 1, &po), ENOBUFS);
-    assert_int_equal(
-        of_encode_packet_out(buf, 100, 1, 1, &po, &len, &why_full), ENOBUFS);
+    assert_int_equal(of_encode_packet_out(buf, 100, 1, 1, &po,
+                                          sizeof(struct px_of_packet_out),
+                                          &len, &why_full),
+                     ENOBUFS);
     po.frame_len++;
     for (cap = 0; cap <= OF_MAX_MESSAGE; cap += 4369) {
         assert_int_equal(po_error_cap(cap, 1, &po), EMSGSIZE);
     }
-    assert_int_equal(
-        of_encode_packet_out(buf, 100, 1, 1, &po, &len, &why_long), EMSGSIZE);
+    assert_int_equal(of_encode_packet_out(buf, 100, 1, 1, &po,
+                                          sizeof(struct px_of_packet_out),
+                                          &len, &why_long),
+                     EMSGSIZE);
     po.frame_len = 60;
     assert_int_equal(po_error_cap(40, 4, &po), ENOBUFS);
 
@@ -1923,7 +2340,9 @@ test_request_errors_distinct(void **state)
     for (cap = 0; cap <= 80; cap += 8) {
         assert_int_equal(fm_error_cap(cap, 1, &fm), EOPNOTSUPP);
     }
-    assert_int_equal(of_encode_flow_mod(buf, 8, 1, 1, &fm, &len, &why_unsup),
+    assert_int_equal(of_encode_flow_mod(buf, 8, 1, 1, &fm,
+                                        sizeof(struct px_of_flow_mod), &len,
+                                        &why_unsup),
                      EOPNOTSUPP);
     assert_int_equal(len, 0);
     /* 1.3 has 32-bit ports: the same request is only short of room. */
@@ -1937,7 +2356,9 @@ test_request_errors_distinct(void **state)
         assert_int_equal(fm_error_cap(cap, 1, &fm), EINVAL);
         assert_int_equal(fm_error_cap(cap, 4, &fm), EINVAL);
     }
-    assert_int_equal(of_encode_flow_mod(buf, 8, 4, 1, &fm, &len, &why_bad),
+    assert_int_equal(of_encode_flow_mod(buf, 8, 4, 1, &fm,
+                                        sizeof(struct px_of_flow_mod), &len,
+                                        &why_bad),
                      EINVAL);
 
     /* Each cause has its own reason, for the log and the publisher. */
@@ -2162,6 +2583,13 @@ main(void)
         cmocka_unit_test(test_flow_mod_l2),
         cmocka_unit_test(test_role),
         cmocka_unit_test(test_flow_mod_invalid),
+        cmocka_unit_test(test_flow_mod_fields13),
+        cmocka_unit_test(test_flow_mod_delete_filters),
+        cmocka_unit_test(test_flow_mod_fields10),
+        cmocka_unit_test(test_fields_invalid),
+        cmocka_unit_test(test_actions_invalid),
+        cmocka_unit_test(test_flow_mod_v3_payload),
+        cmocka_unit_test(test_packet_in_match13),
         cmocka_unit_test(test_request_errors_distinct),
         cmocka_unit_test(test_wrong_type_or_version),
         cmocka_unit_test(test_wire_layout),

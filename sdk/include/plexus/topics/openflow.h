@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct px_of_field;
+
 #define PX_TOPIC_OF_SWITCH_UP   "openflow.switch_up"
 #define PX_TOPIC_OF_SWITCH_DOWN "openflow.switch_down"
 #define PX_TOPIC_OF_PORT_STATUS "openflow.port_status"
@@ -28,8 +30,11 @@
 /* Every openflow.* topic is declared with this payload version.
  * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod;
  * version 3 appended 'reply_to' and 'request_id' to both, and brought the
- * requests with replies (inventory, barrier, send). */
-#define PX_TOPIC_OF_VERSION 3
+ * requests with replies (inventory, barrier, send); version 4 brought the
+ * whole match (px_of_field), every action (px_of_action grew, see
+ * PX_OF_ACTION_V3_LEN), instructions and the rest of flow_mod, and the
+ * decoded match of a 1.3 packet-in. */
+#define PX_TOPIC_OF_VERSION 4
 
 /* Wire versions. */
 #define PX_OF_VERSION_10 0x01
@@ -105,13 +110,190 @@ struct px_of_packet_in {
     uint64_t cookie;
     const uint8_t *frame;
     size_t frame_len;
+    /* Version 4.  The switch's match, decoded: for a 1.3 packet-in every
+     * OXM field it carries (in_port, and metadata or tunnel_id when set);
+     * none for 1.0, whose packet-in has no match. */
+    size_t n_match;
+    const struct px_of_field *match;
 };
 
-/* Actions: the few a controller of this kind needs. */
+/* ---------------------------------------------------------------------- */
+/* Match fields.
+ *
+ * A match is a list of fields, each a value and an optional mask, as
+ * OpenFlow 1.3 writes it (OXM): the ids are 1.3's OFPXMT_OFB_* numbers,
+ * values and masks are in network byte order in the field's width
+ * (px_of_field_width), and the values have OXM's meaning (VLAN_VID holds
+ * PX_OF_VID_PRESENT with the id, IP_DSCP the 6-bit DSCP...).  openflow
+ * writes such a list as the 1.3 OXM match, or as the 1.0 twelve-tuple
+ * where 1.0 can say it (IPv4 masks that are prefixes; ARP's SPA/TPA and
+ * opcode in nw_src, nw_dst and nw_proto; ICMP type and code in the
+ * transport ports, as Open vSwitch does) and refuses the rest with
+ * EOPNOTSUPP.  1.3's prerequisites are checked for both versions: a field
+ * without them (IPV4_SRC without ETH_TYPE 0x0800...) is EOPNOTSUPP, as the
+ * switch would refuse it. */
+enum px_of_field_id {
+    PX_OF_F_IN_PORT = 0,
+    PX_OF_F_IN_PHY_PORT = 1,
+    PX_OF_F_METADATA = 2,
+    PX_OF_F_ETH_DST = 3,
+    PX_OF_F_ETH_SRC = 4,
+    PX_OF_F_ETH_TYPE = 5,
+    PX_OF_F_VLAN_VID = 6,
+    PX_OF_F_VLAN_PCP = 7,
+    PX_OF_F_IP_DSCP = 8,
+    PX_OF_F_IP_ECN = 9,
+    PX_OF_F_IP_PROTO = 10,
+    PX_OF_F_IPV4_SRC = 11,
+    PX_OF_F_IPV4_DST = 12,
+    PX_OF_F_TCP_SRC = 13,
+    PX_OF_F_TCP_DST = 14,
+    PX_OF_F_UDP_SRC = 15,
+    PX_OF_F_UDP_DST = 16,
+    PX_OF_F_SCTP_SRC = 17,
+    PX_OF_F_SCTP_DST = 18,
+    PX_OF_F_ICMPV4_TYPE = 19,
+    PX_OF_F_ICMPV4_CODE = 20,
+    PX_OF_F_ARP_OP = 21,
+    PX_OF_F_ARP_SPA = 22,
+    PX_OF_F_ARP_TPA = 23,
+    PX_OF_F_ARP_SHA = 24,
+    PX_OF_F_ARP_THA = 25,
+    PX_OF_F_IPV6_SRC = 26,
+    PX_OF_F_IPV6_DST = 27,
+    PX_OF_F_IPV6_FLABEL = 28,
+    PX_OF_F_ICMPV6_TYPE = 29,
+    PX_OF_F_ICMPV6_CODE = 30,
+    PX_OF_F_IPV6_ND_TARGET = 31,
+    PX_OF_F_IPV6_ND_SLL = 32,
+    PX_OF_F_IPV6_ND_TLL = 33,
+    PX_OF_F_MPLS_LABEL = 34,
+    PX_OF_F_MPLS_TC = 35,
+    PX_OF_F_MPLS_BOS = 36,
+    PX_OF_F_PBB_ISID = 37,
+    PX_OF_F_TUNNEL_ID = 38,
+    PX_OF_F_IPV6_EXTHDR = 39,
+    PX_OF_F_COUNT
+};
+
+/* VLAN_VID: a tag is present (OFPVID_PRESENT); the value 0 is "no tag". */
+#define PX_OF_VID_PRESENT 0x1000u
+
+/* The widest field, IPv6 addresses. */
+#define PX_OF_FIELD_MAX_LEN 16
+
+struct px_of_field {
+    uint8_t id;       /* enum px_of_field_id. */
+    uint8_t has_mask; /* 'mask' counts: 1-bits must match. */
+    uint8_t value[PX_OF_FIELD_MAX_LEN];
+    uint8_t mask[PX_OF_FIELD_MAX_LEN];
+};
+
+/* The width of field 'id' in bytes, or 0 for an unknown id. */
+static inline unsigned int
+px_of_field_width(unsigned int id)
+{
+    static const unsigned char widths[PX_OF_F_COUNT] = {
+        4, 4, 8, 6, 6, 2, 2,  1,  1, 1, 1, 4,  4, 2, 2, 2, 2, 2, 2, 1,
+        1, 2, 4, 4, 6, 6, 16, 16, 4, 1, 1, 16, 6, 6, 4, 1, 1, 3, 8, 2,
+    };
+
+    return id < PX_OF_F_COUNT ? widths[id] : 0;
+}
+
+/* Field 'id' with a zero value and no mask. */
+static inline struct px_of_field
+px_of_field_zero(unsigned int id)
+{
+    struct px_of_field f;
+    unsigned int i;
+
+    /* Member by member, so that C++ plugins compile it too. */
+    f.id = (uint8_t)id;
+    f.has_mask = 0;
+    for (i = 0; i < PX_OF_FIELD_MAX_LEN; i++) {
+        f.value[i] = 0;
+        f.mask[i] = 0;
+    }
+    return f;
+}
+
+/* Field 'id' equal to 'value' (host byte order, e.g. 0x0800 for
+ * ETH_TYPE; the low bytes of it for fields narrower than 8 bytes). */
+static inline struct px_of_field
+px_of_field_u64(unsigned int id, uint64_t value)
+{
+    struct px_of_field f = px_of_field_zero(id);
+    unsigned int i, w = px_of_field_width(id);
+
+    for (i = 0; i < w && i < 8; i++) {
+        f.value[w - 1 - i] = (uint8_t)(value >> (8 * i));
+    }
+    return f;
+}
+
+/* Field 'id' equal to 'value' under 'mask' (host byte order). */
+static inline struct px_of_field
+px_of_field_u64_masked(unsigned int id, uint64_t value, uint64_t mask)
+{
+    struct px_of_field f = px_of_field_u64(id, value);
+    struct px_of_field m = px_of_field_u64(id, mask);
+    unsigned int i;
+
+    f.has_mask = 1;
+    for (i = 0; i < PX_OF_FIELD_MAX_LEN; i++) {
+        f.mask[i] = m.value[i];
+    }
+    return f;
+}
+
+/* Field 'id' equal to the px_of_field_width(id) bytes at 'value' (a MAC
+ * or IPv6 address, network byte order), under the bytes at 'mask' unless
+ * it is NULL. */
+static inline struct px_of_field
+px_of_field_bytes(unsigned int id, const void *value, const void *mask)
+{
+    struct px_of_field f = px_of_field_zero(id);
+    unsigned int i, w = px_of_field_width(id);
+
+    for (i = 0; i < w; i++) {
+        f.value[i] = ((const uint8_t *)value)[i];
+        if (mask) {
+            f.mask[i] = ((const uint8_t *)mask)[i];
+        }
+    }
+    f.has_mask = mask != NULL;
+    return f;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Actions.  Each is expressed for the switch's version or refused with
+ * EOPNOTSUPP: 1.0 has OUTPUT, SET_QUEUE directly before an OUTPUT (its
+ * ENQUEUE), SET_FIELD of ETH_SRC/DST, VLAN_VID, VLAN_PCP, IPV4_SRC/DST,
+ * IP_DSCP and the TCP/UDP ports, POP_VLAN (STRIP_VLAN) and EXPERIMENTER
+ * (VENDOR); 1.3 has all of them. */
 enum px_of_action_type {
     PX_OF_ACTION_OUTPUT = 0,
-    PX_OF_ACTION_SET_DL_SRC,
-    PX_OF_ACTION_SET_DL_DST,
+    PX_OF_ACTION_SET_DL_SRC, /* Older spelling of SET_FIELD ETH_SRC. */
+    PX_OF_ACTION_SET_DL_DST, /* Older spelling of SET_FIELD ETH_DST. */
+    /* Version 4. */
+    PX_OF_ACTION_GROUP,        /* 'arg': group id (1.3). */
+    PX_OF_ACTION_SET_QUEUE,    /* 'arg': queue id. */
+    PX_OF_ACTION_SET_FIELD,    /* '*field', without a mask. */
+    PX_OF_ACTION_PUSH_VLAN,    /* 'ethertype': 0x8100 or 0x88a8 (1.3). */
+    PX_OF_ACTION_POP_VLAN,     /* */
+    PX_OF_ACTION_PUSH_MPLS,    /* 'ethertype': 0x8847 or 0x8848 (1.3). */
+    PX_OF_ACTION_POP_MPLS,     /* 'ethertype' of what follows (1.3). */
+    PX_OF_ACTION_DEC_NW_TTL,   /* (1.3) */
+    PX_OF_ACTION_SET_NW_TTL,   /* 'arg': the TTL (1.3). */
+    PX_OF_ACTION_DEC_MPLS_TTL, /* (1.3) */
+    PX_OF_ACTION_SET_MPLS_TTL, /* 'arg': the TTL (1.3). */
+    PX_OF_ACTION_COPY_TTL_OUT, /* (1.3) */
+    PX_OF_ACTION_COPY_TTL_IN,  /* (1.3) */
+    /* 'data': the whole action as the plugin encoded it for the switch's
+     * version, header included (type 0xffff, its length equal to
+     * 'data_len', a multiple of 8), copied as is. */
+    PX_OF_ACTION_EXPERIMENTER,
 };
 
 struct px_of_action {
@@ -119,6 +301,38 @@ struct px_of_action {
     uint32_t port;    /* OUTPUT */
     uint16_t max_len; /* OUTPUT to the controller: bytes to send. */
     uint8_t mac[6];   /* SET_DL_SRC / SET_DL_DST */
+    /* Version 4. */
+    uint32_t arg;       /* GROUP, SET_QUEUE, SET_NW_TTL, SET_MPLS_TTL. */
+    uint16_t ethertype; /* PUSH_VLAN, PUSH_MPLS, POP_MPLS. */
+    /* SET_FIELD: the field and its value.  A pointer, not the field
+     * itself, so that every action stays small: a learning switch builds
+     * and sends one for each packet. */
+    const struct px_of_field *field;
+    const uint8_t *data; /* EXPERIMENTER. */
+    size_t data_len;
+};
+/* The size of a px_of_action before version 4: a request of version 3 or
+ * less has an array of these, which openflow reads as such. */
+#define PX_OF_ACTION_V3_LEN offsetof(struct px_of_action, arg)
+
+/* Instructions (1.3; 1.0 has APPLY_ACTIONS alone, as its action list). */
+enum px_of_instruction_type {
+    PX_OF_INSTR_GOTO_TABLE = 1,     /* 'table_id'. */
+    PX_OF_INSTR_WRITE_METADATA = 2, /* 'metadata' under 'metadata_mask'. */
+    PX_OF_INSTR_WRITE_ACTIONS = 3,  /* 'actions'. */
+    PX_OF_INSTR_APPLY_ACTIONS = 4,  /* 'actions'. */
+    PX_OF_INSTR_CLEAR_ACTIONS = 5,
+    PX_OF_INSTR_METER = 6, /* 'meter_id'. */
+};
+
+struct px_of_instruction {
+    enum px_of_instruction_type type;
+    uint8_t table_id;
+    uint32_t meter_id;
+    uint64_t metadata;
+    uint64_t metadata_mask;
+    size_t n_actions;
+    const struct px_of_action *actions;
 };
 
 /* What became of a request (openflow.packet_out or openflow.flow_mod).
@@ -171,13 +385,19 @@ struct px_of_packet_out {
      * PX_OF_REPLY_GONE; or NULL for none. */
     const char *reply_to;
     uint64_t request_id;
+    /* Version 4.  Zero.  It makes a version 4 payload longer than a
+     * version 3 one, which is how openflow knows that 'actions' has
+     * version 4's layout (PX_OF_ACTION_V3_LEN). */
+    uint64_t reserved;
 };
-/* The lengths of a version 1 and a version 2 packet_out, which publishers
- * built against them still send: a subscriber accepts any payload of the
- * first length, reads 'outcome' only from one of the second, and
- * 'reply_to' only from one of sizeof(struct px_of_packet_out). */
+/* The lengths of a version 1, 2 and 3 packet_out, which publishers built
+ * against them still send: a subscriber accepts any payload of the first
+ * length, reads 'outcome' only from one of the second, 'reply_to' only
+ * from one of the third, and actions of version 4 only from one of
+ * sizeof(struct px_of_packet_out). */
 #define PX_OF_PACKET_OUT_V1_LEN offsetof(struct px_of_packet_out, outcome)
 #define PX_OF_PACKET_OUT_V2_LEN offsetof(struct px_of_packet_out, reply_to)
+#define PX_OF_PACKET_OUT_V3_LEN offsetof(struct px_of_packet_out, reserved)
 
 /* Match fields present in px_of_match.fields. */
 #define PX_OF_MATCH_IN_PORT  (1u << 0)
@@ -207,14 +427,35 @@ struct px_of_match {
     uint16_t tp_dst;
 };
 
-#define PX_OF_FLOW_ADD    0
-#define PX_OF_FLOW_MODIFY 1
-#define PX_OF_FLOW_DELETE 3
+#define PX_OF_FLOW_ADD           0
+#define PX_OF_FLOW_MODIFY        1
+#define PX_OF_FLOW_MODIFY_STRICT 2
+#define PX_OF_FLOW_DELETE        3
+#define PX_OF_FLOW_DELETE_STRICT 4
 
-/* openflow.flow_mod: a request any plugin may publish. */
+/* flow_mod flags (1.3's OFPFF_*; 1.0 has the first two). */
+#define PX_OF_FF_SEND_FLOW_REM 0x01u /* Tell openflow.flow_removed. */
+#define PX_OF_FF_CHECK_OVERLAP 0x02u
+#define PX_OF_FF_RESET_COUNTS  0x04u
+#define PX_OF_FF_NO_PKT_COUNTS 0x08u
+#define PX_OF_FF_NO_BYT_COUNTS 0x10u
+
+/* px_of_flow_mod.filters: which of 'out_port' and 'out_group' restrict a
+ * DELETE (and, in 1.3, a MODIFY) to flows that output there. */
+#define PX_OF_FILTER_OUT_PORT  0x1u
+#define PX_OF_FILTER_OUT_GROUP 0x2u /* 1.3 only. */
+
+/* openflow.flow_mod: a request any plugin may publish.
+ *
+ * A plugin that sends one for every packet (a learning switch) keeps one
+ * filled in, in its state, and changes only the per-packet fields before
+ * each publish, as l2_learning does: a fresh one zero-initialised on the
+ * stack is 168 bytes that GCC clears with 'rep stos', and openflow's
+ * reads of them right after wait for those stores (a tenth of the
+ * controller's throughput, measured). */
 struct px_of_flow_mod {
     uint64_t dpid;
-    uint8_t command; /* PX_OF_FLOW_ADD, _MODIFY or _DELETE. */
+    uint8_t command; /* PX_OF_FLOW_*. */
     uint8_t table_id;
     uint16_t idle_timeout;
     uint16_t hard_timeout;
@@ -229,10 +470,26 @@ struct px_of_flow_mod {
     /* Version 3.  As in px_of_packet_out. */
     const char *reply_to;
     uint64_t request_id;
+    /* Version 4. */
+    uint64_t cookie_mask; /* MODIFY and DELETE: only flows whose cookie
+                           * equals 'cookie' under this mask (1.3). */
+    uint16_t flags;       /* PX_OF_FF_*. */
+    uint8_t filters;      /* PX_OF_FILTER_*. */
+    uint32_t out_port;
+    uint32_t out_group;
+    /* The match as a list of fields, instead of 'match' (whose 'fields'
+     * must then be 0). */
+    size_t n_fields;
+    const struct px_of_field *fields;
+    /* Instructions, instead of 'actions' (whose count must then be 0). */
+    size_t n_instructions;
+    const struct px_of_instruction *instructions;
 };
-/* The lengths of a version 1 and 2 flow_mod; see PX_OF_PACKET_OUT_V1_LEN. */
+/* The lengths of a version 1, 2 and 3 flow_mod; see
+ * PX_OF_PACKET_OUT_V1_LEN. */
 #define PX_OF_FLOW_MOD_V1_LEN offsetof(struct px_of_flow_mod, outcome)
 #define PX_OF_FLOW_MOD_V2_LEN offsetof(struct px_of_flow_mod, reply_to)
+#define PX_OF_FLOW_MOD_V3_LEN offsetof(struct px_of_flow_mod, cookie_mask)
 
 /* openflow.error: an ERROR message from a switch. */
 struct px_of_error {
