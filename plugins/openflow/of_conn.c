@@ -530,6 +530,20 @@ handle_packet_in(struct of_conn *c, const uint8_t *msg, size_t len,
     return error;
 }
 
+static int
+handle_flow_removed(struct of_conn *c, const uint8_t *msg, size_t len,
+                    const char **why)
+{
+    struct px_of_flow_removed fr;
+    int error = of_decode_flow_removed(msg, len, &fr, c->of->pi_fields, why);
+
+    if (!error) {
+        fr.dpid = c->features.dpid;
+        px_publish(c->of->p, c->of->t_flow_removed, &fr, sizeof fr);
+    }
+    return error;
+}
+
 static void
 update_port(struct of_conn *c, const struct px_of_port_status *ps)
 {
@@ -648,6 +662,10 @@ handle(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
     case OF_PORT_STATUS:
         return c->state == OF_CONN_READY ? handle_port_status(c, msg, len, why)
                                          : 0;
+    case OF_FLOW_REMOVED:
+        return c->state == OF_CONN_READY
+                   ? handle_flow_removed(c, msg, len, why)
+                   : 0;
     case OF_ERROR:
         return handle_error(c, h, msg, why);
     case OF_HELLO:

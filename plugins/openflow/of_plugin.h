@@ -49,10 +49,11 @@ struct openflow {
     struct of_conn *last_found;
     unsigned int next_id;
 
-    /* A 1.3 packet-in's decoded match, which openflow.packet_in's payload
-     * points to during its publish.  One is enough: packet-ins are decoded
-     * one at a time, from the read path, never from inside a publish; and
-     * it keeps 1.4 KB off the stack of the per-packet path. */
+    /* A 1.3 packet-in's or a flow_removed's decoded match, which the
+     * payload points to during its publish.  One is enough: messages are
+     * decoded one at a time, from the read path, never from inside a
+     * publish; and it keeps 1.4 KB off the stack of the per-packet
+     * path. */
     struct px_of_field pi_fields[PX_OF_F_COUNT];
 
     /* Connections with output waiting for the once-per-pass flush. */
@@ -68,6 +69,7 @@ struct openflow {
     struct px_topic *t_port_status;
     struct px_topic *t_packet_in;
     struct px_topic *t_error;
+    struct px_topic *t_flow_removed;
     struct px_topic *t_stats_report;
     struct px_timer *probe;
 

@@ -421,32 +421,24 @@ of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
     } else {
         const struct ofp13_packet_in *opi =
             (const struct ofp13_packet_in *)msg;
-        size_t match_len, frame_ofs, n_fields = 0;
+        size_t match_size = 0, frame_ofs, n_fields = 0;
         uint32_t in_port = 0;
 
-        if (len <
-            offsetof(struct ofp13_packet_in, match) + OFP13_MATCH_HEADER_LEN) {
+        if (len < offsetof(struct ofp13_packet_in, match)) {
             return fail(why, "truncated packet-in");
         }
-        if (px_get_be16(opi->match.type) != OFPMT_OXM) {
-            return fail(why, "packet-in match is not OXM");
-        }
-        match_len = px_get_be16(opi->match.length);
-        if (match_len < OFP13_MATCH_HEADER_LEN) {
-            return fail(why, "packet-in match length below 4");
-        }
-        /* The match is padded to 8 bytes, then come 2 bytes of pad. */
-        frame_ofs =
-            offsetof(struct ofp13_packet_in, match) + PAD8(match_len) + 2;
-        if (frame_ofs > len) {
-            return fail(why, "packet-in match overruns the message");
-        }
-        error = of_decode_oxm(
-            msg + offsetof(struct ofp13_packet_in, match.oxm_fields),
-            match_len - OFP13_MATCH_HEADER_LEN, fields, &n_fields, why);
+        error =
+            of_decode_match13(msg + offsetof(struct ofp13_packet_in, match),
+                              len - offsetof(struct ofp13_packet_in, match),
+                              fields, &n_fields, &match_size, why);
         if (error ||
             (error = fields_in_port(fields, n_fields, &in_port, why))) {
             return error;
+        }
+        /* The match is padded to 8 bytes, then come 2 bytes of pad. */
+        frame_ofs = offsetof(struct ofp13_packet_in, match) + match_size + 2;
+        if (frame_ofs > len) {
+            return fail(why, "packet-in match overruns the message");
         }
         memset(pi, 0, sizeof *pi);
         pi->version = PX_OF_VERSION_13;
@@ -528,6 +520,67 @@ of_decode_error(const uint8_t *msg, size_t len, struct px_of_error *e,
     e->code = px_get_be16(oem->code);
     e->data = oem->data;
     e->data_len = len - sizeof *oem;
+    return 0;
+}
+
+int
+of_decode_flow_removed(const uint8_t *msg, size_t len,
+                       struct px_of_flow_removed *fr,
+                       struct px_of_field *fields, const char **why)
+{
+    int error = check_msg(msg, len, OF_FLOW_REMOVED, why);
+
+    if (error) {
+        return error;
+    }
+    memset(fr, 0, sizeof *fr);
+    fr->version = msg[0];
+    fr->match = fields;
+    if (msg[0] == PX_OF_VERSION_10) {
+        const struct ofp10_flow_removed *ofr =
+            (const struct ofp10_flow_removed *)msg;
+
+        if (len != sizeof *ofr) {
+            return fail(why, "flow_removed of the wrong length");
+        }
+        of_decode_match10(&ofr->match, fields, &fr->n_match);
+        fr->cookie = px_get_be64(ofr->cookie);
+        fr->priority = px_get_be16(ofr->priority);
+        fr->reason = ofr->reason;
+        fr->duration_sec = px_get_be32(ofr->duration_sec);
+        fr->duration_nsec = px_get_be32(ofr->duration_nsec);
+        fr->idle_timeout = px_get_be16(ofr->idle_timeout);
+        fr->packet_count = px_get_be64(ofr->packet_count);
+        fr->byte_count = px_get_be64(ofr->byte_count);
+    } else {
+        const struct ofp13_flow_removed *ofr =
+            (const struct ofp13_flow_removed *)msg;
+        size_t size = 0;
+
+        if (len < offsetof(struct ofp13_flow_removed, match)) {
+            return fail(why, "truncated flow_removed");
+        }
+        error =
+            of_decode_match13(msg + offsetof(struct ofp13_flow_removed, match),
+                              len - offsetof(struct ofp13_flow_removed, match),
+                              fields, &fr->n_match, &size, why);
+        if (error) {
+            return error;
+        }
+        if (offsetof(struct ofp13_flow_removed, match) + size != len) {
+            return fail(why, "bytes after a flow_removed's match");
+        }
+        fr->cookie = px_get_be64(ofr->cookie);
+        fr->priority = px_get_be16(ofr->priority);
+        fr->reason = ofr->reason;
+        fr->table_id = ofr->table_id;
+        fr->duration_sec = px_get_be32(ofr->duration_sec);
+        fr->duration_nsec = px_get_be32(ofr->duration_nsec);
+        fr->idle_timeout = px_get_be16(ofr->idle_timeout);
+        fr->hard_timeout = px_get_be16(ofr->hard_timeout);
+        fr->packet_count = px_get_be64(ofr->packet_count);
+        fr->byte_count = px_get_be64(ofr->byte_count);
+    }
     return 0;
 }
 
@@ -1229,4 +1282,117 @@ of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
         return 0;
     }
     return encode_flow_mod_any(buf, cap, version, xid, fm, fm_len, len, why);
+}
+
+/* A 1.3-only request's start: the version checked and the request there;
+ * nonzero if the writer took a refusal. */
+static int
+refuse_request13(struct writer *w, uint8_t version, const void *req,
+                 const char *what)
+{
+    if (!version_ok(version)) {
+        refuse(w, EINVAL, "version is neither 1.0 nor 1.3");
+    } else if (!req) {
+        refuse(w, EINVAL, "no request");
+    } else if (version != PX_OF_VERSION_13) {
+        refuse(w, EOPNOTSUPP, what);
+    }
+    return w->error;
+}
+
+int
+of_encode_group_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+                    const struct px_of_group_mod *gm, size_t *len,
+                    const char **why)
+{
+    struct writer w = writer_init(buf, cap);
+    struct ofp13_group_mod *ogm;
+    size_t i;
+
+    if (refuse_request13(&w, version, gm, "OpenFlow 1.0 has no groups")) {
+        return finish_request(&w, len, why);
+    }
+    if (gm->command > PX_OF_GROUP_DELETE || gm->type > PX_OF_GROUP_FF) {
+        refuse(&w, EINVAL, "unknown group_mod command or group type");
+    } else if (gm->group_id > PX_OF_GROUP_MAX &&
+               !(gm->command == PX_OF_GROUP_DELETE &&
+                 gm->group_id == PX_OF_GROUP_ALL_GROUPS)) {
+        refuse(&w, EINVAL, "group id out of range");
+    } else if (gm->n_buckets && !gm->buckets) {
+        refuse(&w, EINVAL, "buckets missing (NULL with n_buckets > 0)");
+    }
+    ogm = put_msg(&w, sizeof *ogm, version, OF_GROUP_MOD_13, xid);
+    if (ogm) {
+        px_put_be16(ogm->command, gm->command);
+        ogm->type = gm->type;
+        px_put_be32(ogm->group_id, gm->group_id);
+    }
+    /* A delete names the group alone. */
+    for (i = 0;
+         gm->command != PX_OF_GROUP_DELETE && i < gm->n_buckets && gm->buckets;
+         i++) {
+        const struct px_of_bucket *b = &gm->buckets[i];
+        size_t start = w.len;
+        struct ofp13_bucket *ob = put(&w, sizeof *ob);
+
+        if (ob) {
+            px_put_be16(ob->weight, b->weight);
+            px_put_be32(ob->watch_port, b->watch_port);
+            px_put_be32(ob->watch_group, b->watch_group);
+        }
+        of_put_actions(&w, version, b->actions, b->n_actions,
+                       sizeof *b->actions);
+        patch_len(&w, start + offsetof(struct ofp13_bucket, len), start);
+    }
+    return finish_request(&w, len, why);
+}
+
+int
+of_encode_meter_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+                    const struct px_of_meter_mod *mm, size_t *len,
+                    const char **why)
+{
+    struct writer w = writer_init(buf, cap);
+    struct ofp13_meter_mod *omm;
+    size_t i;
+
+    if (refuse_request13(&w, version, mm, "OpenFlow 1.0 has no meters")) {
+        return finish_request(&w, len, why);
+    }
+    if (mm->command > PX_OF_METER_DELETE) {
+        refuse(&w, EINVAL, "unknown meter_mod command");
+    } else if (!mm->meter_id || (mm->meter_id > PX_OF_METER_MAX &&
+                                 !(mm->command == PX_OF_METER_DELETE &&
+                                   mm->meter_id == PX_OF_METER_ALL))) {
+        refuse(&w, EINVAL, "meter id out of range");
+    } else if (mm->n_bands && !mm->bands) {
+        refuse(&w, EINVAL, "bands missing (NULL with n_bands > 0)");
+    }
+    omm = put_msg(&w, sizeof *omm, version, OF_METER_MOD_13, xid);
+    if (omm) {
+        px_put_be16(omm->command, mm->command);
+        px_put_be16(omm->flags, mm->flags);
+        px_put_be32(omm->meter_id, mm->meter_id);
+    }
+    for (i = 0;
+         mm->command != PX_OF_METER_DELETE && i < mm->n_bands && mm->bands;
+         i++) {
+        const struct px_of_meter_band *b = &mm->bands[i];
+        struct ofp13_meter_band *ob;
+
+        if (b->type != PX_OF_BAND_DROP && b->type != PX_OF_BAND_DSCP_REMARK) {
+            refuse(&w, EINVAL, "unknown meter band type");
+            break;
+        }
+        ob = put(&w, sizeof *ob);
+        if (ob) {
+            px_put_be16(ob->type, b->type);
+            px_put_be16(ob->len, sizeof *ob);
+            px_put_be32(ob->rate, b->rate);
+            px_put_be32(ob->burst_size, b->burst_size);
+            ob->prec_level =
+                b->type == PX_OF_BAND_DSCP_REMARK ? b->prec_level : 0;
+        }
+    }
+    return finish_request(&w, len, why);
 }

@@ -46,6 +46,7 @@ enum of_type {
     OF_PORT_STATUS = 12,
     OF_PACKET_OUT = 13,
     OF_FLOW_MOD = 14,
+    OF_GROUP_MOD_13 = 15,
     OF_STATS_REQUEST_10 = 16,
     OF_STATS_REPLY_10 = 17,
     OF_MULTIPART_REQUEST_13 = 18,
@@ -56,6 +57,7 @@ enum of_type {
     OF_BARRIER_REPLY_13 = 21,
     OF_ROLE_REQUEST_13 = 24,
     OF_ROLE_REPLY_13 = 25,
+    OF_METER_MOD_13 = 29,
 };
 
 #define OF_HEADER_LEN 8
@@ -121,6 +123,12 @@ int of_decode_port_status(const uint8_t *msg, size_t len,
                           struct px_of_port_status *ps, const char **why);
 int of_decode_error(const uint8_t *msg, size_t len, struct px_of_error *e,
                     const char **why);
+/* FLOW_REMOVED.  fr->dpid is left for the caller.  The match is decoded
+ * into 'fields' (room for PX_OF_F_COUNT), which fr->match then points
+ * to. */
+int of_decode_flow_removed(const uint8_t *msg, size_t len,
+                           struct px_of_flow_removed *fr,
+                           struct px_of_field *fields, const char **why);
 
 /* Encoders.  'version' is the negotiated wire version. */
 /* A HELLO with a version-bitmap element offering 1.0 and 1.3 (header
@@ -181,5 +189,14 @@ int of_encode_packet_out(uint8_t *buf, size_t cap, uint8_t version,
 int of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
                        const struct px_of_flow_mod *fm, size_t fm_len,
                        size_t *len, const char **why);
+/* 1.3's GROUP_MOD and METER_MOD: EOPNOTSUPP for 1.0; EINVAL for an
+ * unknown command, type or band, NULL buckets or bands with a count, a
+ * group or meter id out of range. */
+int of_encode_group_mod(uint8_t *buf, size_t cap, uint8_t version,
+                        uint32_t xid, const struct px_of_group_mod *gm,
+                        size_t *len, const char **why);
+int of_encode_meter_mod(uint8_t *buf, size_t cap, uint8_t version,
+                        uint32_t xid, const struct px_of_meter_mod *mm,
+                        size_t *len, const char **why);
 
 #endif /* OF_OFP_H */

@@ -101,6 +101,16 @@ static const struct field_info fields[PX_OF_F_COUNT] = {
     [PX_OF_F_IPV6_EXTHDR] = {true, P_IPV6, 0x1ff},
 };
 
+/* EPROTO, with 'reason' in '*why' unless it is NULL. */
+static int
+fail_why(const char **why, const char *reason)
+{
+    if (why) {
+        *why = reason;
+    }
+    return EPROTO;
+}
+
 /* A field's value (or mask) of at most 8 bytes, as a number. */
 static uint64_t
 bytes_u64(const uint8_t *p, unsigned int width)
@@ -510,16 +520,10 @@ of_decode_oxm(const uint8_t *oxm, size_t len, struct px_of_field *out,
             continue;
         }
         if (flen != w * (has_mask ? 2 : 1)) {
-            if (why) {
-                *why = "OXM field of the wrong length";
-            }
-            return EPROTO;
+            return fail_why(why, "OXM field of the wrong length");
         }
         if (seen & (1ull << id)) {
-            if (why) {
-                *why = "OXM field twice in a match";
-            }
-            return EPROTO;
+            return fail_why(why, "OXM field twice in a match");
         }
         seen |= 1ull << id;
         memset(&out[k], 0, sizeof out[k]);
@@ -536,10 +540,34 @@ of_decode_oxm(const uint8_t *oxm, size_t len, struct px_of_field *out,
     return 0;
 
 bad_len:
-    if (why) {
-        *why = "OXM field overruns its match";
+    return fail_why(why, "OXM field overruns its match");
+}
+
+int
+of_decode_match13(const uint8_t *match, size_t avail, struct px_of_field *out,
+                  size_t *n, size_t *size, const char **why)
+{
+    const struct ofp13_match *om = (const struct ofp13_match *)match;
+    size_t len;
+
+    *n = 0;
+    if (avail < offsetof(struct ofp13_match, oxm_fields)) {
+        return fail_why(why, "truncated match");
     }
-    return EPROTO;
+    if (px_get_be16(om->type) != OFPMT_OXM) {
+        return fail_why(why, "match is not OXM");
+    }
+    len = px_get_be16(om->length);
+    if (len < offsetof(struct ofp13_match, oxm_fields)) {
+        return fail_why(why, "match length below 4");
+    }
+    if (PAD8(len) > avail) {
+        return fail_why(why, "match overruns the message");
+    }
+    *size = PAD8(len);
+    return of_decode_oxm(om->oxm_fields,
+                         len - offsetof(struct ofp13_match, oxm_fields), out,
+                         n, why);
 }
 
 /* Appends field 'id' with the low bytes of 'v' (and 'mask' unless 0) to

@@ -47,6 +47,15 @@ void of_put_fields10(struct writer *w, const struct px_of_field *f, size_t n,
 int of_decode_oxm(const uint8_t *oxm, size_t len, struct px_of_field *out,
                   size_t *n, const char **why);
 
+/* A 1.3 match (struct ofp13_match and its OXM fields) at 'match', with
+ * 'avail' bytes of the message from there: its fields as of_decode_oxm
+ * reads them, and in '*size' its length with padding, where what follows
+ * it starts.  EPROTO, with 'why', for a match that is not OXM, shorter
+ * than its header, or longer, padded, than 'avail'. */
+int of_decode_match13(const uint8_t *match, size_t avail,
+                      struct px_of_field *out, size_t *n, size_t *size,
+                      const char **why);
+
 /* The fields a 1.0 match 'om' does not wildcard, into 'out' (room for
  * PX_OF_F_COUNT), read as Open vSwitch reads them (ARP's addresses and
  * opcode in nw_src, nw_dst and nw_proto, ICMP's type and code in the

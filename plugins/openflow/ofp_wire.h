@@ -198,6 +198,23 @@ struct ofp10_action_enqueue {
 };
 _Static_assert(sizeof(struct ofp10_action_enqueue) == 16, "1.0 5.2.4");
 
+/* 5.4.2: FLOW_REMOVED. */
+struct ofp10_flow_removed {
+    struct ofp_header header;
+    struct ofp10_match match;
+    uint8_t cookie[8];
+    uint8_t priority[2];
+    uint8_t reason; /* OFPRR_*. */
+    uint8_t pad[1];
+    uint8_t duration_sec[4];
+    uint8_t duration_nsec[4];
+    uint8_t idle_timeout[2];
+    uint8_t pad2[2];
+    uint8_t packet_count[8];
+    uint8_t byte_count[8];
+};
+_Static_assert(sizeof(struct ofp10_flow_removed) == 88, "1.0 5.4.2");
+
 /* 5.3.1: FEATURES_REPLY; the ports follow, 48 bytes each. */
 struct ofp10_switch_features {
     struct ofp_header header;
@@ -439,6 +456,66 @@ struct ofp13_flow_mod {
     struct ofp13_match match;
 };
 _Static_assert(sizeof(struct ofp13_flow_mod) == 56, "1.3 7.3.4.1");
+
+/* 7.3.4.2: GROUP_MOD; the buckets follow. */
+struct ofp13_group_mod {
+    struct ofp_header header;
+    uint8_t command[2]; /* OFPGC_*. */
+    uint8_t type;       /* OFPGT_*. */
+    uint8_t pad[1];
+    uint8_t group_id[4];
+};
+_Static_assert(sizeof(struct ofp13_group_mod) == 16, "1.3 7.3.4.2");
+
+/* 7.3.4.2: a bucket of a group; its actions follow, to 'len'. */
+struct ofp13_bucket {
+    uint8_t len[2];
+    uint8_t weight[2];
+    uint8_t watch_port[4];
+    uint8_t watch_group[4];
+    uint8_t pad[4];
+};
+_Static_assert(sizeof(struct ofp13_bucket) == 16, "1.3 7.3.4.2");
+
+/* 7.3.4.4: METER_MOD; the bands follow. */
+struct ofp13_meter_mod {
+    struct ofp_header header;
+    uint8_t command[2]; /* OFPMC_*. */
+    uint8_t flags[2];   /* OFPMF_*. */
+    uint8_t meter_id[4];
+};
+_Static_assert(sizeof(struct ofp13_meter_mod) == 16, "1.3 7.3.4.4");
+
+/* 7.3.4.4: a meter band, OFPMBT_DROP (prec_level and pad zero) or
+ * OFPMBT_DSCP_REMARK (ofp_meter_band_drop and _dscp_remark have this one
+ * shape). */
+struct ofp13_meter_band {
+    uint8_t type[2];
+    uint8_t len[2]; /* 16. */
+    uint8_t rate[4];
+    uint8_t burst_size[4];
+    uint8_t prec_level;
+    uint8_t pad[3];
+};
+_Static_assert(sizeof(struct ofp13_meter_band) == 16, "1.3 7.3.4.4");
+
+/* 7.4.2: FLOW_REMOVED; the match's OXM fields and padding run on past the
+ * struct. */
+struct ofp13_flow_removed {
+    struct ofp_header header;
+    uint8_t cookie[8];
+    uint8_t priority[2];
+    uint8_t reason; /* OFPRR_*. */
+    uint8_t table_id;
+    uint8_t duration_sec[4];
+    uint8_t duration_nsec[4];
+    uint8_t idle_timeout[2];
+    uint8_t hard_timeout[2];
+    uint8_t packet_count[8];
+    uint8_t byte_count[8];
+    struct ofp13_match match;
+};
+_Static_assert(sizeof(struct ofp13_flow_removed) == 56, "1.3 7.4.2");
 
 /* 7.3.5: MULTIPART_REQUEST and MULTIPART_REPLY; the body follows. */
 struct ofp13_multipart_request {

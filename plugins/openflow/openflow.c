@@ -598,6 +598,80 @@ on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
     return PX_EVENT_CONTINUE;
 }
 
+/* What the group_mod and meter_mod handlers share: the request's switch,
+ * its reply topic and slot when it names one, its encoding by 'encode',
+ * and the outcome.  Returns nonzero if it was queued. */
+static int
+request_encoded(struct openflow *of, const struct px_event *ev,
+                const char *what, uint64_t dpid, const char *reply_to,
+                uint64_t request_id, struct px_of_outcome *outcome,
+                int (*encode)(uint8_t *buf, size_t cap, uint8_t version,
+                              uint32_t xid, const void *req, size_t *len,
+                              const char **why))
+{
+    struct px_topic *reply = NULL;
+    const char *why = NULL;
+    struct of_conn *c = request_conn(of, ev, what, dpid, outcome);
+    size_t room, len;
+    uint8_t *buf;
+    int error;
+
+    if (!c || (reply_to && !(reply = request_ack_topic(of, ev, what, c,
+                                                       reply_to, outcome)))) {
+        return 0;
+    }
+    buf = of_conn_reserve(c, &room);
+    error = encode(buf, room, c->version, c->xid, ev->payload, &len, &why);
+    if (!error && reply) {
+        error = of_req_expect(c, c->xid, OF_AWAIT_ACK, reply, request_id);
+    }
+    return request_done(of, ev, what, c, outcome, error, why, len);
+}
+
+static int
+encode_group_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+                 const void *req, size_t *len, const char **why)
+{
+    return of_encode_group_mod(buf, cap, version, xid, req, len, why);
+}
+
+static int
+encode_meter_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+                 const void *req, size_t *len, const char **why)
+{
+    return of_encode_meter_mod(buf, cap, version, xid, req, len, why);
+}
+
+static int
+on_group_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "group_mod";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_group_mod *gm = ev->payload;
+
+    (void)arg;
+    if (request_long_enough(of, ev, what, sizeof *gm)) {
+        request_encoded(of, ev, what, gm->dpid, gm->reply_to, gm->request_id,
+                        gm->outcome, encode_group_mod);
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_meter_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "meter_mod";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_meter_mod *mm = ev->payload;
+
+    (void)arg;
+    if (request_long_enough(of, ev, what, sizeof *mm)) {
+        request_encoded(of, ev, what, mm->dpid, mm->reply_to, mm->request_id,
+                        mm->outcome, encode_meter_mod);
+    }
+    return PX_EVENT_CONTINUE;
+}
+
 static int
 on_inventory(struct px_plugin *p, const struct px_event *ev, void *arg)
 {
@@ -1075,6 +1149,16 @@ declare(struct openflow *of)
                                   PX_TOPIC_OF_VERSION, NULL)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_FLOW_MOD, PX_TOPIC_OF_VERSION,
                                   NULL)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_FLOW_REMOVED,
+                                  PX_TOPIC_OF_VERSION, &of->t_flow_removed)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_GROUP_MOD,
+                                  PX_TOPIC_OF_VERSION, NULL)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_METER_MOD,
+                                  PX_TOPIC_OF_VERSION, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_GROUP_MOD, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_group_mod, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_METER_MOD, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_meter_mod, NULL, NULL)) ||
         /* Requests of every version: the handlers tell them apart by
          * length, so publishers built before 'outcome' keep working. */
         (error = px_subscribe(p, PX_TOPIC_OF_PACKET_OUT, 1, PX_PRIO_DEFAULT,

@@ -309,6 +309,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     struct px_of_port_status ps;
     struct px_of_packet_in pi;
     static struct px_of_field pif[PX_OF_F_COUNT];
+    struct px_of_flow_removed fr;
     struct of_features f;
     struct px_of_error e;
     uint64_t generation_id;
@@ -375,6 +376,20 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
             check(pi.frame == msg + 18);
         }
         answer_packet_in(&pi, out, cap);
+    }
+
+    why = NULL;
+    error = of_decode_flow_removed(msg, len, &fr, pif, &why);
+    check_result(error, why);
+    accepted += !error;
+    if (!error) {
+        size_t i;
+
+        check(fr.version == msg[0] && fr.match == pif &&
+              fr.n_match <= PX_OF_F_COUNT);
+        for (i = 0; i < fr.n_match; i++) {
+            check(px_of_field_width(pif[i].id) != 0);
+        }
     }
 
     why = NULL;

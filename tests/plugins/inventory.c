@@ -52,6 +52,8 @@ struct inventory {
     struct px_topic *t_send;
     struct px_topic *t_flow_mod;
     struct px_topic *t_role;
+    struct px_topic *t_group_mod;
+    struct px_topic *t_meter_mod;
     uint64_t next_id;   /* Of the next barrier. */
     uint64_t next_send; /* Of the next raw message, by 100s per kind. */
     long long barriers;
@@ -160,6 +162,13 @@ catalog_flow(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
  *          output 2;
  *   0x1007 and 0x1008 added, then deleted by a DELETE whose cookie mask
  *          takes 0x1007 alone (id 1009);
+ *   group 7 (SELECT, buckets of weight 60 and 40 to ports 1 and 2; id
+ *          1011), meter 9 (kb/s with a burst, a drop band at 1000; id
+ *          1012), and 0x100c, a flow that goes through both (id 1013);
+ *          meter 10 with a DSCP remark band too, which Open vSwitch
+ *          refuses (id 1015: its ERROR, METER_MOD_FAILED BAD_BAND);
+ *   0x100d with a hard timeout of 1 s and SEND_FLOW_REM, whose
+ *          FLOW_REMOVED the plugin logs (id 1014);
  * and, refused by openflow before the switch: a field without its
  * prerequisite (id 1010, EOPNOTSUPP). */
 static void
@@ -330,6 +339,103 @@ flow_catalog13(struct px_plugin *p, struct inventory *inv, uint64_t dpid)
     fm.cookie_mask = 0xffff;
     catalog_flow(p, inv, dpid, 1009, &fm);
 
+    /* A group and a meter, and a flow through both. */
+    {
+        struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
+        struct px_of_action outs[2];
+        struct px_of_bucket buckets[2];
+        struct px_of_meter_band bands[2];
+        struct px_of_group_mod gm;
+        struct px_of_meter_mod mm;
+
+        memset(outs, 0, sizeof outs);
+        memset(buckets, 0, sizeof buckets);
+        outs[0].type = outs[1].type = PX_OF_ACTION_OUTPUT;
+        outs[0].port = 1;
+        outs[1].port = 2;
+        buckets[0].weight = 60;
+        buckets[1].weight = 40;
+        buckets[0].watch_port = buckets[1].watch_port = PX_OF_PORT_ANY;
+        buckets[0].watch_group = buckets[1].watch_group = PX_OF_GROUP_ANY;
+        buckets[0].n_actions = buckets[1].n_actions = 1;
+        buckets[0].actions = &outs[0];
+        buckets[1].actions = &outs[1];
+        memset(&gm, 0, sizeof gm);
+        gm.dpid = dpid;
+        gm.command = PX_OF_GROUP_ADD;
+        gm.type = PX_OF_GROUP_SELECT;
+        gm.group_id = 7;
+        gm.n_buckets = 2;
+        gm.buckets = buckets;
+        gm.outcome = &outcome;
+        gm.reply_to = inv->reply_to;
+        gm.request_id = 1011;
+        px_publish(p, inv->t_group_mod, &gm, sizeof gm);
+        tell(p, "group_mod", 1011, dpid, &outcome);
+
+        memset(bands, 0, sizeof bands);
+        bands[0].type = PX_OF_BAND_DROP;
+        bands[0].rate = 1000;
+        bands[0].burst_size = 100;
+        bands[1].type = PX_OF_BAND_DSCP_REMARK;
+        bands[1].rate = 500;
+        bands[1].burst_size = 50;
+        bands[1].prec_level = 1;
+        memset(&mm, 0, sizeof mm);
+        mm.dpid = dpid;
+        mm.command = PX_OF_METER_ADD;
+        mm.flags = PX_OF_METER_KBPS | PX_OF_METER_BURST;
+        mm.meter_id = 9;
+        mm.n_bands = 1;
+        mm.bands = bands;
+        outcome = (struct px_of_outcome)PX_OF_OUTCOME_INIT;
+        mm.outcome = &outcome;
+        mm.reply_to = inv->reply_to;
+        mm.request_id = 1012;
+        px_publish(p, inv->t_meter_mod, &mm, sizeof mm);
+        tell(p, "meter_mod", 1012, dpid, &outcome);
+        /* Open vSwitch has no DSCP remark band: its ERROR comes back. */
+        mm.meter_id = 10;
+        mm.n_bands = 2;
+        outcome = (struct px_of_outcome)PX_OF_OUTCOME_INIT;
+        mm.request_id = 1015;
+        px_publish(p, inv->t_meter_mod, &mm, sizeof mm);
+        tell(p, "meter_mod", 1015, dpid, &outcome);
+    }
+    memset(&fm, 0, sizeof fm);
+    memset(a, 0, sizeof a);
+    memset(in, 0, sizeof in);
+    a[0].type = PX_OF_ACTION_GROUP;
+    a[0].arg = 7;
+    in[0].type = PX_OF_INSTR_METER;
+    in[0].meter_id = 9;
+    in[1].type = PX_OF_INSTR_APPLY_ACTIONS;
+    in[1].n_actions = 1;
+    in[1].actions = a;
+    f[0] = px_of_field_u64(PX_OF_F_IN_PORT, 1);
+    f[1] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0806);
+    fm.command = PX_OF_FLOW_ADD;
+    fm.priority = 80;
+    fm.cookie = 0x100c;
+    fm.n_fields = 2;
+    fm.fields = f;
+    fm.n_instructions = 2;
+    fm.instructions = in;
+    catalog_flow(p, inv, dpid, 1013, &fm);
+
+    /* A flow that lives one second, and says so when it goes. */
+    memset(&fm, 0, sizeof fm);
+    f[0] = px_of_field_u64(PX_OF_F_IN_PORT, 2);
+    f[1] = px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0800);
+    fm.command = PX_OF_FLOW_ADD;
+    fm.priority = 90;
+    fm.cookie = 0x100d;
+    fm.hard_timeout = 1;
+    fm.flags = PX_OF_FF_SEND_FLOW_REM;
+    fm.n_fields = 2;
+    fm.fields = f;
+    catalog_flow(p, inv, dpid, 1014, &fm);
+
     /* IPV4_SRC without ETH_TYPE: refused before the switch. */
     memset(&fm, 0, sizeof fm);
     f[0] = px_of_field_u64(PX_OF_F_IPV4_SRC, 0x0a000001);
@@ -446,6 +552,27 @@ barrier(struct px_plugin *p, struct inventory *inv, uint64_t dpid)
         px_info(p, "barriers for %016" PRIx64 ": %u queued, %u refused (%s)",
                 dpid, queued, refused, cause);
     }
+}
+
+/* Logs a FLOW_REMOVED:
+ *   flow_removed DPID: cookie C reason R priority P hard H packets N
+ *   bytes B match M fields */
+static int
+on_flow_removed(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    const struct px_of_flow_removed *fr = ev->payload;
+
+    (void)arg;
+    if (ev->len >= sizeof *fr) {
+        px_info(p,
+                "flow_removed %016" PRIx64 ": cookie %#" PRIx64
+                " reason %u priority %u hard %u packets %" PRIu64
+                " bytes %" PRIu64 " match %zu fields",
+                fr->dpid, fr->cookie, fr->reason, fr->priority,
+                fr->hard_timeout, fr->packet_count, fr->byte_count,
+                fr->n_match);
+    }
+    return PX_EVENT_CONTINUE;
 }
 
 static int
@@ -589,6 +716,12 @@ inventory_init(struct px_plugin *p)
         (error = px_subscribe(p, inv->reply_to, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_inventory_reply, &col,
                               &collector)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_FLOW_REMOVED, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_flow_removed, NULL, NULL)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_GROUP_MOD,
+                                  PX_TOPIC_OF_VERSION, &inv->t_group_mod)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_METER_MOD,
+                                  PX_TOPIC_OF_VERSION, &inv->t_meter_mod)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_UP, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_switch_up, NULL, NULL)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_INVENTORY,

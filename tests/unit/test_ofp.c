@@ -2221,6 +2221,197 @@ test_packet_in_match13(void **state)
     free(m.data);
 }
 
+/* ofp-print: OFPT_FLOW_REMOVED (OF1.3) (xid=0x0): priority=50,ip,in_port=1
+ * reason=hard table_id=0 cookie:0x1005 duration1.500s idle0 hard1 pkts3
+ * bytes180 */
+static const char FLOW_REMOVED_13[] = "040b0048 00000000 00000000 00001005 "
+                                      "00320100 00000001 1dcd6500 00000001 "
+                                      "00000000 00000003 00000000 000000b4 "
+                                      "00010012 80000004 00000001 80000a02 "
+                                      "08000000 00000000";
+
+/* ofp-print: OFPT_FLOW_REMOVED (xid=0x0): priority=70,ip,in_port=1
+ * reason=idle cookie:0x1101 duration2s idle10 pkts7 bytes420 */
+static const char FLOW_REMOVED_10[] = "010b0058 00000000 003820ee 00010000 "
+                                      "00000000 00000000 00000000 00000800 "
+                                      "00000000 00000000 00000000 00000000 "
+                                      "00000000 00001101 00460000 00000002 "
+                                      "00000000 000a0000 00000000 00000007 "
+                                      "00000000 000001a4";
+
+static int
+dec_flow_removed(const uint8_t *msg, size_t len, const char **why)
+{
+    struct px_of_flow_removed fr;
+
+    return of_decode_flow_removed(msg, len, &fr, pif, why);
+}
+
+static void
+test_flow_removed(void **state)
+{
+    struct px_of_flow_removed fr;
+    struct msg m;
+
+    (void)state;
+    m = load(FLOW_REMOVED_13);
+    assert_int_equal(of_decode_flow_removed(m.data, m.len, &fr, pif, NULL), 0);
+    assert_int_equal(fr.version, PX_OF_VERSION_13);
+    assert_int_equal(fr.cookie, 0x1005);
+    assert_int_equal(fr.priority, 50);
+    assert_int_equal(fr.reason, PX_OF_RR_HARD_TIMEOUT);
+    assert_int_equal(fr.duration_sec, 1);
+    assert_int_equal(fr.duration_nsec, 500000000);
+    assert_int_equal(fr.hard_timeout, 1);
+    assert_int_equal(fr.packet_count, 3);
+    assert_int_equal(fr.byte_count, 180);
+    assert_int_equal(fr.n_match, 2);
+    assert_int_equal(pif[0].id, PX_OF_F_IN_PORT);
+    assert_int_equal(pif[1].id, PX_OF_F_ETH_TYPE);
+    assert_int_equal(px_get_be16(pif[1].value), 0x0800);
+    free(m.data);
+    /* Every shorter message is refused: the match ends the message. */
+    check_truncations(dec_flow_removed, FLOW_REMOVED_13, NONE, NULL);
+
+    m = load(FLOW_REMOVED_10);
+    assert_int_equal(of_decode_flow_removed(m.data, m.len, &fr, pif, NULL), 0);
+    assert_int_equal(fr.version, PX_OF_VERSION_10);
+    assert_int_equal(fr.cookie, 0x1101);
+    assert_int_equal(fr.priority, 70);
+    assert_int_equal(fr.reason, PX_OF_RR_IDLE_TIMEOUT);
+    assert_int_equal(fr.duration_sec, 2);
+    assert_int_equal(fr.idle_timeout, 10);
+    assert_int_equal(fr.packet_count, 7);
+    assert_int_equal(fr.byte_count, 420);
+    /* The 1.0 match read as fields: in_port and dl_type. */
+    assert_int_equal(fr.n_match, 2);
+    assert_int_equal(pif[0].id, PX_OF_F_IN_PORT);
+    assert_int_equal(px_get_be32(pif[0].value), 1);
+    assert_int_equal(pif[1].id, PX_OF_F_ETH_TYPE);
+    free(m.data);
+    check_truncations(dec_flow_removed, FLOW_REMOVED_10, NONE, NULL);
+}
+
+/* ofp-print: OFPT_GROUP_MOD (OF1.3) (xid=0x1f):  ADD group_id=5,type=select,
+ * bucket=weight:60,actions=output:1,bucket=weight:40,actions=output:2 */
+static const char GROUP_MOD_13[] = "040f0050 0000001f 00000100 00000005 "
+                                   "0020003c ffffffff ffffffff 00000000 "
+                                   "00000010 00000001 00000000 00000000 "
+                                   "00200028 ffffffff ffffffff 00000000 "
+                                   "00000010 00000002 00000000 00000000";
+
+/* ofp-print: OFPT_METER_MOD (OF1.3) (xid=0x20): ADD meter=3 kbps burst stats
+ * bands= type=drop rate=1000 burst_size=100 type=dscp_remark rate=500
+ * burst_size=50 prec_level=1 */
+static const char METER_MOD_13[] = "041d0030 00000020 0000000d 00000003 "
+                                   "00010010 000003e8 00000064 00000000 "
+                                   "00020010 000001f4 00000032 01000000";
+
+static size_t
+enc_group_mod(uint8_t *buf, size_t cap, const void *arg)
+{
+    const struct enc *e = arg;
+    const char *why = "unset";
+    size_t len = 1;
+    int error =
+        of_encode_group_mod(buf, cap, e->version, e->xid, e->arg, &len, &why);
+
+    return request_len(error, len, why);
+}
+
+static size_t
+enc_meter_mod(uint8_t *buf, size_t cap, const void *arg)
+{
+    const struct enc *e = arg;
+    const char *why = "unset";
+    size_t len = 1;
+    int error =
+        of_encode_meter_mod(buf, cap, e->version, e->xid, e->arg, &len, &why);
+
+    return request_len(error, len, why);
+}
+
+static void
+test_group_meter_mod(void **state)
+{
+    struct px_of_action out[2] = {
+        {.type = PX_OF_ACTION_OUTPUT, .port = 1},
+        {.type = PX_OF_ACTION_OUTPUT, .port = 2},
+    };
+    struct px_of_bucket buckets[2] = {
+        {.weight = 60,
+         .watch_port = PX_OF_PORT_ANY,
+         .watch_group = PX_OF_GROUP_ANY,
+         .n_actions = 1,
+         .actions = &out[0]},
+        {.weight = 40,
+         .watch_port = PX_OF_PORT_ANY,
+         .watch_group = PX_OF_GROUP_ANY,
+         .n_actions = 1,
+         .actions = &out[1]},
+    };
+    struct px_of_group_mod gm = {.command = PX_OF_GROUP_ADD,
+                                 .type = PX_OF_GROUP_SELECT,
+                                 .group_id = 5,
+                                 .n_buckets = 2,
+                                 .buckets = buckets};
+    struct px_of_meter_band bands[2] = {
+        {.type = PX_OF_BAND_DROP, .rate = 1000, .burst_size = 100},
+        {.type = PX_OF_BAND_DSCP_REMARK,
+         .rate = 500,
+         .burst_size = 50,
+         .prec_level = 1},
+    };
+    struct px_of_meter_mod mm = {
+        .command = PX_OF_METER_ADD,
+        .flags = PX_OF_METER_KBPS | PX_OF_METER_BURST | PX_OF_METER_STATS,
+        .meter_id = 3,
+        .n_bands = 2,
+        .bands = bands};
+    struct enc e = {.version = PX_OF_VERSION_13, .xid = 31, .arg = &gm};
+    const char *why = NULL;
+    uint8_t buf[256];
+    size_t len;
+
+    (void)state;
+    check_encoder(enc_group_mod, &e, GROUP_MOD_13);
+    e = (struct enc){.version = PX_OF_VERSION_13, .xid = 32, .arg = &mm};
+    check_encoder(enc_meter_mod, &e, METER_MOD_13);
+
+    /* 1.0 has neither. */
+    assert_int_equal(
+        of_encode_group_mod(buf, sizeof buf, 1, 1, &gm, &len, &why),
+        EOPNOTSUPP);
+    assert_int_equal(
+        of_encode_meter_mod(buf, sizeof buf, 1, 1, &mm, &len, &why),
+        EOPNOTSUPP);
+    /* Unknown type, command or band; ids out of range; NULL lists. */
+    gm.type = 4;
+    assert_int_equal(
+        of_encode_group_mod(buf, sizeof buf, 4, 1, &gm, &len, &why), EINVAL);
+    gm.type = PX_OF_GROUP_SELECT;
+    gm.group_id = PX_OF_GROUP_ANY;
+    assert_int_equal(
+        of_encode_group_mod(buf, sizeof buf, 4, 1, &gm, &len, &why), EINVAL);
+    gm.group_id = 5;
+    gm.buckets = NULL;
+    assert_int_equal(
+        of_encode_group_mod(buf, sizeof buf, 4, 1, &gm, &len, &why), EINVAL);
+    bands[1].type = 3;
+    assert_int_equal(
+        of_encode_meter_mod(buf, sizeof buf, 4, 1, &mm, &len, &why), EINVAL);
+    bands[1].type = PX_OF_BAND_DROP;
+    mm.meter_id = 0;
+    assert_int_equal(
+        of_encode_meter_mod(buf, sizeof buf, 4, 1, &mm, &len, &why), EINVAL);
+    /* Deleting every meter names no band. */
+    mm.command = PX_OF_METER_DELETE;
+    mm.meter_id = PX_OF_METER_ALL;
+    assert_int_equal(
+        of_encode_meter_mod(buf, sizeof buf, 4, 1, &mm, &len, &why), 0);
+    assert_int_equal(len, 16);
+}
+
 static void
 test_flow_mod_invalid(void **state)
 {
@@ -2590,6 +2781,8 @@ main(void)
         cmocka_unit_test(test_actions_invalid),
         cmocka_unit_test(test_flow_mod_v3_payload),
         cmocka_unit_test(test_packet_in_match13),
+        cmocka_unit_test(test_flow_removed),
+        cmocka_unit_test(test_group_meter_mod),
         cmocka_unit_test(test_request_errors_distinct),
         cmocka_unit_test(test_wrong_type_or_version),
         cmocka_unit_test(test_wire_layout),

@@ -16,24 +16,28 @@
 
 struct px_of_field;
 
-#define PX_TOPIC_OF_SWITCH_UP   "openflow.switch_up"
-#define PX_TOPIC_OF_SWITCH_DOWN "openflow.switch_down"
-#define PX_TOPIC_OF_PORT_STATUS "openflow.port_status"
-#define PX_TOPIC_OF_PACKET_IN   "openflow.packet_in"
-#define PX_TOPIC_OF_PACKET_OUT  "openflow.packet_out"
-#define PX_TOPIC_OF_FLOW_MOD    "openflow.flow_mod"
-#define PX_TOPIC_OF_ERROR       "openflow.error"
-#define PX_TOPIC_OF_INVENTORY   "openflow.inventory"
-#define PX_TOPIC_OF_BARRIER     "openflow.barrier"
-#define PX_TOPIC_OF_SEND        "openflow.send"
-#define PX_TOPIC_OF_ROLE        "openflow.role"
+#define PX_TOPIC_OF_SWITCH_UP    "openflow.switch_up"
+#define PX_TOPIC_OF_SWITCH_DOWN  "openflow.switch_down"
+#define PX_TOPIC_OF_PORT_STATUS  "openflow.port_status"
+#define PX_TOPIC_OF_PACKET_IN    "openflow.packet_in"
+#define PX_TOPIC_OF_PACKET_OUT   "openflow.packet_out"
+#define PX_TOPIC_OF_FLOW_MOD     "openflow.flow_mod"
+#define PX_TOPIC_OF_ERROR        "openflow.error"
+#define PX_TOPIC_OF_INVENTORY    "openflow.inventory"
+#define PX_TOPIC_OF_BARRIER      "openflow.barrier"
+#define PX_TOPIC_OF_SEND         "openflow.send"
+#define PX_TOPIC_OF_ROLE         "openflow.role"
+#define PX_TOPIC_OF_FLOW_REMOVED "openflow.flow_removed"
+#define PX_TOPIC_OF_GROUP_MOD    "openflow.group_mod"
+#define PX_TOPIC_OF_METER_MOD    "openflow.meter_mod"
 /* Every openflow.* topic is declared with this payload version.
  * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod;
  * version 3 appended 'reply_to' and 'request_id' to both, and brought the
  * requests with replies (inventory, barrier, send); version 4 brought the
  * whole match (px_of_field), every action (px_of_action grew, see
- * PX_OF_ACTION_V3_LEN), instructions and the rest of flow_mod, and the
- * decoded match of a 1.3 packet-in. */
+ * PX_OF_ACTION_V3_LEN), instructions and the rest of flow_mod, the
+ * decoded match of a 1.3 packet-in, flow_removed, group_mod and
+ * meter_mod. */
 #define PX_TOPIC_OF_VERSION 4
 
 /* Wire versions. */
@@ -498,6 +502,108 @@ struct px_of_error {
     uint16_t code;
     const uint8_t *data; /* The start of the offending request. */
     size_t data_len;
+};
+
+/* Why a flow was removed (OFPRR_*, the same numbers in 1.0 and 1.3). */
+#define PX_OF_RR_IDLE_TIMEOUT 0
+#define PX_OF_RR_HARD_TIMEOUT 1
+#define PX_OF_RR_DELETE       2
+#define PX_OF_RR_GROUP_DELETE 3 /* 1.3 */
+
+/* openflow.flow_removed: a switch removed a flow that was added with
+ * PX_OF_FF_SEND_FLOW_REM. */
+struct px_of_flow_removed {
+    uint64_t dpid;
+    uint8_t version; /* Of the switch's session. */
+    uint8_t reason;  /* PX_OF_RR_*. */
+    uint8_t table_id;
+    uint16_t priority;
+    uint16_t idle_timeout;
+    uint16_t hard_timeout; /* 1.3; 0 from 1.0. */
+    uint64_t cookie;
+    uint32_t duration_sec;
+    uint32_t duration_nsec;
+    uint64_t packet_count;
+    uint64_t byte_count;
+    /* The flow's match, decoded (1.0's twelve-tuple as fields too). */
+    size_t n_match;
+    const struct px_of_field *match;
+};
+
+/* group_mod commands and group types (1.3 OFPGC_*, OFPGT_*). */
+#define PX_OF_GROUP_ADD      0
+#define PX_OF_GROUP_MODIFY   1
+#define PX_OF_GROUP_DELETE   2
+#define PX_OF_GROUP_ALL      0
+#define PX_OF_GROUP_SELECT   1
+#define PX_OF_GROUP_INDIRECT 2
+#define PX_OF_GROUP_FF       3 /* Fast failover. */
+/* Group ids past the last a plugin may use, and "every group" for a
+ * DELETE. */
+#define PX_OF_GROUP_MAX        0xffffff00u
+#define PX_OF_GROUP_ALL_GROUPS 0xfffffffcu
+
+/* One bucket of a group: 'weight' counts for SELECT; 'watch_port' and
+ * 'watch_group' (PX_OF_PORT_ANY / PX_OF_GROUP_ANY for none) for FF. */
+struct px_of_bucket {
+    uint16_t weight;
+    uint32_t watch_port;
+    uint32_t watch_group;
+    size_t n_actions;
+    const struct px_of_action *actions;
+};
+#define PX_OF_GROUP_ANY 0xffffffffu
+
+/* openflow.group_mod: a request any plugin may publish; OpenFlow 1.3
+ * only (EOPNOTSUPP for 1.0).  Told as for flow_mod: 'outcome', and with
+ * a 'reply_to' PX_OF_REPLY_OK after the barrier that follows it, the
+ * switch's PX_OF_REPLY_ERROR, or PX_OF_REPLY_GONE. */
+struct px_of_group_mod {
+    uint64_t dpid;
+    uint16_t command; /* PX_OF_GROUP_ADD, _MODIFY, _DELETE. */
+    uint8_t type;     /* PX_OF_GROUP_ALL, _SELECT, _INDIRECT, _FF. */
+    uint32_t group_id;
+    size_t n_buckets;
+    const struct px_of_bucket *buckets;
+    struct px_of_outcome *outcome; /* Or NULL. */
+    const char *reply_to;          /* Or NULL. */
+    uint64_t request_id;
+};
+
+/* meter_mod commands, flags and band types (1.3 OFPMC_*, OFPMF_*,
+ * OFPMBT_*). */
+#define PX_OF_METER_ADD        0
+#define PX_OF_METER_MODIFY     1
+#define PX_OF_METER_DELETE     2
+#define PX_OF_METER_KBPS       0x1u
+#define PX_OF_METER_PKTPS      0x2u
+#define PX_OF_METER_BURST      0x4u
+#define PX_OF_METER_STATS      0x8u
+#define PX_OF_BAND_DROP        1
+#define PX_OF_BAND_DSCP_REMARK 2
+/* The last meter id a plugin may use, and "every meter" for a DELETE. */
+#define PX_OF_METER_MAX 0xffff0000u
+#define PX_OF_METER_ALL 0xffffffffu
+
+struct px_of_meter_band {
+    uint16_t type; /* PX_OF_BAND_*. */
+    uint32_t rate; /* In kb/s or packets/s, as the meter's flags say. */
+    uint32_t burst_size;
+    uint8_t prec_level; /* DSCP_REMARK: drop precedence to add. */
+};
+
+/* openflow.meter_mod: a request any plugin may publish; OpenFlow 1.3 only,
+ * told as group_mod. */
+struct px_of_meter_mod {
+    uint64_t dpid;
+    uint16_t command; /* PX_OF_METER_ADD, _MODIFY, _DELETE. */
+    uint16_t flags;   /* PX_OF_METER_KBPS or _PKTPS, _BURST, _STATS. */
+    uint32_t meter_id;
+    size_t n_bands;
+    const struct px_of_meter_band *bands;
+    struct px_of_outcome *outcome; /* Or NULL. */
+    const char *reply_to;          /* Or NULL. */
+    uint64_t request_id;
 };
 
 /* ---------------------------------------------------------------------- */
