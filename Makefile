@@ -65,7 +65,7 @@ PLUGINS    := logger openflow l2_learning vns_server stats
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
 TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym \
-                typed baddefault requester inventory
+                typed baddefault requester inventory statsmon
 TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/lazysym.so \
                    $(O)tests/plugins/counter-v2.so \
@@ -75,10 +75,10 @@ TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
 
 # The OpenFlow codec, which the unit tests and the fuzz target build too.
 OFP_CODEC := plugins/openflow/ofp.c plugins/openflow/ofp_match.c \
-             plugins/openflow/ofp_actions.c
+             plugins/openflow/ofp_actions.c plugins/openflow/ofp_stats.c
 OFP_HEADERS := plugins/openflow/ofp.h plugins/openflow/ofp_wire.h \
                plugins/openflow/ofp_common.h plugins/openflow/ofp_match.h \
-               plugins/openflow/ofp_actions.h
+               plugins/openflow/ofp_actions.h plugins/openflow/ofp_stats.h
 
 UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_sr test_vns test_vns_server test_ofstats test_stats \

@@ -598,7 +598,9 @@ handle_error(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
         px_publish(c->of->p, c->of->t_error, &e, sizeof e);
         /* And to the plugin whose request it answers, if one waits. */
         if (c->n_awaiting && !c->closing) {
-            of_req_incoming(c, h, msg, &e);
+            const char *ignored;
+
+            of_req_incoming(c, h, msg, &e, &ignored);
         }
     }
     return error;
@@ -618,19 +620,19 @@ handle(struct of_conn *c, const struct of_header *h, const uint8_t *msg,
         /* A plugin's request may wait for it (handle_error does ERRORs,
          * once decoded); openflow handles it as usual all the same.  A
          * reply openflow reads for the plugin is checked first. */
+        int error = 0;
+
         if (h->type == OF_ROLE_REPLY_13 && c->version == PX_OF_VERSION_13) {
             uint64_t generation_id;
             uint32_t role;
-            int error =
-                of_decode_role_reply(msg, len, &role, &generation_id, why);
 
-            if (error) {
-                return error;
-            }
+            error = of_decode_role_reply(msg, len, &role, &generation_id, why);
         }
-        of_req_incoming(c, h, msg, NULL);
-        if (c->closing) {
-            return 0;
+        if (!error) {
+            error = of_req_incoming(c, h, msg, NULL, why);
+        }
+        if (error || c->closing) {
+            return error;
         }
     }
     if (c->state == OF_CONN_HELLO) {

@@ -11,6 +11,7 @@
 #include "of_conn.h"
 #include "of_plugin.h"
 #include "ofp.h"
+#include "ofp_stats.h"
 #include "plexus/byteorder.h"
 
 /* The multipart (1.3) or stats (1.0) reply flag: more parts follow. */
@@ -70,10 +71,43 @@ of_req_expect(struct of_conn *c, uint32_t xid, enum of_await kind,
     }
     c->awaiting[c->n_awaiting++] = (struct of_pending){
         .xid = xid, .kind = kind, .reply = reply, .request_id = request_id};
+    /* 'stats_type' and 'body' are of_req_expect_stats's to set. */
     if (kind == OF_AWAIT_ACK) {
         c->ack_unsynced = 1;
     }
     return 0;
+}
+
+int
+of_req_expect_stats(struct of_conn *c, uint32_t xid, struct px_topic *reply,
+                    uint64_t request_id, uint32_t stats_type)
+{
+    struct px_buf *body = malloc(sizeof *body);
+    int error;
+
+    if (!body) {
+        return ENOBUFS;
+    }
+    px_buf_init(body, OF_MAX_STATS_REPLY);
+    error = of_req_expect(c, xid, OF_AWAIT_STATS, reply, request_id);
+    if (error) {
+        free(body);
+        return error;
+    }
+    c->awaiting[c->n_awaiting - 1].stats_type = stats_type;
+    c->awaiting[c->n_awaiting - 1].body = body;
+    return 0;
+}
+
+/* Frees what an entry owns. */
+static void
+pending_free(struct of_pending *p)
+{
+    if (p->body) {
+        px_buf_destroy(p->body);
+        free(p->body);
+        p->body = NULL;
+    }
 }
 
 /* Removes the entries [i, i + n) of the table. */
@@ -113,9 +147,92 @@ synced(struct of_conn *c, uint32_t sync_xid, uint32_t type, const char *cause)
     }
 }
 
-void
+/* The last part of the statistics reply awaited by 'p' (taken out of the
+ * table) came: decodes the assembled body and tells the requester, who is
+ * told GONE when it cannot be read or memory is short.  Returns 0 or
+ * EPROTO with 'why'. */
+static int
+stats_done(struct of_conn *c, struct of_pending *p, const char **why)
+{
+    struct px_of_reply r = {.type = PX_OF_REPLY_STATS};
+    const uint8_t *body = p->body->data;
+    size_t len = p->body->len, n = 0, n_fields = 0;
+    struct px_of_field *fields = NULL;
+    struct px_of_stats st;
+    void *entries = NULL;
+    int error = of_stats_count(c->version, p->stats_type, body, len, &n,
+                               &n_fields, why);
+
+    if (error) {
+        r.type = PX_OF_REPLY_GONE;
+        r.cause = "the switch's statistics reply is malformed";
+    } else if (!(entries =
+                     calloc(n ? n : 1, of_stats_entry_size(p->stats_type))) ||
+               !(fields = calloc(n_fields ? n_fields : 1, sizeof *fields))) {
+        r.type = PX_OF_REPLY_GONE;
+        r.cause = "out of memory for the statistics reply";
+    } else {
+        of_stats_decode(c->version, p->stats_type, body, len, &st, entries,
+                        fields);
+        r.stats = &st;
+    }
+    publish(c, p, &r);
+    free(entries);
+    free(fields);
+    pending_free(p);
+    return error;
+}
+
+/* A part of the statistics reply awaited by entry 'i': kept, or, the last,
+ * decoded and told.  Returns 0 or EPROTO with 'why'. */
+static int
+stats_part(struct of_conn *c, size_t i, const uint8_t *msg, size_t len,
+           const char **why)
+{
+    struct of_pending p = c->awaiting[i];
+    const uint8_t *body;
+    size_t body_len;
+    uint16_t type;
+    int more, error;
+
+    error = of_stats_part(msg, len, &type, &more, &body, &body_len, why);
+    if (!error && type != p.stats_type) {
+        *why = "a statistics reply of another kind than was asked";
+        error = EPROTO;
+    }
+    if (error) {
+        struct px_of_reply r = {
+            .type = PX_OF_REPLY_GONE,
+            .cause = "the switch's statistics reply is malformed"};
+
+        drop(c, i, 1);
+        publish(c, &p, &r);
+        pending_free(&p);
+        return error;
+    }
+    if (px_buf_put(p.body, body, body_len)) {
+        struct px_of_reply r = {
+            .type = PX_OF_REPLY_GONE,
+            .cause = "the statistics reply is longer than openflow "
+                     "assembles (OF_MAX_STATS_REPLY)"};
+
+        drop(c, i, 1);
+        c->cnt->refused[OF_REFUSED_OUTPUT_FULL]++;
+        publish(c, &p, &r);
+        pending_free(&p);
+        return 0;
+    }
+    if (more) {
+        return 0;
+    }
+    drop(c, i, 1);
+    return stats_done(c, &p, why);
+}
+
+int
 of_req_incoming(struct of_conn *c, const struct of_header *h,
-                const uint8_t *msg, const struct px_of_error *error)
+                const uint8_t *msg, const struct px_of_error *error,
+                const char **why)
 {
     uint8_t barrier_reply = c->version == PX_OF_VERSION_13
                                 ? OF_BARRIER_REPLY_13
@@ -135,7 +252,7 @@ of_req_incoming(struct of_conn *c, const struct of_header *h,
         }
     }
     if (i == c->n_awaiting) {
-        return;
+        return 0;
     }
     p = c->awaiting[i];
     if (p.kind == OF_AWAIT_SYNC) {
@@ -145,14 +262,19 @@ of_req_incoming(struct of_conn *c, const struct of_header *h,
         } else if (h->type == barrier_reply) {
             synced(c, p.xid, PX_OF_REPLY_OK, NULL);
         }
-        return;
+        return 0;
+    }
+    if (p.kind == OF_AWAIT_STATS && !error) {
+        return h->type == multipart_reply
+                   ? stats_part(c, i, msg, h->length, why)
+                   : 0;
     }
     if (error) {
         r.type = PX_OF_REPLY_ERROR;
         r.error = error;
     } else if (p.kind == OF_AWAIT_BARRIER) {
         if (h->type != barrier_reply) {
-            return; /* Not an answer to a barrier. */
+            return 0; /* Not an answer to a barrier. */
         }
         r.type = PX_OF_REPLY_BARRIER;
     } else if (p.kind == OF_AWAIT_ROLE) {
@@ -161,13 +283,13 @@ of_req_incoming(struct of_conn *c, const struct of_header *h,
         if (h->type != OF_ROLE_REPLY_13 ||
             of_decode_role_reply(msg, h->length, &r.role, &r.generation_id,
                                  &why)) {
-            return; /* Not a ROLE_REPLY, or not one we can read. */
+            return 0; /* Not a ROLE_REPLY, or not one we can read. */
         }
         r.type = PX_OF_REPLY_ROLE;
     } else if (p.kind == OF_AWAIT_REPLY) {
         if (h->type == OF_PACKET_IN || h->type == OF_FLOW_REMOVED ||
             h->type == OF_PORT_STATUS || h->type == OF_ECHO_REQUEST) {
-            return; /* The switch's own messages, whatever their xid. */
+            return 0; /* The switch's own messages, whatever their xid. */
         }
         r.type = PX_OF_REPLY_MESSAGE;
         r.msg = msg;
@@ -175,12 +297,14 @@ of_req_incoming(struct of_conn *c, const struct of_header *h,
         r.more = h->type == multipart_reply && h->length >= 12 &&
                  (px_get_be16(msg + 10) & OF_REPLY_MORE);
     } else {
-        return; /* An OF_AWAIT_ACK message has no reply but an ERROR. */
+        return 0; /* An OF_AWAIT_ACK message has no reply but an ERROR. */
     }
     if (!r.more) {
         drop(c, i, 1);
+        pending_free(&p);
     }
     publish(c, &p, &r);
+    return 0;
 }
 
 void
@@ -221,6 +345,7 @@ of_req_gone(struct of_conn *c, const char *cause)
         if (pending[i].kind != OF_AWAIT_SYNC) {
             publish(c, &pending[i], &r);
         }
+        pending_free(&pending[i]);
     }
     free(pending);
 }
@@ -229,6 +354,11 @@ void
 of_req_free(struct of_conn *c)
 {
     if (c) {
+        size_t i;
+
+        for (i = 0; i < c->n_awaiting; i++) {
+            pending_free(&c->awaiting[i]);
+        }
         free(c->awaiting);
         c->awaiting = NULL;
         c->n_awaiting = c->awaiting_cap = 0;

@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "plexus/buf.h"
 #include "plexus/topics/openflow.h"
 
 struct of_conn;
@@ -40,7 +41,14 @@ enum of_await {
     OF_AWAIT_SYNC,    /* openflow's own barrier for the OF_AWAIT_ACKs
                        * before it; no requester. */
     OF_AWAIT_ROLE,    /* openflow.role: the ROLE_REPLY. */
+    OF_AWAIT_STATS,   /* openflow.stats: every part of the reply, kept
+                       * in 'body' until the last. */
 };
+
+/* The most bytes of a statistics reply's parts openflow assembles for one
+ * request; a longer reply ends the request with PX_OF_REPLY_GONE, counted
+ * as output_full. */
+#define OF_MAX_STATS_REPLY (4u << 20)
 
 /* One message the switch owes a reply to. */
 struct of_pending {
@@ -48,6 +56,10 @@ struct of_pending {
     enum of_await kind;
     struct px_topic *reply; /* The requester's 'reply_to'; NULL for SYNC. */
     uint64_t request_id;
+    /* OF_AWAIT_STATS: the kind asked for, and the parts' bodies so far
+     * (owned by the entry; NULL for the other kinds). */
+    uint32_t stats_type;
+    struct px_buf *body;
 };
 
 /* Publishes 'r' on 'reply' as openflow (the inventory's replies, which
@@ -66,16 +78,25 @@ uint32_t of_req_xid(struct of_conn *c);
 int of_req_expect(struct of_conn *c, uint32_t xid, enum of_await kind,
                   struct px_topic *reply, uint64_t request_id);
 
+/* of_req_expect for a statistics request of kind 'stats_type', whose
+ * reply's parts are assembled (up to OF_MAX_STATS_REPLY bytes). */
+int of_req_expect_stats(struct of_conn *c, uint32_t xid,
+                        struct px_topic *reply, uint64_t request_id,
+                        uint32_t stats_type);
+
 /* Whether 'c' owes OF_MAX_PENDING replies already. */
 int of_req_full(const struct of_conn *c);
 
 /* Looks at a message from the switch of 'c' (whole, header 'h'): if a
  * request waits for its xid, publishes the reply to the requester, and
  * forgets the request once that reply was its last.  'error' is the
- * decoded ERROR when the message is one, else NULL.  The caller handles
- * the message as usual afterwards. */
-void of_req_incoming(struct of_conn *c, const struct of_header *h,
-                     const uint8_t *msg, const struct px_of_error *error);
+ * decoded ERROR when the message is one, else NULL.  Returns 0, or EPROTO
+ * with 'why' for a statistics reply that cannot be read (the requester is
+ * told PX_OF_REPLY_GONE; the caller closes the connection).  The caller
+ * handles the message as usual afterwards. */
+int of_req_incoming(struct of_conn *c, const struct of_header *h,
+                    const uint8_t *msg, const struct px_of_error *error,
+                    const char **why);
 
 /* If messages sent to 'c' without replies of their own wait for a barrier
  * that is not sent yet, queues one (OF_AWAIT_SYNC).  Called before every

@@ -158,8 +158,8 @@ decode_port10(const struct ofp10_phy_port *opp, struct px_of_port *port)
     port->curr = (curr & 0x7f) | ((curr >> 7) & 0x1f) << 11;
 }
 
-static void
-decode_port13(const struct ofp13_port *op, struct px_of_port *port)
+void
+of_decode_port13(const struct ofp13_port *op, struct px_of_port *port)
 {
     memset(port, 0, sizeof *port);
     port->port_no = px_get_be32(op->port_no);
@@ -359,7 +359,7 @@ of_decode_port_desc_reply(const uint8_t *msg, size_t len,
     }
     op = (const struct ofp13_port *)omr->body;
     for (i = 0; i < n; i++) {
-        decode_port13(&op[i], &ports[*n_ports + i]);
+        of_decode_port13(&op[i], &ports[*n_ports + i]);
     }
     *n_ports += n;
     *more = (px_get_be16(omr->flags) & OFPMPF_REPLY_MORE) != 0;
@@ -494,7 +494,7 @@ of_decode_port_status(const uint8_t *msg, size_t len,
         }
         memset(ps, 0, sizeof *ps);
         ps->reason = ops->reason;
-        decode_port13(&ops->desc, &ps->port);
+        of_decode_port13(&ops->desc, &ps->port);
     }
     return 0;
 }

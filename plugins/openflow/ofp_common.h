@@ -257,4 +257,8 @@ put_oxm_be32(struct writer *w, uint8_t field, uint32_t value)
     put_oxm(w, field, be, sizeof be);
 }
 
+/* A 1.3 port as the neutral struct (ofp.c; the port description in a
+ * features handshake and in a PORT_DESC stats reply). */
+void of_decode_port13(const struct ofp13_port *op, struct px_of_port *port);
+
 #endif /* OF_OFP_COMMON_H */

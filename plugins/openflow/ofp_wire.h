@@ -215,6 +215,85 @@ struct ofp10_flow_removed {
 };
 _Static_assert(sizeof(struct ofp10_flow_removed) == 88, "1.0 5.4.2");
 
+/* 5.3.5: STATS_REQUEST and STATS_REPLY; the body follows. */
+struct ofp10_stats_msg {
+    struct ofp_header header;
+    uint8_t type[2];  /* OFPST_*, 1.3's OFPMP_* numbers. */
+    uint8_t flags[2]; /* Of a reply: OFPSF_REPLY_MORE. */
+    uint8_t body[];
+};
+_Static_assert(sizeof(struct ofp10_stats_msg) == 12, "1.0 5.3.5");
+
+/* 5.3.5: the body of a flow or aggregate STATS_REQUEST. */
+struct ofp10_flow_stats_request {
+    struct ofp10_match match;
+    uint8_t table_id; /* 0xff: every table. */
+    uint8_t pad[1];
+    uint8_t out_port[2]; /* OFPP_NONE: no filter. */
+};
+_Static_assert(sizeof(struct ofp10_flow_stats_request) == 44, "1.0 5.3.5");
+
+/* 5.3.5: the body of a port or queue STATS_REQUEST. */
+struct ofp10_port_queue_stats_request {
+    uint8_t port_no[2];
+    uint8_t pad[2];
+    uint8_t queue_id[4]; /* A port request's is padding. */
+};
+_Static_assert(sizeof(struct ofp10_port_queue_stats_request) == 8,
+               "1.0 5.3.5");
+
+/* 5.3.5: one flow of a flow STATS_REPLY; its actions follow, to
+ * 'length'. */
+struct ofp10_flow_stats {
+    uint8_t length[2];
+    uint8_t table_id;
+    uint8_t pad[1];
+    struct ofp10_match match;
+    uint8_t duration_sec[4];
+    uint8_t duration_nsec[4];
+    uint8_t priority[2];
+    uint8_t idle_timeout[2];
+    uint8_t hard_timeout[2];
+    uint8_t pad2[6];
+    uint8_t cookie[8];
+    uint8_t packet_count[8];
+    uint8_t byte_count[8];
+};
+_Static_assert(sizeof(struct ofp10_flow_stats) == 88, "1.0 5.3.5");
+
+/* 5.3.5: one table of a table STATS_REPLY. */
+struct ofp10_table_stats {
+    uint8_t table_id;
+    uint8_t pad[3];
+    uint8_t name[32];
+    uint8_t wildcards[4];
+    uint8_t max_entries[4];
+    uint8_t active_count[4];
+    uint8_t lookup_count[8];
+    uint8_t matched_count[8];
+};
+_Static_assert(sizeof(struct ofp10_table_stats) == 64, "1.0 5.3.5");
+
+/* 5.3.5: one port of a port STATS_REPLY. */
+struct ofp10_port_stats {
+    uint8_t port_no[2];
+    uint8_t pad[6];
+    uint8_t counters[12][8]; /* rx/tx packets, bytes, dropped, errors,
+                              * rx frame, over, crc errors, collisions. */
+};
+_Static_assert(sizeof(struct ofp10_port_stats) == 104, "1.0 5.3.5");
+
+/* 5.3.5: one queue of a queue STATS_REPLY. */
+struct ofp10_queue_stats {
+    uint8_t port_no[2];
+    uint8_t pad[2];
+    uint8_t queue_id[4];
+    uint8_t tx_bytes[8];
+    uint8_t tx_packets[8];
+    uint8_t tx_errors[8];
+};
+_Static_assert(sizeof(struct ofp10_queue_stats) == 32, "1.0 5.3.5");
+
 /* 5.3.1: FEATURES_REPLY; the ports follow, 48 bytes each. */
 struct ofp10_switch_features {
     struct ofp_header header;
@@ -535,6 +614,97 @@ struct ofp13_multipart_reply {
     uint8_t body[]; /* For PORT_DESC: struct ofp13_port, 64 bytes each. */
 };
 _Static_assert(sizeof(struct ofp13_multipart_reply) == 16, "1.3 7.3.5");
+
+/* Both versions (1.0 5.3.5, 1.3 7.3.5.1): a DESC reply's body. */
+struct ofp_desc {
+    char mfr_desc[256];
+    char hw_desc[256];
+    char sw_desc[256];
+    char serial_num[32];
+    char dp_desc[256];
+};
+_Static_assert(sizeof(struct ofp_desc) == 1056, "1.0 5.3.5, 1.3 7.3.5.1");
+
+/* Both versions (1.0 5.3.5, 1.3 7.3.5.3): an AGGREGATE reply's body. */
+struct ofp_aggregate_stats_reply {
+    uint8_t packet_count[8];
+    uint8_t byte_count[8];
+    uint8_t flow_count[4];
+    uint8_t pad[4];
+};
+_Static_assert(sizeof(struct ofp_aggregate_stats_reply) == 24,
+               "1.0 5.3.5, 1.3 7.3.5.3");
+
+/* 7.3.5.2: the body of a FLOW or AGGREGATE request; the match follows. */
+struct ofp13_flow_stats_request {
+    uint8_t table_id; /* OFPTT_ALL: every table. */
+    uint8_t pad[3];
+    uint8_t out_port[4];  /* OFPP_ANY: no filter. */
+    uint8_t out_group[4]; /* OFPG_ANY: no filter. */
+    uint8_t pad2[4];
+    uint8_t cookie[8];
+    uint8_t cookie_mask[8];
+};
+_Static_assert(sizeof(struct ofp13_flow_stats_request) == 32, "1.3 7.3.5.2");
+
+/* 7.3.5.2: one flow of a FLOW reply; its match follows, then its
+ * instructions, to 'length'. */
+struct ofp13_flow_stats {
+    uint8_t length[2];
+    uint8_t table_id;
+    uint8_t pad[1];
+    uint8_t duration_sec[4];
+    uint8_t duration_nsec[4];
+    uint8_t priority[2];
+    uint8_t idle_timeout[2];
+    uint8_t hard_timeout[2];
+    uint8_t flags[2];
+    uint8_t pad2[4];
+    uint8_t cookie[8];
+    uint8_t packet_count[8];
+    uint8_t byte_count[8];
+};
+_Static_assert(sizeof(struct ofp13_flow_stats) == 48, "1.3 7.3.5.2");
+
+/* 7.3.5.4: one table of a TABLE reply. */
+struct ofp13_table_stats {
+    uint8_t table_id;
+    uint8_t pad[3];
+    uint8_t active_count[4];
+    uint8_t lookup_count[8];
+    uint8_t matched_count[8];
+};
+_Static_assert(sizeof(struct ofp13_table_stats) == 24, "1.3 7.3.5.4");
+
+/* 7.3.5.6 and 7.3.5.8: the body of a PORT or QUEUE request. */
+struct ofp13_port_queue_stats_request {
+    uint8_t port_no[4];  /* OFPP_ANY: every port. */
+    uint8_t queue_id[4]; /* OFPQ_ALL: every queue; a PORT request's pad. */
+};
+_Static_assert(sizeof(struct ofp13_port_queue_stats_request) == 8,
+               "1.3 7.3.5.6");
+
+/* 7.3.5.6: one port of a PORT reply. */
+struct ofp13_port_stats {
+    uint8_t port_no[4];
+    uint8_t pad[4];
+    uint8_t counters[12][8]; /* As in ofp10_port_stats. */
+    uint8_t duration_sec[4];
+    uint8_t duration_nsec[4];
+};
+_Static_assert(sizeof(struct ofp13_port_stats) == 112, "1.3 7.3.5.6");
+
+/* 7.3.5.8: one queue of a QUEUE reply. */
+struct ofp13_queue_stats {
+    uint8_t port_no[4];
+    uint8_t queue_id[4];
+    uint8_t tx_bytes[8];
+    uint8_t tx_packets[8];
+    uint8_t tx_errors[8];
+    uint8_t duration_sec[4];
+    uint8_t duration_nsec[4];
+};
+_Static_assert(sizeof(struct ofp13_queue_stats) == 40, "1.3 7.3.5.8");
 
 /* 7.3.7: PACKET_OUT; 'actions_len' bytes of actions follow, then the
  * frame when buffer_id is none. */

@@ -27,6 +27,7 @@
 #include "of_conn.h"
 #include "of_request.h"
 #include "of_plugin.h"
+#include "ofp_stats.h"
 #include "plexus/byteorder.h"
 #include "plexus/hash.h"
 #include "plexus/plugin.h"
@@ -797,6 +798,39 @@ on_role(struct px_plugin *p, const struct px_event *ev, void *arg)
     return PX_EVENT_CONTINUE;
 }
 
+static int
+on_stats(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "stats";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_stats_request *rq = ev->payload;
+    struct px_topic *reply;
+    const char *why = NULL;
+    struct of_conn *c;
+    size_t room, len = 0;
+    uint8_t *buf;
+    int error;
+
+    (void)arg;
+    if (!request_long_enough(of, ev, what, sizeof *rq)) {
+        return PX_EVENT_CONTINUE;
+    }
+    reply = request_reply_topic(of, ev, what, rq->reply_to, rq->outcome);
+    c = reply ? request_conn(of, ev, what, rq->dpid, rq->outcome) : NULL;
+    if (!c || !request_slot(of, ev, what, c, rq->outcome)) {
+        return PX_EVENT_CONTINUE;
+    }
+    buf = of_conn_reserve(c, &room);
+    error =
+        of_encode_stats_request(buf, room, c->version, c->xid, rq, &len, &why);
+    if (!error) {
+        error =
+            of_req_expect_stats(c, c->xid, reply, rq->request_id, rq->type);
+    }
+    request_done(of, ev, what, c, rq->outcome, error, why, len);
+    return PX_EVENT_CONTINUE;
+}
+
 /* Checks a message a plugin encoded: NULL, or why it cannot be sent to
  * 'c' as it is, and with which errno in '*error'. */
 static const char *
@@ -1173,6 +1207,8 @@ declare(struct openflow *of)
                               PX_PRIO_DEFAULT, on_send, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_ROLE, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_role, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_STATS, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_stats, NULL, NULL)) ||
         (error =
              px_topic_declare(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
                               &of->t_stats_report)) ||

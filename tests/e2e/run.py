@@ -1758,6 +1758,126 @@ def test_flow_mod_catalog(args, env):
         % (len(net.switches), len(CATALOG_13))
 
 
+def ovs_flows(sw):
+    """The multiset of (table, priority, cookie, packets, bytes) of every
+    flow of 'sw', from ovs-ofctl dump-flows."""
+    out = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows",
+               sw.name]).stdout
+    flows = []
+    for line in out.splitlines():
+        m = re.search(r"cookie=(0x[0-9a-f]+), .*table=(\d+), "
+                      r"n_packets=(\d+), n_bytes=(\d+),", line)
+        if m:
+            # OVS leaves out the default priority.
+            prio = re.search(r"\bpriority=(\d+)", line)
+            flows.append((int(m.group(2)), int(prio.group(1)) if prio
+                          else 32768, int(m.group(1), 16), int(m.group(3)),
+                          int(m.group(4))))
+    return sorted(flows)
+
+
+def ovs_ports(sw):
+    """{port number: (rx packets, tx packets, rx bytes, tx bytes)} of 'sw'
+    from ovs-ofctl dump-ports (LOCAL as 0xfffffffe)."""
+    out = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-ports",
+               sw.name]).stdout
+    ports = {}
+    for m in re.finditer(r"port +(\w+): rx pkts=(\d+), bytes=(\d+),.*?\n"
+                         r"\s+tx pkts=(\d+), bytes=(\d+)", out):
+        no = 0xfffffffe if m.group(1) == "LOCAL" else int(m.group(1))
+        ports[no] = (int(m.group(2)), int(m.group(4)), int(m.group(3)),
+                     int(m.group(5)))
+    return ports
+
+
+def statsmon_round(ctl, dpid, rnd, since):
+    """What the statsmon plugin logged for switch 'dpid' in round 'rnd'
+    (waiting for its FLOW and PORT replies): (flows, ports, aggregate,
+    lines)."""
+    for kind in ("flow", "port", "aggregate", "desc", "port_desc"):
+        ctl.wait_for(r"statsmon: stats %d %s %s done" % (rnd, dpid, kind),
+                     since)
+    with ctl.cond:
+        lines = [l for l in ctl.lines[since:]
+                 if " statsmon: stats %d %s " % (rnd, dpid) in l]
+    flows, ports, agg = [], {}, None
+    for l in lines:
+        m = re.search(r"flow table (\d+) priority (\d+) cookie (0x[0-9a-f]+|0)"
+                      r" packets (\d+) bytes (\d+)", l)
+        if m:
+            flows.append((int(m.group(1)), int(m.group(2)),
+                          int(m.group(3), 16), int(m.group(4)),
+                          int(m.group(5))))
+        m = re.search(r"port (\d+) rx_packets (\d+) tx_packets (\d+) "
+                      r"rx_bytes (\d+) tx_bytes (\d+)", l)
+        if m:
+            ports[int(m.group(1))] = tuple(int(m.group(i))
+                                           for i in range(2, 6))
+        m = re.search(r"aggregate packets (\d+) bytes (\d+) flows (\d+)", l)
+        if m:
+            agg = tuple(int(m.group(i)) for i in (1, 2, 3))
+    return sorted(flows), ports, agg, lines
+
+
+def test_stats_requests_match_ovs(args, env):
+    """openflow.stats against Open vSwitch: after a pingall, a plugin
+    (tests/plugins/statsmon.c) enabled by SIGHUP polls every switch's flow,
+    aggregate, port, table, description and port description statistics,
+    each reply assembled from its parts; in a round where the network was
+    quiet (the same figures as the next round), every flow's table,
+    priority, cookie, packet and byte counts and every port's packet and
+    byte counts equal what ovs-ofctl dump-flows and dump-ports report read
+    between the two rounds, the aggregate is the flows' sum, and the port
+    descriptions name OVS's ports."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl = env.start_controller()
+    net = env.start_net("OpenFlow13")
+    loss, received, sent, text = ping_all(net)
+    check(loss == 0, "pingAll: %s%% loss:\n%s" % (loss, text))
+    src = os.path.join(args.build, "tests/plugins/statsmon.so")
+    check(os.path.exists(src), "%s is not built" % src)
+    copy_in_place(src, os.path.join(env.plugin_dir, "statsmon.so"))
+    with open(os.path.join(env.dir, "conf.d", "50-statsmon.ini"), "w") as f:
+        f.write("[plugin]\nmodule = statsmon\n\n[statsmon]\ninterval = 0.3\n")
+    since = ctl.mark()
+    os.kill(ctl.pid, signal.SIGHUP)
+    m = ctl.wait_for(r"host: reload (\d+) (done|partial|refused)", since)
+    check(m.group(2) == "done", "enabling statsmon: %s" % m.string)
+    for sw in net.switches:
+        dpid = sw.dpid.lower().rjust(16, "0")
+        deadline = time.monotonic() + DEADLINE
+        rnd = 1
+        while True:
+            flows, ports, agg, lines = statsmon_round(ctl, dpid, rnd, since)
+            o_flows, o_ports = ovs_flows(sw), ovs_ports(sw)
+            n_flows, n_ports, _, _ = statsmon_round(ctl, dpid, rnd + 1, since)
+            quiet = flows == n_flows and ports == n_ports
+            if quiet or time.monotonic() > deadline:
+                break
+            rnd += 1
+        check(quiet, "%s: no quiet pair of rounds" % sw.name)
+        check(flows == o_flows, "%s: round %d's flows %r, OVS's %r"
+              % (sw.name, rnd, flows, o_flows))
+        check(ports == o_ports, "%s: round %d's ports %r, OVS's %r"
+              % (sw.name, rnd, ports, o_ports))
+        check(any(f[3] for f in flows), "%s: no flow counted a packet: %r"
+              % (sw.name, flows))
+        check(agg == (sum(f[3] for f in flows), sum(f[4] for f in flows),
+                      len(flows)),
+              "%s: aggregate %r, the flows' sum differs" % (sw.name, agg))
+        check(any("desc mfr 'Nicira, Inc.'" in l for l in lines),
+              "%s: no description from OVS:\n%s" % (sw.name, "\n".join(lines)))
+        names = {m.group(1) for m in (re.search(r"port_desc \d+ (\S+)", l)
+                                      for l in lines) if m}
+        want = {i.name for i in sw.intfList() if i.name != "lo"}
+        check(want <= names, "%s: port descriptions %r, OVS's ports %r"
+              % (sw.name, sorted(names), sorted(want)))
+        print("    %s: %d flows and %d ports equal OVS's in round %d"
+              % (sw.name, len(flows), len(ports), rnd))
+    env.result = "flow, port and aggregate statistics equal ovs-ofctl's"
+
+
 LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
              test_lab_http, test_lab_icmp_errors, test_lab_host_unreachable,
              test_lab_router_crash, test_lab_arp_cache_expiry,
@@ -1767,7 +1887,7 @@ LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
 TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
          test_reload_under_traffic, test_malformed_peers_during_traffic,
          test_stats_match_ovs, test_inventory_after_switches,
-         test_flow_mod_catalog]
+         test_flow_mod_catalog, test_stats_requests_match_ovs]
 TESTS += TLS_TESTS
 TESTS += LAB_TESTS
 

@@ -38,6 +38,7 @@
 
 #include "fuzzcheck.h"
 #include "ofp.h"
+#include "ofp_stats.h"
 #include "plexus/byteorder.h"
 
 #define MAX_PORTS 16
@@ -114,6 +115,56 @@ check_packet_in_13(const uint8_t *msg, size_t len,
             seen |= 1ull << pi->match[i].id;
         }
         check(seen & 1ull << PX_OF_F_IN_PORT);
+    }
+}
+
+/* A statistics reply: its body, read as every kind in both versions,
+ * either whole entries the decoder fills (each within its array) or
+ * EPROTO with a reason. */
+static void
+check_stats(const uint8_t *msg, size_t len)
+{
+    static const uint32_t kinds[] = {
+        PX_OF_STATS_DESC,      PX_OF_STATS_FLOW, PX_OF_STATS_AGGREGATE,
+        PX_OF_STATS_TABLE,     PX_OF_STATS_PORT, PX_OF_STATS_QUEUE,
+        PX_OF_STATS_PORT_DESC,
+    };
+    const uint8_t *body;
+    const char *why = NULL;
+    size_t body_len, k;
+    uint16_t type;
+    int more, error;
+
+    error = of_stats_part(msg, len, &type, &more, &body, &body_len, &why);
+    check_result(error, why);
+    if (error) {
+        return;
+    }
+    check(body >= msg && body + body_len == msg + len);
+    for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        uint8_t v;
+
+        for (v = 1; v <= 4; v += 3) {
+            size_t n, n_fields;
+            struct px_of_stats st;
+            void *entries;
+            struct px_of_field *fields;
+
+            why = NULL;
+            error = of_stats_count(v, kinds[k], body, body_len, &n, &n_fields,
+                                   &why);
+            check_result(error, why);
+            if (error) {
+                continue;
+            }
+            entries = malloc((n ? n : 1) * of_stats_entry_size(kinds[k]));
+            fields = malloc((n_fields ? n_fields : 1) * sizeof *fields);
+            check(entries && fields);
+            of_stats_decode(v, kinds[k], body, body_len, &st, entries, fields);
+            check(st.n == n && st.type == kinds[k]);
+            free(entries);
+            free(fields);
+        }
     }
 }
 
@@ -391,6 +442,9 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
             check(px_of_field_width(pif[i].id) != 0);
         }
     }
+
+    why = NULL;
+    check_stats(msg, len);
 
     why = NULL;
     error = of_decode_port_status(msg, len, &ps, &why);

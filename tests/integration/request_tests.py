@@ -751,3 +751,96 @@ def test_sync_barrier_refused(args, env):
     finally:
         sw.close()
     d.stop()
+
+
+def statsmon_env(env, interval="0.2"):
+    """Installs and enables the statsmon test plugin
+    (tests/plugins/statsmon.c), which polls every switch's statistics."""
+    env.install("statsmon")
+    env.plugin_ini("40-statsmon", "statsmon", own="interval = %s\n" % interval)
+
+
+def multipart(xid, kind, body, more):
+    """A 1.3 MULTIPART_REPLY part of 'kind'."""
+    return ofpeer.msg(4, 19, struct.pack("!HH4x", kind, 1 if more else 0)
+                      + body, xid)
+
+
+def flow_stats13(cookie, packets, nbytes):
+    """One 1.3 flow statistics entry, with an empty match."""
+    body = struct.pack("!BxIIHHHH4xQQQ", 0, 1, 0, 10, 0, 0, 0, cookie,
+                       packets, nbytes) + struct.pack("!HH4x", 1, 4)
+    return struct.pack("!H", 2 + len(body)) + body
+
+
+def test_stats_assembled_and_bounded(args, env):
+    """openflow.stats with a scripted 1.3 switch: a flow reply in two parts
+    reaches the plugin as one reply of both flows; a port reply longer than
+    openflow assembles (4 MiB, in parts) ends its request GONE, counted as
+    output_full, and the connection stays; an aggregate reply that is not
+    one whole entry closes that switch's connection with the reason, and
+    the requests left end GONE, once each."""
+    of_port = openflow_env(env, echo_interval=60)
+    port = stats_env(env)
+    statsmon_env(env)
+    d = env.start()
+    sw = ofpeer.Switch(of_port)
+    dpid = "00000000000000f5"
+    try:
+        since = d.mark()
+        sw.handshake(4, 0xf5)
+        answered = set()
+        port_entry = struct.pack("!I4x", 1) + b"\0" * 96 + b"\0" * 8
+        big = port_entry * 580  # 112 * 580 = 64,960 bytes a part.
+        end = time.monotonic() + DEADLINE
+        while "aggregate" not in answered:
+            check(time.monotonic() < end, "no aggregate request came")
+            try:
+                m = sw.recv_msg(time.monotonic() + 0.2)
+            except TimeoutError:
+                continue
+            check(m is not None, "controller closed the connection early:\n"
+                  + d.tail())
+            v, t, xid, data = m
+            if t == ofpeer.OFPT13_BARRIER_REQUEST:
+                sw.send(ofpeer.msg(4, t + 1, b"", xid))
+                continue
+            if t != 18:
+                continue
+            kind = struct.unpack("!H", data[8:10])[0]
+            if kind == 1 and "flow" not in answered:
+                sw.send(multipart(xid, 1, flow_stats13(0xa1, 3, 180), True))
+                sw.send(multipart(xid, 1, flow_stats13(0xa2, 4, 240), False))
+                answered.add("flow")
+            elif kind == 4 and "port" not in answered:
+                # 65 parts of 64,960 bytes: past 4 MiB before the last.
+                for i in range(65):
+                    sw.send(multipart(xid, 4, big, True))
+                sw.send(multipart(xid, 4, port_entry, False))
+                answered.add("port")
+            elif kind == 2 and "flow" in answered and "port" in answered:
+                sw.send(multipart(xid, 2, b"\0" * 10, False))
+                answered.add("aggregate")
+        d.wait_for(r"statsmon: stats \d+ %s flow table 0 priority 10 cookie "
+                   r"0xa1 packets 3 bytes 180" % dpid, since)
+        d.wait_for(r"statsmon: stats \d+ %s flow table 0 priority 10 cookie "
+                   r"0xa2 packets 4 bytes 240" % dpid, since)
+        d.wait_for(r"statsmon: stats \d+ %s flow done, 2 entries" % dpid,
+                   since)
+        d.wait_for(r"statsmon: stats \d+ %s port gone: the statistics reply "
+                   r"is longer than openflow assembles" % dpid, since)
+        d.wait_for(r"openflow: .*closing: malformed message: statistics "
+                   r"reply of the wrong length", since)
+        m = d.wait_for(r"statsmon: stats (\d+) %s aggregate gone: the "
+                       r"switch's statistics reply is malformed" % dpid, since)
+        rnd = m.group(1)
+        check(d.count(r"statsmon: stats %s %s aggregate " % (rnd, dpid),
+                      since) == 1, "the aggregate request had more than one "
+              "reply:\n" + d.tail())
+        d.wait_for(r"switch %s .* down: malformed message" % dpid, since)
+        s = need_entity(stats_json(port), "switch", switch=dpid)
+        check(s.get("requests_refused", {}).get("output_full") == 1,
+              "output_full: %r" % s.get("requests_refused"))
+    finally:
+        sw.close()
+    d.stop()

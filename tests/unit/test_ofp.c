@@ -33,6 +33,7 @@
 #include <cmocka.h>
 
 #include "ofp.h"
+#include "ofp_stats.h"
 #include "ofp_wire.h"
 #include "plexus/byteorder.h"
 #include "hexfix.h"
@@ -2412,6 +2413,251 @@ test_group_meter_mod(void **state)
     assert_int_equal(len, 16);
 }
 
+/* ofp-print: OFPST_FLOW reply (OF1.3) (xid=0x9): cookie=0xabc, duration=5s,
+ * table=0, n_packets=3, n_bytes=294, idle_timeout=10,
+ * priority=100,ip,in_port=1 actions=output:2; cookie=0x0, duration=7s,
+ * table=0, n_packets=9, n_bytes=720, priority=0 actions=drop */
+static const char FLOW_STATS_REPLY_13[] =
+    "041300a8 00000009 00010000 00000000 "
+    "00600000 00000005 00000000 0064000a "
+    "00000000 00000000 00000000 00000abc "
+    "00000000 00000003 00000000 00000126 "
+    "00010012 80000004 00000001 80000a02 "
+    "08000000 00000000 00040018 00000000 "
+    "00000010 00000002 ffe50000 00000000 "
+    "00380000 00000007 00000000 00000000 "
+    "00000000 00000000 00000000 00000000 "
+    "00000000 00000009 00000000 000002d0 "
+    "00010004 00000000";
+
+/* ofp-print: OFPST_FLOW reply (xid=0x9): cookie=0xabc, duration=2s,
+ * table=0, n_packets=4, n_bytes=392, idle_timeout=10, hard_timeout=30,
+ * priority=100,ip,in_port=1 actions=output:2 */
+static const char FLOW_STATS_REPLY_10[] =
+    "0111006c 00000009 00010000 00600000 "
+    "003820ee 00010000 00000000 00000000 "
+    "00000000 00000800 00000000 00000000 "
+    "00000000 00000000 00000002 00000000 "
+    "0064000a 001e0000 00000000 00000000 "
+    "00000abc 00000000 00000004 00000000 "
+    "00000188 00000008 00020000";
+
+/* ofp-print: OFPST_PORT reply (OF1.3) (xid=0xa): 1 ports; port 1: rx
+ * pkts=10, bytes=1000, drop=1; tx pkts=20, bytes=2000, drop=2;
+ * duration=3.000000004s */
+static const char PORT_STATS_REPLY_13[] =
+    "04130080 0000000a 00040000 00000000 "
+    "00000001 00000000 00000000 0000000a "
+    "00000000 00000014 00000000 000003e8 "
+    "00000000 000007d0 00000000 00000001 "
+    "00000000 00000002 00000000 00000000 "
+    "00000000 00000000 00000000 00000000 "
+    "00000000 00000000 00000000 00000000 "
+    "00000000 00000000 00000003 00000004";
+
+/* Decodes the whole reply 'hex' (one part) of 'type' into 'st', with
+ * room in 'entries' and 'fields'; returns the number of entries. */
+static size_t
+decode_stats(const char *hex, uint32_t type, struct px_of_stats *st,
+             void *entries, size_t room, struct px_of_field *fields,
+             struct msg *m)
+{
+    const uint8_t *body;
+    size_t body_len, n, n_fields;
+    uint16_t kind;
+    int more;
+
+    *m = load(hex);
+    assert_int_equal(
+        of_stats_part(m->data, m->len, &kind, &more, &body, &body_len, NULL),
+        0);
+    assert_int_equal(kind, type);
+    assert_false(more);
+    assert_int_equal(
+        of_stats_count(m->data[0], type, body, body_len, &n, &n_fields, NULL),
+        0);
+    assert_true(n * of_stats_entry_size(type) <= room);
+    assert_true(n_fields <= PX_OF_F_COUNT);
+    of_stats_decode(m->data[0], type, body, body_len, st, entries, fields);
+    assert_int_equal(st->n, n);
+    return n;
+}
+
+static void
+test_stats_replies(void **state)
+{
+    static struct px_of_flow_stats flows[4];
+    static struct px_of_port_stats ports[2];
+    struct px_of_field fields[PX_OF_F_COUNT];
+    struct px_of_stats st;
+    struct msg m;
+    const uint8_t *body;
+    size_t body_len, n, n_fields;
+    uint16_t kind;
+    int more;
+
+    (void)state;
+    assert_int_equal(decode_stats(FLOW_STATS_REPLY_13, PX_OF_STATS_FLOW, &st,
+                                  flows, sizeof flows, fields, &m),
+                     2);
+    assert_ptr_equal(st.flows, flows);
+    assert_int_equal(flows[0].cookie, 0xabc);
+    assert_int_equal(flows[0].priority, 100);
+    assert_int_equal(flows[0].idle_timeout, 10);
+    assert_int_equal(flows[0].duration_sec, 5);
+    assert_int_equal(flows[0].packet_count, 3);
+    assert_int_equal(flows[0].byte_count, 294);
+    assert_int_equal(flows[0].n_match, 2);
+    assert_int_equal(flows[0].match[1].id, PX_OF_F_ETH_TYPE);
+    /* Its instructions as the switch wrote them: APPLY_ACTIONS, 24 bytes. */
+    assert_int_equal(flows[0].instructions_len, 24);
+    assert_int_equal(px_get_be16(flows[0].instructions), 4);
+    assert_int_equal(flows[1].packet_count, 9);
+    assert_int_equal(flows[1].byte_count, 720);
+    assert_int_equal(flows[1].n_match, 0);
+    assert_int_equal(flows[1].instructions_len, 0);
+    /* Every cut of the body short of a whole flow is refused. */
+    assert_int_equal(
+        of_stats_part(m.data, m.len, &kind, &more, &body, &body_len, NULL), 0);
+    for (n = 1; n < body_len; n++) {
+        const char *why = NULL;
+        size_t k, nf;
+
+        if (n == px_get_be16(body)) {
+            continue; /* A whole first flow. */
+        }
+        assert_int_equal(
+            of_stats_count(4, PX_OF_STATS_FLOW, body, n, &k, &nf, &why),
+            EPROTO);
+        assert_non_null(why);
+    }
+    free(m.data);
+
+    assert_int_equal(decode_stats(FLOW_STATS_REPLY_10, PX_OF_STATS_FLOW, &st,
+                                  flows, sizeof flows, fields, &m),
+                     1);
+    assert_int_equal(flows[0].cookie, 0xabc);
+    assert_int_equal(flows[0].hard_timeout, 30);
+    assert_int_equal(flows[0].packet_count, 4);
+    assert_int_equal(flows[0].byte_count, 392);
+    assert_int_equal(flows[0].n_match, 2);
+    assert_int_equal(flows[0].instructions_len, 8); /* Its output action. */
+    free(m.data);
+
+    assert_int_equal(decode_stats(PORT_STATS_REPLY_13, PX_OF_STATS_PORT, &st,
+                                  ports, sizeof ports, fields, &m),
+                     1);
+    assert_int_equal(ports[0].port_no, 1);
+    assert_int_equal(ports[0].rx_packets, 10);
+    assert_int_equal(ports[0].tx_packets, 20);
+    assert_int_equal(ports[0].rx_bytes, 1000);
+    assert_int_equal(ports[0].tx_bytes, 2000);
+    assert_int_equal(ports[0].rx_dropped, 1);
+    assert_int_equal(ports[0].tx_dropped, 2);
+    assert_int_equal(ports[0].duration_sec, 3);
+    assert_int_equal(ports[0].duration_nsec, 4);
+    /* Not a whole number of ports; a 1.0 reading has other sizes. */
+    assert_int_equal(
+        of_stats_part(m.data, m.len, &kind, &more, &body, &body_len, NULL), 0);
+    assert_int_equal(of_stats_count(4, PX_OF_STATS_PORT, body, body_len - 8,
+                                    &n, &n_fields, NULL),
+                     EPROTO);
+    assert_int_equal(of_stats_count(1, PX_OF_STATS_PORT, body, body_len, &n,
+                                    &n_fields, NULL),
+                     EPROTO);
+    /* Another message is not a part. */
+    assert_int_equal(
+        of_stats_part(m.data, 8, &kind, &more, &body, &body_len, NULL),
+        EPROTO);
+    m.data[1] = OF_PACKET_IN;
+    assert_int_equal(
+        of_stats_part(m.data, m.len, &kind, &more, &body, &body_len, NULL),
+        EPROTO);
+    free(m.data);
+}
+
+/* ofp-print: OFPST_FLOW request (OF1.3) (xid=0x29): out_port=2
+ * ip,nw_dst=10.0.0.0/8 */
+static const char STATS_FLOW_REQUEST_13[] =
+    "04120048 00000029 00010000 00000000 "
+    "ff000000 00000002 ffffffff 00000000 "
+    "00000000 00000100 00000000 00000f00 "
+    "00010016 80000a02 08008000 19080a00 "
+    "0000ff00 00000000";
+
+/* ofp-print: OFPST_FLOW request (xid=0x2a): out_port=2 ip,nw_dst=10.0.0.0/8
+ * */
+static const char STATS_FLOW_REQUEST_10[] =
+    "01100038 0000002a 00010000 003620ef "
+    "00000000 00000000 00000000 00000000 "
+    "00000800 00000000 00000000 0a000000 "
+    "00000000 ff000002";
+
+/* ofp-print: OFPST_QUEUE request (xid=0x2b): port=3 queue=ALL */
+static const char STATS_QUEUE_REQUEST_10[] =
+    "01100014 0000002b 00050000 00030000 "
+    "ffffffff";
+
+static size_t
+enc_stats_request(uint8_t *buf, size_t cap, const void *arg)
+{
+    const struct enc *e = arg;
+    const char *why = "unset";
+    size_t len = 1;
+    int error = of_encode_stats_request(buf, cap, e->version, e->xid, e->arg,
+                                        &len, &why);
+
+    return request_len(error, len, why);
+}
+
+static void
+test_stats_requests(void **state)
+{
+    struct px_of_field f[2] = {
+        px_of_field_u64(PX_OF_F_ETH_TYPE, 0x0800),
+        px_of_field_u64_masked(PX_OF_F_IPV4_DST, 0x0a000000, 0xff000000),
+    };
+    struct px_of_stats_request rq = {
+        .type = PX_OF_STATS_FLOW,
+        .table_id = PX_OF_TABLE_ALL,
+        .filters = PX_OF_FILTER_OUT_PORT,
+        .out_port = 2,
+        .cookie = 0x100,
+        .cookie_mask = 0xf00,
+        .n_fields = 2,
+        .fields = f,
+    };
+    struct enc e = {.version = PX_OF_VERSION_13, .xid = 41, .arg = &rq};
+    uint8_t buf[256];
+    const char *why;
+    size_t len;
+
+    (void)state;
+    check_encoder(enc_stats_request, &e, STATS_FLOW_REQUEST_13);
+    /* 1.0: no cookie mask, no group filter, no port description. */
+    assert_int_equal(
+        of_encode_stats_request(buf, sizeof buf, 1, 1, &rq, &len, &why),
+        EOPNOTSUPP);
+    rq.cookie_mask = 0;
+    e = (struct enc){.version = PX_OF_VERSION_10, .xid = 42, .arg = &rq};
+    check_encoder(enc_stats_request, &e, STATS_FLOW_REQUEST_10);
+    rq = (struct px_of_stats_request){
+        .type = PX_OF_STATS_QUEUE, .port_no = 3, .queue_id = PX_OF_QUEUE_ALL};
+    e = (struct enc){.version = PX_OF_VERSION_10, .xid = 43, .arg = &rq};
+    check_encoder(enc_stats_request, &e, STATS_QUEUE_REQUEST_10);
+    rq.type = PX_OF_STATS_PORT_DESC;
+    assert_int_equal(
+        of_encode_stats_request(buf, sizeof buf, 1, 1, &rq, &len, &why),
+        EOPNOTSUPP);
+    assert_int_equal(
+        of_encode_stats_request(buf, sizeof buf, 4, 1, &rq, &len, &why), 0);
+    assert_int_equal(len, 16);
+    rq.type = 8; /* GROUP_DESC: not read yet. */
+    assert_int_equal(
+        of_encode_stats_request(buf, sizeof buf, 4, 1, &rq, &len, &why),
+        EINVAL);
+}
+
 static void
 test_flow_mod_invalid(void **state)
 {
@@ -2783,6 +3029,8 @@ main(void)
         cmocka_unit_test(test_packet_in_match13),
         cmocka_unit_test(test_flow_removed),
         cmocka_unit_test(test_group_meter_mod),
+        cmocka_unit_test(test_stats_replies),
+        cmocka_unit_test(test_stats_requests),
         cmocka_unit_test(test_request_errors_distinct),
         cmocka_unit_test(test_wrong_type_or_version),
         cmocka_unit_test(test_wire_layout),

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct px_of_field;
+struct px_of_stats;
 
 #define PX_TOPIC_OF_SWITCH_UP    "openflow.switch_up"
 #define PX_TOPIC_OF_SWITCH_DOWN  "openflow.switch_down"
@@ -30,6 +31,7 @@ struct px_of_field;
 #define PX_TOPIC_OF_FLOW_REMOVED "openflow.flow_removed"
 #define PX_TOPIC_OF_GROUP_MOD    "openflow.group_mod"
 #define PX_TOPIC_OF_METER_MOD    "openflow.meter_mod"
+#define PX_TOPIC_OF_STATS        "openflow.stats"
 /* Every openflow.* topic is declared with this payload version.
  * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod;
  * version 3 appended 'reply_to' and 'request_id' to both, and brought the
@@ -645,6 +647,9 @@ enum px_of_reply_type {
     /* openflow.role: the switch's ROLE_REPLY, in 'role' and
      * 'generation_id'.  Final. */
     PX_OF_REPLY_ROLE,
+    /* openflow.stats: the switch's reply, every part of it, decoded, in
+     * 'stats'.  Final. */
+    PX_OF_REPLY_STATS,
 };
 
 /* What openflow publishes on a request's 'reply_to' topic. */
@@ -661,6 +666,7 @@ struct px_of_reply {
     int more;               /* PX_OF_REPLY_MESSAGE: more parts follow. */
     uint32_t role;          /* PX_OF_REPLY_ROLE: PX_OF_ROLE_*. */
     uint64_t generation_id; /* PX_OF_REPLY_ROLE. */
+    const struct px_of_stats *stats; /* PX_OF_REPLY_STATS. */
 };
 
 /* openflow.inventory: every switch connected now, for a plugin that came
@@ -729,6 +735,132 @@ struct px_of_role {
     const char *reply_to; /* Required. */
     uint64_t request_id;
     struct px_of_outcome *outcome; /* Or NULL. */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Statistics (multipart in 1.3, stats in 1.0): openflow.stats asks, and
+ * the reply comes whole, every part of a multipart reply assembled and
+ * decoded (PX_OF_REPLY_STATS).  The kinds are 1.3's OFPMP_* numbers, which
+ * 1.0 shares for the ones it has (DESC to QUEUE). */
+enum px_of_stats_type {
+    PX_OF_STATS_DESC = 0,      /* The switch's description. */
+    PX_OF_STATS_FLOW = 1,      /* Each flow that matches the request. */
+    PX_OF_STATS_AGGREGATE = 2, /* Their sums. */
+    PX_OF_STATS_TABLE = 3,     /* Each table. */
+    PX_OF_STATS_PORT = 4,      /* Each port ('port_no', or ANY). */
+    PX_OF_STATS_QUEUE = 5,     /* Each queue ('port_no', 'queue_id'). */
+    PX_OF_STATS_PORT_DESC = 13 /* The ports (1.3; 1.0 says them in its
+                                * FEATURES_REPLY, see openflow.inventory). */
+};
+
+/* Every table, for a flow or aggregate request. */
+#define PX_OF_TABLE_ALL 0xffu
+/* Every queue, for a queue request. */
+#define PX_OF_QUEUE_ALL 0xffffffffu
+
+/* openflow.stats: a request any plugin may publish, with a 'reply_to'.
+ * The reply is PX_OF_REPLY_STATS, the switch's PX_OF_REPLY_ERROR, or
+ * PX_OF_REPLY_GONE (also when the reply is longer than openflow assembles,
+ * OF_MAX_STATS_REPLY in the README: counted as output_full). */
+struct px_of_stats_request {
+    uint64_t dpid;
+    uint32_t type; /* enum px_of_stats_type. */
+    /* FLOW and AGGREGATE: the flows, as a flow_mod's DELETE names them:
+     * 'table_id' (PX_OF_TABLE_ALL for every table), 'filters', cookie
+     * under 'cookie_mask' (1.3), and the match fields (none: every flow;
+     * 1.0 matches them non-strictly, as 1.3 does). */
+    uint8_t table_id;
+    uint8_t filters; /* PX_OF_FILTER_*. */
+    uint32_t out_port;
+    uint32_t out_group;
+    uint64_t cookie;
+    uint64_t cookie_mask;
+    size_t n_fields;
+    const struct px_of_field *fields;
+    /* PORT and QUEUE: the port (PX_OF_PORT_ANY for every port); QUEUE: the
+     * queue (PX_OF_QUEUE_ALL for every queue). */
+    uint32_t port_no;
+    uint32_t queue_id;
+    const char *reply_to; /* Required. */
+    uint64_t request_id;
+    struct px_of_outcome *outcome; /* Or NULL. */
+};
+
+/* DESC: NUL-terminated strings. */
+struct px_of_desc {
+    char mfr_desc[256];
+    char hw_desc[256];
+    char sw_desc[256];
+    char serial_num[32];
+    char dp_desc[256];
+};
+
+/* FLOW: one flow. */
+struct px_of_flow_stats {
+    uint8_t table_id;
+    uint16_t priority;
+    uint16_t idle_timeout;
+    uint16_t hard_timeout;
+    uint16_t flags; /* 1.3: PX_OF_FF_*. */
+    uint32_t duration_sec;
+    uint32_t duration_nsec;
+    uint64_t cookie;
+    uint64_t packet_count;
+    uint64_t byte_count;
+    size_t n_match;
+    const struct px_of_field *match;
+    /* The flow's 1.3 instructions, or its 1.0 actions, as the switch
+     * wrote them. */
+    const uint8_t *instructions;
+    size_t instructions_len;
+};
+
+/* AGGREGATE. */
+struct px_of_aggregate_stats {
+    uint64_t packet_count;
+    uint64_t byte_count;
+    uint32_t flow_count;
+};
+
+/* TABLE: one table. */
+struct px_of_table_stats {
+    uint8_t table_id;
+    uint32_t active_count;
+    uint64_t lookup_count;
+    uint64_t matched_count;
+};
+
+/* PORT: one port's counters (UINT64_MAX where the switch has none). */
+struct px_of_port_stats {
+    uint32_t port_no;
+    uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+    uint64_t rx_dropped, tx_dropped, rx_errors, tx_errors;
+    uint64_t rx_frame_err, rx_over_err, rx_crc_err, collisions;
+    uint32_t duration_sec; /* 1.3; 0 from 1.0. */
+    uint32_t duration_nsec;
+};
+
+/* QUEUE: one queue. */
+struct px_of_queue_stats {
+    uint32_t port_no;
+    uint32_t queue_id;
+    uint64_t tx_bytes, tx_packets, tx_errors;
+    uint32_t duration_sec; /* 1.3; 0 from 1.0. */
+    uint32_t duration_nsec;
+};
+
+/* What PX_OF_REPLY_STATS carries: 'n' entries in the array of 'type'
+ * (one for DESC and AGGREGATE), the others NULL. */
+struct px_of_stats {
+    uint32_t type; /* enum px_of_stats_type. */
+    size_t n;
+    const struct px_of_desc *desc;
+    const struct px_of_flow_stats *flows;
+    const struct px_of_aggregate_stats *aggregate;
+    const struct px_of_table_stats *tables;
+    const struct px_of_port_stats *ports;
+    const struct px_of_queue_stats *queues;
+    const struct px_of_port *port_descs;
 };
 
 #endif /* PLEXUS_TOPICS_OPENFLOW_H */
