@@ -156,29 +156,35 @@ stats_done(struct of_conn *c, struct of_pending *p, const char **why)
 {
     struct px_of_reply r = {.type = PX_OF_REPLY_STATS};
     const uint8_t *body = p->body->data;
-    size_t len = p->body->len, n = 0, n_fields = 0;
-    struct px_of_field *fields = NULL;
+    size_t len = p->body->len;
+    struct of_stats_mem mem = {NULL, NULL, NULL, NULL};
+    struct of_stats_room room;
     struct px_of_stats st;
-    void *entries = NULL;
-    int error = of_stats_count(c->version, p->stats_type, body, len, &n,
-                               &n_fields, why);
+    int error =
+        of_stats_count(c->version, p->stats_type, body, len, &room, why);
 
     if (error) {
         r.type = PX_OF_REPLY_GONE;
         r.cause = "the switch's statistics reply is malformed";
-    } else if (!(entries =
-                     calloc(n ? n : 1, of_stats_entry_size(p->stats_type))) ||
-               !(fields = calloc(n_fields ? n_fields : 1, sizeof *fields))) {
+    } else if (!(mem.entries = calloc(room.n ? room.n : 1,
+                                      of_stats_entry_size(p->stats_type))) ||
+               !(mem.fields = calloc(room.n_fields ? room.n_fields : 1,
+                                     sizeof *mem.fields)) ||
+               !(mem.counters = calloc(room.n_counters ? room.n_counters : 1,
+                                       sizeof *mem.counters)) ||
+               !(mem.bands = calloc(room.n_bands ? room.n_bands : 1,
+                                    sizeof *mem.bands))) {
         r.type = PX_OF_REPLY_GONE;
         r.cause = "out of memory for the statistics reply";
     } else {
-        of_stats_decode(c->version, p->stats_type, body, len, &st, entries,
-                        fields);
+        of_stats_decode(c->version, p->stats_type, body, len, &st, &mem);
         r.stats = &st;
     }
     publish(c, p, &r);
-    free(entries);
-    free(fields);
+    free(mem.entries);
+    free(mem.fields);
+    free(mem.counters);
+    free(mem.bands);
     pending_free(p);
     return error;
 }
@@ -286,6 +292,20 @@ of_req_incoming(struct of_conn *c, const struct of_header *h,
             return 0; /* Not a ROLE_REPLY, or not one we can read. */
         }
         r.type = PX_OF_REPLY_ROLE;
+    } else if (p.kind == OF_AWAIT_ASYNC) {
+        struct px_of_async_config async;
+
+        if (h->type != OF_GET_ASYNC_REPLY_13) {
+            return 0;
+        }
+        if (of_decode_async_reply(msg, h->length, &async, why)) {
+            return EPROTO; /* Closed; the request ends GONE with the rest. */
+        }
+        r.type = PX_OF_REPLY_ASYNC;
+        r.async = &async;
+        drop(c, i, 1);
+        publish(c, &p, &r);
+        return 0;
     } else if (p.kind == OF_AWAIT_REPLY) {
         if (h->type == OF_PACKET_IN || h->type == OF_FLOW_REMOVED ||
             h->type == OF_PORT_STATUS || h->type == OF_ECHO_REQUEST) {

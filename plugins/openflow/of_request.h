@@ -43,6 +43,7 @@ enum of_await {
     OF_AWAIT_ROLE,    /* openflow.role: the ROLE_REPLY. */
     OF_AWAIT_STATS,   /* openflow.stats: every part of the reply, kept
                        * in 'body' until the last. */
+    OF_AWAIT_ASYNC,   /* openflow.async with 'get': the GET_ASYNC_REPLY. */
 };
 
 /* The most bytes of a statistics reply's parts openflow assembles for one

@@ -753,6 +753,53 @@ of_encode_role_request(uint8_t *buf, size_t cap, uint32_t xid, uint32_t role,
     return sizeof *orr;
 }
 
+size_t
+of_encode_async(uint8_t *buf, size_t cap, uint32_t xid,
+                const struct px_of_async_config *config)
+{
+    struct ofp13_async_config *oac;
+    size_t i;
+
+    if (!config) {
+        return encode_header_only(buf, cap, PX_OF_VERSION_13,
+                                  OF_GET_ASYNC_REQUEST_13, xid);
+    }
+    oac = start_fixed(buf, cap, sizeof *oac, PX_OF_VERSION_13, OF_SET_ASYNC_13,
+                      xid);
+    if (!oac) {
+        return 0;
+    }
+    for (i = 0; i < 2; i++) {
+        px_put_be32(oac->packet_in_mask[i], config->packet_in_mask[i]);
+        px_put_be32(oac->port_status_mask[i], config->port_status_mask[i]);
+        px_put_be32(oac->flow_removed_mask[i], config->flow_removed_mask[i]);
+    }
+    return sizeof *oac;
+}
+
+int
+of_decode_async_reply(const uint8_t *msg, size_t len,
+                      struct px_of_async_config *config, const char **why)
+{
+    const struct ofp13_async_config *oac =
+        (const struct ofp13_async_config *)msg;
+    int error = check_msg(msg, len, OF_GET_ASYNC_REPLY_13, why);
+    size_t i;
+
+    if (error) {
+        return error;
+    }
+    if (msg[0] != PX_OF_VERSION_13 || len != sizeof *oac) {
+        return fail(why, "GET_ASYNC_REPLY of the wrong version or length");
+    }
+    for (i = 0; i < 2; i++) {
+        config->packet_in_mask[i] = px_get_be32(oac->packet_in_mask[i]);
+        config->port_status_mask[i] = px_get_be32(oac->port_status_mask[i]);
+        config->flow_removed_mask[i] = px_get_be32(oac->flow_removed_mask[i]);
+    }
+    return 0;
+}
+
 int
 of_decode_role_reply(const uint8_t *msg, size_t len, uint32_t *role,
                      uint64_t *generation_id, const char **why)

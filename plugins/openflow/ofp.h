@@ -57,6 +57,9 @@ enum of_type {
     OF_BARRIER_REPLY_13 = 21,
     OF_ROLE_REQUEST_13 = 24,
     OF_ROLE_REPLY_13 = 25,
+    OF_GET_ASYNC_REQUEST_13 = 26,
+    OF_GET_ASYNC_REPLY_13 = 27,
+    OF_SET_ASYNC_13 = 28,
     OF_METER_MOD_13 = 29,
 };
 
@@ -160,6 +163,13 @@ size_t of_encode_barrier_request(uint8_t *buf, size_t cap, uint8_t version,
 /* 1.3 ROLE_REQUEST for 'role' (PX_OF_ROLE_*) and 'generation_id'. */
 size_t of_encode_role_request(uint8_t *buf, size_t cap, uint32_t xid,
                               uint32_t role, uint64_t generation_id);
+/* 1.3 SET_ASYNC with 'config', or GET_ASYNC_REQUEST when 'config' is
+ * NULL. */
+size_t of_encode_async(uint8_t *buf, size_t cap, uint32_t xid,
+                       const struct px_of_async_config *config);
+/* A 1.3 GET_ASYNC_REPLY, or EPROTO with 'why'. */
+int of_decode_async_reply(const uint8_t *msg, size_t len,
+                          struct px_of_async_config *config, const char **why);
 /* A 1.3 ROLE_REPLY: its role and generation id, or EPROTO with 'why'. */
 int of_decode_role_reply(const uint8_t *msg, size_t len, uint32_t *role,
                          uint64_t *generation_id, const char **why);

@@ -35,10 +35,23 @@ kind_known(uint32_t type)
     case PX_OF_STATS_TABLE:
     case PX_OF_STATS_PORT:
     case PX_OF_STATS_QUEUE:
+    case PX_OF_STATS_GROUP:
+    case PX_OF_STATS_GROUP_DESC:
+    case PX_OF_STATS_METER:
+    case PX_OF_STATS_METER_CONFIG:
     case PX_OF_STATS_PORT_DESC:
         return true;
     }
     return false;
+}
+
+/* Kinds 1.0 has no request for. */
+static bool
+kind_13(uint32_t type)
+{
+    return type == PX_OF_STATS_PORT_DESC || type == PX_OF_STATS_GROUP ||
+           type == PX_OF_STATS_GROUP_DESC || type == PX_OF_STATS_METER ||
+           type == PX_OF_STATS_METER_CONFIG;
 }
 
 /* The body of a 1.0 FLOW or AGGREGATE request. */
@@ -98,10 +111,10 @@ of_encode_stats_request(uint8_t *buf, size_t cap, uint8_t version,
         refuse(&w, EINVAL, "version is neither 1.0 nor 1.3");
     } else if (!rq || !kind_known(rq->type)) {
         refuse(&w, EINVAL, "no request, or an unknown kind of statistics");
-    } else if (!v13 && rq->type == PX_OF_STATS_PORT_DESC) {
+    } else if (!v13 && kind_13(rq->type)) {
         refuse(&w, EOPNOTSUPP,
-               "OpenFlow 1.0 has no port description request (its ports "
-               "are in openflow.inventory)");
+               "OpenFlow 1.0 has no such statistics (its ports are in "
+               "openflow.inventory; groups and meters are 1.3's)");
     }
     if (w.error) {
         return finish_request(&w, len, why);
@@ -150,8 +163,19 @@ of_encode_stats_request(uint8_t *buf, size_t cap, uint8_t version,
         }
         break;
     }
+    case PX_OF_STATS_GROUP:
+    case PX_OF_STATS_METER:
+    case PX_OF_STATS_METER_CONFIG: {
+        struct ofp13_id_stats_request *oir = put(&w, sizeof *oir);
+
+        if (oir) {
+            px_put_be32(oir->id, rq->type == PX_OF_STATS_GROUP ? rq->group_id
+                                                               : rq->meter_id);
+        }
+        break;
+    }
     default:
-        break; /* DESC, TABLE, PORT_DESC: no body. */
+        break; /* DESC, TABLE, PORT_DESC, GROUP_DESC: no body. */
     }
     return finish_request(&w, len, why);
 }
@@ -199,14 +223,23 @@ of_stats_entry_size(uint32_t type)
         return sizeof(struct px_of_port_stats);
     case PX_OF_STATS_QUEUE:
         return sizeof(struct px_of_queue_stats);
+    case PX_OF_STATS_GROUP:
+        return sizeof(struct px_of_group_stats);
+    case PX_OF_STATS_GROUP_DESC:
+        return sizeof(struct px_of_group_desc);
+    case PX_OF_STATS_METER:
+        return sizeof(struct px_of_meter_stats);
+    case PX_OF_STATS_METER_CONFIG:
+        return sizeof(struct px_of_meter_config);
     case PX_OF_STATS_PORT_DESC:
         return sizeof(struct px_of_port);
     }
     return 0;
 }
 
-/* The wire size of one fixed-size entry of 'type', 0 for FLOW (entries
- * of their own length), or SIZE_MAX for a kind 'version' does not have. */
+/* The wire size of one fixed-size entry of 'type', 0 for the kinds whose
+ * entries carry their own length, or SIZE_MAX for a kind 'version' does
+ * not have. */
 static size_t
 wire_size(uint8_t version, uint32_t type)
 {
@@ -228,91 +261,41 @@ wire_size(uint8_t version, uint32_t type)
     case PX_OF_STATS_QUEUE:
         return v13 ? sizeof(struct ofp13_queue_stats)
                    : sizeof(struct ofp10_queue_stats);
+    case PX_OF_STATS_GROUP:
+    case PX_OF_STATS_GROUP_DESC:
+    case PX_OF_STATS_METER:
+    case PX_OF_STATS_METER_CONFIG:
+        return v13 ? 0 : SIZE_MAX;
     case PX_OF_STATS_PORT_DESC:
         return v13 ? sizeof(struct ofp13_port) : SIZE_MAX;
     }
     return SIZE_MAX;
 }
 
-/* One flow of a FLOW reply at 'p' ('left' bytes of the body from there):
- * its length, its match decoded into 'fields' (room for PX_OF_F_COUNT)
- * and their number into '*n_fields', and where its instructions (or 1.0
- * actions) start, from 'p'.  EPROTO, with 'why', when it is not whole. */
-static int
-walk_flow(uint8_t version, const uint8_t *p, size_t left, size_t *flow_len,
-          struct px_of_field *fields, size_t *n_fields, size_t *insts,
-          const char **why)
+/* A variable-length entry at 'p' ('left' bytes of the body from there)
+ * whose 16-bit length is at 'len_ofs': that length, checked to hold its
+ * 'fixed' part, to be within 'left' and a multiple of 8, or 0. */
+static size_t
+entry_len(const uint8_t *p, size_t left, size_t len_ofs, size_t fixed)
 {
-    size_t len, fixed = version == PX_OF_VERSION_13
-                            ? sizeof(struct ofp13_flow_stats)
-                            : sizeof(struct ofp10_flow_stats);
+    size_t len;
 
     if (left < fixed) {
-        return fail(why, "truncated flow statistics");
-    }
-    len = px_get_be16(p);
-    if (len < fixed || len > left || len % 8) {
-        return fail(why, "flow statistics of a bad length");
-    }
-    if (version == PX_OF_VERSION_13) {
-        size_t match_size = 0;
-        int error = of_decode_match13(p + fixed, len - fixed, fields, n_fields,
-                                      &match_size, why);
-
-        if (error) {
-            return error;
-        }
-        *insts = fixed + match_size;
-    } else {
-        of_decode_match10(&((const struct ofp10_flow_stats *)p)->match, fields,
-                          n_fields);
-        *insts = fixed;
-    }
-    *flow_len = len;
-    return 0;
-}
-
-int
-of_stats_count(uint8_t version, uint32_t type, const uint8_t *body, size_t len,
-               size_t *n, size_t *n_fields, const char **why)
-{
-    size_t size = wire_size(version, type);
-
-    *n = *n_fields = 0;
-    if (size == SIZE_MAX) {
-        return fail(why, "a kind of statistics we do not read");
-    }
-    if (type == PX_OF_STATS_FLOW) {
-        struct px_of_field fields[PX_OF_F_COUNT];
-        size_t ofs = 0;
-
-        while (ofs < len) {
-            size_t flow_len = 0, nf = 0, insts = 0;
-            int error = walk_flow(version, body + ofs, len - ofs, &flow_len,
-                                  fields, &nf, &insts, why);
-
-            if (error) {
-                return error;
-            }
-            ofs += flow_len;
-            *n_fields += nf;
-            (*n)++;
-        }
         return 0;
     }
-    if (type == PX_OF_STATS_DESC || type == PX_OF_STATS_AGGREGATE) {
-        if (len != size) {
-            return fail(why, "statistics reply of the wrong length");
-        }
-        *n = 1;
-        return 0;
-    }
-    if (len % size) {
-        return fail(why, "statistics reply not a whole number of entries");
-    }
-    *n = len / size;
-    return 0;
+    len = px_get_be16(p + len_ofs);
+    return len >= fixed && len <= left && !(len % 8) ? len : 0;
 }
+
+/* The walk over a reply's body that both counts (when 'mem' is NULL:
+ * what of_stats_count does) and decodes (what of_stats_decode does, over
+ * a body the count accepted).  One walk, so that the two cannot
+ * disagree. */
+struct walk {
+    uint8_t version;
+    struct of_stats_room room;      /* Counted, or used so far. */
+    const struct of_stats_mem *mem; /* NULL: count only. */
+};
 
 static void
 copy_string(char *to, const char *from, size_t size)
@@ -324,55 +307,237 @@ copy_string(char *to, const char *from, size_t size)
     to[n] = '\0';
 }
 
-static void
-decode_flows(uint8_t version, const uint8_t *body, size_t len,
-             struct px_of_flow_stats *out, struct px_of_field *fields,
-             size_t *n)
+/* One flow of a FLOW reply. */
+static int
+walk_flow(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
+          const char **why)
 {
-    size_t ofs = 0;
+    bool v13 = wk->version == PX_OF_VERSION_13;
+    size_t fixed = v13 ? sizeof(struct ofp13_flow_stats)
+                       : sizeof(struct ofp10_flow_stats);
+    size_t len = entry_len(p, left, 0, fixed), nf = 0, insts;
+    struct px_of_field scratch[PX_OF_F_COUNT];
+    struct px_of_field *fields =
+        wk->mem ? wk->mem->fields + wk->room.n_fields : scratch;
+    struct px_of_flow_stats *f;
 
-    *n = 0;
-    while (ofs < len) {
-        struct px_of_flow_stats *f = &out[(*n)++];
-        size_t flow_len = 0, nf = 0, insts = 0;
-        const uint8_t *p = body + ofs;
-
-        /* of_stats_count walked the same bytes: it cannot fail now. */
-        walk_flow(version, p, len - ofs, &flow_len, fields, &nf, &insts, NULL);
-        memset(f, 0, sizeof *f);
-        f->match = fields;
-        f->n_match = nf;
-        fields += nf;
-        f->instructions = p + insts;
-        f->instructions_len = flow_len - insts;
-        if (version == PX_OF_VERSION_13) {
-            const struct ofp13_flow_stats *o = (const void *)p;
-
-            f->table_id = o->table_id;
-            f->duration_sec = px_get_be32(o->duration_sec);
-            f->duration_nsec = px_get_be32(o->duration_nsec);
-            f->priority = px_get_be16(o->priority);
-            f->idle_timeout = px_get_be16(o->idle_timeout);
-            f->hard_timeout = px_get_be16(o->hard_timeout);
-            f->flags = px_get_be16(o->flags);
-            f->cookie = px_get_be64(o->cookie);
-            f->packet_count = px_get_be64(o->packet_count);
-            f->byte_count = px_get_be64(o->byte_count);
-        } else {
-            const struct ofp10_flow_stats *o = (const void *)p;
-
-            f->table_id = o->table_id;
-            f->duration_sec = px_get_be32(o->duration_sec);
-            f->duration_nsec = px_get_be32(o->duration_nsec);
-            f->priority = px_get_be16(o->priority);
-            f->idle_timeout = px_get_be16(o->idle_timeout);
-            f->hard_timeout = px_get_be16(o->hard_timeout);
-            f->cookie = px_get_be64(o->cookie);
-            f->packet_count = px_get_be64(o->packet_count);
-            f->byte_count = px_get_be64(o->byte_count);
-        }
-        ofs += flow_len;
+    if (!len) {
+        return fail(why, "flow statistics of a bad length");
     }
+    if (v13) {
+        size_t match_size = 0;
+        int error = of_decode_match13(p + fixed, len - fixed, fields, &nf,
+                                      &match_size, why);
+
+        if (error) {
+            return error;
+        }
+        insts = fixed + match_size;
+    } else {
+        of_decode_match10(&((const struct ofp10_flow_stats *)p)->match, fields,
+                          &nf);
+        insts = fixed;
+    }
+    *used = len;
+    if (!wk->mem) {
+        wk->room.n_fields += nf;
+        return 0;
+    }
+    f = (struct px_of_flow_stats *)wk->mem->entries + wk->room.n;
+    memset(f, 0, sizeof *f);
+    f->match = fields;
+    f->n_match = nf;
+    f->instructions = p + insts;
+    f->instructions_len = len - insts;
+    wk->room.n_fields += nf;
+    if (v13) {
+        const struct ofp13_flow_stats *o = (const void *)p;
+
+        f->table_id = o->table_id;
+        f->duration_sec = px_get_be32(o->duration_sec);
+        f->duration_nsec = px_get_be32(o->duration_nsec);
+        f->priority = px_get_be16(o->priority);
+        f->idle_timeout = px_get_be16(o->idle_timeout);
+        f->hard_timeout = px_get_be16(o->hard_timeout);
+        f->flags = px_get_be16(o->flags);
+        f->cookie = px_get_be64(o->cookie);
+        f->packet_count = px_get_be64(o->packet_count);
+        f->byte_count = px_get_be64(o->byte_count);
+    } else {
+        const struct ofp10_flow_stats *o = (const void *)p;
+
+        f->table_id = o->table_id;
+        f->duration_sec = px_get_be32(o->duration_sec);
+        f->duration_nsec = px_get_be32(o->duration_nsec);
+        f->priority = px_get_be16(o->priority);
+        f->idle_timeout = px_get_be16(o->idle_timeout);
+        f->hard_timeout = px_get_be16(o->hard_timeout);
+        f->cookie = px_get_be64(o->cookie);
+        f->packet_count = px_get_be64(o->packet_count);
+        f->byte_count = px_get_be64(o->byte_count);
+    }
+    return 0;
+}
+
+/* Counters (ofp13_counter) from 'p' to 'p + len', appended to the
+ * walk's; their start and number. */
+static const struct px_of_counter *
+walk_counters(struct walk *wk, const uint8_t *p, size_t len, size_t *n)
+{
+    const struct ofp13_counter *oc = (const void *)p;
+    struct px_of_counter *c =
+        wk->mem ? wk->mem->counters + wk->room.n_counters : NULL;
+    size_t i;
+
+    *n = len / sizeof *oc;
+    for (i = 0; c && i < *n; i++) {
+        c[i].packet_count = px_get_be64(oc[i].packet_count);
+        c[i].byte_count = px_get_be64(oc[i].byte_count);
+    }
+    wk->room.n_counters += *n;
+    return c;
+}
+
+/* One group of a GROUP reply. */
+static int
+walk_group(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
+           const char **why)
+{
+    const struct ofp13_group_stats *o = (const void *)p;
+    size_t len = entry_len(p, left, 0, sizeof *o), n;
+    const struct px_of_counter *c;
+    struct px_of_group_stats *g;
+
+    if (!len || (len - sizeof *o) % sizeof(struct ofp13_counter)) {
+        return fail(why, "group statistics of a bad length");
+    }
+    *used = len;
+    c = walk_counters(wk, p + sizeof *o, len - sizeof *o, &n);
+    if (!wk->mem) {
+        return 0;
+    }
+    g = (struct px_of_group_stats *)wk->mem->entries + wk->room.n;
+    g->group_id = px_get_be32(o->group_id);
+    g->ref_count = px_get_be32(o->ref_count);
+    g->packet_count = px_get_be64(o->packet_count);
+    g->byte_count = px_get_be64(o->byte_count);
+    g->duration_sec = px_get_be32(o->duration_sec);
+    g->duration_nsec = px_get_be32(o->duration_nsec);
+    g->n_buckets = n;
+    g->buckets = c;
+    return 0;
+}
+
+/* One group of a GROUP_DESC reply: its buckets are walked to be counted
+ * and checked, and handed on as the switch wrote them. */
+static int
+walk_group_desc(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
+                const char **why)
+{
+    const struct ofp13_group_desc *o = (const void *)p;
+    size_t len = entry_len(p, left, 0, sizeof *o), ofs, n = 0;
+    struct px_of_group_desc *g;
+
+    if (!len) {
+        return fail(why, "group description of a bad length");
+    }
+    for (ofs = sizeof *o; ofs < len; n++) {
+        size_t blen =
+            entry_len(p + ofs, len - ofs, 0, sizeof(struct ofp13_bucket));
+
+        if (!blen) {
+            return fail(why, "group bucket of a bad length");
+        }
+        ofs += blen;
+    }
+    *used = len;
+    if (!wk->mem) {
+        return 0;
+    }
+    g = (struct px_of_group_desc *)wk->mem->entries + wk->room.n;
+    g->type = o->type;
+    g->group_id = px_get_be32(o->group_id);
+    g->n_buckets = n;
+    g->buckets = p + sizeof *o;
+    g->buckets_len = len - sizeof *o;
+    return 0;
+}
+
+/* One meter of a METER reply. */
+static int
+walk_meter(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
+           const char **why)
+{
+    const struct ofp13_meter_stats *o = (const void *)p;
+    size_t len = entry_len(p, left, offsetof(struct ofp13_meter_stats, len),
+                           sizeof *o),
+           n;
+    const struct px_of_counter *c;
+    struct px_of_meter_stats *m;
+
+    if (!len || (len - sizeof *o) % sizeof(struct ofp13_counter)) {
+        return fail(why, "meter statistics of a bad length");
+    }
+    *used = len;
+    c = walk_counters(wk, p + sizeof *o, len - sizeof *o, &n);
+    if (!wk->mem) {
+        return 0;
+    }
+    m = (struct px_of_meter_stats *)wk->mem->entries + wk->room.n;
+    m->meter_id = px_get_be32(o->meter_id);
+    m->flow_count = px_get_be32(o->flow_count);
+    m->packet_in_count = px_get_be64(o->packet_in_count);
+    m->byte_in_count = px_get_be64(o->byte_in_count);
+    m->duration_sec = px_get_be32(o->duration_sec);
+    m->duration_nsec = px_get_be32(o->duration_nsec);
+    m->n_bands = n;
+    m->bands = c;
+    return 0;
+}
+
+/* One meter of a METER_CONFIG reply. */
+static int
+walk_meter_config(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
+                  const char **why)
+{
+    const struct ofp13_meter_config *o = (const void *)p;
+    size_t len = entry_len(p, left, 0, sizeof *o), ofs, n = 0;
+    struct px_of_meter_band *bands =
+        wk->mem ? wk->mem->bands + wk->room.n_bands : NULL;
+    struct px_of_meter_config *m;
+
+    if (!len) {
+        return fail(why, "meter configuration of a bad length");
+    }
+    for (ofs = sizeof *o; ofs < len; n++) {
+        const struct ofp13_meter_band *ob = (const void *)(p + ofs);
+        size_t blen =
+            entry_len(p + ofs, len - ofs,
+                      offsetof(struct ofp13_meter_band, len), sizeof *ob);
+
+        if (!blen) {
+            return fail(why, "meter band of a bad length");
+        }
+        if (bands) {
+            bands[n].type = px_get_be16(ob->type);
+            bands[n].rate = px_get_be32(ob->rate);
+            bands[n].burst_size = px_get_be32(ob->burst_size);
+            bands[n].prec_level =
+                bands[n].type == PX_OF_BAND_DSCP_REMARK ? ob->prec_level : 0;
+        }
+        ofs += blen;
+    }
+    *used = len;
+    wk->room.n_bands += n;
+    if (!wk->mem) {
+        return 0;
+    }
+    m = (struct px_of_meter_config *)wk->mem->entries + wk->room.n;
+    m->flags = px_get_be16(o->flags);
+    m->meter_id = px_get_be32(o->meter_id);
+    m->n_bands = n;
+    m->bands = bands;
+    return 0;
 }
 
 /* A port's twelve counters, in the order both versions give them. */
@@ -391,125 +556,216 @@ port_counters(const uint8_t c[12][8], struct px_of_port_stats *ps)
     }
 }
 
-void
-of_stats_decode(uint8_t version, uint32_t type, const uint8_t *body,
-                size_t len, struct px_of_stats *st, void *entries,
-                struct px_of_field *fields)
+/* One entry of a fixed-size kind at 'p', decoded into entries[i]. */
+static void
+decode_fixed(uint8_t version, uint32_t type, const uint8_t *p, void *entries,
+             size_t i)
 {
     bool v13 = version == PX_OF_VERSION_13;
-    size_t size = wire_size(version, type), i, n = 0;
 
-    memset(st, 0, sizeof *st);
-    st->type = type;
-    if (type == PX_OF_STATS_FLOW) {
-        decode_flows(version, body, len, entries, fields, &n);
-        st->flows = entries;
-        st->n = n;
-        return;
+    switch (type) {
+    case PX_OF_STATS_DESC: {
+        const struct ofp_desc *o = (const void *)p;
+        struct px_of_desc *d = entries;
+
+        copy_string(d->mfr_desc, o->mfr_desc, sizeof d->mfr_desc);
+        copy_string(d->hw_desc, o->hw_desc, sizeof d->hw_desc);
+        copy_string(d->sw_desc, o->sw_desc, sizeof d->sw_desc);
+        copy_string(d->serial_num, o->serial_num, sizeof d->serial_num);
+        copy_string(d->dp_desc, o->dp_desc, sizeof d->dp_desc);
+        break;
     }
-    n = size && size != SIZE_MAX ? len / size : 0;
-    st->n = n;
-    for (i = 0; i < n; i++) {
-        const uint8_t *p = body + i * size;
+    case PX_OF_STATS_AGGREGATE: {
+        const struct ofp_aggregate_stats_reply *o = (const void *)p;
+        struct px_of_aggregate_stats *a = entries;
+
+        a->packet_count = px_get_be64(o->packet_count);
+        a->byte_count = px_get_be64(o->byte_count);
+        a->flow_count = px_get_be32(o->flow_count);
+        break;
+    }
+    case PX_OF_STATS_TABLE: {
+        struct px_of_table_stats *t = (struct px_of_table_stats *)entries + i;
+
+        if (v13) {
+            const struct ofp13_table_stats *o = (const void *)p;
+
+            t->table_id = o->table_id;
+            t->active_count = px_get_be32(o->active_count);
+            t->lookup_count = px_get_be64(o->lookup_count);
+            t->matched_count = px_get_be64(o->matched_count);
+        } else {
+            const struct ofp10_table_stats *o = (const void *)p;
+
+            t->table_id = o->table_id;
+            t->active_count = px_get_be32(o->active_count);
+            t->lookup_count = px_get_be64(o->lookup_count);
+            t->matched_count = px_get_be64(o->matched_count);
+        }
+        break;
+    }
+    case PX_OF_STATS_PORT: {
+        struct px_of_port_stats *ps = (struct px_of_port_stats *)entries + i;
+
+        memset(ps, 0, sizeof *ps);
+        if (v13) {
+            const struct ofp13_port_stats *o = (const void *)p;
+
+            ps->port_no = px_get_be32(o->port_no);
+            port_counters(o->counters, ps);
+            ps->duration_sec = px_get_be32(o->duration_sec);
+            ps->duration_nsec = px_get_be32(o->duration_nsec);
+        } else {
+            const struct ofp10_port_stats *o = (const void *)p;
+
+            ps->port_no = port_from_ofp10(px_get_be16(o->port_no));
+            port_counters(o->counters, ps);
+        }
+        break;
+    }
+    case PX_OF_STATS_QUEUE: {
+        struct px_of_queue_stats *q = (struct px_of_queue_stats *)entries + i;
+
+        memset(q, 0, sizeof *q);
+        if (v13) {
+            const struct ofp13_queue_stats *o = (const void *)p;
+
+            q->port_no = px_get_be32(o->port_no);
+            q->queue_id = px_get_be32(o->queue_id);
+            q->tx_bytes = px_get_be64(o->tx_bytes);
+            q->tx_packets = px_get_be64(o->tx_packets);
+            q->tx_errors = px_get_be64(o->tx_errors);
+            q->duration_sec = px_get_be32(o->duration_sec);
+            q->duration_nsec = px_get_be32(o->duration_nsec);
+        } else {
+            const struct ofp10_queue_stats *o = (const void *)p;
+
+            q->port_no = port_from_ofp10(px_get_be16(o->port_no));
+            q->queue_id = px_get_be32(o->queue_id);
+            q->tx_bytes = px_get_be64(o->tx_bytes);
+            q->tx_packets = px_get_be64(o->tx_packets);
+            q->tx_errors = px_get_be64(o->tx_errors);
+        }
+        break;
+    }
+    case PX_OF_STATS_PORT_DESC:
+        of_decode_port13((const struct ofp13_port *)p,
+                         (struct px_of_port *)entries + i);
+        break;
+    }
+}
+
+static int
+walk(struct walk *wk, uint32_t type, const uint8_t *body, size_t len,
+     const char **why)
+{
+    size_t size = wire_size(wk->version, type), ofs = 0;
+
+    if (size == SIZE_MAX) {
+        return fail(why, "a kind of statistics we do not read");
+    }
+    if (size) {
+        bool one = type == PX_OF_STATS_DESC || type == PX_OF_STATS_AGGREGATE;
+
+        if (one ? len != size : len % size) {
+            return fail(why, "statistics reply of the wrong length");
+        }
+        for (ofs = 0; ofs < len; ofs += size) {
+            if (wk->mem) {
+                decode_fixed(wk->version, type, body + ofs, wk->mem->entries,
+                             wk->room.n);
+            }
+            wk->room.n++;
+        }
+        return 0;
+    }
+    while (ofs < len) {
+        size_t used = 0;
+        int error;
 
         switch (type) {
-        case PX_OF_STATS_DESC: {
-            const struct ofp_desc *o = (const void *)p;
-            struct px_of_desc *d = entries;
-
-            copy_string(d->mfr_desc, o->mfr_desc, sizeof d->mfr_desc);
-            copy_string(d->hw_desc, o->hw_desc, sizeof d->hw_desc);
-            copy_string(d->sw_desc, o->sw_desc, sizeof d->sw_desc);
-            copy_string(d->serial_num, o->serial_num, sizeof d->serial_num);
-            copy_string(d->dp_desc, o->dp_desc, sizeof d->dp_desc);
-            st->desc = d;
+        case PX_OF_STATS_FLOW:
+            error = walk_flow(wk, body + ofs, len - ofs, &used, why);
+            break;
+        case PX_OF_STATS_GROUP:
+            error = walk_group(wk, body + ofs, len - ofs, &used, why);
+            break;
+        case PX_OF_STATS_GROUP_DESC:
+            error = walk_group_desc(wk, body + ofs, len - ofs, &used, why);
+            break;
+        case PX_OF_STATS_METER:
+            error = walk_meter(wk, body + ofs, len - ofs, &used, why);
+            break;
+        default: /* PX_OF_STATS_METER_CONFIG */
+            error = walk_meter_config(wk, body + ofs, len - ofs, &used, why);
             break;
         }
-        case PX_OF_STATS_AGGREGATE: {
-            const struct ofp_aggregate_stats_reply *o = (const void *)p;
-            struct px_of_aggregate_stats *a = entries;
-
-            a->packet_count = px_get_be64(o->packet_count);
-            a->byte_count = px_get_be64(o->byte_count);
-            a->flow_count = px_get_be32(o->flow_count);
-            st->aggregate = a;
-            break;
+        if (error) {
+            return error;
         }
-        case PX_OF_STATS_TABLE: {
-            struct px_of_table_stats *t =
-                (struct px_of_table_stats *)entries + i;
+        ofs += used;
+        wk->room.n++;
+    }
+    return 0;
+}
 
-            if (v13) {
-                const struct ofp13_table_stats *o = (const void *)p;
+int
+of_stats_count(uint8_t version, uint32_t type, const uint8_t *body, size_t len,
+               struct of_stats_room *room, const char **why)
+{
+    struct walk wk = {.version = version};
+    int error = walk(&wk, type, body, len, why);
 
-                t->table_id = o->table_id;
-                t->active_count = px_get_be32(o->active_count);
-                t->lookup_count = px_get_be64(o->lookup_count);
-                t->matched_count = px_get_be64(o->matched_count);
-            } else {
-                const struct ofp10_table_stats *o = (const void *)p;
+    *room = error ? (struct of_stats_room){0} : wk.room;
+    return error;
+}
 
-                t->table_id = o->table_id;
-                t->active_count = px_get_be32(o->active_count);
-                t->lookup_count = px_get_be64(o->lookup_count);
-                t->matched_count = px_get_be64(o->matched_count);
-            }
-            st->tables = entries;
-            break;
-        }
-        case PX_OF_STATS_PORT: {
-            struct px_of_port_stats *ps =
-                (struct px_of_port_stats *)entries + i;
+void
+of_stats_decode(uint8_t version, uint32_t type, const uint8_t *body,
+                size_t len, struct px_of_stats *st,
+                const struct of_stats_mem *mem)
+{
+    struct walk wk = {.version = version, .mem = mem};
+    void *e = mem->entries;
 
-            memset(ps, 0, sizeof *ps);
-            if (v13) {
-                const struct ofp13_port_stats *o = (const void *)p;
-
-                ps->port_no = px_get_be32(o->port_no);
-                port_counters(o->counters, ps);
-                ps->duration_sec = px_get_be32(o->duration_sec);
-                ps->duration_nsec = px_get_be32(o->duration_nsec);
-            } else {
-                const struct ofp10_port_stats *o = (const void *)p;
-
-                ps->port_no = port_from_ofp10(px_get_be16(o->port_no));
-                port_counters(o->counters, ps);
-            }
-            st->ports = entries;
-            break;
-        }
-        case PX_OF_STATS_QUEUE: {
-            struct px_of_queue_stats *q =
-                (struct px_of_queue_stats *)entries + i;
-
-            memset(q, 0, sizeof *q);
-            if (v13) {
-                const struct ofp13_queue_stats *o = (const void *)p;
-
-                q->port_no = px_get_be32(o->port_no);
-                q->queue_id = px_get_be32(o->queue_id);
-                q->tx_bytes = px_get_be64(o->tx_bytes);
-                q->tx_packets = px_get_be64(o->tx_packets);
-                q->tx_errors = px_get_be64(o->tx_errors);
-                q->duration_sec = px_get_be32(o->duration_sec);
-                q->duration_nsec = px_get_be32(o->duration_nsec);
-            } else {
-                const struct ofp10_queue_stats *o = (const void *)p;
-
-                q->port_no = port_from_ofp10(px_get_be16(o->port_no));
-                q->queue_id = px_get_be32(o->queue_id);
-                q->tx_bytes = px_get_be64(o->tx_bytes);
-                q->tx_packets = px_get_be64(o->tx_packets);
-                q->tx_errors = px_get_be64(o->tx_errors);
-            }
-            st->queues = entries;
-            break;
-        }
-        case PX_OF_STATS_PORT_DESC:
-            of_decode_port13((const struct ofp13_port *)p,
-                             (struct px_of_port *)entries + i);
-            st->port_descs = entries;
-            break;
-        }
+    /* of_stats_count walked the same bytes: it cannot fail now. */
+    walk(&wk, type, body, len, NULL);
+    memset(st, 0, sizeof *st);
+    st->type = type;
+    st->n = wk.room.n;
+    switch (type) {
+    case PX_OF_STATS_DESC:
+        st->desc = e;
+        break;
+    case PX_OF_STATS_FLOW:
+        st->flows = e;
+        break;
+    case PX_OF_STATS_AGGREGATE:
+        st->aggregate = e;
+        break;
+    case PX_OF_STATS_TABLE:
+        st->tables = e;
+        break;
+    case PX_OF_STATS_PORT:
+        st->ports = e;
+        break;
+    case PX_OF_STATS_QUEUE:
+        st->queues = e;
+        break;
+    case PX_OF_STATS_GROUP:
+        st->groups = e;
+        break;
+    case PX_OF_STATS_GROUP_DESC:
+        st->group_descs = e;
+        break;
+    case PX_OF_STATS_METER:
+        st->meters = e;
+        break;
+    case PX_OF_STATS_METER_CONFIG:
+        st->meter_configs = e;
+        break;
+    case PX_OF_STATS_PORT_DESC:
+        st->port_descs = e;
+        break;
     }
 }

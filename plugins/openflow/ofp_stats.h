@@ -33,19 +33,35 @@ int of_stats_part(const uint8_t *msg, size_t len, uint16_t *type, int *more,
  * for FLOW...), or 0 for a kind we do not decode. */
 size_t of_stats_entry_size(uint32_t type);
 
+/* What a decoded reply needs room for. */
+struct of_stats_room {
+    size_t n;          /* Entries, of of_stats_entry_size(type) bytes. */
+    size_t n_fields;   /* FLOW: the flows' match fields in all. */
+    size_t n_counters; /* GROUP, METER: the buckets' or bands' counters. */
+    size_t n_bands;    /* METER_CONFIG: the meters' bands in all. */
+};
+
+/* Where the decoder writes: room for what of_stats_count counted.  The
+ * caller owns it all. */
+struct of_stats_mem {
+    void *entries;
+    struct px_of_field *fields;
+    struct px_of_counter *counters;
+    struct px_of_meter_band *bands;
+};
+
 /* Checks the assembled body of a reply of kind 'type' ('len' bytes, the
  * parts' bodies one after the other) and counts what of_stats_decode
- * needs room for: '*n' entries and, for FLOW, '*n_fields' match fields
- * in all.  EPROTO, with 'why', for a body that is not whole entries. */
+ * needs room for.  EPROTO, with 'why', for a body that is not whole
+ * entries, or a kind 'version' does not have. */
 int of_stats_count(uint8_t version, uint32_t type, const uint8_t *body,
-                   size_t len, size_t *n, size_t *n_fields, const char **why);
+                   size_t len, struct of_stats_room *room, const char **why);
 
-/* Decodes a body that of_stats_count accepted into 'entries' (room for
- * '*n' of of_stats_entry_size(type) bytes) and 'fields' (room for
- * '*n_fields'), and points 'st' at them.  Flows' instructions point into
- * 'body', which must outlive 'st'. */
+/* Decodes a body that of_stats_count accepted into 'mem' and points 'st'
+ * at it.  Flows' instructions and groups' buckets point into 'body', which
+ * must outlive 'st'. */
 void of_stats_decode(uint8_t version, uint32_t type, const uint8_t *body,
-                     size_t len, struct px_of_stats *st, void *entries,
-                     struct px_of_field *fields);
+                     size_t len, struct px_of_stats *st,
+                     const struct of_stats_mem *mem);
 
 #endif /* OF_OFP_STATS_H */

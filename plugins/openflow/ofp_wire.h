@@ -706,6 +706,70 @@ struct ofp13_queue_stats {
 };
 _Static_assert(sizeof(struct ofp13_queue_stats) == 40, "1.3 7.3.5.8");
 
+/* 7.3.5.10 and 7.3.5.12: the body of a GROUP, METER or METER_CONFIG
+ * request. */
+struct ofp13_id_stats_request {
+    uint8_t id[4]; /* OFPG_ALL, OFPM_ALL: every one. */
+    uint8_t pad[4];
+};
+_Static_assert(sizeof(struct ofp13_id_stats_request) == 8, "1.3 7.3.5.10");
+
+/* 7.3.5.10: one group of a GROUP reply; its buckets' counters follow
+ * (struct ofp13_counter each), to 'length'. */
+struct ofp13_group_stats {
+    uint8_t length[2];
+    uint8_t pad[2];
+    uint8_t group_id[4];
+    uint8_t ref_count[4];
+    uint8_t pad2[4];
+    uint8_t packet_count[8];
+    uint8_t byte_count[8];
+    uint8_t duration_sec[4];
+    uint8_t duration_nsec[4];
+};
+_Static_assert(sizeof(struct ofp13_group_stats) == 40, "1.3 7.3.5.10");
+
+/* 7.3.5.10 and 7.3.5.12: a bucket's or a band's counters
+ * (ofp_bucket_counter and ofp_meter_band_stats, the same shape). */
+struct ofp13_counter {
+    uint8_t packet_count[8];
+    uint8_t byte_count[8];
+};
+_Static_assert(sizeof(struct ofp13_counter) == 16, "1.3 7.3.5.10");
+
+/* 7.3.5.11: one group of a GROUP_DESC reply; its buckets (struct
+ * ofp13_bucket and actions each) follow, to 'length'. */
+struct ofp13_group_desc {
+    uint8_t length[2];
+    uint8_t type;
+    uint8_t pad[1];
+    uint8_t group_id[4];
+};
+_Static_assert(sizeof(struct ofp13_group_desc) == 8, "1.3 7.3.5.11");
+
+/* 7.3.5.12: one meter of a METER reply; its bands' counters follow, to
+ * 'len'. */
+struct ofp13_meter_stats {
+    uint8_t meter_id[4];
+    uint8_t len[2];
+    uint8_t pad[6];
+    uint8_t flow_count[4];
+    uint8_t packet_in_count[8];
+    uint8_t byte_in_count[8];
+    uint8_t duration_sec[4];
+    uint8_t duration_nsec[4];
+};
+_Static_assert(sizeof(struct ofp13_meter_stats) == 40, "1.3 7.3.5.12");
+
+/* 7.3.5.13: one meter of a METER_CONFIG reply; its bands (struct
+ * ofp13_meter_band each) follow, to 'length'. */
+struct ofp13_meter_config {
+    uint8_t length[2];
+    uint8_t flags[2];
+    uint8_t meter_id[4];
+};
+_Static_assert(sizeof(struct ofp13_meter_config) == 8, "1.3 7.3.5.13");
+
 /* 7.3.7: PACKET_OUT; 'actions_len' bytes of actions follow, then the
  * frame when buffer_id is none. */
 struct ofp13_packet_out {
@@ -739,6 +803,16 @@ struct ofp13_role_request {
     uint8_t generation_id[8];
 };
 _Static_assert(sizeof(struct ofp13_role_request) == 24, "1.3 7.3.9");
+
+/* 7.3.10: SET_ASYNC and GET_ASYNC_REPLY (GET_ASYNC_REQUEST is a bare
+ * header).  Index 0 of each mask is for MASTER and EQUAL, 1 for SLAVE. */
+struct ofp13_async_config {
+    struct ofp_header header;
+    uint8_t packet_in_mask[2][4];
+    uint8_t port_status_mask[2][4];
+    uint8_t flow_removed_mask[2][4];
+};
+_Static_assert(sizeof(struct ofp13_async_config) == 32, "1.3 7.3.10");
 
 /* 7.4.3: PORT_STATUS. */
 struct ofp13_port_status {

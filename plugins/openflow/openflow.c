@@ -799,6 +799,52 @@ on_role(struct px_plugin *p, const struct px_event *ev, void *arg)
 }
 
 static int
+on_async(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    static const char what[] = "async";
+    struct openflow *of = px_get_data(p);
+    const struct px_of_async *rq = ev->payload;
+    struct px_topic *reply = NULL;
+    const char *why = NULL;
+    struct of_conn *c;
+    size_t room, len = 0;
+    uint8_t *buf;
+    int error;
+
+    (void)arg;
+    if (!request_long_enough(of, ev, what, sizeof *rq)) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (rq->get || rq->reply_to) {
+        reply = request_reply_topic(of, ev, what, rq->reply_to, rq->outcome);
+        if (!reply) {
+            return PX_EVENT_CONTINUE;
+        }
+    }
+    c = request_conn(of, ev, what, rq->dpid, rq->outcome);
+    if (!c || (reply && !request_slot(of, ev, what, c, rq->outcome))) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (c->version != PX_OF_VERSION_13) {
+        error = EOPNOTSUPP;
+        why = "asynchronous configuration is OpenFlow 1.3's";
+    } else {
+        buf = of_conn_reserve(c, &room);
+        len = buf ? of_encode_async(buf, room, c->xid,
+                                    rq->get ? NULL : &rq->config)
+                  : 0;
+        error = !len ? ENOBUFS
+                : reply
+                    ? of_req_expect(c, c->xid,
+                                    rq->get ? OF_AWAIT_ASYNC : OF_AWAIT_ACK,
+                                    reply, rq->request_id)
+                    : 0;
+    }
+    request_done(of, ev, what, c, rq->outcome, error, why, len);
+    return PX_EVENT_CONTINUE;
+}
+
+static int
 on_stats(struct px_plugin *p, const struct px_event *ev, void *arg)
 {
     static const char what[] = "stats";
@@ -1209,6 +1255,8 @@ declare(struct openflow *of)
                               PX_PRIO_DEFAULT, on_role, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_STATS, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_stats, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_OF_ASYNC, PX_TOPIC_OF_VERSION,
+                              PX_PRIO_DEFAULT, on_async, NULL, NULL)) ||
         (error =
              px_topic_declare(p, PX_TOPIC_STATS_REPORT, PX_TOPIC_STATS_VERSION,
                               &of->t_stats_report)) ||

@@ -125,8 +125,11 @@ static void
 check_stats(const uint8_t *msg, size_t len)
 {
     static const uint32_t kinds[] = {
-        PX_OF_STATS_DESC,      PX_OF_STATS_FLOW, PX_OF_STATS_AGGREGATE,
-        PX_OF_STATS_TABLE,     PX_OF_STATS_PORT, PX_OF_STATS_QUEUE,
+        PX_OF_STATS_DESC,      PX_OF_STATS_FLOW,
+        PX_OF_STATS_AGGREGATE, PX_OF_STATS_TABLE,
+        PX_OF_STATS_PORT,      PX_OF_STATS_QUEUE,
+        PX_OF_STATS_GROUP,     PX_OF_STATS_GROUP_DESC,
+        PX_OF_STATS_METER,     PX_OF_STATS_METER_CONFIG,
         PX_OF_STATS_PORT_DESC,
     };
     const uint8_t *body;
@@ -145,25 +148,32 @@ check_stats(const uint8_t *msg, size_t len)
         uint8_t v;
 
         for (v = 1; v <= 4; v += 3) {
-            size_t n, n_fields;
+            struct of_stats_room room;
+            struct of_stats_mem mem;
             struct px_of_stats st;
-            void *entries;
-            struct px_of_field *fields;
 
             why = NULL;
-            error = of_stats_count(v, kinds[k], body, body_len, &n, &n_fields,
-                                   &why);
+            error = of_stats_count(v, kinds[k], body, body_len, &room, &why);
             check_result(error, why);
             if (error) {
                 continue;
             }
-            entries = malloc((n ? n : 1) * of_stats_entry_size(kinds[k]));
-            fields = malloc((n_fields ? n_fields : 1) * sizeof *fields);
-            check(entries && fields);
-            of_stats_decode(v, kinds[k], body, body_len, &st, entries, fields);
-            check(st.n == n && st.type == kinds[k]);
-            free(entries);
-            free(fields);
+            /* Exactly the room counted: ASan sees any write past it. */
+            mem.entries =
+                malloc((room.n ? room.n : 1) * of_stats_entry_size(kinds[k]));
+            mem.fields = malloc((room.n_fields ? room.n_fields : 1) *
+                                sizeof *mem.fields);
+            mem.counters = malloc((room.n_counters ? room.n_counters : 1) *
+                                  sizeof *mem.counters);
+            mem.bands =
+                malloc((room.n_bands ? room.n_bands : 1) * sizeof *mem.bands);
+            check(mem.entries && mem.fields && mem.counters && mem.bands);
+            of_stats_decode(v, kinds[k], body, body_len, &st, &mem);
+            check(st.n == room.n && st.type == kinds[k]);
+            free(mem.entries);
+            free(mem.fields);
+            free(mem.counters);
+            free(mem.bands);
         }
     }
 }
@@ -361,6 +371,7 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
     struct px_of_packet_in pi;
     static struct px_of_field pif[PX_OF_F_COUNT];
     struct px_of_flow_removed fr;
+    struct px_of_async_config ac;
     struct of_features f;
     struct px_of_error e;
     uint64_t generation_id;
@@ -445,6 +456,12 @@ decode_all(const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
 
     why = NULL;
     check_stats(msg, len);
+
+    why = NULL;
+    error = of_decode_async_reply(msg, len, &ac, &why);
+    check_result(error, why);
+    accepted += !error;
+    check(error || (msg[0] == PX_OF_VERSION_13 && len == 32));
 
     why = NULL;
     error = of_decode_port_status(msg, len, &ps, &why);

@@ -54,6 +54,7 @@ struct inventory {
     struct px_topic *t_role;
     struct px_topic *t_group_mod;
     struct px_topic *t_meter_mod;
+    struct px_topic *t_async;
     uint64_t next_id;   /* Of the next barrier. */
     uint64_t next_send; /* Of the next raw message, by 100s per kind. */
     long long barriers;
@@ -169,6 +170,9 @@ catalog_flow(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
  *          refuses (id 1015: its ERROR, METER_MOD_FAILED BAD_BAND);
  *   0x100d with a hard timeout of 1 s and SEND_FLOW_REM, whose
  *          FLOW_REMOVED the plugin logs (id 1014);
+ *   the asynchronous configuration set (id 1016: packet_in 0x3/0,
+ *          port_status 0x7/0x5, flow_removed 0xf/0x1) and read back (id
+ *          1017);
  * and, refused by openflow before the switch: a field without its
  * prerequisite (id 1010, EOPNOTSUPP). */
 static void
@@ -436,6 +440,30 @@ flow_catalog13(struct px_plugin *p, struct inventory *inv, uint64_t dpid)
     fm.fields = f;
     catalog_flow(p, inv, dpid, 1014, &fm);
 
+    /* The asynchronous configuration set, then read back. */
+    {
+        struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
+        struct px_of_async as;
+
+        memset(&as, 0, sizeof as);
+        as.dpid = dpid;
+        as.config.packet_in_mask[0] = 0x3;
+        as.config.port_status_mask[0] = 0x7;
+        as.config.port_status_mask[1] = 0x5;
+        as.config.flow_removed_mask[0] = 0xf;
+        as.config.flow_removed_mask[1] = 0x1;
+        as.reply_to = inv->reply_to;
+        as.request_id = 1016;
+        as.outcome = &outcome;
+        px_publish(p, inv->t_async, &as, sizeof as);
+        tell(p, "async", 1016, dpid, &outcome);
+        outcome = (struct px_of_outcome)PX_OF_OUTCOME_INIT;
+        as.get = 1;
+        as.request_id = 1017;
+        px_publish(p, inv->t_async, &as, sizeof as);
+        tell(p, "async", 1017, dpid, &outcome);
+    }
+
     /* IPV4_SRC without ETH_TYPE: refused before the switch. */
     memset(&fm, 0, sizeof fm);
     f[0] = px_of_field_u64(PX_OF_F_IPV4_SRC, 0x0a000001);
@@ -625,6 +653,16 @@ on_reply(struct px_plugin *p, const struct px_event *ev, void *arg)
                 ": role %u generation %" PRIu64,
                 r->request_id, r->dpid, r->role, r->generation_id);
         break;
+    case PX_OF_REPLY_ASYNC:
+        px_info(p,
+                "reply %" PRIu64 " for %016" PRIx64
+                ": async packet_in %#x/%#x port_status %#x/%#x "
+                "flow_removed %#x/%#x",
+                r->request_id, r->dpid, r->async->packet_in_mask[0],
+                r->async->packet_in_mask[1], r->async->port_status_mask[0],
+                r->async->port_status_mask[1], r->async->flow_removed_mask[0],
+                r->async->flow_removed_mask[1]);
+        break;
     case PX_OF_REPLY_OK:
         px_info(p, "reply %" PRIu64 " for %016" PRIx64 ": ok", r->request_id,
                 r->dpid);
@@ -722,6 +760,8 @@ inventory_init(struct px_plugin *p)
                                   PX_TOPIC_OF_VERSION, &inv->t_group_mod)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_METER_MOD,
                                   PX_TOPIC_OF_VERSION, &inv->t_meter_mod)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_ASYNC, PX_TOPIC_OF_VERSION,
+                                  &inv->t_async)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_UP, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_switch_up, NULL, NULL)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_INVENTORY,

@@ -6,9 +6,11 @@
  * Every 'interval' seconds (a round, numbered from 1) it asks each switch
  * it knows (from openflow.inventory in init, then switch_up and
  * switch_down) for its FLOW (every table), AGGREGATE, PORT (every port),
- * TABLE and DESC statistics, and for 1.3 switches PORT_DESC; request ids
- * are round * 100 + the kind.  It logs one line per entry and one at the
- * end of each reply:
+ * TABLE and DESC statistics, and for 1.3 switches PORT_DESC, GROUP,
+ * GROUP_DESC, METER and METER_CONFIG (every group and meter); request ids
+ * are round * 100 + the kind.  It logs when it asks, one line per entry
+ * and one at the end of each reply:
+ *   stats R DPID asked
  *   stats R DPID flow table T priority P cookie C packets N bytes B
  *       idle I hard H match M
  *   stats R DPID aggregate packets N bytes B flows F
@@ -16,6 +18,10 @@
  *   stats R DPID table T active A lookup L matched M   (tables in use)
  *   stats R DPID desc mfr 'M' hw 'H' sw 'S' dp 'D'
  *   stats R DPID port_desc P NAME
+ *   stats R DPID group G refs N packets P bytes B buckets K
+ *   stats R DPID group_desc G type T buckets K
+ *   stats R DPID meter M flows F packets P bytes B bands K
+ *   stats R DPID meter_config M flags F bands K (rate R burst B)...
  *   stats R DPID KIND done, N entries
  *   stats R DPID KIND error type T code C | gone: CAUSE
  */
@@ -68,6 +74,14 @@ kind_name(uint32_t type)
         return "queue";
     case PX_OF_STATS_PORT_DESC:
         return "port_desc";
+    case PX_OF_STATS_GROUP:
+        return "group";
+    case PX_OF_STATS_GROUP_DESC:
+        return "group_desc";
+    case PX_OF_STATS_METER:
+        return "meter";
+    case PX_OF_STATS_METER_CONFIG:
+        return "meter_config";
     }
     return "?";
 }
@@ -101,6 +115,8 @@ ask(struct px_plugin *p, struct statsmon *sm, uint64_t dpid, uint32_t type)
     rq.table_id = PX_OF_TABLE_ALL;
     rq.port_no = PX_OF_PORT_ANY;
     rq.queue_id = PX_OF_QUEUE_ALL;
+    rq.group_id = PX_OF_GROUP_ALL_GROUPS;
+    rq.meter_id = PX_OF_METER_ALL;
     rq.reply_to = sm->reply_to;
     rq.request_id = sm->round * 100 + type;
     rq.outcome = &outcome;
@@ -126,11 +142,21 @@ poll_all(struct px_plugin *p, struct px_timer *t, void *arg)
         };
         size_t k;
 
+        px_info(p, "stats %" PRIu64 " %016" PRIx64 " asked", sm->round,
+                sm->dpids[i]);
         for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
             ask(p, sm, sm->dpids[i], kinds[k]);
         }
         if (sm->versions[i] == PX_OF_VERSION_13) {
-            ask(p, sm, sm->dpids[i], PX_OF_STATS_PORT_DESC);
+            static const uint32_t kinds13[] = {
+                PX_OF_STATS_PORT_DESC,    PX_OF_STATS_GROUP,
+                PX_OF_STATS_GROUP_DESC,   PX_OF_STATS_METER,
+                PX_OF_STATS_METER_CONFIG,
+            };
+
+            for (k = 0; k < sizeof kinds13 / sizeof kinds13[0]; k++) {
+                ask(p, sm, sm->dpids[i], kinds13[k]);
+            }
         }
     }
 }
@@ -192,6 +218,47 @@ log_entries(struct px_plugin *p, uint64_t round, uint64_t dpid,
                     round, dpid, st->desc->mfr_desc, st->desc->hw_desc,
                     st->desc->sw_desc, st->desc->dp_desc);
             break;
+        case PX_OF_STATS_GROUP: {
+            const struct px_of_group_stats *g = &st->groups[i];
+
+            px_info(p,
+                    "stats %" PRIu64 " %016" PRIx64 " group %" PRIu32
+                    " refs %" PRIu32 " packets %" PRIu64 " bytes %" PRIu64
+                    " buckets %zu",
+                    round, dpid, g->group_id, g->ref_count, g->packet_count,
+                    g->byte_count, g->n_buckets);
+            break;
+        }
+        case PX_OF_STATS_GROUP_DESC:
+            px_info(p,
+                    "stats %" PRIu64 " %016" PRIx64 " group_desc %" PRIu32
+                    " type %u buckets %zu",
+                    round, dpid, st->group_descs[i].group_id,
+                    st->group_descs[i].type, st->group_descs[i].n_buckets);
+            break;
+        case PX_OF_STATS_METER: {
+            const struct px_of_meter_stats *m = &st->meters[i];
+
+            px_info(p,
+                    "stats %" PRIu64 " %016" PRIx64 " meter %" PRIu32
+                    " flows %" PRIu32 " packets %" PRIu64 " bytes %" PRIu64
+                    " bands %zu",
+                    round, dpid, m->meter_id, m->flow_count,
+                    m->packet_in_count, m->byte_in_count, m->n_bands);
+            break;
+        }
+        case PX_OF_STATS_METER_CONFIG: {
+            const struct px_of_meter_config *m = &st->meter_configs[i];
+
+            px_info(p,
+                    "stats %" PRIu64 " %016" PRIx64 " meter_config %" PRIu32
+                    " flags %#x bands %zu (rate %" PRIu32 " burst %" PRIu32
+                    ")",
+                    round, dpid, m->meter_id, m->flags, m->n_bands,
+                    m->n_bands ? m->bands[0].rate : 0,
+                    m->n_bands ? m->bands[0].burst_size : 0);
+            break;
+        }
         case PX_OF_STATS_PORT_DESC:
             px_info(
                 p, "stats %" PRIu64 " %016" PRIx64 " port_desc %" PRIu32 " %s",

@@ -2462,8 +2462,12 @@ decode_stats(const char *hex, uint32_t type, struct px_of_stats *st,
              void *entries, size_t room, struct px_of_field *fields,
              struct msg *m)
 {
+    static struct px_of_counter counters[16];
+    static struct px_of_meter_band bands[16];
+    struct of_stats_mem mem = {entries, fields, counters, bands};
+    struct of_stats_room need;
     const uint8_t *body;
-    size_t body_len, n, n_fields;
+    size_t body_len;
     uint16_t kind;
     int more;
 
@@ -2474,13 +2478,13 @@ decode_stats(const char *hex, uint32_t type, struct px_of_stats *st,
     assert_int_equal(kind, type);
     assert_false(more);
     assert_int_equal(
-        of_stats_count(m->data[0], type, body, body_len, &n, &n_fields, NULL),
-        0);
-    assert_true(n * of_stats_entry_size(type) <= room);
-    assert_true(n_fields <= PX_OF_F_COUNT);
-    of_stats_decode(m->data[0], type, body, body_len, st, entries, fields);
-    assert_int_equal(st->n, n);
-    return n;
+        of_stats_count(m->data[0], type, body, body_len, &need, NULL), 0);
+    assert_true(need.n * of_stats_entry_size(type) <= room);
+    assert_true(need.n_fields <= PX_OF_F_COUNT && need.n_counters <= 16 &&
+                need.n_bands <= 16);
+    of_stats_decode(m->data[0], type, body, body_len, st, &mem);
+    assert_int_equal(st->n, need.n);
+    return need.n;
 }
 
 static void
@@ -2491,8 +2495,9 @@ test_stats_replies(void **state)
     struct px_of_field fields[PX_OF_F_COUNT];
     struct px_of_stats st;
     struct msg m;
+    struct of_stats_room room;
     const uint8_t *body;
-    size_t body_len, n, n_fields;
+    size_t body_len, n;
     uint16_t kind;
     int more;
 
@@ -2521,14 +2526,12 @@ test_stats_replies(void **state)
         of_stats_part(m.data, m.len, &kind, &more, &body, &body_len, NULL), 0);
     for (n = 1; n < body_len; n++) {
         const char *why = NULL;
-        size_t k, nf;
 
         if (n == px_get_be16(body)) {
             continue; /* A whole first flow. */
         }
         assert_int_equal(
-            of_stats_count(4, PX_OF_STATS_FLOW, body, n, &k, &nf, &why),
-            EPROTO);
+            of_stats_count(4, PX_OF_STATS_FLOW, body, n, &room, &why), EPROTO);
         assert_non_null(why);
     }
     free(m.data);
@@ -2559,12 +2562,12 @@ test_stats_replies(void **state)
     /* Not a whole number of ports; a 1.0 reading has other sizes. */
     assert_int_equal(
         of_stats_part(m.data, m.len, &kind, &more, &body, &body_len, NULL), 0);
-    assert_int_equal(of_stats_count(4, PX_OF_STATS_PORT, body, body_len - 8,
-                                    &n, &n_fields, NULL),
-                     EPROTO);
-    assert_int_equal(of_stats_count(1, PX_OF_STATS_PORT, body, body_len, &n,
-                                    &n_fields, NULL),
-                     EPROTO);
+    assert_int_equal(
+        of_stats_count(4, PX_OF_STATS_PORT, body, body_len - 8, &room, NULL),
+        EPROTO);
+    assert_int_equal(
+        of_stats_count(1, PX_OF_STATS_PORT, body, body_len, &room, NULL),
+        EPROTO);
     /* Another message is not a part. */
     assert_int_equal(
         of_stats_part(m.data, 8, &kind, &more, &body, &body_len, NULL),
@@ -2656,6 +2659,183 @@ test_stats_requests(void **state)
     assert_int_equal(
         of_encode_stats_request(buf, sizeof buf, 4, 1, &rq, &len, &why),
         EINVAL);
+}
+
+/* ofp-print: OFPT_SET_ASYNC (OF1.3) (xid=0x5): primary: PACKET_IN:
+ * no_match action, PORT_STATUS: add delete modify, FLOW_REMOVED: idle hard
+ * delete group_delete; secondary: PACKET_IN: (off), PORT_STATUS: add
+ * modify, FLOW_REMOVED: idle */
+static const char SET_ASYNC_13[] = "041c0020 00000005 00000003 00000000 "
+                                   "00000007 00000005 0000000f 00000001";
+
+/* ofp-print: OFPT_GET_ASYNC_REPLY (OF1.3) (xid=0x5): primary: PACKET_IN:
+ * no_match action, PORT_STATUS: add delete modify, FLOW_REMOVED: idle
+ * hard delete group_delete; secondary: PACKET_IN: (off), PORT_STATUS: add
+ * modify, FLOW_REMOVED: idle */
+static const char GET_ASYNC_REPLY_13[] = "041b0020 00000005 00000003 00000000 "
+                                         "00000007 00000005 0000000f 00000001";
+
+static size_t
+enc_set_async(uint8_t *buf, size_t cap, const void *arg)
+{
+    const struct enc *e = arg;
+
+    return of_encode_async(buf, cap, e->xid, e->arg);
+}
+
+static int
+dec_async_reply(const uint8_t *msg, size_t len, const char **why)
+{
+    struct px_of_async_config ac;
+
+    return of_decode_async_reply(msg, len, &ac, why);
+}
+
+static void
+test_async(void **state)
+{
+    struct px_of_async_config ac =
+                                  {
+                                      .packet_in_mask = {0x3, 0},
+                                      .port_status_mask = {0x7, 0x5},
+                                      .flow_removed_mask = {0xf, 0x1},
+                                  },
+                              got;
+    struct enc e = {.version = PX_OF_VERSION_13, .xid = 5, .arg = &ac};
+    struct msg m;
+    uint8_t buf[8];
+
+    (void)state;
+    check_encoder(enc_set_async, &e, SET_ASYNC_13);
+    /* GET_ASYNC_REQUEST is a header. */
+    assert_int_equal(of_encode_async(buf, sizeof buf, 6, NULL), 8);
+    assert_hex(buf, 8, "041a0008 00000006");
+    m = load(GET_ASYNC_REPLY_13);
+    assert_int_equal(of_decode_async_reply(m.data, m.len, &got, NULL), 0);
+    assert_memory_equal(&got, &ac, sizeof ac);
+    free(m.data);
+    check_truncations(dec_async_reply, GET_ASYNC_REPLY_13, NONE, NULL);
+}
+
+/* ofp-print: OFPST_GROUP reply (OF1.3) (xid=0x30):
+ * group_id=7,duration=2.0000005s,ref_count=1,packet_count=5,byte_count=300,
+ * bucket0:packet_count=3,byte_count=180,bucket1:packet_count=2,
+ * byte_count=120 */
+static const char GROUP_STATS_REPLY_13[] =
+    "04130058 00000030 00060000 00000000 "
+    "00480000 00000007 00000001 00000000 "
+    "00000000 00000005 00000000 0000012c "
+    "00000002 000001f4 00000000 00000003 "
+    "00000000 000000b4 00000000 00000002 "
+    "00000000 00000078";
+
+/* ofp-print: OFPST_GROUP_DESC reply (OF1.3) (xid=0x30):
+ * group_id=7,type=select,bucket=weight:60,actions=output:1,
+ * bucket=weight:40,actions=output:2 */
+static const char GROUP_DESC_REPLY_13[] =
+    "04130058 00000030 00070000 00000000 "
+    "00480100 00000007 0020003c ffffffff "
+    "ffffffff 00000000 00000010 00000001 "
+    "00000000 00000000 00200028 ffffffff "
+    "ffffffff 00000000 00000010 00000002 "
+    "00000000 00000000";
+
+/* ofp-print: OFPST_METER reply (OF1.3) (xid=0x30): meter:9 flow_count:1
+ * packet_in_count:4 byte_in_count:400 duration:3s bands: 0:
+ * packet_count:1 byte_count:100 */
+static const char METER_STATS_REPLY_13[] =
+    "04130048 00000030 00090000 00000000 "
+    "00000009 00380000 00000000 00000001 "
+    "00000000 00000004 00000000 00000190 "
+    "00000003 00000000 00000000 00000001 "
+    "00000000 00000064";
+
+/* ofp-print: OFPST_METER_CONFIG reply (OF1.3) (xid=0x30): meter=9 kbps
+ * burst bands= type=drop rate=1000 burst_size=100 */
+static const char METER_CONFIG_REPLY_13[] =
+    "04130028 00000030 000a0000 00000000 "
+    "00180005 00000009 00010010 000003e8 "
+    "00000064 00000000";
+
+static void
+test_stats_groups_meters(void **state)
+{
+    static struct px_of_group_stats groups[2];
+    static struct px_of_group_desc descs[2];
+    static struct px_of_meter_stats meters[2];
+    static struct px_of_meter_config configs[2];
+    struct px_of_field fields[PX_OF_F_COUNT];
+    struct px_of_stats st;
+    struct msg m;
+
+    (void)state;
+    assert_int_equal(decode_stats(GROUP_STATS_REPLY_13, PX_OF_STATS_GROUP, &st,
+                                  groups, sizeof groups, fields, &m),
+                     1);
+    assert_ptr_equal(st.groups, groups);
+    assert_int_equal(groups[0].group_id, 7);
+    assert_int_equal(groups[0].ref_count, 1);
+    assert_int_equal(groups[0].packet_count, 5);
+    assert_int_equal(groups[0].byte_count, 300);
+    assert_int_equal(groups[0].n_buckets, 2);
+    assert_int_equal(groups[0].buckets[1].packet_count, 2);
+    assert_int_equal(groups[0].buckets[1].byte_count, 120);
+    free(m.data);
+
+    assert_int_equal(decode_stats(GROUP_DESC_REPLY_13, PX_OF_STATS_GROUP_DESC,
+                                  &st, descs, sizeof descs, fields, &m),
+                     1);
+    assert_int_equal(descs[0].group_id, 7);
+    assert_int_equal(descs[0].type, PX_OF_GROUP_SELECT);
+    assert_int_equal(descs[0].n_buckets, 2);
+    assert_int_equal(descs[0].buckets_len, 64);
+    assert_int_equal(px_get_be16(descs[0].buckets + 2), 60); /* weight */
+    free(m.data);
+
+    assert_int_equal(decode_stats(METER_STATS_REPLY_13, PX_OF_STATS_METER, &st,
+                                  meters, sizeof meters, fields, &m),
+                     1);
+    assert_int_equal(meters[0].meter_id, 9);
+    assert_int_equal(meters[0].flow_count, 1);
+    assert_int_equal(meters[0].packet_in_count, 4);
+    assert_int_equal(meters[0].byte_in_count, 400);
+    assert_int_equal(meters[0].duration_sec, 3);
+    assert_int_equal(meters[0].n_bands, 1);
+    assert_int_equal(meters[0].bands[0].byte_count, 100);
+    free(m.data);
+
+    assert_int_equal(decode_stats(METER_CONFIG_REPLY_13,
+                                  PX_OF_STATS_METER_CONFIG, &st, configs,
+                                  sizeof configs, fields, &m),
+                     1);
+    assert_int_equal(configs[0].meter_id, 9);
+    assert_int_equal(configs[0].flags, PX_OF_METER_KBPS | PX_OF_METER_BURST);
+    assert_int_equal(configs[0].n_bands, 1);
+    assert_int_equal(configs[0].bands[0].type, PX_OF_BAND_DROP);
+    assert_int_equal(configs[0].bands[0].rate, 1000);
+    assert_int_equal(configs[0].bands[0].burst_size, 100);
+    free(m.data);
+
+    /* A bucket counter cut short, a bucket past its group: refused. */
+    m = load(GROUP_STATS_REPLY_13);
+    {
+        struct of_stats_room room;
+        const char *why = NULL;
+
+        assert_int_equal(of_stats_count(4, PX_OF_STATS_GROUP, m.data + 16,
+                                        m.len - 16 - 8, &room, &why),
+                         EPROTO);
+        assert_non_null(why);
+        m.data[16 + 1] = 64; /* Its length: 64, not 72, cuts a counter. */
+        assert_int_equal(of_stats_count(4, PX_OF_STATS_GROUP, m.data + 16,
+                                        m.len - 16, &room, &why),
+                         EPROTO);
+        /* 1.0 has no groups. */
+        assert_int_equal(of_stats_count(1, PX_OF_STATS_GROUP, m.data + 16,
+                                        m.len - 16, &room, &why),
+                         EPROTO);
+    }
+    free(m.data);
 }
 
 static void
@@ -3031,6 +3211,8 @@ main(void)
         cmocka_unit_test(test_group_meter_mod),
         cmocka_unit_test(test_stats_replies),
         cmocka_unit_test(test_stats_requests),
+        cmocka_unit_test(test_stats_groups_meters),
+        cmocka_unit_test(test_async),
         cmocka_unit_test(test_request_errors_distinct),
         cmocka_unit_test(test_wrong_type_or_version),
         cmocka_unit_test(test_wire_layout),

@@ -16,6 +16,7 @@
 
 struct px_of_field;
 struct px_of_stats;
+struct px_of_async_config;
 
 #define PX_TOPIC_OF_SWITCH_UP    "openflow.switch_up"
 #define PX_TOPIC_OF_SWITCH_DOWN  "openflow.switch_down"
@@ -32,6 +33,7 @@ struct px_of_stats;
 #define PX_TOPIC_OF_GROUP_MOD    "openflow.group_mod"
 #define PX_TOPIC_OF_METER_MOD    "openflow.meter_mod"
 #define PX_TOPIC_OF_STATS        "openflow.stats"
+#define PX_TOPIC_OF_ASYNC        "openflow.async"
 /* Every openflow.* topic is declared with this payload version.
  * Version 2 appended 'outcome' to px_of_packet_out and px_of_flow_mod;
  * version 3 appended 'reply_to' and 'request_id' to both, and brought the
@@ -650,6 +652,9 @@ enum px_of_reply_type {
     /* openflow.stats: the switch's reply, every part of it, decoded, in
      * 'stats'.  Final. */
     PX_OF_REPLY_STATS,
+    /* openflow.async with 'get': the switch's GET_ASYNC_REPLY, in
+     * 'async'.  Final. */
+    PX_OF_REPLY_ASYNC,
 };
 
 /* What openflow publishes on a request's 'reply_to' topic. */
@@ -666,7 +671,8 @@ struct px_of_reply {
     int more;               /* PX_OF_REPLY_MESSAGE: more parts follow. */
     uint32_t role;          /* PX_OF_REPLY_ROLE: PX_OF_ROLE_*. */
     uint64_t generation_id; /* PX_OF_REPLY_ROLE. */
-    const struct px_of_stats *stats; /* PX_OF_REPLY_STATS. */
+    const struct px_of_stats *stats;        /* PX_OF_REPLY_STATS. */
+    const struct px_of_async_config *async; /* PX_OF_REPLY_ASYNC. */
 };
 
 /* openflow.inventory: every switch connected now, for a plugin that came
@@ -738,19 +744,49 @@ struct px_of_role {
 };
 
 /* ---------------------------------------------------------------------- */
+/* Asynchronous configuration (1.3 SET_ASYNC and GET_ASYNC): which
+ * packet-ins, port statuses and flow removals the switch sends this
+ * controller, by reason.  Bit N of a mask stands for reason N
+ * (PX_OF_REASON_*, PX_OF_PORT_ADD..., PX_OF_RR_*); index 0 is for the
+ * MASTER and EQUAL roles, 1 for SLAVE. */
+struct px_of_async_config {
+    uint32_t packet_in_mask[2];
+    uint32_t port_status_mask[2];
+    uint32_t flow_removed_mask[2];
+};
+
+/* openflow.async: OpenFlow 1.3 only (EOPNOTSUPP for 1.0).  Without 'get',
+ * sets 'config' (SET_ASYNC): with a 'reply_to', PX_OF_REPLY_OK after the
+ * barrier that follows it, the switch's ERROR, or GONE.  With 'get', asks
+ * (GET_ASYNC_REQUEST; 'reply_to' required): PX_OF_REPLY_ASYNC, ERROR or
+ * GONE. */
+struct px_of_async {
+    uint64_t dpid;
+    int get;
+    struct px_of_async_config config;
+    const char *reply_to;
+    uint64_t request_id;
+    struct px_of_outcome *outcome; /* Or NULL. */
+};
+
+/* ---------------------------------------------------------------------- */
 /* Statistics (multipart in 1.3, stats in 1.0): openflow.stats asks, and
  * the reply comes whole, every part of a multipart reply assembled and
  * decoded (PX_OF_REPLY_STATS).  The kinds are 1.3's OFPMP_* numbers, which
  * 1.0 shares for the ones it has (DESC to QUEUE). */
 enum px_of_stats_type {
-    PX_OF_STATS_DESC = 0,      /* The switch's description. */
-    PX_OF_STATS_FLOW = 1,      /* Each flow that matches the request. */
-    PX_OF_STATS_AGGREGATE = 2, /* Their sums. */
-    PX_OF_STATS_TABLE = 3,     /* Each table. */
-    PX_OF_STATS_PORT = 4,      /* Each port ('port_no', or ANY). */
-    PX_OF_STATS_QUEUE = 5,     /* Each queue ('port_no', 'queue_id'). */
-    PX_OF_STATS_PORT_DESC = 13 /* The ports (1.3; 1.0 says them in its
-                                * FEATURES_REPLY, see openflow.inventory). */
+    PX_OF_STATS_DESC = 0,          /* The switch's description. */
+    PX_OF_STATS_FLOW = 1,          /* Each flow that matches the request. */
+    PX_OF_STATS_AGGREGATE = 2,     /* Their sums. */
+    PX_OF_STATS_TABLE = 3,         /* Each table. */
+    PX_OF_STATS_PORT = 4,          /* Each port ('port_no', or ANY). */
+    PX_OF_STATS_QUEUE = 5,         /* Each queue ('port_no', 'queue_id'). */
+    PX_OF_STATS_GROUP = 6,         /* Each group ('group_id', or ALL); 1.3. */
+    PX_OF_STATS_GROUP_DESC = 7,    /* Each group's definition; 1.3. */
+    PX_OF_STATS_METER = 9,         /* Each meter ('meter_id', or ALL); 1.3. */
+    PX_OF_STATS_METER_CONFIG = 10, /* Each meter's definition; 1.3. */
+    PX_OF_STATS_PORT_DESC = 13     /* The ports (1.3; 1.0 says them in its
+                                    * FEATURES_REPLY, see openflow.inventory). */
 };
 
 /* Every table, for a flow or aggregate request. */
@@ -781,6 +817,10 @@ struct px_of_stats_request {
      * queue (PX_OF_QUEUE_ALL for every queue). */
     uint32_t port_no;
     uint32_t queue_id;
+    /* GROUP: the group (PX_OF_GROUP_ALL_GROUPS for every group); METER and
+     * METER_CONFIG: the meter (PX_OF_METER_ALL for every meter). */
+    uint32_t group_id;
+    uint32_t meter_id;
     const char *reply_to; /* Required. */
     uint64_t request_id;
     struct px_of_outcome *outcome; /* Or NULL. */
@@ -849,6 +889,54 @@ struct px_of_queue_stats {
     uint32_t duration_nsec;
 };
 
+/* A packet and a byte count: a group's bucket's, a meter's band's. */
+struct px_of_counter {
+    uint64_t packet_count;
+    uint64_t byte_count;
+};
+
+/* GROUP: one group, with each bucket's counts. */
+struct px_of_group_stats {
+    uint32_t group_id;
+    uint32_t ref_count; /* Flows and groups that go to it. */
+    uint64_t packet_count;
+    uint64_t byte_count;
+    uint32_t duration_sec;
+    uint32_t duration_nsec;
+    size_t n_buckets;
+    const struct px_of_counter *buckets;
+};
+
+/* GROUP_DESC: one group's definition; its buckets as the switch wrote
+ * them (1.3's struct ofp_bucket, with their actions). */
+struct px_of_group_desc {
+    uint8_t type; /* PX_OF_GROUP_ALL... */
+    uint32_t group_id;
+    size_t n_buckets;
+    const uint8_t *buckets;
+    size_t buckets_len;
+};
+
+/* METER: one meter, with each band's counts. */
+struct px_of_meter_stats {
+    uint32_t meter_id;
+    uint32_t flow_count;
+    uint64_t packet_in_count;
+    uint64_t byte_in_count;
+    uint32_t duration_sec;
+    uint32_t duration_nsec;
+    size_t n_bands;
+    const struct px_of_counter *bands;
+};
+
+/* METER_CONFIG: one meter's definition. */
+struct px_of_meter_config {
+    uint16_t flags; /* PX_OF_METER_KBPS... */
+    uint32_t meter_id;
+    size_t n_bands;
+    const struct px_of_meter_band *bands;
+};
+
 /* What PX_OF_REPLY_STATS carries: 'n' entries in the array of 'type'
  * (one for DESC and AGGREGATE), the others NULL. */
 struct px_of_stats {
@@ -861,6 +949,10 @@ struct px_of_stats {
     const struct px_of_port_stats *ports;
     const struct px_of_queue_stats *queues;
     const struct px_of_port *port_descs;
+    const struct px_of_group_stats *groups;
+    const struct px_of_group_desc *group_descs;
+    const struct px_of_meter_stats *meters;
+    const struct px_of_meter_config *meter_configs;
 };
 
 #endif /* PLEXUS_TOPICS_OPENFLOW_H */
