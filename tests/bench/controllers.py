@@ -39,9 +39,9 @@ every controller, then round 2 of every controller, and so on.  Each round
 is a run of its own: the controller is started, waited for (connect
 attempts under a deadline), taught its hosts by ofbench, warmed up,
 measured for one round and stopped by pid (SIGTERM, then SIGKILL after a
-deadline).  On the 2-core VM this was written on, one process may run a
-third faster or slower than the next process of the same build; rounds of
-fresh processes, interleaved, sample that alike for every controller.  The
+deadline).  The 2-core VM this was written on runs a controller a third
+faster or slower from one stretch of seconds to the next; rounds of fresh
+processes, interleaved, sample that alike for every controller.  The
 summary also gives plexusd's ratio to the floor round by round.  Latency (one
 switch) is then one run of all the rounds per controller.  ofbench reads
 the controller's CPU time from /proc/PID/stat at the start and end of each
@@ -739,10 +739,10 @@ def measure(args, keys, ports, pattern):
 
     The throughput rounds are interleaved: round 1 of every controller,
     then round 2 of every controller, and so on, each a run of its own
-    (start, learning, warm-up, one round, stop): how fast a process runs
-    varies from one process to the next (see the module's comment), and
-    fresh, interleaved processes make ratios compare the controllers, not
-    the processes or moments they ran in.  Latency is one run of all the
+    (start, learning, warm-up, one round, stop): how fast a controller runs
+    varies from one stretch of seconds to the next (see the module's
+    comment), and fresh, interleaved processes make ratios compare the
+    controllers, not the moments they ran in.  Latency is one run of all the
     rounds per controller."""
     ctls, rows = {}, {}
     for k in keys:
