@@ -70,6 +70,7 @@ conn_alloc(struct openflow *of)
         return NULL;
     }
     c->of = of;
+    c->role = PX_OF_ROLE_EQUAL;
     c->cnt = &c->pending;
     c->ports = calloc(OF_MAX_PORTS, sizeof *c->ports);
     if (!c->ports) {
@@ -811,15 +812,17 @@ conn_io(struct px_plugin *p, struct px_io *io, int fd, int revents, void *arg)
  *
  *   u32 state, u8 version, u32 xid, u32 echo_misses
  *   features: u64 dpid, u32 n_buffers, u8 n_tables, u32 capabilities
- *   u64 connected_since (double, as its bits), u64 rx_msgs
+ *   u64 connected_since (double, as its bits), u64 rx_msgs, u32 role
  *   u32 n_ports, then per port: u32 port_no, 6 bytes hw_addr,
  *       str name, u32 config, u32 state, u32 curr
  *   the socket's state: px_conn_save's serialization
  *
  * The fd goes separately, under the same name.  The 'pending' counts of a
  * connection still in its handshake are not saved: a reload in the middle
- * of a handshake loses its few bytes of counts. */
-#define OF_CONN_BLOB_VERSION 2
+ * of a handshake loses its few bytes of counts.  Version 2 had no role
+ * (read as EQUAL, the switch's default), and is still read. */
+#define OF_CONN_BLOB_VERSION     3
+#define OF_CONN_BLOB_MIN_VERSION 2
 
 int
 of_conn_save(struct of_conn *c)
@@ -843,6 +846,7 @@ of_conn_save(struct of_conn *c)
     px_buf_put_be32(&b, c->features.capabilities);
     px_buf_put_double(&b, c->connected_since);
     px_buf_put_be64(&b, c->rx_msgs);
+    px_buf_put_be32(&b, c->role);
     px_buf_put_be32(&b, (uint32_t)c->n_ports);
     for (i = 0; i < c->n_ports; i++) {
         const struct px_of_port *port = &c->ports[i];
@@ -871,7 +875,7 @@ of_conn_save(struct of_conn *c)
             struct px_cursor cur;
 
             px_cursor_init(&cur, b.data, b.len);
-            of_conn_parse_state(&cur, NULL);
+            of_conn_parse_state(&cur, OF_CONN_BLOB_VERSION, NULL);
             px_conn_forget_saved(&cur);
             close(fd);
         }
@@ -881,7 +885,7 @@ of_conn_save(struct of_conn *c)
 }
 
 int
-of_conn_parse_state(struct px_cursor *in, struct of_conn *c)
+of_conn_parse_state(struct px_cursor *in, uint32_t version, struct of_conn *c)
 {
     struct of_conn scratch;
     uint32_t n_ports, i;
@@ -900,8 +904,10 @@ of_conn_parse_state(struct px_cursor *in, struct of_conn *c)
     c->features.capabilities = px_cursor_be32(in);
     c->connected_since = px_cursor_double(in);
     c->rx_msgs = px_cursor_be64(in);
+    c->role = version >= 3 ? px_cursor_be32(in) : PX_OF_ROLE_EQUAL;
     n_ports = px_cursor_be32(in);
     if (in->error || c->state > OF_CONN_READY || n_ports > OF_MAX_PORTS ||
+        c->role > PX_OF_ROLE_SLAVE ||
         (c->version && c->version != PX_OF_VERSION_10 &&
          c->version != PX_OF_VERSION_13)) {
         return EPROTO;
@@ -956,8 +962,10 @@ of_conn_restore(struct openflow *of, unsigned int id, struct of_conn **out)
         return ENOMEM;
     }
     px_cursor_init(&cur, data, len);
-    error = version == OF_CONN_BLOB_VERSION ? of_conn_parse_state(&cur, c)
-                                            : EPROTO;
+    error =
+        version >= OF_CONN_BLOB_MIN_VERSION && version <= OF_CONN_BLOB_VERSION
+            ? of_conn_parse_state(&cur, version, c)
+            : EPROTO;
     if (error) {
         close(fd);
         conn_free(c);

@@ -85,6 +85,11 @@ struct of_conn {
     struct of_switch_stats *sw;
     uint64_t rx_msgs;
     double connected_since;
+    /* The role the switch last granted this controller (PX_OF_ROLE_*, from
+     * a ROLE_REPLY to openflow.role); EQUAL, the switch's default, until
+     * then.  As SLAVE, requests that would change the switch are refused
+     * here (EPERM), as the switch would refuse them. */
+    uint32_t role;
 
     /* Requests of other plugins the switch owes a reply to, oldest first
      * (of_request.h); at most OF_MAX_PENDING. */
@@ -168,10 +173,11 @@ void of_conn_free(struct of_conn *c);
 int of_conn_save(struct of_conn *c);
 int of_conn_restore(struct openflow *of, unsigned int id,
                     struct of_conn **out);
-/* Reads the OpenFlow part of a saved connection into 'c' (its 'ports'
- * array, if not NULL, must hold OF_MAX_PORTS; 'c' may be NULL to skip it),
- * leaving 'in' at the socket's state.  EPROTO if truncated or corrupt.
- * Exposed for the serialization's unit tests. */
-int of_conn_parse_state(struct px_cursor *in, struct of_conn *c);
+/* Reads the OpenFlow part of a connection saved in blob 'version' into 'c'
+ * (its 'ports' array, if not NULL, must hold OF_MAX_PORTS; 'c' may be NULL
+ * to skip it), leaving 'in' at the socket's state.  EPROTO if truncated or
+ * corrupt. */
+int of_conn_parse_state(struct px_cursor *in, uint32_t version,
+                        struct of_conn *c);
 
 #endif /* OF_CONN_H */

@@ -292,6 +292,9 @@ of_req_incoming(struct of_conn *c, const struct of_header *h,
             return 0; /* Not a ROLE_REPLY, or not one we can read. */
         }
         r.type = PX_OF_REPLY_ROLE;
+        if (r.role != PX_OF_ROLE_NOCHANGE) {
+            c->role = r.role; /* What the switch now holds us as. */
+        }
     } else if (p.kind == OF_AWAIT_ASYNC) {
         struct px_of_async_config async;
 

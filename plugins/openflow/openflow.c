@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +384,24 @@ request_conn(struct openflow *of, const struct px_event *ev, const char *what,
     return c;
 }
 
+/* Why a SLAVE may not send what changes the switch (1.3 6.3.5), for the
+ * requests refused here rather than by the switch. */
+static const char slave_refused[] =
+    "the switch holds this controller as SLAVE (openflow.role), which may "
+    "not change it";
+
+/* Whether a message of 'type' changes the switch, and so is refused to a
+ * SLAVE: PACKET_OUT, FLOW_MOD, GROUP_MOD (1.0's PORT_MOD), PORT_MOD,
+ * TABLE_MOD and METER_MOD. */
+static bool
+changes_switch(uint8_t version, uint8_t type)
+{
+    return type == OF_PACKET_OUT || type == OF_FLOW_MOD ||
+           type == OF_GROUP_MOD_13 ||
+           (version == PX_OF_VERSION_13 &&
+            (type == 16 || type == 17 || type == OF_METER_MOD_13));
+}
+
 /* Ends a 'what' request for 'c' that an encoder wrote into the output
  * buffer ('len' bytes) or refused ('error', 'why'): commits it, or counts
  * and logs the refusal by cause; tells the publisher either way.  Returns
@@ -403,6 +422,9 @@ request_done(struct openflow *of, const struct px_event *ev, const char *what,
     switch (error) {
     case EOPNOTSUPP:
         cause = OF_REFUSED_UNSUPPORTED;
+        break;
+    case EPERM:
+        cause = OF_REFUSED_ROLE;
         break;
     case ENOBUFS:
         cause = OF_REFUSED_OUTPUT_FULL;
@@ -529,8 +551,14 @@ on_packet_out(struct px_plugin *p, const struct px_event *ev, void *arg)
         return PX_EVENT_CONTINUE;
     }
     buf = of_conn_reserve(c, &room);
-    error = of_encode_packet_out(buf, room, c->version, c->xid, po, ev->len,
-                                 &len, &why);
+    if (__builtin_expect(c->role == PX_OF_ROLE_SLAVE, 0)) {
+        error = EPERM;
+        why = slave_refused;
+        len = 0;
+    } else {
+        error = of_encode_packet_out(buf, room, c->version, c->xid, po,
+                                     ev->len, &len, &why);
+    }
     if (!error && reply) {
         error = of_req_expect(c, c->xid, OF_AWAIT_ACK, reply, po->request_id);
     }
@@ -588,8 +616,14 @@ on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
         return PX_EVENT_CONTINUE;
     }
     buf = of_conn_reserve(c, &room);
-    error = of_encode_flow_mod(buf, room, c->version, c->xid, fm, ev->len,
-                               &len, &why);
+    if (__builtin_expect(c->role == PX_OF_ROLE_SLAVE, 0)) {
+        error = EPERM;
+        why = slave_refused;
+        len = 0;
+    } else {
+        error = of_encode_flow_mod(buf, room, c->version, c->xid, fm, ev->len,
+                                   &len, &why);
+    }
     if (!error && reply) {
         error = of_req_expect(c, c->xid, OF_AWAIT_ACK, reply, fm->request_id);
     }
@@ -622,7 +656,13 @@ request_encoded(struct openflow *of, const struct px_event *ev,
         return 0;
     }
     buf = of_conn_reserve(c, &room);
-    error = encode(buf, room, c->version, c->xid, ev->payload, &len, &why);
+    if (c->role == PX_OF_ROLE_SLAVE) {
+        error = EPERM;
+        why = slave_refused;
+        len = 0;
+    } else {
+        error = encode(buf, room, c->version, c->xid, ev->payload, &len, &why);
+    }
     if (!error && reply) {
         error = of_req_expect(c, c->xid, OF_AWAIT_ACK, reply, request_id);
     }
@@ -895,6 +935,10 @@ send_check(const struct of_conn *c, const struct px_of_send *s, int *error)
     if (s->msg[0] != c->version) {
         *error = EOPNOTSUPP;
         return "message version is not the switch's";
+    }
+    if (c->role == PX_OF_ROLE_SLAVE && changes_switch(c->version, s->msg[1])) {
+        *error = EPERM;
+        return slave_refused;
     }
     return NULL;
 }

@@ -199,6 +199,7 @@ of_stats_refusal_name(enum of_refusal why)
         [OF_REFUSED_MALFORMED] = "malformed",
         [OF_REFUSED_UNSUPPORTED] = "unsupported",
         [OF_REFUSED_OUTPUT_FULL] = "output_full",
+        [OF_REFUSED_ROLE] = "role",
     };
 
     return (unsigned int)why < OF_N_REFUSALS ? names[why] : "other";
@@ -368,7 +369,7 @@ of_stats_get(struct of_stats *s, uint64_t dpid, struct of_switch_stats **out)
 /* Serialisation.                                                         */
 
 /* The blob, in host byte order (it only crosses a reload, never a
- * machine), version 3:
+ * machine), version 4:
  *   header: magic, version (u32 each); n_records, disconnect_seq,
  *           switches_forgotten, connections_accepted, connections_refused,
  *           handshake_failures, requests_unknown_dpid, requests_malformed,
@@ -378,12 +379,13 @@ of_stats_get(struct of_stats *s, uint64_t dpid, struct of_switch_stats **out)
  *           peer (64 bytes, NUL-terminated); packet_ins, packet_outs,
  *           flow_mods, rx_bytes, tx_bytes, out_drops, the disconnects by
  *           close reason (enum px_conn_reason's order, PX_CONN_OPEN's
- *           always 0), ports_untracked, the three refusal counts (u64
+ *           always 0), ports_untracked, the four refusal counts (u64
  *           each)
  *   each port: port_no, 0 (u32 each); packet_ins, packet_outs (u64 each);
  *           name (16 bytes, NUL-terminated)
  * Versions 1 and 2 counted disconnects by five reasons of the plugin's
- * own, and had no tls_failures; 2 added the refusal counts.
+ * own, and had no tls_failures; 2 added the refusal counts; version 3,
+ * which is still read, had three of them (no 'role').
  *
  * It is built in a px_buf and read with a px_cursor, whose sticky errors
  * let a whole record be read before one check.  The fields go in and out
@@ -394,16 +396,24 @@ of_stats_get(struct of_stats *s, uint64_t dpid, struct of_switch_stats **out)
 #define BLOB_MAGIC 0x5453464fu /* "OFST" */
 #define HEADER_LEN (2 * 4 + 9 * 8)
 #define PEER_LEN   64
-#define RECORD_LEN                                                            \
+/* A record's fixed part in 'version' (3 or 4): 3 or 4 refusal counts. */
+#define RECORD_LEN_V(VERSION)                                                 \
     (8 + 1 + 1 + 2 + 4 + 8 + 8 + PEER_LEN +                                   \
-     (6 + OF_N_DISCONNECTS + 1 + OF_N_REFUSALS) * 8)
+     (6 + OF_N_DISCONNECTS + 1 + refusals_in(VERSION)) * 8)
 #define PORT_LEN (4 + 4 + 8 + 8 + 16)
 _Static_assert(OF_N_DISCONNECTS == 12,
                "the blob's version 3 has 12 close reasons: a new one is a "
                "new version");
-_Static_assert(OF_N_REFUSALS == 3, "the blob's version 3 has 3 refusals");
-_Static_assert(OF_STATS_BLOB_MIN_VERSION == OF_STATS_BLOB_VERSION,
-               "of_stats_restore reads version 3 alone");
+_Static_assert(OF_N_REFUSALS == 4, "the blob's version 4 has 4 refusals");
+_Static_assert(OF_STATS_BLOB_MIN_VERSION == 3 && OF_STATS_BLOB_VERSION == 4,
+               "of_stats_restore reads versions 3 and 4");
+
+/* The refusal counts a record of 'version' has. */
+static size_t
+refusals_in(uint32_t version)
+{
+    return version >= 4 ? OF_N_REFUSALS : OF_REFUSED_ROLE;
+}
 _Static_assert(sizeof(((struct of_switch_stats *)0)->peer) == PEER_LEN,
                "the blob's peer is the record's");
 
@@ -440,7 +450,8 @@ of_stats_serialise(const struct of_stats *s, void **data, size_t *len)
 
     /* One allocation: reserve the whole blob up front. */
     for (i = 0; i < s->n; i++) {
-        n += RECORD_LEN + (size_t)s->records[i]->n_ports * PORT_LEN;
+        n += RECORD_LEN_V(OF_STATS_BLOB_VERSION) +
+             (size_t)s->records[i]->n_ports * PORT_LEN;
     }
     px_buf_reserve(&b, n);
 
@@ -585,7 +596,8 @@ read_ports(struct px_cursor *c, struct of_switch_stats *sw, uint32_t n_ports)
 /* Reads one record and its ports.  Returns NULL (and sets '*error') on
  * malformed input or a failed allocation. */
 static struct of_switch_stats *
-read_record(struct px_cursor *c, uint64_t set_seq, int *error)
+read_record(struct px_cursor *c, uint32_t version, uint64_t set_seq,
+            int *error)
 {
     struct of_switch_stats *sw;
     uint8_t of_version, connected;
@@ -621,7 +633,7 @@ read_record(struct px_cursor *c, uint64_t set_seq, int *error)
         sw->disconnects[i] = get_u64(c);
     }
     sw->ports_untracked = get_u64(c);
-    for (i = 0; i < OF_N_REFUSALS; i++) {
+    for (i = 0; i < refusals_in(version); i++) {
         sw->total.refused[i] = get_u64(c);
     }
     if (c->error || connected > 1 || pad || sw->disconnects[PX_CONN_OPEN] ||
@@ -664,8 +676,10 @@ of_stats_restore(const void *data, size_t len, size_t max,
     version = get_u32(&c);
     n = get_u64(&c);
     seq = get_u64(&c);
-    if (c.error || magic != BLOB_MAGIC || version != OF_STATS_BLOB_VERSION ||
-        n > c.left / RECORD_LEN || n > RECORDS_LIMIT) {
+    if (c.error || magic != BLOB_MAGIC ||
+        version < OF_STATS_BLOB_MIN_VERSION ||
+        version > OF_STATS_BLOB_VERSION ||
+        n > c.left / RECORD_LEN_V(version) || n > RECORDS_LIMIT) {
         return EPROTO;
     }
     s = of_stats_create(max);
@@ -690,7 +704,7 @@ of_stats_restore(const void *data, size_t len, size_t max,
         goto fail;
     }
     for (i = 0; i < n; i++) {
-        struct of_switch_stats *sw = read_record(&c, seq, &error);
+        struct of_switch_stats *sw = read_record(&c, version, seq, &error);
 
         if (!sw) {
             goto fail;

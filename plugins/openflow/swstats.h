@@ -40,6 +40,7 @@ enum of_refusal {
     OF_REFUSED_MALFORMED,   /* EINVAL or EMSGSIZE from the encoder. */
     OF_REFUSED_UNSUPPORTED, /* EOPNOTSUPP: not in the switch's version. */
     OF_REFUSED_OUTPUT_FULL, /* ENOBUFS: the output buffer is full. */
+    OF_REFUSED_ROLE,        /* EPERM: the switch holds us as SLAVE. */
     OF_N_REFUSALS
 };
 
@@ -184,7 +185,7 @@ const char *of_stats_refusal_name(enum of_refusal why);
  * disconnects were counted by the plugin's own five reasons, are refused.
  * The blob is built in a px_buf and read with a px_cursor (plexus/buf.h),
  * so whatever links this module links libplexus.a. */
-#define OF_STATS_BLOB_VERSION     3
+#define OF_STATS_BLOB_VERSION     4
 #define OF_STATS_BLOB_MIN_VERSION 3
 int of_stats_serialise(const struct of_stats *s, void **data, size_t *len);
 int of_stats_restore(const void *data, size_t len, size_t max,

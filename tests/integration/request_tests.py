@@ -238,12 +238,14 @@ def test_refused_requests_counted_logged_and_told(args, env):
             (s10, {"packet_outs": 2 + q10, "flow_mods": 7,
                    "output_drops": 100 - q10,
                    "requests_refused": {"malformed": 11, "unsupported": 10,
-                                        "output_full": 100 - q10}}),
+                                        "output_full": 100 - q10,
+                                        "role": 0}}),
             # 1.3's flow-mods include the table-miss flow.
             (s13, {"packet_outs": 2 + 5 + q13, "flow_mods": 1 + 2 + 5,
                    "output_drops": 100 - q13,
                    "requests_refused": {"malformed": 11, "unsupported": 5,
-                                        "output_full": 100 - q13}}),
+                                        "output_full": 100 - q13,
+                                        "role": 0}}),
             (of, {"requests_refused": {"unknown_dpid": 10,
                                        "malformed": 2 * 10}}),
         ]
@@ -841,6 +843,44 @@ def test_stats_assembled_and_bounded(args, env):
         s = need_entity(stats_json(port), "switch", switch=dpid)
         check(s.get("requests_refused", {}).get("output_full") == 1,
               "output_full: %r" % s.get("requests_refused"))
+    finally:
+        sw.close()
+    d.stop()
+
+
+def test_slave_refused_locally(args, env):
+    """A switch that holds openflow's controller as SLAVE (openflow.role,
+    granted by the switch) gets no flow_mod from a plugin: openflow refuses
+    it itself (EPERM, counted as 'role', the plugin told why) and it never
+    reaches the switch; once MASTER again, the same flow_mod goes through
+    and is told OK (tests/plugins/inventory.c, slave = true)."""
+    of_port = openflow_env(env, echo_interval=60)
+    port = stats_env(env)
+    d = env.start()
+    sw = ofpeer.Switch(of_port)
+    dpid = "00000000000000f6"
+    try:
+        sw.handshake(4, 0xf6)
+        d.wait_for(r"switch %s .* up" % dpid)
+        inventory_env(env, "slave = true\n")
+        since = d.mark()
+        outcome, line = d.reload()
+        check(outcome == "done", "enabling inventory: %s" % line)
+        want = [r"inventory: reply 11\d\d for %s: role 3 generation 7$" % dpid,
+                r"inventory: flow_mod 12\d\d for %s: refused %d: the switch "
+                r"holds this controller as SLAVE" % (dpid, errno.EPERM),
+                r"inventory: reply 13\d\d for %s: role 2 generation 8$" % dpid,
+                r"inventory: reply 14\d\d for %s: ok$" % dpid]
+        got = serve_requests(sw, lambda: all(d.count(w, since) for w in want))
+        flow_mods = [data for t, xid, data in got
+                     if t == ofpeer.OFPT_FLOW_MOD and
+                     struct.unpack("!Q", data[8:16])[0] == 0x5a]
+        check(len(flow_mods) == 1, "the switch received %d flow_mods with "
+              "cookie 0x5a, 1 wanted (the one sent as MASTER)"
+              % len(flow_mods))
+        s = need_entity(stats_json(port), "switch", switch=dpid)
+        check(s.get("requests_refused", {}).get("role") == 1,
+              "requests_refused: %r" % s.get("requests_refused"))
     finally:
         sw.close()
     d.stop()

@@ -60,6 +60,7 @@ struct inventory {
     long long barriers;
     int raw;
     int flows;
+    int slave;
 };
 
 static const struct px_config_key inventory_keys[] = {
@@ -77,6 +78,10 @@ static const struct px_config_key inventory_keys[] = {
      .type = PX_CONFIG_BOOL,
      .default_value = "false",
      .help = "also install the catalog of version 4 flow_mods"},
+    {.key = "slave",
+     .type = PX_CONFIG_BOOL,
+     .default_value = "false",
+     .help = "also become SLAVE, try a flow_mod, then become MASTER"},
     {.key = NULL},
 };
 
@@ -485,12 +490,12 @@ flow_catalog(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
 }
 
 static void
-role(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
-     uint64_t generation_id)
+role_as(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
+        uint32_t role, uint64_t generation_id)
 {
     struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
     struct px_of_role rq = {.dpid = dpid,
-                            .role = PX_OF_ROLE_MASTER,
+                            .role = role,
                             .generation_id = generation_id,
                             .reply_to = inv->reply_to,
                             .request_id = id,
@@ -498,6 +503,13 @@ role(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
 
     px_publish(p, inv->t_role, &rq, sizeof rq);
     tell(p, "role", id, dpid, &outcome);
+}
+
+static void
+role(struct px_plugin *p, struct inventory *inv, uint64_t dpid, uint64_t id,
+     uint64_t generation_id)
+{
+    role_as(p, inv, dpid, id, PX_OF_ROLE_MASTER, generation_id);
 }
 
 /* An ECHO_REQUEST with "raw" (a reply), a SET_CONFIG (none: OK after
@@ -603,6 +615,27 @@ on_flow_removed(struct px_plugin *p, const struct px_event *ev, void *arg)
     return PX_EVENT_CONTINUE;
 }
 
+/* With 'slave = true': once a switch holds this controller as SLAVE (role
+ * request 1100 + n), a flow_mod (cookie 0x5a: 1200 + n), which openflow
+ * refuses itself; then MASTER with generation 8 (1300 + n) and, once
+ * granted, the same flow_mod (1400 + n), which goes through. */
+static void
+slave_step(struct px_plugin *p, struct inventory *inv,
+           const struct px_of_reply *r)
+{
+    uint64_t n = r->request_id % 100;
+
+    if (!inv->slave) {
+        return;
+    }
+    if (r->request_id / 100 == 11 && r->role == PX_OF_ROLE_SLAVE) {
+        flow(p, inv, r->dpid, 1200 + n, 0x5a, 0);
+        role_as(p, inv, r->dpid, 1300 + n, PX_OF_ROLE_MASTER, 8);
+    } else if (r->request_id / 100 == 13 && r->role == PX_OF_ROLE_MASTER) {
+        flow(p, inv, r->dpid, 1400 + n, 0x5a, 0);
+    }
+}
+
 static int
 on_reply(struct px_plugin *p, const struct px_event *ev, void *arg)
 {
@@ -652,6 +685,7 @@ on_reply(struct px_plugin *p, const struct px_event *ev, void *arg)
                 "reply %" PRIu64 " for %016" PRIx64
                 ": role %u generation %" PRIu64,
                 r->request_id, r->dpid, r->role, r->generation_id);
+        slave_step(p, px_get_data(p), r);
         break;
     case PX_OF_REPLY_ASYNC:
         px_info(p,
@@ -720,6 +754,10 @@ on_switch_up(struct px_plugin *p, const struct px_event *ev, void *arg)
         if (inv->flows) {
             flow_catalog(p, inv, sw->dpid, sw->version);
         }
+        if (inv->slave && sw->version == PX_OF_VERSION_13) {
+            role_as(p, inv, sw->dpid, 1100 + inv->next_send++,
+                    PX_OF_ROLE_SLAVE, 7);
+        }
     }
     return PX_EVENT_CONTINUE;
 }
@@ -742,6 +780,7 @@ inventory_init(struct px_plugin *p)
     inv->next_id = 100;
     if ((error = px_config_bool(p, "raw", &inv->raw)) ||
         (error = px_config_bool(p, "flows", &inv->flows)) ||
+        (error = px_config_bool(p, "slave", &inv->slave)) ||
         (error = px_config_int(p, "barriers", &inv->barriers))) {
         free(inv);
         px_set_data(p, NULL);
@@ -793,6 +832,10 @@ inventory_init(struct px_plugin *p)
         }
         if (inv->flows) {
             flow_catalog(p, inv, col.dpids[i], col.versions[i]);
+        }
+        if (inv->slave && col.versions[i] == PX_OF_VERSION_13) {
+            role_as(p, inv, col.dpids[i], 1100 + inv->next_send++,
+                    PX_OF_ROLE_SLAVE, 7);
         }
     }
     return 0;

@@ -24,11 +24,12 @@
 #include "swstats.h"
 
 /* The blob layout (see swstats.c), for the targeted corruptions below:
- * version 3.  Versions 1 and 2 ended their header after handshake_failures
- * and requests_malformed, and had five disconnect counts per record
- * (version 1 no refusal counts either). */
+ * version 4.  Version 3 had three refusal counts per record, not four;
+ * versions 1 and 2 ended their header after handshake_failures and
+ * requests_malformed, and had five disconnect counts per record (version
+ * 1 no refusal counts either). */
 #define HEADER_LEN      80
-#define RECORD_LEN      272
+#define RECORD_LEN      280
 #define PORT_LEN        40
 #define REC_CONNECTED   9
 #define REC_PAD         10
@@ -91,7 +92,7 @@ test_create_find(void **state)
     assert_int_equal(strlen(b->peer), sizeof b->peer - 1);
 
     {
-        struct of_counts c = {1, 2, 3, 4, 5, 6, {7, 8, 9}};
+        struct of_counts c = {1, 2, 3, 4, 5, 6, {7, 8, 9, 10}};
 
         of_stats_add(a, &c);
         of_stats_add(a, &c);
@@ -104,6 +105,7 @@ test_create_find(void **state)
         assert_int_equal(a->total.refused[OF_REFUSED_MALFORMED], 14);
         assert_int_equal(a->total.refused[OF_REFUSED_UNSUPPORTED], 16);
         assert_int_equal(a->total.refused[OF_REFUSED_OUTPUT_FULL], 18);
+        assert_int_equal(a->total.refused[OF_REFUSED_ROLE], 20);
     }
     assert_string_equal(of_stats_refusal_name(OF_REFUSED_MALFORMED),
                         "malformed");
@@ -111,6 +113,7 @@ test_create_find(void **state)
                         "unsupported");
     assert_string_equal(of_stats_refusal_name(OF_REFUSED_OUTPUT_FULL),
                         "output_full");
+    assert_string_equal(of_stats_refusal_name(OF_REFUSED_ROLE), "role");
     assert_string_equal(of_stats_refusal_name(OF_N_REFUSALS), "other");
 
     of_stats_disconnected(s, a, PX_CONN_PEER_CLOSED);
@@ -507,17 +510,17 @@ restore_copy(const uint8_t *data, size_t len)
     return error;
 }
 
-/* A blob as an older release of the plugin hands it over, version 2 (or
- * 1), made from a version 3 one by cutting what it lacks: the header's
- * last counters, all but five disconnect counts, and for version 1 the
- * refusal counts. */
+/* A blob as an older release of the plugin hands it over, version 3, 2
+ * or 1, made from a version 4 one by cutting what it lacks: the role
+ * refusal count (version 3); the header's last counters and all but five
+ * disconnect counts (version 2); and for version 1 the refusal counts. */
 static uint8_t *
-blob_old(const struct of_stats *s, const uint8_t *v3, size_t len,
+blob_old(const struct of_stats *s, const uint8_t *v4, size_t len,
          uint32_t version, size_t *old_len)
 {
-    size_t header_len = version == 1 ? 56 : 72;
+    size_t header_len = version == 1 ? 56 : version == 2 ? 72 : HEADER_LEN;
     uint8_t *old = malloc(len), *w = old;
-    const uint8_t *r = v3;
+    const uint8_t *r = v4;
     size_t i;
 
     assert_non_null(old);
@@ -528,20 +531,25 @@ blob_old(const struct of_stats *s, const uint8_t *v3, size_t len,
     for (i = 0; i < s->n; i++) {
         size_t ports = s->records[i]->n_ports * PORT_LEN;
 
-        memcpy(w, r, REC_DISCONNECTS + 5 * 8);
-        w += REC_DISCONNECTS + 5 * 8;
-        memcpy(w, r + REC_UNTRACKED, 8);
-        w += 8;
-        if (version >= 2) {
-            memcpy(w, r + REC_REFUSED, 3 * 8);
-            w += 3 * 8;
+        if (version == 3) {
+            memcpy(w, r, REC_REFUSED + 3 * 8);
+            w += REC_REFUSED + 3 * 8;
+        } else {
+            memcpy(w, r, REC_DISCONNECTS + 5 * 8);
+            w += REC_DISCONNECTS + 5 * 8;
+            memcpy(w, r + REC_UNTRACKED, 8);
+            w += 8;
+            if (version >= 2) {
+                memcpy(w, r + REC_REFUSED, 3 * 8);
+                w += 3 * 8;
+            }
         }
         r += RECORD_LEN;
         memcpy(w, r, ports);
         w += ports;
         r += ports;
     }
-    assert_ptr_equal(r, v3 + len);
+    assert_ptr_equal(r, v4 + len);
     *old_len = (size_t)(w - old);
     return old;
 }
@@ -560,6 +568,25 @@ test_restore_old_versions(void **state)
 
     (void)state;
     assert_int_equal(of_stats_serialise(s, (void **)&data, &len), 0);
+    /* Version 3 is read, its role refusals as 0. */
+    old = blob_old(s, data, len, 3, &old_len);
+    assert_int_equal(old_len, len - 3 * 8);
+    assert_int_equal(of_stats_restore(old, old_len, 8, &r), 0);
+    assert_int_equal(r->n, s->n);
+    for (i = 0; i < s->n; i++) {
+        const struct of_switch_stats *a = s->records[i], *b = r->records[i];
+
+        assert_int_equal(b->total.refused[OF_REFUSED_OUTPUT_FULL],
+                         a->total.refused[OF_REFUSED_OUTPUT_FULL]);
+        assert_int_equal(b->total.refused[OF_REFUSED_ROLE], 0);
+        assert_int_equal(b->n_ports, a->n_ports);
+    }
+    of_stats_destroy(r);
+    r = NULL;
+    for (i = 0; i < old_len; i++) {
+        assert_int_equal(restore_copy(old, i), EPROTO);
+    }
+    free(old);
     for (version = 1; version <= 2; version++) {
         old = blob_old(s, data, len, version, &old_len);
         assert_int_equal(old_len,

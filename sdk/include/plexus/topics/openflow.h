@@ -359,6 +359,10 @@ struct px_of_instruction {
  *                    port number 1.0 has no 16-bit number for, a 1.3
  *                    match field without its prerequisite...);
  *   ENOBUFS          the switch's output buffer is full;
+ *   EPERM            the switch holds this controller as SLAVE (see
+ *                    openflow.role), and the request would change it
+ *                    (packet_out, flow_mod, group_mod, meter_mod, and
+ *                    such messages sent through openflow.send);
  * and 'cause' a short static text fit for a log line ("output buffer
  * full", "output port has no OpenFlow 1.0 number"...).  Nobody handled the
  * request (openflow is not loaded) when px_publish returns with it still
