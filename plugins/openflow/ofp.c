@@ -91,15 +91,6 @@ _Static_assert(OF_ERROR_MAX_DATA ==
 /* Where a 1.3 match's OXM fields start, from the start of the match. */
 #define OFP13_MATCH_HEADER_LEN offsetof(struct ofp13_match, oxm_fields)
 
-static int
-fail(const char **why, const char *reason)
-{
-    if (why) {
-        *why = reason;
-    }
-    return EPROTO;
-}
-
 static bool
 version_ok(uint8_t version)
 {
@@ -117,33 +108,22 @@ check_msg(const uint8_t *msg, size_t len, uint8_t type, const char **why)
     const struct ofp_header *oh = (const struct ofp_header *)msg;
 
     if (!msg || len < sizeof *oh) {
-        return fail(why, "message shorter than a header");
+        return of_fail(why, "message shorter than a header");
     }
     if (px_get_be16(oh->length) != len) {
-        return fail(why, "header length is not the message length");
+        return of_fail(why, "header length is not the message length");
     }
     if (!version_ok(oh->version)) {
-        return fail(why, "unsupported version");
+        return of_fail(why, "unsupported version");
     }
     if (oh->type != type) {
-        return fail(why, "unexpected message type");
+        return of_fail(why, "unexpected message type");
     }
     return 0;
 }
 
 /* Copies a fixed 16-byte port name; the spec wants it NUL-terminated, but a
  * name that fills all 16 bytes is cut to 15 rather than overrun. */
-static void
-copy_name(char name[OFP_MAX_PORT_NAME_LEN],
-          const char wire[OFP_MAX_PORT_NAME_LEN])
-{
-    const char *nul = memchr(wire, '\0', OFP_MAX_PORT_NAME_LEN);
-    size_t n = nul ? (size_t)(nul - wire) : OFP_MAX_PORT_NAME_LEN - 1;
-
-    memcpy(name, wire, n);
-    name[n] = '\0';
-}
-
 static void
 decode_port10(const struct ofp10_phy_port *opp, struct px_of_port *port)
 {
@@ -152,7 +132,7 @@ decode_port10(const struct ofp10_phy_port *opp, struct px_of_port *port)
     memset(port, 0, sizeof *port);
     port->port_no = port_from_ofp10(px_get_be16(opp->port_no));
     memcpy(port->hw_addr, opp->hw_addr, OFP_ETH_ALEN);
-    copy_name(port->name, opp->name);
+    of_copy_string(port->name, opp->name, sizeof port->name);
     port->config = px_get_be32(opp->config);
     port->state = px_get_be32(opp->state);
     port->curr = (curr & 0x7f) | ((curr >> 7) & 0x1f) << 11;
@@ -164,7 +144,7 @@ of_decode_port13(const struct ofp13_port *op, struct px_of_port *port)
     memset(port, 0, sizeof *port);
     port->port_no = px_get_be32(op->port_no);
     memcpy(port->hw_addr, op->hw_addr, OFP_ETH_ALEN);
-    copy_name(port->name, op->name);
+    of_copy_string(port->name, op->name, sizeof port->name);
     port->config = px_get_be32(op->config);
     port->state = px_get_be32(op->state);
     port->curr = px_get_be32(op->curr);
@@ -184,7 +164,7 @@ of_frame(const uint8_t *buf, size_t len, struct of_header *h, const char **why)
     h->xid = px_get_be32(oh->xid);
     if (h->length < sizeof *oh) {
         /* No way to find the next message: the stream is lost. */
-        return fail(why, "header length below 8");
+        return of_fail(why, "header length below 8");
     }
     return len < h->length ? EAGAIN : 0;
 }
@@ -200,13 +180,13 @@ of_decode_hello(const uint8_t *msg, size_t len, uint32_t *bitmap,
     size_t left;
 
     if (!msg || len < sizeof *oh) {
-        return fail(why, "message shorter than a header");
+        return of_fail(why, "message shorter than a header");
     }
     if (px_get_be16(oh->length) != len) {
-        return fail(why, "header length is not the message length");
+        return of_fail(why, "header length is not the message length");
     }
     if (oh->type != OF_HELLO) {
-        return fail(why, "unexpected message type");
+        return of_fail(why, "unexpected message type");
     }
     p = msg + sizeof *oh;
     left = len - sizeof *oh;
@@ -220,15 +200,15 @@ of_decode_hello(const uint8_t *msg, size_t len, uint32_t *bitmap,
         size_t skip;
 
         if (left < sizeof *oheh) {
-            return fail(why, "truncated hello element");
+            return of_fail(why, "truncated hello element");
         }
         elen = px_get_be16(oheh->length);
         if (elen < sizeof *oheh) {
             /* Zero would loop forever in a naive parser. */
-            return fail(why, "hello element length below 4");
+            return of_fail(why, "hello element length below 4");
         }
         if (elen > left) {
-            return fail(why, "hello element overruns the message");
+            return of_fail(why, "hello element overruns the message");
         }
         if (px_get_be16(oheh->type) == OFPHET_VERSIONBITMAP) {
             const struct ofp_hello_elem_versionbitmap *ohev =
@@ -236,7 +216,7 @@ of_decode_hello(const uint8_t *msg, size_t len, uint32_t *bitmap,
             size_t bits_len = elen - sizeof *ohev;
 
             if (!bits_len || bits_len % 4) {
-                return fail(why, "bad version bitmap length");
+                return of_fail(why, "bad version bitmap length");
             }
             /* The last one counts, as in OVS.  Only the first word
              * matters (versions 0..31); bit 0 is no version. */
@@ -286,14 +266,14 @@ of_decode_features_reply(const uint8_t *msg, size_t len, struct of_features *f,
     }
     /* Both versions' fixed parts are 32 bytes. */
     if (len < sizeof(struct ofp10_switch_features)) {
-        return fail(why, "truncated features reply");
+        return of_fail(why, "truncated features reply");
     }
     if (msg[0] == PX_OF_VERSION_13) {
         const struct ofp13_switch_features *osf =
             (const struct ofp13_switch_features *)msg;
 
         if (len > sizeof *osf) {
-            return fail(why, "1.3 features reply longer than 32 bytes");
+            return of_fail(why, "1.3 features reply longer than 32 bytes");
         }
         memset(f, 0, sizeof *f);
         f->dpid = px_get_be64(osf->datapath_id);
@@ -306,11 +286,11 @@ of_decode_features_reply(const uint8_t *msg, size_t len, struct of_features *f,
         size_t ports_len = len - sizeof *osf;
 
         if (ports_len % sizeof osf->ports[0]) {
-            return fail(why, "features reply ports not 48 bytes each");
+            return of_fail(why, "features reply ports not 48 bytes each");
         }
         n = ports_len / sizeof osf->ports[0];
         if (n > max_ports) {
-            return fail(why, "more ports than max_ports");
+            return of_fail(why, "more ports than max_ports");
         }
         memset(f, 0, sizeof *f);
         f->dpid = px_get_be64(osf->datapath_id);
@@ -341,21 +321,21 @@ of_decode_port_desc_reply(const uint8_t *msg, size_t len,
         return error;
     }
     if (msg[0] != PX_OF_VERSION_13) {
-        return fail(why, "port description reply is 1.3 only");
+        return of_fail(why, "port description reply is 1.3 only");
     }
     if (len < sizeof *omr) {
-        return fail(why, "truncated multipart reply");
+        return of_fail(why, "truncated multipart reply");
     }
     if (px_get_be16(omr->type) != OFPMP_PORT_DESC) {
-        return fail(why, "multipart reply is not a port description");
+        return of_fail(why, "multipart reply is not a port description");
     }
     body_len = len - sizeof *omr;
     if (body_len % sizeof *op) {
-        return fail(why, "port description not 64 bytes per port");
+        return of_fail(why, "port description not 64 bytes per port");
     }
     n = body_len / sizeof *op;
     if (*n_ports > max_ports || n > max_ports - *n_ports) {
-        return fail(why, "more ports than max_ports");
+        return of_fail(why, "more ports than max_ports");
     }
     op = (const struct ofp13_port *)omr->body;
     for (i = 0; i < n; i++) {
@@ -382,7 +362,7 @@ fields_in_port(struct px_of_field *f, size_t n, uint32_t *in_port,
         }
         if (f[i].has_mask) {
             if (memcmp(f[i].mask, ones, sizeof ones)) {
-                return fail(why, "bad OXM in_port");
+                return of_fail(why, "bad OXM in_port");
             }
             f[i].has_mask = 0;
             memset(f[i].mask, 0, sizeof ones);
@@ -390,7 +370,7 @@ fields_in_port(struct px_of_field *f, size_t n, uint32_t *in_port,
         *in_port = px_get_be32(f[i].value);
         return 0;
     }
-    return fail(why, "packet-in match without in_port");
+    return of_fail(why, "packet-in match without in_port");
 }
 
 int
@@ -408,7 +388,7 @@ of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
             (const struct ofp10_packet_in *)msg;
 
         if (len < sizeof *opi) {
-            return fail(why, "truncated packet-in");
+            return of_fail(why, "truncated packet-in");
         }
         memset(pi, 0, sizeof *pi);
         pi->version = PX_OF_VERSION_10;
@@ -425,7 +405,7 @@ of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
         uint32_t in_port = 0;
 
         if (len < offsetof(struct ofp13_packet_in, match)) {
-            return fail(why, "truncated packet-in");
+            return of_fail(why, "truncated packet-in");
         }
         error =
             of_decode_match13(msg + offsetof(struct ofp13_packet_in, match),
@@ -438,7 +418,7 @@ of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
         /* The match is padded to 8 bytes, then come 2 bytes of pad. */
         frame_ofs = offsetof(struct ofp13_packet_in, match) + match_size + 2;
         if (frame_ofs > len) {
-            return fail(why, "packet-in match overruns the message");
+            return of_fail(why, "packet-in match overruns the message");
         }
         memset(pi, 0, sizeof *pi);
         pi->version = PX_OF_VERSION_13;
@@ -474,10 +454,10 @@ of_decode_port_status(const uint8_t *msg, size_t len,
             (const struct ofp10_port_status *)msg;
 
         if (len != sizeof *ops) {
-            return fail(why, "bad port status length");
+            return of_fail(why, "bad port status length");
         }
         if (ops->reason > PX_OF_PORT_MODIFY) {
-            return fail(why, "bad port status reason");
+            return of_fail(why, "bad port status reason");
         }
         memset(ps, 0, sizeof *ps);
         ps->reason = ops->reason;
@@ -487,10 +467,10 @@ of_decode_port_status(const uint8_t *msg, size_t len,
             (const struct ofp13_port_status *)msg;
 
         if (len != sizeof *ops) {
-            return fail(why, "bad port status length");
+            return of_fail(why, "bad port status length");
         }
         if (ops->reason > PX_OF_PORT_MODIFY) {
-            return fail(why, "bad port status reason");
+            return of_fail(why, "bad port status reason");
         }
         memset(ps, 0, sizeof *ps);
         ps->reason = ops->reason;
@@ -511,7 +491,7 @@ of_decode_error(const uint8_t *msg, size_t len, struct px_of_error *e,
         return error;
     }
     if (len < sizeof *oem) {
-        return fail(why, "truncated error");
+        return of_fail(why, "truncated error");
     }
     memset(e, 0, sizeof *e);
     /* A 1.3 experimenter error (type 0xffff) has exp_type here and the
@@ -541,7 +521,7 @@ of_decode_flow_removed(const uint8_t *msg, size_t len,
             (const struct ofp10_flow_removed *)msg;
 
         if (len != sizeof *ofr) {
-            return fail(why, "flow_removed of the wrong length");
+            return of_fail(why, "flow_removed of the wrong length");
         }
         of_decode_match10(&ofr->match, fields, &fr->n_match);
         fr->cookie = px_get_be64(ofr->cookie);
@@ -558,7 +538,7 @@ of_decode_flow_removed(const uint8_t *msg, size_t len,
         size_t size = 0;
 
         if (len < offsetof(struct ofp13_flow_removed, match)) {
-            return fail(why, "truncated flow_removed");
+            return of_fail(why, "truncated flow_removed");
         }
         error =
             of_decode_match13(msg + offsetof(struct ofp13_flow_removed, match),
@@ -568,7 +548,7 @@ of_decode_flow_removed(const uint8_t *msg, size_t len,
             return error;
         }
         if (offsetof(struct ofp13_flow_removed, match) + size != len) {
-            return fail(why, "bytes after a flow_removed's match");
+            return of_fail(why, "bytes after a flow_removed's match");
         }
         fr->cookie = px_get_be64(ofr->cookie);
         fr->priority = px_get_be16(ofr->priority);
@@ -790,7 +770,7 @@ of_decode_async_reply(const uint8_t *msg, size_t len,
         return error;
     }
     if (msg[0] != PX_OF_VERSION_13 || len != sizeof *oac) {
-        return fail(why, "GET_ASYNC_REPLY of the wrong version or length");
+        return of_fail(why, "GET_ASYNC_REPLY of the wrong version or length");
     }
     for (i = 0; i < 2; i++) {
         config->packet_in_mask[i] = px_get_be32(oac->packet_in_mask[i]);
@@ -812,10 +792,10 @@ of_decode_role_reply(const uint8_t *msg, size_t len, uint32_t *role,
         return error;
     }
     if (orr->header.version != PX_OF_VERSION_13) {
-        return fail(why, "ROLE_REPLY is 1.3's");
+        return of_fail(why, "ROLE_REPLY is 1.3's");
     }
     if (len != sizeof *orr) {
-        return fail(why, "ROLE_REPLY of the wrong length");
+        return of_fail(why, "ROLE_REPLY of the wrong length");
     }
     *role = px_get_be32(orr->role);
     *generation_id = px_get_be64(orr->generation_id);

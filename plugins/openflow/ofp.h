@@ -47,6 +47,8 @@ enum of_type {
     OF_PACKET_OUT = 13,
     OF_FLOW_MOD = 14,
     OF_GROUP_MOD_13 = 15,
+    OF_PORT_MOD_13 = 16,
+    OF_TABLE_MOD_13 = 17,
     OF_STATS_REQUEST_10 = 16,
     OF_STATS_REPLY_10 = 17,
     OF_MULTIPART_REQUEST_13 = 18,

@@ -111,12 +111,8 @@ put_dl_addr10(struct writer *w, uint16_t type, const uint8_t *mac)
 static void
 put_set_field10(struct writer *w, const struct px_of_field *f)
 {
-    uint64_t v = 0;
-    unsigned int i;
+    uint64_t v = of_field_value(f);
 
-    for (i = 0; i < px_of_field_width(f->id) && i < 8; i++) {
-        v = v << 8 | f->value[i];
-    }
     switch (f->id) {
     case PX_OF_F_ETH_SRC:
     case PX_OF_F_ETH_DST:

@@ -257,6 +257,29 @@ put_oxm_be32(struct writer *w, uint8_t field, uint32_t value)
     put_oxm(w, field, be, sizeof be);
 }
 
+/* EPROTO, with 'reason' (static) in '*why' unless 'why' is NULL: how every
+ * decoder of the codec refuses a message. */
+static inline int
+of_fail(const char **why, const char *reason)
+{
+    if (why) {
+        *why = reason;
+    }
+    return EPROTO;
+}
+
+/* A NUL-terminated copy in 'to' of the 'size'-byte wire string 'from',
+ * which need not be terminated (cut to 'size' - 1 bytes then). */
+static inline void
+of_copy_string(char *to, const char *from, size_t size)
+{
+    const char *nul = memchr(from, '\0', size);
+    size_t n = nul ? (size_t)(nul - from) : size - 1;
+
+    memcpy(to, from, n);
+    to[n] = '\0';
+}
+
 /* A 1.3 port as the neutral struct (ofp.c; the port description in a
  * features handshake and in a PORT_DESC stats reply). */
 void of_decode_port13(const struct ofp13_port *op, struct px_of_port *port);

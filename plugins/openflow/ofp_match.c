@@ -101,16 +101,6 @@ static const struct field_info fields[PX_OF_F_COUNT] = {
     [PX_OF_F_IPV6_EXTHDR] = {true, P_IPV6, 0x1ff},
 };
 
-/* EPROTO, with 'reason' in '*why' unless it is NULL. */
-static int
-fail_why(const char **why, const char *reason)
-{
-    if (why) {
-        *why = reason;
-    }
-    return EPROTO;
-}
-
 /* A field's value (or mask) of at most 8 bytes, as a number. */
 static uint64_t
 bytes_u64(const uint8_t *p, unsigned int width)
@@ -122,6 +112,12 @@ bytes_u64(const uint8_t *p, unsigned int width)
         v = v << 8 | p[i];
     }
     return v;
+}
+
+uint64_t
+of_field_value(const struct px_of_field *f)
+{
+    return bytes_u64(f->value, px_of_field_width(f->id));
 }
 
 /* Where each field is in the list: its index, or -1. */
@@ -385,7 +381,7 @@ of_put_fields10(struct writer *w, const struct px_of_field *f, size_t n,
     memset(&m, 0, sizeof m);
     for (i = 0; i < n; i++) {
         const struct px_of_field *x = &f[i];
-        uint64_t v = bytes_u64(x->value, px_of_field_width(x->id));
+        uint64_t v = of_field_value(x);
         int free_bits;
 
         if (x->id != PX_OF_F_IPV4_SRC && x->id != PX_OF_F_IPV4_DST &&
@@ -520,10 +516,10 @@ of_decode_oxm(const uint8_t *oxm, size_t len, struct px_of_field *out,
             continue;
         }
         if (flen != w * (has_mask ? 2 : 1)) {
-            return fail_why(why, "OXM field of the wrong length");
+            return of_fail(why, "OXM field of the wrong length");
         }
         if (seen & (1ull << id)) {
-            return fail_why(why, "OXM field twice in a match");
+            return of_fail(why, "OXM field twice in a match");
         }
         seen |= 1ull << id;
         memset(&out[k], 0, sizeof out[k]);
@@ -540,7 +536,7 @@ of_decode_oxm(const uint8_t *oxm, size_t len, struct px_of_field *out,
     return 0;
 
 bad_len:
-    return fail_why(why, "OXM field overruns its match");
+    return of_fail(why, "OXM field overruns its match");
 }
 
 int
@@ -552,17 +548,17 @@ of_decode_match13(const uint8_t *match, size_t avail, struct px_of_field *out,
 
     *n = 0;
     if (avail < offsetof(struct ofp13_match, oxm_fields)) {
-        return fail_why(why, "truncated match");
+        return of_fail(why, "truncated match");
     }
     if (px_get_be16(om->type) != OFPMT_OXM) {
-        return fail_why(why, "match is not OXM");
+        return of_fail(why, "match is not OXM");
     }
     len = px_get_be16(om->length);
     if (len < offsetof(struct ofp13_match, oxm_fields)) {
-        return fail_why(why, "match length below 4");
+        return of_fail(why, "match length below 4");
     }
     if (PAD8(len) > avail) {
-        return fail_why(why, "match overruns the message");
+        return of_fail(why, "match overruns the message");
     }
     *size = PAD8(len);
     return of_decode_oxm(om->oxm_fields,

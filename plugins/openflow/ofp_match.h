@@ -21,6 +21,10 @@
  * Returns 0 or the error, with a static reason in '*why'. */
 int of_fields_check(const struct px_of_field *f, size_t n, const char **why);
 
+/* The value of 'f', a field of at most 8 bytes (of the first 8 bytes of a
+ * wider one), as a number. */
+uint64_t of_field_value(const struct px_of_field *f);
+
 /* Checks the one field of a SET_FIELD action: a known id, no mask, a value
  * within its field.  Returns 0 or EINVAL, with 'why'. */
 int of_field_check_set(const struct px_of_field *x, const char **why);

@@ -16,15 +16,6 @@
 #include "ofp_common.h"
 #include "ofp_match.h"
 
-static int
-fail(const char **why, const char *reason)
-{
-    if (why) {
-        *why = reason;
-    }
-    return EPROTO;
-}
-
 static bool
 kind_known(uint32_t type)
 {
@@ -188,17 +179,17 @@ of_stats_part(const uint8_t *msg, size_t len, uint16_t *type, int *more,
     uint8_t want;
 
     if (len < sizeof(struct ofp_header)) {
-        return fail(why, "message shorter than a header");
+        return of_fail(why, "message shorter than a header");
     }
     head = msg[0] == PX_OF_VERSION_13 ? sizeof(struct ofp13_multipart_reply)
                                       : sizeof(struct ofp10_stats_msg);
     want =
         msg[0] == PX_OF_VERSION_13 ? OF_MULTIPART_REPLY_13 : OF_STATS_REPLY_10;
     if (msg[1] != want) {
-        return fail(why, "not a statistics reply");
+        return of_fail(why, "not a statistics reply");
     }
     if (len < head) {
-        return fail(why, "truncated statistics reply");
+        return of_fail(why, "truncated statistics reply");
     }
     *type = px_get_be16(msg + sizeof(struct ofp_header));
     *more = (px_get_be16(msg + sizeof(struct ofp_header) + 2) & 1) != 0;
@@ -297,16 +288,6 @@ struct walk {
     const struct of_stats_mem *mem; /* NULL: count only. */
 };
 
-static void
-copy_string(char *to, const char *from, size_t size)
-{
-    const char *nul = memchr(from, '\0', size);
-    size_t n = nul ? (size_t)(nul - from) : size - 1;
-
-    memcpy(to, from, n);
-    to[n] = '\0';
-}
-
 /* One flow of a FLOW reply. */
 static int
 walk_flow(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
@@ -322,7 +303,7 @@ walk_flow(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
     struct px_of_flow_stats *f;
 
     if (!len) {
-        return fail(why, "flow statistics of a bad length");
+        return of_fail(why, "flow statistics of a bad length");
     }
     if (v13) {
         size_t match_size = 0;
@@ -409,7 +390,7 @@ walk_group(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
     struct px_of_group_stats *g;
 
     if (!len || (len - sizeof *o) % sizeof(struct ofp13_counter)) {
-        return fail(why, "group statistics of a bad length");
+        return of_fail(why, "group statistics of a bad length");
     }
     *used = len;
     c = walk_counters(wk, p + sizeof *o, len - sizeof *o, &n);
@@ -439,14 +420,14 @@ walk_group_desc(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
     struct px_of_group_desc *g;
 
     if (!len) {
-        return fail(why, "group description of a bad length");
+        return of_fail(why, "group description of a bad length");
     }
     for (ofs = sizeof *o; ofs < len; n++) {
         size_t blen =
             entry_len(p + ofs, len - ofs, 0, sizeof(struct ofp13_bucket));
 
         if (!blen) {
-            return fail(why, "group bucket of a bad length");
+            return of_fail(why, "group bucket of a bad length");
         }
         ofs += blen;
     }
@@ -476,7 +457,7 @@ walk_meter(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
     struct px_of_meter_stats *m;
 
     if (!len || (len - sizeof *o) % sizeof(struct ofp13_counter)) {
-        return fail(why, "meter statistics of a bad length");
+        return of_fail(why, "meter statistics of a bad length");
     }
     *used = len;
     c = walk_counters(wk, p + sizeof *o, len - sizeof *o, &n);
@@ -507,7 +488,7 @@ walk_meter_config(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
     struct px_of_meter_config *m;
 
     if (!len) {
-        return fail(why, "meter configuration of a bad length");
+        return of_fail(why, "meter configuration of a bad length");
     }
     for (ofs = sizeof *o; ofs < len; n++) {
         const struct ofp13_meter_band *ob = (const void *)(p + ofs);
@@ -516,7 +497,7 @@ walk_meter_config(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
                       offsetof(struct ofp13_meter_band, len), sizeof *ob);
 
         if (!blen) {
-            return fail(why, "meter band of a bad length");
+            return of_fail(why, "meter band of a bad length");
         }
         if (bands) {
             bands[n].type = px_get_be16(ob->type);
@@ -568,11 +549,11 @@ decode_fixed(uint8_t version, uint32_t type, const uint8_t *p, void *entries,
         const struct ofp_desc *o = (const void *)p;
         struct px_of_desc *d = entries;
 
-        copy_string(d->mfr_desc, o->mfr_desc, sizeof d->mfr_desc);
-        copy_string(d->hw_desc, o->hw_desc, sizeof d->hw_desc);
-        copy_string(d->sw_desc, o->sw_desc, sizeof d->sw_desc);
-        copy_string(d->serial_num, o->serial_num, sizeof d->serial_num);
-        copy_string(d->dp_desc, o->dp_desc, sizeof d->dp_desc);
+        of_copy_string(d->mfr_desc, o->mfr_desc, sizeof d->mfr_desc);
+        of_copy_string(d->hw_desc, o->hw_desc, sizeof d->hw_desc);
+        of_copy_string(d->sw_desc, o->sw_desc, sizeof d->sw_desc);
+        of_copy_string(d->serial_num, o->serial_num, sizeof d->serial_num);
+        of_copy_string(d->dp_desc, o->dp_desc, sizeof d->dp_desc);
         break;
     }
     case PX_OF_STATS_AGGREGATE: {
@@ -662,13 +643,13 @@ walk(struct walk *wk, uint32_t type, const uint8_t *body, size_t len,
     size_t size = wire_size(wk->version, type), ofs = 0;
 
     if (size == SIZE_MAX) {
-        return fail(why, "a kind of statistics we do not read");
+        return of_fail(why, "a kind of statistics we do not read");
     }
     if (size) {
         bool one = type == PX_OF_STATS_DESC || type == PX_OF_STATS_AGGREGATE;
 
         if (one ? len != size : len % size) {
-            return fail(why, "statistics reply of the wrong length");
+            return of_fail(why, "statistics reply of the wrong length");
         }
         for (ofs = 0; ofs < len; ofs += size) {
             if (wk->mem) {

@@ -391,15 +391,29 @@ static const char slave_refused[] =
     "not change it";
 
 /* Whether a message of 'type' changes the switch, and so is refused to a
- * SLAVE: PACKET_OUT, FLOW_MOD, GROUP_MOD (1.0's PORT_MOD), PORT_MOD,
- * TABLE_MOD and METER_MOD. */
+ * SLAVE: PACKET_OUT, FLOW_MOD, GROUP_MOD (1.0's PORT_MOD, the same
+ * number), PORT_MOD, TABLE_MOD and METER_MOD. */
 static bool
 changes_switch(uint8_t version, uint8_t type)
 {
     return type == OF_PACKET_OUT || type == OF_FLOW_MOD ||
            type == OF_GROUP_MOD_13 ||
            (version == PX_OF_VERSION_13 &&
-            (type == 16 || type == 17 || type == OF_METER_MOD_13));
+            (type == OF_PORT_MOD_13 || type == OF_TABLE_MOD_13 ||
+             type == OF_METER_MOD_13));
+}
+
+/* EPERM, with 'why', when 'c' holds this controller as SLAVE and so may
+ * not be sent a request that changes it; else 0.  Every such request
+ * handler asks before it encodes. */
+static inline int
+slave_refusal(const struct of_conn *c, const char **why)
+{
+    if (__builtin_expect(c->role == PX_OF_ROLE_SLAVE, 0)) {
+        *why = slave_refused;
+        return EPERM;
+    }
+    return 0;
 }
 
 /* Ends a 'what' request for 'c' that an encoder wrote into the output
@@ -551,11 +565,8 @@ on_packet_out(struct px_plugin *p, const struct px_event *ev, void *arg)
         return PX_EVENT_CONTINUE;
     }
     buf = of_conn_reserve(c, &room);
-    if (__builtin_expect(c->role == PX_OF_ROLE_SLAVE, 0)) {
-        error = EPERM;
-        why = slave_refused;
-        len = 0;
-    } else {
+    error = slave_refusal(c, &why);
+    if (!error) {
         error = of_encode_packet_out(buf, room, c->version, c->xid, po,
                                      ev->len, &len, &why);
     }
@@ -616,11 +627,8 @@ on_flow_mod(struct px_plugin *p, const struct px_event *ev, void *arg)
         return PX_EVENT_CONTINUE;
     }
     buf = of_conn_reserve(c, &room);
-    if (__builtin_expect(c->role == PX_OF_ROLE_SLAVE, 0)) {
-        error = EPERM;
-        why = slave_refused;
-        len = 0;
-    } else {
+    error = slave_refusal(c, &why);
+    if (!error) {
         error = of_encode_flow_mod(buf, room, c->version, c->xid, fm, ev->len,
                                    &len, &why);
     }
@@ -656,11 +664,8 @@ request_encoded(struct openflow *of, const struct px_event *ev,
         return 0;
     }
     buf = of_conn_reserve(c, &room);
-    if (c->role == PX_OF_ROLE_SLAVE) {
-        error = EPERM;
-        why = slave_refused;
-        len = 0;
-    } else {
+    error = slave_refusal(c, &why);
+    if (!error) {
         error = encode(buf, room, c->version, c->xid, ev->payload, &len, &why);
     }
     if (!error && reply) {
@@ -922,6 +927,8 @@ on_stats(struct px_plugin *p, const struct px_event *ev, void *arg)
 static const char *
 send_check(const struct of_conn *c, const struct px_of_send *s, int *error)
 {
+    const char *why = NULL;
+
     *error = EINVAL;
     if (!s->msg || s->len < OF_HEADER_LEN) {
         return "shorter than an OpenFlow header";
@@ -936,9 +943,9 @@ send_check(const struct of_conn *c, const struct px_of_send *s, int *error)
         *error = EOPNOTSUPP;
         return "message version is not the switch's";
     }
-    if (c->role == PX_OF_ROLE_SLAVE && changes_switch(c->version, s->msg[1])) {
-        *error = EPERM;
-        return slave_refused;
+    if (changes_switch(c->version, s->msg[1]) &&
+        (*error = slave_refusal(c, &why))) {
+        return why;
     }
     return NULL;
 }
