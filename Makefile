@@ -145,7 +145,8 @@ $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
 
 # Test plugins: one .c each.  badsym deliberately references a symbol nobody
 # defines, so it is linked without --no-undefined.
-$(O)tests/plugins/%.so: tests/plugins/%.c sdk/include/plexus/plugin.h
+$(O)tests/plugins/%.so: tests/plugins/%.c sdk/include/plexus/*.h \
+                       sdk/include/plexus/topics/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -shared -Wl,-z,now \
 	    $(if $(filter badsym,$*),,$(NO_UNDEF)) -o $@ $<

@@ -157,7 +157,7 @@ stats_done(struct of_conn *c, struct of_pending *p, const char **why)
     struct px_of_reply r = {.type = PX_OF_REPLY_STATS};
     const uint8_t *body = p->body->data;
     size_t len = p->body->len;
-    struct of_stats_mem mem = {NULL, NULL, NULL, NULL};
+    struct of_stats_mem mem = {NULL};
     struct of_stats_room room;
     struct px_of_stats st;
     int error =
@@ -166,14 +166,7 @@ stats_done(struct of_conn *c, struct of_pending *p, const char **why)
     if (error) {
         r.type = PX_OF_REPLY_GONE;
         r.cause = "the switch's statistics reply is malformed";
-    } else if (!(mem.entries = calloc(room.n ? room.n : 1,
-                                      of_stats_entry_size(p->stats_type))) ||
-               !(mem.fields = calloc(room.n_fields ? room.n_fields : 1,
-                                     sizeof *mem.fields)) ||
-               !(mem.counters = calloc(room.n_counters ? room.n_counters : 1,
-                                       sizeof *mem.counters)) ||
-               !(mem.bands = calloc(room.n_bands ? room.n_bands : 1,
-                                    sizeof *mem.bands))) {
+    } else if (of_stats_mem_alloc(p->stats_type, &room, &mem)) {
         r.type = PX_OF_REPLY_GONE;
         r.cause = "out of memory for the statistics reply";
     } else {
@@ -181,10 +174,7 @@ stats_done(struct of_conn *c, struct of_pending *p, const char **why)
         r.stats = &st;
     }
     publish(c, p, &r);
-    free(mem.entries);
-    free(mem.fields);
-    free(mem.counters);
-    free(mem.bands);
+    of_stats_mem_free(&mem);
     pending_free(p);
     return error;
 }

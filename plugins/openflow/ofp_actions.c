@@ -65,17 +65,30 @@ put_action(struct writer *w, size_t size, uint16_t type)
     return oah;
 }
 
-/* An EXPERIMENTER (1.3) or VENDOR (1.0) action: the plugin's bytes, once
- * they are seen to be one whole action. */
+/* Whether 'len' bytes at 'data' are one whole action or instruction: a
+ * header, and its length equal to 'len', a multiple of 8.  Both start with
+ * a 16-bit type and length, in both versions. */
+static bool
+whole(const uint8_t *data, size_t len)
+{
+    return data && len >= sizeof(struct ofp13_action_header) && !(len % 8) &&
+           px_get_be16(data + 2) == len;
+}
+
+/* An EXPERIMENTER (1.3) or VENDOR (1.0) action, or a RAW one: the
+ * plugin's bytes, once they are seen to be one whole action. */
 static void
 put_experimenter(struct writer *w, const struct px_of_action *a)
 {
-    if (!a->data || a->data_len < sizeof(struct ofp13_action_header) ||
-        a->data_len % 8 || px_get_be16(a->data) != OFPAT13_EXPERIMENTER ||
-        px_get_be16(a->data + 2) != a->data_len) {
+    if (!whole(a->data, a->data_len) ||
+        (a->type == PX_OF_ACTION_EXPERIMENTER &&
+         px_get_be16(a->data) != OFPAT13_EXPERIMENTER)) {
         refuse(w, EINVAL,
-               "EXPERIMENTER action bytes are not one action (type 0xffff, "
-               "its length, a multiple of 8)");
+               a->type == PX_OF_ACTION_RAW
+                   ? "RAW action bytes are not one action (its length, a "
+                     "multiple of 8)"
+                   : "EXPERIMENTER action bytes are not one action (type "
+                     "0xffff, its length, a multiple of 8)");
         return;
     }
     put_bytes(w, a->data, a->data_len);
@@ -232,6 +245,7 @@ put_action10(struct writer *w, const struct px_of_action *a, size_t i,
         return 2;
     }
     case PX_OF_ACTION_EXPERIMENTER:
+    case PX_OF_ACTION_RAW:
         put_experimenter(w, x);
         return 1;
     case PX_OF_ACTION_GROUP:
@@ -375,6 +389,7 @@ put_action13(struct writer *w, const struct px_of_action *x)
         put_ttl13(w, OFPAT13_SET_MPLS_TTL, x->arg);
         return;
     case PX_OF_ACTION_EXPERIMENTER:
+    case PX_OF_ACTION_RAW:
         put_experimenter(w, x);
         return;
     }
@@ -465,6 +480,15 @@ put_instruction13(struct writer *w, const struct px_of_instruction *x)
         }
         return;
     }
+    case PX_OF_INSTR_RAW:
+        if (!whole(x->data, x->data_len)) {
+            refuse(w, EINVAL,
+                   "RAW instruction bytes are not one instruction (its "
+                   "length, a multiple of 8)");
+            return;
+        }
+        put_bytes(w, x->data, x->data_len);
+        return;
     }
     refuse(w, EINVAL, "unknown instruction type");
 }
@@ -483,11 +507,12 @@ of_put_instructions(struct writer *w, uint8_t version,
     for (i = 0; i < n; i++) {
         unsigned int t = in[i].type;
 
-        if (t < PX_OF_INSTR_GOTO_TABLE || t > PX_OF_INSTR_METER) {
+        if (t > PX_OF_INSTR_METER) {
             refuse(w, EINVAL, "unknown instruction type");
             return;
         }
-        if (seen & (1u << t)) {
+        /* RAW ones are experimenters', which may come more than once. */
+        if (t != PX_OF_INSTR_RAW && (seen & (1u << t))) {
             refuse(w, EINVAL, "an instruction type twice");
             return;
         }
@@ -503,4 +528,464 @@ of_put_instructions(struct writer *w, uint8_t version,
             return;
         }
     }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Decoding: a switch's actions and instructions (in flow statistics and
+ * group descriptions) back into the lists a plugin writes. */
+
+/* The next action of 'l', of 'type' and otherwise zero, or NULL when 'l'
+ * only counts. */
+static struct px_of_action *
+new_action(struct of_action_lists *l, enum px_of_action_type type)
+{
+    struct px_of_action *a = l->actions ? &l->actions[l->n_actions] : NULL;
+
+    l->n_actions++;
+    if (a) {
+        memset(a, 0, sizeof *a);
+        a->type = type;
+    }
+    return a;
+}
+
+/* A SET_FIELD of 'f', which is copied into 'l''s fields. */
+static void
+new_set_field(struct of_action_lists *l, const struct px_of_field *f)
+{
+    struct px_of_action *a = new_action(l, PX_OF_ACTION_SET_FIELD);
+
+    if (a) {
+        l->fields[l->n_fields] = *f;
+        a->field = &l->fields[l->n_fields];
+    }
+    l->n_fields++;
+}
+
+/* An action handed over as the switch wrote it: 'len' bytes at 'p'. */
+static void
+new_raw(struct of_action_lists *l, enum px_of_action_type type,
+        const uint8_t *p, size_t len)
+{
+    struct px_of_action *a = new_action(l, type);
+
+    if (a) {
+        a->data = p;
+        a->data_len = len;
+    }
+}
+
+/* Whether an action of 'type' and 'len' bytes has the length its type
+ * has ('want', or at least 'want' when 'at_least'). */
+static int
+check_len(size_t len, size_t want, bool at_least, const char **why)
+{
+    if (at_least ? len < want : len != want) {
+        return of_fail(why, "action of the wrong length for its type");
+    }
+    return 0;
+}
+
+/* One 1.0 action ('len' bytes at 'p', framing checked).  'ip_proto' says
+ * whose ports SET_TP_SRC and SET_TP_DST set: UDP's for 17, TCP's
+ * otherwise. */
+static int
+decode_action10(struct of_action_lists *l, const uint8_t *p, size_t len,
+                uint8_t ip_proto, const char **why)
+{
+    uint16_t type = px_get_be16(p);
+    struct px_of_field f;
+    struct px_of_action *a;
+
+    switch (type) {
+    case OFPAT_OUTPUT:
+        if (check_len(len, sizeof(struct ofp10_action_output), false, why)) {
+            return EPROTO;
+        }
+        a = new_action(l, PX_OF_ACTION_OUTPUT);
+        if (a) {
+            const struct ofp10_action_output *o = (const void *)p;
+
+            a->port = port_from_ofp10(px_get_be16(o->port));
+            a->max_len = px_get_be16(o->max_len);
+        }
+        return 0;
+    case OFPAT10_SET_VLAN_VID:
+    case OFPAT10_SET_VLAN_PCP:
+    case OFPAT10_SET_NW_SRC:
+    case OFPAT10_SET_NW_DST:
+    case OFPAT10_SET_NW_TOS:
+    case OFPAT10_SET_TP_SRC:
+    case OFPAT10_SET_TP_DST:
+        /* Each of these is 8 bytes, its argument after the header. */
+        if (check_len(len, 8, false, why)) {
+            return EPROTO;
+        }
+        if (type == OFPAT10_SET_VLAN_VID) {
+            f = px_of_field_u64(PX_OF_F_VLAN_VID,
+                                PX_OF_VID_PRESENT |
+                                    (px_get_be16(p + 4) & 0xfff));
+        } else if (type == OFPAT10_SET_VLAN_PCP) {
+            f = px_of_field_u64(PX_OF_F_VLAN_PCP, p[4] & 7);
+        } else if (type == OFPAT10_SET_NW_SRC || type == OFPAT10_SET_NW_DST) {
+            f = px_of_field_bytes(type == OFPAT10_SET_NW_SRC
+                                      ? PX_OF_F_IPV4_SRC
+                                      : PX_OF_F_IPV4_DST,
+                                  p + 4, NULL);
+        } else if (type == OFPAT10_SET_NW_TOS) {
+            f = px_of_field_u64(PX_OF_F_IP_DSCP, p[4] >> 2);
+        } else {
+            bool src = type == OFPAT10_SET_TP_SRC, udp = ip_proto == 17;
+
+            f = px_of_field_u64(
+                udp ? (src ? PX_OF_F_UDP_SRC : PX_OF_F_UDP_DST)
+                    : (src ? PX_OF_F_TCP_SRC : PX_OF_F_TCP_DST),
+                px_get_be16(p + 4));
+        }
+        new_set_field(l, &f);
+        return 0;
+    case OFPAT10_STRIP_VLAN:
+        if (check_len(len, 8, false, why)) {
+            return EPROTO;
+        }
+        new_action(l, PX_OF_ACTION_POP_VLAN);
+        return 0;
+    case OFPAT10_SET_DL_SRC:
+    case OFPAT10_SET_DL_DST:
+        if (check_len(len, sizeof(struct ofp10_action_dl_addr), false, why)) {
+            return EPROTO;
+        }
+        f = px_of_field_bytes(type == OFPAT10_SET_DL_SRC ? PX_OF_F_ETH_SRC
+                                                         : PX_OF_F_ETH_DST,
+                              p + 4, NULL);
+        new_set_field(l, &f);
+        return 0;
+    case OFPAT10_ENQUEUE: {
+        const struct ofp10_action_enqueue *o = (const void *)p;
+
+        if (check_len(len, sizeof *o, false, why)) {
+            return EPROTO;
+        }
+        /* What of_put_actions writes as ENQUEUE: SET_QUEUE, OUTPUT. */
+        a = new_action(l, PX_OF_ACTION_SET_QUEUE);
+        if (a) {
+            a->arg = px_get_be32(o->queue_id);
+        }
+        a = new_action(l, PX_OF_ACTION_OUTPUT);
+        if (a) {
+            a->port = port_from_ofp10(px_get_be16(o->port));
+        }
+        return 0;
+    }
+    case OFPAT13_EXPERIMENTER: /* 1.0's VENDOR. */
+        new_raw(l, PX_OF_ACTION_EXPERIMENTER, p, len);
+        return 0;
+    }
+    new_raw(l, PX_OF_ACTION_RAW, p, len);
+    return 0;
+}
+
+/* The field of a 1.3 SET_FIELD ('len' bytes at 'p'): 1 with it in '*f',
+ * 0 for one the SDK has no name for (another class, a field we do not
+ * know, a mask), or EPROTO (negated) for one that overruns its action. */
+static int
+set_field13(const uint8_t *p, size_t len, struct px_of_field *f,
+            const char **why)
+{
+    const uint8_t *oxm = p + offsetof(struct ofp13_action_set_field, field);
+    size_t flen, n = 0;
+
+    flen = sizeof(struct ofp13_oxm_header) +
+           ((const struct ofp13_oxm_header *)oxm)->length;
+    if (flen > len - offsetof(struct ofp13_action_set_field, field)) {
+        of_fail(why, "SET_FIELD overruns its action");
+        return -EPROTO;
+    }
+    if (of_decode_oxm(oxm, flen, f, &n, why)) {
+        return -EPROTO;
+    }
+    return n == 1 && !f->has_mask;
+}
+
+/* One 1.3 action ('len' bytes at 'p', framing checked). */
+static int
+decode_action13(struct of_action_lists *l, const uint8_t *p, size_t len,
+                const char **why)
+{
+    uint16_t type = px_get_be16(p);
+    enum px_of_action_type t;
+    struct px_of_action *a;
+
+    switch (type) {
+    case OFPAT_OUTPUT:
+        if (check_len(len, sizeof(struct ofp13_action_output), false, why)) {
+            return EPROTO;
+        }
+        a = new_action(l, PX_OF_ACTION_OUTPUT);
+        if (a) {
+            const struct ofp13_action_output *o = (const void *)p;
+
+            a->port = px_get_be32(o->port);
+            a->max_len = px_get_be16(o->max_len);
+        }
+        return 0;
+    case OFPAT13_SET_FIELD: {
+        struct px_of_field f;
+        int known;
+
+        if (check_len(len, sizeof(struct ofp13_action_set_field), true, why)) {
+            return EPROTO;
+        }
+        known = set_field13(p, len, &f, why);
+        if (known < 0) {
+            return -known;
+        }
+        if (known) {
+            new_set_field(l, &f);
+        } else {
+            new_raw(l, PX_OF_ACTION_RAW, p, len);
+        }
+        return 0;
+    }
+    case OFPAT13_EXPERIMENTER:
+        new_raw(l, PX_OF_ACTION_EXPERIMENTER, p, len);
+        return 0;
+    case OFPAT13_GROUP:
+    case OFPAT13_SET_QUEUE:
+    case OFPAT13_SET_NW_TTL:
+    case OFPAT13_SET_MPLS_TTL:
+    case OFPAT13_PUSH_VLAN:
+    case OFPAT13_PUSH_MPLS:
+    case OFPAT13_POP_MPLS:
+    case OFPAT13_POP_VLAN:
+    case OFPAT13_DEC_NW_TTL:
+    case OFPAT13_DEC_MPLS_TTL:
+    case OFPAT13_COPY_TTL_OUT:
+    case OFPAT13_COPY_TTL_IN:
+        /* Each of these is 8 bytes, its argument after the header. */
+        if (check_len(len, 8, false, why)) {
+            return EPROTO;
+        }
+        t = type == OFPAT13_GROUP          ? PX_OF_ACTION_GROUP
+            : type == OFPAT13_SET_QUEUE    ? PX_OF_ACTION_SET_QUEUE
+            : type == OFPAT13_SET_NW_TTL   ? PX_OF_ACTION_SET_NW_TTL
+            : type == OFPAT13_SET_MPLS_TTL ? PX_OF_ACTION_SET_MPLS_TTL
+            : type == OFPAT13_PUSH_VLAN    ? PX_OF_ACTION_PUSH_VLAN
+            : type == OFPAT13_PUSH_MPLS    ? PX_OF_ACTION_PUSH_MPLS
+            : type == OFPAT13_POP_MPLS     ? PX_OF_ACTION_POP_MPLS
+            : type == OFPAT13_POP_VLAN     ? PX_OF_ACTION_POP_VLAN
+            : type == OFPAT13_DEC_NW_TTL   ? PX_OF_ACTION_DEC_NW_TTL
+            : type == OFPAT13_DEC_MPLS_TTL ? PX_OF_ACTION_DEC_MPLS_TTL
+            : type == OFPAT13_COPY_TTL_OUT ? PX_OF_ACTION_COPY_TTL_OUT
+                                           : PX_OF_ACTION_COPY_TTL_IN;
+        a = new_action(l, t);
+        if (!a) {
+            return 0;
+        }
+        if (t == PX_OF_ACTION_GROUP || t == PX_OF_ACTION_SET_QUEUE) {
+            a->arg = px_get_be32(p + 4);
+        } else if (t == PX_OF_ACTION_SET_NW_TTL ||
+                   t == PX_OF_ACTION_SET_MPLS_TTL) {
+            a->arg = p[4];
+        } else if (t == PX_OF_ACTION_PUSH_VLAN ||
+                   t == PX_OF_ACTION_PUSH_MPLS || t == PX_OF_ACTION_POP_MPLS) {
+            a->ethertype = px_get_be16(p + 4);
+        }
+        return 0;
+    }
+    new_raw(l, PX_OF_ACTION_RAW, p, len);
+    return 0;
+}
+
+/* The length of the action or instruction at 'p', 'left' bytes from
+ * there: at least a header, a multiple of 8, within 'left'; or 0. */
+static size_t
+tlv_len(const uint8_t *p, size_t left)
+{
+    size_t len;
+
+    if (left < sizeof(struct ofp13_action_header)) {
+        return 0;
+    }
+    len = px_get_be16(p + 2);
+    return len >= sizeof(struct ofp13_action_header) && len <= left &&
+                   !(len % 8)
+               ? len
+               : 0;
+}
+
+int
+of_decode_actions(uint8_t version, const uint8_t *p, size_t len,
+                  uint8_t ip_proto, struct of_action_lists *l,
+                  const struct px_of_action **first, size_t *n,
+                  const char **why)
+{
+    size_t start = l->n_actions, ofs = 0;
+
+    while (ofs < len) {
+        size_t alen = tlv_len(p + ofs, len - ofs);
+        int error;
+
+        if (!alen) {
+            return of_fail(why, "action of a bad length");
+        }
+        error = version == PX_OF_VERSION_13
+                    ? decode_action13(l, p + ofs, alen, why)
+                    : decode_action10(l, p + ofs, alen, ip_proto, why);
+        if (error) {
+            return error;
+        }
+        ofs += alen;
+    }
+    *first = l->actions ? &l->actions[start] : NULL;
+    *n = l->n_actions - start;
+    return 0;
+}
+
+/* One 1.3 instruction ('len' bytes at 'p', framing checked). */
+static int
+decode_instruction13(struct of_action_lists *l, const uint8_t *p, size_t len,
+                     const char **why)
+{
+    struct px_of_instruction *in =
+        l->instructions ? &l->instructions[l->n_instructions] : NULL;
+    struct px_of_instruction x;
+    uint16_t type = px_get_be16(p);
+    size_t want = 8;
+
+    memset(&x, 0, sizeof x);
+    x.type = (enum px_of_instruction_type)type;
+    switch (type) {
+    case PX_OF_INSTR_GOTO_TABLE:
+        x.table_id =
+            ((const struct ofp13_instruction_goto_table *)p)->table_id;
+        break;
+    case PX_OF_INSTR_WRITE_METADATA: {
+        const struct ofp13_instruction_write_metadata *o = (const void *)p;
+
+        want = sizeof *o;
+        if (len == want) {
+            x.metadata = px_get_be64(o->metadata);
+            x.metadata_mask = px_get_be64(o->metadata_mask);
+        }
+        break;
+    }
+    case PX_OF_INSTR_WRITE_ACTIONS:
+    case PX_OF_INSTR_APPLY_ACTIONS: {
+        size_t hdr = sizeof(struct ofp13_instruction_actions);
+        int error = of_decode_actions(PX_OF_VERSION_13, p + hdr, len - hdr, 0,
+                                      l, &x.actions, &x.n_actions, why);
+
+        if (error) {
+            return error;
+        }
+        want = len;
+        break;
+    }
+    case PX_OF_INSTR_CLEAR_ACTIONS:
+        break;
+    case PX_OF_INSTR_METER:
+        x.meter_id =
+            px_get_be32(((const struct ofp13_instruction_meter *)p)->meter_id);
+        break;
+    default:
+        x.type = PX_OF_INSTR_RAW;
+        x.data = p;
+        x.data_len = want = len;
+        break;
+    }
+    if (len != want) {
+        return of_fail(why, "instruction of the wrong length for its type");
+    }
+    if (in) {
+        *in = x;
+    }
+    l->n_instructions++;
+    return 0;
+}
+
+int
+of_decode_instructions(uint8_t version, const uint8_t *p, size_t len,
+                       uint8_t ip_proto, struct of_action_lists *l,
+                       const struct px_of_instruction **first, size_t *n,
+                       const char **why)
+{
+    size_t start = l->n_instructions, ofs = 0;
+
+    if (version != PX_OF_VERSION_13) {
+        struct px_of_instruction x;
+        int error;
+
+        /* 1.0's actions are its one list: an APPLY_ACTIONS, unless there
+         * are none (a flow that drops, as in 1.3 without instructions). */
+        memset(&x, 0, sizeof x);
+        x.type = PX_OF_INSTR_APPLY_ACTIONS;
+        error = of_decode_actions(version, p, len, ip_proto, l, &x.actions,
+                                  &x.n_actions, why);
+        if (error) {
+            return error;
+        }
+        if (x.n_actions) {
+            if (l->instructions) {
+                l->instructions[l->n_instructions] = x;
+            }
+            l->n_instructions++;
+        }
+    }
+    while (version == PX_OF_VERSION_13 && ofs < len) {
+        size_t ilen = tlv_len(p + ofs, len - ofs);
+        int error;
+
+        if (!ilen) {
+            return of_fail(why, "instruction of a bad length");
+        }
+        error = decode_instruction13(l, p + ofs, ilen, why);
+        if (error) {
+            return error;
+        }
+        ofs += ilen;
+    }
+    *first = l->instructions ? &l->instructions[start] : NULL;
+    *n = l->n_instructions - start;
+    return 0;
+}
+
+int
+of_decode_buckets(const uint8_t *p, size_t len, struct of_action_lists *l,
+                  const struct px_of_bucket **first, size_t *n,
+                  const char **why)
+{
+    size_t start = l->n_buckets, ofs = 0;
+
+    while (ofs < len) {
+        const struct ofp13_bucket *o = (const void *)(p + ofs);
+        struct px_of_bucket b;
+        size_t blen = 0;
+        int error;
+
+        if (len - ofs >= sizeof *o) {
+            blen = px_get_be16(o->len);
+        }
+        if (blen < sizeof *o || blen > len - ofs || blen % 8) {
+            return of_fail(why, "group bucket of a bad length");
+        }
+        memset(&b, 0, sizeof b);
+        b.weight = px_get_be16(o->weight);
+        b.watch_port = px_get_be32(o->watch_port);
+        b.watch_group = px_get_be32(o->watch_group);
+        error = of_decode_actions(PX_OF_VERSION_13, p + ofs + sizeof *o,
+                                  blen - sizeof *o, 0, l, &b.actions,
+                                  &b.n_actions, why);
+        if (error) {
+            return error;
+        }
+        if (l->buckets) {
+            l->buckets[l->n_buckets] = b;
+        }
+        l->n_buckets++;
+        ofs += blen;
+    }
+    *first = l->buckets ? &l->buckets[start] : NULL;
+    *n = l->n_buckets - start;
+    return 0;
 }

@@ -11,8 +11,11 @@
  */
 #include "ofp_stats.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "ofp_actions.h"
 #include "ofp_common.h"
 #include "ofp_match.h"
 
@@ -288,6 +291,49 @@ struct walk {
     const struct of_stats_mem *mem; /* NULL: count only. */
 };
 
+/* The action decoders' lists at the walk's place: into 'mem' when it
+ * decodes, counting only when it counts. */
+static struct of_action_lists
+lists_at(const struct walk *wk)
+{
+    const struct of_stats_mem *m = wk->mem;
+
+    return (struct of_action_lists){
+        .instructions = m ? m->instructions : NULL,
+        .actions = m ? m->actions : NULL,
+        .fields = m ? m->fields : NULL,
+        .buckets = m ? m->buckets : NULL,
+        .n_instructions = wk->room.n_instructions,
+        .n_actions = wk->room.n_actions,
+        .n_fields = wk->room.n_fields,
+        .n_buckets = wk->room.n_buckets,
+    };
+}
+
+/* What the action decoders used, taken back into the walk's room. */
+static void
+lists_done(struct walk *wk, const struct of_action_lists *l)
+{
+    wk->room.n_instructions = l->n_instructions;
+    wk->room.n_actions = l->n_actions;
+    wk->room.n_fields = l->n_fields;
+    wk->room.n_buckets = l->n_buckets;
+}
+
+/* The IP protocol a decoded match names, or 0. */
+static uint8_t
+match_ip_proto(const struct px_of_field *f, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (f[i].id == PX_OF_F_IP_PROTO) {
+            return f[i].value[0];
+        }
+    }
+    return 0;
+}
+
 /* One flow of a FLOW reply. */
 static int
 walk_flow(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
@@ -300,15 +346,20 @@ walk_flow(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
     struct px_of_field scratch[PX_OF_F_COUNT];
     struct px_of_field *fields =
         wk->mem ? wk->mem->fields + wk->room.n_fields : scratch;
+    const struct px_of_instruction *in;
+    struct of_action_lists lists;
     struct px_of_flow_stats *f;
+    size_t n_in;
+    int error;
 
     if (!len) {
         return of_fail(why, "flow statistics of a bad length");
     }
     if (v13) {
         size_t match_size = 0;
-        int error = of_decode_match13(p + fixed, len - fixed, fields, &nf,
-                                      &match_size, why);
+
+        error = of_decode_match13(p + fixed, len - fixed, fields, &nf,
+                                  &match_size, why);
 
         if (error) {
             return error;
@@ -320,17 +371,26 @@ walk_flow(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
         insts = fixed;
     }
     *used = len;
+    wk->room.n_fields += nf;
+    lists = lists_at(wk);
+    error = of_decode_instructions(wk->version, p + insts, len - insts,
+                                   match_ip_proto(fields, nf), &lists, &in,
+                                   &n_in, why);
+    if (error) {
+        return error;
+    }
+    lists_done(wk, &lists);
     if (!wk->mem) {
-        wk->room.n_fields += nf;
         return 0;
     }
     f = (struct px_of_flow_stats *)wk->mem->entries + wk->room.n;
     memset(f, 0, sizeof *f);
     f->match = fields;
     f->n_match = nf;
-    f->instructions = p + insts;
-    f->instructions_len = len - insts;
-    wk->room.n_fields += nf;
+    f->n_instructions = n_in;
+    f->instructions = in;
+    f->raw_instructions = p + insts;
+    f->raw_instructions_len = len - insts;
     if (v13) {
         const struct ofp13_flow_stats *o = (const void *)p;
 
@@ -409,28 +469,27 @@ walk_group(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
     return 0;
 }
 
-/* One group of a GROUP_DESC reply: its buckets are walked to be counted
- * and checked, and handed on as the switch wrote them. */
+/* One group of a GROUP_DESC reply, its buckets decoded. */
 static int
 walk_group_desc(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
                 const char **why)
 {
     const struct ofp13_group_desc *o = (const void *)p;
-    size_t len = entry_len(p, left, 0, sizeof *o), ofs, n = 0;
+    size_t len = entry_len(p, left, 0, sizeof *o), n = 0;
+    struct of_action_lists lists = lists_at(wk);
+    const struct px_of_bucket *buckets;
     struct px_of_group_desc *g;
+    int error;
 
     if (!len) {
         return of_fail(why, "group description of a bad length");
     }
-    for (ofs = sizeof *o; ofs < len; n++) {
-        size_t blen =
-            entry_len(p + ofs, len - ofs, 0, sizeof(struct ofp13_bucket));
-
-        if (!blen) {
-            return of_fail(why, "group bucket of a bad length");
-        }
-        ofs += blen;
+    error = of_decode_buckets(p + sizeof *o, len - sizeof *o, &lists, &buckets,
+                              &n, why);
+    if (error) {
+        return error;
     }
+    lists_done(wk, &lists);
     *used = len;
     if (!wk->mem) {
         return 0;
@@ -439,8 +498,9 @@ walk_group_desc(struct walk *wk, const uint8_t *p, size_t left, size_t *used,
     g->type = o->type;
     g->group_id = px_get_be32(o->group_id);
     g->n_buckets = n;
-    g->buckets = p + sizeof *o;
-    g->buckets_len = len - sizeof *o;
+    g->buckets = buckets;
+    g->raw_buckets = p + sizeof *o;
+    g->raw_buckets_len = len - sizeof *o;
     return 0;
 }
 
@@ -749,4 +809,46 @@ of_stats_decode(uint8_t version, uint32_t type, const uint8_t *body,
         st->port_descs = e;
         break;
     }
+}
+
+/* 'n' elements of 'size' bytes, at least one. */
+static void *
+alloc_n(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size);
+}
+
+int
+of_stats_mem_alloc(uint32_t type, const struct of_stats_room *room,
+                   struct of_stats_mem *mem)
+{
+    *mem = (struct of_stats_mem){
+        .entries = alloc_n(room->n, of_stats_entry_size(type)),
+        .fields = alloc_n(room->n_fields, sizeof *mem->fields),
+        .counters = alloc_n(room->n_counters, sizeof *mem->counters),
+        .bands = alloc_n(room->n_bands, sizeof *mem->bands),
+        .instructions =
+            alloc_n(room->n_instructions, sizeof *mem->instructions),
+        .actions = alloc_n(room->n_actions, sizeof *mem->actions),
+        .buckets = alloc_n(room->n_buckets, sizeof *mem->buckets),
+    };
+    if (!mem->entries || !mem->fields || !mem->counters || !mem->bands ||
+        !mem->instructions || !mem->actions || !mem->buckets) {
+        of_stats_mem_free(mem);
+        return ENOMEM;
+    }
+    return 0;
+}
+
+void
+of_stats_mem_free(struct of_stats_mem *mem)
+{
+    free(mem->entries);
+    free(mem->fields);
+    free(mem->counters);
+    free(mem->bands);
+    free(mem->instructions);
+    free(mem->actions);
+    free(mem->buckets);
+    *mem = (struct of_stats_mem){NULL};
 }

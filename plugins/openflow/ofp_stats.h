@@ -35,10 +35,14 @@ size_t of_stats_entry_size(uint32_t type);
 
 /* What a decoded reply needs room for. */
 struct of_stats_room {
-    size_t n;          /* Entries, of of_stats_entry_size(type) bytes. */
-    size_t n_fields;   /* FLOW: the flows' match fields in all. */
-    size_t n_counters; /* GROUP, METER: the buckets' or bands' counters. */
-    size_t n_bands;    /* METER_CONFIG: the meters' bands in all. */
+    size_t n;              /* Entries, of of_stats_entry_size(type) bytes. */
+    size_t n_fields;       /* FLOW: match and SET_FIELD fields in all;
+                            * GROUP_DESC: SET_FIELD fields. */
+    size_t n_counters;     /* GROUP, METER: the buckets' or bands' counters. */
+    size_t n_bands;        /* METER_CONFIG: the meters' bands in all. */
+    size_t n_instructions; /* FLOW. */
+    size_t n_actions;      /* FLOW, GROUP_DESC. */
+    size_t n_buckets;      /* GROUP_DESC. */
 };
 
 /* Where the decoder writes: room for what of_stats_count counted.  The
@@ -48,7 +52,18 @@ struct of_stats_mem {
     struct px_of_field *fields;
     struct px_of_counter *counters;
     struct px_of_meter_band *bands;
+    struct px_of_instruction *instructions;
+    struct px_of_action *actions;
+    struct px_of_bucket *buckets;
 };
+
+/* Allocates in 'mem' exactly the room 'room' counts for a reply of kind
+ * 'type' (at least one element of each array, so that none is NULL).
+ * Returns 0, or ENOMEM with nothing allocated.  of_stats_mem_free frees
+ * it (and accepts a 'mem' of NULL arrays). */
+int of_stats_mem_alloc(uint32_t type, const struct of_stats_room *room,
+                       struct of_stats_mem *mem);
+void of_stats_mem_free(struct of_stats_mem *mem);
 
 /* Checks the assembled body of a reply of kind 'type' ('len' bytes, the
  * parts' bodies one after the other) and counts what of_stats_decode
@@ -58,8 +73,8 @@ int of_stats_count(uint8_t version, uint32_t type, const uint8_t *body,
                    size_t len, struct of_stats_room *room, const char **why);
 
 /* Decodes a body that of_stats_count accepted into 'mem' and points 'st'
- * at it.  Flows' instructions and groups' buckets point into 'body', which
- * must outlive 'st'. */
+ * at it.  Flows' raw instructions, groups' raw buckets and RAW actions
+ * point into 'body', which must outlive 'st'. */
 void of_stats_decode(uint8_t version, uint32_t type, const uint8_t *body,
                      size_t len, struct px_of_stats *st,
                      const struct of_stats_mem *mem);

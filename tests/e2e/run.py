@@ -1683,6 +1683,63 @@ CATALOG_13 = {
 }
 
 
+def flow_body(line):
+    """A line of ovs-ofctl dump-flows without what a flow and its copy
+    (tests/plugins/inventory.c, copy_back) differ in or what changes with
+    time: cookie, priority, duration, counters, ages."""
+    return re.sub(r"\b(cookie|duration|n_packets|n_bytes|idle_age|hard_age|"
+                  r"priority)=[^,\s]*,?\s*", "", line).strip()
+
+
+def check_catalog_copies(ctl, sw, dpid, since):
+    """The catalog's flows and groups, read back through openflow.stats and
+    sent back as the plugin got them decoded (match fields, instructions,
+    actions, buckets): OVS shows each copy equal to its original but for
+    cookie (+ 0x10000), priority (+ 1000) and group id (+ 100), so the
+    decoding neither lost nor changed anything OVS wrote."""
+    n_flows = int(ctl.wait_for(r"inventory: copies %s: (\d+) flows$" % dpid,
+                               since).group(1))
+    n_groups = int(ctl.wait_for(r"inventory: copies %s: (\d+) groups$"
+                                % dpid, since).group(1))
+    rids = list(range(2000, 2000 + n_flows)) + \
+        list(range(2100, 2100 + n_groups))
+    for rid in rids:
+        ctl.wait_for(r"inventory: reply %d for %s: (ok|error.*|gone.*)$"
+                     % (rid, dpid), since)
+    with ctl.cond:
+        bad = [l for l in ctl.lines[since:]
+               if re.search(r"inventory: (reply|flow_mod|group_mod) 2[01]\d\d "
+                            r"for %s: (error|gone|refused)" % dpid, l)]
+    check(not bad, "%s: copies refused:\n%s" % (sw.name, "\n".join(bad)))
+    dump = run(["ovs-ofctl", "-O", "OpenFlow13", "--no-names", "dump-flows",
+                sw.name]).stdout
+    flows = {}
+    for line in dump.splitlines():
+        m = re.search(r"cookie=0x([0-9a-f]+),", line)
+        if m:
+            flows[int(m.group(1), 16)] = line
+    originals = [c for c in flows
+                 if 0x1000 <= c <= 0x1fff and "hard_timeout" not in flows[c]]
+    check(len(originals) == n_flows and n_flows >= 6,
+          "%s: %d copies of %d catalog flows:\n%s"
+          % (sw.name, n_flows, len(originals), dump))
+    for c in originals:
+        copy = flows.get(c + 0x10000)
+        check(copy and flow_body(copy) == flow_body(flows[c]),
+              "%s: flow %#x and its copy differ:\n%s\n%s"
+              % (sw.name, c, flows[c], copy))
+        prio = re.search(r"priority=(\d+)", flows[c])
+        check(prio and "priority=%d," % (int(prio.group(1)) + 1000) in copy,
+              "%s: copy of %#x at the wrong priority:\n%s"
+              % (sw.name, c, copy))
+    groups = run(["ovs-ofctl", "-O", "OpenFlow13", "--no-names",
+                  "dump-groups", sw.name]).stdout
+    g7 = re.search(r"group_id=7,(.*)$", groups, re.M)
+    g107 = re.search(r"group_id=107,(.*)$", groups, re.M)
+    check(n_groups == 1 and g7 and g107 and g7.group(1) == g107.group(1),
+          "%s: group 7 and its copy 107 differ:\n%s" % (sw.name, groups))
+
+
 def test_flow_mod_catalog(args, env):
     """Every kind of flow_mod a plugin can publish with topic version 4
     reaches Open vSwitch as meant: a plugin enabled after the switches
@@ -1759,6 +1816,7 @@ def test_flow_mod_catalog(args, env):
         ctl.wait_for(r"inventory: flow_removed %s: cookie 0x100d reason %d "
                      r"priority 90 hard 1 packets \d+ bytes \d+ match 2 "
                      r"fields" % (dpid, 1), since, timeout=15)
+        check_catalog_copies(ctl, sw, dpid, since)
     # Group and meter statistics and definitions, through openflow.stats,
     # as OVS reports them.
     since = enable_test_plugin(args, env, ctl, "statsmon", "interval = 0.3")

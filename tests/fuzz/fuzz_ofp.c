@@ -38,6 +38,7 @@
 
 #include "fuzzcheck.h"
 #include "ofp.h"
+#include "ofp_actions.h"
 #include "ofp_stats.h"
 #include "plexus/byteorder.h"
 
@@ -118,6 +119,76 @@ check_packet_in_13(const uint8_t *msg, size_t len,
     }
 }
 
+/* Decoded actions: RAW and EXPERIMENTER ones point at whole actions
+ * (their bytes are within the message, checked by ASan when read here),
+ * SET_FIELD ones at a known field. */
+static void
+check_actions(const struct px_of_action *a, size_t n)
+{
+    size_t i;
+
+    check(!n || a);
+    for (i = 0; i < n; i++) {
+        if (a[i].type == PX_OF_ACTION_RAW ||
+            a[i].type == PX_OF_ACTION_EXPERIMENTER) {
+            volatile uint8_t last = a[i].data[a[i].data_len - 1];
+
+            check(a[i].data_len >= 8 && !(a[i].data_len % 8) &&
+                  px_get_be16(a[i].data + 2) == a[i].data_len);
+            (void)last;
+        } else if (a[i].type == PX_OF_ACTION_SET_FIELD) {
+            check(a[i].field && px_of_field_width(a[i].field->id) != 0);
+        }
+    }
+}
+
+/* A flow's decoded instructions (or a group's buckets) sent back: our
+ * encoder writes them in no more bytes than the switch did (each action
+ * and instruction has one length per type, and SET_FIELD is padded to the
+ * least multiple of 8), or refuses them with a documented error (a value
+ * a switch may send but a plugin may not, such as a VLAN id past 12
+ * bits). */
+static void
+check_resent(uint8_t v, const struct px_of_instruction *in, size_t n,
+             size_t raw_len)
+{
+    static uint8_t out[65536];
+    struct writer w = writer_init(out, sizeof out);
+    size_t i;
+
+    check(!n || in);
+    for (i = 0; i < n; i++) {
+        check_actions(in[i].actions, in[i].n_actions);
+    }
+    of_put_instructions(&w, v, in, n);
+    check(w.error ? w.error == EINVAL || w.error == EOPNOTSUPP
+                  : w.len <= raw_len);
+}
+
+/* A decoded FLOW or GROUP_DESC reply. */
+static void
+check_decoded(uint8_t v, const struct px_of_stats *st)
+{
+    size_t i, j;
+
+    for (i = 0; st->flows && i < st->n; i++) {
+        check_resent(v, st->flows[i].instructions, st->flows[i].n_instructions,
+                     st->flows[i].raw_instructions_len);
+    }
+    for (i = 0; st->group_descs && i < st->n; i++) {
+        const struct px_of_group_desc *g = &st->group_descs[i];
+
+        for (j = 0; j < g->n_buckets; j++) {
+            struct px_of_instruction apply = {
+                .type = PX_OF_INSTR_APPLY_ACTIONS,
+                .n_actions = g->buckets[j].n_actions,
+                .actions = g->buckets[j].actions};
+
+            check_resent(v, &apply, 1, g->raw_buckets_len);
+        }
+    }
+}
+
 /* A statistics reply: its body, read as every kind in both versions,
  * either whole entries the decoder fills (each within its array) or
  * EPROTO with a reason. */
@@ -159,21 +230,11 @@ check_stats(const uint8_t *msg, size_t len)
                 continue;
             }
             /* Exactly the room counted: ASan sees any write past it. */
-            mem.entries =
-                malloc((room.n ? room.n : 1) * of_stats_entry_size(kinds[k]));
-            mem.fields = malloc((room.n_fields ? room.n_fields : 1) *
-                                sizeof *mem.fields);
-            mem.counters = malloc((room.n_counters ? room.n_counters : 1) *
-                                  sizeof *mem.counters);
-            mem.bands =
-                malloc((room.n_bands ? room.n_bands : 1) * sizeof *mem.bands);
-            check(mem.entries && mem.fields && mem.counters && mem.bands);
+            check(of_stats_mem_alloc(kinds[k], &room, &mem) == 0);
             of_stats_decode(v, kinds[k], body, body_len, &st, &mem);
             check(st.n == room.n && st.type == kinds[k]);
-            free(mem.entries);
-            free(mem.fields);
-            free(mem.counters);
-            free(mem.bands);
+            check_decoded(v, &st);
+            of_stats_mem_free(&mem);
         }
     }
 }

@@ -884,3 +884,47 @@ def test_slave_refused_locally(args, env):
     finally:
         sw.close()
     d.stop()
+
+
+def test_slave_survives_reload(args, env):
+    """The role a switch granted survives a reload of openflow (its
+    connection handed over, blob version 3): a switch that holds this
+    controller as SLAVE before the reload still gets no flow_mod after it,
+    refused by the new openflow with EPERM and never sent, and the
+    connection stays up throughout (tests/plugins/inventory.c,
+    slave_hold, then probe)."""
+    of_port = openflow_env(env, echo_interval=60)
+    port = stats_env(env)
+    d = env.start()
+    sw = ofpeer.Switch(of_port)
+    dpid = "00000000000000f7"
+    try:
+        sw.handshake(4, 0xf7)
+        d.wait_for(r"switch %s .* up" % dpid)
+        inventory_env(env, "slave_hold = true\n")
+        since = d.mark()
+        outcome, line = d.reload()
+        check(outcome == "done", "enabling inventory: %s" % line)
+        granted = r"inventory: reply 11\d\d for %s: role 3 generation 7$" % dpid
+        serve_requests(sw, lambda: d.count(granted, since))
+        # Both reloaded at once: openflow swapped, inventory reconfigured
+        # to probe the switch from its init.
+        inventory_env(env, "probe = true\n")
+        with open(os.path.join(env.plugins, "openflow.so"), "ab") as f:
+            f.write(b"\0")
+        since = d.mark()
+        outcome, line = d.reload()
+        check(outcome == "done" and "openflow" in line, line)
+        refused = (r"inventory: flow_mod 1500 for %s: refused %d: the switch "
+                   r"holds this controller as SLAVE" % (dpid, errno.EPERM))
+        got = serve_requests(sw, lambda: d.count(refused, since))
+        check(not any(t == ofpeer.OFPT_FLOW_MOD for t, xid, data in got),
+              "the switch received a flow_mod after the reload")
+        check(not d.count(r"switch %s .* down" % dpid),
+              "the switch went down:\n" + d.tail())
+        s = need_entity(stats_json(port), "switch", switch=dpid)
+        check(s.get("requests_refused", {}).get("role") == 1,
+              "requests_refused: %r" % s.get("requests_refused"))
+    finally:
+        sw.close()
+    d.stop()

@@ -55,12 +55,15 @@ struct inventory {
     struct px_topic *t_group_mod;
     struct px_topic *t_meter_mod;
     struct px_topic *t_async;
+    struct px_topic *t_stats;
     uint64_t next_id;   /* Of the next barrier. */
     uint64_t next_send; /* Of the next raw message, by 100s per kind. */
     long long barriers;
     int raw;
     int flows;
     int slave;
+    int slave_hold;
+    int probe;
 };
 
 static const struct px_config_key inventory_keys[] = {
@@ -82,6 +85,14 @@ static const struct px_config_key inventory_keys[] = {
      .type = PX_CONFIG_BOOL,
      .default_value = "false",
      .help = "also become SLAVE, try a flow_mod, then become MASTER"},
+    {.key = "slave_hold",
+     .type = PX_CONFIG_BOOL,
+     .default_value = "false",
+     .help = "also become SLAVE, and stay"},
+    {.key = "probe",
+     .type = PX_CONFIG_BOOL,
+     .default_value = "false",
+     .help = "in init, send each switch a flow_mod (cookie 0x5b)"},
     {.key = NULL},
 };
 
@@ -178,6 +189,12 @@ catalog_flow(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
  *   the asynchronous configuration set (id 1016: packet_in 0x3/0,
  *          port_status 0x7/0x5, flow_removed 0xf/0x1) and read back (id
  *          1017);
+ *   once that is read back, the catalog's flows (cookies 0x1000 to
+ *          0x1fff: id 1018) and groups (id 1019) asked for, and each sent
+ *          back as the statistics decoded it: a flow without timeouts as
+ *          cookie 0x10000 + C, priority + 1000 (ids 2000...), a group as
+ *          id + 100 (ids 2100...), which the e2e test finds equal to the
+ *          original in OVS's dump (see copy_flows);
  * and, refused by openflow before the switch: a field without its
  * prerequisite (id 1010, EOPNOTSUPP). */
 static void
@@ -478,6 +495,82 @@ flow_catalog13(struct px_plugin *p, struct inventory *inv, uint64_t dpid)
     catalog_flow(p, inv, dpid, 1010, &fm);
 }
 
+/* Asks for the catalog's flows and groups, which on_reply sends back. */
+static void
+ask_catalog(struct px_plugin *p, struct inventory *inv, uint64_t dpid)
+{
+    struct px_of_stats_request rq;
+    struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
+
+    memset(&rq, 0, sizeof rq);
+    rq.dpid = dpid;
+    rq.type = PX_OF_STATS_FLOW;
+    rq.table_id = PX_OF_TABLE_ALL;
+    rq.cookie = 0x1000;
+    rq.cookie_mask = 0xfffff000;
+    rq.reply_to = inv->reply_to;
+    rq.request_id = 1018;
+    rq.outcome = &outcome;
+    px_publish(p, inv->t_stats, &rq, sizeof rq);
+    tell(p, "stats", 1018, dpid, &outcome);
+    outcome = (struct px_of_outcome)PX_OF_OUTCOME_INIT;
+    rq.type = PX_OF_STATS_GROUP_DESC;
+    rq.request_id = 1019;
+    px_publish(p, inv->t_stats, &rq, sizeof rq);
+    tell(p, "stats", 1019, dpid, &outcome);
+}
+
+/* Sends back the flows and groups of a FLOW or GROUP_DESC reply as they
+ * were decoded: matches, instructions and buckets as given, so that
+ * what reaches OVS shows whether the decoding lost or changed anything.
+ * Logs "copies DPID: N flows" or "copies DPID: N groups". */
+static void
+copy_back(struct px_plugin *p, struct inventory *inv, uint64_t dpid,
+          const struct px_of_stats *st)
+{
+    size_t i, n = 0;
+
+    for (i = 0; st->type == PX_OF_STATS_FLOW && i < st->n; i++) {
+        const struct px_of_flow_stats *f = &st->flows[i];
+        struct px_of_flow_mod fm;
+
+        if (f->idle_timeout || f->hard_timeout) {
+            continue; /* It may be gone before its copy comes. */
+        }
+        memset(&fm, 0, sizeof fm);
+        fm.command = PX_OF_FLOW_ADD;
+        fm.table_id = f->table_id;
+        fm.priority = (uint16_t)(f->priority + 1000);
+        fm.cookie = f->cookie + 0x10000;
+        fm.flags = f->flags;
+        fm.n_fields = f->n_match;
+        fm.fields = f->match;
+        fm.n_instructions = f->n_instructions;
+        fm.instructions = f->instructions;
+        catalog_flow(p, inv, dpid, 2000 + n++, &fm);
+    }
+    for (i = 0; st->type == PX_OF_STATS_GROUP_DESC && i < st->n; i++) {
+        const struct px_of_group_desc *g = &st->group_descs[i];
+        struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
+        struct px_of_group_mod gm;
+
+        memset(&gm, 0, sizeof gm);
+        gm.dpid = dpid;
+        gm.command = PX_OF_GROUP_ADD;
+        gm.type = g->type;
+        gm.group_id = g->group_id + 100;
+        gm.n_buckets = g->n_buckets;
+        gm.buckets = g->buckets;
+        gm.outcome = &outcome;
+        gm.reply_to = inv->reply_to;
+        gm.request_id = 2100 + n++;
+        px_publish(p, inv->t_group_mod, &gm, sizeof gm);
+        tell(p, "group_mod", gm.request_id, dpid, &outcome);
+    }
+    px_info(p, "copies %016" PRIx64 ": %zu %s", dpid, n,
+            st->type == PX_OF_STATS_FLOW ? "flows" : "groups");
+}
+
 /* The catalog is for 1.3 switches; 1.0's expression of the same
  * requests is checked byte by byte in tests/unit/test_ofp.c. */
 static void
@@ -618,7 +711,10 @@ on_flow_removed(struct px_plugin *p, const struct px_event *ev, void *arg)
 /* With 'slave = true': once a switch holds this controller as SLAVE (role
  * request 1100 + n), a flow_mod (cookie 0x5a: 1200 + n), which openflow
  * refuses itself; then MASTER with generation 8 (1300 + n) and, once
- * granted, the same flow_mod (1400 + n), which goes through. */
+ * granted, the same flow_mod (1400 + n), which goes through.  With
+ * 'slave_hold = true' it asks for SLAVE alone; with 'probe = true' its init
+ * sends every switch of the inventory a flow_mod (cookie 0x5b: 1500 + n),
+ * which tells whether the role survived a reload of openflow. */
 static void
 slave_step(struct px_plugin *p, struct inventory *inv,
            const struct px_of_reply *r)
@@ -687,7 +783,15 @@ on_reply(struct px_plugin *p, const struct px_event *ev, void *arg)
                 r->request_id, r->dpid, r->role, r->generation_id);
         slave_step(p, px_get_data(p), r);
         break;
+    case PX_OF_REPLY_STATS:
+        if (r->request_id == 1018 || r->request_id == 1019) {
+            copy_back(p, px_get_data(p), r->dpid, r->stats);
+        }
+        break;
     case PX_OF_REPLY_ASYNC:
+        if (r->request_id == 1017) {
+            ask_catalog(p, px_get_data(p), r->dpid);
+        }
         px_info(p,
                 "reply %" PRIu64 " for %016" PRIx64
                 ": async packet_in %#x/%#x port_status %#x/%#x "
@@ -754,7 +858,8 @@ on_switch_up(struct px_plugin *p, const struct px_event *ev, void *arg)
         if (inv->flows) {
             flow_catalog(p, inv, sw->dpid, sw->version);
         }
-        if (inv->slave && sw->version == PX_OF_VERSION_13) {
+        if ((inv->slave || inv->slave_hold) &&
+            sw->version == PX_OF_VERSION_13) {
             role_as(p, inv, sw->dpid, 1100 + inv->next_send++,
                     PX_OF_ROLE_SLAVE, 7);
         }
@@ -781,6 +886,8 @@ inventory_init(struct px_plugin *p)
     if ((error = px_config_bool(p, "raw", &inv->raw)) ||
         (error = px_config_bool(p, "flows", &inv->flows)) ||
         (error = px_config_bool(p, "slave", &inv->slave)) ||
+        (error = px_config_bool(p, "slave_hold", &inv->slave_hold)) ||
+        (error = px_config_bool(p, "probe", &inv->probe)) ||
         (error = px_config_int(p, "barriers", &inv->barriers))) {
         free(inv);
         px_set_data(p, NULL);
@@ -801,6 +908,8 @@ inventory_init(struct px_plugin *p)
                                   PX_TOPIC_OF_VERSION, &inv->t_meter_mod)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_ASYNC, PX_TOPIC_OF_VERSION,
                                   &inv->t_async)) ||
+        (error = px_topic_declare(p, PX_TOPIC_OF_STATS, PX_TOPIC_OF_VERSION,
+                                  &inv->t_stats)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_UP, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_switch_up, NULL, NULL)) ||
         (error = px_topic_declare(p, PX_TOPIC_OF_INVENTORY,
@@ -833,7 +942,11 @@ inventory_init(struct px_plugin *p)
         if (inv->flows) {
             flow_catalog(p, inv, col.dpids[i], col.versions[i]);
         }
-        if (inv->slave && col.versions[i] == PX_OF_VERSION_13) {
+        if (inv->probe) {
+            flow(p, inv, col.dpids[i], 1500 + i, 0x5b, 0);
+        }
+        if ((inv->slave || inv->slave_hold) &&
+            col.versions[i] == PX_OF_VERSION_13) {
             role_as(p, inv, col.dpids[i], 1100 + inv->next_send++,
                     PX_OF_ROLE_SLAVE, 7);
         }

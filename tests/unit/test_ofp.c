@@ -33,6 +33,7 @@
 #include <cmocka.h>
 
 #include "ofp.h"
+#include "ofp_actions.h"
 #include "ofp_stats.h"
 #include "ofp_wire.h"
 #include "plexus/byteorder.h"
@@ -2464,7 +2465,11 @@ decode_stats(const char *hex, uint32_t type, struct px_of_stats *st,
 {
     static struct px_of_counter counters[16];
     static struct px_of_meter_band bands[16];
-    struct of_stats_mem mem = {entries, fields, counters, bands};
+    static struct px_of_instruction instructions[16];
+    static struct px_of_action actions[32];
+    static struct px_of_bucket buckets[8];
+    struct of_stats_mem mem = {entries,      fields,  counters, bands,
+                               instructions, actions, buckets};
     struct of_stats_room need;
     const uint8_t *body;
     size_t body_len;
@@ -2481,7 +2486,8 @@ decode_stats(const char *hex, uint32_t type, struct px_of_stats *st,
         of_stats_count(m->data[0], type, body, body_len, &need, NULL), 0);
     assert_true(need.n * of_stats_entry_size(type) <= room);
     assert_true(need.n_fields <= PX_OF_F_COUNT && need.n_counters <= 16 &&
-                need.n_bands <= 16);
+                need.n_bands <= 16 && need.n_instructions <= 16 &&
+                need.n_actions <= 32 && need.n_buckets <= 8);
     of_stats_decode(m->data[0], type, body, body_len, st, &mem);
     assert_int_equal(st->n, need.n);
     return need.n;
@@ -2514,13 +2520,22 @@ test_stats_replies(void **state)
     assert_int_equal(flows[0].byte_count, 294);
     assert_int_equal(flows[0].n_match, 2);
     assert_int_equal(flows[0].match[1].id, PX_OF_F_ETH_TYPE);
-    /* Its instructions as the switch wrote them: APPLY_ACTIONS, 24 bytes. */
-    assert_int_equal(flows[0].instructions_len, 24);
-    assert_int_equal(px_get_be16(flows[0].instructions), 4);
+    /* Its instructions as the switch wrote them: APPLY_ACTIONS, 24 bytes;
+     * and decoded: output:2 (max_len 0xffe5, as OVS writes it). */
+    assert_int_equal(flows[0].raw_instructions_len, 24);
+    assert_int_equal(px_get_be16(flows[0].raw_instructions), 4);
+    assert_int_equal(flows[0].n_instructions, 1);
+    assert_int_equal(flows[0].instructions[0].type, PX_OF_INSTR_APPLY_ACTIONS);
+    assert_int_equal(flows[0].instructions[0].n_actions, 1);
+    assert_int_equal(flows[0].instructions[0].actions[0].type,
+                     PX_OF_ACTION_OUTPUT);
+    assert_int_equal(flows[0].instructions[0].actions[0].port, 2);
+    assert_int_equal(flows[0].instructions[0].actions[0].max_len, 0xffe5);
     assert_int_equal(flows[1].packet_count, 9);
     assert_int_equal(flows[1].byte_count, 720);
     assert_int_equal(flows[1].n_match, 0);
-    assert_int_equal(flows[1].instructions_len, 0);
+    assert_int_equal(flows[1].raw_instructions_len, 0);
+    assert_int_equal(flows[1].n_instructions, 0); /* drop */
     /* Every cut of the body short of a whole flow is refused. */
     assert_int_equal(
         of_stats_part(m.data, m.len, &kind, &more, &body, &body_len, NULL), 0);
@@ -2544,7 +2559,11 @@ test_stats_replies(void **state)
     assert_int_equal(flows[0].packet_count, 4);
     assert_int_equal(flows[0].byte_count, 392);
     assert_int_equal(flows[0].n_match, 2);
-    assert_int_equal(flows[0].instructions_len, 8); /* Its output action. */
+    assert_int_equal(flows[0].raw_instructions_len, 8); /* output:2 */
+    assert_int_equal(flows[0].n_instructions, 1);
+    assert_int_equal(flows[0].instructions[0].type, PX_OF_INSTR_APPLY_ACTIONS);
+    assert_int_equal(flows[0].instructions[0].n_actions, 1);
+    assert_int_equal(flows[0].instructions[0].actions[0].port, 2);
     free(m.data);
 
     assert_int_equal(decode_stats(PORT_STATS_REPLY_13, PX_OF_STATS_PORT, &st,
@@ -2788,8 +2807,15 @@ test_stats_groups_meters(void **state)
     assert_int_equal(descs[0].group_id, 7);
     assert_int_equal(descs[0].type, PX_OF_GROUP_SELECT);
     assert_int_equal(descs[0].n_buckets, 2);
-    assert_int_equal(descs[0].buckets_len, 64);
-    assert_int_equal(px_get_be16(descs[0].buckets + 2), 60); /* weight */
+    assert_int_equal(descs[0].raw_buckets_len, 64);
+    assert_int_equal(px_get_be16(descs[0].raw_buckets + 2), 60); /* weight */
+    assert_int_equal(descs[0].buckets[0].weight, 60);
+    assert_int_equal(descs[0].buckets[1].weight, 40);
+    assert_int_equal(descs[0].buckets[1].watch_port, PX_OF_PORT_ANY);
+    assert_int_equal(descs[0].buckets[1].watch_group, PX_OF_GROUP_ANY);
+    assert_int_equal(descs[0].buckets[1].n_actions, 1);
+    assert_int_equal(descs[0].buckets[1].actions[0].type, PX_OF_ACTION_OUTPUT);
+    assert_int_equal(descs[0].buckets[1].actions[0].port, 2);
     free(m.data);
 
     assert_int_equal(decode_stats(METER_STATS_REPLY_13, PX_OF_STATS_METER, &st,
@@ -2835,6 +2861,338 @@ test_stats_groups_meters(void **state)
                                         m.len - 16, &room, &why),
                          EPROTO);
     }
+    free(m.data);
+}
+
+/* Writes instructions 'in' for 'version' into 'buf'; returns the length. */
+static size_t
+put_instr(uint8_t version, const struct px_of_instruction *in, size_t n,
+          uint8_t *buf, size_t cap)
+{
+    struct writer w = writer_init(buf, cap);
+
+    of_put_instructions(&w, version, in, n);
+    assert_int_equal(w.error, 0);
+    return w.len;
+}
+
+/* Decodes 'len' bytes of instructions in two passes, as ofp_stats.c does:
+ * counting, then into exactly the room counted (heap arrays, so that ASan
+ * sees a write past them).  The caller frees 'l''s arrays. */
+static int
+decode_instr(uint8_t version, const uint8_t *p, size_t len, uint8_t proto,
+             struct of_action_lists *l, const struct px_of_instruction **in,
+             size_t *n)
+{
+    struct of_action_lists count = {NULL};
+    const char *why = NULL;
+    int error =
+        of_decode_instructions(version, p, len, proto, &count, in, n, &why);
+
+    memset(l, 0, sizeof *l);
+    if (error) {
+        assert_int_equal(error, EPROTO);
+        assert_non_null(why);
+        return error;
+    }
+    assert_null(*in);
+    l->instructions =
+        calloc(count.n_instructions + 1, sizeof *l->instructions);
+    l->actions = calloc(count.n_actions + 1, sizeof *l->actions);
+    l->fields = calloc(count.n_fields + 1, sizeof *l->fields);
+    assert_int_equal(
+        of_decode_instructions(version, p, len, proto, l, in, n, &why), 0);
+    assert_int_equal(l->n_instructions, count.n_instructions);
+    assert_int_equal(l->n_actions, count.n_actions);
+    assert_int_equal(l->n_fields, count.n_fields);
+    return 0;
+}
+
+static void
+free_lists(struct of_action_lists *l)
+{
+    free(l->instructions);
+    free(l->actions);
+    free(l->fields);
+}
+
+/* Instructions written, read back and written again: the same bytes, and
+ * the decoded lists say what was written. */
+static void
+test_actions_decode(void **state)
+{
+    /* A vendor action (a Nicira resubmit) and an experimenter instruction,
+     * both whole. */
+    static const uint8_t nx13[16] = {0xff, 0xff, 0, 16, 0, 0,
+                                     0x23, 0x20, 0, 1,  0, 5};
+    static const uint8_t exp_instr[16] = {0xff, 0xff, 0, 16, 0, 0,
+                                          0x23, 0x20, 0, 0,  0, 7};
+    /* What the SDK has no name for: PUSH_PBB, and a SET_FIELD of
+     * NXM_NX_REG0 (class 1). */
+    static const uint8_t pbb[8] = {0, 26, 0, 8, 0x88, 0xe7};
+    static const uint8_t nx_set[16] = {0, 25, 0, 16, 0, 1, 0, 4, 0, 0, 0, 9};
+    struct px_of_field set[4];
+    struct px_of_action a[14], b[2];
+    struct px_of_instruction in[7];
+    const struct px_of_instruction *d;
+    struct of_action_lists l;
+    uint8_t buf[1024], again[1024];
+    size_t len, n, i;
+
+    (void)state;
+    memset(a, 0, sizeof a);
+    memset(b, 0, sizeof b);
+    memset(in, 0, sizeof in);
+    set[0] = px_of_field_u64(PX_OF_F_MPLS_LABEL, 100);
+    set[1] = px_of_field_u64(PX_OF_F_VLAN_VID, PX_OF_VID_PRESENT | 20);
+    set[2] = px_of_field_bytes(
+        PX_OF_F_IPV6_ND_TARGET,
+        (const uint8_t[16]){0x20, 1, 0x0d, 0xb8, [15] = 9}, NULL);
+    a[0].type = PX_OF_ACTION_POP_VLAN;
+    a[1].type = PX_OF_ACTION_PUSH_MPLS;
+    a[1].ethertype = 0x8847;
+    a[2].type = PX_OF_ACTION_SET_FIELD;
+    a[2].field = &set[0];
+    a[3].type = PX_OF_ACTION_SET_MPLS_TTL;
+    a[3].arg = 9;
+    a[4].type = PX_OF_ACTION_DEC_MPLS_TTL;
+    a[5].type = PX_OF_ACTION_POP_MPLS;
+    a[5].ethertype = 0x0800;
+    a[6].type = PX_OF_ACTION_PUSH_VLAN;
+    a[6].ethertype = 0x88a8;
+    a[7].type = PX_OF_ACTION_SET_FIELD;
+    a[7].field = &set[1];
+    a[8].type = PX_OF_ACTION_SET_FIELD;
+    a[8].field = &set[2];
+    a[9].type = PX_OF_ACTION_COPY_TTL_OUT;
+    a[10].type = PX_OF_ACTION_COPY_TTL_IN;
+    a[11].type = PX_OF_ACTION_EXPERIMENTER;
+    a[11].data = nx13;
+    a[11].data_len = sizeof nx13;
+    a[12].type = PX_OF_ACTION_GROUP;
+    a[12].arg = 7;
+    a[13].type = PX_OF_ACTION_OUTPUT;
+    a[13].port = PX_OF_PORT_CONTROLLER;
+    a[13].max_len = 128;
+    b[0].type = PX_OF_ACTION_SET_QUEUE;
+    b[0].arg = 3;
+    b[1].type = PX_OF_ACTION_SET_NW_TTL;
+    b[1].arg = 64;
+    in[0].type = PX_OF_INSTR_METER;
+    in[0].meter_id = 9;
+    in[1].type = PX_OF_INSTR_APPLY_ACTIONS;
+    in[1].n_actions = 14;
+    in[1].actions = a;
+    in[2].type = PX_OF_INSTR_CLEAR_ACTIONS;
+    in[3].type = PX_OF_INSTR_WRITE_ACTIONS;
+    in[3].n_actions = 2;
+    in[3].actions = b;
+    in[4].type = PX_OF_INSTR_WRITE_METADATA;
+    in[4].metadata = 0x100;
+    in[4].metadata_mask = 0xf00;
+    in[5].type = PX_OF_INSTR_GOTO_TABLE;
+    in[5].table_id = 3;
+    in[6].type = PX_OF_INSTR_RAW;
+    in[6].data = exp_instr;
+    in[6].data_len = sizeof exp_instr;
+
+    len = put_instr(4, in, 7, buf, sizeof buf);
+    assert_int_equal(decode_instr(4, buf, len, 0, &l, &d, &n), 0);
+    assert_int_equal(n, 7);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(d[i].type, in[i].type);
+        assert_int_equal(d[i].n_actions, in[i].n_actions);
+    }
+    assert_int_equal(d[0].meter_id, 9);
+    assert_int_equal(d[4].metadata, 0x100);
+    assert_int_equal(d[4].metadata_mask, 0xf00);
+    assert_int_equal(d[5].table_id, 3);
+    assert_int_equal(d[6].data_len, 16);
+    assert_memory_equal(d[6].data, exp_instr, 16);
+    for (i = 0; i < 14; i++) {
+        const struct px_of_action *x = &d[1].actions[i];
+
+        assert_int_equal(x->type, a[i].type);
+        assert_int_equal(x->arg, a[i].arg);
+        assert_int_equal(x->ethertype, a[i].ethertype);
+        if (x->type == PX_OF_ACTION_SET_FIELD) {
+            assert_int_equal(x->field->id, a[i].field->id);
+            assert_memory_equal(x->field->value, a[i].field->value,
+                                px_of_field_width(x->field->id));
+        }
+    }
+    assert_int_equal(d[1].actions[13].port, PX_OF_PORT_CONTROLLER);
+    assert_int_equal(d[1].actions[13].max_len, 128);
+    assert_memory_equal(d[1].actions[11].data, nx13, sizeof nx13);
+    assert_int_equal(d[3].actions[0].arg, 3);
+    assert_int_equal(d[3].actions[1].arg, 64);
+    /* Sent back as they came. */
+    assert_int_equal(put_instr(4, d, n, again, sizeof again), len);
+    assert_memory_equal(again, buf, len);
+    free_lists(&l);
+
+    /* Every cut: whole instructions before it, or EPROTO. */
+    for (i = 0; i < len; i++) {
+        if (decode_instr(4, buf, i, 0, &l, &d, &n) == 0) {
+            assert_true(n < 7);
+        }
+        free_lists(&l);
+    }
+
+    /* What has no name is RAW, and goes back as it came. */
+    memcpy(buf, pbb, sizeof pbb);
+    memcpy(buf + 8, nx_set, sizeof nx_set);
+    {
+        uint8_t apply[8 + sizeof pbb + sizeof nx_set] = {0, 4, 0, 32};
+
+        memcpy(apply + 8, buf, sizeof pbb + sizeof nx_set);
+        assert_int_equal(decode_instr(4, apply, sizeof apply, 0, &l, &d, &n),
+                         0);
+        assert_int_equal(n, 1);
+        assert_int_equal(d[0].n_actions, 2);
+        assert_int_equal(d[0].actions[0].type, PX_OF_ACTION_RAW);
+        assert_int_equal(d[0].actions[0].data_len, 8);
+        assert_int_equal(d[0].actions[1].type, PX_OF_ACTION_RAW);
+        assert_int_equal(d[0].actions[1].data_len, 16);
+        assert_int_equal(put_instr(4, d, n, again, sizeof again),
+                         sizeof apply);
+        assert_memory_equal(again, apply, sizeof apply);
+        free_lists(&l);
+    }
+
+    /* Malformed: each closes the switch's reply with a reason. */
+    {
+        static const char *const bad[] = {
+            "0004000c 00000000 00000000",          /* Not a multiple of 8. */
+            "00040010 00000000 00000008 00000001", /* OUTPUT of 8 bytes. */
+            "00040010 00000000 00190008 80000cff", /* SET_FIELD overruns. */
+            "00040010 00000000 00190010 80000c01 00000000", /* Cut short. */
+            "00020010 00000000 00000000 00000000", /* WRITE_METADATA 16. */
+            "00010010 00000000 00000000 00000000", /* GOTO_TABLE 16. */
+            "00040010 00000000 00160010 00000007 00000000 00000000",
+            "00040008 00000000 00000000", /* 4 bytes past the last. */
+        };
+
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            struct msg m = load(bad[i]);
+            int error = decode_instr(4, m.data, m.len, 0, &l, &d, &n);
+
+            assert_int_equal(error, EPROTO);
+            free_lists(&l);
+            free(m.data);
+        }
+    }
+}
+
+/* 1.0's actions: one APPLY_ACTIONS of them, SET_* as SET_FIELD (the
+ * transport ports UDP's when the match says UDP), ENQUEUE as SET_QUEUE and
+ * OUTPUT, and written back to the same bytes. */
+static void
+test_actions_decode_10(void **state)
+{
+    static const uint8_t nx[16] = {0xff, 0xff, 0, 16, 0, 0,
+                                   0x23, 0x20, 0, 1,  0, 5};
+    struct px_of_field set[7];
+    struct px_of_action a[11];
+    struct px_of_instruction in = {.type = PX_OF_INSTR_APPLY_ACTIONS};
+    const struct px_of_instruction *d;
+    struct of_action_lists l;
+    uint8_t buf[512], again[512];
+    size_t len, n, i;
+
+    (void)state;
+    memset(a, 0, sizeof a);
+    set[0] = px_of_field_bytes(PX_OF_F_ETH_SRC,
+                               (const uint8_t[6]){2, 0, 0, 0, 0, 1}, NULL);
+    set[1] = px_of_field_u64(PX_OF_F_VLAN_VID, PX_OF_VID_PRESENT | 10);
+    set[2] = px_of_field_u64(PX_OF_F_VLAN_PCP, 5);
+    set[3] = px_of_field_u64(PX_OF_F_IPV4_SRC, 0x0a000001);
+    set[4] = px_of_field_u64(PX_OF_F_IP_DSCP, 46);
+    set[5] = px_of_field_u64(PX_OF_F_UDP_SRC, 5353);
+    set[6] = px_of_field_u64(PX_OF_F_UDP_DST, 53);
+    for (i = 0; i < 7; i++) {
+        a[i].type = PX_OF_ACTION_SET_FIELD;
+        a[i].field = &set[i];
+    }
+    a[7].type = PX_OF_ACTION_POP_VLAN;
+    a[8].type = PX_OF_ACTION_SET_QUEUE;
+    a[8].arg = 4;
+    a[9].type = PX_OF_ACTION_OUTPUT;
+    a[9].port = 2;
+    a[10].type = PX_OF_ACTION_EXPERIMENTER;
+    a[10].data = nx;
+    a[10].data_len = sizeof nx;
+    in.n_actions = 11;
+    in.actions = a;
+    len = put_instr(1, &in, 1, buf, sizeof buf);
+    assert_int_equal(decode_instr(1, buf, len, 17, &l, &d, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].type, PX_OF_INSTR_APPLY_ACTIONS);
+    assert_int_equal(d[0].n_actions, 11);
+    for (i = 0; i < 11; i++) {
+        const struct px_of_action *x = &d[0].actions[i];
+
+        assert_int_equal(x->type, a[i].type);
+        if (x->type == PX_OF_ACTION_SET_FIELD) {
+            assert_int_equal(x->field->id, a[i].field->id);
+            assert_memory_equal(x->field->value, a[i].field->value,
+                                px_of_field_width(x->field->id));
+        }
+    }
+    assert_int_equal(d[0].actions[8].arg, 4);
+    assert_int_equal(d[0].actions[9].port, 2);
+    assert_int_equal(put_instr(1, d, n, again, sizeof again), len);
+    assert_memory_equal(again, buf, len);
+    free_lists(&l);
+    /* Without UDP in the match, the ports are TCP's. */
+    assert_int_equal(decode_instr(1, buf, len, 6, &l, &d, &n), 0);
+    assert_int_equal(d[0].actions[5].field->id, PX_OF_F_TCP_SRC);
+    assert_int_equal(d[0].actions[6].field->id, PX_OF_F_TCP_DST);
+    free_lists(&l);
+    /* No actions: no instruction (a flow that drops). */
+    assert_int_equal(decode_instr(1, buf, 0, 0, &l, &d, &n), 0);
+    assert_int_equal(n, 0);
+    free_lists(&l);
+    /* A 1.0 OUTPUT of 16 bytes is malformed. */
+    {
+        struct msg m = load("00000010 00010000 00000000 00000000");
+
+        assert_int_equal(decode_instr(1, m.data, m.len, 0, &l, &d, &n),
+                         EPROTO);
+        free_lists(&l);
+        free(m.data);
+    }
+}
+
+/* Buckets of a group description, with a bucket of a bad length refused. */
+static void
+test_buckets_decode(void **state)
+{
+    struct msg m = load(GROUP_DESC_REPLY_13);
+    const uint8_t *body = m.data + 16 + 8; /* Past the group's header. */
+    size_t len = m.len - 16 - 8, n;
+    struct px_of_bucket buckets[2];
+    struct px_of_action actions[2];
+    struct of_action_lists l = {.actions = actions, .buckets = buckets};
+    struct of_action_lists count = {NULL};
+    const struct px_of_bucket *b;
+    const char *why = NULL;
+
+    (void)state;
+    assert_int_equal(of_decode_buckets(body, len, &count, &b, &n, &why), 0);
+    assert_int_equal(count.n_buckets, 2);
+    assert_int_equal(count.n_actions, 2);
+    assert_int_equal(of_decode_buckets(body, len, &l, &b, &n, &why), 0);
+    assert_int_equal(n, 2);
+    assert_ptr_equal(b, buckets);
+    assert_int_equal(b[0].weight, 60);
+    assert_int_equal(b[0].actions[0].port, 1);
+    assert_int_equal(b[1].actions[0].port, 2);
+    m.data[16 + 8 + 1] = 8; /* The first bucket: 8 bytes, short of one. */
+    memset(&count, 0, sizeof count);
+    assert_int_equal(of_decode_buckets(body, len, &count, &b, &n, &why),
+                     EPROTO);
+    assert_non_null(why);
     free(m.data);
 }
 
@@ -3212,6 +3570,9 @@ main(void)
         cmocka_unit_test(test_stats_replies),
         cmocka_unit_test(test_stats_requests),
         cmocka_unit_test(test_stats_groups_meters),
+        cmocka_unit_test(test_actions_decode),
+        cmocka_unit_test(test_actions_decode_10),
+        cmocka_unit_test(test_buckets_decode),
         cmocka_unit_test(test_async),
         cmocka_unit_test(test_request_errors_distinct),
         cmocka_unit_test(test_wrong_type_or_version),

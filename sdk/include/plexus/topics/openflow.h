@@ -302,6 +302,14 @@ enum px_of_action_type {
      * version, header included (type 0xffff, its length equal to
      * 'data_len', a multiple of 8), copied as is. */
     PX_OF_ACTION_EXPERIMENTER,
+    /* An action of the switch's version that the SDK has no name for (1.3's
+     * PUSH_PBB, a SET_FIELD of a field outside OXM's basic class...), as
+     * the switch wrote it: 'data', 'data_len', header included.  Flow
+     * statistics and group descriptions hand such actions over this way,
+     * so that a plugin can send a flow back as it came; sent as is, once
+     * it is seen to be one whole action (its length equal to 'data_len',
+     * a multiple of 8). */
+    PX_OF_ACTION_RAW,
 };
 
 struct px_of_action {
@@ -325,6 +333,10 @@ struct px_of_action {
 
 /* Instructions (1.3; 1.0 has APPLY_ACTIONS alone, as its action list). */
 enum px_of_instruction_type {
+    /* One the SDK has no name for (an experimenter's), as the switch wrote
+     * it: 'data', 'data_len', header included; sent as is, once it is
+     * seen to be one whole instruction (1.3 only). */
+    PX_OF_INSTR_RAW = 0,
     PX_OF_INSTR_GOTO_TABLE = 1,     /* 'table_id'. */
     PX_OF_INSTR_WRITE_METADATA = 2, /* 'metadata' under 'metadata_mask'. */
     PX_OF_INSTR_WRITE_ACTIONS = 3,  /* 'actions'. */
@@ -341,6 +353,8 @@ struct px_of_instruction {
     uint64_t metadata_mask;
     size_t n_actions;
     const struct px_of_action *actions;
+    const uint8_t *data; /* RAW. */
+    size_t data_len;
 };
 
 /* What became of a request (openflow.packet_out or openflow.flow_mod).
@@ -853,10 +867,18 @@ struct px_of_flow_stats {
     uint64_t byte_count;
     size_t n_match;
     const struct px_of_field *match;
-    /* The flow's 1.3 instructions, or its 1.0 actions, as the switch
-     * wrote them. */
-    const uint8_t *instructions;
-    size_t instructions_len;
+    /* The flow's instructions, decoded: 1.0's actions as one
+     * APPLY_ACTIONS (none for a flow that drops).  Set-fields are
+     * SET_FIELD (1.0's SET_DL_SRC too; its SET_TP_* are TCP's ports unless
+     * the match says UDP), 1.0's ENQUEUE is SET_QUEUE and OUTPUT, and
+     * what the SDK has no name for is RAW: a plugin can send them back in
+     * a flow_mod as they are. */
+    size_t n_instructions;
+    const struct px_of_instruction *instructions;
+    /* The same, as the switch wrote them (1.3's instructions, 1.0's
+     * actions). */
+    const uint8_t *raw_instructions;
+    size_t raw_instructions_len;
 };
 
 /* AGGREGATE. */
@@ -911,14 +933,16 @@ struct px_of_group_stats {
     const struct px_of_counter *buckets;
 };
 
-/* GROUP_DESC: one group's definition; its buckets as the switch wrote
- * them (1.3's struct ofp_bucket, with their actions). */
+/* GROUP_DESC: one group's definition, with its buckets decoded as a
+ * flow's actions are (see px_of_flow_stats), and as the switch wrote them
+ * (1.3's struct ofp_bucket, with their actions). */
 struct px_of_group_desc {
     uint8_t type; /* PX_OF_GROUP_ALL... */
     uint32_t group_id;
     size_t n_buckets;
-    const uint8_t *buckets;
-    size_t buckets_len;
+    const struct px_of_bucket *buckets;
+    const uint8_t *raw_buckets;
+    size_t raw_buckets_len;
 };
 
 /* METER: one meter, with each band's counts. */
