@@ -55,13 +55,15 @@ HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 # code.  Its objects are position-independent, since they end up inside
 # plugins, and hidden, so that no plugin exports them.  LIBPLEXUS_LIBS is
 # what a program linking it adds.
-LIB_SRCS   := sdk/lib/buf.c sdk/lib/conn.c sdk/lib/hash.c sdk/lib/hmap.c sdk/lib/vns_codec.c
+LIB_SRCS   := sdk/lib/buf.c sdk/lib/conn.c sdk/lib/hash.c sdk/lib/hmap.c sdk/lib/vns_codec.c \
+              sdk/lib/packet.c
 LIB_OBJS   := $(LIB_SRCS:%.c=$(O)%.o)
 LIBPLEXUS  := $(O)sdk/lib/libplexus.a
 LIBPLEXUS_LIBS := $(LIBPLEXUS) -lxxhash -lssl -lcrypto
 $(LIB_OBJS): CFLAGS_ALL += $(PLUGIN_CFLAGS)
 
-PLUGINS    := logger openflow l2_learning vns_server stats
+PLUGINS    := logger openflow l2_learning vns_server stats topology \
+              simple_switch_13 multipath firewall flowmon
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
 TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym \
@@ -82,7 +84,9 @@ OFP_HEADERS := plugins/openflow/ofp.h plugins/openflow/ofp_wire.h \
 
 UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_sr test_vns test_vns_server test_ofstats test_stats \
-              test_ctl test_ctlproto test_hmap test_conn test_buf
+              test_ctl test_ctlproto test_hmap test_conn test_buf test_packet \
+              test_multipath test_firewall test_flowmon \
+              test_topology
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
@@ -132,6 +136,11 @@ PLUGIN_LIBS_openflow := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_vns_server := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_stats := -lmicrohttpd -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_l2_learning := $(LIBPLEXUS_LIBS)
+PLUGIN_LIBS_simple_switch_13 := $(LIBPLEXUS_LIBS)
+PLUGIN_LIBS_multipath := $(LIBPLEXUS_LIBS)
+PLUGIN_LIBS_topology := -ljansson $(LIBPLEXUS_LIBS)
+PLUGIN_LIBS_firewall := $(LIBPLEXUS_LIBS)
+PLUGIN_LIBS_flowmon := $(LIBPLEXUS_LIBS)
 
 define plugin_rule
 $(O)plugins/$(1)/$(1).so: $(wildcard plugins/$(1)/*.c plugins/$(1)/*.h) \
@@ -192,6 +201,7 @@ $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)hos
                             $(O)host/conf.o $(O)host/host_util.o $(LIBPLEXUS)
 $(O)tests/unit/test_hmap: tests/unit/test_hmap.c $(LIBPLEXUS)
 $(O)tests/unit/test_buf: tests/unit/test_buf.c $(LIBPLEXUS)
+$(O)tests/unit/test_packet: tests/unit/test_packet.c tests/unit/hexfix.h $(LIBPLEXUS)
 $(O)tests/unit/test_conn: tests/unit/test_conn.c tests/unit/tmpdir.h $(LIBPLEXUS)
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
@@ -217,6 +227,10 @@ $(O)tests/unit/test_logger: tests/unit/test_logger.c tests/unit/blobcheck.h \
                             $(LIBPLEXUS)
 $(O)tests/unit/test_logger: CFLAGS_ALL += -Iplugins/logger
 $(O)tests/unit/test_logger: HOST_LIBS += -lpcap
+$(O)tests/unit/test_topology: tests/unit/test_topology.c \
+                              tests/unit/blobcheck.h \
+                              plugins/topology/topo_graph.c \
+                              plugins/topology/topo_graph.h $(LIBPLEXUS)
 $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
                              plugins/openflow/swstats.c \
                              plugins/openflow/swstats.h $(LIBPLEXUS)
@@ -232,10 +246,22 @@ $(O)tests/unit/test_ctl: tests/unit/test_ctl.c \
 $(O)tests/unit/test_ctl: HOST_LIBS += -lcurl
 $(O)tests/unit/test_ctlproto: tests/unit/test_ctlproto.c $(O)host/ctl_proto.o \
                               $(O)host/host_util.o $(LIBPLEXUS)
+$(O)tests/unit/test_multipath: tests/unit/test_multipath.c \
+                               plugins/multipath/mp_rules.c \
+                               plugins/multipath/mp_rules.h
+$(O)tests/unit/test_multipath: CFLAGS_ALL += -Iplugins/multipath
+$(O)tests/unit/test_firewall: tests/unit/test_firewall.c \
+                              plugins/firewall/fw_rules.c \
+                              plugins/firewall/fw_rules.h $(LIBPLEXUS)
+$(O)tests/unit/test_firewall: CFLAGS_ALL += -Iplugins/firewall
+$(O)tests/unit/test_flowmon: tests/unit/test_flowmon.c \
+                             plugins/flowmon/fm_match.c \
+                             plugins/flowmon/fm_match.h $(LIBPLEXUS)
+$(O)tests/unit/test_flowmon: CFLAGS_ALL += -Iplugins/flowmon
 $(UNIT_BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Iplugins/stats \
-	    -Irouter -o $@ \
+	    -Iplugins/topology -Irouter -o $@ \
 	    $(filter %.c %.o %.a,$^) \
 	    -lcmocka $(HOST_LIBS)
 
@@ -333,7 +359,7 @@ FUZZ_O := build/fuzz/
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
 FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl fuzz_ctlsock \
-           fuzz_conn
+           fuzz_conn fuzz_packet
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/host_util.c \
                     sdk/lib/hash.c sdk/lib/buf.c
@@ -360,13 +386,19 @@ $(FUZZ_O)fuzz_ctlsock: tests/fuzz/fuzz_ctlsock.c host/ctl_proto.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -ljansson
 
+$(FUZZ_O)fuzz_packet: tests/fuzz/fuzz_packet.c sdk/lib/packet.c \
+                      sdk/include/plexus/packet.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
+
 $(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c sdk/lib/vns_codec.c sdk/include/plexus/vns_codec.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lcrypto
 
 $(FUZZ_O)fuzz_sr: tests/fuzz/fuzz_sr.c router/sr_rt.c router/sr_arp.c \
                   router/sr_icmp.c router/sr_router.c sdk/lib/buf.c \
-                  $(wildcard router/sr_*.h)
+                  sdk/lib/packet.c $(wildcard router/sr_*.h) \
+                  sdk/include/plexus/packet.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Irouter -o $@ $(filter %.c,$^)
 

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "plexus/conn.h"
+#include "plexus/packet.h"
 #include "plexus/vns_codec.h"
 #include "sr_router.h"
 #include "sr_rt.h"
@@ -399,14 +400,6 @@ send_open(struct sr_client *c)
     return 0;
 }
 
-static void
-format_ip(uint32_t ip, char *buf, size_t size)
-{
-    struct in_addr a = {.s_addr = htonl(ip)};
-
-    inet_ntop(AF_INET, &a, buf, size);
-}
-
 static int
 handle_hwinfo(struct sr_client *c, const uint8_t *msg, size_t len,
               const char **why)
@@ -430,14 +423,13 @@ handle_hwinfo(struct sr_client *c, const uint8_t *msg, size_t len,
     sr_log("HWInfo: %zu interfaces", n);
     for (i = 0; i < n; i++) {
         const struct vns_iface *vi = &ifs[i];
-        char ip[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
+        char ip[PX_PKT_IPV4_STRLEN], mask[PX_PKT_IPV4_STRLEN];
+        char mac[PX_PKT_MAC_STRLEN];
 
-        format_ip(ntohl(vi->ip), ip, sizeof ip);
-        format_ip(ntohl(vi->mask), mask, sizeof mask);
-        sr_log("Interface %s: ip %s mask %s mac "
-               "%02x:%02x:%02x:%02x:%02x:%02x",
-               vi->name, ip, mask, vi->mac[0], vi->mac[1], vi->mac[2],
-               vi->mac[3], vi->mac[4], vi->mac[5]);
+        sr_log("Interface %s: ip %s mask %s mac %s", vi->name,
+               px_pkt_format_ipv4(ntohl(vi->ip), ip, sizeof ip),
+               px_pkt_format_ipv4(ntohl(vi->mask), mask, sizeof mask),
+               px_pkt_format_mac(vi->mac, mac, sizeof mac));
         error = sr_router_add_iface(c->router, vi->name, vi->mac,
                                     ntohl(vi->ip), ntohl(vi->mask));
         if (error) {

@@ -15,7 +15,7 @@
 struct sr_arp_entry {
     struct sr_arp_entry *next;
     uint32_t ip;
-    uint8_t mac[SR_ETH_ALEN];
+    uint8_t mac[PX_ETH_ADDR_LEN];
     uint64_t added; /* When learnt; valid for SR_ARP_CACHE_TTL_MS. */
 };
 
@@ -31,7 +31,7 @@ struct sr_arp_req {
     struct sr_arp_req *next;
     uint32_t ip;
     char out_iface[SR_IFNAME_LEN];
-    uint8_t out_mac[SR_ETH_ALEN];
+    uint8_t out_mac[PX_ETH_ADDR_LEN];
     uint32_t out_ip;
     uint64_t sent;                         /* When the last request left. */
     unsigned int times_sent;               /* Requests sent so far. */
@@ -49,10 +49,6 @@ struct sr_arp {
     size_t n_queued;
     struct sr_arp_stats stats;
 };
-
-static const uint8_t zero_mac[SR_ETH_ALEN];
-static const uint8_t bcast_mac[SR_ETH_ALEN] = {0xff, 0xff, 0xff,
-                                               0xff, 0xff, 0xff};
 
 struct sr_arp *
 sr_arp_create(sr_arp_send_fn send, sr_arp_unreachable_fn unreachable,
@@ -110,13 +106,13 @@ entry_valid(const struct sr_arp_entry *e, uint64_t now)
 
 int
 sr_arp_lookup(const struct sr_arp *arp, uint32_t ip, uint64_t now,
-              uint8_t mac[SR_ETH_ALEN])
+              uint8_t mac[PX_ETH_ADDR_LEN])
 {
     const struct sr_arp_entry *e;
 
     for (e = arp->cache; e; e = e->next) {
         if (e->ip == ip && entry_valid(e, now)) {
-            memcpy(mac, e->mac, SR_ETH_ALEN);
+            memcpy(mac, e->mac, PX_ETH_ADDR_LEN);
             return 0;
         }
     }
@@ -124,33 +120,34 @@ sr_arp_lookup(const struct sr_arp *arp, uint32_t ip, uint64_t now,
 }
 
 void
-sr_arp_build(uint8_t frame[SR_ETH_HDR_LEN + SR_ARP_LEN], uint16_t op,
-             const uint8_t sha[SR_ETH_ALEN], uint32_t spa,
-             const uint8_t tha[SR_ETH_ALEN], uint32_t tpa)
+sr_arp_build(uint8_t frame[SR_ARP_FRAME_LEN], uint16_t op,
+             const uint8_t sha[PX_ETH_ADDR_LEN], uint32_t spa,
+             const uint8_t tha[PX_ETH_ADDR_LEN], uint32_t tpa)
 {
-    uint8_t *arp = frame + SR_ETH_HDR_LEN;
-    bool request = op == SR_ARP_OP_REQUEST;
+    bool request = op == PX_ARP_REQUEST;
+    struct px_pkt_eth eth = {.type = PX_ETH_TYPE_ARP};
+    struct px_pkt_arp arp = {.op = op, .spa = spa, .tpa = tpa};
+    size_t n;
 
-    memcpy(frame + SR_ETH_DST, request ? bcast_mac : tha, SR_ETH_ALEN);
-    memcpy(frame + SR_ETH_SRC, sha, SR_ETH_ALEN);
-    sr_put16(frame + SR_ETH_TYPE, SR_ETHERTYPE_ARP);
-    sr_put16(arp + SR_ARP_HTYPE, SR_ARP_HTYPE_ETHER);
-    sr_put16(arp + SR_ARP_PTYPE, SR_ETHERTYPE_IP);
-    arp[SR_ARP_HLEN] = SR_ETH_ALEN;
-    arp[SR_ARP_PLEN] = 4;
-    sr_put16(arp + SR_ARP_OP, op);
-    memcpy(arp + SR_ARP_SHA, sha, SR_ETH_ALEN);
-    sr_put32(arp + SR_ARP_SPA, spa);
-    memcpy(arp + SR_ARP_THA, request ? zero_mac : tha, SR_ETH_ALEN);
-    sr_put32(arp + SR_ARP_TPA, tpa);
+    if (request) {
+        memset(eth.dst, 0xff, PX_ETH_ADDR_LEN);
+    } else {
+        memcpy(eth.dst, tha, PX_ETH_ADDR_LEN);
+        memcpy(arp.tha, tha, PX_ETH_ADDR_LEN);
+    }
+    memcpy(eth.src, sha, PX_ETH_ADDR_LEN);
+    memcpy(arp.sha, sha, PX_ETH_ADDR_LEN);
+    /* Both fit in SR_ARP_FRAME_LEN bytes, so neither can fail. */
+    px_pkt_put_eth(frame, SR_ARP_FRAME_LEN, &eth, &n);
+    px_pkt_put_arp(frame + n, SR_ARP_FRAME_LEN - n, &arp, &n);
 }
 
 static void
 send_request(struct sr_arp *arp, struct sr_arp_req *req, uint64_t now)
 {
-    uint8_t frame[SR_ETH_HDR_LEN + SR_ARP_LEN];
+    uint8_t frame[SR_ARP_FRAME_LEN];
 
-    sr_arp_build(frame, SR_ARP_OP_REQUEST, req->out_mac, req->out_ip, NULL,
+    sr_arp_build(frame, PX_ARP_REQUEST, req->out_mac, req->out_ip, NULL,
                  req->ip);
     req->sent = now;
     req->times_sent++;
@@ -178,8 +175,8 @@ take_req(struct sr_arp *arp, uint32_t ip)
 }
 
 int
-sr_arp_insert(struct sr_arp *arp, uint32_t ip, const uint8_t mac[SR_ETH_ALEN],
-              uint64_t now)
+sr_arp_insert(struct sr_arp *arp, uint32_t ip,
+              const uint8_t mac[PX_ETH_ADDR_LEN], uint64_t now)
 {
     struct sr_arp_entry **ep, *e = NULL, *oldest = NULL;
     struct sr_arp_req *req;
@@ -216,7 +213,7 @@ sr_arp_insert(struct sr_arp *arp, uint32_t ip, const uint8_t mac[SR_ETH_ALEN],
     }
     if (e) {
         e->ip = ip;
-        memcpy(e->mac, mac, SR_ETH_ALEN);
+        memcpy(e->mac, mac, PX_ETH_ADDR_LEN);
         e->added = now;
     }
 
@@ -225,7 +222,8 @@ sr_arp_insert(struct sr_arp *arp, uint32_t ip, const uint8_t mac[SR_ETH_ALEN],
     req = take_req(arp, ip);
     if (req) {
         for (p = req->packets; p; p = p->next) {
-            memcpy(p->frame + SR_ETH_DST, mac, SR_ETH_ALEN);
+            /* The destination is the Ethernet header's first field. */
+            memcpy(p->frame, mac, PX_ETH_ADDR_LEN);
             arp->stats.released++;
             arp->send(arp->aux, req->out_iface, p->frame, p->len);
         }
@@ -247,7 +245,7 @@ copy_name(char dst[SR_IFNAME_LEN], const char *src)
 
 int
 sr_arp_queue(struct sr_arp *arp, uint32_t next_hop, const char *out_iface,
-             const uint8_t out_mac[SR_ETH_ALEN], uint32_t out_ip,
+             const uint8_t out_mac[PX_ETH_ADDR_LEN], uint32_t out_ip,
              const char *in_iface, const uint8_t *frame, size_t len,
              uint64_t now)
 {
@@ -280,7 +278,7 @@ sr_arp_queue(struct sr_arp *arp, uint32_t next_hop, const char *out_iface,
         }
         req->ip = next_hop;
         copy_name(req->out_iface, out_iface);
-        memcpy(req->out_mac, out_mac, SR_ETH_ALEN);
+        memcpy(req->out_mac, out_mac, PX_ETH_ADDR_LEN);
         req->out_ip = out_ip;
         req->tail = &req->packets;
         req->next = arp->reqs;

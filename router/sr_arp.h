@@ -67,15 +67,15 @@ void sr_arp_destroy(struct sr_arp *);
 /* Copies the MAC of 'ip' into 'mac' and returns 0 when the cache holds a
  * valid entry for it, otherwise ENOENT. */
 int sr_arp_lookup(const struct sr_arp *, uint32_t ip, uint64_t now,
-                  uint8_t mac[SR_ETH_ALEN]);
+                  uint8_t mac[PX_ETH_ADDR_LEN]);
 
 /*
  * Records that 'ip' is at 'mac' (from an ARP reply), valid from 'now', and
  * sends the packets queued for 'ip', if any.  Returns 0 or ENOMEM (the
  * queued packets are sent either way).
  */
-int sr_arp_insert(struct sr_arp *, uint32_t ip, const uint8_t mac[SR_ETH_ALEN],
-                  uint64_t now);
+int sr_arp_insert(struct sr_arp *, uint32_t ip,
+                  const uint8_t mac[PX_ETH_ADDR_LEN], uint64_t now);
 
 /*
  * Queues Ethernet frame 'frame' until 'next_hop' resolves.  It will leave
@@ -87,7 +87,7 @@ int sr_arp_insert(struct sr_arp *, uint32_t ip, const uint8_t mac[SR_ETH_ALEN],
  * ENOMEM; the caller keeps ownership of 'frame' either way.
  */
 int sr_arp_queue(struct sr_arp *, uint32_t next_hop, const char *out_iface,
-                 const uint8_t out_mac[SR_ETH_ALEN], uint32_t out_ip,
+                 const uint8_t out_mac[PX_ETH_ADDR_LEN], uint32_t out_ip,
                  const char *in_iface, const uint8_t *frame, size_t len,
                  uint64_t now);
 
@@ -98,11 +98,15 @@ int sr_arp_queue(struct sr_arp *, uint32_t next_hop, const char *out_iface,
  */
 void sr_arp_tick(struct sr_arp *, uint64_t now);
 
-/* Writes a 42-byte ARP frame into 'frame': a broadcast request when 'op'
- * is SR_ARP_OP_REQUEST (tha zero), otherwise a reply to 'tha'. */
-void sr_arp_build(uint8_t frame[SR_ETH_HDR_LEN + SR_ARP_LEN], uint16_t op,
-                  const uint8_t sha[SR_ETH_ALEN], uint32_t spa,
-                  const uint8_t tha[SR_ETH_ALEN], uint32_t tpa);
+/* An ARP frame: Ethernet header and body. */
+#define SR_ARP_FRAME_LEN (PX_ETH_HDR_LEN + PX_ARP_LEN)
+
+/* Writes an ARP frame into 'frame': a broadcast request when 'op' is
+ * PX_ARP_REQUEST (target hardware address zero, 'tha' unused), otherwise
+ * a reply to 'tha'. */
+void sr_arp_build(uint8_t frame[SR_ARP_FRAME_LEN], uint16_t op,
+                  const uint8_t sha[PX_ETH_ADDR_LEN], uint32_t spa,
+                  const uint8_t tha[PX_ETH_ADDR_LEN], uint32_t tpa);
 
 size_t sr_arp_pending(const struct sr_arp *); /* Packets queued. */
 const struct sr_arp_stats *sr_arp_stats(const struct sr_arp *);

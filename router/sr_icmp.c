@@ -1,6 +1,9 @@
 /*
  * Builders of the ICMP messages the software router originates (see
- * sr_icmp.h).  Pure functions over byte buffers.
+ * sr_icmp.h).  Pure functions over byte buffers: the datagram answered is
+ * read with px_pkt_parse_ip and the answer written with the packet
+ * library's builders, ICMP first (its length is the IP header's to know)
+ * and its IP header in front of it.
  */
 #include "sr_icmp.h"
 
@@ -9,88 +12,68 @@
 bool
 sr_icmp_ip_valid(const uint8_t *ip, size_t len)
 {
-    size_t hlen, tot;
+    struct px_pkt pkt;
 
-    if (len < SR_IP_HDR_LEN || ip[SR_IP_VHL] >> 4 != 4) {
-        return false;
-    }
-    hlen = sr_ip_hlen(ip);
-    tot = sr_get16(ip + SR_IP_LEN);
-    return hlen >= SR_IP_HDR_LEN && tot >= hlen && tot <= len &&
-           sr_cksum(ip, hlen) == 0;
+    return !px_pkt_parse_ip(ip, len, &pkt) && pkt.layers & PX_PKT_IPV4 &&
+           !(pkt.layers & PX_PKT_TRUNCATED) && px_pkt_ipv4_csum_ok(&pkt);
 }
 
-/* Writes a 20-byte IPv4 header for 'payload_len' bytes of ICMP. */
-static void
-put_ip_header(uint8_t *ip, size_t payload_len, uint32_t src, uint32_t dst)
+/* Writes, in front of the 'icmp_len' bytes of ICMP already at 'buf' +
+ * PX_IPV4_HDR_LEN, the 20-byte IPv4 header that carries them; returns the
+ * datagram's length, or 0 if it is too long for IPv4. */
+static size_t
+put_ip_header(uint8_t *buf, size_t cap, size_t icmp_len, uint32_t src,
+              uint32_t dst)
 {
-    memset(ip, 0, SR_IP_HDR_LEN);
-    ip[SR_IP_VHL] = 0x45;
-    sr_put16(ip + SR_IP_LEN, (uint16_t)(SR_IP_HDR_LEN + payload_len));
-    ip[SR_IP_TTL] = SR_IP_DEFAULT_TTL;
-    ip[SR_IP_PROTO] = SR_IPPROTO_ICMP;
-    sr_put32(ip + SR_IP_SRC, src);
-    sr_put32(ip + SR_IP_DST, dst);
-    sr_put16(ip + SR_IP_SUM, sr_cksum(ip, SR_IP_HDR_LEN));
+    struct px_pkt_ipv4 ip = {
+        .ttl = SR_ICMP_TTL,
+        .proto = PX_IP_PROTO_ICMP,
+        .src = src,
+        .dst = dst,
+    };
+    size_t n;
+
+    return px_pkt_put_ipv4(buf, cap, &ip, icmp_len, &n) ? 0 : n + icmp_len;
 }
 
 size_t
 sr_icmp_echo_reply(const uint8_t *req, size_t len, uint8_t *buf, size_t cap)
 {
-    size_t hlen, icmp_len;
-    uint8_t *icmp = buf + SR_IP_HDR_LEN;
+    struct px_pkt pkt;
+    struct px_pkt_icmp icmp = {.type = PX_ICMP_ECHO_REPLY};
+    size_t n;
 
-    if (len < SR_IP_HDR_LEN) {
+    if (px_pkt_parse_ip(req, len, &pkt) || !(pkt.layers & PX_PKT_ICMP) ||
+        cap < PX_IPV4_HDR_LEN) {
         return 0;
     }
-    hlen = sr_ip_hlen(req);
-    if (hlen < SR_IP_HDR_LEN || len < hlen + SR_ICMP_HDR_LEN ||
-        len - hlen > 0xffff - SR_IP_HDR_LEN) {
+    icmp.id = pkt.icmp.id;
+    icmp.seq = pkt.icmp.seq;
+    if (px_pkt_put_icmp(buf + PX_IPV4_HDR_LEN, cap - PX_IPV4_HDR_LEN, &icmp,
+                        pkt.payload, pkt.payload_len, &n)) {
         return 0;
     }
-    icmp_len = len - hlen;
-    if (cap < SR_IP_HDR_LEN + icmp_len) {
-        return 0;
-    }
-    memcpy(icmp, req + hlen, icmp_len);
-    icmp[SR_ICMP_TYPE] = SR_ICMP_ECHO_REPLY;
-    icmp[SR_ICMP_CODE] = 0;
-    sr_put16(icmp + SR_ICMP_SUM, 0);
-    sr_put16(icmp + SR_ICMP_SUM, sr_cksum(icmp, icmp_len));
-    put_ip_header(buf, icmp_len, sr_get32(req + SR_IP_DST),
-                  sr_get32(req + SR_IP_SRC));
-    return SR_IP_HDR_LEN + icmp_len;
+    return put_ip_header(buf, cap, n, pkt.ipv4.dst, pkt.ipv4.src);
 }
 
 size_t
 sr_icmp_error(uint8_t type, uint8_t code, uint32_t src, const uint8_t *orig,
               size_t len, uint8_t *buf, size_t cap)
 {
-    size_t hlen, quote, icmp_len;
-    uint8_t *icmp = buf + SR_IP_HDR_LEN;
+    struct px_pkt pkt;
+    size_t n;
 
-    if (len < SR_IP_HDR_LEN) {
-        return 0;
-    }
-    hlen = sr_ip_hlen(orig);
-    if (hlen < SR_IP_HDR_LEN || hlen > len) {
-        return 0;
-    }
-    quote = hlen +
-            (len - hlen < SR_ICMP_QUOTE_LEN ? len - hlen : SR_ICMP_QUOTE_LEN);
-    icmp_len = SR_ICMP_HDR_LEN + quote;
-    if (cap < SR_IP_HDR_LEN + icmp_len) {
+    if (px_pkt_parse_ip(orig, len, &pkt) || !(pkt.layers & PX_PKT_IPV4) ||
+        cap < PX_IPV4_HDR_LEN) {
         return 0;
     }
     /* The 4 bytes after the checksum are unused for these types and must
      * be zero (RFC 792); 3/4's next-hop MTU would go there. */
-    memset(icmp, 0, SR_ICMP_HDR_LEN);
-    icmp[SR_ICMP_TYPE] = type;
-    icmp[SR_ICMP_CODE] = code;
-    memcpy(icmp + SR_ICMP_HDR_LEN, orig, quote);
-    sr_put16(icmp + SR_ICMP_SUM, sr_cksum(icmp, icmp_len));
-    put_ip_header(buf, icmp_len, src, sr_get32(orig + SR_IP_SRC));
-    return SR_IP_HDR_LEN + icmp_len;
+    if (px_pkt_put_icmp_error(buf + PX_IPV4_HDR_LEN, cap - PX_IPV4_HDR_LEN,
+                              type, code, 0, orig, len, &n)) {
+        return 0;
+    }
+    return put_ip_header(buf, cap, n, src, pkt.ipv4.src);
 }
 
 /* Whether 'a' names a single host that can be sent an error. */
@@ -103,27 +86,34 @@ unicast_source(uint32_t a)
 bool
 sr_icmp_error_allowed(const uint8_t *orig, size_t len)
 {
-    size_t hlen = sr_ip_hlen(orig);
-    uint32_t dst = sr_get32(orig + SR_IP_DST);
+    struct px_pkt pkt;
+    uint32_t dst;
 
-    if (!unicast_source(sr_get32(orig + SR_IP_SRC)) || dst == 0xffffffff ||
+    if (px_pkt_parse_ip(orig, len, &pkt) || !(pkt.layers & PX_PKT_IPV4)) {
+        return false;
+    }
+    dst = pkt.ipv4.dst;
+    if (!unicast_source(pkt.ipv4.src) || dst == 0xffffffff ||
         dst >> 28 == 0xe) {
         return false;
     }
-    if (sr_get16(orig + SR_IP_OFF) & SR_IP_OFFMASK) {
+    if (pkt.ipv4.frag & PX_IPV4_OFFMASK) {
         return false;
     }
-    if (orig[SR_IP_PROTO] == SR_IPPROTO_ICMP) {
+    if (pkt.ipv4.proto == PX_IP_PROTO_ICMP) {
         uint8_t type;
 
-        /* Without the type we cannot tell; err on the side of silence. */
-        if (len < hlen + 1) {
+        /* Without the type we cannot tell; err on the side of silence.
+         * The type is the message's first byte: one too short for the
+         * rest of an ICMP header, which px_pkt_parse_ip does not mark as
+         * ICMP, still has one, and it decides. */
+        if (!pkt.l4_len) {
             return false;
         }
-        type = orig[hlen + SR_ICMP_TYPE];
+        type = pkt.l4[0];
         /* Errors are the types that are not queries (RFC 1122 3.2.2);
          * redirect (5) and source quench (4) count as errors. */
-        return type == SR_ICMP_ECHO_REQUEST || type == SR_ICMP_ECHO_REPLY ||
+        return type == PX_ICMP_ECHO_REQUEST || type == PX_ICMP_ECHO_REPLY ||
                type == 13 || type == 14 || type == 15 || type == 16 ||
                type == 17 || type == 18;
     }

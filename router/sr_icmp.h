@@ -20,10 +20,23 @@
 
 #include "sr_proto.h"
 
+/* Codes of destination unreachable (RFC 792). */
+#define SR_ICMP_UNREACH_NET  0
+#define SR_ICMP_UNREACH_HOST 1
+#define SR_ICMP_UNREACH_PORT 3
+
+/* The TTL of what the router originates. */
+#define SR_ICMP_TTL 64
+
+/* How much of the offending datagram's payload an ICMP error quotes
+ * (RFC 792), as px_pkt_put_icmp_error does. */
+#define SR_ICMP_QUOTE_LEN 8
+
 /* Largest ICMP error we build: IP header, ICMP header, the quoted header
  * with 40 bytes of options and 8 bytes of payload. */
 #define SR_ICMP_ERROR_MAX                                                     \
-    (SR_IP_HDR_LEN + SR_ICMP_HDR_LEN + 60 + SR_ICMP_QUOTE_LEN)
+    (PX_IPV4_HDR_LEN + PX_ICMP_HDR_LEN + PX_IPV4_HDR_LEN +                    \
+     PX_IPV4_MAX_OPTIONS + SR_ICMP_QUOTE_LEN)
 
 /*
  * True if the 'len' bytes at 'ip' hold a well-formed IPv4 datagram: version

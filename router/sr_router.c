@@ -1,9 +1,14 @@
 /*
  * The software router's frame handler (see sr_router.h).
  *
- * Received frames are never modified: a forwarded datagram is copied
- * before its TTL and addresses change, and ICMP messages are built into
- * fresh buffers.  Frames are trimmed to the IP total length, so Ethernet
+ * Each frame is read once, by the SDK's packet library (px_pkt_parse),
+ * and every check below is on the fields it parsed.  Received frames are
+ * never modified: a forwarded datagram is written anew, its header with
+ * the TTL one less and a new checksum and the rest copied, and ICMP
+ * messages are built into fresh buffers.  Whatever the router sends is
+ * built behind PX_ETH_HDR_LEN bytes left free for the Ethernet header,
+ * which route_out writes once it knows the interface.  Datagrams are
+ * trimmed to the IP total length (px_pkt_parse does it), so Ethernet
  * padding of short frames is not forwarded as payload.
  */
 #include "sr_router.h"
@@ -17,7 +22,7 @@
 
 struct sr_iface {
     char name[SR_IFNAME_LEN];
-    uint8_t mac[SR_ETH_ALEN];
+    uint8_t mac[PX_ETH_ADDR_LEN];
     uint32_t ip;
     uint32_t mask;
 };
@@ -31,9 +36,6 @@ struct sr_router {
     struct sr_arp *arp;
     struct sr_router_stats stats;
 };
-
-static const uint8_t bcast_mac[SR_ETH_ALEN] = {0xff, 0xff, 0xff,
-                                               0xff, 0xff, 0xff};
 
 /* Every frame leaves through here, ARP's too, so 'tx' counts them all. */
 static void
@@ -105,7 +107,8 @@ find_iface_by_ip(struct sr_router *r, uint32_t ip)
 
 int
 sr_router_add_iface(struct sr_router *r, const char *name,
-                    const uint8_t mac[SR_ETH_ALEN], uint32_t ip, uint32_t mask)
+                    const uint8_t mac[PX_ETH_ADDR_LEN], uint32_t ip,
+                    uint32_t mask)
 {
     struct sr_iface *iface;
     size_t len = strlen(name);
@@ -118,7 +121,7 @@ sr_router_add_iface(struct sr_router *r, const char *name,
     }
     iface = &r->ifaces[r->n_ifaces++];
     memcpy(iface->name, name, len + 1);
-    memcpy(iface->mac, mac, SR_ETH_ALEN);
+    memcpy(iface->mac, mac, PX_ETH_ADDR_LEN);
     iface->ip = ip;
     iface->mask = mask;
     return 0;
@@ -132,21 +135,23 @@ sr_router_set_rt(struct sr_router *r, struct sr_rt *rt)
 }
 
 /*
- * Sends IP datagram 'ip' ('len' bytes, checksummed, TTL already set) to its
- * destination: route lookup, then ARP.  'in_iface' is where it arrived
- * ("" if the router built it), for host unreachable should ARP fail.
- * Returns false when there is no usable route; the caller counts that.
+ * Sends the IP datagram behind the first PX_ETH_HDR_LEN bytes of 'frame'
+ * ('len' bytes in all; checksummed, TTL already set) to 'dst': route
+ * lookup, then ARP, with the Ethernet header written in front.  'in_iface'
+ * is where it arrived ("" if the router built it), for host unreachable
+ * should ARP fail.  Returns false when there is no usable route; the
+ * caller counts that.
  */
 static bool
-route_out(struct sr_router *r, const char *in_iface, const uint8_t *ip,
-          size_t len, uint64_t now)
+route_out(struct sr_router *r, const char *in_iface, uint32_t dst,
+          uint8_t *frame, size_t len, uint64_t now)
 {
+    struct px_pkt_eth eth = {.type = PX_ETH_TYPE_IPV4};
     struct sr_rt_entry route;
     struct sr_iface *out;
-    uint32_t dst = sr_get32(ip + SR_IP_DST);
     uint32_t next_hop;
-    uint8_t mac[SR_ETH_ALEN];
-    uint8_t *frame;
+    bool cached;
+    size_t n;
 
     if (sr_rt_lookup(r->rt, dst, &route)) {
         return false;
@@ -158,43 +163,38 @@ route_out(struct sr_router *r, const char *in_iface, const uint8_t *ip,
     }
     next_hop = route.gw ? route.gw : dst;
 
-    frame = malloc(SR_ETH_HDR_LEN + len);
-    if (!frame) {
-        r->stats.drop_nomem++;
-        return true;
-    }
-    memset(frame + SR_ETH_DST, 0, SR_ETH_ALEN);
-    memcpy(frame + SR_ETH_SRC, out->mac, SR_ETH_ALEN);
-    sr_put16(frame + SR_ETH_TYPE, SR_ETHERTYPE_IP);
-    memcpy(frame + SR_ETH_HDR_LEN, ip, len);
-    if (!sr_arp_lookup(r->arp, next_hop, now, mac)) {
-        memcpy(frame + SR_ETH_DST, mac, SR_ETH_ALEN);
-        output(r, out->name, frame, SR_ETH_HDR_LEN + len);
+    /* Without a cache entry the destination stays zero until the ARP
+     * reply fills it in. */
+    memcpy(eth.src, out->mac, PX_ETH_ADDR_LEN);
+    cached = !sr_arp_lookup(r->arp, next_hop, now, eth.dst);
+    px_pkt_put_eth(frame, PX_ETH_HDR_LEN, &eth, &n);
+    if (cached) {
+        output(r, out->name, frame, len);
     } else if (sr_arp_queue(r->arp, next_hop, out->name, out->mac, out->ip,
-                            in_iface, frame, SR_ETH_HDR_LEN + len, now)) {
+                            in_iface, frame, len, now)) {
         r->stats.drop_arp_queue++;
     }
-    free(frame);
     return true;
 }
 
-/* Sends ICMP error 'type'/'code' about valid datagram 'orig' ('len' bytes,
- * its total length) that arrived on 'in'. */
+/* Sends ICMP error 'type'/'code' about 'orig', a valid datagram that
+ * arrived on 'in'. */
 static void
 send_icmp_error(struct sr_router *r, const struct sr_iface *in, uint8_t type,
-                uint8_t code, const uint8_t *orig, size_t len, uint64_t now)
+                uint8_t code, const struct px_pkt *orig, uint64_t now)
 {
-    uint8_t buf[SR_ICMP_ERROR_MAX];
+    uint8_t buf[PX_ETH_HDR_LEN + SR_ICMP_ERROR_MAX];
     size_t n;
 
-    if (!sr_icmp_error_allowed(orig, len)) {
+    if (!sr_icmp_error_allowed(orig->l3, orig->l3_len)) {
         r->stats.icmp_suppressed++;
         return;
     }
-    n = sr_icmp_error(type, code, in->ip, orig, len, buf, sizeof buf);
+    n = sr_icmp_error(type, code, in->ip, orig->l3, orig->l3_len,
+                      buf + PX_ETH_HDR_LEN, sizeof buf - PX_ETH_HDR_LEN);
     /* Errors about our own errors are impossible (suppressed above), and
      * one that fails ARP must not produce another: hence "" for in. */
-    if (n && route_out(r, "", buf, n, now)) {
+    if (n && route_out(r, "", orig->ipv4.src, buf, PX_ETH_HDR_LEN + n, now)) {
         r->stats.icmp_errors_sent++;
     } else {
         r->stats.icmp_no_route_back++;
@@ -207,47 +207,40 @@ arp_unreachable(void *r_, const char *in_iface, const uint8_t *frame,
 {
     struct sr_router *r = r_;
     struct sr_iface *in = find_iface(r, in_iface);
+    struct px_pkt pkt;
 
     r->stats.drop_unanswered++;
     /* Packets the router built itself have no sender to tell. */
-    if (in && len > SR_ETH_HDR_LEN) {
-        send_icmp_error(r, in, SR_ICMP_UNREACH, SR_ICMP_UNREACH_HOST,
-                        frame + SR_ETH_HDR_LEN, len - SR_ETH_HDR_LEN, now);
+    if (in && !px_pkt_parse(frame, len, &pkt) && pkt.layers & PX_PKT_IPV4) {
+        send_icmp_error(r, in, PX_ICMP_DEST_UNREACH, SR_ICMP_UNREACH_HOST,
+                        &pkt, now);
     }
 }
 
 static void
 handle_arp(struct sr_router *r, const struct sr_iface *in,
-           const uint8_t *frame, size_t len, uint64_t now)
+           const struct px_pkt *pkt, uint64_t now)
 {
-    const uint8_t *arp = frame + SR_ETH_HDR_LEN;
-    uint8_t reply[SR_ETH_HDR_LEN + SR_ARP_LEN];
-    uint8_t sha[SR_ETH_ALEN];
-    uint32_t spa, tpa;
+    const struct px_pkt_arp *arp = &pkt->arp;
+    uint8_t reply[SR_ARP_FRAME_LEN];
 
-    if (len < SR_ETH_HDR_LEN + SR_ARP_LEN ||
-        sr_get16(arp + SR_ARP_HTYPE) != SR_ARP_HTYPE_ETHER ||
-        sr_get16(arp + SR_ARP_PTYPE) != SR_ETHERTYPE_IP ||
-        arp[SR_ARP_HLEN] != SR_ETH_ALEN || arp[SR_ARP_PLEN] != 4) {
+    if (!(pkt->layers & PX_PKT_ARP)) {
         r->stats.drop_arp_malformed++;
         return;
     }
-    memcpy(sha, arp + SR_ARP_SHA, SR_ETH_ALEN);
-    spa = sr_get32(arp + SR_ARP_SPA);
-    tpa = sr_get32(arp + SR_ARP_TPA);
-    if (tpa != in->ip) {
+    if (arp->tpa != in->ip) {
         r->stats.drop_arp_not_for_us++;
         return;
     }
-    switch (sr_get16(arp + SR_ARP_OP)) {
-    case SR_ARP_OP_REQUEST:
-        sr_arp_build(reply, SR_ARP_OP_REPLY, in->mac, in->ip, sha, spa);
+    switch (arp->op) {
+    case PX_ARP_REQUEST:
+        sr_arp_build(reply, PX_ARP_REPLY, in->mac, in->ip, arp->sha, arp->spa);
         r->stats.arp_replies_sent++;
         output(r, in->name, reply, sizeof reply);
         break;
-    case SR_ARP_OP_REPLY:
+    case PX_ARP_REPLY:
         r->stats.arp_replies_received++;
-        if (sr_arp_insert(r->arp, spa, sha, now)) {
+        if (sr_arp_insert(r->arp, arp->spa, arp->sha, now)) {
             r->stats.drop_nomem++;
         }
         break;
@@ -257,48 +250,54 @@ handle_arp(struct sr_router *r, const struct sr_iface *in,
     }
 }
 
-/* Datagram 'ip' of 'len' bytes (its total length) is for one of our
- * addresses. */
+/* 'pkt' is a valid datagram for one of our addresses. */
 static void
-handle_local(struct sr_router *r, const struct sr_iface *in, const uint8_t *ip,
-             size_t len, uint64_t now)
+handle_local(struct sr_router *r, const struct sr_iface *in,
+             const struct px_pkt *pkt, uint64_t now)
 {
-    size_t hlen = sr_ip_hlen(ip);
     uint8_t *buf;
     size_t n;
 
-    switch (ip[SR_IP_PROTO]) {
-    case SR_IPPROTO_ICMP:
-        if (len < hlen + SR_ICMP_HDR_LEN ||
-            sr_cksum(ip + hlen, len - hlen) != 0) {
+    switch (pkt->ipv4.proto) {
+    case PX_IP_PROTO_ICMP:
+        /* The checksum over the ICMP bytes the datagram holds, not
+         * px_pkt_l4_csum_ok, which refuses any fragment: this router has
+         * always answered a first fragment whose bytes sum right, and
+         * keeps doing so.  A later fragment has no ICMP header at all. */
+        if (!(pkt->layers & PX_PKT_ICMP) ||
+            px_pkt_csum(pkt->l4, pkt->l4_len) != 0) {
             r->stats.drop_icmp_malformed++;
             return;
         }
-        if (ip[hlen + SR_ICMP_TYPE] != SR_ICMP_ECHO_REQUEST) {
+        if (pkt->icmp.type != PX_ICMP_ECHO_REQUEST) {
             r->stats.drop_icmp_type++;
             return;
         }
         /* A reply to a broadcast or bogus source would go nowhere. */
-        if (!sr_icmp_error_allowed(ip, len)) {
+        if (!sr_icmp_error_allowed(pkt->l3, pkt->l3_len)) {
             r->stats.icmp_suppressed++;
             return;
         }
-        buf = malloc(len);
+        /* The reply is no longer than the request: its IP header has no
+         * options. */
+        buf = malloc(PX_ETH_HDR_LEN + pkt->l3_len);
         if (!buf) {
             r->stats.drop_nomem++;
             return;
         }
-        n = sr_icmp_echo_reply(ip, len, buf, len);
-        if (n && route_out(r, "", buf, n, now)) {
+        n = sr_icmp_echo_reply(pkt->l3, pkt->l3_len, buf + PX_ETH_HDR_LEN,
+                               pkt->l3_len);
+        if (n &&
+            route_out(r, "", pkt->ipv4.src, buf, PX_ETH_HDR_LEN + n, now)) {
             r->stats.echo_replies_sent++;
         } else {
             r->stats.icmp_no_route_back++;
         }
         free(buf);
         break;
-    case SR_IPPROTO_TCP:
-    case SR_IPPROTO_UDP:
-        send_icmp_error(r, in, SR_ICMP_UNREACH, SR_ICMP_UNREACH_PORT, ip, len,
+    case PX_IP_PROTO_TCP:
+    case PX_IP_PROTO_UDP:
+        send_icmp_error(r, in, PX_ICMP_DEST_UNREACH, SR_ICMP_UNREACH_PORT, pkt,
                         now);
         break;
     default:
@@ -307,63 +306,60 @@ handle_local(struct sr_router *r, const struct sr_iface *in, const uint8_t *ip,
     }
 }
 
+/* 'pkt' is a valid datagram for someone else. */
 static void
-forward(struct sr_router *r, const struct sr_iface *in, const uint8_t *ip,
-        size_t len, uint64_t now)
+forward(struct sr_router *r, const struct sr_iface *in,
+        const struct px_pkt *pkt, uint64_t now)
 {
-    size_t hlen = sr_ip_hlen(ip);
-    uint8_t *copy;
+    struct px_pkt_ipv4 hdr = pkt->ipv4;
+    size_t len = pkt->l3_len; /* Its total length. */
+    uint8_t *frame;
+    size_t n;
 
-    if (ip[SR_IP_TTL] <= 1) {
+    if (hdr.ttl <= 1) {
         r->stats.drop_ttl++;
-        send_icmp_error(r, in, SR_ICMP_TIME_EXCEEDED, 0, ip, len, now);
+        send_icmp_error(r, in, PX_ICMP_TIME_EXCEEDED, 0, pkt, now);
         return;
     }
-    copy = malloc(len);
-    if (!copy) {
+    frame = malloc(PX_ETH_HDR_LEN + len);
+    if (!frame) {
         r->stats.drop_nomem++;
         return;
     }
-    memcpy(copy, ip, len);
-    copy[SR_IP_TTL]--;
-    sr_put16(copy + SR_IP_SUM, 0);
-    sr_put16(copy + SR_IP_SUM, sr_cksum(copy, hlen));
-    if (route_out(r, in->name, copy, len, now)) {
+    /* The same header, options included, but for the TTL and so the
+     * checksum, which px_pkt_put_ipv4 computes; then the payload as it
+     * came. */
+    hdr.ttl--;
+    px_pkt_put_ipv4(frame + PX_ETH_HDR_LEN, len, &hdr, len - hdr.hdr_len, &n);
+    memcpy(frame + PX_ETH_HDR_LEN + n, pkt->l3 + n, len - n);
+    if (route_out(r, in->name, hdr.dst, frame, PX_ETH_HDR_LEN + len, now)) {
         r->stats.forwarded++;
     } else {
         r->stats.drop_no_route++;
-        send_icmp_error(r, in, SR_ICMP_UNREACH, SR_ICMP_UNREACH_NET, ip, len,
+        send_icmp_error(r, in, PX_ICMP_DEST_UNREACH, SR_ICMP_UNREACH_NET, pkt,
                         now);
     }
-    free(copy);
+    free(frame);
 }
 
 static void
-handle_ip(struct sr_router *r, const struct sr_iface *in, const uint8_t *frame,
-          size_t len, uint64_t now)
+handle_ip(struct sr_router *r, const struct sr_iface *in,
+          const struct px_pkt *pkt, uint64_t now)
 {
-    const uint8_t *ip = frame + SR_ETH_HDR_LEN;
-    size_t ip_len = len - SR_ETH_HDR_LEN;
-    size_t hlen, tot;
-
-    if (ip_len < SR_IP_HDR_LEN || ip[SR_IP_VHL] >> 4 != 4) {
+    /* Not marked IPv4: a bad version, header length or total length
+     * below it; truncated: a total length past the frame. */
+    if (!(pkt->layers & PX_PKT_IPV4) || pkt->layers & PX_PKT_TRUNCATED) {
         r->stats.drop_ip_malformed++;
         return;
     }
-    hlen = sr_ip_hlen(ip);
-    tot = sr_get16(ip + SR_IP_LEN);
-    if (hlen < SR_IP_HDR_LEN || tot < hlen || tot > ip_len) {
-        r->stats.drop_ip_malformed++;
-        return;
-    }
-    if (sr_cksum(ip, hlen) != 0) {
+    if (!px_pkt_ipv4_csum_ok(pkt)) {
         r->stats.drop_ip_cksum++;
         return;
     }
-    if (find_iface_by_ip(r, sr_get32(ip + SR_IP_DST))) {
-        handle_local(r, in, ip, tot, now);
+    if (find_iface_by_ip(r, pkt->ipv4.dst)) {
+        handle_local(r, in, pkt, now);
     } else {
-        forward(r, in, ip, tot, now);
+        forward(r, in, pkt, now);
     }
 }
 
@@ -372,27 +368,34 @@ sr_router_handle(struct sr_router *r, const char *iface, const uint8_t *frame,
                  size_t len, uint64_t now)
 {
     const struct sr_iface *in = find_iface(r, iface);
+    struct px_pkt pkt;
 
     r->stats.rx++;
     if (!in) {
         r->stats.drop_unknown_iface++;
         return;
     }
-    if (len < SR_ETH_HDR_LEN) {
+    if (px_pkt_parse(frame, len, &pkt)) {
         r->stats.drop_runt++;
         return;
     }
-    if (memcmp(frame + SR_ETH_DST, in->mac, SR_ETH_ALEN) &&
-        memcmp(frame + SR_ETH_DST, bcast_mac, SR_ETH_ALEN)) {
+    if (memcmp(pkt.eth.dst, in->mac, PX_ETH_ADDR_LEN) &&
+        !px_pkt_mac_is_broadcast(pkt.eth.dst)) {
         r->stats.drop_not_for_us++;
         return;
     }
-    switch (sr_get16(frame + SR_ETH_TYPE)) {
-    case SR_ETHERTYPE_ARP:
-        handle_arp(r, in, frame, len, now);
+    /* The lab's links carry no VLAN tags: a tagged frame is one of an
+     * ethertype the router does not handle. */
+    if (pkt.eth.n_vlans) {
+        r->stats.drop_ethertype++;
+        return;
+    }
+    switch (pkt.eth.type) {
+    case PX_ETH_TYPE_ARP:
+        handle_arp(r, in, &pkt, now);
         break;
-    case SR_ETHERTYPE_IP:
-        handle_ip(r, in, frame, len, now);
+    case PX_ETH_TYPE_IPV4:
+        handle_ip(r, in, &pkt, now);
         break;
     default:
         r->stats.drop_ethertype++;

@@ -79,7 +79,7 @@ void sr_router_destroy(struct sr_router *);
 /* Adds an interface.  EINVAL for a bad or duplicate name, ENOSPC beyond
  * SR_MAX_IFACES. */
 int sr_router_add_iface(struct sr_router *, const char *name,
-                        const uint8_t mac[SR_ETH_ALEN], uint32_t ip,
+                        const uint8_t mac[PX_ETH_ADDR_LEN], uint32_t ip,
                         uint32_t mask);
 
 /* Replaces the routing table with 'rt' (NULL for none), taking ownership;

@@ -28,6 +28,7 @@
 
 #include "plexus/hash.h"
 #include "plexus/hmap.h"
+#include "plexus/packet.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/stats.h"
@@ -38,7 +39,7 @@
  * cache line. */
 struct l2_mac {
     struct px_hmap_node node; /* In l2_switch.macs, by px_hash_mac. */
-    uint8_t mac[6];
+    uint8_t mac[PX_ETH_ADDR_LEN];
     uint32_t port;
 };
 
@@ -320,11 +321,13 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
     uint32_t port;
 
     (void)arg;
-    if (ev->len < sizeof *pi || pi->frame_len < 14) {
+    /* Only the addresses are read, so they are all that is taken from
+     * the frame: a full px_pkt_parse (a struct px_pkt zeroed and filled)
+     * would cost the controller's hottest path fields it never uses. */
+    if (ev->len < sizeof *pi ||
+        !px_pkt_eth_addrs(pi->frame, pi->frame_len, &dst, &src)) {
         return PX_EVENT_CONTINUE;
     }
-    dst = pi->frame;
-    src = pi->frame + 6;
     sw = find_switch(l2, pi->dpid);
     if (!sw && !(sw = add_switch(l2, pi->dpid))) {
         return PX_EVENT_CONTINUE;
@@ -335,10 +338,10 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
     h_dst = px_hash_mac(dst);
     px_hmap_prefetch(&sw->macs, h_src);
     px_hmap_prefetch(&sw->macs, h_dst);
-    if (!(src[0] & 1)) {
+    if (!px_pkt_mac_is_multicast(src)) {
         learn(l2, sw, src, h_src, pi->in_port);
     }
-    if ((dst[0] & 1) || !lookup(sw, dst, h_dst, &port)) {
+    if (px_pkt_mac_is_multicast(dst) || !lookup(sw, dst, h_dst, &port)) {
         flood(p, l2, sw, pi);
         return PX_EVENT_CONTINUE;
     }
@@ -362,8 +365,8 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
         fm->dpid = pi->dpid;
         fm->buffer_id = pi->buffer_id;
         fm->match.in_port = pi->in_port;
-        memcpy(fm->match.dl_src, src, 6);
-        memcpy(fm->match.dl_dst, dst, 6);
+        memcpy(fm->match.dl_src, src, PX_ETH_ADDR_LEN);
+        memcpy(fm->match.dl_dst, dst, PX_ETH_ADDR_LEN);
         fm->outcome = &fm_outcome;
         l2->fm_busy++;
         px_publish(p, l2->t_flow_mod, fm, sizeof *fm);

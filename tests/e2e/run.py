@@ -39,6 +39,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -426,6 +427,7 @@ class Env:
         self.ctl = None
         self.net = None
         self.procs = []      # Processes started inside Mininet hosts.
+        self.allowed_errors = None   # Error lines a test provoked (regex).
 
     # -- controller --
 
@@ -491,13 +493,16 @@ class Env:
 
     # -- network --
 
-    def start_net(self, protocols, controller_protocol="tcp"):
-        """A TreeTopo(depth=2, fanout=2) of userspace OVS switches, every
-        controller connected (over "tcp:" or, with Open vSwitch's SSL
+    def start_net(self, protocols, controller_protocol="tcp", topo=None):
+        """A network of userspace OVS switches, 'topo' (a Mininet Topo whose
+        names carry the harness's prefix, such as PrefixedTreeTopo or
+        PrefixedLinearTopo) or by default a TreeTopo(depth=2, fanout=2),
+        every controller connected (over "tcp:" or, with Open vSwitch's SSL
         settings made first, "ssl:"), transmit checksum offload off on
         every host."""
         from mininet.net import Mininet
-        topo = PrefixedTreeTopo(depth=2, fanout=2)
+        if topo is None:
+            topo = PrefixedTreeTopo(depth=2, fanout=2)
         existing = set(vsctl("list-br").split())
         names = topo.switches() + link_names(topo)
         clash = [n for n in names if n in existing or link_exists(n)]
@@ -540,7 +545,9 @@ class Env:
             return
         with self.ctl.cond:
             errs = [l for l in self.ctl.lines
-                    if re.match(r"\S+ +error ", l)]
+                    if re.match(r"\S+ +error ", l) and not
+                    (self.allowed_errors and
+                     re.search(self.allowed_errors, l))]
         check(not errs, "plexusd logged errors:\n" + "\n".join(errs[:20]))
 
     def host(self, n):
@@ -594,6 +601,7 @@ def link_names(topo):
 
 def mininet_classes():
     from mininet.node import Host, OVSSwitch, RemoteController
+    from mininet.topo import LinearTopo
     from mininet.topolib import TreeTopo
 
     class Topo(TreeTopo):
@@ -604,6 +612,18 @@ def mininet_classes():
 
         def addHost(self, name, **opts):
             return TreeTopo.addHost(self, PREFIX + name, **opts)
+
+    class Linear(LinearTopo):
+        """LinearTopo whose nodes carry the harness's prefix."""
+
+        def addSwitch(self, name, **opts):
+            return LinearTopo.addSwitch(self, PREFIX + name, **opts)
+
+        def addHost(self, name, **opts):
+            return LinearTopo.addHost(self, PREFIX + name, **opts)
+
+    global PrefixedLinearTopo
+    PrefixedLinearTopo = Linear
 
     class H(Host):
         def startShell(self, *a, **kw):
@@ -627,6 +647,7 @@ def mininet_classes():
 
 
 PrefixedTreeTopo = E2EHost = E2ESwitch = E2EController = None
+PrefixedLinearTopo = None
 
 
 class Capture(logging.Handler):
@@ -1642,7 +1663,16 @@ def enable_test_plugin(args, env, ctl, name, settings):
     """Copies the test plugin 'name' (tests/plugins/NAME.c) in and enables
     it with 'settings' by SIGHUP; returns the log mark from before the
     reload."""
-    src = os.path.join(args.build, "tests/plugins/%s.so" % name)
+    return enable_plugin(args, env, ctl, name, settings,
+                         os.path.join(args.build, "tests/plugins/%s.so"
+                                      % name))
+
+
+def enable_plugin(args, env, ctl, name, settings, src=None):
+    """Copies the plugin 'name' in (from 'src', by default the build's
+    stock plugin) and enables it with 'settings' by SIGHUP; returns the
+    log mark from before the reload."""
+    src = src or plugin_source(args.build, name)
     check(os.path.exists(src), "%s is not built" % src)
     copy_in_place(src, os.path.join(env.plugin_dir, "%s.so" % name))
     with open(os.path.join(env.dir, "conf.d", "50-%s.ini" % name), "w") as f:
@@ -1681,6 +1711,222 @@ CATALOG_13 = {
     0x100c: [r"priority=80", r"arp", r"in_port=\S+",
              r"actions=meter:9,group:7"],
 }
+
+
+def topology_json(args, env):
+    """plexusctl -j topology: the topology plugin's graph."""
+    out = run([os.path.join(args.build, "host/plexusctl/plexusctl"), "-c",
+               os.path.join(env.dir, "conf.d"), "-j", "topology"]).stdout
+    return json.loads(out)
+
+
+def topology_links(args, env):
+    """The directed links the topology plugin knows, as
+    {((dpid, port), (dpid, port))}."""
+    return {((int(l["src_dpid"], 16), l["src_port"]),
+             (int(l["dst_dpid"], 16), l["dst_port"]))
+            for l in topology_json(args, env)["links"]}
+
+
+def mininet_links(net, skip=()):
+    """The links between switches Mininet made, each both ways, as
+    topology_links gives them; links between the switch pairs in 'skip'
+    left out."""
+    out = set()
+    for link in net.links:
+        i1, i2 = link.intf1, link.intf2
+        n1, n2 = i1.node, i2.node
+        if n1 not in net.switches or n2 not in net.switches or \
+                {n1.name, n2.name} in [set(p) for p in skip]:
+            continue
+        a = (int(n1.dpid, 16), n1.ports[i1])
+        b = (int(n2.dpid, 16), n2.ports[i2])
+        out |= {(a, b), (b, a)}
+    return out
+
+
+def wait_topology(args, env, ctl, want, what, timeout=DEADLINE):
+    """Waits until the topology plugin's links are exactly 'want'; returns
+    the time it took.  The links change only with a "link ... up" or "down"
+    line in the log, so between reads it waits for the next such line."""
+    start = time.monotonic()
+    while True:
+        mark = ctl.mark()
+        got = topology_links(args, env)
+        if got == want:
+            return time.monotonic() - start
+        left = start + timeout - time.monotonic()
+        try:
+            if left <= 0:
+                raise Failure("deadline")
+            ctl.wait_for(r"topology: link .* (up|down)", mark, timeout=left)
+        except Failure:
+            raise Failure("%s: the topology plugin's links are not Mininet's "
+                          "after %.1f s\nmissing: %s\nextra: %s"
+                          % (what, timeout, sorted(want - got),
+                             sorted(got - want)))
+
+
+def poll_until(fn, what, timeout=DEADLINE):
+    """Calls fn() (a read of the controller's state, an HTTP request or
+    a command) until it returns something true; returns it."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = fn()
+        if v:
+            return v
+    raise Failure("%s: not within %.0f s" % (what, timeout))
+
+
+def check_hosts(args, env, net):
+    """Every Mininet host is known at the switch port Mininet attached it
+    to, with its IPv4 address."""
+    hosts = {h["mac"]: h for h in topology_json(args, env)["hosts"]}
+    for h in net.hosts:
+        intf = h.defaultIntf()
+        link = intf.link
+        peer = link.intf2 if link.intf1 == intf else link.intf1
+        sw = peer.node
+        got = hosts.get(h.MAC())
+        check(got, "host %s (%s) not learned; hosts: %r"
+              % (h.name, h.MAC(), sorted(hosts)))
+        check((int(got["dpid"], 16), got["port"]) ==
+              (int(sw.dpid, 16), sw.ports[peer]),
+              "host %s learned at %s:%s, attached to %s:%s"
+              % (h.name, got["dpid"], got["port"], sw.dpid, sw.ports[peer]))
+        check(h.IP() in got["ips"], "host %s: addresses %r lack %s"
+              % (h.name, got["ips"], h.IP()))
+
+
+TOPOLOGY_SETTINGS = "probe_interval = 0.5s\nlink_timeout = 2s\n"
+
+
+def topology_test(args, env, topo, protocols):
+    ctl = env.start_controller()
+    net = env.start_net(protocols, topo=topo)
+    for sw in net.switches:
+        ctl.wait_for(r"switch %s .* up" % sw.dpid.lower().rjust(16, "0"))
+    # Enabled after the switches came up: it learns them from openflow's
+    # inventory.
+    enable_plugin(args, env, ctl, "topology", TOPOLOGY_SETTINGS)
+    want = mininet_links(net)
+    took = wait_topology(args, env, ctl, want, "after start")
+    loss, received, sent, text = ping_all(net)
+    check(loss == 0, "pingAll: %s%% loss:\n%s" % (loss, text))
+    check_hosts(args, env, net)
+    return ctl, net, want, took
+
+
+def test_topology_linear(args, env):
+    """The topology plugin on Mininet's linear,4 (OpenFlow 1.3): exactly
+    Mininet's links are found, both ways; after a pingall every host is
+    known at its port with its address; 'link s1 s2 down' removes that
+    link (both ways) at once, within the link timeout, and it comes back
+    when the link does; LLDP never reaches the learning switch (it floods
+    nothing of it)."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl, net, want, took = topology_test(
+        args, env, PrefixedLinearTopo(k=4), "OpenFlow13")
+    s1, s2 = env.switch(1), env.switch(2)
+    mark = ctl.mark()
+    net.configLinkStatus(s1.name, s2.name, "down")
+    gone = wait_topology(args, env, ctl,
+                         mininet_links(net, skip=[(s1.name, s2.name)]),
+                         "after link s1 s2 down", timeout=2 + 1)
+    ctl.wait_for(r"topology: link %016x:\d+ -> %016x:\d+ down \(port down\)"
+                 % (int(s1.dpid, 16), int(s2.dpid, 16)), mark)
+    net.configLinkStatus(s1.name, s2.name, "up")
+    back = wait_topology(args, env, ctl, want, "after link s1 s2 up")
+    # Every LLDP packet-in stops at the topology plugin.  Had any other
+    # plugin flooded one (l2_learning floods what it does not know), the
+    # probe would have come in at switches further on, claiming the first
+    # switch's port: links that Mininet does not have.  Two more rounds of
+    # probes later the links are still exactly Mininet's.
+    def topo_counters():
+        return stats_json(args)["entities"]["topology"][0]
+    topo = topo_counters()
+    check(topo["lldp_received"] > 0 and topo["lldp_foreign"] == 0 and
+          topo["probes_refused"] == 0, "topology counters: %r" % topo)
+    poll_until(lambda: topo_counters()["lldp_received"] >=
+               topo["lldp_received"] + 2 * len(want), "two more probe rounds")
+    got = topology_links(args, env)
+    check(got == want, "after two more rounds of probes, links not "
+          "Mininet's: missing %s, extra %s"
+          % (sorted(want - got), sorted(got - want)))
+    hosts = len(topology_json(args, env)["hosts"])
+    env.result = ("%d links found in %.1f s; link down removed in %.1f s, "
+                  "back in %.1f s; %d hosts"
+                  % (len(want), took, gone, back, hosts))
+
+
+def test_topology_tree(args, env):
+    """The topology plugin on Mininet's tree,depth=2,fanout=3 (OpenFlow
+    1.0): exactly Mininet's links are found, both ways, and after a
+    pingall every host is known at its port with its address."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl, net, want, took = topology_test(
+        args, env, PrefixedTreeTopo(depth=2, fanout=3), "OpenFlow10")
+    env.result = "%d links found in %.1f s; %d hosts" % (
+        len(want), took, len(net.hosts))
+
+
+# An LLDP frame that is not a probe of ours (another bridge's: chassis a
+# MAC, port "p1"), padded to 60 bytes.
+FOREIGN_LLDP = ("0180c200000e02000000009988cc" "020704020000000099"
+                "0403077031" "06020078" "0000").ljust(120, "0")
+
+SEND_FRAME = ("import socket, sys\n"
+              "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
+              "s.bind((sys.argv[1], 0))\n"
+              "for _ in range(int(sys.argv[3])):\n"
+              "    s.send(bytes.fromhex(sys.argv[2]))\n"
+              "print('sent')\n")
+
+
+def pcap_frames(path):
+    """The frames of a pcap file (classic format, as libpcap writes it)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    end = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    frames, ofs = [], 24
+    while ofs + 16 <= len(data):
+        incl = struct.unpack(end + "I", data[ofs + 8:ofs + 12])[0]
+        frames.append(data[ofs + 16:ofs + 16 + incl])
+        ofs += 16 + incl
+    return frames
+
+
+def test_lab_topology(args, env):
+    """The topology plugin does not disturb the router lab: enabled on the
+    running lab, it probes the switch's ports, and LLDP frames that hosts
+    send (another bridge's, not probes) stop at it: none reaches router/sr
+    (its pcap of every frame it received has no LLDP), while the client
+    still pings a server through the router."""
+    import lab
+    lb = lab_env(args, env, "lab_topology", web=False)
+    enable_plugin(args, env, env.ctl, "topology", TOPOLOGY_SETTINGS)
+    client = lb.host("client")
+    out = client.cmd("python3 -c %s %s %s 5" % (
+        shlex.quote(SEND_FRAME), client.defaultIntf().name, FOREIGN_LLDP))
+    check("sent" in out, "client could not send LLDP: %s" % out)
+    topo = poll_until(
+        lambda: (lambda t: t if t["lldp_foreign"] >= 5 and
+                 t["probes_sent"] >= 3 else None)(
+            stats_json(args)["entities"]["topology"][0]),
+        "the client's LLDP at the topology plugin")
+    rc, out = lb.ping("client", lab.SERVERS["server1"])
+    check(parse_ping(out) == (3, 3), "client ping server1:\n%s" % out)
+    frames = pcap_frames(lb.pcap)
+    check(frames, "router/sr's pcap is empty: %s" % lb.pcap)
+    lldp = [f for f in frames if f[12:14] == b"\x88\xcc"]
+    check(not lldp, "router/sr got %d LLDP frames" % len(lldp))
+    env.result = ("%d LLDP frames stopped at topology, %d probes sent; sr "
+                  "got %d frames, none LLDP"
+                  % (topo["lldp_foreign"], topo["probes_sent"], len(frames)))
 
 
 def flow_body(line):
@@ -1953,6 +2199,813 @@ def test_stats_requests_match_ovs(args, env):
     env.result = "flow, port and aggregate statistics equal ovs-ofctl's"
 
 
+# --------------------------------------------------------------------------
+# The sample apps: simple_switch_13 (Ryu's sample) and multipath (SELECT
+# groups).  Each runs without l2_learning, which would answer the same
+# packet-ins.
+
+SS13_COOKIE = 0x13
+
+
+def reload_conf(ctl):
+    """SIGHUP: plexusd reloads its conf.d; the reload must be done.
+    Returns the log mark from before it."""
+    since = ctl.mark()
+    os.kill(ctl.pid, signal.SIGHUP)
+    m = ctl.wait_for(r"host: reload (\d+) (done|partial|refused)", since)
+    check(m.group(2) == "done", "reload: %s" % m.string)
+    return since
+
+
+def disable_l2_learning(env):
+    """Rewrites the test's conf.d so that the next reload unloads
+    l2_learning."""
+    with open(os.path.join(env.dir, "conf.d", "20-l2_learning.ini"),
+              "w") as f:
+        f.write("[plugin]\nmodule = l2_learning\nenabled = false\n")
+
+
+def ss13_table_miss(sw):
+    """The table-miss flows of 'sw' in ovs-ofctl's dump, as lines."""
+    out = run(["ovs-ofctl", "-O", "OpenFlow13", "--no-names", "dump-flows",
+               sw.name]).stdout
+    return [l.strip() for l in out.splitlines()
+            if re.search(r"\bpriority=0\b", l)]
+
+
+def check_simple_switch_13(args, env, ctl, net, since):
+    """What Ryu's simple_switch_13 leaves behind, on every switch: its
+    table-miss flow (confirmed by the switch, with the plugin's cookie),
+    pingall with no loss, and flows at priority 1 that match exactly
+    in_port, eth_dst (dl_dst in OVS's dump) and eth_src of hosts' MACs,
+    each with one output; the plugin's counters agree."""
+    dpids = {sw.name: dpid_of(sw) for sw in net.switches}
+    for sw in net.switches:
+        ctl.wait_for(r"simple_switch_13: switch %s: table-miss flow "
+                     r"installed$" % dpids[sw.name], since)
+        miss = ss13_table_miss(sw)
+        check(len(miss) == 1 and
+              re.search(r"^cookie=%#x, .*priority=0 actions=CONTROLLER:65535$"
+                        % SS13_COOKIE, miss[0]),
+              "%s: table-miss flows %r" % (sw.name, miss))
+    n = len(net.hosts)
+    loss, received, sent, text = ping_all(net)
+    check(loss == 0 and sent == n * (n - 1) and received == sent,
+          "pingAll: %s%% loss, %d/%d replies:\n%s"
+          % (loss, received, sent, text))
+    macs = {h.MAC().lower() for h in net.hosts}
+    total = 0
+    for sw in net.switches:
+        out = run(["ovs-ofctl", "-O", "OpenFlow13", "--no-names",
+                   "dump-flows", sw.name]).stdout
+        flows = parse_flows(out)
+        learned = [f for f in flows if f.get("priority") != "0"]
+        check(learned, "%s: no learned flow:\n%s" % (sw.name, out))
+        for f in learned:
+            match = set(f) - {"cookie", "duration", "table", "n_packets",
+                              "n_bytes", "idle_age", "hard_age", "priority",
+                              "actions"}
+            check(f.get("priority") == "1" and
+                  f.get("cookie") == "%#x" % SS13_COOKIE and
+                  match == {"in_port", "dl_src", "dl_dst"} and
+                  f["dl_src"] in macs and f["dl_dst"] in macs and
+                  re.match(r"output:\d+$", f["actions"]),
+                  "%s: not a learned flow of simple_switch_13: %r\n%s"
+                  % (sw.name, f, out))
+        total += len(learned)
+    # Its counters, per switch: flows installed, the table-miss confirmed,
+    # nothing refused.
+    reports = {e["switch"]: e for e in
+               stats_json(args)["entities"].get("simple_switch_13", [])}
+    for sw in net.switches:
+        e = reports.get(dpids[sw.name])
+        check(e and e["flow_mods"] > 0 and e["table_miss_installs"] == 1 and
+              e["macs"] > 0 and e["macs_unlearned"] == 0 and
+              not any(e["requests_refused"].values()),
+              "%s: simple_switch_13's counters %r" % (sw.name, e))
+    return total
+
+
+def test_simple_switch_13(args, env):
+    """simple_switch_13 (Ryu's sample app) instead of l2_learning, loaded
+    before the switches connect, on Mininet's tree,depth=2,fanout=2 over
+    OpenFlow 1.3: each switch gets the table-miss flow when it comes up
+    (priority=0 actions=CONTROLLER:65535, the plugin's cookie), pingall
+    loses nothing, and every switch has learned flows at priority 1 that
+    match in_port, dl_dst and dl_src."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl = env.start_controller()
+    disable_l2_learning(env)
+    since = enable_plugin(args, env, ctl, "simple_switch_13",
+                          "cookie = %#x" % SS13_COOKIE)
+    net = env.start_net("OpenFlow13")
+    flows = check_simple_switch_13(args, env, ctl, net, since)
+    env.result = "%d learned flows on %d switches" % (flows,
+                                                      len(net.switches))
+
+
+def test_simple_switch_13_after_switches(args, env):
+    """simple_switch_13 enabled by SIGHUP after the switches connected
+    (with no forwarding app before it: pingall fails) behaves the same:
+    it learns them from openflow.inventory and replaces openflow's
+    table-miss flow (cookie 0) with its own, and pingall then loses
+    nothing, over learned flows at priority 1."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl = env.start_controller()
+    disable_l2_learning(env)
+    reload_conf(ctl)
+    net = env.start_net("OpenFlow13")
+    for sw in net.switches:
+        ctl.wait_for(r"switch %s .* up" % dpid_of(sw))
+        miss = ss13_table_miss(sw)
+        check(len(miss) == 1 and miss[0].startswith("cookie=0x0,"),
+              "%s: openflow's table-miss flow: %r" % (sw.name, miss))
+    h1, h4 = env.host(1), env.host(4)
+    out = h1.cmd("ping -c 1 -W 1 %s" % h4.IP())
+    check(parse_ping(out)[1] == 0,
+          "h1 reached h4 with no forwarding app:\n%s" % out)
+    since = enable_plugin(args, env, ctl, "simple_switch_13",
+                          "cookie = %#x" % SS13_COOKIE)
+    flows = check_simple_switch_13(args, env, ctl, net, since)
+    env.result = "%d learned flows on %d switches" % (flows,
+                                                      len(net.switches))
+
+
+def test_simple_switch_13_ignores_of10(args, env):
+    """simple_switch_13 serves OpenFlow 1.3 switches only, like Ryu's: on
+    a 1.0 network it logs each switch once and installs nothing."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl = env.start_controller()
+    disable_l2_learning(env)
+    since = enable_plugin(args, env, ctl, "simple_switch_13", "")
+    net = env.start_net("OpenFlow10")
+    for sw in net.switches:
+        ctl.wait_for(r"simple_switch_13: switch %s speaks OpenFlow 1\.0: "
+                     r"ignored" % dpid_of(sw), since)
+    h1, h4 = env.host(1), env.host(4)
+    out = h1.cmd("ping -c 1 -W 1 %s" % h4.IP())
+    check(parse_ping(out)[1] == 0, "h1 reached h4 over 1.0 switches:\n%s"
+          % out)
+    for sw in net.switches:
+        out = run(["ovs-ofctl", "-O", "OpenFlow10", "dump-flows",
+                   sw.name]).stdout
+        check(not parse_flows(out), "%s: flows on a 1.0 switch:\n%s"
+              % (sw.name, out))
+    with ctl.cond:
+        lines = ctl.lines[since:]
+    for sw in net.switches:
+        n = sum(1 for l in lines if "switch %s speaks OpenFlow 1.0"
+                % dpid_of(sw) in l)
+        check(n == 1, "%s logged %d times" % (sw.name, n))
+    check(not stats_json(args)["entities"].get("simple_switch_13"),
+          "simple_switch_13 reports a 1.0 switch")
+
+
+def multipath_example():
+    """conf.d/examples/multipath: its rules (the 'rules' line of its
+    .ini) and its network (twopaths.py's TwoPaths)."""
+    d = os.path.join(ROOT, "conf.d", "examples", "multipath")
+    with open(os.path.join(d, "30-multipath.ini")) as f:
+        m = re.search(r"^rules *= *(.*)$", f.read(), re.M)
+    check(m, "no rules in conf.d/examples/multipath/30-multipath.ini")
+    spec = importlib.util.spec_from_file_location(
+        "twopaths", os.path.join(d, "twopaths.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return m.group(1).strip(), mod.TwoPaths
+
+
+def ovs_tx(sw):
+    """{port: tx packets} of 'sw'."""
+    return {p: c[1] for p, c in ovs_ports(sw).items()}
+
+
+# Open vSwitch's default bucket selection hashes TCP's ports but not UDP's
+# (its symmetric L3/L4 hash), so distinct flows are TCP connections.
+MP_SERVER = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.listen(64)
+s.settimeout(float(sys.argv[3]))
+print("ready", flush=True)
+ports = set()
+try:
+    while len(ports) < int(sys.argv[2]):
+        c, addr = s.accept()
+        c.settimeout(float(sys.argv[3]))
+        if c.recv(64).startswith(b"multipath"):
+            ports.add(addr[1])
+        c.close()
+except socket.timeout:
+    pass
+print("served %d source ports" % len(ports), flush=True)
+"""
+
+MP_CLIENT = r"""
+import socket, sys
+dst, dport, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+done = 0
+for i in range(n):
+    c = socket.create_connection((dst, dport), timeout=5)
+    c.sendall(b"multipath %d" % i)
+    c.close()
+    done += 1
+print("connected %d" % done, flush=True)
+"""
+
+
+def spread(env, src, dst, sw, uplinks, n=64):
+    """Makes 'n' TCP connections (distinct source ports) from host 'src'
+    to host 'dst'; checks that 'dst' served every one and returns how
+    many packets each of 'sw''s 'uplinks' sent meanwhile."""
+    port = 15400
+    before = ovs_tx(sw)
+    server = env.popen(dst, ["/usr/bin/python3", "-c", MP_SERVER, str(port),
+                             str(n), "10"])
+    line = server.stdout.readline().decode()
+    check(line.strip() == "ready", "server on %s: %r" % (dst.name, line))
+    client = env.popen(src, ["/usr/bin/python3", "-c", MP_CLIENT, dst.IP(),
+                             str(port), str(n)])
+    try:
+        out, _ = client.communicate(timeout=DEADLINE)
+        got, _ = server.communicate(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        raise Failure("TCP connections %s -> %s did not finish"
+                      % (src.name, dst.name))
+    check(client.returncode == 0 and b"connected %d" % n in out,
+          "client on %s: %r" % (src.name, out))
+    check(b"served %d source ports" % n in got,
+          "%s -> %s: %r" % (src.name, dst.name, got))
+    after = ovs_tx(sw)
+    return [after[p] - before[p] for p in uplinks]
+
+
+def mp_groups(sw):
+    """{group id: [(weight, watch port, output port)...]} of 'sw''s SELECT
+    groups, and ovs-ofctl dump-groups' text they come from (where OVS
+    leaves out a weight of 1, its default)."""
+    out = run(["ovs-ofctl", "-O", "OpenFlow13", "--no-names", "dump-groups",
+               sw.name]).stdout
+    groups = {}
+    for m in re.finditer(r"group_id=(\d+),type=select,(\S+)", out):
+        groups[int(m.group(1))] = [
+            (int(w or 1), int(p), int(o)) for w, p, o in re.findall(
+                r"bucket=(?:weight:(\d+),)?watch_port:(\d+),"
+                r"actions=output:(\d+)", m.group(2))]
+    return groups, out
+
+
+def mp_flows(sw):
+    """{in_port: actions} of 'sw''s flows at the multipath priority (10)."""
+    out = run(["ovs-ofctl", "-O", "OpenFlow13", "--no-names", "dump-flows",
+               sw.name]).stdout
+    return {int(f["in_port"]): f["actions"] for f in parse_flows(out)
+            if f.get("priority") == "10"}
+
+
+def check_multipath_tables(env, rules):
+    """Each switch's flows and groups are exactly its rules'."""
+    for sw in env.net.switches:
+        dpid = int(sw.dpid, 16)
+        mine = {int(i): [int(o) for o in outs.split(",")]
+                for d, i, outs in rules if int(d, 0) == dpid}
+        want_flows = {i: ("output:%d" % o[0] if len(o) == 1
+                          else "group:%d" % i) for i, o in mine.items()}
+        want_groups = {i: [(1, p, p) for p in o] for i, o in mine.items()
+                       if len(o) > 1}
+        flows, (groups, text) = mp_flows(sw), mp_groups(sw)
+        check(flows == want_flows, "%s: flows %r, the rules say %r"
+              % (sw.name, flows, want_flows))
+        check(groups == want_groups, "%s: groups %r, the rules say %r:\n%s"
+              % (sw.name, groups, want_groups, text))
+
+
+def wait_rules(ctl, rules, since, dpids=None):
+    """Waits until every rule (of the switches 'dpids', or all) was
+    confirmed installed after 'since'."""
+    for d, i, outs in rules:
+        if dpids is None or int(d, 0) in dpids:
+            ctl.wait_for(r"multipath: switch %016x: rule '%s:%s>%s' "
+                         r"installed$" % (int(d, 0), re.escape(d), i,
+                                          re.escape(outs)), since)
+
+
+def reconnect(args, env, ctl, sw):
+    """Closes the connection of 'sw' ("plexusctl disconnect") and waits
+    until it is back up; returns the log mark from before it closed.  Not
+    'ovs-vsctl del-controller', after which Open vSwitch empties the
+    switch's tables: this way the switch keeps them, as it does when a
+    connection drops."""
+    mark = ctl.mark()
+    run([os.path.join(args.build, "host/plexusctl/plexusctl"), "-c",
+         os.path.join(env.dir, "conf.d"), "disconnect", dpid_of(sw)])
+    ctl.wait_for(r"switch %s .* down" % dpid_of(sw), mark)
+    ctl.wait_for(r"switch %s .* up" % dpid_of(sw), mark)
+    return mark
+
+
+def test_multipath(args, env):
+    """multipath (a SELECT group per rule with several out ports) on the
+    two-path network of conf.d/examples/multipath with its rules, over
+    OpenFlow 1.3: every rule is confirmed installed, OVS's flows and
+    groups are exactly the rules' (a select group with a bucket per port
+    on s1 and s4), 64 TCP connections h1 -> h2 all succeed and both of
+    s1's uplinks carried some of them (and both buckets of its group
+    counted packets), and the same for h2 -> h1 at s4; a
+    switch whose flows and groups were deleted gets them again when it
+    reconnects, and one that kept them (its group ADD refused as
+    GROUP_EXISTS, then modified) too, with nothing counted as refused."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    text, topo_class = multipath_example()
+    rules = [re.match(r"(\w+):(\d+)>([\d,]+)$", r.replace(" ", "")).groups()
+             for r in text.split(";") if r.strip()]
+    ctl = env.start_controller()
+    disable_l2_learning(env)
+    since = enable_plugin(args, env, ctl, "multipath", "rules = " + text)
+    net = env.start_net("OpenFlow13", topo=topo_class(prefix=PREFIX))
+    wait_rules(ctl, rules, since)
+    check_multipath_tables(env, rules)
+    h1, h2 = env.host(1), env.host(2)
+    s1, s4 = env.switch(1), env.switch(4)
+    out = h1.cmd("ping -c 3 -i 0.2 -W 2 %s" % h2.IP())
+    check(parse_ping(out) == (3, 3), "h1 -> h2:\n%s" % out)
+    fwd = spread(env, h1, h2, s1, (2, 3))
+    back = spread(env, h2, h1, s4, (1, 2))
+    check(min(fwd) >= 8, "s1's uplinks sent %r packets of 64 connections: "
+          "not spread" % fwd)
+    check(min(back) >= 8, "s4's uplinks sent %r packets of 64 connections: "
+          "not spread" % back)
+    gs = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-group-stats",
+              s1.name]).stdout
+    buckets = [int(x) for x in re.findall(r"bucket\d+:packet_count=(\d+)",
+                                          gs)]
+    check(len(buckets) == 2 and min(buckets) > 0,
+          "%s: group buckets %r:\n%s" % (s1.name, buckets, gs))
+    # Reconnections: s1 lost its tables, s4 kept them.
+    run(["ovs-ofctl", "-O", "OpenFlow13", "del-flows", s1.name])
+    run(["ovs-ofctl", "-O", "OpenFlow13", "del-groups", s1.name])
+    check(not mp_groups(s1)[0] and not mp_flows(s1),
+          "%s: tables not emptied" % s1.name)
+    for sw in (s1, s4):
+        mark = reconnect(args, env, ctl, sw)
+        wait_rules(ctl, rules, mark, dpids={int(sw.dpid, 16)})
+        if sw is s4:
+            ctl.wait_for(r"multipath: switch %s: rule '4:3>1,2': group 3 "
+                         r"exists, modifying it$" % dpid_of(sw), mark)
+    check_multipath_tables(env, rules)
+    out = h1.cmd("ping -c 3 -i 0.2 -W 2 %s" % h2.IP())
+    check(parse_ping(out) == (3, 3), "h1 -> h2 after reconnecting:\n%s"
+          % out)
+    reports = {int(e["switch"], 16): e for e in
+               stats_json(args)["entities"].get("multipath", [])}
+    for sw in net.switches:
+        dpid = int(sw.dpid, 16)
+        n = sum(1 for d, i, o in rules if int(d, 0) == dpid)
+        e = reports.get(dpid)
+        again = 2 if sw in (s1, s4) else 1
+        check(e and e["rules"] == n and e["rules_installed"] == again * n
+              and e["requests_refused"] == 0,
+              "%s: multipath's counters %r (want %d rules, installed %d "
+              "times)" % (sw.name, e, n, again))
+    env.result = "h1 -> h2 split %d/%d at s1, h2 -> h1 %d/%d at s4" % (
+        fwd[0], fwd[1], back[0], back[1])
+
+
+# --------------------------------------------------------------------------
+# The firewall and flowmon plugins.
+
+# Blocks h1 <-> h4 (both directions) and TCP port 8080 of h3.
+FW_RULES = ("deny src=10.0.0.1 dst=10.0.0.4; deny src=10.0.0.4 "
+            "dst=10.0.0.1; deny dst=10.0.0.3 proto=tcp dport=8080")
+FW_BLOCKED = {(1, 4), (4, 1)}
+FW_PORT_BLOCKED, FW_PORT_OPEN = 8080, 8081
+FW_TAG, FW_TAG_MASK = 0xf17e000000000000, 0xffff000000000000
+METRIC_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+METRIC_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def metrics(args):
+    """/metrics, as a list of (name, {label: value}, value)."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics"
+                                % args.stats_port, timeout=DEADLINE) as r:
+        text = r.read().decode()
+    out = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            m = METRIC_SAMPLE.match(line)
+            check(m, "/metrics: unparsable line %r" % line)
+            labels = dict(METRIC_LABEL.findall(m.group(2) or ""))
+            out.append((m.group(1), labels, float(m.group(3))))
+    return out
+
+
+def samples(ms, name, **labels):
+    """The (labels, value) of metric 'name' whose labels include 'labels'."""
+    return [(l, v) for n, l, v in ms
+            if n == name and all(l.get(k) == x for k, x in labels.items())]
+
+
+def wait_polled(args, name, dpid, after):
+    """Waits until gauge 'name' of switch 'dpid' (when the poll whose
+    figures /metrics shows was asked) is past 'after' (time.time()), and
+    returns those metrics: figures the switch gave after that moment."""
+    def ready():
+        ms = metrics(args)
+        s = samples(ms, name, switch=dpid)
+        return ms if s and s[0][1] > after else None
+    return poll_until(ready, "%s of %s past %.3f" % (name, dpid, after))
+
+
+def dump_flows(sw, protocols):
+    """(table, priority, cookie, packets, bytes) of every flow of 'sw'
+    from ovs-ofctl dump-flows, sorted."""
+    out = run(["ovs-ofctl", "-O", protocols, "dump-flows", sw.name]).stdout
+    flows = []
+    for f in parse_flows(out):
+        if "cookie" in f:
+            # OVS leaves out the default priority.
+            flows.append((int(f["table"]), int(f.get("priority", 32768)),
+                          int(f["cookie"], 16), int(f["n_packets"]),
+                          int(f["n_bytes"])))
+    return sorted(flows)
+
+
+def firewall_flows(sw, protocols):
+    """{cookie: flow dict} of the firewall's flows in 'sw'."""
+    out = run(["ovs-ofctl", "-O", protocols, "dump-flows", sw.name]).stdout
+    return {int(f["cookie"], 16): f for f in parse_flows(out)
+            if int(f.get("cookie", "0"), 16) & FW_TAG_MASK == FW_TAG}
+
+
+def wait_firewall_flows(env, protocols, fp, numbers):
+    """Waits until every switch holds exactly the firewall flows of rule
+    set 'fp' (fingerprint, hex) with rule 'numbers', deny flows dropping;
+    flows of other rule sets gone."""
+    want = {FW_TAG | int(fp, 16) << 16 | n for n in numbers}
+    for sw in env.net.switches:
+        flows = poll_until(
+            lambda: (lambda f: f if set(f) == want else None)(
+                firewall_flows(sw, protocols)),
+            "%s: the firewall's flows %s" % (sw.name, sorted(map(hex, want))))
+        for c, f in flows.items():
+            check(f["actions"] == "drop" and
+                  any(k in f for k in ("ip", "tcp", "udp", "icmp")),
+                  "%s: flow %#x is not an IPv4 drop: %r" % (sw.name, c, f))
+
+
+def ping_failures(env):
+    """pingall; returns the (source, destination) host numbers of the
+    pings that failed, having checked that every pair was tried."""
+    net = env.net
+    loss, received, sent, text = ping_all(net)
+    number = {h.name: int(h.name[len(PREFIX) + 1:]) for h in net.hosts}
+    failed, tried = set(), 0
+    for line in text.splitlines():
+        src, arrow, rest = line.partition(" -> ")
+        if not arrow or src.strip() not in number:
+            continue
+        others = [h.name for h in net.hosts if h.name != src.strip()]
+        results = rest.split()
+        check(len(results) == len(others), "pingall line %r" % line)
+        for dst, res in zip(others, results):
+            tried += 1
+            if res == "X":
+                failed.add((number[src.strip()], number[dst]))
+            else:
+                check(res == dst, "pingall line %r" % line)
+    n = len(net.hosts)
+    check(tried == n * (n - 1) and sent - received == len(failed),
+          "pingall: %d pairs tried, %d/%d replies, failed %r:\n%s"
+          % (tried, received, sent, sorted(failed), text))
+    return failed
+
+
+def check_firewall_pings(env):
+    for n in range(1, 5):
+        check(env.host(n).IP() == "10.0.0.%d" % n,
+              "%s has address %s" % (env.host(n).name, env.host(n).IP()))
+    failed = ping_failures(env)
+    check(failed == FW_BLOCKED, "pingall: failed %r, want exactly %r"
+          % (sorted(failed), sorted(FW_BLOCKED)))
+
+
+def start_http_servers(env, host):
+    """python3's http.server on 'host' on both test ports."""
+    for port in (FW_PORT_BLOCKED, FW_PORT_OPEN):
+        p = env.popen(host, ["/usr/bin/python3", "-m", "http.server",
+                             str(port), "--bind", host.IP(),
+                             "--directory", env.dir])
+        wait_listening(port, p, pid=host.pid)
+
+
+def http_get(client, server, port):
+    """curl from 'client' to 'server':port with a 3 s deadline: (HTTP
+    status, curl's exit status: 0 done, 28 timed out)."""
+    out = client.cmd("curl -s -m 3 -o /dev/null -w 'code=%%{http_code}' "
+                     "http://%s:%d/; echo ' rc='$?" % (server.IP(), port))
+    m = re.search(r"code=(\d+) rc=(\d+)", out)
+    check(m, "curl: %r" % out)
+    return int(m.group(1)), int(m.group(2))
+
+
+def check_firewall_tcp(env, blocked=True):
+    """From h1 and h2: h3's open port answers; its blocked port times out
+    (the SYN dropped; the server listens: it would have answered)."""
+    h3 = env.host(3)
+    for client in (env.host(1), env.host(2)):
+        got = http_get(client, h3, FW_PORT_OPEN)
+        check(got == (200, 0), "%s -> %s:%d: %r, want HTTP 200"
+              % (client.name, h3.name, FW_PORT_OPEN, got))
+        got = http_get(client, h3, FW_PORT_BLOCKED)
+        want = (0, 28) if blocked else (200, 0)
+        check(got == want, "%s -> %s:%d: %r, want %s"
+              % (client.name, h3.name, FW_PORT_BLOCKED, got,
+                 "a timeout" if blocked else "HTTP 200"))
+
+
+def check_firewall_counters(args, env, protocols):
+    """Every rule's packet and byte counters in /metrics, on every switch,
+    equal what ovs-ofctl dump-flows shows for the rule's cookie, for a poll
+    asked between two reads of OVS that agree; the deny rules of the host
+    pair and of the port counted the packets they dropped."""
+    counted = {}
+    for sw in env.net.switches:
+        dpid = dpid_of(sw)
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            before = {f[2]: f[3:] for f in dump_flows(sw, protocols)
+                      if f[2] & FW_TAG_MASK == FW_TAG}
+            ms = wait_polled(args, "plexus_firewall_switch_polled_at_seconds",
+                             dpid, time.time())
+            after = {f[2]: f[3:] for f in dump_flows(sw, protocols)
+                     if f[2] & FW_TAG_MASK == FW_TAG}
+            if before == after or time.monotonic() > deadline:
+                break
+        check(before == after, "%s: OVS's counters never held still"
+              % sw.name)
+        theirs = {"%d" % (c & 0xffff): v for c, v in after.items()}
+        ours = {}
+        for l, v in samples(ms, "plexus_firewall_rule_packets_total",
+                            switch=dpid):
+            b = samples(ms, "plexus_firewall_rule_bytes_total", switch=dpid,
+                        rule=l["rule"])
+            ours[l["rule"]] = (int(v), int(b[0][1]))
+        check(ours == theirs, "%s: the firewall's counters %r, OVS's %r"
+              % (sw.name, ours, theirs))
+        for rule, (packets, _) in ours.items():
+            counted[rule] = counted.get(rule, 0) + packets
+    check(all(counted.get(r) for r in ("1", "2", "3")),
+          "deny rules that dropped nothing: packets per rule %r" % counted)
+    return counted
+
+
+def set_firewall_rules(env, ctl, rules):
+    """Gives the firewall new rules by a reload; returns the new rule
+    set's fingerprint."""
+    ini_set(os.path.join(env.dir, "conf.d", "50-firewall.ini"),
+            rules=rules)
+    since = reload_conf(ctl)
+    return ctl.wait_for(r"firewall: \d+ rules \(fingerprint ([0-9a-f]{8})\)",
+                        since).group(1)
+
+
+def firewall_test(args, env, protocols, after):
+    """The firewall above l2_learning with FW_RULES, enabled by a reload
+    before the switches connect (after=False: they get the rules at
+    switch_up) or after (after=True: from the inventory, a pingall with no
+    loss having come before): OVS holds exactly the rules' flows, pingall
+    fails for exactly the blocked pairs, h3's blocked TCP port times out
+    and its other port answers, and the per-rule counters equal OVS's.
+    Returns (ctl, fingerprint)."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl = env.start_controller()
+    settings = "rules = %s\nstats_interval = 0.3" % FW_RULES
+    if after:
+        env.start_net(protocols)
+        failed = ping_failures(env)
+        check(not failed, "before the firewall: pings failed %r"
+              % sorted(failed))
+        since = enable_plugin(args, env, ctl, "firewall", settings)
+        ctl.wait_for(r"firewall: rules sent to %d switches connected before"
+                     % len(env.net.switches), since)
+    else:
+        since = enable_plugin(args, env, ctl, "firewall", settings)
+        env.start_net(protocols)
+    fp = ctl.wait_for(r"firewall: 3 rules \(fingerprint ([0-9a-f]{8})\)",
+                      since).group(1)
+    for sw in env.net.switches:
+        ctl.wait_for(r"firewall: switch %s \(OpenFlow 1\.[03]\): 3 rules "
+                     r"sent" % dpid_of(sw), since)
+    wait_firewall_flows(env, protocols, fp, {1, 2, 3})
+    check_firewall_pings(env)
+    start_http_servers(env, env.host(3))
+    check_firewall_tcp(env)
+    counted = check_firewall_counters(args, env, protocols)
+    env.result = "pingall fails for h1<->h4 only, :%d blocked, :%d open; " \
+        "dropped per rule %s" % (FW_PORT_BLOCKED, FW_PORT_OPEN, counted)
+    return ctl, fp
+
+
+def check_firewall_reconnect(args, env, ctl, protocols, fp):
+    """A switch whose flows were all deleted gets the rules again when it
+    reconnects."""
+    sw = env.switch(2)
+    run(["ovs-ofctl", "-O", protocols, "del-flows", sw.name])
+    check(not firewall_flows(sw, protocols), "%s: flows left" % sw.name)
+    mark = reconnect(args, env, ctl, sw)
+    ctl.wait_for(r"firewall: switch %s \(OpenFlow 1\.[03]\): 3 rules sent"
+                 % dpid_of(sw), mark)
+    wait_firewall_flows(env, protocols, fp, {1, 2, 3})
+
+
+def check_firewall_new_rules(args, env, ctl, protocols):
+    """The rule blocking the port removed by a reload: every switch holds
+    the new rule set's two flows and none of the old, and the port
+    answers."""
+    fp = set_firewall_rules(env, ctl, FW_RULES.rsplit(";", 1)[0])
+    wait_firewall_flows(env, protocols, fp, {1, 2})
+    check_firewall_tcp(env, blocked=False)
+    return fp
+
+
+def test_firewall_of10(args, env):
+    """firewall over OpenFlow 1.0 switches that connect after it was
+    enabled (firewall_test); a switch reconnecting after its flows were
+    deleted gets them again; a changed rule set replaces the old one in
+    OVS (1.0 deletes the old flows by match and priority)."""
+    ctl, fp = firewall_test(args, env, "OpenFlow10", after=False)
+    check_firewall_reconnect(args, env, ctl, "OpenFlow10", fp)
+    check_firewall_new_rules(args, env, ctl, "OpenFlow10")
+
+
+def test_firewall_of13(args, env):
+    """firewall over OpenFlow 1.3 switches that connect after it was
+    enabled (firewall_test); a switch reconnecting after its flows were
+    deleted gets them again."""
+    ctl, fp = firewall_test(args, env, "OpenFlow13", after=False)
+    check_firewall_reconnect(args, env, ctl, "OpenFlow13", fp)
+
+
+def test_firewall_after_switches(args, env):
+    """firewall enabled by SIGHUP after OpenFlow 1.3 switches connected
+    and pingall succeeded enforces the same (firewall_test); a changed
+    rule set replaces the old one in OVS (1.3 deletes the old flows by
+    cookie); flows deleted by hand are restored by the next poll; a bad
+    rule is refused with the rule named, and the rules in force stay."""
+    ctl, fp = firewall_test(args, env, "OpenFlow13", after=True)
+    fp = check_firewall_new_rules(args, env, ctl, "OpenFlow13")
+    sw = env.switch(1)
+    mark = ctl.mark()
+    run(["ovs-ofctl", "-O", "OpenFlow13", "del-flows", sw.name,
+         "cookie=%#x/%#x" % (FW_TAG, FW_TAG_MASK)])
+    ctl.wait_for(r"firewall: switch %s lacks the flow of rule \d" %
+                 dpid_of(sw), mark)
+    wait_firewall_flows(env, protocols="OpenFlow13", fp=fp, numbers={1, 2})
+    check(samples(metrics(args), "plexus_firewall_flows_restored_total")[0][1]
+          >= 2, "restored flows not counted")
+    # A bad rule: the reload is partial, the firewall keeps its rules.
+    env.allowed_errors = r"error +(firewall: rules: rule 2 |host: " \
+        r"firewall: refused)"
+    ini_set(os.path.join(env.dir, "conf.d", "50-firewall.ini"),
+            rules="deny src=10.0.0.1 dst=10.0.0.4; deny dst=10.0.0.300")
+    since = ctl.mark()
+    os.kill(ctl.pid, signal.SIGHUP)
+    m = ctl.wait_for(r"host: reload (\d+) (done|partial|refused)", since)
+    check(m.group(2) == "partial", "a bad rule: reload %s" % m.string)
+    ctl.wait_for(r"error firewall: rules: rule 2 \(deny dst=10\.0\.0\.300\): "
+                 r"dst: '10\.0\.0\.300' is not an IPv4 address or prefix",
+                 since)
+    ctl.wait_for(r"firewall: refused: init of firewall \S+ failed: "
+                 r"Invalid argument; rolled back", since)
+    wait_firewall_flows(env, "OpenFlow13", fp, {1, 2})
+    failed = ping_failures(env)
+    check(failed == FW_BLOCKED, "after the refused reload: failed %r"
+          % sorted(failed))
+
+
+def flowmon_figures(ms, dpid):
+    """What flowmon exports of switch 'dpid': (flows as dump_flows gives
+    them, {port: (rx packets, tx packets, rx bytes, tx bytes)}, matches)."""
+    flows, matches = [], []
+    for l, v in samples(ms, "plexus_flowmon_flow_packets_total",
+                        switch=dpid):
+        keys = {k: l[k] for k in ("table", "priority", "cookie", "match")}
+        b = samples(ms, "plexus_flowmon_flow_bytes_total", switch=dpid,
+                    **keys)
+        check(len(b) == 1, "flow %r: bytes %r" % (keys, b))
+        flows.append((int(l["table"]), int(l["priority"]),
+                      int(l["cookie"], 16), int(v), int(b[0][1])))
+        matches.append(l["match"])
+    ports = {}
+    for l, v in samples(ms, "plexus_flowmon_port_rx_packets_total",
+                        switch=dpid):
+        fig = []
+        for name in ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes"):
+            s = samples(ms, "plexus_flowmon_port_%s_total" % name,
+                        switch=dpid, port=l["port"])
+            check(len(s) == 1, "port %s: %s %r" % (l["port"], name, s))
+            fig.append(int(s[0][1]))
+        no = 0xfffffffe if l["port"] == "local" else int(l["port"])
+        ports[no] = tuple(fig)
+    return sorted(flows), ports, matches
+
+
+def test_flowmon_matches_ovs(args, env):
+    """flowmon enabled by SIGHUP after a pingall over l2_learning on
+    OpenFlow 1.3: for a poll asked between two reads of ovs-ofctl
+    dump-flows and dump-ports that agree (the network was quiet), every
+    flow's table, priority, cookie, packet and byte counts and every
+    port's packet and byte counts in /metrics equal OVS's; learned flows
+    are labelled with their match (in_port, eth_src, eth_dst); promtool
+    accepts /metrics; with max_flows = 2, two flows per switch are
+    exported and the rest counted as omitted."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl = env.start_controller()
+    net = env.start_net("OpenFlow13")
+    loss, received, sent, text = ping_all(net)
+    check(loss == 0, "pingAll: %s%% loss:\n%s" % (loss, text))
+    enable_plugin(args, env, ctl, "flowmon", "interval = 0.3")
+    macs = {h.MAC().lower() for h in net.hosts}
+    total = 0
+    for sw in net.switches:
+        dpid = dpid_of(sw)
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            o_flows, o_ports = ovs_flows(sw), ovs_ports(sw)
+            t = time.time()
+            wait_polled(args, "plexus_flowmon_switch_flows_polled_at_seconds",
+                        dpid, t)
+            ms = wait_polled(
+                args, "plexus_flowmon_switch_ports_polled_at_seconds", dpid, t)
+            quiet = (ovs_flows(sw), ovs_ports(sw)) == (o_flows, o_ports)
+            if quiet or time.monotonic() > deadline:
+                break
+        check(quiet, "%s: OVS's counters never held still" % sw.name)
+        flows, ports, matches = flowmon_figures(ms, dpid)
+        check(flows == o_flows, "%s: flowmon's flows\n%r\nOVS's\n%r"
+              % (sw.name, flows, o_flows))
+        check(ports == o_ports, "%s: flowmon's ports %r, OVS's %r"
+              % (sw.name, ports, o_ports))
+        check(any(p for _, _, _, p, _ in flows),
+              "%s: no flow counted a packet" % sw.name)
+        learned = [m for m in matches
+                   if re.match(r"in_port=\d+,eth_src=(\S+),eth_dst=(\S+)$", m)
+                   and set(m.replace("=", ",").split(",")) & macs]
+        check(len(flows) == 1 or learned,
+              "%s: no learned flow among the matches %r" % (sw.name, matches))
+        omitted = samples(ms, "plexus_flowmon_switch_flows_omitted",
+                          switch=dpid)
+        check(omitted and omitted[0][1] == 0, "%s: omitted %r"
+              % (sw.name, omitted))
+        total += len(flows)
+        print("    %s: %d flows and %d ports equal OVS's"
+              % (sw.name, len(flows), len(ports)))
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics"
+                                % args.stats_port, timeout=DEADLINE) as r:
+        text = r.read().decode()
+    p = subprocess.run(["promtool", "check", "metrics"], input=text,
+                       capture_output=True, text=True, timeout=DEADLINE)
+    check(p.returncode == 0, "promtool: %s%s" % (p.stdout, p.stderr))
+    # The bound: two flows exported per switch, the rest counted.
+    enable_plugin(args, env, ctl, "flowmon", "interval = 0.3\nmax_flows = 2")
+    for sw in net.switches:
+        dpid = dpid_of(sw)
+        ms = wait_polled(args, "plexus_flowmon_switch_flows_polled_at_seconds",
+                         dpid, time.time())
+        n = samples(ms, "plexus_flowmon_switch_flows", switch=dpid)[0][1]
+        omitted = samples(ms, "plexus_flowmon_switch_flows_omitted",
+                          switch=dpid)[0][1]
+        exported = samples(ms, "plexus_flowmon_flow_packets_total",
+                           switch=dpid)
+        check(len(exported) == min(n, 2) and omitted == n - len(exported),
+              "%s: %d flows, %d exported, %d counted as omitted"
+              % (sw.name, n, len(exported), omitted))
+    env.result = "%d flows and every port of %d switches equal OVS's" % (
+        total, len(net.switches))
+
+
+FIREWALL_FLOWMON_TESTS = [test_firewall_of10, test_firewall_of13,
+                          test_firewall_after_switches,
+                          test_flowmon_matches_ovs]
+
+
+SAMPLE_APP_TESTS = [test_simple_switch_13,
+                    test_simple_switch_13_after_switches,
+                    test_simple_switch_13_ignores_of10, test_multipath]
+
+
+TOPOLOGY_TESTS = [test_topology_linear, test_topology_tree,
+                  test_lab_topology]
+
+
 LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
              test_lab_http, test_lab_icmp_errors, test_lab_host_unreachable,
              test_lab_router_crash, test_lab_arp_cache_expiry,
@@ -1964,6 +3017,9 @@ TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
          test_stats_match_ovs, test_inventory_after_switches,
          test_flow_mod_catalog, test_stats_requests_match_ovs]
 TESTS += TLS_TESTS
+TESTS += SAMPLE_APP_TESTS
+TESTS += TOPOLOGY_TESTS
+TESTS += FIREWALL_FLOWMON_TESTS
 TESTS += LAB_TESTS
 
 

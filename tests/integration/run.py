@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from logproc import DEADLINE, Failure, LogProcess  # noqa: E402
 from harness import (Daemon, Env, check,  # noqa: E402
                      copies_mapped, free_port, openflow_env, vns_env)
+import apps_tests  # noqa: E402
 import ctl_tests  # noqa: E402
 import cxx_tests  # noqa: E402
 import ofpeer  # noqa: E402
@@ -38,6 +39,7 @@ import newuser_tests  # noqa: E402
 import request_tests  # noqa: E402
 import stats_tests  # noqa: E402
 import tls_tests  # noqa: E402
+import topology_tests  # noqa: E402
 import vnspeer  # noqa: E402
 import vns_tls_tests  # noqa: E402
 
@@ -1438,7 +1440,8 @@ def tests_of(namespace):
 TESTS = tests_of(globals()) + tests_of(vars(stats_tests)) + \
     tests_of(vars(newuser_tests)) + tests_of(vars(request_tests)) + \
     tests_of(vars(cxx_tests)) + tests_of(vars(ctl_tests)) + \
-    tests_of(vars(vns_tls_tests)) + tests_of(vars(tls_tests))
+    tests_of(vars(vns_tls_tests)) + tests_of(vars(tls_tests)) + \
+    tests_of(vars(apps_tests)) + tests_of(vars(topology_tests))
 
 
 def main():
