@@ -118,7 +118,10 @@ def test_topology_scripted(args, env):
     LLDP that is not a probe (a bridge's, a truncated one) is counted as
     foreign, and a probe claiming a switch nobody knows as unknown; a low
     probe_rate holds the probes the switches receive to its bound and
-    counts the ticks it made wait; the graph is handed over a reload of
+    counts the ticks it made wait; another plugin enabled later
+    (tests/plugins/topowatch.c) gets the graph with topology.get and then
+    the events, a host's ARP at an edge port among them (the same frame at
+    the link's port teaches nothing); the graph is handed over a reload of
     the plugin (the links are there before any probe comes back), then,
     the cable cut, the links time out; cabled again and found again, a
     port going down takes both ways at once."""
@@ -176,6 +179,31 @@ def test_topology_scripted(args, env):
               topo["links"] == 2, "counters: %r" % topo)
         check(links_of(topology_json(args, env)) == want,
               "links after foreign LLDP: %r" % topology_json(args, env))
+        # Another plugin (topowatch) enabled now gets the graph through
+        # topology.get in its init, then the events.
+        env.install("topowatch")
+        env.plugin_ini("40-topowatch", "topowatch")
+        since = d.mark()
+        outcome, line = d.reload()
+        check(outcome == "done", "enabling topowatch: %s" % line)
+        d.wait_for(r"topowatch: graph 1: 2 switches, 2 links, 0 hosts",
+                   since)
+        for src, dst in (("a1", "b1"), ("b1", "a1")):
+            d.wait_for(r"topowatch: graph 1 link 00000000000000%s:2 -> "
+                       r"00000000000000%s:2" % (src, dst), since)
+        # A host's ARP at an edge port, and at a port of the link.
+        arp = (b"\xff" * 6 + bytes.fromhex("020000000077") + b"\x08\x06" +
+               bytes.fromhex("0001080006040001020000000077") +
+               bytes([10, 0, 0, 7]) + bytes(6) + bytes([10, 0, 0, 8]))
+        a.send(ofpeer.packet_in(4, arp.ljust(60, b"\0"), in_port=2))
+        a.send(ofpeer.packet_in(4, arp.ljust(60, b"\0"), in_port=1))
+        wire.serve(lambda: d.count(r"topowatch: event host_add "
+                                   r"02:00:00:00:00:77 at "
+                                   r"00000000000000a1:1", since))
+        hosts = topology_json(args, env)["hosts"]
+        check([(h["mac"], h["dpid"], h["port"], h["ips"]) for h in hosts] ==
+              [("02:00:00:00:00:77", "00000000000000a1", 1, ["10.0.0.7"])],
+              "hosts: %r" % hosts)
 
         # A reload of the plugin: the wire stops carrying probes first, so
         # the links the new generation shows came in the handoff.
@@ -185,12 +213,14 @@ def test_topology_scripted(args, env):
         since = d.mark()
         outcome, line = d.reload()
         check(outcome == "done" and "topology" in line, line)
-        d.wait_for(r"topology: graph handed over: 2 links, 0 hosts", since)
+        d.wait_for(r"topology: graph handed over: 2 links, 1 hosts", since)
         check(links_of(topology_json(args, env)) == want,
               "links after the reload: %r" % topology_json(args, env))
         # Cut: no probe comes back, both ways time out.
         wire.serve(lambda: d.count(r"topology: link .* down \(timeout\)",
-                                   since) == 2)
+                                   since) == 2 and
+                   d.count(r"topowatch: event link_down .* \(timeout\)",
+                           since) == 2)
         check(links_of(topology_json(args, env)) == set(),
               "links after the timeout: %r" % topology_json(args, env))
         # Cabled again; then port 2 of a1 goes down.
