@@ -86,7 +86,7 @@ UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_sr test_vns test_vns_server test_ofstats test_stats \
               test_ctl test_ctlproto test_hmap test_conn test_buf test_packet \
               test_multipath test_firewall test_flowmon \
-              test_topology
+              test_topology test_mactable
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
@@ -201,6 +201,8 @@ $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)hos
                             $(O)host/conf.o $(O)host/host_util.o $(LIBPLEXUS)
 $(O)tests/unit/test_hmap: tests/unit/test_hmap.c $(LIBPLEXUS)
 $(O)tests/unit/test_buf: tests/unit/test_buf.c $(LIBPLEXUS)
+$(O)tests/unit/test_mactable: tests/unit/test_mactable.c \
+                              sdk/include/plexus/mactable.h $(LIBPLEXUS)
 $(O)tests/unit/test_packet: tests/unit/test_packet.c tests/unit/hexfix.h $(LIBPLEXUS)
 $(O)tests/unit/test_conn: tests/unit/test_conn.c tests/unit/tmpdir.h $(LIBPLEXUS)
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c

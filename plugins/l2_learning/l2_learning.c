@@ -16,7 +16,8 @@
  * queued for the switch, and one refused is counted and logged with its
  * cause.
  *
- * The tables are the SDK's hash map keyed by the SDK's MAC hash, which
+ * The tables are the SDK's MAC table (<plexus/mactable.h>), a hash map
+ * keyed by the SDK's MAC hash, which
  * spreads every kind of address evenly (tests/unit/test_hmap.c), so
  * learning and looking up cost the same whatever MACs the hosts have.
  */
@@ -28,6 +29,7 @@
 
 #include "plexus/hash.h"
 #include "plexus/hmap.h"
+#include "plexus/mactable.h"
 #include "plexus/packet.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
@@ -35,42 +37,17 @@
 
 #define L2_VERSION "1.0.0"
 
-/* One learned MAC: the port it was last seen on.  32 bytes, two to a
- * cache line. */
-struct l2_mac {
-    struct px_hmap_node node; /* In l2_switch.macs, by px_hash_mac. */
-    uint8_t mac[PX_ETH_ADDR_LEN];
-    uint32_t port;
-};
-
-/* MACs are allocated a block at a time, not one malloc each: under random
- * traffic every lookup is a cache miss, and packed entries (no allocator
- * header, two to a line, the block line-aligned) make the table a third
- * smaller, so that more of it stays in the cache.  A table only ever
- * forgets all its MACs at once, so blocks are never freed one by one. */
-#define L2_BLOCK_SIZE 4096
-#define L2_BLOCK_MACS                                                         \
-    ((L2_BLOCK_SIZE - sizeof(void *) - sizeof(size_t)) / sizeof(struct l2_mac))
-
-struct l2_block {
-    struct l2_mac macs[L2_BLOCK_MACS]; /* First, so line-aligned. */
-    struct l2_block *next;
-    size_t used; /* macs[0, used) are taken. */
-};
-_Static_assert(sizeof(struct l2_block) <= L2_BLOCK_SIZE,
-               "a block fits its allocation");
-
 /* One switch: its MAC table and its counters.  Allocated one by one, so a
  * pointer to it stays valid while other switches come and go. */
 struct l2_switch {
     struct px_hmap_node node; /* In l2.switches, by px_hash_u64(dpid). */
     uint64_t dpid;
-    struct px_hmap macs;     /* Its struct l2_mac, at most max_macs. */
-    struct l2_block *blocks; /* Owns the struct l2_mac in 'macs'. */
-    uint64_t flushes;        /* Times the table was full and was cleared. */
-    uint64_t flow_mods;      /* Flows installed. */
-    uint64_t floods;         /* Frames flooded. */
-    uint64_t refused;        /* Flow-mods and packet-outs openflow refused. */
+    /* At most max_macs; cleared when full (its 'flushes'): starting over
+     * costs some floods while the hosts are learned again. */
+    struct px_mactable macs;
+    uint64_t flow_mods; /* Flows installed. */
+    uint64_t floods;    /* Frames flooded. */
+    uint64_t refused;   /* Flow-mods and packet-outs openflow refused. */
 };
 
 struct l2 {
@@ -128,91 +105,6 @@ static const struct px_config_key l2_keys[] = {
     {.key = NULL},
 };
 
-/* 'hash' is px_hash_mac(mac), computed once by on_packet_in for the
- * prefetch and the lookup. */
-static struct l2_mac *
-find_mac(const struct l2_switch *sw, const uint8_t *mac, uint64_t hash)
-{
-    struct l2_mac *m;
-
-    PX_HMAP_FOR_EACH_WITH_HASH (m, node, hash, &sw->macs) {
-        if (!memcmp(m->mac, mac, sizeof m->mac)) {
-            break;
-        }
-    }
-    return m;
-}
-
-static int
-lookup(const struct l2_switch *sw, const uint8_t *mac, uint64_t hash,
-       uint32_t *port)
-{
-    const struct l2_mac *m = find_mac(sw, mac, hash);
-
-    if (m) {
-        *port = m->port;
-    }
-    return m != NULL;
-}
-
-/* Forgets every MAC of 'sw' and gives the memory back. */
-static void
-forget_macs(struct l2_switch *sw)
-{
-    struct l2_block *b, *next;
-
-    px_hmap_clear(&sw->macs);
-    px_hmap_shrink(&sw->macs);
-    for (b = sw->blocks; b; b = next) {
-        next = b->next;
-        free(b);
-    }
-    sw->blocks = NULL;
-}
-
-/* A new entry of 'sw', or NULL when memory is short. */
-static struct l2_mac *
-alloc_mac(struct l2_switch *sw)
-{
-    struct l2_block *b = sw->blocks;
-
-    if (!b || b->used == L2_BLOCK_MACS) {
-        b = aligned_alloc(64, L2_BLOCK_SIZE);
-        if (!b) {
-            return NULL;
-        }
-        b->next = sw->blocks;
-        b->used = 0;
-        sw->blocks = b;
-    }
-    return &b->macs[b->used++];
-}
-
-static void
-learn(struct l2 *l2, struct l2_switch *sw, const uint8_t *mac, uint64_t hash,
-      uint32_t port)
-{
-    struct l2_mac *m = find_mac(sw, mac, hash);
-
-    if (m) {
-        m->port = port;
-        return;
-    }
-    if (px_hmap_count(&sw->macs) >= (size_t)l2->max_macs) {
-        /* The bound is what keeps memory flat under a MAC flood: starting
-         * over costs some floods while the hosts are learned again. */
-        forget_macs(sw);
-        sw->flushes++;
-    }
-    m = alloc_mac(sw);
-    if (!m) {
-        return; /* Not learned: the frames for it are flooded. */
-    }
-    memcpy(m->mac, mac, sizeof m->mac);
-    m->port = port;
-    px_hmap_insert(&sw->macs, &m->node, hash);
-}
-
 static struct l2_switch *
 find_switch(struct l2 *l2, uint64_t dpid)
 {
@@ -238,7 +130,7 @@ add_switch(struct l2 *l2, uint64_t dpid)
         return NULL;
     }
     sw->dpid = dpid;
-    px_hmap_init(&sw->macs);
+    px_mactable_init(&sw->macs, (size_t)l2->max_macs, PX_MACTABLE_FLUSH);
     px_hmap_insert(&l2->switches, &sw->node, px_hash_u64(dpid));
     return sw;
 }
@@ -246,8 +138,7 @@ add_switch(struct l2 *l2, uint64_t dpid)
 static void
 free_switch(struct l2_switch *sw)
 {
-    forget_macs(sw);
-    px_hmap_destroy(&sw->macs);
+    px_mactable_destroy(&sw->macs);
     free(sw);
 }
 
@@ -336,12 +227,14 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
      * loads before walking either makes their cache misses overlap. */
     h_src = px_hash_mac(src);
     h_dst = px_hash_mac(dst);
-    px_hmap_prefetch(&sw->macs, h_src);
-    px_hmap_prefetch(&sw->macs, h_dst);
+    px_mactable_prefetch(&sw->macs, h_src);
+    px_mactable_prefetch(&sw->macs, h_dst);
     if (!px_pkt_mac_is_multicast(src)) {
-        learn(l2, sw, src, h_src, pi->in_port);
+        /* Not learned only for want of memory: its frames are flooded. */
+        px_mactable_learn(&sw->macs, src, h_src, pi->in_port);
     }
-    if (px_pkt_mac_is_multicast(dst) || !lookup(sw, dst, h_dst, &port)) {
+    if (px_pkt_mac_is_multicast(dst) ||
+        !px_mactable_lookup(&sw->macs, dst, h_dst, &port)) {
         flood(p, l2, sw, pi);
         return PX_EVENT_CONTINUE;
     }
@@ -421,13 +314,13 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
     PX_HMAP_FOR_EACH (sw, node, &l2->switches) {
         struct px_stats_field fields[] = {
             PX_STATS_GAUGE_FIELD("macs", "MACs in the switch's table",
-                                 px_hmap_count(&sw->macs)),
+                                 px_mactable_count(&sw->macs)),
             PX_STATS_COUNTER_FIELD("flow_mods", "Flows installed",
                                    sw->flow_mods),
             PX_STATS_COUNTER_FIELD("floods", "Frames flooded", sw->floods),
             PX_STATS_COUNTER_FIELD("flushes",
                                    "Times the full MAC table was cleared",
-                                   sw->flushes),
+                                   sw->macs.flushes),
             PX_STATS_COUNTER_FIELD("requests_refused",
                                    "Flow-mods and packet-outs that openflow "
                                    "did not send (the log says why)",

@@ -46,6 +46,7 @@
 #include "plexus/byteorder.h"
 #include "plexus/hash.h"
 #include "plexus/hmap.h"
+#include "plexus/mactable.h"
 #include "plexus/packet.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
@@ -109,21 +110,15 @@ cause_of(int code)
     }
 }
 
-/* One learned MAC: the port it was last seen on. */
-struct ss_mac {
-    struct px_hmap_node node; /* In ss_switch.macs, by px_hash_mac. */
-    uint8_t mac[6];
-    uint32_t port;
-};
-
 /* One OpenFlow 1.3 switch: Ryu's mac_to_port[dpid], and its counters.
  * Allocated one by one, so a pointer to it stays valid while others come
  * and go. */
 struct ss_switch {
     struct px_hmap_node node; /* In ss.switches, by px_hash_u64(dpid). */
     uint64_t dpid;
-    struct px_hmap macs;   /* Owns its struct ss_mac, at most max_macs. */
-    uint64_t unlearned;    /* Source MACs not learned: the table was full. */
+    /* At most max_macs: a new MAC past them is not learned (counted in
+     * its 'not_learned'), and the frames for it are flooded. */
+    struct px_mactable macs;
     uint64_t flow_mods;    /* Learned flows queued for the switch. */
     uint64_t floods;       /* Frames flooded. */
     uint64_t packet_outs;  /* Frames sent to a learned port. */
@@ -202,47 +197,20 @@ static const struct px_config_key ss_keys[] = {
 /* ---------------------------------------------------------------------- */
 /* Switches and their MAC tables.                                         */
 
-static struct ss_mac *
-find_mac(const struct ss_switch *sw, const uint8_t *mac, uint64_t hash)
-{
-    struct ss_mac *m;
-
-    PX_HMAP_FOR_EACH_WITH_HASH (m, node, hash, &sw->macs) {
-        if (!memcmp(m->mac, mac, sizeof m->mac)) {
-            break;
-        }
-    }
-    return m;
-}
-
 /* Ryu's mac_to_port[dpid][src] = in_port, within max_macs. */
 static void
 learn(struct px_plugin *p, struct ss *ss, struct ss_switch *sw,
       const uint8_t *mac, uint32_t port)
 {
-    uint64_t hash = px_hash_mac(mac);
-    struct ss_mac *m = find_mac(sw, mac, hash);
     char text[PX_PKT_MAC_STRLEN];
 
-    if (m) {
-        m->port = port;
-        return;
-    }
-    if (px_hmap_count(&sw->macs) >= (size_t)ss->max_macs ||
-        !(m = malloc(sizeof *m))) {
-        /* The bound keeps memory flat under a MAC flood; the frames for a
-         * MAC not learned are flooded, which is still correct. */
-        sw->unlearned++;
+    if (px_mactable_learn(&sw->macs, mac, px_hash_mac(mac), port)) {
         px_log_rl(p, &ss->rl_full, PX_LOG_WARN,
                   "switch %016" PRIx64 ": %s not learned: the table is full "
                   "(max_macs %lld; %" PRIu64 " not learned so far)",
                   sw->dpid, px_pkt_format_mac(mac, text, sizeof text),
-                  ss->max_macs, sw->unlearned);
-        return;
+                  ss->max_macs, sw->macs.not_learned);
     }
-    memcpy(m->mac, mac, sizeof m->mac);
-    m->port = port;
-    px_hmap_insert(&sw->macs, &m->node, hash);
 }
 
 static struct ss_switch *
@@ -268,7 +236,7 @@ get_switch(struct ss *ss, uint64_t dpid)
 
     if (!sw && (sw = calloc(1, sizeof *sw))) {
         sw->dpid = dpid;
-        px_hmap_init(&sw->macs);
+        px_mactable_init(&sw->macs, (size_t)ss->max_macs, PX_MACTABLE_KEEP);
         px_hmap_insert(&ss->switches, &sw->node, px_hash_u64(dpid));
     }
     return sw;
@@ -277,12 +245,7 @@ get_switch(struct ss *ss, uint64_t dpid)
 static void
 free_switch(struct ss_switch *sw)
 {
-    struct ss_mac *m;
-
-    PX_HMAP_FOR_EACH_SAFE (m, node, &sw->macs) {
-        free(m);
-    }
-    px_hmap_destroy(&sw->macs);
+    px_mactable_destroy(&sw->macs);
     free(sw);
 }
 
@@ -470,11 +433,11 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
     const struct px_of_packet_in *pi = ev->payload;
     const uint8_t *dst, *src;
     struct ss_switch *sw;
-    struct ss_mac *m;
+    uint32_t port;
 
     (void)arg;
     if (ev->len < sizeof *pi || pi->version != PX_OF_VERSION_13 ||
-        pi->frame_len < PX_ETH_HDR_LEN) {
+        !px_pkt_eth_addrs(pi->frame, pi->frame_len, &dst, &src)) {
         return PX_EVENT_CONTINUE;
     }
     if (!(sw = get_switch(ss, pi->dpid))) {
@@ -484,8 +447,6 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
         sw->lldp++;
         return PX_EVENT_CONTINUE;
     }
-    dst = pi->frame;
-    src = pi->frame + 6;
     if (px_log_enabled(p, PX_LOG_DEBUG)) {
         char s[PX_PKT_MAC_STRLEN], d[PX_PKT_MAC_STRLEN];
 
@@ -496,9 +457,8 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *arg)
     if (!px_pkt_mac_is_multicast(src)) {
         learn(p, ss, sw, src, pi->in_port);
     }
-    m = find_mac(sw, dst, px_hash_mac(dst));
-    if (m) {
-        forward(p, ss, sw, pi, m->port);
+    if (px_mactable_lookup(&sw->macs, dst, px_hash_mac(dst), &port)) {
+        forward(p, ss, sw, pi, port);
     } else {
         flood(p, ss, sw, pi);
     }
@@ -619,11 +579,11 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
     PX_HMAP_FOR_EACH (sw, node, &ss->switches) {
         struct px_stats_field fields[7 + SS_N_CAUSES] = {
             PX_STATS_GAUGE_FIELD("macs", "MACs in the switch's table",
-                                 px_hmap_count(&sw->macs)),
+                                 px_mactable_count(&sw->macs)),
             PX_STATS_COUNTER_FIELD("macs_unlearned",
                                    "Source MACs not learned: the table was "
                                    "full (max_macs)",
-                                   sw->unlearned),
+                                   sw->macs.not_learned),
             PX_STATS_COUNTER_FIELD("flow_mods", "Learned flows installed",
                                    sw->flow_mods),
             PX_STATS_COUNTER_FIELD("floods", "Frames flooded", sw->floods),

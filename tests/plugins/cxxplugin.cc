@@ -25,6 +25,7 @@
 #include "plexus/conn.h"
 #include "plexus/hash.h"
 #include "plexus/hmap.h"
+#include "plexus/mactable.h"
 #include "plexus/packet.h"
 #include "plexus/plugin.h"
 #include "plexus/table.h"
