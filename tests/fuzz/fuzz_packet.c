@@ -453,6 +453,35 @@ check_format(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The IP packet of a frame, read again without its Ethernet header by
+ * px_pkt_parse_ip (a copy of exactly the bytes after the tags, so that
+ * ASan sees a read past them): the same layers, lengths and fields. */
+static void
+check_parse_ip(const struct px_pkt *pkt)
+{
+    size_t rest = pkt->len - (size_t)(pkt->l3 - pkt->frame);
+    uint8_t *ip = (uint8_t *)copy_input(pkt->l3, rest);
+    struct px_pkt q;
+
+    check(px_pkt_parse_ip(ip, rest, &q) == 0);
+    check(q.frame == ip && q.l3 == ip && q.len == rest);
+    check(q.layers == pkt->layers && q.ip_proto == pkt->ip_proto);
+    check(q.l3_len == pkt->l3_len && q.l4_len == pkt->l4_len &&
+          q.payload_len == pkt->payload_len);
+    check(!q.l4 == !pkt->l4 && (!q.l4 || q.l4 - q.l3 == pkt->l4 - pkt->l3));
+    check(q.ipv4.src == pkt->ipv4.src && q.ipv4.dst == pkt->ipv4.dst &&
+          q.ipv4.ttl == pkt->ipv4.ttl && q.ipv4.hdr_len == pkt->ipv4.hdr_len &&
+          q.ipv4.total_len == pkt->ipv4.total_len);
+    check(!memcmp(q.ipv6.src, pkt->ipv6.src, sizeof q.ipv6.src) &&
+          !memcmp(q.ipv6.dst, pkt->ipv6.dst, sizeof q.ipv6.dst) &&
+          q.ipv6.n_ext == pkt->ipv6.n_ext &&
+          q.ipv6.payload_len == pkt->ipv6.payload_len);
+    check(q.tcp.sport == pkt->tcp.sport && q.tcp.dport == pkt->tcp.dport &&
+          q.udp.sport == pkt->udp.sport && q.udp.dport == pkt->udp.dport &&
+          q.icmp.type == pkt->icmp.type && q.icmp.code == pkt->icmp.code);
+    free(ip);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -478,6 +507,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(px_pkt_is_lldp(frame, size) == (pkt.eth.type == PX_ETH_TYPE_LLDP));
     check_parse(&pkt);
     check_lldp_iter(&pkt);
+    if (pkt.layers & (PX_PKT_IPV4 | PX_PKT_IPV6)) {
+        check_parse_ip(&pkt);
+    }
 
     /* Written back into room enough. */
     memset(&o, 0, sizeof o);
