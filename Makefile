@@ -46,7 +46,7 @@ HOST_LIBS  := -lev -lltdl -linih -ljansson -lpthread -lm -lxxhash -lssl -lcrypto
 HOST_SRCS  := host/bus.c host/conf.c host/ctl.c host/ctl_builtin.c \
               host/ctl_proto.c host/daemon.c host/instance.c \
               host/log.c host/module.c host/reload.c host/host_stats.c \
-              host/host_util.c
+              host/host_util.c host/conf_edit.c
 HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 
 # libplexus.a: the SDK's library (sdk/lib/), linked statically into plexusd
@@ -56,22 +56,30 @@ HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 # plugins, and hidden, so that no plugin exports them.  LIBPLEXUS_LIBS is
 # what a program linking it adds.
 LIB_SRCS   := sdk/lib/buf.c sdk/lib/conn.c sdk/lib/hash.c sdk/lib/hmap.c sdk/lib/vns_codec.c \
-              sdk/lib/packet.c
+              sdk/lib/packet.c sdk/lib/of_text.c sdk/lib/ws.c \
+              sdk/lib/ws_handshake.c
 LIB_OBJS   := $(LIB_SRCS:%.c=$(O)%.o)
 LIBPLEXUS  := $(O)sdk/lib/libplexus.a
 LIBPLEXUS_LIBS := $(LIBPLEXUS) -lxxhash -lssl -lcrypto
+# WebSocket sessions (sdk/lib/ws.c, <plexus/ws.h>) are framed by wslay: a
+# plugin that starts them adds WS_LIBS.  Not in LIBPLEXUS_LIBS, which every
+# plugin links; the handshake helpers (ws_handshake.c) need only libcrypto.
+WS_LIBS    := -lwslay
 $(LIB_OBJS): CFLAGS_ALL += $(PLUGIN_CFLAGS)
 
 PLUGINS    := logger openflow l2_learning vns_server stats topology \
-              simple_switch_13 multipath firewall flowmon
+              simple_switch_13 multipath firewall flowmon console
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
 TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym \
-                typed baddefault requester inventory statsmon topowatch
+                typed baddefault requester inventory statsmon topowatch \
+                webroute \
+                switchwatch
 TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/lazysym.so \
                    $(O)tests/plugins/counter-v2.so \
                    $(O)tests/plugins/counter-broken.so \
+                   $(O)tests/plugins/webroute-v2.so \
                    $(O)tests/plugins/cxxplugin_gxx.so \
                    $(O)tests/plugins/cxxplugin_clang.so
 
@@ -85,8 +93,9 @@ OFP_HEADERS := plugins/openflow/ofp.h plugins/openflow/ofp_wire.h \
 UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_sr test_vns test_vns_server test_ofstats test_stats \
               test_ctl test_ctlproto test_hmap test_conn test_buf test_packet \
-              test_multipath test_firewall test_flowmon \
-              test_topology test_mactable
+              test_multipath test_firewall test_of_text \
+              test_topology test_mactable test_term test_journey test_ws \
+              test_con_switch
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
@@ -141,6 +150,7 @@ PLUGIN_LIBS_multipath := $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_topology := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_firewall := $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_flowmon := $(LIBPLEXUS_LIBS)
+PLUGIN_LIBS_console := -ljansson -lpcap $(LIBPLEXUS_LIBS) $(WS_LIBS)
 
 define plugin_rule
 $(O)plugins/$(1)/$(1).so: $(wildcard plugins/$(1)/*.c plugins/$(1)/*.h) \
@@ -159,6 +169,16 @@ $(O)tests/plugins/%.so: tests/plugins/%.c sdk/include/plexus/*.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -shared -Wl,-z,now \
 	    $(if $(filter badsym,$*),,$(NO_UNDEF)) -o $@ $<
+# switchwatch compiles in the console's con_switch.c, which builds its
+# messages with jansson and its text with libplexus.a (of_text.c).
+$(O)tests/plugins/switchwatch.so: tests/plugins/switchwatch.c \
+                                  plugins/console/con_switch.c \
+                                  plugins/console/con_switch.h \
+                                  sdk/include/plexus/*.h \
+                                  sdk/include/plexus/topics/*.h $(LIBPLEXUS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) -o $@ $< \
+	    -ljansson $(LIBPLEXUS_LIBS)
 # lazysym is built exactly as a new user would build a plugin: plain
 # "cc -shared -fPIC", no -z now, no --no-undefined, no sanitizer.
 $(O)tests/plugins/lazysym.so: tests/plugins/lazysym.c sdk/include/plexus/plugin.h
@@ -169,6 +189,12 @@ $(O)tests/plugins/counter-v2.so: tests/plugins/counter.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) \
 	    -DCOUNTER_VERSION='"2.0"' -o $@ $<
+$(O)tests/plugins/webroute-v2.so: tests/plugins/webroute.c \
+                                  sdk/include/plexus/*.h \
+                                  sdk/include/plexus/topics/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) \
+	    -DWEBROUTE_VERSION='"2.0"' -o $@ $<
 $(O)tests/plugins/counter-broken.so: tests/plugins/counter.c \
                                      sdk/include/plexus/plugin.h
 	@mkdir -p $(dir $@)
@@ -196,7 +222,8 @@ $(O)tests/plugins/cxxplugin_clang.so: $(CXX_PLUGIN_DEPS)
 # Unit tests (cmocka).
 $(O)tests/unit/test_bus: tests/unit/test_bus.c $(O)host/bus.o $(LIBPLEXUS)
 $(O)tests/unit/test_conf: tests/unit/test_conf.c tests/unit/tmpdir.h $(O)host/conf.o \
-                          $(O)host/host_util.o $(LIBPLEXUS)
+                          $(O)host/conf_edit.o $(O)host/host_util.o \
+                          $(LIBPLEXUS)
 $(O)tests/unit/test_module: tests/unit/test_module.c tests/unit/tmpdir.h $(O)host/module.o \
                             $(O)host/conf.o $(O)host/host_util.o $(LIBPLEXUS)
 $(O)tests/unit/test_hmap: tests/unit/test_hmap.c $(LIBPLEXUS)
@@ -205,6 +232,10 @@ $(O)tests/unit/test_mactable: tests/unit/test_mactable.c \
                               sdk/include/plexus/mactable.h $(LIBPLEXUS)
 $(O)tests/unit/test_packet: tests/unit/test_packet.c tests/unit/hexfix.h $(LIBPLEXUS)
 $(O)tests/unit/test_conn: tests/unit/test_conn.c tests/unit/tmpdir.h $(LIBPLEXUS)
+$(O)tests/unit/test_ws: tests/unit/test_ws.c tests/unit/loophost.c \
+                        tests/unit/loophost.h sdk/include/plexus/ws.h \
+                        $(LIBPLEXUS)
+$(O)tests/unit/test_ws: HOST_LIBS += $(WS_LIBS)
 $(O)tests/unit/test_sdk: tests/unit/test_sdk.c
 $(O)tests/unit/test_ofp: tests/unit/test_ofp.c tests/unit/hexfix.h \
                          $(OFP_CODEC) $(OFP_HEADERS)
@@ -241,6 +272,7 @@ $(O)tests/unit/test_stats: tests/unit/test_stats.c tests/unit/blobcheck.h \
                            plugins/stats/render.h \
                            plugins/stats/stats_handoff.c \
                            plugins/stats/stats_handoff.h \
+                           plugins/stats/tls_relay.h \
                            plugins/stats/http.h $(LIBPLEXUS)
 $(O)tests/unit/test_ctl: tests/unit/test_ctl.c \
                          $(O)host/plexusctl/ctl_fetch.o $(O)host/host_util.o \
@@ -256,10 +288,20 @@ $(O)tests/unit/test_firewall: tests/unit/test_firewall.c \
                               plugins/firewall/fw_rules.c \
                               plugins/firewall/fw_rules.h $(LIBPLEXUS)
 $(O)tests/unit/test_firewall: CFLAGS_ALL += -Iplugins/firewall
-$(O)tests/unit/test_flowmon: tests/unit/test_flowmon.c \
-                             plugins/flowmon/fm_match.c \
-                             plugins/flowmon/fm_match.h $(LIBPLEXUS)
-$(O)tests/unit/test_flowmon: CFLAGS_ALL += -Iplugins/flowmon
+$(O)tests/unit/test_of_text: tests/unit/test_of_text.c \
+                             sdk/include/plexus/of_text.h $(LIBPLEXUS)
+$(O)tests/unit/test_con_switch: tests/unit/test_con_switch.c \
+                                plugins/console/con_switch.c \
+                                plugins/console/con_switch.h $(LIBPLEXUS)
+$(O)tests/unit/test_con_switch: CFLAGS_ALL += -Iplugins/console
+$(O)tests/unit/test_term: tests/unit/test_term.c plugins/console/term.c \
+                          plugins/console/term.h
+$(O)tests/unit/test_term: CFLAGS_ALL += -Iplugins/console
+$(O)tests/unit/test_journey: tests/unit/test_journey.c \
+                             plugins/console/journey.c \
+                             plugins/console/journey.h $(LIBPLEXUS)
+$(O)tests/unit/test_journey: CFLAGS_ALL += -Iplugins/console
+$(O)tests/unit/test_journey: HOST_LIBS += -lpcap
 $(UNIT_BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Iplugins/stats \
@@ -278,7 +320,9 @@ DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
              tshark openvswitch-switch openvswitch-common \
              openvswitch-testcontroller mininet iperf3 ethtool iputils-ping \
              iproute2 procps traceroute wget libmicrohttpd-dev \
-             libjansson-dev prometheus libssl-dev libcurl4-openssl-dev
+             libjansson-dev prometheus libssl-dev libcurl4-openssl-dev \
+             libwslay-dev node-d3 node-xterm chromium chromium-driver \
+             python3-selenium
 deps:
 	@missing=""; for p in $(DEB_BUILD); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -368,7 +412,7 @@ FUZZ_O := build/fuzz/
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
 FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl fuzz_ctlsock \
-           fuzz_conn fuzz_packet
+           fuzz_conn fuzz_packet fuzz_journey fuzz_ws
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/host_util.c \
                     sdk/lib/hash.c sdk/lib/buf.c
@@ -399,6 +443,22 @@ $(FUZZ_O)fuzz_packet: tests/fuzz/fuzz_packet.c sdk/lib/packet.c \
                       sdk/include/plexus/packet.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
+
+$(FUZZ_O)fuzz_journey: tests/fuzz/fuzz_journey.c plugins/console/journey.c \
+                       sdk/lib/packet.c sdk/lib/hmap.c sdk/lib/hash.c \
+                       plugins/console/journey.h sdk/include/plexus/packet.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/console -o $@ $(filter %.c,$^) \
+	    -ljansson -lpcap -lxxhash -lm
+
+# A WebSocket session on the test loop (tests/unit/loophost.c), fed the
+# client's bytes.
+$(FUZZ_O)fuzz_ws: tests/fuzz/fuzz_ws.c sdk/lib/ws.c sdk/lib/ws_handshake.c \
+                  tests/unit/loophost.c tests/unit/loophost.h \
+                  sdk/include/plexus/ws.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Itests/unit -o $@ $(filter %.c,$^) \
+	    $(WS_LIBS) -lcrypto -lm
 
 $(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c sdk/lib/vns_codec.c sdk/include/plexus/vns_codec.h
 	@mkdir -p $(dir $@)
@@ -477,7 +537,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PLUGDIR) \
 	    $(DESTDIR)$(INCDIR)/plexus/topics $(DESTDIR)$(LIBDIR)/pkgconfig \
 	    $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d \
-	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello
+	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello \
+	    $(DESTDIR)$(PREFIX)/share/plexus/console
 	install -m 0755 host/plexusd $(DESTDIR)$(PREFIX)/bin/plexusd
 	install -m 0755 host/plexusctl/plexusctl $(DESTDIR)$(PREFIX)/bin/plexusctl
 	install -m 0755 router/sr $(DESTDIR)$(PREFIX)/bin/sr
@@ -495,9 +556,12 @@ install: all
 	for f in conf.d/*.ini; do \
 	    sed -e 's|^plugin_path *=.*|plugin_path = $(PLUGDIR)|' \
 	        -e 's|^run_dir *=.*|run_dir = /run|' \
-	        -e 's|^pid_file *=.*|pid_file = /run/plexusd.pid|' $$f \
+	        -e 's|^pid_file *=.*|pid_file = /run/plexusd.pid|' \
+	        -e 's|^www *=.*|www = $(PREFIX)/share/plexus/console|' $$f \
 	        > $(DESTDIR)$(SYSCONFDIR)/plexus/$$f; \
 	done
+	install -m 0644 plugins/console/www/* \
+	    $(DESTDIR)$(PREFIX)/share/plexus/console/
 	install -m 0644 sdk/examples/hello/* \
 	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello/
 

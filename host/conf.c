@@ -428,6 +428,7 @@ interpret(struct px_conf *conf, struct parse_state *st)
                 replace_string(&inst.name, e->value);
                 name_line = e->line;
             } else if (!strcmp(e->key, "enabled")) {
+                inst.enabled_line = e->line;
                 if (px_parse_bool(e->value, &inst.enabled)) {
                     px_errors_add(errors,
                                   "%s:%d: enabled: '%s' is not a boolean "

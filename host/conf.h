@@ -38,6 +38,7 @@ struct px_conf_instance {
     char *file; /* Path of the file, as named to the user. */
     int line;   /* Line of its [plugin] header. */
     int enabled;
+    int enabled_line;       /* Of 'enabled =' in [plugin]; 0: none. */
     int log_level;          /* -1: the host's. */
     struct px_conf_kv *kvs; /* The module's own section. */
     size_t n_kvs;
@@ -103,6 +104,18 @@ int px_conf_load_dir_tolerant(const char *dir, struct px_conf **out,
 
 const struct px_conf_instance *px_conf_find(const struct px_conf *conf,
                                             const char *name);
+
+/* Sets the 'enabled =' line of instance 'name' in the directory 'dir'
+ * (conf_edit.c): the directory is read afresh, so that the line is found
+ * in the file as it is now, the line is replaced (or added after the
+ * [plugin] header) and the file written to a temporary name and renamed
+ * over the old, keeping its mode.  Nothing else in the file changes.
+ * Returns 0 with the file ('*file', malloc()ed, the caller frees it) and
+ * the line written; or ENOENT (no such instance), EINVAL (the directory
+ * does not parse: 'errors' says where) or an errno of the I/O, with
+ * 'errors' saying why. */
+int px_conf_set_enabled(const char *dir, const char *name, int enabled,
+                        char **file, int *line, struct px_errors *errors);
 /* Returns a deep copy the caller frees with px_conf_instance_free, or NULL
  * when out of memory. */
 struct px_conf_instance *

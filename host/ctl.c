@@ -429,6 +429,50 @@ reply_clear(struct px_ctl_reply *reply)
     free(reply->error);
 }
 
+int
+px_ctl_call(struct px_ctl *ctl, int argc, const char *const *argv,
+            char **result)
+{
+    struct px_command *cmd =
+        ctl && argc > 0 ? find_command(ctl, argv[0]) : NULL;
+    struct px_ctl_reply reply;
+    json_t *out;
+    int rc, error = 0;
+
+    *result = NULL;
+    if (!cmd) {
+        out = json_pack("{s:s}", "error", "unknown command");
+        error = ENOENT;
+    } else if (!strcmp(cmd->name, "reload")) {
+        out = json_pack("{s:s}", "error",
+                        "a plugin asks for a reload with px_reload_request");
+        error = EDEADLK;
+    } else if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
+        out = json_pack("{s:s,s:s}", "error", "wrong number of arguments",
+                        "usage", cmd->usage);
+        error = EINVAL;
+    } else {
+        reply_init(&reply);
+        rc = cmd->fn(cmd->owner ? &cmd->owner->plugin : NULL, argc, argv,
+                     &reply.base, cmd->arg);
+        if (reply.overflow || reply.error || rc || px_buf_error(&reply.text)) {
+            out = json_pack("{s:s}", "error",
+                            reply.overflow ? "the reply is too long"
+                            : reply.error  ? reply.error
+                            : rc           ? strerror(rc > 0 ? rc : EINVAL)
+                                           : "out of memory");
+            error = EIO;
+        } else {
+            out = json_pack("{s:s%,s:O?}", "text", px_buf_cstr(&reply.text),
+                            reply.text.len, "data", reply.data);
+        }
+        reply_clear(&reply);
+    }
+    *result = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    json_decref(out);
+    return *result ? error : ENOMEM;
+}
+
 /* ------------------------------------------------------------------------
  * Clients. */
 

@@ -103,6 +103,17 @@ void px_ctl_foreach_command(struct px_ctl *ctl,
                                        void *aux),
                             void *aux);
 
+/* Runs the command argv[0] for a plugin, as the socket would run it for a
+ * client, and returns its reply as one malloc()ed JSON text in
+ * '*result' (the caller frees it): {"text": ..., "data": ...} on success
+ * (data null when the command gave none), {"error": ...} on failure.
+ * Returns 0, ENOENT (no such command), EINVAL (wrong argument count),
+ * EDEADLK ("reload", which would unload the caller under its own feet:
+ * plugins ask with px_reload_request), EIO (the command failed) or
+ * ENOMEM; '*result' is set in every case but ENOMEM. */
+int px_ctl_call(struct px_ctl *ctl, int argc, const char *const *argv,
+                char **result);
+
 /* The counters; all zero for a NULL 'ctl' (not created yet). */
 void px_ctl_get_stats(const struct px_ctl *ctl, struct px_ctl_stats *stats);
 /* The snake_case name of a drop reason ("max_clients"...). */

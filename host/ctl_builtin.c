@@ -117,9 +117,23 @@ level_name(int level)
 }
 
 /* The plugin table and its JSON, shared by "plugins" and "status". */
+static const struct px_instance *
+instance_named(struct px_host *host, const char *name)
+{
+    struct px_instance *inst;
+
+    PX_LIST_FOR_EACH (inst, node, &host->instances) {
+        if (!strcmp(inst->name, name)) {
+            return inst;
+        }
+    }
+    return NULL;
+}
+
 static json_t *
 plugins_table(struct px_host *host, struct px_reply *r, double now)
 {
+    size_t i;
     struct px_instance *inst;
     struct px_table t;
     json_t *list = json_array();
@@ -150,16 +164,69 @@ plugins_table(struct px_host *host, struct px_reply *r, double now)
         px_table_set(&t, 7, level_name(inst->log_level));
         json_array_append_new(
             list,
-            json_pack("{s:s,s:s,s:s,s:I,s:f,s:I,s:I,s:s}", "plugin",
-                      inst->name, "module", inst->conf->module, "version",
-                      version, "generation", (json_int_t)inst->generation,
-                      "loaded_since", inst->loaded_since, "reloads",
-                      (json_int_t)inst->reloads, "reloads_refused",
-                      (json_int_t)inst->reloads_refused, "log_level",
-                      level_name(inst->log_level)));
+            json_pack("{s:s,s:s,s:s,s:I,s:f,s:I,s:I,s:s,s:s,s:i,s:b,s:b}",
+                      "plugin", inst->name, "module", inst->conf->module,
+                      "version", version, "generation",
+                      (json_int_t)inst->generation, "loaded_since",
+                      inst->loaded_since, "reloads", (json_int_t)inst->reloads,
+                      "reloads_refused", (json_int_t)inst->reloads_refused,
+                      "log_level", level_name(inst->log_level), "file",
+                      inst->conf->file, "line", inst->conf->line, "enabled", 1,
+                      "loaded", 1));
+    }
+    /* Instances of conf.d that do not run (disabled, or refused at their
+     * last load): the console offers to enable them.  The text table
+     * keeps to what runs, as before. */
+    for (i = 0; host->conf && i < host->conf->n_instances; i++) {
+        const struct px_conf_instance *c = &host->conf->instances[i];
+
+        if (!instance_named(host, c->name)) {
+            json_array_append_new(
+                list,
+                json_pack("{s:s,s:s,s:s,s:s,s:i,s:b,s:b}", "plugin", c->name,
+                          "module", c->module, "log_level",
+                          level_name(c->log_level), "file", c->file, "line",
+                          c->line, "enabled", c->enabled, "loaded", 0));
+        }
     }
     px_reply_table(r, &t, "plugins: none");
     return list;
+}
+
+/* ------------------------------------------------------------------------
+ * enable, disable */
+
+static int
+set_enabled(struct px_host *host, struct px_reply *r, const char *name,
+            int enabled)
+{
+    struct px_errors errors = {0};
+    char *file = NULL;
+    int line = 0, error;
+
+    error = px_conf_set_enabled(host->conf_dir, name, enabled, &file, &line,
+                                &errors);
+    if (error) {
+        px_reply_error(r, "%s", px_errors_text(&errors));
+        px_errors_clear(&errors);
+        return error;
+    }
+    px_reply_printf(r, "%s:%d: enabled = %s (\"reload\" applies it)\n", file,
+                    line, enabled ? "true" : "false");
+    px_ctl_reply_set_data(r, json_pack("{s:s,s:s,s:i,s:b}", "plugin", name,
+                                       "file", file, "line", line, "enabled",
+                                       enabled));
+    free(file);
+    return 0;
+}
+
+static int
+cmd_enable(struct px_plugin *p, int argc, const char *const *argv,
+           struct px_reply *r, void *arg)
+{
+    (void)p;
+    (void)argc;
+    return set_enabled(arg, r, argv[1], !strcmp(argv[0], "enable"));
 }
 
 static int
@@ -505,6 +572,12 @@ px_ctl_builtins_register(struct px_ctl *ctl, struct px_host *host)
          cmd_plugins},
         {"reload", "", "reload conf.d and rebuilt plugins; print the outcome",
          0, 0, cmd_reload},
+        {"enable", "INSTANCE",
+         "set 'enabled = true' in the instance's conf.d file (then reload)", 1,
+         1, cmd_enable},
+        {"disable", "INSTANCE",
+         "set 'enabled = false' in the instance's conf.d file (then reload)",
+         1, 1, cmd_enable},
         {"log-level", "[[INSTANCE] LEVEL]",
          "show log levels, or set the host's or an instance's", 0, 2,
          cmd_log_level},

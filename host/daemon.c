@@ -90,6 +90,32 @@ sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 static void
+reload_soon_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct px_host *host = w->data;
+
+    (void)loop;
+    (void)revents;
+    PX_HLOG(PX_LOG_INFO, "a plugin asked for a reload: reloading %s",
+            host->conf_dir);
+    px_reload_from_dir(host);
+}
+
+void
+px_host_request_reload(struct px_host *host, unsigned int *id)
+{
+    /* A timer, not a deferred call: the reload runs on its own loop pass,
+     * after the callback that asked has returned. */
+    if (!ev_is_active(&host->reload_soon)) {
+        ev_timer_set(&host->reload_soon, 0.0, 0.0);
+        ev_timer_start(host->loop, &host->reload_soon);
+    }
+    if (id) {
+        *id = host->reload_id + 1;
+    }
+}
+
+static void
 sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)revents;
@@ -352,7 +378,13 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
     px_log_set_level(conf->host.log_level);
     px_log_set_console(conf->host.log_syslog);
 
-    host->loop = ev_default_loop(EVFLAG_AUTO);
+    /* Not libev's default loop: that one reaps every child of the
+     * process on SIGCHLD (waitpid(-1)), which would take the exit status
+     * of a plugin's child (the console's terminal) from the plugin that
+     * watches it with a pidfd, and free its pid for reuse while the
+     * plugin may still signal its process group.  Signal watchers work
+     * in any loop. */
+    host->loop = ev_loop_new(EVFLAG_AUTO);
     if (!host->loop || !host->conf_dir) {
         px_conf_destroy(conf);
         px_host_destroy(host);
@@ -416,6 +448,8 @@ px_host_create(const char *conf_dir, struct px_conf *conf,
     host->defer_prepare.data = host;
     ev_prepare_start(host->loop, &host->defer_prepare);
     ev_idle_init(&host->defer_idle, idle_cb);
+    ev_timer_init(&host->reload_soon, reload_soon_cb, 0.0, 0.0);
+    host->reload_soon.data = host;
     signal_init(host, &host->sig_hup, sighup_cb, SIGHUP);
     signal_init(host, &host->sig_int, sigterm_cb, SIGINT);
     signal_init(host, &host->sig_term, sigterm_cb, SIGTERM);
@@ -459,6 +493,9 @@ px_host_destroy(struct px_host *host)
 {
     if (!host) {
         return;
+    }
+    if (host->loop) {
+        ev_timer_stop(host->loop, &host->reload_soon);
     }
     px_reload_unload_all(host);
     /* After the plugins, whose commands it holds; before the pid file,

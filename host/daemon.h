@@ -40,6 +40,7 @@ struct px_host {
     struct px_list deferred; /* struct px_deferred, in call order. */
     ev_prepare defer_prepare;
     ev_idle defer_idle;
+    ev_timer reload_soon; /* A reload a plugin asked for (0 s). */
     ev_async async_wake;
     ev_signal sig_hup;
     ev_signal sig_int;
@@ -56,6 +57,9 @@ extern const char px_host_owner_tag;
  * logged.  The caller owns '*out'. */
 int px_host_create(const char *conf_dir, struct px_conf *conf,
                    struct px_host **out);
+/* Schedules a reload of conf.d on the next loop pass (a plugin's
+ * px_reload_request); '*id' (may be NULL) is the id it will carry. */
+void px_host_request_reload(struct px_host *host, unsigned int *id);
 /* Runs the loop until SIGINT or SIGTERM. */
 void px_host_run(struct px_host *host);
 /* Unloads every plugin, newest first, and frees the host.  Accepts NULL. */

@@ -853,6 +853,27 @@ api_command_unregister(struct px_plugin *p, struct px_command *c)
     px_ctl_command_unregister(px_instance_from_plugin(p)->host->ctl, c);
 }
 
+static const char *
+api_run_dir(struct px_plugin *p)
+{
+    return px_instance_from_plugin(p)->host->run_dir;
+}
+
+static int
+api_command_call(struct px_plugin *p, int argc, const char *const *argv,
+                 char **result)
+{
+    return px_ctl_call(px_instance_from_plugin(p)->host->ctl, argc, argv,
+                       result);
+}
+
+static int
+api_reload_request(struct px_plugin *p, unsigned int *reload_id)
+{
+    px_host_request_reload(px_instance_from_plugin(p)->host, reload_id);
+    return 0;
+}
+
 const struct px_host_api px_host_api_v1 = {
     .abi_major = PX_ABI_MAJOR,
     .abi_minor = PX_ABI_MINOR,
@@ -890,4 +911,7 @@ const struct px_host_api px_host_api_v1 = {
     .reply_vprintf = px_ctl_reply_vprintf,
     .reply_json = px_ctl_reply_json,
     .reply_verror = px_ctl_reply_verror,
+    .run_dir = api_run_dir,
+    .command_call = api_command_call,
+    .reload_request = api_reload_request,
 };

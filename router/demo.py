@@ -4,6 +4,14 @@ plexusd and router/sr, a short scripted check printing what it saw (ping,
 traceroute, HTTP through the router), then the Mininet CLI when stdin is a
 terminal.  Ctrl-D (or 'exit') leaves; everything the demo made is removed.
 
+The lab's nodes have the lab's own names, as its handout has them: hosts
+client, server1 and server2 on switch sw0 (the e2e tests build the same
+lab with the prefix 'pxe': pxeclient, pxesw0).  When the web console
+plugin is built (plugins/console/console.so), plexusd loads it with the
+lab's command line (router/labsh.py, reading the host table the demo
+writes) as its terminal and router/sr's output as a read-only pane, and
+the demo prints the console's URL.
+
 It lives beside the router it shows rather than among the tests, since it
 is what a user runs, not a check; the lab itself (tests/e2e/lab.py) has
 one definition, which the e2e tests and this demo share, and the e2e
@@ -24,6 +32,7 @@ router addresses.  Everything is recorded in run.py's state file;
 import argparse
 import importlib.util
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -37,6 +46,13 @@ E2E = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 sys.path.insert(0, E2E)
 import run as h  # noqa: E402
 import lab  # noqa: E402
+
+LABSH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "labsh.py")
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP: not a KeyboardInterrupt, which Mininet's CLI
+    catches and carries on after."""
 
 
 def say(text=""):
@@ -87,6 +103,43 @@ def scripted_check(lb, full):
     return failed
 
 
+def console_conf(build, hosts_file, sr_log):
+    """The console plugin's configuration file for plexusd's conf.d: its
+    terminal is the lab's command line (router/labsh.py on the host
+    table), its read-only pane router/sr's output (sr_log; none without
+    sr).  None, with a note, when the plugin is not built."""
+    so = os.path.join(build, "plugins", "console", "console.so")
+    if not os.path.isfile(so):
+        say("demo: %s is not built: no web console" % so)
+        return None
+    # The plugin splits these lines as a shell would (wordexp).
+    www = os.path.join(h.ROOT, "plugins", "console", "www")
+    text = ("[plugin]\nmodule = %s\n\n[console]\nwww = %s\n"
+            "terminal = /usr/bin/python3 %s --hosts %s\n"
+            "terminal_name = lab\n"
+            % (so, www, shlex.quote(LABSH), shlex.quote(hosts_file)))
+    if sr_log:
+        text += ("log_pane = tail -n 200 -F %s\nlog_pane_name = router\n"
+                 % shlex.quote(sr_log))
+    return text
+
+
+def console_url(ctl):
+    """The web console's URL with its token, from 'plexusctl console' (a
+    command of the stats plugin's); None if there is no such command."""
+    try:
+        r = subprocess.run(ctl + ["console"], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if r.returncode != 0:
+        return None
+    for line in r.stdout.splitlines():
+        if line.startswith(("http://", "https://")):
+            return line.strip()
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=".",
@@ -125,17 +178,31 @@ def main():
     setLogLevel("warning")
 
     def terminate(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
+        raise Terminated("signal %d" % signum)
 
+    # SIGTERM, or the terminal closing (SIGHUP), ends the demo as Ctrl-D
+    # does: everything is cleaned up.
     signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
     h.STATE.save()
     lb = None
     failed = 0
     try:
         say("demo: Open vSwitch %s" % h.ensure_ovs())
         t = time.monotonic()
-        lb = lab.Lab(args, "demo")
+        # The lab's own names: client, server1, server2, sw0.
+        lb = lab.Lab(args, "demo", prefix="")
+        hosts_file = os.path.join(lb.dir, "lab-hosts.json")
+        workdir = os.path.join(lb.dir, "work")
+        os.makedirs(workdir)
+        if router == "sr":
+            lb.sr_log = os.path.join(lb.dir, "sr.log")
+            open(lb.sr_log, "a").close()
+        conf = console_conf(args.build, hosts_file, lb.sr_log)
+        if conf:
+            lb.extra_conf["50-console.ini"] = conf
         lb.start(router=router, web=(router == "sr"))
+        lb.write_host_table(hosts_file, workdir=workdir)
         say("demo: lab up in %.1f s: switch %s, plexusd (openflow :%d, "
             "vns_server :%d), router %s%s" % (
                 time.monotonic() - t, lb.switch.name, args.port,
@@ -144,16 +211,19 @@ def main():
                 else ""))
         for name, ip, port, gw, iface in lab.HOSTS:
             say("       %-11s %-12s port %d  via %s (router %s)"
-                % (h.PREFIX + name, ip, port, gw, iface))
+                % (lb.prefix + name, ip, port, gw, iface))
+        # The lab's own conf.d names the control socket (in its run
+        # directory) and the stats port.
+        ctl = [os.path.join(args.build, "host/plexusctl/plexusctl"), "-c",
+               os.path.join(lb.dir, "conf.d")]
+        url = console_url(ctl)
+        if url:
+            say("\nWeb console: %s" % url)
         say()
         failed = scripted_check(lb, full=(router == "sr"))
         say()
         say("demo: %s" % ("every check passed" if not failed
                           else "%d check(s) FAILED" % failed))
-        # The lab's own conf.d names the control socket (in its run
-        # directory) and the stats port.
-        ctl = [os.path.join(args.build, "host/plexusctl/plexusctl"), "-c",
-               os.path.join(lb.dir, "conf.d")]
         # The daemon's own state, then what openflow and vns_server say
         # through the commands they register on the control socket.
         for cmd in ("status", "switches", "routers"):
@@ -170,17 +240,19 @@ def main():
             trace = ("traceroute -n" if shutil.which("traceroute")
                      else "/usr/bin/python3 %s trace" % lab.PROBE)
             say("demo: Mininet CLI (Ctrl-D leaves); try:\n"
-                "  pxeclient ping -c 3 pxeserver1\n"
-                "  pxeclient %s 172.64.3.10\n"
-                "  pxeclient wget -qO- http://192.168.2.2/ | head -3\n"
-                "and from another terminal:\n"
-                "  %s switches" % (trace, " ".join(ctl)))
+                "  client ping -c 3 server1\n"
+                "  client %s server2\n"
+                "  client wget -qO- http://192.168.2.2/ | head -3\n"
+                "the same in the web console's lab terminal%s, and from "
+                "another terminal:\n"
+                "  %s switches"
+                % (trace, " (%s)" % url if url else "", " ".join(ctl)))
             setLogLevel("info")
             CLI(lb.net)
             setLogLevel("warning")
         else:
             say("demo: stdin is not a terminal: no CLI")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         say("\ndemo: interrupted")
         failed = failed or 1
     except h.Failure as e:
@@ -189,6 +261,9 @@ def main():
             say("plexusd output tail:\n" + lb.env.ctl.tail(15))
         failed = failed or 1
     finally:
+        # A second signal must not cut the cleanup short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         errors = lb.cleanup() if lb is not None else []
         h.cleanup_recorded(h.STATE.data)
         h.STATE.remove()

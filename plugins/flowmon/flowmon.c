@@ -12,7 +12,7 @@
  * at worst, GONE with its switch).
  *
  * Flows are labelled by switch, table, priority, cookie and match (the
- * match as compact text, fm_match.h): in one table no two flows share a
+ * match as compact text, of_text.h): in one table no two flows share a
  * priority and match, so the labels tell them apart.  A switch's flows
  * past 'max_flows' are left out of the snapshot (the first ones the
  * switch listed are kept) and counted; so are ports past 'max_ports' and
@@ -27,10 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fm_match.h"
 #include "plexus/buf.h"
 #include "plexus/hash.h"
 #include "plexus/hmap.h"
+#include "plexus/of_text.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/stats.h"
@@ -282,7 +282,7 @@ take_flows(struct fm *fm, struct fm_switch *sw, const struct px_of_stats *st)
         flows[i].bytes = f->byte_count;
         flows[i].duration = f->duration_sec + f->duration_nsec / 1e9;
         flows[i].match = text.len;
-        fm_match_format(&text, f->match, f->n_match);
+        px_of_match_format(&text, f->match, f->n_match, PX_OF_TEXT_OXM);
         px_buf_put_u8(&text, 0);
     }
     if (px_buf_error(&text)) {
@@ -471,7 +471,7 @@ report_ports(struct px_plugin *p, struct fm *fm, uint64_t collect_id,
         };
         size_t n = 0;
 
-        fm_port_name(ps->port_no, port, sizeof port);
+        px_of_port_text(ps->port_no, PX_OF_TEXT_OXM, port, sizeof port);
         port_counter(f, &n, "rx_packets", "Packets the port received",
                      ps->rx_packets);
         port_counter(f, &n, "tx_packets", "Packets the port sent",

@@ -14,6 +14,10 @@
  * together with the plugin's counters and the reload history in the
  * explicit serialization of stats_handoff.c, so those keep growing.  Open
  * HTTP connections are closed.
+ *
+ * With transport = tls the listener speaks HTTPS: tls_relay.c accepts,
+ * runs TLS on the SDK's px_conn and hands libmicrohttpd the plain bytes
+ * over a socketpair; a reload closes those connections too.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,7 +35,9 @@
 #include "plexus/topics/host.h"
 #include "plexus/topics/stats.h"
 #include "render.h"
+#include "routes.h"
 #include "stats_handoff.h"
+#include "tls_relay.h"
 
 #define STATS_VERSION "1.0.0"
 
@@ -54,7 +60,8 @@ static const struct px_config_key stats_keys[] = {
      .default_value = "1024",
      .min = 1,
      .max = 65536,
-     .help = "open HTTP connections at most; more wait in the backlog"},
+     .help = "open HTTP connections at most (with tls: TLS connections, "
+             "WebSockets included); more wait in the backlog"},
     {.key = "idle_timeout",
      .type = PX_CONFIG_INT,
      .default_value = "10",
@@ -80,6 +87,26 @@ static const struct px_config_key stats_keys[] = {
      .min = 1,
      .max = 10000000,
      .help = "reports kept per collection; more are dropped and counted"},
+    {.key = "transport",
+     .type = PX_CONFIG_STRING,
+     .default_value = "tcp",
+     .choices = "tcp|tls|ssl",
+     .help = "tcp: plain HTTP; tls (or ssl): HTTPS, with key and cert"},
+    {.key = "key",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
+     .help = "with tls: the server's private key (PEM), relative to the "
+             "configuration directory"},
+    {.key = "cert",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
+     .help = "with tls: the server's certificate (PEM; its chain may "
+             "follow it in the file)"},
+    {.key = "ca",
+     .type = PX_CONFIG_STRING,
+     .default_value = "",
+     .help = "with tls: clients must present a certificate signed by this "
+             "CA (PEM); empty: no client certificate is asked for"},
     {.key = NULL},
 };
 
@@ -87,6 +114,9 @@ struct stats {
     struct px_plugin *p;
     struct px_topic *t_collect;
     struct stats_http *http;
+    struct stats_tls *relay;     /* With transport = tls. */
+    struct px_tls *tls;          /* Its context. */
+    struct stats_routes *routes; /* http.request, the console token. */
     int listen_fd;
     struct px_endpoint endpoint; /* Where to listen: tcp, numeric. */
     size_t max_entities;
@@ -165,7 +195,8 @@ static int
 add_self(struct stats *s)
 {
     const struct stats_http_counters *k = &s->state.http;
-    struct px_stats_field f[STATS_HTTP_MAX_CODES + 5];
+    const struct stats_tls_counters *tk = &s->state.tls;
+    struct px_stats_field f[STATS_HTTP_MAX_CODES + 5 + 3 + STATS_TLS_N_CLOSES];
     char codes[STATS_HTTP_MAX_CODES][16];
     struct px_stats_report r;
     const char *why;
@@ -197,6 +228,25 @@ add_self(struct stats *s)
         "reports_dropped",
         "Reports dropped: over max_entities, invalid or duplicate.",
         s->state.reports_dropped);
+    if (s->relay || tk->accepted) {
+        f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+            "tls_connections", "TLS connections accepted (HTTPS).",
+            tk->accepted);
+        f[n++] = (struct px_stats_field)PX_STATS_GAUGE_FIELD(
+            "tls_open", "TLS connections open, in their handshake or not.",
+            s->relay ? stats_tls_connections(s->relay) : 0);
+        f[n++] = (struct px_stats_field)PX_STATS_COUNTER_FIELD(
+            "tls_handshake_failures",
+            "TLS connections that ended before their handshake completed: "
+            "refused by TLS (plain HTTP, a bad certificate), timed out, or "
+            "closed by the client.",
+            tk->handshake_failures);
+        for (i = 0; i < STATS_TLS_N_CLOSES; i++) {
+            f[n++] = (struct px_stats_field)PX_STATS_LABELLED_COUNTER(
+                "tls_closed", "TLS connections closed, by reason.", "reason",
+                stats_tls_close_name((enum stats_tls_close)i), tk->closes[i]);
+        }
+    }
     memset(&r, 0, sizeof r);
     r.collect_id = s->coll_id;
     r.entity = "stats";
@@ -258,7 +308,10 @@ stats_free(struct stats *s)
     if (!s) {
         return;
     }
+    stats_tls_stop(s->relay);
     stats_http_stop(s->http);
+    px_tls_unref(s->tls);
+    stats_routes_destroy(s->routes, 0);
     stats_collection_destroy(s->coll);
     if (s->listen_fd >= 0) {
         close(s->listen_fd);
@@ -309,11 +362,12 @@ take_handoff(struct stats *s)
 
     if (!px_handoff_get_blob(s->p, STATS_HANDOFF_BLOB, &version, &data,
                              &len)) {
-        if (version != STATS_HANDOFF_VERSION) {
+        if (version < STATS_HANDOFF_MIN_VERSION ||
+            version > STATS_HANDOFF_VERSION) {
             px_warn(s->p,
-                    "handoff of version %u, not %d: counters and reload "
-                    "history start afresh",
-                    version, STATS_HANDOFF_VERSION);
+                    "handoff of version %u, not %d to %d: counters and "
+                    "reload history start afresh",
+                    version, STATS_HANDOFF_MIN_VERSION, STATS_HANDOFF_VERSION);
         } else if ((error = stats_handoff_read(data, len, &s->state))) {
             px_warn(s->p,
                     "handoff refused (%s): counters and reload history "
@@ -353,14 +407,74 @@ parse_endpoint(struct stats *s, const char *address, int port)
     return 0;
 }
 
+/* The configuration key a px_tls_create_server reason is about, by the
+ * words it starts with. */
+static const char *
+tls_key_of(const char *why)
+{
+    if (!strncmp(why, "certificate ", 12)) {
+        return "cert";
+    }
+    if (!strncmp(why, "private key ", 12)) {
+        return "key";
+    }
+    if (!strncmp(why, "CA certificate ", 15)) {
+        return "ca";
+    }
+    return "transport";
+}
+
+/* With transport = tls, the server's context from 'key', 'cert' and 'ca',
+ * each relative to the configuration directory; files missing, unreadable
+ * or refused by OpenSSL are refused here, naming the key. */
+static int
+read_tls(struct stats *s)
+{
+    char key[4096], cert[4096], ca[4096], why[512];
+    const char *value, *ca_value;
+    int error;
+
+    if ((error = px_config_string(s->p, "key", &value))) {
+        return error;
+    }
+    if (!*value) {
+        px_error(s->p, "transport tls needs key (the server's private "
+                       "key) and cert (its certificate)");
+        return EINVAL;
+    }
+    if ((error = px_config_string(s->p, "cert", &value))) {
+        return error;
+    }
+    if (!*value) {
+        px_error(s->p, "transport tls needs cert (the server's "
+                       "certificate) beside key");
+        return EINVAL;
+    }
+    if ((error = px_config_string(s->p, "ca", &ca_value)) ||
+        (error = px_config_path(s->p, "key", key, sizeof key)) ||
+        (error = px_config_path(s->p, "cert", cert, sizeof cert)) ||
+        (*ca_value && (error = px_config_path(s->p, "ca", ca, sizeof ca)))) {
+        px_error(s->p, "key, cert, ca: %s", strerror(error));
+        return error;
+    }
+    error = px_tls_create_server(key, cert, *ca_value ? ca : NULL, &s->tls,
+                                 why, sizeof why);
+    if (error) {
+        px_error(s->p, "%s: %s", tls_key_of(why), why);
+    }
+    return error;
+}
+
 static int
 stats_init(struct px_plugin *p)
 {
     struct px_ratelimit rl = PX_RATELIMIT_INIT(10.0, 5);
-    struct stats_http_config cfg;
+    struct stats_http_config cfg = {0};
+    struct stats_tls_config tcfg = {0};
     long long port, max_conns, idle, request, max_header, max_entities;
     struct stats *s = calloc(1, sizeof *s);
-    const char *address;
+    enum px_transport transport;
+    const char *address, *transport_name, *scheme;
     char why[256], url[128];
     int error;
 
@@ -376,12 +490,21 @@ stats_init(struct px_plugin *p)
         (error = px_config_int(p, "idle_timeout", &idle)) ||
         (error = px_config_int(p, "request_timeout", &request)) ||
         (error = px_config_int(p, "max_header", &max_header)) ||
-        (error = px_config_int(p, "max_entities", &max_entities))) {
+        (error = px_config_int(p, "max_entities", &max_entities)) ||
+        (error = px_config_string(p, "transport", &transport_name))) {
         goto fail;
     }
-    if ((error = parse_endpoint(s, address, (int)port))) {
+    if (px_transport_parse(transport_name, &transport) ||
+        transport == PX_TRANSPORT_UNIX) {
+        px_error(p, "transport '%s': tcp or tls", transport_name);
+        error = EINVAL;
         goto fail;
     }
+    if ((error = parse_endpoint(s, address, (int)port)) ||
+        (transport == PX_TRANSPORT_TLS && (error = read_tls(s)))) {
+        goto fail;
+    }
+    scheme = s->tls ? "https" : "http";
     s->max_entities = (size_t)max_entities;
     take_handoff(s);
 
@@ -400,7 +523,19 @@ stats_init(struct px_plugin *p)
         px_error(p, "%s", why);
         goto fail;
     }
-    cfg.listen_fd = s->listen_fd;
+    snprintf(url, sizeof url,
+             strchr(s->endpoint.host, ':') ? "%s://[%s]:%d/" : "%s://%s:%d/",
+             scheme, s->endpoint.host, s->endpoint.port);
+    if ((error = stats_routes_create(p, url, &s->routes))) {
+        goto fail;
+    }
+    cfg.token = stats_routes_token(s->routes);
+    cfg.route = stats_routes_route;
+    cfg.upgraded = stats_routes_upgraded;
+    cfg.aux_routes = s->routes;
+    /* Over TLS the relay accepts, and libmicrohttpd listens on nothing. */
+    cfg.listen_fd = s->tls ? -1 : s->listen_fd;
+    cfg.scheme = scheme;
     cfg.max_connections = (unsigned int)max_conns;
     cfg.idle_timeout = (unsigned int)idle;
     cfg.request_timeout = (double)request;
@@ -409,12 +544,20 @@ stats_init(struct px_plugin *p)
              stats_http_start(p, &cfg, &s->state.http, render, s, &s->http))) {
         goto fail;
     }
+    if (s->tls) {
+        tcfg.listen_fd = s->listen_fd;
+        tcfg.tls = s->tls;
+        tcfg.http = s->http;
+        tcfg.max_connections = (unsigned int)max_conns;
+        tcfg.handshake_timeout = (double)request;
+        tcfg.idle_timeout = (double)idle;
+        if ((error = stats_tls_start(p, &tcfg, &s->state.tls, &s->relay))) {
+            goto fail;
+        }
+    }
     px_set_data(p, s);
-    snprintf(url, sizeof url,
-             strchr(s->endpoint.host, ':') ? "http://[%s]:%d/"
-                                           : "http://%s:%d/",
-             s->endpoint.host, s->endpoint.port);
-    px_info(p, "serving /metrics and /stats.json on %s", url);
+    px_info(p, "serving /metrics, /stats.json and the plugins' routes on %s",
+            url);
     return 0;
 
 fail:
@@ -431,10 +574,14 @@ stats_fini(struct px_plugin *p)
     if (!s) {
         return;
     }
-    /* Connections go; the listening socket stays for the next
-     * generation. */
+    /* Connections go (TLS ones too, counted as shutdown before the counters
+     * are written); the listening socket stays for the next generation. */
+    stats_tls_stop(s->relay);
+    s->relay = NULL;
     stats_http_stop(s->http);
     s->http = NULL;
+    stats_routes_destroy(s->routes, 1);
+    s->routes = NULL;
     if (stats_handoff_write(&s->state, &blob) ||
         px_handoff_put_blob(p, STATS_HANDOFF_BLOB, STATS_HANDOFF_VERSION,
                             blob.data, blob.len)) {

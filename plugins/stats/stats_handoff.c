@@ -14,7 +14,12 @@
  *       u64 time (the bits of a double), str added, str removed,
  *       str reloaded, str reconfigured, str refused, str error (each
  *       shorter than STATS_RELOAD_TEXT)
+ *   u64 TLS connections accepted, u64 TLS handshake failures,
+ *   u32 TLS close reasons (at most STATS_TLS_N_CLOSES: a blob of an older
+ *       build may know fewer), then u64 closes for each, in the order of
+ *       enum stats_tls_close
  *
+ * Version 2 ended after the reloads; it is read, the TLS counters zero.
  * Version 1 was struct stats_blob copied as it was in memory, and is not
  * read.
  */
@@ -88,6 +93,12 @@ stats_handoff_write(const struct stats_state *s, struct px_buf *b)
     for (i = 0; i < s->n_reloads; i++) {
         put_reload(b, &s->reloads[i]);
     }
+    px_buf_put_be64(b, s->tls.accepted);
+    px_buf_put_be64(b, s->tls.handshake_failures);
+    px_buf_put_be32(b, STATS_TLS_N_CLOSES);
+    for (i = 0; i < STATS_TLS_N_CLOSES; i++) {
+        px_buf_put_be64(b, s->tls.closes[i]);
+    }
     return px_buf_error(b);
 }
 
@@ -114,10 +125,14 @@ static int
 read_state(struct px_cursor *c, struct stats_state *s)
 {
     struct stats_http_counters *k = &s->http;
-    uint32_t n, i, j;
+    uint32_t version, n, i, j;
 
-    if (px_cursor_be32(c) != STATS_HANDOFF_MAGIC ||
-        px_cursor_be32(c) != STATS_HANDOFF_VERSION) {
+    if (px_cursor_be32(c) != STATS_HANDOFF_MAGIC) {
+        return EPROTO;
+    }
+    version = px_cursor_be32(c);
+    if (version < STATS_HANDOFF_MIN_VERSION ||
+        version > STATS_HANDOFF_VERSION) {
         return EPROTO;
     }
     s->collections = px_cursor_be64(c);
@@ -157,6 +172,17 @@ read_state(struct px_cursor *c, struct stats_state *s)
         }
     }
     s->n_reloads = n;
+    if (version >= 3) {
+        s->tls.accepted = px_cursor_be64(c);
+        s->tls.handshake_failures = px_cursor_be64(c);
+        n = px_cursor_be32(c);
+        if (c->error || n > STATS_TLS_N_CLOSES) {
+            return EPROTO;
+        }
+        for (i = 0; i < n; i++) {
+            s->tls.closes[i] = px_cursor_be64(c);
+        }
+    }
     return px_cursor_finish(c);
 }
 

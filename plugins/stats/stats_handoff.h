@@ -19,10 +19,12 @@
 #include "http.h"
 #include "plexus/buf.h"
 #include "render.h"
+#include "tls_relay.h"
 
 /* Everything a generation hands the next. */
 struct stats_state {
     struct stats_http_counters http;
+    struct stats_tls_counters tls;
     uint64_t collections;
     uint64_t reports_dropped;
     uint64_t next_id;
@@ -30,8 +32,12 @@ struct stats_state {
     struct stats_reload reloads[STATS_MAX_RELOADS]; /* Oldest first. */
 };
 
-#define STATS_HANDOFF_BLOB    "state"
-#define STATS_HANDOFF_VERSION 2 /* 1 was a copy of structs. */
+#define STATS_HANDOFF_BLOB "state"
+
+/* The blob's versions: 1 was a copy of structs; 2 had no TLS counters,
+ * and is still read (as zeros). */
+#define STATS_HANDOFF_VERSION     3
+#define STATS_HANDOFF_MIN_VERSION 2
 
 /* Appends 's' to 'out'.  Returns px_buf_error(out), or EINVAL for a state
  * with more codes or reloads than it has room for. */
@@ -41,7 +47,8 @@ int stats_handoff_write(const struct stats_state *s, struct px_buf *out);
  * zeroed, for anything truncated, left over or inconsistent: a wrong
  * magic or version, a count beyond its bound, a status code that is not
  * three digits or appears twice, a reload outcome or time that cannot be,
- * a string too long for its field or with a NUL in it. */
+ * a string too long for its field or with a NUL in it, more TLS close
+ * reasons than this build knows. */
 int stats_handoff_read(const void *data, size_t len, struct stats_state *s);
 
 #endif /* STATS_HANDOFF_H */

@@ -510,6 +510,8 @@ vns_init(struct px_plugin *p)
                                   PX_TOPIC_VNS_VERSION, &vs->t_router_up)) ||
         (error = px_topic_declare(p, PX_TOPIC_VNS_ROUTER_DOWN,
                                   PX_TOPIC_VNS_VERSION, &vs->t_router_down)) ||
+        (error = px_topic_declare(p, PX_TOPIC_VNS_FRAME,
+                                  PX_TOPIC_VNS_FRAME_VERSION, &vs->t_frame)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_UP, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, vs_iface_on_switch_up, NULL,
                               NULL)) ||

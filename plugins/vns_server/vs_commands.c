@@ -4,13 +4,41 @@
  * frames each way, drops) and a line of the plugin's counters, or the same
  * as JSON.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <jansson.h>
 
+#include "plexus/packet.h"
 #include "plexus/table.h"
 #include "vs_plugin.h"
+
+/* The interface map: what each router is told it has, and the switch
+ * port behind each interface. */
+static json_t *
+interfaces_json(const struct vns_server *vs)
+{
+    json_t *list = json_array();
+    size_t i;
+
+    for (i = 0; list && i < vs->n_ifaces; i++) {
+        const struct iface *f = &vs->ifaces[i];
+        char ip[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN], mac[18];
+
+        json_array_append_new(
+            list,
+            json_pack("{s:s,s:s,s:s,s:s,s:I}", "name", f->vi.name, "ip",
+                      px_pkt_format_ipv4(ntohl(f->vi.ip), ip, sizeof ip),
+                      "mask",
+                      px_pkt_format_ipv4(ntohl(f->vi.mask), mask, sizeof mask),
+                      "mac", px_pkt_format_mac(f->vi.mac, mac, sizeof mac),
+                      "port", (json_int_t)f->port_no));
+    }
+    return list;
+}
 
 static int
 cmd_routers(struct px_plugin *p, int argc, const char *const *argv,
@@ -21,7 +49,7 @@ cmd_routers(struct px_plugin *p, int argc, const char *const *argv,
     struct router **sorted, *rt;
     struct px_table t;
     size_t n = 0, i, k;
-    char *s;
+    char *s, dpid[17];
     int error;
 
     (void)argc;
@@ -110,12 +138,14 @@ cmd_routers(struct px_plugin *p, int argc, const char *const *argv,
     px_reply_printf(r, ", %llu unmapped packet-ins; switch %s\n",
                     (unsigned long long)vs->unmapped_packet_ins,
                     vs->switch_up ? "up" : "not up");
-    data = json_pack("{s:o,s:{s:I,s:I,s:o,s:I,s:b}}", "routers", list,
+    snprintf(dpid, sizeof dpid, "%016" PRIx64, vs->up_dpid);
+    data = json_pack("{s:o,s:{s:I,s:I,s:o,s:I,s:b,s:s,s:o}}", "routers", list,
                      "vns_server", "routers_connected", (json_int_t)n,
                      "routers_accepted", (json_int_t)vs->routers_accepted,
                      "router_disconnects", disconnects, "unmapped_packet_ins",
                      (json_int_t)vs->unmapped_packet_ins, "switch_up",
-                     vs->switch_up);
+                     vs->switch_up, "dpid", vs->switch_up ? dpid : "",
+                     "interfaces", interfaces_json(vs));
     s = data ? json_dumps(data, JSON_COMPACT) : NULL;
     if (s) {
         px_reply_json(r, s);

@@ -33,9 +33,28 @@ vs_packet_on_packet_in(struct px_plugin *p, const struct px_event *ev,
             !ROUTER_SEND(r, vns_encode_packet, f->vi.name, pi->frame,
                          pi->frame_len)) {
             r->frames_out++;
+            vs_packet_publish_frame(vs, r->id, 1, f, pi->frame, pi->frame_len);
         }
     }
     return PX_EVENT_CONTINUE;
+}
+
+void
+vs_packet_publish_frame(struct vns_server *vs, uint32_t router, int to_router,
+                        const struct iface *f, const uint8_t *frame,
+                        size_t frame_len)
+{
+    struct px_vns_frame ev = {
+        .router = router,
+        .to_router = (uint32_t)to_router,
+        .iface = f->vi.name,
+        .dpid = vs->up_dpid,
+        .port = f->port_no,
+        .frame = frame,
+        .frame_len = frame_len,
+    };
+
+    px_publish(vs->p, vs->t_frame, &ev, sizeof ev);
 }
 
 /* The drop reason of a packet-out that openflow did not queue. */
@@ -118,6 +137,7 @@ vs_packet_from_router(struct router *r, const uint8_t *msg, size_t len,
                   (unsigned long long)r->dropped[DROP_UNKNOWN_INTERFACE]);
         return 0;
     }
+    vs_packet_publish_frame(vs, r->id, 0, f, frame, frame_len);
     send_to_switch(r, f, name, frame, frame_len);
     return 0;
 }

@@ -35,6 +35,7 @@
 #include "plexus/hmap.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/openflow.h"
+#include "plexus/topics/vns.h"
 #include "plexus/vns_codec.h"
 
 /* Bytes of input buffered per router: room for several whole messages, so
@@ -159,6 +160,7 @@ struct vns_server {
     struct px_topic *t_packet_out;
     struct px_topic *t_router_up;
     struct px_topic *t_router_down;
+    struct px_topic *t_frame; /* vns.frame, for the console's journeys. */
     struct px_topic *t_stats_report;
     struct px_ratelimit rl;
 
@@ -309,6 +311,11 @@ int vs_iface_on_switch_down(struct px_plugin *p, const struct px_event *ev,
 /* Subscriber of openflow.packet_in: the frame to every open router. */
 int vs_packet_on_packet_in(struct px_plugin *p, const struct px_event *ev,
                            void *arg);
+/* Publishes vns.frame: 'frame' went to (or came from) router 'router' on
+ * interface 'f'. */
+void vs_packet_publish_frame(struct vns_server *vs, uint32_t router,
+                             int to_router, const struct iface *f,
+                             const uint8_t *frame, size_t frame_len);
 /* A VNS Packet 'msg' from the open router 'r': out of its interface's
  * port.  Returns 0, or EPROTO with '*why' for a malformed message. */
 int vs_packet_from_router(struct router *r, const uint8_t *msg, size_t len,

@@ -1,7 +1,8 @@
 /*
  * Message connections (<plexus/conn.h>): the socket, its transport (TCP,
- * TLS over TCP, Unix), framing by a length field, bounded input and output
- * buffers, close reasons, and the handoff serialization.
+ * TLS over TCP, Unix), framing by a length field (or none: a byte
+ * stream), bounded input and output buffers, close reasons, and the
+ * handoff serialization.
  *
  * The transports differ in four operations (handshake, receive, send,
  * close), which a small table of functions per transport provides; all the
@@ -216,6 +217,14 @@ tls_create(int server, const char *key_file, const char *cert_file,
         goto fail;
     }
     if (!ca_file || !*ca_file) {
+        if (server) {
+            /* No CA: peers are not asked for a certificate (a browser has
+             * none to give); the server's own still proves who it is. */
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+            SSL_CTX_set_session_id_context(ctx,
+                                           (const unsigned char *)"plexus", 6);
+            goto done;
+        }
         snprintf(why, why_size,
                  "a CA certificate is needed to verify the "
                  "peer");
@@ -241,6 +250,7 @@ tls_create(int server, const char *key_file, const char *cert_file,
         SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"plexus",
                                        6);
     }
+done:
     tls = calloc(1, sizeof *tls);
     if (!tls) {
         SSL_CTX_free(ctx);
@@ -452,12 +462,16 @@ static const struct transport_class tls_class = {
 /* ---------------------------------------------------------------------- */
 /* Life.                                                                  */
 
+/* Input buffered by a byte stream when the options give no bound. */
+#define STREAM_IN_LIMIT (64 * 1024)
+
 static int
 framing_valid(const struct px_conn_framing *f)
 {
-    return (f->length_size == 2 || f->length_size == 4) &&
-           f->min_len >= (uint32_t)f->length_offset + f->length_size &&
-           f->max_len >= f->min_len;
+    return f->length_size == 0 ||
+           ((f->length_size == 2 || f->length_size == 4) &&
+            f->min_len >= (uint32_t)f->length_offset + f->length_size &&
+            f->max_len >= f->min_len);
 }
 
 /* A connection over 'transport' with the buffers and framing of 'o'. */
@@ -465,10 +479,14 @@ static struct px_conn *
 conn_alloc(int fd, const char *peer, const struct px_conn_options *o,
            enum px_transport transport)
 {
+    int stream = o->framing.length_size == 0;
     struct px_conn *c;
-    size_t in_cap = o->in_limit ? o->in_limit : 2 * (size_t)o->framing.max_len;
+    size_t in_cap = o->in_limit ? o->in_limit
+                    : stream    ? STREAM_IN_LIMIT
+                                : 2 * (size_t)o->framing.max_len;
 
-    if (!framing_valid(&o->framing) || in_cap < o->framing.max_len) {
+    if (!framing_valid(&o->framing) ||
+        (stream ? !in_cap : in_cap < o->framing.max_len)) {
         errno = EINVAL;
         return NULL;
     }
@@ -482,6 +500,10 @@ conn_alloc(int fd, const char *peer, const struct px_conn_options *o,
     c->class = transport == PX_TRANSPORT_TLS ? &tls_class : &plain_class;
     c->server = o->server;
     c->framing = o->framing;
+    if (stream) {
+        /* Nothing else of the framing means anything to a stream. */
+        memset(&c->framing, 0, sizeof c->framing);
+    }
     snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "");
     c->in_cap = in_cap;
     c->out_cap = o->out_limit ? o->out_limit : 1024 * 1024;
@@ -674,8 +696,61 @@ px_conn_has_message(const struct px_conn *c)
     size_t avail = c->in_len - c->in_start;
     size_t need = (size_t)c->framing.length_offset + c->framing.length_size;
 
+    if (!c->framing.length_size) {
+        return c->reason == PX_CONN_OPEN && avail > 0;
+    }
     return c->reason == PX_CONN_OPEN && avail >= need &&
            avail >= frame_length(c, c->in + c->in_start);
+}
+
+/* A byte stream's px_conn_peek, and px_conn_next's when 'take'. */
+static int
+stream_next(struct px_conn *c, const uint8_t **data, size_t *len, int take)
+{
+    size_t avail;
+
+    if (c->reason != PX_CONN_OPEN) {
+        return EPIPE;
+    }
+    /* Reading stopped because the buffer was full, and some of it has been
+     * taken since: what the transport holds already (decrypted TLS) no
+     * readiness event will announce, so read it now. */
+    if (c->full && c->in_len - c->in_start < c->in_cap) {
+        int error = conn_read(c);
+
+        if (error) {
+            return error;
+        }
+    }
+    avail = c->in_len - c->in_start;
+    if (!avail) {
+        return c->eof ? EPIPE : EAGAIN;
+    }
+    *data = c->in + c->in_start;
+    *len = avail;
+    if (take) {
+        c->in_start += avail;
+        c->stats.rx_msgs++;
+    }
+    return 0;
+}
+
+int
+px_conn_peek(struct px_conn *c, const uint8_t **data, size_t *len)
+{
+    return stream_next(c, data, len, 0);
+}
+
+void
+px_conn_consume(struct px_conn *c, size_t n)
+{
+    size_t avail = c->in_len - c->in_start;
+
+    c->in_start += n < avail ? n : avail;
+    if (c->in_start == c->in_len) {
+        /* Empty: the next read starts at the front, with no move. */
+        c->in_start = c->in_len = 0;
+    }
 }
 
 /* px_conn_next's every case but a whole, well-framed message in the
@@ -686,6 +761,9 @@ next_slow(struct px_conn *c, const uint8_t **msg, size_t *len)
     size_t need = (size_t)c->framing.length_offset + c->framing.length_size;
     int tried_read = 0;
 
+    if (!c->framing.length_size) {
+        return stream_next(c, msg, len, 1);
+    }
     for (;;) {
         size_t avail = c->in_len - c->in_start;
         const uint8_t *p = c->in + c->in_start;
@@ -752,7 +830,8 @@ px_conn_next(struct px_conn *c, const uint8_t **msg, size_t *len)
     const uint8_t *p = c->in + c->in_start;
     uint32_t length;
 
-    if (__builtin_expect(c->reason == PX_CONN_OPEN &&
+    /* A byte stream (length_size 0) takes the slow path. */
+    if (__builtin_expect(c->reason == PX_CONN_OPEN && c->framing.length_size &&
                              avail >= (size_t)c->framing.length_offset +
                                           c->framing.length_size,
                          1)) {

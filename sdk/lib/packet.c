@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1065,4 +1066,450 @@ px_pkt_format_ipv6(const uint8_t *addr, char *buf, size_t size)
         snprintf(buf, size, "%s", text);
     }
     return buf;
+}
+
+/* Summaries. */
+
+/* Text being appended to a buffer of 'size' bytes: 'n' is what it holds,
+ * at most size - 1, and it stays terminated (when 'size' is not 0) however
+ * much is appended. */
+struct summary {
+    char *buf;
+    size_t size;
+    size_t n;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+say(struct summary *s, const char *fmt, ...)
+{
+    va_list args;
+    int k;
+
+    if (s->n + 1 >= s->size) {
+        return;
+    }
+    va_start(args, fmt);
+    k = vsnprintf(s->buf + s->n, s->size - s->n, fmt, args);
+    va_end(args);
+    if (k > 0) {
+        s->n += (size_t)k < s->size - s->n ? (size_t)k : s->size - s->n - 1;
+    }
+}
+
+/* 'len' bytes of a name from the wire (an LLDP id or system name): as
+ * text when every byte is printable ASCII, else in hex, so that a summary
+ * is always printable ASCII (valid UTF-8 and JSON-safe as it is). */
+static void
+say_name(struct summary *s, const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len && p[i] >= 0x20 && p[i] < 0x7f; i++) {
+        continue;
+    }
+    if (i == len && len) {
+        say(s, "%.*s", (int)len, (const char *)p);
+        return;
+    }
+    say(s, "0x");
+    for (i = 0; i < len && s->n + 1 < s->size; i++) {
+        say(s, "%02x", p[i]);
+    }
+}
+
+/* An address, and a port when 'port' is not negative: IPv6 addresses in
+ * brackets before a port, as in URLs. */
+static void
+say_addr(struct summary *s, const struct px_pkt *pkt, bool src, long port)
+{
+    char text[PX_PKT_IPV6_STRLEN];
+
+    bool v4 = pkt->layers & PX_PKT_IPV4;
+
+    if (v4) {
+        px_pkt_format_ipv4(src ? pkt->ipv4.src : pkt->ipv4.dst, text,
+                           sizeof text);
+    } else {
+        px_pkt_format_ipv6(src ? pkt->ipv6.src : pkt->ipv6.dst, text,
+                           sizeof text);
+    }
+    if (port < 0) {
+        say(s, "%s", text);
+    } else if (v4) {
+        say(s, "%s:%ld", text, port);
+    } else {
+        say(s, "[%s]:%ld", text, port);
+    }
+}
+
+/* "src > dst", with ports when 'sport' is not negative. */
+static void
+say_addrs(struct summary *s, const struct px_pkt *pkt, long sport, long dport)
+{
+    say_addr(s, pkt, true, sport);
+    say(s, " > ");
+    say_addr(s, pkt, false, dport);
+}
+
+/* Flags as tcpdump prints them: F S R P, '.' for ACK, U E W, and "none"
+ * when there is none. */
+static void
+say_tcp_flags(struct summary *s, uint16_t flags)
+{
+    static const struct {
+        uint16_t bit;
+        char c;
+    } names[] = {{PX_TCP_FIN, 'F'}, {PX_TCP_SYN, 'S'}, {PX_TCP_RST, 'R'},
+                 {PX_TCP_PSH, 'P'}, {PX_TCP_ACK, '.'}, {PX_TCP_URG, 'U'},
+                 {PX_TCP_ECE, 'E'}, {PX_TCP_CWR, 'W'}, {PX_TCP_NS, 'N'}};
+    char text[sizeof names / sizeof names[0] + 1];
+    size_t i, n = 0;
+
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (flags & names[i].bit) {
+            text[n++] = names[i].c;
+        }
+    }
+    text[n] = '\0';
+    say(s, " [%s]", n ? text : "none");
+}
+
+static const char *
+icmp_unreach_name(uint8_t code)
+{
+    static const char *const names[] = {"net",
+                                        "host",
+                                        "protocol",
+                                        "port",
+                                        NULL,
+                                        "source route",
+                                        "net unknown",
+                                        "host unknown",
+                                        "isolated",
+                                        "net prohibited",
+                                        "host prohibited",
+                                        "net tos",
+                                        "host tos",
+                                        "prohibited",
+                                        "precedence violation",
+                                        "precedence cutoff"};
+
+    return code < sizeof names / sizeof names[0] ? names[code] : NULL;
+}
+
+/* An ICMP or ICMPv6 error's quoted datagram, briefly: its protocol,
+ * addresses and ports (the quote's 8 bytes of L4 hold TCP's ports, too
+ * few for px_pkt_parse_ip to mark TCP), or its echo's id and sequence. */
+static void
+say_quote(struct summary *s, const struct px_pkt *pkt)
+{
+    struct px_pkt q;
+
+    if (!pkt->payload_len ||
+        px_pkt_parse_ip(pkt->payload, pkt->payload_len, &q) ||
+        !(q.layers & (PX_PKT_IPV4 | PX_PKT_IPV6))) {
+        return;
+    }
+    say(s, " [");
+    if ((q.ip_proto == PX_IP_PROTO_TCP || q.ip_proto == PX_IP_PROTO_UDP) &&
+        q.l4 && q.l4_len >= 4) {
+        say(s, q.ip_proto == PX_IP_PROTO_TCP ? "TCP " : "UDP ");
+        say_addrs(s, &q, px_get_be16(q.l4), px_get_be16(q.l4 + 2));
+    } else if (q.layers & (PX_PKT_ICMP | PX_PKT_ICMPV6)) {
+        say(s, q.layers & PX_PKT_ICMP ? "ICMP " : "ICMPv6 ");
+        say_addrs(s, &q, -1, -1);
+        if (q.icmp.type == (q.layers & PX_PKT_ICMP ? PX_ICMP_ECHO_REQUEST
+                                                   : PX_ICMPV6_ECHO_REQUEST)) {
+            say(s, " echo request id %u seq %u", q.icmp.id, q.icmp.seq);
+        } else {
+            say(s, " type %u", q.icmp.type);
+        }
+    } else {
+        say(s, "%s ", q.layers & PX_PKT_IPV4 ? "IPv4" : "IPv6");
+        say_addrs(s, &q, -1, -1);
+        say(s, " proto %u", q.ip_proto);
+    }
+    say(s, "]");
+}
+
+static void
+say_icmp(struct summary *s, const struct px_pkt *pkt)
+{
+    const struct px_pkt_icmp *i = &pkt->icmp;
+    const char *name;
+
+    switch (i->type) {
+    case PX_ICMP_ECHO_REQUEST:
+    case PX_ICMP_ECHO_REPLY:
+        say(s, " echo %s id %u seq %u",
+            i->type == PX_ICMP_ECHO_REQUEST ? "request" : "reply", i->id,
+            i->seq);
+        return;
+    case PX_ICMP_DEST_UNREACH:
+        name = icmp_unreach_name(i->code);
+        if (i->code == 4) {
+            say(s, " destination unreachable (fragmentation needed, mtu %u)",
+                i->seq);
+        } else if (name) {
+            say(s, " destination unreachable (%s)", name);
+        } else {
+            say(s, " destination unreachable (code %u)", i->code);
+        }
+        break;
+    case PX_ICMP_TIME_EXCEEDED:
+        if (i->code > 1) {
+            say(s, " time exceeded (code %u)", i->code);
+        } else {
+            say(s, " time exceeded%s", i->code ? " (reassembly)" : "");
+        }
+        break;
+    case 4:
+        say(s, " source quench");
+        break;
+    case 5:
+        say(s, " redirect (code %u)", i->code);
+        break;
+    case 12:
+        say(s, " parameter problem (code %u)", i->code);
+        break;
+    case 13:
+    case 14:
+        say(s, " timestamp %s", i->type == 13 ? "request" : "reply");
+        return;
+    default:
+        say(s, " type %u code %u", i->type, i->code);
+        return;
+    }
+    say_quote(s, pkt);
+}
+
+static void
+say_icmpv6(struct summary *s, const struct px_pkt *pkt)
+{
+    static const char *const unreach[] = {
+        "no route", "prohibited", "beyond scope", "address",
+        "port",     "policy",     "reject route"};
+    const struct px_pkt_icmp *i = &pkt->icmp;
+    char text[PX_PKT_IPV6_STRLEN], mac[PX_PKT_MAC_STRLEN];
+
+    if (pkt->layers & PX_PKT_ND) {
+        px_pkt_format_ipv6(pkt->nd.target, text, sizeof text);
+        if (i->type == PX_ICMPV6_ND_NS) {
+            say(s, " neighbor solicitation who-has %s", text);
+            return;
+        }
+        say(s, " neighbor advertisement %s", text);
+        if (pkt->nd.tll) {
+            say(s, " is-at %s",
+                px_pkt_format_mac(pkt->nd.tll, mac, sizeof mac));
+        }
+        if (pkt->nd.flags &
+            (PX_ND_ROUTER | PX_ND_SOLICITED | PX_ND_OVERRIDE)) {
+            say(s, " [%s%s%s]", pkt->nd.flags & PX_ND_ROUTER ? "R" : "",
+                pkt->nd.flags & PX_ND_SOLICITED ? "S" : "",
+                pkt->nd.flags & PX_ND_OVERRIDE ? "O" : "");
+        }
+        return;
+    }
+    switch (i->type) {
+    case PX_ICMPV6_ECHO_REQUEST:
+    case PX_ICMPV6_ECHO_REPLY:
+        say(s, " echo %s id %u seq %u",
+            i->type == PX_ICMPV6_ECHO_REQUEST ? "request" : "reply", i->id,
+            i->seq);
+        return;
+    case PX_ICMPV6_DEST_UNREACH:
+        if (i->code < sizeof unreach / sizeof unreach[0]) {
+            say(s, " destination unreachable (%s)", unreach[i->code]);
+        } else {
+            say(s, " destination unreachable (code %u)", i->code);
+        }
+        break;
+    case PX_ICMPV6_PACKET_TOO_BIG:
+        say(s, " packet too big (mtu %u)", (unsigned int)i->id << 16 | i->seq);
+        break;
+    case PX_ICMPV6_TIME_EXCEEDED:
+        say(s, " time exceeded%s", i->code == 1 ? " (reassembly)" : "");
+        break;
+    case PX_ICMPV6_ND_RS:
+        say(s, " router solicitation");
+        return;
+    case PX_ICMPV6_ND_RA:
+        say(s, " router advertisement");
+        return;
+    case PX_ICMPV6_ND_REDIRECT:
+        say(s, " redirect");
+        return;
+    default:
+        say(s, " type %u code %u", i->type, i->code);
+        return;
+    }
+    say_quote(s, pkt);
+}
+
+/* IPv4 or IPv6: the L4's name, the addresses (and ports), what the L4
+ * says, the TTL or hop limit, then fragmentation and truncation. */
+static void
+say_ip(struct summary *s, const struct px_pkt *pkt)
+{
+    bool v4 = pkt->layers & PX_PKT_IPV4;
+    unsigned int l = pkt->layers;
+
+    if (l & PX_PKT_TCP) {
+        say(s, "TCP ");
+        say_addrs(s, pkt, pkt->tcp.sport, pkt->tcp.dport);
+        say_tcp_flags(s, pkt->tcp.flags);
+        say(s, " seq %u", pkt->tcp.seq);
+        if (pkt->tcp.flags & PX_TCP_ACK) {
+            say(s, " ack %u", pkt->tcp.ack);
+        }
+        say(s, " len %zu", pkt->payload_len);
+    } else if (l & PX_PKT_UDP) {
+        say(s, "UDP ");
+        say_addrs(s, pkt, pkt->udp.sport, pkt->udp.dport);
+        say(s, " len %zu", pkt->payload_len);
+    } else if (l & (PX_PKT_ICMP | PX_PKT_ICMPV6)) {
+        say(s, l & PX_PKT_ICMP ? "ICMP " : "ICMPv6 ");
+        say_addrs(s, pkt, -1, -1);
+        if (l & PX_PKT_ICMP) {
+            say_icmp(s, pkt);
+        } else {
+            say_icmpv6(s, pkt);
+        }
+    } else {
+        say(s, v4 ? "IPv4 " : "IPv6 ");
+        say_addrs(s, pkt, -1, -1);
+        say(s, " proto %u", pkt->ip_proto);
+        if (pkt->l4 && !(l & PX_PKT_TRUNCATED) &&
+            (pkt->ip_proto == PX_IP_PROTO_TCP ||
+             pkt->ip_proto == PX_IP_PROTO_UDP ||
+             pkt->ip_proto == (v4 ? PX_IP_PROTO_ICMP : PX_IP_PROTO_ICMPV6))) {
+            /* An L4 the parser knows was all there, and did not parse. */
+            say(s, " malformed");
+        }
+    }
+    if (v4) {
+        say(s, " ttl %u", pkt->ipv4.ttl);
+    } else {
+        say(s, " hlim %u", pkt->ipv6.hop_limit);
+    }
+    if (l & PX_PKT_FRAGMENT) {
+        unsigned int off =
+            v4 ? (unsigned int)(pkt->ipv4.frag & PX_IPV4_OFFMASK)
+               : pkt->ipv6.frag_off;
+
+        say(s, " frag id %lu offset %u%s",
+            v4 ? (unsigned long)pkt->ipv4.id
+               : (unsigned long)pkt->ipv6.frag_id,
+            off * 8,
+            (v4 ? pkt->ipv4.frag & PX_IPV4_MF : pkt->ipv6.frag_more) ? " MF"
+                                                                     : "");
+    }
+    if (l & PX_PKT_TRUNCATED) {
+        say(s, " truncated (%zu of %lu bytes)", pkt->l3_len,
+            v4 ? (unsigned long)pkt->ipv4.total_len
+               : PX_IPV6_HDR_LEN + (unsigned long)pkt->ipv6.payload_len);
+    }
+}
+
+static void
+say_arp(struct summary *s, const struct px_pkt *pkt)
+{
+    char a[PX_PKT_IPV4_STRLEN], b[PX_PKT_IPV4_STRLEN];
+    char mac[PX_PKT_MAC_STRLEN];
+
+    px_pkt_format_ipv4(pkt->arp.spa, a, sizeof a);
+    px_pkt_format_ipv4(pkt->arp.tpa, b, sizeof b);
+    if (pkt->arp.op == PX_ARP_REQUEST) {
+        say(s, "ARP who-has %s tell %s", b, a);
+    } else if (pkt->arp.op == PX_ARP_REPLY) {
+        say(s, "ARP %s is-at %s", a,
+            px_pkt_format_mac(pkt->arp.sha, mac, sizeof mac));
+    } else {
+        say(s, "ARP op %u %s > %s", pkt->arp.op, a, b);
+    }
+}
+
+static void
+say_lldp(struct summary *s, const struct px_pkt *pkt)
+{
+    const struct px_pkt_lldp *l = &pkt->lldp;
+    char mac[PX_PKT_MAC_STRLEN];
+
+    say(s, "LLDP chassis ");
+    if (l->chassis_subtype == 4 && l->chassis_id_len == PX_ETH_ADDR_LEN) {
+        say(s, "%s", px_pkt_format_mac(l->chassis_id, mac, sizeof mac));
+    } else {
+        say_name(s, l->chassis_id, l->chassis_id_len);
+    }
+    say(s, " port ");
+    if (l->port_subtype == 3 && l->port_id_len == PX_ETH_ADDR_LEN) {
+        say(s, "%s", px_pkt_format_mac(l->port_id, mac, sizeof mac));
+    } else {
+        say_name(s, l->port_id, l->port_id_len);
+    }
+    say(s, " ttl %u", l->ttl);
+    if (l->sys_name) {
+        say(s, " system ");
+        say_name(s, l->sys_name, l->sys_name_len);
+    }
+}
+
+size_t
+px_pkt_summary(const struct px_pkt *pkt, char *buf, size_t size)
+{
+    struct summary s = {buf, size, 0};
+    const struct px_pkt_eth *eth = &pkt->eth;
+    size_t i;
+
+    if (!size) {
+        return 0;
+    }
+    buf[0] = '\0';
+    if (!pkt->frame) {
+        say(&s, "truncated frame (shorter than an Ethernet header)");
+        return s.n;
+    }
+    for (i = 0; i < eth->n_vlans; i++) {
+        uint16_t tci = eth->vlans[i].tci;
+
+        say(&s, "%s %u ",
+            eth->vlans[i].tpid == PX_ETH_TYPE_QINQ ? "qinq" : "vlan",
+            tci & PX_VLAN_VID_MASK);
+        if (tci >> PX_VLAN_PCP_SHIFT) {
+            say(&s, "p %u ", tci >> PX_VLAN_PCP_SHIFT);
+        }
+    }
+    if (pkt->layers & (PX_PKT_IPV4 | PX_PKT_IPV6)) {
+        say_ip(&s, pkt);
+    } else if (pkt->layers & PX_PKT_ARP) {
+        say_arp(&s, pkt);
+    } else if (pkt->layers & PX_PKT_LLDP) {
+        say_lldp(&s, pkt);
+    } else if ((eth->type == PX_ETH_TYPE_VLAN ||
+                eth->type == PX_ETH_TYPE_QINQ) &&
+               eth->n_vlans < PX_PKT_MAX_VLANS) {
+        say(&s, "truncated vlan tag (%zu bytes)", pkt->len);
+    } else if (eth->type < 0x0600) {
+        say(&s, "802.3 len %u", eth->type);
+    } else if (eth->type == PX_ETH_TYPE_ARP || eth->type == PX_ETH_TYPE_IPV4 ||
+               eth->type == PX_ETH_TYPE_IPV6 ||
+               eth->type == PX_ETH_TYPE_LLDP) {
+        /* Of a type the parser knows, yet not marked. */
+        say(&s, "%s %s (%zu bytes)",
+            eth->type == PX_ETH_TYPE_ARP    ? "ARP"
+            : eth->type == PX_ETH_TYPE_IPV4 ? "IPv4"
+            : eth->type == PX_ETH_TYPE_IPV6 ? "IPv6"
+                                            : "LLDP",
+            pkt->l3_len < (eth->type == PX_ETH_TYPE_ARP    ? PX_ARP_LEN
+                           : eth->type == PX_ETH_TYPE_IPV4 ? PX_IPV4_HDR_LEN
+                           : eth->type == PX_ETH_TYPE_IPV6 ? PX_IPV6_HDR_LEN
+                                                           : 2)
+                ? "truncated"
+                : "malformed",
+            pkt->l3_len);
+    } else {
+        say(&s, "ethertype 0x%04x len %zu", eth->type, pkt->len);
+    }
+    return s.n;
 }

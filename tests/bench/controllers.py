@@ -24,6 +24,9 @@ see ofbench.c):
                        (the stats plugin on 127.0.0.1:9330), scraped ten
                        times a second throughout, as a busy Prometheus
                        would.
+  plexusd + console    the same plus conf.d/65-console.ini as committed,
+                       with one browser (a WebSocket client) reading the
+                       console's live stream of every event.
   floor                tests/bench/ofnull, which answers every packet-in
                        with the flow_mod a learning switch sends, but
                        flooding, and learns nothing: the most any
@@ -67,7 +70,8 @@ something fails.
 
 Usage: controllers.py [--ofbench PATH] [--ofnull PATH] [--plexus-root DIR]
                       [--patterns sequential,random,vendor]
-                      [--only ovs,plexus,plexus-scraped,floor,floor-po]
+                      [--only ovs,plexus,plexus-scraped,plexus-console,
+                              floor,floor-po]
                       [--switches N] [--macs M] [--seconds T] [--rounds R]
                       [--warmup S] [--no-buffer] [--port-base PORT]
 """
@@ -91,8 +95,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
+# The console's WebSocket client is the integration tests' own.
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from wsclient import WS, Failure as WSFailure  # noqa: E402
 SHIPPED = os.path.join("conf.d", "examples", "l2_switch")
 SHIPPED_STATS = os.path.join("conf.d", "50-stats.ini")
+SHIPPED_CONSOLE = os.path.join("conf.d", "65-console.ini")
 START_DEADLINE = 10.0  # Seconds for a controller to accept connections.
 STOP_DEADLINE = 5.0    # Seconds between SIGTERM and SIGKILL.
 COUNTER_DEADLINE = 10.0  # Seconds for a controller's counters.
@@ -372,7 +380,7 @@ class Plexus(Controller):
 
     name = "plexusd (l2_switch as shipped)"
     key = "plexus"
-    stats_file = None  # A further shipped file to run with, under ROOT.
+    extra_files = ()  # Further shipped files to run with, under ROOT.
 
     def plugin_built(self, plugin_dir, name):
         return any(os.path.isfile(os.path.join(plugin_dir, p))
@@ -386,9 +394,9 @@ class Plexus(Controller):
                              "module")
             if m:
                 names.append(m)
-        if self.stats_file:
-            names.append(ini_value(os.path.join(ROOT, self.stats_file),
-                                   "plugin", "module")[1])
+        for f in self.extra_files:
+            names.append(ini_value(os.path.join(ROOT, f), "plugin",
+                                   "module")[1])
         return names
 
     def check_built(self):
@@ -426,7 +434,7 @@ class Plexus(Controller):
             changes.append(("00-host.ini", run_line,
                             "run_dir = %s" % os.path.join(self.tmp, "run"),
                             "another plexusd holds %s" % pid_file))
-        in_place = (not changes and not self.stats_file and
+        in_place = (not changes and not self.extra_files and
                     os.path.realpath(self.args.plexus_root)
                     == os.path.realpath(ROOT))
         if in_place:
@@ -434,7 +442,7 @@ class Plexus(Controller):
             self.conf_note = "%s as committed, run in place" % SHIPPED
         else:
             self.copy_conf(shipped, changes)
-        committed = [SHIPPED] + ([self.stats_file] if self.stats_file else [])
+        committed = [SHIPPED] + list(self.extra_files)
         dirty = uncommitted(committed)
         if dirty:
             self.conf_note += ("; WARNING: the working tree differs from "
@@ -460,9 +468,10 @@ class Plexus(Controller):
                    os.path.join(self.tmp, "plugins"))
         os.mkdir(os.path.join(self.tmp, "run"))
         extra = []
-        if self.stats_file:
-            shutil.copy(os.path.join(ROOT, self.stats_file), self.conf)
-            extra.append(self.stats_file)
+        for f in self.extra_files:
+            shutil.copy(os.path.join(ROOT, f), self.conf)
+            extra.append(f)
+        if self.extra_files:
             changes += self.stats_changes()
         same = filecmp.dircmp(shipped, self.conf)
         if same.diff_files or same.left_only:
@@ -567,14 +576,14 @@ class PlexusScraped(Plexus):
 
     name = "plexusd (l2_switch + stats, scraped 10/s)"
     key = "plexus-scraped"
-    stats_file = SHIPPED_STATS
+    extra_files = (SHIPPED_STATS,)
 
     def __init__(self, args, port):
         Plexus.__init__(self, args, port)
         self.scrapes = []  # The Scraper of every run.
 
     def stats_changes(self):
-        path = os.path.join(ROOT, self.stats_file)
+        path = os.path.join(ROOT, SHIPPED_STATS)
         line, port = ini_value(path, "stats", "port")
         addr = ini_value(path, "stats", "address")[1] or "0.0.0.0"
         self.stats_port = int(port)
@@ -582,7 +591,7 @@ class PlexusScraped(Plexus):
             return []
         new = self.args.port_base + 11
         self.stats_port = new
-        return [(os.path.basename(self.stats_file), line, "port = %d" % new,
+        return [(os.path.basename(SHIPPED_STATS), line, "port = %d" % new,
                  "port %s is taken" % port)]
 
     def start(self):
@@ -610,6 +619,85 @@ class PlexusScraped(Plexus):
         return self.notes
 
 
+class ConsoleReader(threading.Thread):
+    """A browser with the console open on the event stream: the live
+    WebSocket, every topic asked for, every message read as it comes."""
+
+    def __init__(self, port):
+        threading.Thread.__init__(self, daemon=True)
+        self.port = port
+        self.stop_event = threading.Event()
+        self.messages = 0
+        self.events = 0
+        self.skipped = 0
+        self.error = None
+
+    def run(self):
+        try:
+            ws = WS(self.port, "/ws")
+            ws.recv_json("hello")
+            ws.send_json({"op": "events", "prefix": ""})
+            while not self.stop_event.is_set():
+                try:
+                    m = ws.recv_json(timeout=0.2)
+                except (WSFailure, socket.timeout):
+                    continue
+                self.messages += 1
+                if m.get("type") == "event":
+                    self.events += 1
+                elif m.get("type") == "skipped":
+                    self.skipped += m.get("count", 0)
+            ws.close()
+        except (OSError, EOFError, WSFailure) as e:
+            self.error = str(e)
+
+    def stop(self):
+        self.stop_event.set()
+        self.join()
+
+
+class PlexusConsole(PlexusScraped):
+    """The same plus the shipped console (conf.d/65-console.ini) with one
+    browser streaming every event: what an open console costs.  Not
+    scraped, so that the row shows the console alone beside the stats
+    row."""
+
+    name = "plexusd (l2_switch + stats + console streaming)"
+    key = "plexus-console"
+    extra_files = (SHIPPED_STATS, SHIPPED_CONSOLE)
+
+    def start(self):
+        Plexus.start(self)
+        end = time.monotonic() + START_DEADLINE
+        while not accepts(self.stats_port):
+            if time.monotonic() > end:
+                raise Failed("stats not accepting on port %d"
+                             % self.stats_port)
+            time.sleep(0.02)  # The poll interval, not a wait for a state.
+        self.reader = ConsoleReader(self.stats_port)
+        self.reader.start()
+
+    def stop(self):
+        if getattr(self, "reader", None):
+            self.reader.stop()
+            self.scrapes.append(self.reader)
+            self.reader = None
+        return Plexus.stop(self)
+
+    def finish(self):
+        readers = getattr(self, "scrapes", [])
+        if readers:
+            errors = [r.error for r in readers if r.error]
+            self.notes.append(
+                "console: %d live messages read (%d event lines), %d "
+                "skipped for the browser%s"
+                % (sum(r.messages for r in readers),
+                   sum(r.events for r in readers),
+                   sum(r.skipped for r in readers),
+                   "; errors: " + "; ".join(errors) if errors else ""))
+        return self.notes
+
+
 class FloorPacketOut(Floor):
     """ofnull answering with a flooding packet-out: 24 bytes where a
     flow_mod takes 80, so the generator has less to read."""
@@ -619,8 +707,8 @@ class FloorPacketOut(Floor):
     response = "packet_out"
 
 
-CONTROLLERS = [OvsTestController, Plexus, PlexusScraped, Floor,
-               FloorPacketOut]
+CONTROLLERS = [OvsTestController, Plexus, PlexusScraped, PlexusConsole,
+               Floor, FloorPacketOut]
 BY_KEY = {c.key: c for c in CONTROLLERS}
 
 
@@ -860,7 +948,8 @@ def summary_table(by_pattern):
     head = ["pattern", "plexusd (responses/s)", "plexusd / ovs-testcontroller",
             "plexusd / floor", "plexusd / floor, round by round",
             "plexusd + stats / ovs-testcontroller",
-            "plexusd + stats / floor"]
+            "plexusd + stats / floor",
+            "plexusd + console / plexusd, round by round"]
     body = []
     for pattern, rows in by_pattern:
         ovs, floor = throughput(rows, "ovs"), throughput(rows, "floor")
@@ -868,7 +957,8 @@ def summary_table(by_pattern):
         pxs = throughput(rows, "plexus-scraped")
         body.append([pattern, count(px) if px else "-", ratio(px, ovs),
                      ratio(px, floor), paired(rows, "plexus", "floor"),
-                     ratio(pxs, ovs), ratio(pxs, floor)])
+                     ratio(pxs, ovs), ratio(pxs, floor),
+                     paired(rows, "plexus-console", "plexus")])
     return markdown(head, body)
 
 

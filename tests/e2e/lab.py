@@ -2,15 +2,23 @@
 router, "The VNS protocol" for what vns_server and router/sr say) in
 Mininet, for the e2e tests (run.py) and 'make demo' (router/demo.py):
 
-  pxeserver1 192.168.2.2/24 --port 1--+
-  pxeserver2 172.64.3.10/24 --port 2--+ pxesw0 (OVS, userspace) --OpenFlow-->
-  pxeclient  10.0.1.100/24  --port 3--+     plexusd (openflow, vns_server,
-                                             logger) <--VNS-- router/sr
+  server1 192.168.2.2/24 --port 1--+
+  server2 172.64.3.10/24 --port 2--+ sw0 (OVS, userspace) --OpenFlow-->
+  client  10.0.1.100/24  --port 3--+     plexusd (openflow, vns_server,
+                                          logger) <--VNS-- router/sr
 
 Router interfaces eth1 192.168.2.1, eth2 172.64.3.1, eth3 10.0.1.1 are
-switch ports pxesw0-eth1..3 (the IP configuration file names the prefixed
-ports); each host's default route is its router address.  l2_learning is
-not loaded: the router forwards.
+switch ports sw0-eth1..3; each host's default route is its router address.
+l2_learning is not loaded: the router forwards.
+
+Every name Mininet puts in the root namespace (the bridge, the switch's
+and the hosts' interfaces) carries a prefix: the harness's 'pxe' for the
+tests (pxeclient, pxesw0, pxesw0-eth1), so that a test's cleanup never
+touches anything else; none for 'make demo', which a person drives with
+the lab's own names (client, server1, server2, sw0).  The IP
+configuration file names the ports as they are called (pxesw0-eth1 or
+sw0-eth1).  The harness records the actual names, so its cleanup (and
+run.py --cleanup) finds either.
 
 Uses run.py's harness (state file, Proc, Env cleanup): whatever it starts
 is recorded there and removed by pid/name, also after a crash (run.py
@@ -22,6 +30,7 @@ check the plumbing (HWInfo, frames both ways through plexusd and OVS).
 """
 
 import functools
+import json
 import os
 import re
 import shutil
@@ -68,15 +77,18 @@ def sr_built(build):
     return os.path.isfile(p) and os.access(p, os.X_OK)
 
 
-def lab_topo_class():
+def lab_topo_class(prefix=None):
+    """The lab's Mininet Topo, its names prefixed with 'prefix' (default:
+    the harness's)."""
     from mininet.topo import Topo
-    h = harness()
+    if prefix is None:
+        prefix = harness().PREFIX
 
     class LabTopo(Topo):
         def build(self):
-            sw = self.addSwitch(h.PREFIX + "sw0", dpid=DPID)
+            sw = self.addSwitch(prefix + "sw0", dpid=DPID)
             for name, ip, port, gw, _ in HOSTS:
-                host = self.addHost(h.PREFIX + name, ip=ip + "/24",
+                host = self.addHost(prefix + name, ip=ip + "/24",
                                     defaultRoute="via " + gw)
                 self.addLink(host, sw, port1=0, port2=port)
 
@@ -172,11 +184,19 @@ def csum(data):
 class Lab:
     """One lab: the Env (temp dir, plexusd, Mininet net) of run.py's
     harness plus the router and the web servers.  cleanup() removes
-    exactly what it made."""
+    exactly what it made.
 
-    def __init__(self, args, name, rtable=None, env=None):
+    'prefix' starts the names of the switch and the hosts (default: the
+    harness's PREFIX, for the tests; "" for the demo).  Before start(),
+    'extra_conf' may add files to plexusd's conf.d ({file name: text})
+    and 'sr_log' name a file that gets router/sr's output as well."""
+
+    def __init__(self, args, name, rtable=None, env=None, prefix=None):
         self.h = harness()
         self.args = args
+        self.prefix = self.h.PREFIX if prefix is None else prefix
+        self.extra_conf = {}
+        self.sr_log = None
         self.env = env or self.h.Env(args, name)
         if not hasattr(self.env, "result"):
             self.env.result = ""
@@ -190,14 +210,18 @@ class Lab:
     # -- names --
 
     def host(self, name):
-        return self.net.get(self.h.PREFIX + name)
+        return self.net.get(self.prefix + name)
+
+    @property
+    def switch_name(self):
+        return self.prefix + "sw0"
 
     @property
     def switch(self):
-        return self.net.get(self.h.PREFIX + "sw0")
+        return self.net.get(self.switch_name)
 
     def port_name(self, port):
-        return "%ssw0-eth%d" % (self.h.PREFIX, port)
+        return "%s-eth%d" % (self.switch_name, port)
 
     # -- plexusd --
 
@@ -231,6 +255,7 @@ class Lab:
                             "address = 127.0.0.1\nport = %d\n"
                             % a.stats_port,
         }
+        files.update(self.extra_conf)
         for fn, text in files.items():
             with open(os.path.join(conf, fn), "w") as f:
                 f.write(text)
@@ -252,7 +277,7 @@ class Lab:
         from mininet.net import Mininet
         h, env = self.h, self.env
         _, H, S, C = h.mininet_classes()
-        topo = lab_topo_class()()
+        topo = lab_topo_class(self.prefix)()
         existing = set(h.vsctl("list-br").split())
         names = topo.switches() + h.link_names(topo)
         clash = [n for n in names if n in existing or h.link_exists(n)]
@@ -317,9 +342,34 @@ class Lab:
                          env=penv)
         env.lab_sr = self.sr       # run.py prints its tail on a failure.
         self.sr_since = since
+        if self.sr_log:
+            self.copy_output(self.sr, self.sr_log)
         if wait:
             self.wait_sr_ready(timeout=timeout)
         return self.sr
+
+    @staticmethod
+    def copy_output(proc, path):
+        """Appends each line of a harness Proc's output to 'path' as it
+        comes (a thread), for whoever reads the file (the demo's console
+        shows sr's with tail -F): the Proc keeps its lines for waits."""
+        def copy():
+            i = 0
+            with open(path, "a", buffering=1) as f:
+                while True:
+                    with proc.cond:
+                        while (i == len(proc.lines)
+                               and proc.reader.is_alive()):
+                            proc.cond.wait(1.0)
+                        new = proc.lines[i:]
+                        done = not proc.reader.is_alive()
+                    i += len(new)
+                    for line in new:
+                        f.write(line + "\n")
+                    if done and not new:
+                        return
+
+        threading.Thread(target=copy, daemon=True).start()
 
     def wait_sr_ready(self, timeout=None):
         """Waits until plexusd sent the running sr HWInfo and sr printed
@@ -375,6 +425,31 @@ class Lab:
         if web:
             self.start_web()
         return self
+
+    # -- the lab shell (router/labsh.py) --
+
+    def write_host_table(self, path, workdir=None):
+        """Writes the host table router/labsh.py reads: each host by its
+        lab name (client, not pxeclient) with its address, the pid and
+        start time (clock ticks since boot, so a reused pid is told apart)
+        of its Mininet shell, whose namespaces commands join, and that
+        shell's Mininet name; 'workdir' is where commands run.  Written
+        whole, then renamed, so a reader never sees half of it."""
+        hosts = []
+        for name, ip, _, _, _ in HOSTS:
+            node = self.host(name)
+            hosts.append({"name": name, "ip": ip, "pid": node.pid,
+                          "start": self.h.proc_start_time(node.pid),
+                          "node": node.name})
+        table = {"hosts": hosts}
+        if workdir:
+            table["workdir"] = workdir
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(table, f, indent=1)
+            f.write("\n")
+        os.rename(tmp, path)
+        return table
 
     # -- in-host commands --
 

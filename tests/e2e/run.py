@@ -1517,8 +1517,8 @@ def test_lab_start_order(args, env):
     env.cleanup = lb.cleanup
     check(not listening(lab.VNS_PORT), "port %d is already in use"
           % lab.VNS_PORT)
-    check(lb.h.PREFIX + "sw0" not in vsctl("list-br").split(),
-          "%ssw0 already exists" % lb.h.PREFIX)
+    check(lb.switch_name not in vsctl("list-br").split(),
+          "%s already exists" % lb.switch_name)
     sr = lb.start_sr(wait=False)
     fail = sr.wait_for(r"sr: connect failed to \S+: (.*)")
     sr.wait_for(r"sr: retrying in \d+ ms")
@@ -1586,6 +1586,122 @@ def test_lab_reload_vns_server_during_ping(args, env):
           % (received, sent, at_reload, lost, ctl.tail(30)))
     env.result = "%d/%d replies; reload %s done; %s" % (
         received, sent, m.group(1), took.group(0).split(": ", 1)[-1])
+
+
+class PtyProgram:
+    """A program on a pseudo-terminal that is its controlling terminal (a
+    new session, the pty as 0-2), as the console plugin runs its terminal,
+    with its output collected so a test can wait for text with a
+    deadline."""
+
+    def __init__(self, argv, match):
+        import codecs
+        import fcntl
+        import struct
+        import termios
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ,
+                    struct.pack("HHHH", 30, 100, 0, 0))
+        penv = os.environ.copy()
+        penv["TERM"] = "xterm-256color"        # As the console sets it.
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=slave, stdout=slave, stderr=slave, env=penv,
+                start_new_session=True,
+                preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+        finally:
+            os.close(slave)
+        STATE.add_proc(self.proc.pid, match)
+        self.master = master
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.out = ""
+        self.eof = False
+
+    def send(self, text):
+        os.write(self.master, text.encode())
+
+    def mark(self):
+        return len(self.out)
+
+    def wait_for(self, pattern, since=0, timeout=DEADLINE):
+        import select
+        rx = re.compile(pattern, re.S)
+        end = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.out, since)
+            if m:
+                return m
+            left = end - time.monotonic()
+            check(left > 0 and not self.eof, "no %r on the terminal within "
+                  "%.0f s%s; its output since:\n%s" % (
+                      pattern, timeout, " (it ended)" if self.eof else "",
+                      self.out[since:][-3000:]))
+            if select.select([self.master], [], [], min(left, 0.5))[0]:
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:        # EIO: nothing holds the pty now.
+                    data = b""
+                if not data:
+                    self.eof = True
+                self.out += self.decoder.decode(data)
+
+    def close(self):
+        os.close(self.master)
+
+
+def test_lab_shell(args, env):
+    """router/labsh.py, the lab's command line in the web console's
+    terminal, on a pty of its own as the console plugin runs it, with the
+    host table as make demo writes it: 'client ping -c 2 server1' pings
+    192.168.2.2 from the client's namespace and gets 2 replies with ttl 63
+    (through the router); 'client ip -4 -o addr' lists the client's
+    interface; an unknown host is refused with a message; Ctrl-C stops an
+    endless ping (which prints its statistics) and the shell prompts again;
+    'exit' ends it with status 0."""
+    lb = lab_env(args, env, "lab_shell", web=False)
+    table = os.path.join(env.dir, "lab-hosts.json")
+    lb.write_host_table(table, workdir=env.dir)
+    sh = PtyProgram(["/usr/bin/python3", os.path.join(ROOT, "router",
+                                                      "labsh.py"),
+                     "--hosts", table], "labsh.py")
+    env.procs.append(sh.proc)
+    try:
+        sh.wait_for(r"lab> ")
+        m = sh.mark()
+        sh.send("client ping -c 2 server1\r")
+        sh.wait_for(r"packets transmitted.*lab> ", m)
+        out = sh.out[m:]
+        check("PING 192.168.2.2 " in out and parse_ping(out) == (2, 2)
+              and ttls(out) == [63, 63],
+              "client ping -c 2 server1 in labsh:\n" + out)
+        m = sh.mark()
+        sh.send("client ip -4 -o addr\r")
+        sh.wait_for(r"lab> ", m)
+        intf = lb.host("client").defaultIntf().name
+        check(re.search(r"\b%s\s+inet 10\.0\.1\.100/24" % re.escape(intf),
+                        sh.out[m:]),
+              "client ip -4 -o addr in labsh:\n" + sh.out[m:])
+        m = sh.mark()
+        sh.send("nosuch ping server1\r")
+        sh.wait_for(r"no host or command 'nosuch'.*lab> ", m)
+        m = sh.mark()
+        sh.send("client ping -i 0.2 server1\r")
+        sh.wait_for(r"icmp_seq=3 ttl=63", m)
+        stop = sh.mark()
+        sh.send("\x03")
+        summary = sh.wait_for(r"(\d+) packets transmitted, (\d+) received"
+                              r".*lab> ", stop)
+        check(sh.proc.poll() is None, "labsh ended on Ctrl-C:\n"
+              + sh.out[m:])
+        sh.send("exit\r")
+        rc = sh.proc.wait(timeout=DEADLINE)
+        check(rc == 0, "labsh: exit status %s after 'exit':\n%s"
+              % (rc, sh.out[-2000:]))
+    finally:
+        sh.close()
+    env.result = ("ping 2/2 via the router; Ctrl-C stopped a ping after "
+                  "%s/%s replies; exit status 0"
+                  % (summary.group(2), summary.group(1)))
 
 
 def test_inventory_after_switches(args, env):
@@ -2109,10 +2225,10 @@ def ovs_flows(sw):
     return sorted(flows)
 
 
-def ovs_ports(sw):
+def ovs_ports(sw, protocols="OpenFlow13"):
     """{port number: (rx packets, tx packets, rx bytes, tx bytes)} of 'sw'
     from ovs-ofctl dump-ports (LOCAL as 0xfffffffe)."""
-    out = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-ports",
+    out = run(["ovs-ofctl", "-O", protocols, "dump-ports",
                sw.name]).stdout
     ports = {}
     for m in re.finditer(r"port +(\w+): rx pkts=(\d+), bytes=(\d+),.*?\n"
@@ -2995,9 +3111,249 @@ def test_flowmon_matches_ovs(args, env):
         total, len(net.switches))
 
 
+# --------------------------------------------------------------------------
+# The console's switch statistics (plugins/console/con_switch.c), through
+# the switchwatch test plugin (tests/plugins/switchwatch.c), which watches
+# every switch and answers "plexusctl -j switchwatch" with each switch's
+# last switch_stats message.
+
+# ovs-ofctl's protocol words, as the fields they stand for.
+OVS_SHORTHAND = {
+    "ip": {"dl_type": "0x0800"}, "arp": {"dl_type": "0x0806"},
+    "ipv6": {"dl_type": "0x86dd"},
+    "icmp": {"dl_type": "0x0800", "nw_proto": "1"},
+    "tcp": {"dl_type": "0x0800", "nw_proto": "6"},
+    "udp": {"dl_type": "0x0800", "nw_proto": "17"},
+}
+# What dump-flows writes before the actions that is not the match.
+OVS_FLOW_STATS = {"cookie", "duration", "table", "n_packets", "n_bytes",
+                  "idle_age", "hard_age", "priority", "idle_timeout",
+                  "hard_timeout", "importance", "actions"}
+
+
+def ovs_flow_table(sw, protocols):
+    """Every flow of 'sw' from ovs-ofctl dump-flows --no-names, as
+    {(table, priority, match): (packets, bytes, actions, cookie, idle
+    timeout, hard timeout)}, the match a frozenset of (field, value) with
+    ovs-ofctl's names (its protocol words spelt out)."""
+    out = run(["ovs-ofctl", "-O", protocols, "--no-names", "dump-flows",
+               sw.name]).stdout
+    flows = {}
+    for f in parse_flows(out):
+        match = {}
+        for k, v in f.items():
+            if k in OVS_FLOW_STATS:
+                continue
+            if not v:           # A protocol word, or a flag.
+                match.update(OVS_SHORTHAND.get(k, {}))
+                continue
+            match[k] = v
+        key = (int(f.get("table", "0")), int(f.get("priority", "32768")),
+               frozenset(match.items()))
+        flows[key] = (int(f["n_packets"]), int(f["n_bytes"]), f["actions"],
+                      int(f["cookie"], 16), int(f.get("idle_timeout", "0")),
+                      int(f.get("hard_timeout", "0")))
+    return flows
+
+
+def message_flow_table(msg):
+    """The flows of a switch_stats message, keyed as ovs_flow_table's."""
+    flows = {}
+    for f in msg["flows"]:
+        match = frozenset(tuple(kv.split("=", 1))
+                          for kv in f["match"].split(",") if kv)
+        flows[(f["table_id"], f["priority"], match)] = (
+            f["packets"], f["bytes"], f["actions"], int(f["cookie"], 16),
+            f["idle_timeout"], f["hard_timeout"])
+    return flows
+
+
+def switchwatch_entry(args, env, dpid):
+    """switchwatch's entry for switch 'dpid' ({"dpid", "messages",
+    "last"}) and its counters."""
+    out = run([os.path.join(args.build, "host/plexusctl/plexusctl"), "-c",
+               os.path.join(env.dir, "conf.d"), "-j", "switchwatch"]).stdout
+    data = json.loads(out)
+    for s in data["switches"]:
+        if s["dpid"] == dpid:
+            return s, data["stats"]
+    raise Failure("switchwatch does not watch %s: %r" % (dpid, data))
+
+
+def switchwatch_fresh(args, env, ctl, dpid):
+    """The message of switch 'dpid' two past the one switchwatch has now,
+    and switchwatch's counters: that message's round was asked after this
+    call began (a round starts only after the previous one was handed
+    over), and answered before it returns."""
+    n = switchwatch_entry(args, env, dpid)[0]["messages"]
+    ctl.wait_for(r"switchwatch: %s message %d:" % (dpid, n + 2))
+    s, stats = switchwatch_entry(args, env, dpid)
+    return s["last"], stats
+
+
+def check_switch_stats(args, env, ctl, sw, protocols):
+    """A switch_stats message of 'sw' asked between two reads of OVS's
+    flows and ports that list the same flows: the same flows (table,
+    priority, match as ovs-ofctl writes it), with ovs-ofctl's actions
+    text, cookie and timeouts, each count between OVS's two; every port
+    with its Mininet name and counts between OVS's two.  Returns the
+    message and switchwatch's counters."""
+    dpid = dpid_of(sw)
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        o1, p1 = ovs_flow_table(sw, protocols), ovs_ports(sw, protocols)
+        msg, stats = switchwatch_fresh(args, env, ctl, dpid)
+        o2, p2 = ovs_flow_table(sw, protocols), ovs_ports(sw, protocols)
+        if set(o1) == set(o2) or time.monotonic() > deadline:
+            break
+    check(set(o1) == set(o2), "%s: OVS's flows kept changing" % sw.name)
+    check(msg["dpid"] == ":".join(dpid[i:i + 2] for i in range(0, 16, 2)),
+          "%s: message for %s" % (sw.name, msg["dpid"]))
+    mine = message_flow_table(msg)
+    check(set(mine) == set(o1) and len(msg["flows"]) == len(o1)
+          and msg["flows_omitted"] == 0,
+          "%s: switch_stats flows\n%s\nOVS's\n%s"
+          % (sw.name, "\n".join(map(repr, sorted(mine))),
+             "\n".join(map(repr, sorted(o1)))))
+    for key, got in mine.items():
+        lo, hi = o1[key], o2[key]
+        check(lo[0] <= got[0] <= hi[0] and lo[1] <= got[1] <= hi[1]
+              and got[2:] == lo[2:],
+              "%s: flow %r: switch_stats %r, OVS's before %r, after %r"
+              % (sw.name, key, got, lo, hi))
+    ports = {p["port_no"]: p for p in msg["ports"]}
+    check(set(ports) == set(p1) == set(p2), "%s: ports %r, OVS's %r"
+          % (sw.name, sorted(ports), sorted(p1)))
+    for no, p in ports.items():
+        got = (p["rx_packets"], p["tx_packets"], p["rx_bytes"],
+               p["tx_bytes"])
+        check(all(a <= b <= c for a, b, c in zip(p1[no], got, p2[no])),
+              "%s: port %d: switch_stats %r, OVS's before %r, after %r"
+              % (sw.name, no, got, p1[no], p2[no]))
+    names = {sw.ports[i]: i.name for i in sw.intfList() if i.name != "lo"}
+    names[0xfffffffe] = sw.name
+    for no, name in names.items():
+        check(ports.get(no, {}).get("name") == name,
+              "%s: port %d named %r, not %r" % (sw.name, no,
+                                                ports.get(no), name))
+    return msg, stats
+
+
+def test_switchwatch_of13(args, env):
+    """The console's switch statistics (con_switch.c, in the switchwatch
+    test plugin enabled by SIGHUP after a pingall over l2_learning) of a
+    two-switch OpenFlow 1.3 network: for a round asked between two reads
+    of ovs-ofctl, the flows listed are OVS's (table, priority, match and
+    actions in ovs-ofctl's text, cookie, timeouts) with packet and byte
+    counts between OVS's two, the ports are OVS's with their names and
+    counts between OVS's two; a group, a meter and a flow using them added
+    with ovs-ofctl show up as OVS holds them; every kind is asked, none
+    refused; and while 'ping -i 0.2' runs, the host port's packet and bit
+    rates are those of the ping."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl = env.start_controller()
+    net = env.start_net("OpenFlow13", topo=PrefixedLinearTopo(k=2))
+    loss, received, sent, text = ping_all(net)
+    check(loss == 0, "pingAll: %s%% loss:\n%s" % (loss, text))
+    s1 = env.switch(1)
+    of13 = ["ovs-ofctl", "-O", "OpenFlow13"]
+    run(of13 + ["add-group", s1.name,
+                "group_id=5,type=all,bucket=output:1,bucket=output:2"])
+    run(of13 + ["add-meter", s1.name,
+                "meter=3,kbps,burst,band=type=drop,rate=1000,"
+                "burst_size=100"])
+    run(of13 + ["add-flow", s1.name,
+                "table=0,priority=300,ip,nw_dst=10.9.0.0/16,"
+                "actions=meter:3,set_field:02:00:00:00:00:09->eth_dst,"
+                "group:5,goto_table:1"])
+    run(of13 + ["add-flow", s1.name, "table=1,priority=7,arp,actions=drop"])
+    enable_test_plugin(args, env, ctl, "switchwatch", "interval = 0.3")
+    for sw in net.switches:
+        msg, stats = check_switch_stats(args, env, ctl, sw, "OpenFlow13")
+        print("    %s: %d flows and %d ports within OVS's figures"
+              % (sw.name, len(msg["flows"]), len(msg["ports"])))
+    # What was added behind the controller's back, as switch_stats says.
+    msg, stats = check_switch_stats(args, env, ctl, s1, "OpenFlow13")
+    flows = {(f["table_id"], f["priority"]): f for f in msg["flows"]}
+    check(flows.get((0, 300), {}).get("actions") ==
+          "meter:3,set_field:02:00:00:00:00:09->eth_dst,group:5,goto_table:1"
+          and flows[(0, 300)]["match"] == "dl_type=0x0800,nw_dst=10.9.0.0/16"
+          and flows.get((1, 7), {}).get("actions") == "drop"
+          and flows[(1, 7)]["match"] == "dl_type=0x0806",
+          "%s: the flows added: %r" % (s1.name, flows))
+    groups = {g["group_id"]: g for g in msg["groups"]}
+    check(set(groups) == {5} and groups[5]["type"] == "all"
+          and groups[5]["buckets"] == ["output:1", "output:2"]
+          and groups[5]["packets"] == 0,
+          "%s: groups %r" % (s1.name, msg["groups"]))
+    meters = {m["meter_id"]: m for m in msg["meters"]}
+    check(set(meters) == {3} and meters[3]["flow_count"] == 1
+          and meters[3]["unit"] == "kbps"
+          and [(b["type"], b["rate"], b["burst_size"])
+               for b in meters[3]["bands"]] == [("drop", 1000, 100)],
+          "%s: meters %r" % (s1.name, msg["meters"]))
+    kinds = stats["requests_by_kind"]
+    check(all(kinds[k] > 0 for k in ("port", "flow", "group_desc", "group",
+                                     "meter", "meter_config"))
+          and stats["refused"] == 0 and stats["kinds_disabled"] == 0
+          and stats["gone"] == 0 and stats["watched"] == 2,
+          "switchwatch's counters: %r" % stats)
+    # Rates: h1 pings h2 five times a second; s1's port to h1 receives
+    # the requests and sends the replies.
+    h1, h2 = env.host(1), env.host(2)
+    link = h1.defaultIntf().link
+    port = s1.ports[link.intf2 if link.intf1.node == h1 else link.intf1]
+    env.popen(h1, ["ping", "-i", "0.2", h2.IP()])
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        msg, _ = switchwatch_fresh(args, env, ctl, dpid_of(s1))
+        p = {q["port_no"]: q for q in msg["ports"]}[port]
+        if p["rx_pps"] >= 2 or time.monotonic() > deadline:
+            break
+    check(2 <= p["rx_pps"] <= 30 and 2 <= p["tx_pps"] <= 30
+          and p["rx_bps"] >= 8 * 98 * 2 and p["tx_bps"] >= 8 * 98 * 2,
+          "%s port %d while pinging at 5/s: %r" % (s1.name, port, p))
+    env.result = ("flows and ports within OVS's figures, group 5 and "
+                  "meter 3 as added; %.1f packets/s in at %s port %d"
+                  % (p["rx_pps"], s1.name, port))
+
+
+def test_switchwatch_of10(args, env):
+    """The console's switch statistics of a two-switch OpenFlow 1.0
+    network (switchwatch enabled after a pingall over l2_learning): flows
+    and ports as for 1.3 (between two reads of ovs-ofctl), and only ports
+    and flows are asked: no group or meter request was sent (openflow
+    would have refused them), and the messages have no groups or
+    meters."""
+    if args.controller != "plexus":
+        raise Skip("uses plexusd's plugins")
+    ctl = env.start_controller()
+    net = env.start_net("OpenFlow10", topo=PrefixedLinearTopo(k=2))
+    loss, received, sent, text = ping_all(net)
+    check(loss == 0, "pingAll: %s%% loss:\n%s" % (loss, text))
+    enable_test_plugin(args, env, ctl, "switchwatch", "interval = 0.3")
+    for sw in net.switches:
+        msg, stats = check_switch_stats(args, env, ctl, sw, "OpenFlow10")
+        check(msg["groups"] == [] and msg["meters"] == [],
+              "%s: groups %r, meters %r" % (sw.name, msg["groups"],
+                                            msg["meters"]))
+        check(any(f["packets"] for f in msg["flows"]),
+              "%s: no flow counted a packet: %r" % (sw.name, msg["flows"]))
+    kinds = stats["requests_by_kind"]
+    check(kinds["port"] > 0 and kinds["flow"] > 0
+          and not any(kinds[k] for k in ("group_desc", "group", "meter",
+                                         "meter_config"))
+          and stats["refused"] == 0 and stats["kinds_disabled"] == 0,
+          "switchwatch's counters: %r" % stats)
+    env.result = "%d port and %d flow requests, no group or meter request" \
+        % (kinds["port"], kinds["flow"])
+
+
 FIREWALL_FLOWMON_TESTS = [test_firewall_of10, test_firewall_of13,
                           test_firewall_after_switches,
-                          test_flowmon_matches_ovs]
+                          test_flowmon_matches_ovs, test_switchwatch_of13,
+                          test_switchwatch_of10]
 
 
 SAMPLE_APP_TESTS = [test_simple_switch_13,
@@ -3012,7 +3368,12 @@ TOPOLOGY_TESTS = [test_topology_linear, test_topology_tree,
 LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
              test_lab_http, test_lab_icmp_errors, test_lab_host_unreachable,
              test_lab_router_crash, test_lab_arp_cache_expiry,
-             test_lab_start_order, test_lab_reload_vns_server_during_ping]
+             test_lab_start_order, test_lab_reload_vns_server_during_ping,
+             test_lab_shell]
+
+
+# The web console in a real browser (headless chromium): browser.py.
+from browser import WEB_TESTS  # noqa: E402
 
 
 TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
@@ -3024,6 +3385,7 @@ TESTS += SAMPLE_APP_TESTS
 TESTS += TOPOLOGY_TESTS
 TESTS += FIREWALL_FLOWMON_TESTS
 TESTS += LAB_TESTS
+TESTS += WEB_TESTS
 
 
 def main():

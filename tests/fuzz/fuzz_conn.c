@@ -22,6 +22,12 @@
  *    get wrong).
  *  - 2: the rest is an address spec for px_endpoint_parse; a parsed one
  *    must format back to a spec that parses to the same endpoint.
+ *  - 3: the rest is cut into pieces as in 0, written into a byte-stream
+ *    connection (framing.length_size 0) whose input holds 100 bytes, and
+ *    taken with px_conn_peek and px_conn_consume in bites whose sizes come
+ *    from the input: what is taken must be exactly what was written, in
+ *    order, and the end of the stream must read as EPIPE with the
+ *    connection still open.
  *
  * Build: see the Makefile's fuzz_conn rule.
  */
@@ -103,6 +109,74 @@ fuzz_stream(const uint8_t *data, size_t size)
 }
 
 static void
+fuzz_byte_stream(const uint8_t *data, size_t size)
+{
+    struct px_conn_options o = options();
+    uint8_t *written = malloc(size + 1), *taken = malloc(size + 1);
+    size_t off = 0, n_written = 0, n_taken = 0;
+    struct px_conn *c;
+    int sv[2], error, i;
+
+    check(written && taken);
+    memset(&o.framing, 0, sizeof o.framing);
+    o.in_limit = 100;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv)) {
+        free(written);
+        free(taken);
+        return;
+    }
+    check(!px_conn_create(sv[0], "fuzz", &o, &c));
+    while (off < size) {
+        size_t piece = (size_t)data[off] + 1, bite = data[off] % 37 + 1;
+        const uint8_t *bytes;
+        size_t len;
+
+        off++;
+        if (piece > size - off) {
+            piece = size - off;
+        }
+        if (piece && write(sv[1], data + off, piece) != (ssize_t)piece) {
+            break;
+        }
+        memcpy(written + n_written, data + off, piece);
+        n_written += piece;
+        off += piece;
+        check(!px_conn_run(c, PX_CONN_READ));
+        while ((error = px_conn_peek(c, &bytes, &len)) == 0) {
+            check(len <= 100 && px_conn_has_message(c));
+            if (len > bite) {
+                len = bite;
+            }
+            memcpy(taken + n_taken, bytes, len);
+            n_taken += len;
+            px_conn_consume(c, len);
+        }
+        check(error == EAGAIN);
+    }
+    shutdown(sv[1], SHUT_WR);
+    for (i = 0; i < 3; i++) {
+        const uint8_t *bytes;
+        size_t len;
+
+        check(!px_conn_run(c, PX_CONN_READ));
+        while ((error = px_conn_next(c, &bytes, &len)) == 0) {
+            memcpy(taken + n_taken, bytes, len);
+            n_taken += len;
+        }
+        if (error == EPIPE) {
+            break;
+        }
+    }
+    check(error == EPIPE && px_conn_is_open(c) && !px_conn_events(c));
+    check(n_taken == n_written && !memcmp(taken, written, n_written));
+    check(px_conn_stats(c)->rx_bytes == n_written);
+    close(sv[1]);
+    px_conn_destroy(c);
+    free(written);
+    free(taken);
+}
+
+static void
 fuzz_restore(const uint8_t *data, size_t size)
 {
     struct px_conn_options o = options();
@@ -156,15 +230,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!size) {
         return 0;
     }
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0:
         fuzz_stream(data + 1, size - 1);
         break;
     case 1:
         fuzz_restore(data + 1, size - 1);
         break;
-    default:
+    case 2:
         fuzz_endpoint(data + 1, size - 1);
+        break;
+    default:
+        fuzz_byte_stream(data + 1, size - 1);
         break;
     }
     return 0;

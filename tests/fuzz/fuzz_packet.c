@@ -26,7 +26,11 @@
  *  - an ICMP error about an IPv4 packet quotes its header and 8 bytes and
  *    verifies;
  *  - checksums of the input in two even pieces equal the one-piece sum;
- *    addresses formatted into a small exact-size buffer are terminated.
+ *    addresses formatted into a small exact-size buffer are terminated;
+ *  - the one-line summary is printable ASCII, terminated, of the length
+ *    returned, whole in PX_PKT_SUMMARY_LEN bytes unless LLDP or IPv6, and
+ *    in an exact-size buffer of a size taken from the input, a prefix of
+ *    the whole one of at most that size - 1.
  *
  * Build: clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include \
  *            -fsanitize=fuzzer,address,undefined -o build/fuzz/fuzz_packet \
@@ -451,6 +455,29 @@ check_format(const uint8_t *data, size_t size)
     free(text);
 }
 
+/* The summary of 'pkt' (parsed or refused), whole and cut. */
+static void
+check_summary(const struct px_pkt *pkt, const uint8_t *data, size_t size)
+{
+    char full[PX_PKT_SUMMARY_LEN], *cut;
+    size_t n, k, room, i;
+
+    n = px_pkt_summary(pkt, full, sizeof full);
+    check(n < sizeof full && strlen(full) == n && n > 0);
+    for (i = 0; i < n; i++) {
+        check(full[i] >= 0x20 && full[i] < 0x7f);
+    }
+    check(n + 1 < sizeof full || pkt->layers & (PX_PKT_LLDP | PX_PKT_IPV6));
+    check(px_pkt_summary(pkt, NULL, 0) == 0);
+    room = size ? 1 + data[size / 2] % (n + 2) : 1;
+    cut = malloc(room);
+    check(cut != NULL);
+    k = px_pkt_summary(pkt, cut, room);
+    check(k == (n < room - 1 ? n : room - 1));
+    check(strlen(cut) == k && !memcmp(cut, full, k));
+    free(cut);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The IP packet of a frame, read again without its Ethernet header by
@@ -494,6 +521,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     error = px_pkt_parse(frame, size, &pkt);
     check(error == (size < PX_ETH_HDR_LEN ? EINVAL : 0));
     check_format(data, size);
+    check_summary(&pkt, data, size);
     half = size ? 2 * (data[0] % (size / 2 + 1)) : 0;
     check(px_pkt_csum(frame, size) ==
           px_pkt_csum_finish(px_pkt_csum_add(px_pkt_csum_add(0, frame, half),

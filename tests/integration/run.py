@@ -32,6 +32,8 @@ from logproc import DEADLINE, Failure, LogProcess  # noqa: E402
 from harness import (Daemon, Env, check,  # noqa: E402
                      copies_mapped, free_port, openflow_env, vns_env)
 import apps_tests  # noqa: E402
+import console_tests  # noqa: E402
+import console_tls_tests  # noqa: E402
 import ctl_tests  # noqa: E402
 import cxx_tests  # noqa: E402
 import ofpeer  # noqa: E402
@@ -72,7 +74,7 @@ def test_cli(args, env):
     r = subprocess.run([plexusd, "--version"], capture_output=True,
                        text=True)
     check(r.returncode == 0 and re.match(r"plexusd \d+\.\d+\.\d+ \(plugin "
-                                         r"ABI 1\.1\)", r.stdout),
+                                         r"ABI 1\.2\)", r.stdout),
           "--version: %r" % (r,))
     r = subprocess.run([plexusd, "--bogus"], capture_output=True, text=True)
     check(r.returncode == 2 and "Usage" in r.stderr, "bad option: %r" % (r,))
@@ -120,7 +122,7 @@ def test_check_reports_every_problem(args, env):
     for want in [
             "%s/10-counter.ini:6: tick: 100 is out of range [0.001, 10]"
             % conf,
-            "built for plugin ABI 99.0, this host speaks ABI 1.1",
+            "built for plugin ABI 99.0, this host speaks ABI 1.2",
             "module 'nosuchmodule': no such module on the plugin path "
             "(looked for ",
             "3 problems",
@@ -257,7 +259,7 @@ def test_bad_plugins_refused_with_reason(args, env):
             r"badsym: refused: .*undefined symbol: "
             r"px_missing_symbol_for_test",
             r"badabi: refused: .*built for plugin ABI 99\.0, this host "
-            r"speaks ABI 1\.1",
+            r"speaks ABI 1\.2",
             r"nodesc: refused: .*no 'px_plugin_descriptor' symbol",
             r"initfail: refused: init of initfail 1\.0 failed: "
             r"Input/output error",
@@ -1438,6 +1440,7 @@ def tests_of(namespace):
 
 
 TESTS = tests_of(globals()) + tests_of(vars(stats_tests)) + \
+    tests_of(vars(console_tests)) + tests_of(vars(console_tls_tests)) + \
     tests_of(vars(newuser_tests)) + tests_of(vars(request_tests)) + \
     tests_of(vars(cxx_tests)) + tests_of(vars(ctl_tests)) + \
     tests_of(vars(vns_tls_tests)) + tests_of(vars(tls_tests)) + \

@@ -756,6 +756,92 @@ test_duplicate_instance_names(void **state)
     px_conf_destroy(conf);
 }
 
+/* The whole of 'dir'/'name', malloc()ed. */
+static char *
+slurp(const char *dir, const char *name)
+{
+    char *path = join(dir, name), *text = NULL;
+    size_t size = 0;
+    FILE *f = fopen(path, "r");
+
+    assert_non_null(f);
+    assert_int_not_equal(getdelim(&text, &size, '\0', f), -1);
+    fclose(f);
+    free(path);
+    return text;
+}
+
+/* px_conf_set_enabled: the 'enabled =' line replaced where it is, or
+ * added after [plugin]; every other byte, comments included, kept; the
+ * mode kept; the file's line named; refusals for an unknown instance and
+ * a directory that does not parse, with the file and line. */
+static void
+test_set_enabled(void **state)
+{
+    const char *dir = *state;
+    struct px_errors errors = {.count = 0};
+    char *file = NULL, *text, *path;
+    struct stat st;
+    int line = 0;
+
+    write_file(dir, "10-a.ini",
+               "; comment\n[plugin]\nmodule = amod\nenabled = true ; on\n"
+               "\n[amod]\nkey = 1\n");
+    write_file(dir, "20-b.ini", "[plugin]\nmodule = bmod\n\n[bmod]\nx = y");
+    path = join(dir, "20-b.ini");
+    assert_int_equal(chmod(path, 0640), 0);
+
+    assert_int_equal(
+        px_conf_set_enabled(dir, "amod", 0, &file, &line, &errors), 0);
+    assert_int_equal(line, 4);
+    text = slurp(dir, "10-a.ini");
+    assert_string_equal(text, "; comment\n[plugin]\nmodule = amod\n"
+                              "enabled = false\n\n[amod]\nkey = 1\n");
+    free(text);
+    free(file);
+
+    assert_int_equal(
+        px_conf_set_enabled(dir, "bmod", 0, &file, &line, &errors), 0);
+    assert_string_equal(file, path);
+    assert_int_equal(line, 2);
+    text = slurp(dir, "20-b.ini");
+    assert_string_equal(text, "[plugin]\nenabled = false\nmodule = bmod\n"
+                              "\n[bmod]\nx = y");
+    free(text);
+    free(file);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    free(path);
+
+    /* Read back by the loader as disabled, then enabled again. */
+    assert_int_equal(
+        px_conf_set_enabled(dir, "bmod", 1, &file, &line, &errors), 0);
+    free(file);
+    {
+        struct px_conf *conf = NULL;
+
+        assert_int_equal(px_conf_load_dir(dir, &conf, &errors), 0);
+        assert_int_equal(conf->instances[0].enabled, 0);
+        assert_int_equal(conf->instances[1].enabled, 1);
+        assert_int_equal(conf->instances[1].enabled_line, 2);
+        px_conf_destroy(conf);
+    }
+
+    assert_int_equal(
+        px_conf_set_enabled(dir, "nobody", 1, &file, &line, &errors), ENOENT);
+    assert_non_null(strstr(px_errors_text(&errors), "nobody"));
+    px_errors_clear(&errors);
+
+    write_file(dir, "30-c.ini", "[plugin]\nmodule = cmod\nbogus = 1\n");
+    assert_int_equal(
+        px_conf_set_enabled(dir, "amod", 1, &file, &line, &errors), EINVAL);
+    assert_non_null(strstr(px_errors_text(&errors), "30-c.ini:3"));
+    px_errors_clear(&errors);
+    text = slurp(dir, "10-a.ini");
+    assert_non_null(strstr(text, "enabled = false\n"));
+    free(text);
+}
+
 static void
 test_load_dir_order(void **state)
 {
@@ -1451,6 +1537,8 @@ main(void)
         cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_convert),
         cmocka_unit_test_setup_teardown(test_load_dir_empty, tmpdir_setup,
+                                        tmpdir_teardown),
+        cmocka_unit_test_setup_teardown(test_set_enabled, tmpdir_setup,
                                         tmpdir_teardown),
     };
 

@@ -7,6 +7,9 @@
  * with certificates made by ovs-pki: a handshake, messages both ways, a
  * peer from another CA refused, plain TCP to a TLS end refused, and a live
  * session handed to a new connection object in the middle of a stream.
+ * And byte streams (framing.length_size 0), plain and over TLS with a
+ * server that asks for no client certificate: bytes in order through
+ * buffers smaller than a TLS record, taken in part, and the half-close.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -443,6 +446,115 @@ test_handoff_truncated_and_corrupt(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Byte streams.                                                          */
+
+static struct px_conn_options
+stream_options(size_t in_limit)
+{
+    struct px_conn_options o = plain_options();
+
+    memset(&o.framing, 0, sizeof o.framing);
+    o.in_limit = in_limit;
+    return o;
+}
+
+static void
+test_stream_plain(void **state)
+{
+    struct px_conn_options o = stream_options(64);
+    uint8_t buf[100], rx[16];
+    const uint8_t *data;
+    struct px_conn *c;
+    size_t len;
+    int sv[2], i;
+
+    (void)state;
+    for (i = 0; i < 100; i++) {
+        buf[i] = (uint8_t)i;
+    }
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+                     0);
+    assert_int_equal(px_conn_create(sv[0], "stream", &o, &c), 0);
+    assert_true(px_conn_is_established(c));
+    assert_int_equal(px_conn_peek(c, &data, &len), EAGAIN);
+    assert_false(px_conn_has_message(c));
+    assert_int_equal(write(sv[1], buf, 100), 100);
+    assert_int_equal(px_conn_run(c, PX_CONN_READ), 0);
+    /* The buffer holds 64: reading stops, and asks for no more. */
+    assert_int_equal(px_conn_peek(c, &data, &len), 0);
+    assert_int_equal(len, 64);
+    assert_memory_equal(data, buf, 64);
+    assert_false(px_conn_events(c) & PX_CONN_READ);
+    /* Taking part makes room, which the next look fills from the socket
+     * without waiting for an event. */
+    px_conn_consume(c, 10);
+    assert_int_equal(px_conn_peek(c, &data, &len), 0);
+    assert_int_equal(len, 64);
+    assert_memory_equal(data, buf + 10, 64);
+    /* px_conn_next takes everything at once, as one "message". */
+    assert_int_equal(px_conn_next(c, &data, &len), 0);
+    assert_int_equal(len, 64);
+    assert_int_equal(px_conn_next(c, &data, &len), 0);
+    assert_int_equal(len, 26);
+    assert_memory_equal(data, buf + 74, 26);
+    assert_int_equal(px_conn_next(c, &data, &len), EAGAIN);
+    assert_int_equal(px_conn_stats(c)->rx_bytes, 100);
+    assert_int_equal(px_conn_stats(c)->rx_msgs, 2);
+
+    /* The peer's end of stream: EPIPE once the bytes before it are taken,
+     * and the connection stays open for what goes back. */
+    assert_int_equal(write(sv[1], "tail", 4), 4);
+    assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+    assert_int_equal(px_conn_run(c, PX_CONN_READ), 0);
+    assert_int_equal(px_conn_peek(c, &data, &len), 0);
+    assert_int_equal(len, 4);
+    px_conn_consume(c, 99); /* More than there is: what there is. */
+    /* A short read took the bytes; the end is the next read's. */
+    assert_int_equal(px_conn_peek(c, &data, &len), EAGAIN);
+    assert_int_equal(px_conn_events(c), PX_CONN_READ);
+    assert_int_equal(px_conn_run(c, PX_CONN_READ), 0);
+    assert_int_equal(px_conn_peek(c, &data, &len), EPIPE);
+    assert_int_equal(px_conn_next(c, &data, &len), EPIPE);
+    assert_true(px_conn_is_open(c));
+    assert_int_equal(px_conn_events(c), 0);
+    assert_int_equal(px_conn_send(c, "bye", 3), 0);
+    assert_int_equal(px_conn_events(c), PX_CONN_WRITE);
+    assert_int_equal(px_conn_flush(c), 0);
+    assert_int_equal(recv(sv[1], rx, sizeof rx, MSG_DONTWAIT), 3);
+    px_conn_close(c, PX_CONN_PEER_CLOSED, NULL);
+    assert_int_equal(px_conn_peek(c, &data, &len), EPIPE);
+    assert_int_equal(recv(sv[1], rx, sizeof rx, MSG_DONTWAIT), 0);
+    px_conn_destroy(c);
+    close(sv[1]);
+
+    /* No bound given: 64 KiB.  A stream saved and restored keeps its
+     * bytes, as a message connection does. */
+    o = stream_options(0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+                     0);
+    assert_int_equal(px_conn_create(sv[0], "stream", &o, &c), 0);
+    assert_int_equal(write(sv[1], buf, 100), 100);
+    assert_int_equal(px_conn_run(c, PX_CONN_READ), 0);
+    px_conn_consume(c, 40);
+    {
+        struct px_buf saved = PX_BUF_INITIALIZER(SIZE_MAX);
+        struct px_cursor cur;
+        int fd;
+
+        assert_int_equal(px_conn_save(c, &saved, &fd), 0);
+        px_conn_destroy(c);
+        px_cursor_init(&cur, saved.data, saved.len);
+        assert_int_equal(px_conn_restore(&cur, fd, &o, &c), 0);
+        px_buf_destroy(&saved);
+    }
+    assert_int_equal(px_conn_next(c, &data, &len), 0);
+    assert_int_equal(len, 60);
+    assert_memory_equal(data, buf + 40, 60);
+    px_conn_destroy(c);
+    close(sv[1]);
+}
+
+/* ---------------------------------------------------------------------- */
 /* TLS, with two PKIs made by ovs-pki.                                    */
 
 static char pki_dir[256];
@@ -659,6 +771,189 @@ test_tls_plain_peer_refused(void **state)
     close(sv[1]);
 }
 
+/* Runs both ends once for what they wait for (50 ms at most). */
+static void
+pump_once(struct px_conn *a, struct px_conn *b)
+{
+    struct pollfd pfd[2] = {{px_conn_fd(a), 0, 0}, {px_conn_fd(b), 0, 0}};
+    int ea = px_conn_events(a), eb = px_conn_events(b);
+
+    pfd[0].events = (short)((ea & PX_CONN_READ ? POLLIN : 0) |
+                            (ea & PX_CONN_WRITE ? POLLOUT : 0));
+    pfd[1].events = (short)((eb & PX_CONN_READ ? POLLIN : 0) |
+                            (eb & PX_CONN_WRITE ? POLLOUT : 0));
+    if (poll(pfd, 2, 50) <= 0) {
+        return;
+    }
+    if (pfd[0].revents && px_conn_is_open(a)) {
+        px_conn_run(a, ea);
+    }
+    if (pfd[1].revents && px_conn_is_open(b)) {
+        px_conn_run(b, eb);
+    }
+}
+
+/* A byte stream over TLS, the server asking for no client certificate (as
+ * an HTTPS server does): 100 kB one way through a 4 KiB input buffer,
+ * smaller than a TLS record, taken in pieces of 1000, and 50 kB back; then
+ * the server's close_notify ends the client's stream without closing it.
+ * A client whose CA did not sign the server's certificate refuses it. */
+static void
+test_tls_stream(void **state)
+{
+    struct px_conn_options o = stream_options(4096);
+    enum { UP = 100000, DOWN = 50000 };
+    uint8_t *up = malloc(UP), *got = malloc(UP);
+    char key[512], cert[512], ca[512], why[256];
+    struct px_tls *stls, *ctls, *none;
+    struct px_conn *srv, *cli;
+    const uint8_t *data;
+    size_t len, sent = 0, n_got = 0, n_back = 0;
+    int sv[2], i;
+
+    (void)state;
+    assert_non_null(up);
+    assert_non_null(got);
+    for (i = 0; i < UP; i++) {
+        up[i] = (uint8_t)(i * 7 + i / 251);
+    }
+    snprintf(key, sizeof key, "%s/ctl-privkey.pem", pki_dir);
+    snprintf(cert, sizeof cert, "%s/ctl-cert.pem", pki_dir);
+    snprintf(ca, sizeof ca, "%s/pki/controllerca/cacert.pem", pki_dir);
+    assert_int_equal(
+        px_tls_create_server(key, cert, NULL, &stls, why, sizeof why), 0);
+    assert_int_equal(
+        px_tls_create_client(NULL, NULL, ca, &ctls, why, sizeof why), 0);
+    /* A client still needs a CA to check the server with. */
+    assert_int_equal(
+        px_tls_create_client(NULL, NULL, "", &none, why, sizeof why), EINVAL);
+    assert_null(none);
+    assert_non_null(strstr(why, "CA certificate is needed"));
+
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+                     0);
+    o.transport = PX_TRANSPORT_TLS;
+    o.server = 1;
+    o.tls = stls;
+    assert_int_equal(px_conn_create(sv[0], "browser", &o, &srv), 0);
+    o.server = 0;
+    o.tls = ctls;
+    o.out_limit = 8192;
+    assert_int_equal(px_conn_create(sv[1], "server", &o, &cli), 0);
+    pump(srv, cli, both_established);
+    assert_true(px_conn_is_established(srv));
+    assert_true(px_conn_is_established(cli));
+
+    /* One record of 8000 bytes, read into 4096 of room: OpenSSL keeps the
+     * rest, which only taking and looking again brings out, as no event
+     * will come for it. */
+    assert_int_equal(px_conn_send(cli, up, 8000), 0);
+    assert_int_equal(px_conn_flush(cli), 0);
+    for (i = 0; i < 100 && !px_conn_stats(srv)->rx_bytes; i++) {
+        struct pollfd pfd = {px_conn_fd(srv), POLLIN, 0};
+
+        poll(&pfd, 1, 50);
+        assert_int_equal(px_conn_run(srv, PX_CONN_READ), 0);
+    }
+    assert_int_equal(px_conn_stats(srv)->rx_bytes, 4096);
+    while (px_conn_peek(srv, &data, &len) == 0) {
+        memcpy(got + n_got, data, len);
+        n_got += len;
+        px_conn_consume(srv, len);
+    }
+    assert_int_equal(n_got, 8000);
+    sent = 8000;
+
+    for (i = 0; i < 2000 && n_got < UP; i++) {
+        uint8_t *dst;
+        size_t room;
+
+        /* The client queues what fits of the rest. */
+        dst = px_conn_reserve(cli, &room);
+        assert_non_null(dst);
+        if (room > UP - sent) {
+            room = UP - sent;
+        }
+        memcpy(dst, up + sent, room);
+        px_conn_commit(cli, room);
+        sent += room;
+        assert_int_equal(px_conn_flush(cli), 0);
+        pump_once(srv, cli);
+        /* The server takes at most 1000 at a time, each look reading on
+         * from what OpenSSL holds. */
+        while (px_conn_peek(srv, &data, &len) == 0) {
+            if (len > 1000) {
+                len = 1000;
+            }
+            assert_true(n_got + len <= UP);
+            memcpy(got + n_got, data, len);
+            n_got += len;
+            px_conn_consume(srv, len);
+        }
+        assert_true(px_conn_is_open(srv));
+    }
+    assert_int_equal(n_got, UP);
+    assert_memory_equal(got, up, UP);
+    assert_int_equal(px_conn_stats(srv)->rx_bytes, UP);
+
+    for (i = 0; i < DOWN; i += 1000) {
+        uint8_t piece[1000];
+
+        memset(piece, i / 1000, sizeof piece);
+        while (px_conn_send(srv, piece, sizeof piece) == ENOBUFS) {
+            px_conn_flush(srv);
+            pump_once(srv, cli);
+            while (px_conn_next(cli, &data, &len) == 0) {
+                n_back += len;
+            }
+        }
+    }
+    assert_int_equal(px_conn_flush(srv), 0);
+    for (i = 0; i < 400 && n_back < DOWN; i++) {
+        pump_once(srv, cli);
+        while (px_conn_next(cli, &data, &len) == 0) {
+            n_back += len;
+        }
+    }
+    assert_int_equal(n_back, DOWN);
+
+    /* close_notify: the client's stream ends, the client stays open. */
+    px_conn_close(srv, PX_CONN_SHUTDOWN, NULL);
+    for (i = 0; i < 100 && px_conn_peek(cli, &data, &len) == EAGAIN; i++) {
+        struct pollfd pfd = {px_conn_fd(cli), POLLIN, 0};
+
+        poll(&pfd, 1, 50);
+        px_conn_run(cli, PX_CONN_READ);
+    }
+    assert_int_equal(px_conn_peek(cli, &data, &len), EPIPE);
+    assert_true(px_conn_is_open(cli));
+    px_conn_destroy(srv);
+    px_conn_destroy(cli);
+
+    /* The switch CA did not sign the server's certificate. */
+    px_tls_unref(ctls);
+    snprintf(ca, sizeof ca, "%s/pki/switchca/cacert.pem", pki_dir);
+    assert_int_equal(
+        px_tls_create_client(NULL, NULL, ca, &ctls, why, sizeof why), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+                     0);
+    o.server = 1;
+    o.tls = stls;
+    assert_int_equal(px_conn_create(sv[0], "browser", &o, &srv), 0);
+    o.server = 0;
+    o.tls = ctls;
+    assert_int_equal(px_conn_create(sv[1], "server", &o, &cli), 0);
+    pump(srv, cli, either_closed);
+    assert_int_equal(px_conn_reason(cli), PX_CONN_TLS_FAILED);
+    assert_non_null(strstr(px_conn_why(cli), "certificate verify failed"));
+    px_conn_destroy(srv);
+    px_conn_destroy(cli);
+    px_tls_unref(ctls);
+    px_tls_unref(stls);
+    free(up);
+    free(got);
+}
+
 static void
 test_tls_bad_files(void **state)
 {
@@ -690,11 +985,13 @@ main(void)
         cmocka_unit_test(test_ipv6_loopback),
         cmocka_unit_test(test_handoff_round_trip),
         cmocka_unit_test(test_handoff_truncated_and_corrupt),
+        cmocka_unit_test(test_stream_plain),
     };
     const struct CMUnitTest tls[] = {
         cmocka_unit_test(test_tls_messages_and_handoff),
         cmocka_unit_test(test_tls_rogue_switch),
         cmocka_unit_test(test_tls_plain_peer_refused),
+        cmocka_unit_test(test_tls_stream),
         cmocka_unit_test(test_tls_bad_files),
     };
     int rc;

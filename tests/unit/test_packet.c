@@ -5,7 +5,7 @@
  * a read past it), the builders writing those frames byte for byte,
  * their ENOSPC and EINVAL refusals, malformed headers, the IPv6
  * extension-header limit, checksums (RFC 1071's example, a known IPv4
- * header, every fixture's) and addresses as text.
+ * header, every fixture's), addresses as text and one-line summaries.
  *
  * The fixtures were built byte by byte (IPv4 addresses from 192.0.2.0/24
  * and 198.51.100.0/24, IPv6 from 2001:db8::/32, MACs from 00:00:5e:00:53:xx,
@@ -2690,6 +2690,158 @@ test_eth_addrs(void **state)
     msg_free(&m);
 }
 
+/* The summary of the frame 'hex' (its first 'len' bytes, or all when 0)
+ * is 'want'. */
+static void
+assert_summary(const char *hex, size_t len, const char *want)
+{
+    char text[PX_PKT_SUMMARY_LEN];
+    struct px_pkt pkt;
+    struct msg m;
+    uint8_t *p;
+
+    m = load(hex);
+    if (!len) {
+        len = m.len;
+    }
+    assert_true(len <= m.len);
+    p = copy_exact(m.data, len);
+    px_pkt_parse(p, len, &pkt);
+    assert_int_equal(px_pkt_summary(&pkt, text, sizeof text), strlen(want));
+    assert_string_equal(text, want);
+    free(p);
+    msg_free(&m);
+}
+
+/* One line per frame, as the header documents; cut to any size. */
+static void
+test_summary(void **state)
+{
+    static const struct {
+        const char *hex;
+        const char *text;
+    } cases[] = {
+        {FIX_LAB_ARP_REQUEST, "ARP who-has 10.0.1.1 tell 10.0.1.100"},
+        {FIX_LAB_ARP_REPLY, "ARP 10.0.1.1 is-at ba:c1:3f:4e:f9:62"},
+        {FIX_LAB_ECHO_REQUEST, "ICMP 10.0.1.100 > 192.168.2.2 echo request "
+                               "id 29799 seq 1 ttl 64"},
+        {FIX_LAB_ECHO_REPLY, "ICMP 192.168.2.2 > 10.0.1.100 echo reply id "
+                             "29799 seq 1 ttl 63"},
+        {FIX_LAB_UDP_PROBE,
+         "UDP 10.0.1.100:35899 > 172.64.3.10:33434 len 32 ttl 1"},
+        {FIX_LAB_TIME_EXCEEDED,
+         "ICMP 10.0.1.1 > 10.0.1.100 time exceeded [UDP 10.0.1.100:35899 > "
+         "172.64.3.10:33434] ttl 64"},
+        {FIX_LAB_PORT_UNREACHABLE,
+         "ICMP 172.64.3.10 > 10.0.1.100 destination unreachable (port) [UDP "
+         "10.0.1.100:47710 > 172.64.3.10:33435] ttl 63"},
+        {FIX_ICMP_TIME_EXCEEDED,
+         "ICMP 192.0.2.254 > 192.0.2.1 time exceeded [ICMP 192.0.2.1 > "
+         "192.0.2.2 echo request id 2845 seq 1] ttl 64"},
+        {FIX_LAB_TCP_SYN, "TCP 10.0.1.100:46656 > 192.168.2.2:80 [S] seq "
+                          "516505471 len 0 ttl 64"},
+        {FIX_LAB_HTTP_GET,
+         "TCP 10.0.1.100:46656 > 192.168.2.2:80 [P.] seq 516505472 ack "
+         "2669961264 len 136 ttl 64"},
+        {FIX_IPV4_FRAG_FIRST, "UDP 192.0.2.1:40001 > 192.0.2.2:7 len 32 ttl "
+                              "64 frag id 21845 offset 0 MF"},
+        {FIX_IPV4_FRAG_LATER,
+         "IPv4 192.0.2.1 > 192.0.2.2 proto 17 ttl 64 frag id 21845 offset 40"},
+        {FIX_IPV6_HBH_FRAG_TCP, "TCP [2001:db8::1]:49153 > [2001:db8::2]:443 "
+                                "[P.] seq 1 ack 1 len 6 hlim 64"},
+        {FIX_ICMPV6_NS, "ICMPv6 2001:db8::1 > ff02::1:ff00:2 neighbor "
+                        "solicitation who-has 2001:db8::2 hlim 255"},
+        {FIX_ICMPV6_NA, "ICMPv6 2001:db8::2 > 2001:db8::1 neighbor "
+                        "advertisement 2001:db8::2 is-at 00:00:5e:00:53:02 "
+                        "[SO] hlim 255"},
+        {FIX_ICMPV6_ECHO_REQUEST, "ICMPv6 2001:db8::1 > 2001:db8::2 echo "
+                                  "request id 7470 seq 7 hlim 64"},
+        {FIX_VLAN_UDP, "vlan 100 p 5 UDP 192.0.2.1:53000 > 198.51.100.7:53 "
+                       "len 29 ttl 64"},
+        {FIX_QINQ_ARP, "qinq 200 vlan 100 ARP who-has 192.0.2.2 tell "
+                       "192.0.2.1"},
+        {FIX_LLDP, "LLDP chassis 00:00:5e:00:53:01 port eth0 ttl 120 system "
+                   "switch1"},
+    };
+    static const uint8_t port_no[4] = {0, 0, 0, 3};
+    char full[PX_PKT_SUMMARY_LEN], *cut;
+    struct px_pkt_lldp lldp;
+    struct px_pkt pkt;
+    size_t i, n, size;
+    uint8_t out[128];
+    struct msg m;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_summary(cases[i].hex, 0, cases[i].text);
+    }
+
+    /* Truncated and malformed frames say so. */
+    assert_summary(FIX_LAB_ECHO_REQUEST, 42,
+                   "ICMP 10.0.1.100 > 192.168.2.2 echo request id 29799 seq 1 "
+                   "ttl 64 truncated (28 of 84 bytes)");
+    assert_summary(FIX_LAB_ECHO_REQUEST, 40,
+                   "IPv4 10.0.1.100 > 192.168.2.2 proto 1 ttl 64 truncated "
+                   "(26 of 84 bytes)");
+    assert_summary(FIX_LAB_ECHO_REQUEST, 30, "IPv4 truncated (16 bytes)");
+    assert_summary(FIX_LAB_TCP_SYN, 40,
+                   "IPv4 10.0.1.100 > 192.168.2.2 proto 6 ttl 64 truncated "
+                   "(26 of 60 bytes)");
+    assert_summary(FIX_LAB_ARP_REQUEST, 30, "ARP truncated (16 bytes)");
+    assert_summary(FIX_LAB_ARP_REQUEST, 13,
+                   "truncated frame (shorter than an Ethernet header)");
+    assert_summary(FIX_VLAN_UDP, 16, "truncated vlan tag (16 bytes)");
+    parse_patched(FIX_IPV4_TCP_OPTIONS, 38 + 12, 0x40, &m, &pkt);
+    px_pkt_summary(&pkt, full, sizeof full);
+    assert_string_equal(full,
+                        "IPv4 192.0.2.1 > 192.0.2.2 proto 6 malformed ttl 64");
+    msg_free(&m);
+    parse_patched(FIX_LAB_ARP_REQUEST, 12, 0x88, &m, &pkt);
+    m.data[13] = 0xb5;
+    assert_int_equal(px_pkt_parse(m.data, m.len, &pkt), 0);
+    px_pkt_summary(&pkt, full, sizeof full);
+    assert_string_equal(full, "ethertype 0x88b5 len 42");
+    msg_free(&m);
+
+    /* Names from the wire that are not printable are written in hex:
+     * the topology plugin's port ids are 4 bytes of port number. */
+    memset(&lldp, 0, sizeof lldp);
+    lldp.chassis_subtype = 7;
+    lldp.chassis_id = (const uint8_t *)"dpid:1";
+    lldp.chassis_id_len = 6;
+    lldp.port_subtype = 2;
+    lldp.port_id = port_no;
+    lldp.port_id_len = sizeof port_no;
+    lldp.ttl = 120;
+    lldp.sys_name = (const uint8_t *)"sw\n\xc3";
+    lldp.sys_name_len = 4;
+    assert_int_equal(px_pkt_build_lldp(out, sizeof out, mac_a, &lldp, &n), 0);
+    assert_int_equal(px_pkt_parse(out, n, &pkt), 0);
+    px_pkt_summary(&pkt, full, sizeof full);
+    assert_string_equal(
+        full, "LLDP chassis dpid:1 port 0x00000003 ttl 120 system 0x73770ac3");
+
+    /* Cut to every size, each buffer of exactly that size: a terminated
+     * prefix of the whole, and its length returned. */
+    m = load(FIX_LAB_PORT_UNREACHABLE);
+    assert_int_equal(px_pkt_parse(m.data, m.len, &pkt), 0);
+    n = px_pkt_summary(&pkt, full, sizeof full);
+    assert_int_equal(n, strlen(full));
+    assert_int_equal(px_pkt_summary(&pkt, NULL, 0), 0);
+    for (size = 1; size <= n + 2; size++) {
+        size_t k;
+
+        cut = malloc(size);
+        assert_non_null(cut);
+        k = px_pkt_summary(&pkt, cut, size);
+        assert_int_equal(k, size - 1 < n ? size - 1 : n);
+        assert_int_equal(strlen(cut), k);
+        assert_memory_equal(cut, full, k);
+        free(cut);
+    }
+    msg_free(&m);
+}
+
 int
 main(void)
 {
@@ -2725,6 +2877,7 @@ main(void)
         cmocka_unit_test(test_lab_fixtures),
         cmocka_unit_test(test_parse_ip),
         cmocka_unit_test(test_eth_addrs),
+        cmocka_unit_test(test_summary),
     };
 
     return cmocka_run_group_tests_name("packet", tests, NULL, NULL);

@@ -762,6 +762,11 @@ handoff_sample(void)
     strcpy(s->reloads[1].refused, "x");
     strcpy(s->reloads[1].error, "a.ini:1: bad key");
     s->n_reloads = 2;
+    s->tls.accepted = 11;
+    s->tls.handshake_failures = 12;
+    for (i = 0; i < STATS_TLS_N_CLOSES; i++) {
+        s->tls.closes[i] = 13 + i;
+    }
     return s;
 }
 
@@ -834,6 +839,11 @@ assert_same_state(const struct stats_state *a, const struct stats_state *b)
         assert_string_equal(x->reconfigured, y->reconfigured);
         assert_string_equal(x->refused, y->refused);
         assert_string_equal(x->error, y->error);
+    }
+    assert_int_equal(a->tls.accepted, b->tls.accepted);
+    assert_int_equal(a->tls.handshake_failures, b->tls.handshake_failures);
+    for (i = 0; i < STATS_TLS_N_CLOSES; i++) {
+        assert_int_equal(a->tls.closes[i], b->tls.closes[i]);
     }
 }
 
@@ -931,7 +941,9 @@ test_handoff_truncated(void **state)
 #define SH_RELOAD1   (SH_RELOAD0 + SR_REMOVED + 4 * 5)
 #define SR_REFUSED   32
 #define SR_ERROR     (SR_REFUSED + 4 + 1) /* After "x". */
-#define SH_LEN       (SH_RELOAD1 + SR_ERROR + 4 + 16)
+#define SH_TLS       (SH_RELOAD1 + SR_ERROR + 4 + 16)
+#define SH_TLS_N     (SH_TLS + 16)
+#define SH_LEN       (SH_TLS_N + 4 + 8 * STATS_TLS_N_CLOSES)
 
 static void
 test_handoff_corrupt(void **state)
@@ -955,6 +967,8 @@ test_handoff_corrupt(void **state)
     assert_int_equal(px_get_be32(data + SH_RELOAD1), 2);
     assert_int_equal(px_get_be32(data + SH_RELOAD1 + SR_REFUSED), 1);
     assert_int_equal(px_get_be32(data + SH_RELOAD1 + SR_ERROR), 16);
+    assert_int_equal(px_get_be64(data + SH_TLS), 11);
+    assert_int_equal(px_get_be32(data + SH_TLS_N), STATS_TLS_N_CLOSES);
 
     blob_check_flips(data, len, handoff_read_copy);
 
@@ -1000,6 +1014,10 @@ test_handoff_corrupt(void **state)
     EXPECT_REFUSED(SH_RELOAD1 + SR_ERROR, px_put_be32, 17);
     EXPECT_REFUSED(SH_RELOAD1 + SR_ERROR, px_put_be32, 15);
     EXPECT_REFUSED(SH_RELOAD1 + SR_ERROR, px_put_be32, STATS_RELOAD_TEXT);
+    /* More TLS close reasons than this build knows, or a count that
+     * leaves some out. */
+    EXPECT_REFUSED(SH_TLS_N, px_put_be32, STATS_TLS_N_CLOSES + 1);
+    EXPECT_REFUSED(SH_TLS_N, px_put_be32, STATS_TLS_N_CLOSES - 1);
 #undef EXPECT_REFUSED
 #undef PUT_U8
 
@@ -1008,6 +1026,41 @@ test_handoff_corrupt(void **state)
     bad[len] = 0;
     assert_int_equal(handoff_read_copy(bad, len + 1), EPROTO);
     free(bad);
+    free(data);
+}
+
+/* A blob of version 2 (the last before the TLS counters) is read, the TLS
+ * counters zero; one of an older build with fewer close reasons reads the
+ * ones it has. */
+static void
+test_handoff_older_versions(void **state)
+{
+    size_t len;
+    uint8_t *data = handoff_blob(&len);
+    struct stats_state *s = handoff_sample(), *r = malloc(sizeof *r);
+    size_t i;
+
+    (void)state;
+    assert_non_null(r);
+    px_put_be32(data + SH_VERSION, 2);
+    assert_int_equal(stats_handoff_read(data, SH_TLS, r), 0);
+    memset(&s->tls, 0, sizeof s->tls);
+    assert_same_state(s, r);
+    /* Version 2 with the TLS counters after it: one field too many. */
+    assert_int_equal(stats_handoff_read(data, len, r), EPROTO);
+
+    /* Version 3 with two reasons fewer. */
+    free(s);
+    s = handoff_sample();
+    px_put_be32(data + SH_VERSION, STATS_HANDOFF_VERSION);
+    px_put_be32(data + SH_TLS_N, STATS_TLS_N_CLOSES - 2);
+    assert_int_equal(stats_handoff_read(data, len - 16, r), 0);
+    for (i = STATS_TLS_N_CLOSES - 2; i < STATS_TLS_N_CLOSES; i++) {
+        s->tls.closes[i] = 0;
+    }
+    assert_same_state(s, r);
+    free(r);
+    free(s);
     free(data);
 }
 
@@ -1029,6 +1082,7 @@ main(void)
         cmocka_unit_test(test_handoff_roundtrip),
         cmocka_unit_test(test_handoff_truncated),
         cmocka_unit_test(test_handoff_corrupt),
+        cmocka_unit_test(test_handoff_older_versions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,10 @@
  * Message connections: one object for every stream of length-framed
  * messages Plexus speaks (OpenFlow to switches, VNS to routers, in plugins
  * and in the router program), over a small set of transports: TCP over IPv4
- * and IPv6, TLS (OpenSSL) over TCP, and Unix sockets.
+ * and IPv6, TLS (OpenSSL) over TCP, and Unix sockets.  A connection may
+ * also carry a plain byte stream (framing.length_size 0), with the same
+ * bounded buffers, handshake and close reasons: the stats plugin's HTTPS
+ * relay is one.
  *
  * A connection owns its socket, a bounded input buffer that it cuts into
  * whole messages by the protocol's length field, and a bounded output
@@ -30,8 +33,9 @@
  *
  * Ownership: px_conn_create takes the socket and, for TLS, a reference to
  * the context; px_conn_destroy closes and frees everything.  Message
- * pointers from px_conn_next point into the connection's input buffer and
- * stay valid until the next px_conn_run, px_conn_next or px_conn_destroy.
+ * pointers from px_conn_next (and px_conn_peek) point into the
+ * connection's input buffer and stay valid until the next px_conn_run,
+ * px_conn_next, px_conn_peek, px_conn_consume or px_conn_destroy.
  * Not thread-safe.  OpenSSL writes to its socket with write(), so a
  * program with TLS connections must ignore SIGPIPE (plexusd does).  The
  * functions live in libplexus.a ("pkg-config --libs plexus-plugin").
@@ -89,7 +93,17 @@ int px_transport_parse(const char *name, enum px_transport *t);
 /* How a protocol frames its messages: a big-endian length field of
  * 'length_size' bytes (2 or 4) at 'length_offset' gives each message's
  * whole length, header included, which must be within [min_len, max_len]
- * (and at least length_offset + length_size). */
+ * (and at least length_offset + length_size).
+ *
+ * 'length_size' 0 makes the connection a byte stream (the other fields
+ * are then ignored): for a protocol the owner parses itself, or a relay
+ * that carries bytes it does not read (HTTP over TLS).  px_conn_next hands
+ * out every byte buffered as one "message"; px_conn_peek and
+ * px_conn_consume take part of them.  In stream mode the end of the
+ * peer's stream does not close the connection: px_conn_next and
+ * px_conn_peek return EPIPE once every byte before it was taken,
+ * px_conn_events stops asking to read, and output still goes out (a
+ * half-close); the owner closes with px_conn_close when it is done. */
 struct px_conn_framing {
     uint8_t length_offset;
     uint8_t length_size;
@@ -105,11 +119,13 @@ struct px_tls;
 
 /* Server side: the peer must present a certificate signed by 'ca_file'
  * (Open vSwitch's "--ca-cert"); 'key_file' and 'cert_file' are this end's
- * (ovs-pki's ctl-privkey.pem and ctl-cert.pem).  Client side: the same,
- * the server's certificate checked against 'ca_file'; key and certificate
- * may be NULL when the server asks for none.  On failure returns an errno
- * and writes the file and OpenSSL's reason into 'why'.  The caller owns
- * the reference in '*out'. */
+ * (ovs-pki's ctl-privkey.pem and ctl-cert.pem).  A server whose 'ca_file'
+ * is NULL or "" asks peers for no certificate at all and takes any peer
+ * (an HTTPS server for browsers); one is then never checked.  Client
+ * side: the server's certificate is checked against 'ca_file', which is
+ * required; key and certificate may be NULL when the server asks for
+ * none.  On failure returns an errno and writes the file and OpenSSL's
+ * reason into 'why'.  The caller owns the reference in '*out'. */
 int px_tls_create_server(const char *key_file, const char *cert_file,
                          const char *ca_file, struct px_tls **out, char *why,
                          size_t why_size);
@@ -133,7 +149,8 @@ struct px_conn_options {
                          * holds what it needs of it. */
     int server;         /* TLS role: nonzero accepts, zero connects. */
     size_t in_limit;    /* Bytes of input buffered; at least
-                         * framing.max_len.  0: twice max_len. */
+                         * framing.max_len.  0: twice max_len, or
+                         * 64 KiB for a byte stream. */
     size_t out_limit;   /* Bytes of output queued; 0: 1 MiB. */
     struct px_conn_framing framing;
 };
@@ -172,10 +189,25 @@ int px_conn_run(struct px_conn *c, int revents);
 
 /* The next whole message: 0 with '*msg' and '*len' set; EAGAIN when no
  * whole message is buffered; EPROTO (the connection is then closed as
- * malformed) when a length field is outside the framing's bounds. */
+ * malformed) when a length field is outside the framing's bounds.  In
+ * stream mode: every byte buffered, all taken, and EPIPE (still open) at
+ * the end of the peer's stream. */
 int px_conn_next(struct px_conn *c, const uint8_t **msg, size_t *len);
-/* Nonzero when a whole message is buffered (px_conn_next would succeed). */
+/* Nonzero when a whole message is buffered (px_conn_next would succeed);
+ * in stream mode, when any byte is. */
 int px_conn_has_message(const struct px_conn *c);
+/* The bytes buffered and not yet taken, without taking them: 0 with
+ * '*data' and '*len' set (valid as px_conn_next's are, and until
+ * px_conn_consume); EAGAIN when there are none; EPIPE when there are none
+ * and the peer ended its stream or the connection is closed.  Meant for
+ * stream mode (with message framing these are raw bytes, and taking part
+ * of a message is the caller's business).  Having room again, it reads
+ * what the transport already holds (decrypted TLS) that no readiness
+ * event would announce, and may fail as px_conn_run does. */
+int px_conn_peek(struct px_conn *c, const uint8_t **data, size_t *len);
+/* Takes the first 'n' bytes px_conn_peek showed (at most as many as are
+ * buffered). */
+void px_conn_consume(struct px_conn *c, size_t n);
 
 /* Queues a message for the next flush.  ENOBUFS (counted in out_drops)
  * when the output buffer has no room; EPIPE once closed. */

@@ -507,6 +507,33 @@ char *px_pkt_format_mac(const uint8_t *mac, char *buf, size_t size);
 char *px_pkt_format_ipv4(uint32_t addr, char *buf, size_t size);
 char *px_pkt_format_ipv6(const uint8_t *addr, char *buf, size_t size);
 
+/* Room for a summary: any frame's but LLDP with long names and IPv6 with
+ * long addresses fits whole. */
+#define PX_PKT_SUMMARY_LEN 256
+
+/* A one-line, tcpdump-like summary of the frame 'pkt' parsed (for a log,
+ * a console), in 'buf' of 'size' bytes: cut to fit, always terminated
+ * when 'size' is not 0, printable ASCII only (names from the wire are
+ * written in hex unless printable).  Returns its length, at most 'size'
+ * - 1.  The most specific layer is named first, then addresses, what the
+ * layer says, and for IP the TTL or hop limit, fragmentation and
+ * truncation:
+ *   ARP who-has 10.0.1.1 tell 10.0.1.100
+ *   ARP 10.0.1.1 is-at ba:c1:3f:4e:f9:62
+ *   ICMP 10.0.1.100 > 192.168.2.2 echo request id 29799 seq 1 ttl 64
+ *   ICMP 10.0.1.1 > 10.0.1.100 time exceeded
+ *       [UDP 10.0.1.100:35899 > 172.64.3.10:33434] ttl 64  (the quote)
+ *   TCP 10.0.1.100:46656 > 192.168.2.2:80 [S] seq 516505471 len 0 ttl 64
+ *       (flags as tcpdump's: F S R P, '.' for ACK, U E W)
+ *   UDP 10.0.1.100:35899 > 172.64.3.10:33434 len 32 ttl 1
+ *   ICMPv6 2001:db8::1 > ff02::1:ff00:2 neighbor solicitation who-has
+ *       2001:db8::2 hlim 255
+ *   LLDP chassis 00:00:5e:00:53:01 port eth0 ttl 120 system switch1
+ *   vlan 100 p 5 UDP ... / ethertype 0x88b5 len 60 / IPv4 truncated (8 bytes)
+ * A frame refused by px_pkt_parse (shorter than 14 bytes) is "truncated
+ * frame". */
+size_t px_pkt_summary(const struct px_pkt *pkt, char *buf, size_t size);
+
 static inline bool
 px_pkt_mac_is_multicast(const uint8_t *mac)
 {

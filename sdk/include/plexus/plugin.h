@@ -54,7 +54,7 @@ extern "C" {
  * The minor number grows when fields or functions are appended; the host
  * refuses a plugin built against a newer minor than its own. */
 #define PX_ABI_MAJOR 1
-#define PX_ABI_MINOR 1
+#define PX_ABI_MINOR 2
 
 /* The name of the one symbol a plugin exports. */
 #define PX_PLUGIN_SYMBOL "px_plugin_descriptor"
@@ -380,7 +380,13 @@ struct px_host_api {
     int (*reply_json)(struct px_reply *r, const char *json_text);
     void (*reply_verror)(struct px_reply *r, const char *fmt, va_list args);
 
-    void (*reserved[11])(void);
+    /* Since ABI 1.2. */
+    const char *(*run_dir)(struct px_plugin *p);
+    int (*command_call)(struct px_plugin *p, int argc, const char *const *argv,
+                        char **result);
+    int (*reload_request)(struct px_plugin *p, unsigned int *reload_id);
+
+    void (*reserved[8])(void);
 };
 
 /* The instance handle.  The host embeds it in its own instance record and
@@ -689,6 +695,42 @@ px_reply_error(struct px_reply *r, const char *fmt, ...)
     va_start(args, fmt);
     r->api->reply_verror(r, fmt, args);
     va_end(args);
+}
+
+/* The daemon's private run directory (mode 0700, made at start, removed
+ * at exit): where a plugin keeps files only this daemon's user may read.
+ * Since ABI 1.2. */
+static inline const char *
+px_run_dir(struct px_plugin *p)
+{
+    return p->api->run_dir(p);
+}
+
+/* Runs the control-socket command argv[0] with its arguments, as
+ * "plexusctl --json" would, and returns its reply in '*result', a
+ * malloc()ed JSON text the caller frees: {"text": TEXT, "data": JSON or
+ * null}, or {"error": MESSAGE}.  Returns 0; ENOENT for an unknown
+ * command, EINVAL for a wrong argument count, EIO when the command
+ * failed, EDEADLK for "reload" (use px_reload_request); '*result' is set
+ * in those cases too.  ENOMEM leaves it NULL.  This is how a plugin
+ * reads what other plugins show operators (switches, routers...)
+ * without calling them.  Since ABI 1.2. */
+static inline int
+px_command_call(struct px_plugin *p, int argc, const char *const *argv,
+                char **result)
+{
+    return p->api->command_call(p, argc, argv, result);
+}
+
+/* Asks the host to reload conf.d and changed plugins, as SIGHUP does, on
+ * its next loop pass (never inside the caller's callback, which the
+ * reload may unload).  '*reload_id' (may be NULL) is the id that reload's
+ * host.reload_done will carry; requests made before it starts share it.
+ * Since ABI 1.2. */
+static inline int
+px_reload_request(struct px_plugin *p, unsigned int *reload_id)
+{
+    return p->api->reload_request(p, reload_id);
 }
 
 #ifdef __cplusplus
