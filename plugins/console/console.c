@@ -19,10 +19,11 @@
  *  - con_term.c and term.c: the terminal panes.
  *
  * Cost to the controller: the event stream subscribes to every topic only
- * while a browser asks for it, and even then formats at most event_rate
- * lines a second (the rest are counted, not formatted); journeys record
- * packet-ins only while a VNS router is connected.  With no browser open
- * the console costs a subscription per topic it watches and nothing per
+ * while a browser asks for it, and even then only until it has formatted
+ * its event_rate lines of the current tenth of a second (then it
+ * unsubscribes until the next tenth); journeys listen to packet-ins and
+ * packet-outs only while a VNS router is connected.  Without a browser on
+ * the event stream and without a router, the console costs nothing per
  * packet.
  *
  * Security: read-only routes answer anyone who reaches the listener (on
@@ -148,11 +149,15 @@ struct console {
     struct px_sub *all_events; /* While a browser wants events. */
     unsigned int event_rate;
     unsigned int event_budget; /* Lines left in this tenth of a second. */
-    uint64_t events_seen, events_unformatted;
+    uint64_t events_seen;      /* Formatted and streamed. */
+    uint64_t stream_pauses;    /* Tenths of a second whose lines ran out. */
     struct px_timer *budget_timer;
 
-    /* Journeys: only while a router is connected. */
+    /* Journeys: packet-ins and packet-outs are listened to only while a
+     * router is connected, so that a controller without the lab pays
+     * nothing per packet for them. */
     size_t routers;
+    struct px_sub *sub_packet_in, *sub_packet_out;
 
     /* Topology changes, told to browsers at most 4 times a second. */
     int topology_dirty;
@@ -365,8 +370,8 @@ topology_doc(struct console *c)
     routers = routers_doc(c);
     json_decref(sws);
     json_decref(topo);
-    doc = json_pack("{s:o,s:o,s:o,s:O,s:O,s:b}", "switches", switches,
-                    "links", links, "hosts", hosts, "routers",
+    doc = json_pack("{s:o,s:o,s:o,s:O,s:O,s:b}", "switches", switches, "links",
+                    links, "hosts", hosts, "routers",
                     json_object_get(routers, "routers"), "interfaces",
                     json_object_get(routers, "interfaces"), "topology_plugin",
                     topo != NULL);
@@ -702,6 +707,8 @@ on_topology_timer(struct px_plugin *p, struct px_timer *t, void *c_)
     json_decref(msg);
 }
 
+static void journeys_track(struct console *c);
+
 static int
 on_topology_change(struct px_plugin *p, const struct px_event *ev, void *c_)
 {
@@ -710,8 +717,10 @@ on_topology_change(struct px_plugin *p, const struct px_event *ev, void *c_)
     (void)p;
     if (!strcmp(ev->topic, PX_TOPIC_VNS_ROUTER_UP)) {
         c->routers++;
+        journeys_track(c);
     } else if (!strcmp(ev->topic, PX_TOPIC_VNS_ROUTER_DOWN) && c->routers) {
         c->routers--;
+        journeys_track(c);
     }
     c->topology_dirty = 1;
     return PX_EVENT_CONTINUE;
@@ -750,6 +759,24 @@ on_switch_stats(void *c_, json_t *msg)
 /* ---------------------------------------------------------------------- */
 /* The event stream.                                                      */
 
+static int on_any_event(struct px_plugin *p, const struct px_event *ev,
+                        void *c_);
+
+/* Subscribes to every topic, last, so that it sees what other
+ * subscribers let through and never delays them. */
+static void
+stream_subscribe(struct console *c)
+{
+    int error = px_subscribe(c->p, "*", 0, PX_PRIO_LAST, on_any_event, c,
+                             &c->all_events);
+
+    if (error) {
+        c->all_events = NULL;
+        px_log_rl(c->p, &c->rl, PX_LOG_WARN,
+                  "cannot subscribe the event stream: %s", strerror(error));
+    }
+}
+
 static int
 on_any_event(struct px_plugin *p, const struct px_event *ev, void *c_)
 {
@@ -759,11 +786,6 @@ on_any_event(struct px_plugin *p, const struct px_event *ev, void *c_)
 
     (void)p;
     c->events_seen++;
-    if (!c->event_budget) {
-        c->events_unformatted++;
-        return PX_EVENT_CONTINUE;
-    }
-    c->event_budget--;
     con_event_summary(ev, line, sizeof line);
     msg = json_pack("{s:s,s:s,s:s,s:s}", "type", "event", "topic", ev->topic,
                     "publisher", ev->publisher, "summary", line);
@@ -771,6 +793,15 @@ on_any_event(struct px_plugin *p, const struct px_event *ev, void *c_)
         con_live_broadcast(c->live, CON_LIVE_EVENT, ev->topic, msg);
     }
     json_decref(msg);
+    if (!--c->event_budget) {
+        /* The tenth of a second's lines are spent: the subscription goes
+         * until the next tenth, so that a flood of packet-ins costs the
+         * controller nothing more than the lines it shows (unsubscribing
+         * inside the callback is safe). */
+        px_unsubscribe(c->p, c->all_events);
+        c->all_events = NULL;
+        c->stream_pauses++;
+    }
     return PX_EVENT_CONTINUE;
 }
 
@@ -782,6 +813,9 @@ on_budget_timer(struct px_plugin *p, struct px_timer *t, void *c_)
     (void)p;
     (void)t;
     c->event_budget = c->event_rate / 10 ? c->event_rate / 10 : 1;
+    if (!c->all_events) {
+        stream_subscribe(c);
+    }
 }
 
 static void
@@ -790,23 +824,21 @@ events_wanted(void *c_, size_t clients)
     struct console *c = c_;
     int error;
 
-    if (clients && !c->all_events) {
-        /* Last, so that it sees what other subscribers let through, and
-         * never delays them. */
-        error = px_subscribe(c->p, "*", 0, PX_PRIO_LAST, on_any_event, c,
-                             &c->all_events);
-        if (!error) {
-            error = px_timer_start(c->p, 0.1, 0.1, on_budget_timer, c,
-                                   &c->budget_timer);
-        }
+    if (clients && !c->budget_timer) {
+        error = px_timer_start(c->p, 0.1, 0.1, on_budget_timer, c,
+                               &c->budget_timer);
         if (error) {
+            c->budget_timer = NULL;
             px_warn(c->p, "cannot start the event stream: %s",
                     strerror(error));
+            return;
         }
         on_budget_timer(c->p, NULL, c);
-    } else if (!clients && c->all_events) {
-        px_unsubscribe(c->p, c->all_events);
-        c->all_events = NULL;
+    } else if (!clients && c->budget_timer) {
+        if (c->all_events) {
+            px_unsubscribe(c->p, c->all_events);
+            c->all_events = NULL;
+        }
         px_timer_stop(c->p, c->budget_timer);
         c->budget_timer = NULL;
     }
@@ -865,8 +897,7 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *c_)
     /* LLDP probes coming back are the topology plugin's, not lab
      * traffic: they would push the frames people watch out of the
      * table. */
-    if (!c->routers || ev->len < sizeof *pi ||
-        px_pkt_is_lldp(pi->frame, pi->frame_len)) {
+    if (ev->len < sizeof *pi || px_pkt_is_lldp(pi->frame, pi->frame_len)) {
         return PX_EVENT_CONTINUE;
     }
     in.kind = JNY_SWITCH_IN;
@@ -888,7 +919,7 @@ on_packet_out(struct px_plugin *p, const struct px_event *ev, void *c_)
     size_t i;
 
     (void)p;
-    if (!c->routers || ev->len < PX_OF_PACKET_OUT_V1_LEN || !po->frame) {
+    if (ev->len < PX_OF_PACKET_OUT_V1_LEN || !po->frame) {
         return PX_EVENT_CONTINUE;
     }
     in.kind = JNY_SWITCH_OUT;
@@ -930,6 +961,36 @@ on_vns_frame(struct px_plugin *p, const struct px_event *ev, void *c_)
     return PX_EVENT_CONTINUE;
 }
 
+/* Listens to packet-ins and packet-outs while a router is connected. */
+static void
+journeys_track(struct console *c)
+{
+    int error = 0;
+
+    if (c->routers && !c->sub_packet_in) {
+        /* First, so that a subscriber ahead that halts (the topology
+         * plugin stops LLDP) cannot hide a frame of the lab. */
+        error = px_subscribe(c->p, PX_TOPIC_OF_PACKET_IN, PX_TOPIC_OF_VERSION,
+                             PX_PRIO_FIRST - 1, on_packet_in, c,
+                             &c->sub_packet_in);
+        if (!error) {
+            error =
+                px_subscribe(c->p, PX_TOPIC_OF_PACKET_OUT, 1, PX_PRIO_FIRST,
+                             on_packet_out, c, &c->sub_packet_out);
+        }
+        if (error) {
+            px_warn(c->p, "cannot record frame journeys: %s", strerror(error));
+        }
+    } else if (!c->routers && c->sub_packet_in) {
+        px_unsubscribe(c->p, c->sub_packet_in);
+        c->sub_packet_in = NULL;
+        if (c->sub_packet_out) {
+            px_unsubscribe(c->p, c->sub_packet_out);
+            c->sub_packet_out = NULL;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------------- */
 /* Counters on /metrics.                                                  */
 
@@ -969,13 +1030,15 @@ on_collect(struct px_plugin *p, const struct px_event *ev, void *c_)
             PX_STATS_COUNTER_FIELD("bad_requests",
                                    "Browser messages that made no sense.",
                                    ls.bad_requests),
-            PX_STATS_COUNTER_FIELD("events_seen",
-                                   "Events seen by the event stream.",
+            PX_STATS_COUNTER_FIELD("events_streamed",
+                                   "Events the event stream formatted and "
+                                   "sent.",
                                    c->events_seen),
             PX_STATS_COUNTER_FIELD(
-                "events_unformatted",
-                "Events over event_rate: counted, not formatted.",
-                c->events_unformatted),
+                "event_stream_pauses",
+                "Tenths of a second in which the event stream reached "
+                "event_rate and stopped listening until the next.",
+                c->stream_pauses),
             PX_STATS_COUNTER_FIELD("journeys", "Frame journeys started.",
                                    js.journeys),
             PX_STATS_COUNTER_FIELD("journey_hops", "Frame journey hops.",
@@ -1144,13 +1207,7 @@ console_init(struct px_plugin *p)
         (error =
              px_subscribe(p, PX_TOPIC_VNS_FRAME, PX_TOPIC_VNS_FRAME_VERSION,
                           PX_PRIO_DEFAULT, on_vns_frame, c, NULL)) ||
-        /* First, so that the frame is seen before a router's answer to
-         * it can come back (it cannot within one publish, but a halting
-         * subscriber ahead would hide it). */
-        (error = px_subscribe(p, PX_TOPIC_OF_PACKET_IN, PX_TOPIC_OF_VERSION,
-                              PX_PRIO_FIRST - 1, on_packet_in, c, NULL)) ||
-        (error = px_subscribe(p, PX_TOPIC_OF_PACKET_OUT, 1, PX_PRIO_FIRST,
-                              on_packet_out, c, NULL)) ||
+
         (error = px_timer_start(p, 0.25, 0.25, on_topology_timer, c,
                                 &c->topology_timer)) ||
         (error = px_timer_start(p, interval, interval, on_stats_timer, c,
@@ -1161,8 +1218,19 @@ console_init(struct px_plugin *p)
         /* Routers already connected when the console loads. */
         json_t *r = command0(c, "routers");
 
-        c->routers = json_array_size(json_object_get(r, "routers"));
+        json_t *rt;
+        size_t i;
+
+        /* Those vns.router_up has told of: open ones. */
+        json_array_foreach(json_object_get(r, "routers"), i, rt)
+        {
+            const char *state =
+                json_string_value(json_object_get(rt, "state"));
+
+            c->routers += state && !strcmp(state, "open");
+        }
         json_decref(r);
+        journeys_track(c);
     }
     px_set_data(p, c);
     px_info(p, "the web console answers at the HTTP listener's root");

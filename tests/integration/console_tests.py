@@ -10,6 +10,7 @@ Imported by run.py, which runs every test_* function here after its own.
 import http.client
 import json
 import os
+import resource
 import socket
 import stat
 import subprocess
@@ -321,12 +322,69 @@ def test_console_resume_and_bad_clients(args, env):
     d.stop()
 
 
+def test_console_idle_websockets(args, env):
+    """1,000 idle sockets: 500 that never send a byte and 500 WebSocket
+    upgrades that never read.  The WebSockets past max_clients are refused
+    and counted, the plain ones are cut by the header deadline; meanwhile
+    /metrics answers and a good browser gets its hello and a reload's
+    news; every descriptor comes back once they are gone."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+    port = console_env(env, "max_clients = 32\n")
+    env.plugin_ini("50-stats", "stats",
+                   own="address = 127.0.0.1\nport = %d\n"
+                   "max_connections = 1100\nrequest_timeout = 3\n" % port)
+    d = env.start()
+    fds = d.fds()
+    plain, sockets = [], []
+    try:
+        for i in range(500):
+            plain.append(socket.create_connection(("127.0.0.1", port),
+                                                  timeout=DEADLINE))
+        for i in range(500):
+            sockets.append(WS(port, "/ws"))
+        check(all(w.status == 101 for w in sockets),
+              "upgrades answered %r" % sorted(set(w.status
+                                                  for w in sockets)))
+        status, _, _ = http_get(port, "/metrics")
+        check(status == 200, "/metrics with 1,000 idle sockets: %d" % status)
+        good = WS(port, "/ws")
+        try:
+            good.recv_json("hello", timeout=2)
+            check(False, "a 501st WebSocket was accepted over max_clients")
+        except (Failure, EOFError, OSError):
+            pass
+        good.close()
+        refused = metric(port, "plexus_console_clients_refused_total")
+        check(refused == 500 - 32 + 1,
+              "%d refused, expected %d" % (refused, 500 - 32 + 1))
+        # The plain sockets are cut after request_timeout (3 s).
+        end = time.monotonic() + DEADLINE
+        for s in plain:
+            s.settimeout(max(0.01, end - time.monotonic()))
+            check(s.recv(1) == b"", "an idle socket got bytes")
+    finally:
+        for s in plain + sockets:
+            s.close()
+    good = WS(port, "/ws")
+    good.recv_json("hello")
+    outcome, line = d.reload()
+    check(outcome == "done", line)
+    check(good.recv_json("reload")["reload"]["outcome"] == "ok",
+          "no reload news")
+    good.close()
+    n = d.wait_fds(fds, timeout=DEADLINE)
+    check(n == fds, "%d descriptors after, %d before" % (n, fds))
+    d.stop()
+
+
 def test_console_slow_client_and_event_flood(args, env):
     """A switch floods packet-ins while one browser reads the event
     stream and another asked for it and stopped reading: the reader keeps
-    getting events, the stalled one loses messages (counted), events over
-    event_rate are counted and not formatted, and the controller's memory
-    stays bounded.  Runs twice: the ASan build, and the release build,
+    getting events, the stalled one loses messages (counted), the stream
+    stops listening once event_rate is reached (counted), and the
+    controller's memory stays bounded.  Runs twice: the ASan build, and the release build,
     whose RSS means something (ASan's quarantine holds freed memory)."""
     for build, check_rss in ((args.build, False),
                              (args.release_build, True)):
@@ -365,18 +423,17 @@ def event_flood(env, build, check_rss):
                 seen += 1
         rss1 = d.rss_kib()
         skipped = metric(port, "plexus_console_messages_skipped_total")
-        unformatted = metric(port,
-                             "plexus_console_events_unformatted_total")
-        counts = "seen %d, skipped %d, unformatted %d" % (seen, skipped,
-                                                           unformatted)
+        pauses = metric(port, "plexus_console_event_stream_pauses_total")
+        counts = "seen %d, skipped %d, stream paused %d times" % (
+            seen, skipped, pauses)
         check(seen > 100, "the reading client saw too few: " + counts)
         check(skipped > 0, "the stalled client lost nothing: " + counts)
-        check(unformatted > 0, "none over event_rate: " + counts)
+        check(pauses > 0, "never over event_rate: " + counts)
         check(not check_rss or rss1 - rss0 < 16 * 1024,
               "RSS grew %d KiB during the flood" % (rss1 - rss0))
-        print("    reader saw %d events; stalled client skipped %d; %d "
-              "unformatted; RSS %+d KiB" % (seen, skipped, unformatted,
-                                             rss1 - rss0))
+        print("    reader saw %d events; stalled client skipped %d; stream "
+              "paused %d times; RSS %+d KiB" % (seen, skipped, pauses,
+                                                rss1 - rss0))
     finally:
         sw.close()
         fast.close()
