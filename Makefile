@@ -446,6 +446,7 @@ $(FUZZ_O)fuzz_packet: tests/fuzz/fuzz_packet.c sdk/lib/packet.c \
 
 $(FUZZ_O)fuzz_journey: tests/fuzz/fuzz_journey.c plugins/console/journey.c \
                        sdk/lib/packet.c sdk/lib/hmap.c sdk/lib/hash.c \
+                       sdk/lib/of_text.c sdk/lib/buf.c \
                        plugins/console/journey.h sdk/include/plexus/packet.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/console -o $@ $(filter %.c,$^) \

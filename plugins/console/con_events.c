@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "con_live.h"
+#include "plexus/of_text.h"
 #include "plexus/packet.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/host.h"
@@ -71,14 +71,15 @@ con_event_summary(const struct px_event *ev, char *buf, size_t size)
         const struct px_of_packet_in *pi = ev->payload;
 
         snprintf(buf, size, "%s port %" PRIu32 ": %s",
-                 con_dpid_text(pi->dpid, dpid), pi->in_port,
+                 px_of_dpid_text(pi->dpid, dpid, sizeof dpid), pi->in_port,
                  frame_text(pi->frame, pi->frame_len, what, sizeof what));
     } else if (!strcmp(ev->topic, PX_TOPIC_OF_PACKET_OUT) &&
                ev->len >= PX_OF_PACKET_OUT_V1_LEN) {
         const struct px_of_packet_out *po = ev->payload;
         long long port = output_port(po->actions, po->n_actions);
 
-        snprintf(buf, size, "%s out %s%lld: %s", con_dpid_text(po->dpid, dpid),
+        snprintf(buf, size, "%s out %s%lld: %s",
+                 px_of_dpid_text(po->dpid, dpid, sizeof dpid),
                  port < 0 ? "(no port) " : "", port < 0 ? 0 : port,
                  po->frame
                      ? frame_text(po->frame, po->frame_len, what, sizeof what)
@@ -88,23 +89,24 @@ con_event_summary(const struct px_event *ev, char *buf, size_t size)
         const struct px_of_switch *sw = ev->payload;
 
         snprintf(buf, size, "%s (%s) OpenFlow 1.%d, %zu ports%s%s",
-                 con_dpid_text(sw->dpid, dpid), sw->peer ? sw->peer : "",
+                 px_of_dpid_text(sw->dpid, dpid, sizeof dpid),
+                 sw->peer ? sw->peer : "",
                  sw->version == PX_OF_VERSION_13 ? 3 : 0, sw->n_ports,
                  sw->reason ? ": " : "", sw->reason ? sw->reason : "");
     } else if (IS(PX_TOPIC_OF_PORT_STATUS, struct px_of_port_status)) {
         const struct px_of_port_status *ps = ev->payload;
 
         snprintf(buf, size, "%s port %" PRIu32 " (%.16s) %s, link %s",
-                 con_dpid_text(ps->dpid, dpid), ps->port.port_no,
-                 ps->port.name, port_reason(ps->reason),
+                 px_of_dpid_text(ps->dpid, dpid, sizeof dpid),
+                 ps->port.port_no, ps->port.name, port_reason(ps->reason),
                  ps->port.state & PX_OF_PORT_STATE_LINK_DOWN ? "down" : "up");
     } else if (!strcmp(ev->topic, PX_TOPIC_OF_FLOW_MOD) &&
                ev->len >= PX_OF_FLOW_MOD_V1_LEN) {
         const struct px_of_flow_mod *fm = ev->payload;
 
         snprintf(buf, size, "%s command %u table %u priority %u",
-                 con_dpid_text(fm->dpid, dpid), fm->command, fm->table_id,
-                 fm->priority);
+                 px_of_dpid_text(fm->dpid, dpid, sizeof dpid), fm->command,
+                 fm->table_id, fm->priority);
     } else if (IS(PX_TOPIC_HOST_LOG, struct px_host_log)) {
         const struct px_host_log *l = ev->payload;
 
@@ -145,9 +147,10 @@ con_event_summary(const struct px_event *ev, char *buf, size_t size)
         char dst[24];
 
         snprintf(buf, size, "%s port %" PRIu32 " -> %s port %" PRIu32 "%s%s",
-                 con_dpid_text(l->src.dpid, dpid), l->src.port_no,
-                 con_dpid_text(l->dst.dpid, dst), l->dst.port_no,
-                 l->reason ? ": " : "", l->reason ? l->reason : "");
+                 px_of_dpid_text(l->src.dpid, dpid, sizeof dpid),
+                 l->src.port_no, px_of_dpid_text(l->dst.dpid, dst, sizeof dst),
+                 l->dst.port_no, l->reason ? ": " : "",
+                 l->reason ? l->reason : "");
     } else if (!strncmp(ev->topic, "topology.host_", 14) &&
                ev->len >= sizeof(struct px_topo_host)) {
         const struct px_topo_host *h = ev->payload;
@@ -158,7 +161,7 @@ con_event_summary(const struct px_event *ev, char *buf, size_t size)
         }
         snprintf(buf, size, "%s %s at %s port %" PRIu32 "%s%s",
                  px_pkt_format_mac(h->mac, mac, sizeof mac), ip,
-                 con_dpid_text(h->at.dpid, dpid), h->at.port_no,
+                 px_of_dpid_text(h->at.dpid, dpid, sizeof dpid), h->at.port_no,
                  h->reason ? ": " : "", h->reason ? h->reason : "");
     } else {
         snprintf(buf, size, "%zu bytes, version %u", ev->len, ev->version);

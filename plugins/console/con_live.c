@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plexus/of_text.h"
 #include "plexus/plugin.h"
 #include "plexus/ws.h"
 
@@ -49,42 +50,8 @@ struct con_live {
     struct px_ratelimit rl;
 };
 
-char *
-con_dpid_text(uint64_t dpid, char *buf)
-{
-    snprintf(
-        buf, 24, "%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x",
-        (unsigned int)(dpid >> 56) & 0xff, (unsigned int)(dpid >> 48) & 0xff,
-        (unsigned int)(dpid >> 40) & 0xff, (unsigned int)(dpid >> 32) & 0xff,
-        (unsigned int)(dpid >> 24) & 0xff, (unsigned int)(dpid >> 16) & 0xff,
-        (unsigned int)(dpid >> 8) & 0xff, (unsigned int)dpid & 0xff);
-    return buf;
-}
-
-int
-con_dpid_parse(const char *text, uint64_t *dpid)
-{
-    char hex[17];
-    size_t n = 0;
-    const char *s;
-    char *end;
-
-    for (s = text; *s && n < 16; s++) {
-        if (*s == ':') {
-            continue;
-        }
-        hex[n++] = *s;
-    }
-    hex[n] = '\0';
-    if (*s || n != 16 || strspn(hex, "0123456789abcdefABCDEF") != 16) {
-        return EINVAL;
-    }
-    *dpid = strtoull(hex, &end, 16);
-    return 0;
-}
-
-static double
-wall_now(void)
+double
+con_wall_now(void)
 {
     struct timespec ts;
 
@@ -104,7 +71,7 @@ wants(const struct client *c, enum con_live_kind kind, const char *key)
     case CON_LIVE_EVENT:
         return c->events && key && !strncmp(key, c->events, strlen(c->events));
     case CON_LIVE_SWITCH:
-        return c->has_watch && key && !con_dpid_parse(key, &dpid) &&
+        return c->has_watch && key && !px_of_dpid_parse(key, &dpid) &&
                dpid == c->watching;
     }
     return 0;
@@ -215,7 +182,7 @@ on_message(struct px_ws *ws, int binary, const uint8_t *data, size_t len,
     } else if (op && !strcmp(op, "watch")) {
         v = json_object_get(msg, "dpid");
         if (json_is_string(v) &&
-            !con_dpid_parse(json_string_value(v), &dpid)) {
+            !px_of_dpid_parse(json_string_value(v), &dpid)) {
             set_watch(c, 1, dpid);
         } else if (json_is_null(v) || !v) {
             set_watch(c, 0, 0);
@@ -248,7 +215,7 @@ on_drain(struct px_ws *ws, void *c_)
     c->skipped = 0;
     msg = json_pack("{s:s,s:I,s:I,s:f}", "type", "skipped", "count",
                     (json_int_t)skipped, "seq", (json_int_t)c->live->seq, "t",
-                    wall_now());
+                    con_wall_now());
     if (msg) {
         send_json(c, msg);
     }
@@ -376,9 +343,9 @@ con_live_accept(struct con_live *live, int fd, const void *early,
     }
     live->stats.resumed += resumed;
     live->stats.resets += query_since && *query_since && !resumed;
-    hello =
-        json_pack("{s:s,s:I,s:f,s:b}", "type", "hello", "seq",
-                  (json_int_t)live->seq, "t", wall_now(), "resumed", resumed);
+    hello = json_pack("{s:s,s:I,s:f,s:b}", "type", "hello", "seq",
+                      (json_int_t)live->seq, "t", con_wall_now(), "resumed",
+                      resumed);
     if (hello) {
         send_json(c, hello);
     }
@@ -402,7 +369,7 @@ con_live_broadcast(struct con_live *live, enum con_live_kind kind,
 
     live->seq++;
     json_object_set_new(msg, "seq", json_integer((json_int_t)live->seq));
-    json_object_set_new(msg, "t", json_real(wall_now()));
+    json_object_set_new(msg, "t", json_real(con_wall_now()));
     text = json_dumps(msg, JSON_COMPACT);
     if (!text) {
         return;

@@ -86,11 +86,9 @@ void con_live_broadcast(struct con_live *live, enum con_live_kind kind,
 void con_live_get_stats(const struct con_live *live,
                         struct con_live_stats *stats);
 
-/* The datapath id text the console uses everywhere: 8 colon-separated
- * bytes ("00:00:00:00:00:00:00:01"), as ovs-ofctl writes them.  'buf' has
- * at least 24 bytes. */
-char *con_dpid_text(uint64_t dpid, char *buf);
-/* Reads that form or 16 hex digits.  Returns 0 or EINVAL. */
-int con_dpid_parse(const char *text, uint64_t *dpid);
+/* Wall-clock seconds, to the nanosecond: the "t" of every message and of
+ * every journey hop (the loop's clock stands still within a pass, and
+ * the hops of one frame take microseconds). */
+double con_wall_now(void);
 
 #endif /* CON_LIVE_H */

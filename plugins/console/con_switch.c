@@ -61,7 +61,7 @@ struct con_port_prev {
 /* One watched switch. */
 struct con_sw {
     uint64_t dpid;
-    char dpid_text[24];
+    char dpid_text[PX_OF_DPID_TEXT_SIZE];
     unsigned int watchers;
     int connected;
     uint8_t version;
@@ -1205,13 +1205,7 @@ con_switch_watch(struct con_switch *cs, uint64_t dpid, int on)
         return ENOMEM;
     }
     sw->dpid = dpid;
-    snprintf(
-        sw->dpid_text, sizeof sw->dpid_text,
-        "%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x",
-        (unsigned int)(dpid >> 56) & 0xff, (unsigned int)(dpid >> 48) & 0xff,
-        (unsigned int)(dpid >> 40) & 0xff, (unsigned int)(dpid >> 32) & 0xff,
-        (unsigned int)(dpid >> 24) & 0xff, (unsigned int)(dpid >> 16) & 0xff,
-        (unsigned int)(dpid >> 8) & 0xff, (unsigned int)dpid & 0xff);
+    px_of_dpid_text(dpid, sw->dpid_text, sizeof sw->dpid_text);
     sw->watchers = 1;
     cs->sws[cs->n++] = sw;
     cs->stats.watched = cs->n;

@@ -47,6 +47,7 @@
 #include "con_switch.h"
 #include "con_term.h"
 #include "journey.h"
+#include "plexus/of_text.h"
 #include "plexus/packet.h"
 #include "plexus/plugin.h"
 #include "plexus/topics/host.h"
@@ -168,15 +169,6 @@ struct console {
     struct px_ratelimit rl;
 };
 
-static double
-wall_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Commands of other plugins, as JSON.                                    */
 
@@ -230,10 +222,10 @@ dpid_json(const char *hex)
     uint64_t dpid;
     char buf[24];
 
-    if (!hex || con_dpid_parse(hex, &dpid)) {
+    if (!hex || px_of_dpid_parse(hex, &dpid)) {
         return json_string(hex ? hex : "");
     }
-    return json_string(con_dpid_text(dpid, buf));
+    return json_string(px_of_dpid_text(dpid, buf, sizeof buf));
 }
 
 static void
@@ -516,7 +508,7 @@ answer_api(struct console *c, const struct px_http_request *r,
         size_t n = (size_t)(sub - (rest + 9));
 
         snprintf(text, sizeof text, "%.*s", (int)n, rest + 9);
-        if (n >= sizeof text || con_dpid_parse(text, &dpid)) {
+        if (n >= sizeof text || px_of_dpid_parse(text, &dpid)) {
             px_http_reply_error(r, 404, "no such switch");
             return;
         }
@@ -860,7 +852,7 @@ watch(void *c_, uint64_t dpid, int on)
 
         if (copy) {
             con_live_broadcast(c->live, CON_LIVE_SWITCH,
-                               con_dpid_text(dpid, text), copy);
+                               px_of_dpid_text(dpid, text, sizeof text), copy);
         }
         json_decref(copy);
     }
@@ -901,7 +893,7 @@ on_packet_in(struct px_plugin *p, const struct px_event *ev, void *c_)
         return PX_EVENT_CONTINUE;
     }
     in.kind = JNY_SWITCH_IN;
-    in.t = wall_now();
+    in.t = con_wall_now();
     in.dpid = pi->dpid;
     in.port = pi->in_port;
     in.frame = pi->frame;
@@ -923,7 +915,7 @@ on_packet_out(struct px_plugin *p, const struct px_event *ev, void *c_)
         return PX_EVENT_CONTINUE;
     }
     in.kind = JNY_SWITCH_OUT;
-    in.t = wall_now();
+    in.t = con_wall_now();
     in.dpid = po->dpid;
     in.port = PX_OF_PORT_ANY;
     for (i = 0; po->actions && i < po->n_actions; i++) {
@@ -950,7 +942,7 @@ on_vns_frame(struct px_plugin *p, const struct px_event *ev, void *c_)
         return PX_EVENT_CONTINUE;
     }
     in.kind = f->to_router ? JNY_ROUTER_IN : JNY_ROUTER_OUT;
-    in.t = wall_now();
+    in.t = con_wall_now();
     in.dpid = f->dpid;
     in.port = f->port;
     in.router = f->router;

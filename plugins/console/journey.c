@@ -69,6 +69,7 @@
 
 #include "plexus/hash.h"
 #include "plexus/hmap.h"
+#include "plexus/of_text.h"
 #include "plexus/packet.h"
 
 /* What a hop is looked up by.  Built by key_init (zeroed, so that the
@@ -624,15 +625,9 @@ hop_json(const struct hop *h, double t0)
         return NULL;
     }
     if (sw) {
-        char dpid[24];
-        uint64_t d = h->dpid;
+        char dpid[PX_OF_DPID_TEXT_SIZE];
 
-        snprintf(
-            dpid, sizeof dpid, "%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x",
-            (unsigned int)(d >> 56 & 0xff), (unsigned int)(d >> 48 & 0xff),
-            (unsigned int)(d >> 40 & 0xff), (unsigned int)(d >> 32 & 0xff),
-            (unsigned int)(d >> 24 & 0xff), (unsigned int)(d >> 16 & 0xff),
-            (unsigned int)(d >> 8 & 0xff), (unsigned int)(d & 0xff));
+        px_of_dpid_text(h->dpid, dpid, sizeof dpid);
         ok = set(o, "at", json_string("switch")) &&
              set(o, "dpid", json_string(dpid)) &&
              set(o, "port", json_integer(h->port));

@@ -23,49 +23,12 @@
 
 #include "of_conn.h"
 #include "of_plugin.h"
+#include "plexus/of_text.h"
 #include "plexus/plugin.h"
 #include "plexus/table.h"
 
 /* The reason a switch_down and the log give for "disconnect". */
 #define DISCONNECT_REASON "disconnected by operator"
-
-/* Parses a datapath id as operators write it: up to 16 hex digits, with
- * or without "0x" and with or without colons between byte pairs
- * ("00:00:00:00:00:00:00:01"). */
-static int
-parse_dpid(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    int digits = 0;
-
-    if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2)) {
-        s += 2;
-    }
-    for (; *s; s++) {
-        int d;
-
-        if (*s == ':' && digits && s[1] && s[1] != ':') {
-            continue;
-        } else if (*s >= '0' && *s <= '9') {
-            d = *s - '0';
-        } else if (*s >= 'a' && *s <= 'f') {
-            d = *s - 'a' + 10;
-        } else if (*s >= 'A' && *s <= 'F') {
-            d = *s - 'A' + 10;
-        } else {
-            return EINVAL;
-        }
-        if (++digits > 16) {
-            return EINVAL;
-        }
-        v = v << 4 | (uint64_t)d;
-    }
-    if (!digits) {
-        return EINVAL;
-    }
-    *out = v;
-    return 0;
-}
 
 static const char *
 version_name(uint8_t version)
@@ -93,7 +56,7 @@ reply_json(struct px_reply *r, json_t *data)
 static int
 dpid_arg(const char *arg, struct px_reply *r, uint64_t *dpid, char key[17])
 {
-    if (parse_dpid(arg, dpid)) {
+    if (px_of_dpid_parse(arg, dpid)) {
         px_reply_error(r,
                        "'%s' is not a datapath id (up to 16 hex digits, "
                        "colons allowed)",

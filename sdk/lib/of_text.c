@@ -6,6 +6,7 @@
 #include "plexus/of_text.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -465,4 +466,51 @@ px_of_instructions_format(struct px_buf *b,
         px_buf_printf(b, "drop");
     }
     return px_buf_error(b);
+}
+
+const char *
+px_of_dpid_text(uint64_t dpid, char *buf, size_t size)
+{
+    snprintf(
+        buf, size, "%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x",
+        (unsigned int)(dpid >> 56 & 0xff), (unsigned int)(dpid >> 48 & 0xff),
+        (unsigned int)(dpid >> 40 & 0xff), (unsigned int)(dpid >> 32 & 0xff),
+        (unsigned int)(dpid >> 24 & 0xff), (unsigned int)(dpid >> 16 & 0xff),
+        (unsigned int)(dpid >> 8 & 0xff), (unsigned int)(dpid & 0xff));
+    return buf;
+}
+
+int
+px_of_dpid_parse(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    int digits = 0;
+
+    if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2)) {
+        s += 2;
+    }
+    for (; *s; s++) {
+        int d;
+
+        if (*s == ':' && digits && s[1] && s[1] != ':') {
+            continue;
+        } else if (*s >= '0' && *s <= '9') {
+            d = *s - '0';
+        } else if (*s >= 'a' && *s <= 'f') {
+            d = *s - 'a' + 10;
+        } else if (*s >= 'A' && *s <= 'F') {
+            d = *s - 'A' + 10;
+        } else {
+            return EINVAL;
+        }
+        if (++digits > 16) {
+            return EINVAL;
+        }
+        v = v << 4 | (uint64_t)d;
+    }
+    if (!digits) {
+        return EINVAL;
+    }
+    *out = v;
+    return 0;
 }

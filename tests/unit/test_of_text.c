@@ -446,6 +446,35 @@ test_buffer_limit(void **state)
     px_buf_destroy(&b);
 }
 
+/* Datapath ids: ovs-ofctl's form out; every form operators write in. */
+static void
+test_dpid(void **state)
+{
+    char buf[PX_OF_DPID_TEXT_SIZE];
+    uint64_t d = 0;
+
+    (void)state;
+    assert_string_equal(px_of_dpid_text(0x100, buf, sizeof buf),
+                        "00:00:00:00:00:00:01:00");
+    assert_string_equal(px_of_dpid_text(UINT64_MAX, buf, sizeof buf),
+                        "ff:ff:ff:ff:ff:ff:ff:ff");
+    assert_int_equal(px_of_dpid_parse("00:00:00:00:00:00:01:00", &d), 0);
+    assert_true(d == 0x100);
+    assert_int_equal(px_of_dpid_parse("0000000000000001", &d), 0);
+    assert_true(d == 1);
+    assert_int_equal(px_of_dpid_parse("0xABCdef", &d), 0);
+    assert_true(d == 0xabcdef);
+    assert_int_equal(px_of_dpid_parse("ffffffffffffffff", &d), 0);
+    assert_true(d == UINT64_MAX);
+    assert_int_equal(px_of_dpid_parse("", &d), EINVAL);
+    assert_int_equal(px_of_dpid_parse("0x", &d), EINVAL);
+    assert_int_equal(px_of_dpid_parse("1ffffffffffffffff", &d), EINVAL);
+    assert_int_equal(px_of_dpid_parse(":01", &d), EINVAL);
+    assert_int_equal(px_of_dpid_parse("01::02", &d), EINVAL);
+    assert_int_equal(px_of_dpid_parse("01:", &d), EINVAL);
+    assert_int_equal(px_of_dpid_parse("0g", &d), EINVAL);
+}
+
 int
 main(void)
 {
@@ -464,6 +493,7 @@ main(void)
         cmocka_unit_test(test_set_fields),
         cmocka_unit_test(test_instructions),
         cmocka_unit_test(test_buffer_limit),
+        cmocka_unit_test(test_dpid),
     };
 
     return cmocka_run_group_tests_name("of_text", tests, NULL, NULL);

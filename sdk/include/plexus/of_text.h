@@ -80,6 +80,20 @@ int px_of_instructions_format(struct px_buf *b,
 const char *px_of_port_text(uint32_t port_no, enum px_of_text_style style,
                             char *buf, size_t size);
 
+/* Room for px_of_dpid_text's text and its NUL. */
+#define PX_OF_DPID_TEXT_SIZE 24
+
+/* Writes datapath id 'dpid' into 'buf' as ovs-ofctl shows one, eight
+ * colon-separated bytes ("00:00:00:00:00:00:00:01"), cut to 'size'.
+ * Returns 'buf'. */
+const char *px_of_dpid_text(uint64_t dpid, char *buf, size_t size);
+
+/* Reads a datapath id as operators write it: up to 16 hex digits, with or
+ * without "0x" and with or without colons between digits
+ * ("00:00:00:00:00:00:00:01", "0000000000000001", "0x1").  Returns 0 or
+ * EINVAL. */
+int px_of_dpid_parse(const char *text, uint64_t *dpid);
+
 #ifdef __cplusplus
 }
 #endif
