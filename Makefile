@@ -68,7 +68,7 @@ WS_LIBS    := -lwslay
 $(LIB_OBJS): CFLAGS_ALL += $(PLUGIN_CFLAGS)
 
 PLUGINS    := logger openflow l2_learning vns_server stats topology \
-              simple_switch_13 multipath firewall flowmon console
+              simple_switch_13 multipath firewall flowmon console cluster
 PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
 TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym \
@@ -95,11 +95,11 @@ UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_ctl test_ctlproto test_hmap test_conn test_buf test_packet \
               test_multipath test_firewall test_of_text \
               test_topology test_mactable test_term test_journey test_ws \
-              test_con_switch
+              test_con_switch test_cluster
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
-.PHONY: all check unit integration e2e demo deps bench fuzz fuzz-build \
-        install \
+.PHONY: all check unit integration e2e demo cluster-demo deps bench fuzz \
+        fuzz-build install \
         clean format sanitize-build
 
 all: $(O)host/plexusd $(O)host/plexusctl/plexusctl $(PLUGIN_SOS) \
@@ -133,7 +133,7 @@ $(O)host/plexusctl/plexusctl: $(CTL_OBJS) $(LIBPLEXUS)
 # Each plugin is every .c in its folder.
 # The software router: a program of its own, not a plugin.
 SR_SRCS := router/sr.c router/sr_rt.c router/sr_arp.c router/sr_icmp.c \
-           router/sr_router.c
+           router/sr_router.c router/sr_servers.c
 $(O)router/sr: $(SR_SRCS) $(wildcard router/*.h) $(LIBPLEXUS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Irouter -o $@ $(SR_SRCS) -lev -lpcap \
@@ -151,6 +151,7 @@ PLUGIN_LIBS_topology := -ljansson $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_firewall := $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_flowmon := $(LIBPLEXUS_LIBS)
 PLUGIN_LIBS_console := -ljansson -lpcap $(LIBPLEXUS_LIBS) $(WS_LIBS)
+PLUGIN_LIBS_cluster := -lnats -ljansson -lpthread $(LIBPLEXUS_LIBS)
 
 define plugin_rule
 $(O)plugins/$(1)/$(1).so: $(wildcard plugins/$(1)/*.c plugins/$(1)/*.h) \
@@ -252,6 +253,7 @@ $(O)tests/unit/test_vns_server: CFLAGS_ALL += -Iplugins/vns_server
 $(O)tests/unit/test_sr: tests/unit/test_sr.c tests/unit/hexfix.h \
                         router/sr_rt.c router/sr_arp.c \
                         router/sr_icmp.c router/sr_router.c \
+                        router/sr_servers.c \
                         $(wildcard router/sr_*.h) $(LIBPLEXUS)
 $(O)tests/unit/test_logger: tests/unit/test_logger.c tests/unit/blobcheck.h \
                             tests/unit/fakehost.c \
@@ -302,6 +304,13 @@ $(O)tests/unit/test_journey: tests/unit/test_journey.c \
                              plugins/console/journey.h $(LIBPLEXUS)
 $(O)tests/unit/test_journey: CFLAGS_ALL += -Iplugins/console
 $(O)tests/unit/test_journey: HOST_LIBS += -lpcap
+# The cluster's mastership logic and bucket values, on a simulated bucket.
+$(O)tests/unit/test_cluster: tests/unit/test_cluster.c tests/unit/blobcheck.h \
+                             plugins/cluster/cl_state.c \
+                             plugins/cluster/cl_state.h \
+                             plugins/cluster/cl_value.c \
+                             plugins/cluster/cl_value.h $(LIBPLEXUS)
+$(O)tests/unit/test_cluster: CFLAGS_ALL += -Iplugins/cluster
 $(UNIT_BINS):
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ihost -Iplugins/openflow -Iplugins/stats \
@@ -322,7 +331,7 @@ DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
              iproute2 procps traceroute wget libmicrohttpd-dev \
              libjansson-dev prometheus libssl-dev libcurl4-openssl-dev \
              libwslay-dev node-d3 node-xterm chromium chromium-driver \
-             python3-selenium
+             python3-selenium nats-server libnats-dev
 deps:
 	@missing=""; for p in $(DEB_BUILD); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -362,7 +371,8 @@ sanitize-build: deps
 	    $(TEST_PLUGIN_SOS:$(O)%=$(ASAN_O)%) $(UNIT_BINS:$(O)%=$(ASAN_O)%)
 
 check: sanitize-build all $(TEST_PLUGIN_SOS) fuzz-build \
-       $(REBUILT_OPENFLOW) $(REBUILT_VNS)
+       $(REBUILT_OPENFLOW) $(REBUILT_VNS) $(O)tests/natskv \
+       $(O)tests/bench/ofbench
 	@$(MAKE) --no-print-directory unit integration e2e fuzz-smoke
 
 unit:
@@ -405,6 +415,14 @@ e2e:
 demo: deps all
 	$(PYTHON) router/demo.py
 
+# A cluster of three plexusd on NATS, router/cluster_demo.py: three
+# nats-servers (JetStream), plexusd -c conf.d/examples/cluster/{a,b,c} and a
+# Mininet tree of switches connected to all three; prints mastership, kills
+# -9 the busiest instance, prints the failover and checks pingall before and
+# after, then opens the Mininet CLI when run on a terminal.
+cluster-demo: deps all
+	$(PYTHON) router/cluster_demo.py
+
 # ---------------------------------------------------------------------------
 # Fuzzing (clang's libFuzzer).
 
@@ -412,7 +430,7 @@ FUZZ_O := build/fuzz/
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
 FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl fuzz_ctlsock \
-           fuzz_conn fuzz_packet fuzz_journey fuzz_ws
+           fuzz_conn fuzz_packet fuzz_journey fuzz_ws fuzz_cluster
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/host_util.c \
                     sdk/lib/hash.c sdk/lib/buf.c
@@ -460,6 +478,15 @@ $(FUZZ_O)fuzz_ws: tests/fuzz/fuzz_ws.c sdk/lib/ws.c sdk/lib/ws_handshake.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Itests/unit -o $@ $(filter %.c,$^) \
 	    $(WS_LIBS) -lcrypto -lm
+
+# The cluster plugin's bucket values, keys and handoff blob.
+$(FUZZ_O)fuzz_cluster: tests/fuzz/fuzz_cluster.c plugins/cluster/cl_state.c \
+                       plugins/cluster/cl_value.c sdk/lib/buf.c \
+                       sdk/lib/hmap.c sdk/lib/hash.c \
+                       plugins/cluster/cl_state.h plugins/cluster/cl_value.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/cluster -o $@ $(filter %.c,$^) \
+	    -ljansson -lxxhash
 
 $(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c sdk/lib/vns_codec.c sdk/include/plexus/vns_codec.h
 	@mkdir -p $(dir $@)
@@ -516,6 +543,12 @@ $(O)tests/bench/ofbench: tests/bench/ofbench.c
 $(O)tests/bench/ofnull: tests/bench/ofnull.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $<
+
+# natskv reads and writes the NATS key-value buckets that the cluster tests
+# assert on (Debian ships no nats CLI); tests/natscluster.py drives it.
+$(O)tests/natskv: tests/natskv.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< -lnats
 
 bench: deps
 	@$(MAKE) --no-print-directory O= SAN= all tests/bench/bench_bus \
@@ -580,5 +613,6 @@ clean:
 	    plugins/*/*.so router/sr $(UNIT_TESTS:%=tests/unit/%) \
 	    sdk/lib/*.o sdk/lib/*.d sdk/lib/*.a \
 	    tests/bench/bench_bus tests/bench/ofbench tests/bench/ofnull \
+	    tests/natskv \
 	    tests/bench/*.o \
 	    tests/plugins/*.so

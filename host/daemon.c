@@ -119,7 +119,10 @@ static void
 sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)revents;
+    struct px_host *host = w->data;
+
     PX_HLOG(PX_LOG_INFO, "signal %d: shutting down", w->signum);
+    host->stopping = 1;
     ev_break(loop, EVBREAK_ALL);
 }
 

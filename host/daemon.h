@@ -29,6 +29,7 @@ struct px_host {
     unsigned int next_copy;   /* Names per-load copies of modules. */
     unsigned int reload_id;
     double start_time;   /* Wall clock. */
+    int stopping;        /* SIGTERM or SIGINT came: px_host_stopping. */
     uint64_t reloads[3]; /* By enum px_reload_outcome. */
 
     struct px_topic *t_log;

@@ -874,6 +874,12 @@ api_reload_request(struct px_plugin *p, unsigned int *reload_id)
     return 0;
 }
 
+static int
+api_stopping(struct px_plugin *p)
+{
+    return px_instance_from_plugin(p)->host->stopping;
+}
+
 const struct px_host_api px_host_api_v1 = {
     .abi_major = PX_ABI_MAJOR,
     .abi_minor = PX_ABI_MINOR,
@@ -914,4 +920,5 @@ const struct px_host_api px_host_api_v1 = {
     .run_dir = api_run_dir,
     .command_call = api_command_call,
     .reload_request = api_reload_request,
+    .stopping = api_stopping,
 };

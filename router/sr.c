@@ -7,9 +7,12 @@
  * scripts work unchanged, plus --tls with --ca-cert, --private-key and
  * --certificate (Open vSwitch's spelling) to reach a server over TLS.
  * Unlike the lab's client, sr does not give up when the server is absent
- * or goes away: it reconnects with exponential backoff.  Everything runs
- * on one libev loop: the server connection, the ARP tick (ten times a
- * second) and the signals; no threads.
+ * or goes away, and it takes several servers (a cluster of controllers:
+ * -s A,B or -s A -s B, sr_servers.h): when its server fails or goes away
+ * it tries the next one at once, round robin, and backs off exponentially
+ * only once a whole pass over the list failed.  Everything runs on one
+ * libev loop: the server connection, the ARP tick (ten times a second)
+ * and the signals; no threads.
  *
  * The server connection is a px_conn (plexus/conn.h, libplexus.a): it
  * connects, runs the TLS handshake, cuts the input into VNS messages by
@@ -44,6 +47,7 @@
 #include "plexus/vns_codec.h"
 #include "sr_router.h"
 #include "sr_rt.h"
+#include "sr_servers.h"
 
 #define SR_BACKOFF_MIN_MS 100
 #define SR_BACKOFF_MAX_MS 5000
@@ -65,8 +69,8 @@
 #define SR_AUTH_KEY_MAX 64
 
 struct sr_options {
-    const char *server;
-    const char *port;
+    struct sr_servers servers; /* -s, in order; at least one. */
+    const char *port;          /* -p: for servers given without one. */
     const char *vhost;
     const char *user;
     const char *rtable;
@@ -105,6 +109,17 @@ struct sr_client {
     ev_signal sigterm;
     unsigned int backoff_ms;
     unsigned long attempts;
+    size_t cur;   /* The server being tried or used, in opt.servers. */
+    size_t tried; /* Servers that failed since the last whole session. */
+    /* Connection attempts per server: they take a name's addresses in
+     * turn. */
+    unsigned long server_attempts[SR_SERVERS_MAX];
+    int ready; /* This session has had its HWInfo. */
+    /* The interfaces of the last HWInfo, which the router has: a server
+     * that describes the same ones after a reconnect serves the same lab
+     * (handle_hwinfo). */
+    struct vns_iface ifs[VNS_MAX_IFACES];
+    size_t n_ifs;
 
     struct sr_router *router;
     pcap_t *pcap;
@@ -146,15 +161,21 @@ now_ms(void)
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: sr [-h] [-v host] [-s server] [-p port] [-u user]\n"
-               "          [-t topo id] [-r routing table] [-l log file]\n"
-               "          [-T template name]\n"
-               "          [--tls --ca-cert FILE [--private-key FILE "
-               "--certificate FILE]]\n"
-               "  -h  this help\n"
-               "  -s  VNS server (default localhost)\n"
-               "  -p  VNS server port (default 8888)\n"
-               "  -v  virtual host to open (default vrhost)\n"
+    fprintf(f,
+            "usage: sr [-h] [-v host] [-s server[,server...]] [-p port]\n"
+            "          [-u user] [-t topo id] [-r routing table]\n"
+            "          [-l log file] [-T template name]\n"
+            "          [--tls --ca-cert FILE [--private-key FILE "
+            "--certificate FILE]]\n"
+            "  -h  this help\n"
+            "  -s  VNS server: HOST, HOST:PORT or [IPV6]:PORT (default\n"
+            "      localhost); a comma-separated list, or -s again, for\n"
+            "      several (at most %d): sr uses the first and moves to\n"
+            "      the next, round robin, when its server fails\n"
+            "  -p  VNS server port, for servers without one (default "
+            "8888)\n",
+            SR_SERVERS_MAX);
+    fprintf(f, "  -v  virtual host to open (default vrhost)\n"
                "  -u  user name (default: the login name)\n"
                "  -t  topology id (default 0)\n"
                "  -r  routing table file (default rtable)\n"
@@ -234,7 +255,10 @@ router_send(void *aux, const char *iface, const uint8_t *frame, size_t len)
     int error;
 
     log_frame(c, frame, len);
-    if (c->state != SR_OPENED) {
+    /* Until this session's HWInfo, the router kept from the last session
+     * (an ARP retry) must not send through a server that may not have its
+     * interfaces. */
+    if (c->state != SR_OPENED || !c->ready) {
         c->offline_drops++;
         return;
     }
@@ -267,7 +291,14 @@ destroy_router(struct sr_client *c)
     }
 }
 
-static void start_retry(struct sr_client *c);
+static void next_server(struct sr_client *c);
+
+/* The server being tried or used. */
+static const struct sr_server *
+server(const struct sr_client *c)
+{
+    return &c->opt.servers.list[c->cur];
+}
 
 /* The words for a closed connection: the lab's own for a server that went
  * away or for a connect that failed, the connection's otherwise. */
@@ -296,7 +327,9 @@ close_words(const struct px_conn *conn, char *buf, size_t size)
 }
 
 /* Ends the session ('conn' closes, if it has not) and schedules the next
- * attempt; 'words' says why, or NULL for the connection's own words. */
+ * attempt, with the next server; 'words' says why, or NULL for the
+ * connection's own words.  The router stays: the next HWInfo decides
+ * whether it goes on (handle_hwinfo). */
 static void
 disconnect(struct sr_client *c, const char *words)
 {
@@ -307,19 +340,17 @@ disconnect(struct sr_client *c, const char *words)
             close_words(c->conn, text, sizeof text);
             words = text;
         }
-        sr_log("%s %s:%s: %s",
+        sr_log("%s %s: %s",
                c->state == SR_CONNECTING ? "connect failed to"
                                          : "disconnected from",
-               c->opt.server, c->opt.port, words);
+               server(c)->label, words);
         ev_io_stop(c->loop, &c->io);
         c->io_events = 0;
         px_conn_destroy(c->conn);
         c->conn = NULL;
     }
-    /* The next server may describe other interfaces; HWInfo rebuilds the
-     * router from scratch. */
-    destroy_router(c);
-    start_retry(c);
+    c->ready = 0;
+    next_server(c);
 }
 
 static void
@@ -400,6 +431,29 @@ send_open(struct sr_client *c)
     return 0;
 }
 
+/* Whether HWInfo's 'ifs' are the interfaces the router has: the same
+ * names, addresses and masks, in the same order (the speed does not
+ * matter to routing). */
+static int
+same_ifaces(const struct sr_client *c, const struct vns_iface *ifs, size_t n)
+{
+    size_t i;
+
+    if (!c->router || n != c->n_ifs) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        const struct vns_iface *a = &ifs[i], *b = &c->ifs[i];
+
+        if (strcmp(a->name, b->name) ||
+            memcmp(a->mac, b->mac, sizeof a->mac) || a->ip != b->ip ||
+            a->mask != b->mask) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int
 handle_hwinfo(struct sr_client *c, const uint8_t *msg, size_t len,
               const char **why)
@@ -408,17 +462,36 @@ handle_hwinfo(struct sr_client *c, const uint8_t *msg, size_t len,
     struct sr_rt *rt = NULL;
     unsigned int line = 0;
     size_t n, i;
-    int error;
+    int error, keep;
 
     error = vns_decode_hwinfo(msg, len, ifs, VNS_MAX_IFACES, &n, why);
     if (error) {
         return error;
     }
-    destroy_router(c);
-    c->router = sr_router_create(router_send, c);
-    if (!c->router) {
-        *why = "out of memory";
-        return ENOMEM;
+    /* After a reconnect (to the next server of a cluster, or to the same
+     * one back), HWInfo with the interfaces the router already has means
+     * the same lab: the same switch ports with the same hosts behind them.
+     * The router then goes on as it was: its ARP cache stays (the hosts'
+     * addresses have not moved, so the first datagrams after a failover
+     * leave without waiting for ARP; entries still expire 15 s after they
+     * were learnt), and so do the datagrams waiting for an ARP reply (the
+     * requests repeated while offline were dropped but count, so a next
+     * hop that stays silent still ends in host unreachable).  Other
+     * interfaces mean another lab, or a changed one, in which cached
+     * addresses and queued datagrams may be wrong: the router starts from
+     * scratch, as it did on every session before sr took several
+     * servers. */
+    keep = same_ifaces(c, ifs, n);
+    if (!keep) {
+        destroy_router(c);
+        c->n_ifs = 0;
+        c->router = sr_router_create(router_send, c);
+        if (!c->router) {
+            *why = "out of memory";
+            return ENOMEM;
+        }
+        memcpy(c->ifs, ifs, n * sizeof *ifs);
+        c->n_ifs = n;
     }
     sr_log("HWInfo: %zu interfaces", n);
     for (i = 0; i < n; i++) {
@@ -430,23 +503,39 @@ handle_hwinfo(struct sr_client *c, const uint8_t *msg, size_t len,
                px_pkt_format_ipv4(ntohl(vi->ip), ip, sizeof ip),
                px_pkt_format_ipv4(ntohl(vi->mask), mask, sizeof mask),
                px_pkt_format_mac(vi->mac, mac, sizeof mac));
+        if (keep) {
+            continue;
+        }
         error = sr_router_add_iface(c->router, vi->name, vi->mac,
                                     ntohl(vi->ip), ntohl(vi->mask));
         if (error) {
             sr_log("interface %s not added: %s", vi->name, strerror(error));
         }
     }
+    if (keep) {
+        sr_log("same interfaces as before: the router goes on with its ARP "
+               "cache and %zu datagrams waiting for ARP",
+               sr_arp_pending(sr_router_arp(c->router)));
+    }
     /* Read again on each HWInfo, so an edited table takes effect on the
-     * next session; it was checked at start-up. */
+     * next session; it was checked at start-up.  A router that goes on
+     * keeps the table it has when the file has gone bad since. */
     error = sr_rt_load(c->opt.rtable, &rt, &line);
     if (error) {
-        sr_log("routing table %s: %s (line %u): running without routes",
-               c->opt.rtable, strerror(error), line);
+        sr_log("routing table %s: %s (line %u): %s", c->opt.rtable,
+               strerror(error), line,
+               keep ? "keeping the routes read before"
+                    : "running without routes");
     } else {
         sr_log("routing table %s: %zu routes", c->opt.rtable, sr_rt_count(rt));
     }
-    sr_router_set_rt(c->router, rt);
-    /* A complete session: the next outage starts backing off afresh. */
+    if (rt || !keep) {
+        sr_router_set_rt(c->router, rt);
+    }
+    /* A complete session: the next outage starts a new pass over the
+     * servers, and backs off afresh once that pass fails. */
+    c->ready = 1;
+    c->tried = 0;
     c->backoff_ms = SR_BACKOFF_MIN_MS;
     sr_log("ready");
     return 0;
@@ -466,7 +555,9 @@ handle_packet(struct sr_client *c, const uint8_t *msg, size_t len,
         return error;
     }
     log_frame(c, frame, frame_len);
-    if (!c->router) {
+    /* The router kept from the last session waits for this one's HWInfo:
+     * the interfaces may have changed. */
+    if (!c->router || !c->ready) {
         c->early_packets++;
         return 0;
     }
@@ -583,8 +674,7 @@ handle_input(struct sr_client *c)
 static void
 connected(struct sr_client *c)
 {
-    sr_log("connected to %s:%s%s", c->opt.server, c->opt.port,
-           c->tls ? " over TLS" : "");
+    sr_log("connected to %s%s", server(c)->label, c->tls ? " over TLS" : "");
     c->state = SR_AUTH;
 }
 
@@ -632,7 +722,8 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     }
 }
 
-/* One connection attempt.  Any failure schedules the next. */
+/* One connection attempt, to the current server.  Any failure schedules
+ * the next. */
 static void
 try_connect(struct sr_client *c)
 {
@@ -644,59 +735,57 @@ try_connect(struct sr_client *c)
         .out_limit = SR_OUT_CAP,
         .framing = SR_FRAMING,
     };
+    const struct sr_server *sv = server(c);
     struct px_endpoint ep = {.transport = PX_TRANSPORT_TCP};
     struct addrinfo hints, *res = NULL, *ai;
-    unsigned long count, i;
-    char why[256], label[300];
+    unsigned long count, i, tries;
+    char why[256];
     int error, fd;
 
     c->attempts++;
-    sr_log("connecting to %s:%s (attempt %lu)", c->opt.server, c->opt.port,
-           c->attempts);
+    tries = ++c->server_attempts[c->cur];
+    sr_log("connecting to %s (attempt %lu)", sv->label, c->attempts);
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    error = getaddrinfo(c->opt.server, c->opt.port, &hints, &res);
+    error = getaddrinfo(sv->host, sv->port, &hints, &res);
     if (error) {
-        sr_log("cannot resolve %s:%s: %s", c->opt.server, c->opt.port,
-               gai_strerror(error));
-        start_retry(c);
+        sr_log("cannot resolve %s: %s", sv->label, gai_strerror(error));
+        next_server(c);
         return;
     }
     /* "localhost" may name ::1 and 127.0.0.1 while the server listens on
-     * one of them only: successive attempts take the addresses in turn. */
+     * one of them only: successive attempts at a server take its addresses
+     * in turn. */
     for (ai = res, count = 0; ai; ai = ai->ai_next) {
         count++;
     }
-    for (ai = res, i = (c->attempts - 1) % count; i > 0; i--) {
+    for (ai = res, i = (tries - 1) % count; i > 0; i--) {
         ai = ai->ai_next;
     }
     error = getnameinfo(ai->ai_addr, ai->ai_addrlen, ep.host, sizeof ep.host,
                         NULL, 0, NI_NUMERICHOST);
     freeaddrinfo(res);
     if (error) {
-        sr_log("cannot resolve %s:%s: %s", c->opt.server, c->opt.port,
-               gai_strerror(error));
-        start_retry(c);
+        sr_log("cannot resolve %s: %s", sv->label, gai_strerror(error));
+        next_server(c);
         return;
     }
-    ep.port = atoi(c->opt.port);
+    ep.port = atoi(sv->port);
     error = px_connect(&ep, &fd, why, sizeof why);
     if (error) {
-        sr_log("connect failed to %s:%s: %s", c->opt.server, c->opt.port,
-               strerror(error));
-        start_retry(c);
+        sr_log("connect failed to %s: %s", sv->label, strerror(error));
+        next_server(c);
         return;
     }
-    snprintf(label, sizeof label, "%s:%s", c->opt.server, c->opt.port);
-    error = px_conn_create(fd, label, &options, &c->conn);
+    error = px_conn_create(fd, sv->label, &options, &c->conn);
     if (error) {
-        sr_log("connect failed to %s:%s: %s", c->opt.server, c->opt.port,
-               strerror(error));
-        start_retry(c);
+        sr_log("connect failed to %s: %s", sv->label, strerror(error));
+        next_server(c);
         return;
     }
     c->state = SR_CONNECTING;
+    c->ready = 0;
     if (px_conn_is_established(c->conn)) {
         connected(c);
     }
@@ -711,13 +800,43 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
     try_connect(w->data);
 }
 
+/* The next attempt in 'delay_ms'.  Attempts always go through the timer,
+ * even at once, so that a failure never calls try_connect from within
+ * itself. */
 static void
-start_retry(struct sr_client *c)
+schedule(struct sr_client *c, unsigned int delay_ms)
 {
     c->state = SR_IDLE;
-    sr_log("retrying in %u ms", c->backoff_ms);
-    ev_timer_set(&c->retry, c->backoff_ms / 1000.0, 0.);
+    ev_timer_stop(c->loop, &c->retry);
+    ev_timer_set(&c->retry, delay_ms / 1000.0, 0.);
     ev_timer_start(c->loop, &c->retry);
+}
+
+/* The current server failed, or went away: on to the next one, round
+ * robin.  At once while some server of this pass has not been tried (the
+ * lab should not wait while another controller of the cluster is up);
+ * once every one failed, the same exponential backoff as with a single
+ * server (100 ms doubling to 5 s, reset by a whole session), so that sr
+ * does not spin while the whole cluster is down. */
+static void
+next_server(struct sr_client *c)
+{
+    size_t n = c->opt.servers.n;
+
+    c->cur = (c->cur + 1) % n;
+    if (++c->tried < n) {
+        sr_log("trying the next server, %s", server(c)->label);
+        schedule(c, 0);
+        return;
+    }
+    c->tried = 0;
+    if (n > 1) {
+        sr_log("retrying in %u ms (all %zu servers failed), with %s",
+               c->backoff_ms, n, server(c)->label);
+    } else {
+        sr_log("retrying in %u ms", c->backoff_ms);
+    }
+    schedule(c, c->backoff_ms);
     c->backoff_ms *= 2;
     if (c->backoff_ms > SR_BACKOFF_MAX_MS) {
         c->backoff_ms = SR_BACKOFF_MAX_MS;
@@ -768,9 +887,13 @@ static const struct option long_options[] = {
 static int
 parse_options(int argc, char *argv[], struct sr_options *o)
 {
+    /* The -s values, parsed once -p is known, whatever the order. */
+    const char *servers[SR_SERVERS_MAX];
+    size_t n_servers = 0, i;
+    char why[512];
     int ch;
 
-    o->server = "localhost";
+    o->servers.n = 0;
     o->port = "8888";
     o->vhost = "vrhost";
     o->user = NULL;
@@ -790,12 +913,18 @@ parse_options(int argc, char *argv[], struct sr_options *o)
             usage(stdout);
             exit(0);
         case 's':
-            o->server = optarg;
+            /* Each -s names one server or more. */
+            if (n_servers == SR_SERVERS_MAX) {
+                fprintf(stderr, "sr: -s: more than %d VNS servers\n",
+                        SR_SERVERS_MAX);
+                return EINVAL;
+            }
+            servers[n_servers++] = optarg;
             break;
         case 'p':
-            v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v <= 0 || v > 65535) {
-                fprintf(stderr, "sr: bad port '%s'\n", optarg);
+            if (sr_port_check(optarg)) {
+                fprintf(stderr, "sr: -p '%s': bad port (1 to 65535)\n",
+                        optarg);
                 return EINVAL;
             }
             o->port = optarg;
@@ -843,6 +972,16 @@ parse_options(int argc, char *argv[], struct sr_options *o)
     if (optind < argc) {
         usage(stderr);
         return EINVAL;
+    }
+    if (!n_servers) {
+        servers[n_servers++] = "localhost";
+    }
+    for (i = 0; i < n_servers; i++) {
+        if (sr_servers_add(&o->servers, servers[i], o->port, why,
+                           sizeof why)) {
+            fprintf(stderr, "sr: %s\n", why);
+            return EINVAL;
+        }
     }
     if (!o->tls && (o->ca_cert || o->private_key || o->certificate)) {
         fprintf(stderr, "sr: --ca-cert, --private-key and --certificate go "
@@ -906,9 +1045,23 @@ client_free(struct sr_client *c)
     free(c);
 }
 
+/* The servers' labels, comma-separated, cut short if they do not fit. */
+static void
+format_servers(const struct sr_servers *s, char *buf, size_t size)
+{
+    size_t i, used = 0;
+
+    buf[0] = '\0';
+    for (i = 0; i < s->n && used < size; i++) {
+        used += (size_t)snprintf(buf + used, size - used, "%s%s",
+                                 i ? ", " : "", s->list[i].label);
+    }
+}
+
 int
 main(int argc, char *argv[])
 {
+    char servers[512];
     struct sr_client *c;
     struct sr_rt *rt = NULL;
     unsigned int line = 0;
@@ -987,8 +1140,10 @@ main(int argc, char *argv[])
     c->sigterm.data = c;
     ev_signal_start(c->loop, &c->sigterm);
 
-    sr_log("user %s, vhost %s, topo %u, server %s:%s%s", c->user, c->opt.vhost,
-           c->opt.topo, c->opt.server, c->opt.port, c->tls ? " over TLS" : "");
+    format_servers(&c->opt.servers, servers, sizeof servers);
+    sr_log("user %s, vhost %s, topo %u, server%s %s%s", c->user, c->opt.vhost,
+           c->opt.topo, c->opt.servers.n > 1 ? "s" : "", servers,
+           c->tls ? " over TLS" : "");
     try_connect(c);
     ev_run(c->loop, 0);
 

@@ -493,13 +493,16 @@ class Env:
 
     # -- network --
 
-    def start_net(self, protocols, controller_protocol="tcp", topo=None):
+    def start_net(self, protocols, controller_protocol="tcp", topo=None,
+                  controllers=None):
         """A network of userspace OVS switches, 'topo' (a Mininet Topo whose
         names carry the harness's prefix, such as PrefixedTreeTopo or
         PrefixedLinearTopo) or by default a TreeTopo(depth=2, fanout=2),
         every controller connected (over "tcp:" or, with Open vSwitch's SSL
         settings made first, "ssl:"), transmit checksum offload off on
-        every host."""
+        every host.  'controllers', a list of ports on 127.0.0.1, connects
+        every switch to each of them instead of to --port (a cluster); the
+        caller then waits for them (tests/e2e/cluster.py)."""
         from mininet.net import Mininet
         if topo is None:
             topo = PrefixedTreeTopo(depth=2, fanout=2)
@@ -516,10 +519,14 @@ class Env:
             topo=topo, host=E2EHost,
             switch=functools.partial(E2ESwitch, datapath="user",
                                      protocols=protocols, failMode="secure"),
-            controller=lambda name: E2EController(
+            controller=None if controllers else lambda name: E2EController(
                 name, ip="127.0.0.1", port=self.args.port,
                 protocol=controller_protocol),
             listenPort=None, build=False)
+        for i, port in enumerate(controllers or ()):
+            self.net.addController(E2EController(
+                "%sc%d" % (PREFIX, i), ip="127.0.0.1", port=port,
+                protocol=controller_protocol))
         self.net.build()
         self.net.start()
         bridges = [s.name for s in self.net.switches]
@@ -527,7 +534,8 @@ class Env:
             check(vsctl("get", "bridge", br, "fail_mode") == "secure"
                   and vsctl("get", "bridge", br, "datapath_type") == "netdev",
                   "%s: not a secure userspace bridge" % br)
-        wait_connected(bridges)
+        if not controllers:
+            wait_connected(bridges)
         for h in self.net.hosts:
             intf = h.defaultIntf().name
             out = h.cmd("ethtool -K %s tx off; echo rc=$?" % intf)
@@ -3375,6 +3383,9 @@ LAB_TESTS = [test_lab_plumbing, test_lab_ping, test_lab_traceroute,
 # The web console in a real browser (headless chromium): browser.py.
 from browser import WEB_TESTS  # noqa: E402
 
+# A cluster of three plexusd on NATS: cluster.py.
+from cluster import CLUSTER_TESTS  # noqa: E402
+
 
 TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
          test_reload_under_traffic, test_malformed_peers_during_traffic,
@@ -3386,6 +3397,7 @@ TESTS += TOPOLOGY_TESTS
 TESTS += FIREWALL_FLOWMON_TESTS
 TESTS += LAB_TESTS
 TESTS += WEB_TESTS
+TESTS += CLUSTER_TESTS
 
 
 def main():

@@ -184,8 +184,8 @@ def test_ctl_builtins(args, env):
         check(text.startswith("COMMAND  "), "help:\n" + text)
 
         text, data = c.call("version")
-        check(text == "plexusd 0.1.0 (plugin ABI 1.2)\n" and data == {
-            "version": "0.1.0", "abi": {"major": 1, "minor": 2}},
+        check(text == "plexusd 0.1.0 (plugin ABI 1.3)\n" and data == {
+            "version": "0.1.0", "abi": {"major": 1, "minor": 3}},
             "version: %r %r" % (text, data))
 
         text, data = c.call("plugins")
@@ -265,7 +265,7 @@ def test_ctl_builtins(args, env):
           "plexusctl status:\n" + out)
     out = ctl_ok(args, env, "--json", "version")
     check(json.loads(out) == {"version": "0.1.0",
-                              "abi": {"major": 1, "minor": 2}}, out)
+                              "abi": {"major": 1, "minor": 3}}, out)
     out = ctl_ok(args, env, "-s", path, "--json", "counter-get")
     check(json.loads(out)["version"] == "1.0", out)
     out = ctl_ok(args, env, "help")

@@ -32,13 +32,16 @@ from logproc import DEADLINE, Failure, LogProcess  # noqa: E402
 from harness import (Daemon, Env, check,  # noqa: E402
                      copies_mapped, free_port, openflow_env, vns_env)
 import apps_tests  # noqa: E402
+import cluster_tests  # noqa: E402
 import console_tests  # noqa: E402
 import console_tls_tests  # noqa: E402
 import ctl_tests  # noqa: E402
 import cxx_tests  # noqa: E402
+import ofbench_role_tests  # noqa: E402
 import ofpeer  # noqa: E402
 import newuser_tests  # noqa: E402
 import request_tests  # noqa: E402
+import sr_failover_tests  # noqa: E402
 import stats_tests  # noqa: E402
 import tls_tests  # noqa: E402
 import topology_tests  # noqa: E402
@@ -122,7 +125,7 @@ def test_check_reports_every_problem(args, env):
     for want in [
             "%s/10-counter.ini:6: tick: 100 is out of range [0.001, 10]"
             % conf,
-            "built for plugin ABI 99.0, this host speaks ABI 1.2",
+            "built for plugin ABI 99.0, this host speaks ABI 1.3",
             "module 'nosuchmodule': no such module on the plugin path "
             "(looked for ",
             "3 problems",
@@ -1444,7 +1447,9 @@ TESTS = tests_of(globals()) + tests_of(vars(stats_tests)) + \
     tests_of(vars(newuser_tests)) + tests_of(vars(request_tests)) + \
     tests_of(vars(cxx_tests)) + tests_of(vars(ctl_tests)) + \
     tests_of(vars(vns_tls_tests)) + tests_of(vars(tls_tests)) + \
-    tests_of(vars(apps_tests)) + tests_of(vars(topology_tests))
+    tests_of(vars(apps_tests)) + tests_of(vars(topology_tests)) + \
+    tests_of(vars(sr_failover_tests)) + \
+    tests_of(vars(ofbench_role_tests)) + tests_of(vars(cluster_tests))
 
 
 def main():

@@ -1,8 +1,8 @@
 /*
  * Unit tests for the software router's modules (router/sr_*.c): the
  * internet checksum, the rtable parser and longest-prefix match, the ARP
- * cache and request queue on a fake clock, the ICMP builders, and the
- * frame handler end to end, byte for byte.
+ * cache and request queue on a fake clock, the ICMP builders, the frame
+ * handler end to end, byte for byte, and the parser of -s server lists.
  *
  * The network is the lab's: eth1 192.168.2.1 towards server1 192.168.2.2,
  * eth2 172.64.3.1 towards server2 172.64.3.10, eth3 10.0.1.1 towards the
@@ -32,6 +32,7 @@
 #include "sr_proto.h"
 #include "sr_router.h"
 #include "sr_rt.h"
+#include "sr_servers.h"
 #include "hexfix.h"
 
 #define MAX_FRAME 2048
@@ -1419,6 +1420,150 @@ test_router_mutations(void **state)
     sr_router_destroy(r);
 }
 
+/* One -s value's servers, as "label label ...", or the refusal as
+ * "error: why"; the list is fresh unless 'keep' says to add to it. */
+static const char *
+servers_of(struct sr_servers *s, int keep, const char *value, const char *port)
+{
+    static char out[2048];
+    char why[512];
+    size_t used = 0, i;
+    int error;
+
+    if (!keep) {
+        memset(s, 0, sizeof *s);
+    }
+    error = sr_servers_add(s, value, port, why, sizeof why);
+    if (error) {
+        snprintf(out, sizeof out, "%s: %s", strerror(error), why);
+        return out;
+    }
+    out[0] = '\0';
+    for (i = 0; i < s->n; i++) {
+        used += (size_t)snprintf(out + used, sizeof out - used, "%s%s",
+                                 i ? " " : "", s->list[i].label);
+    }
+    return out;
+}
+
+static void
+test_servers_good(void **state)
+{
+    struct sr_servers s;
+
+    (void)state;
+    assert_string_equal(servers_of(&s, 0, "localhost", "8888"),
+                        "localhost:8888");
+    assert_string_equal(s.list[0].host, "localhost");
+    assert_string_equal(s.list[0].port, "8888");
+    /* -p applies to entries without a port only. */
+    assert_string_equal(
+        servers_of(&s, 0, "10.0.0.1:7000,ctl-b,ctl_c.lab:1", "9999"),
+        "10.0.0.1:7000 ctl-b:9999 ctl_c.lab:1");
+    assert_string_equal(s.list[1].host, "ctl-b");
+    assert_string_equal(s.list[1].port, "9999");
+    /* IPv6: in brackets with or without a port; bare without one (as
+     * "-s ::1" always was), with a zone. */
+    assert_string_equal(servers_of(&s, 0,
+                                   "[::1]:6000,[fe80::1%eth0],::1,"
+                                   "2001:db8::7%lo",
+                                   "8888"),
+                        "[::1]:6000 [fe80::1%eth0]:8888 [::1]:8888 "
+                        "[2001:db8::7%lo]:8888");
+    assert_string_equal(s.list[0].host, "::1");
+    assert_string_equal(s.list[0].port, "6000");
+    assert_string_equal(s.list[1].host, "fe80::1%eth0");
+    /* Blanks around entries; the port's bounds. */
+    assert_string_equal(servers_of(&s, 0, " a:1 ,\tb:65535 ", "8888"),
+                        "a:1 b:65535");
+    /* Repeated -s: each value adds to the list, in order. */
+    assert_string_equal(servers_of(&s, 0, "a", "1"), "a:1");
+    assert_string_equal(servers_of(&s, 1, "b:2,c", "1"), "a:1 b:2 c:1");
+    /* Exactly SR_SERVERS_MAX, over several values. */
+    servers_of(&s, 0, "h1,h2,h3,h4,h5,h6,h7,h8", "1");
+    assert_string_equal(
+        servers_of(&s, 1, "h9,h10,h11,h12,h13,h14,h15,h16", "1"),
+        "h1:1 h2:1 h3:1 h4:1 h5:1 h6:1 h7:1 h8:1 h9:1 h10:1 "
+        "h11:1 h12:1 h13:1 h14:1 h15:1 h16:1");
+    assert_int_equal(s.n, SR_SERVERS_MAX);
+}
+
+static void
+test_servers_bad(void **state)
+{
+    static const struct {
+        const char *value, *port, *want;
+    } cases[] = {
+        {"", "8888", "-s '': empty server name (a comma too many?)"},
+        {"a,,b", "8888", "-s 'a,,b': empty server name (a comma too many?)"},
+        {"a,", "8888", "-s 'a,': empty server name (a comma too many?)"},
+        {" , a", "8888", "-s ' , a': empty server name (a comma too many?)"},
+        {":80", "8888", "-s ':80': empty host name"},
+        {"a:", "8888", "-s 'a:': bad port '' (1 to 65535)"},
+        {"a:0", "8888", "-s 'a:0': bad port '0' (1 to 65535)"},
+        {"a:65536", "8888", "-s 'a:65536': bad port '65536' (1 to 65535)"},
+        {"a:+80", "8888", "-s 'a:+80': bad port '+80' (1 to 65535)"},
+        {"a:80x", "8888", "-s 'a:80x': bad port '80x' (1 to 65535)"},
+        {"b,a:1234567", "8888",
+         "-s 'b,a:1234567': 'a:1234567': bad port '1234567' (1 to 65535)"},
+        {"ok:1,h st", "8888",
+         "-s 'ok:1,h st': 'h st': bad character ' ' in the host name"},
+        {"a/b", "8888", "-s 'a/b': bad character '/' in the host name"},
+        {"a%b", "8888", "-s 'a%b': bad character '%' in the host name"},
+        {"[::1", "8888", "-s '[::1': expected [IPV6] or [IPV6]:PORT"},
+        {"[::1]80", "8888", "-s '[::1]80': expected [IPV6] or [IPV6]:PORT"},
+        {"[::1]:", "8888", "-s '[::1]:': bad port '' (1 to 65535)"},
+        {"[]:80", "8888", "-s '[]:80': brackets hold an IPv6 address"},
+        {"[10.0.0.1]:80", "8888",
+         "-s '[10.0.0.1]:80': brackets hold an IPv6 address"},
+        {"[::g]:80", "8888",
+         "-s '[::g]:80': not an IPv6 address in the brackets"},
+        {"fe80::1:x:y", "8888",
+         "-s 'fe80::1:x:y': not an IPv6 address (HOST:PORT has one colon; "
+         "an IPv6 address with a port goes in brackets)"},
+        {"a", "0", "-p '0': bad port (1 to 65535)"},
+    };
+    struct sr_servers s;
+    char host[SR_SERVER_HOST_MAX + 2];
+    char want[600];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char got[600];
+
+        snprintf(got, sizeof got, "%s",
+                 servers_of(&s, 0, cases[i].value, cases[i].port));
+        snprintf(want, sizeof want, "%s: %s", strerror(EINVAL), cases[i].want);
+        assert_string_equal(got, want);
+        assert_int_equal(s.n, 0);
+    }
+    /* A DNS name's length is fine, one byte more is not. */
+    memset(host, 'h', SR_SERVER_HOST_MAX);
+    host[SR_SERVER_HOST_MAX] = '\0';
+    servers_of(&s, 0, host, "1");
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.list[0].host, host);
+    host[SR_SERVER_HOST_MAX] = 'h';
+    host[SR_SERVER_HOST_MAX + 1] = '\0';
+    assert_non_null(strstr(servers_of(&s, 0, host, "1"),
+                           "host name longer than 255 bytes"));
+    assert_int_equal(s.n, 0);
+
+    /* The bound, over several values; a refused value leaves the list as
+     * it was. */
+    servers_of(&s, 0, "h1,h2,h3,h4,h5,h6,h7,h8,h9,h10", "1");
+    assert_string_equal(servers_of(&s, 1, "h11,h12,h13,h14,h15,h16,h17", "1"),
+                        "No space left on device: -s: more than 16 VNS "
+                        "servers");
+    assert_int_equal(s.n, 10);
+    assert_string_equal(servers_of(&s, 1, "h11,bad:0", "1"),
+                        "Invalid argument: -s 'h11,bad:0': 'bad:0': bad port "
+                        "'0' (1 to 65535)");
+    assert_int_equal(s.n, 10);
+    assert_string_equal(s.list[9].label, "h10:1");
+}
+
 int
 main(void)
 {
@@ -1443,6 +1588,8 @@ main(void)
         cmocka_unit_test(test_router_ifaces),
         cmocka_unit_test(test_router_truncated),
         cmocka_unit_test(test_router_mutations),
+        cmocka_unit_test(test_servers_good),
+        cmocka_unit_test(test_servers_bad),
     };
 
     return cmocka_run_group_tests_name("sr", tests, NULL, NULL);

@@ -54,7 +54,7 @@ extern "C" {
  * The minor number grows when fields or functions are appended; the host
  * refuses a plugin built against a newer minor than its own. */
 #define PX_ABI_MAJOR 1
-#define PX_ABI_MINOR 2
+#define PX_ABI_MINOR 3
 
 /* The name of the one symbol a plugin exports. */
 #define PX_PLUGIN_SYMBOL "px_plugin_descriptor"
@@ -385,6 +385,9 @@ struct px_host_api {
     int (*command_call)(struct px_plugin *p, int argc, const char *const *argv,
                         char **result);
     int (*reload_request)(struct px_plugin *p, unsigned int *reload_id);
+
+    /* Since ABI 1.3. */
+    int (*stopping)(struct px_plugin *p);
 
     void (*reserved[8])(void);
 };
@@ -731,6 +734,16 @@ static inline int
 px_reload_request(struct px_plugin *p, unsigned int *reload_id)
 {
     return p->api->reload_request(p, reload_id);
+}
+
+/* True once the daemon is shutting down (SIGTERM, SIGINT): a fini that
+ * sees it is the instance's last, not a reload's, and may do what an
+ * orderly exit needs (hand work over to a peer) instead of leaving
+ * handoff items nobody will take.  Since ABI 1.3. */
+static inline int
+px_host_stopping(struct px_plugin *p)
+{
+    return p->api->stopping(p);
 }
 
 #ifdef __cplusplus
