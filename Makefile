@@ -95,7 +95,7 @@ UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
               test_ctl test_ctlproto test_hmap test_conn test_buf test_packet \
               test_multipath test_firewall test_of_text \
               test_topology test_mactable test_term test_journey test_ws \
-              test_con_switch test_cluster
+              test_con_switch test_cluster test_topo_share
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo cluster-demo deps bench fuzz \
@@ -266,6 +266,13 @@ $(O)tests/unit/test_topology: tests/unit/test_topology.c \
                               tests/unit/blobcheck.h \
                               plugins/topology/topo_graph.c \
                               plugins/topology/topo_graph.h $(LIBPLEXUS)
+# The topology plugin's snapshots for the cluster, remote store and view.
+$(O)tests/unit/test_topo_share: tests/unit/test_topo_share.c \
+                                tests/unit/blobcheck.h \
+                                plugins/topology/topo_share.c \
+                                plugins/topology/topo_share.h \
+                                plugins/topology/topo_graph.c \
+                                plugins/topology/topo_graph.h $(LIBPLEXUS)
 $(O)tests/unit/test_ofstats: tests/unit/test_ofstats.c \
                              plugins/openflow/swstats.c \
                              plugins/openflow/swstats.h $(LIBPLEXUS)
@@ -430,7 +437,8 @@ FUZZ_O := build/fuzz/
 FUZZ_FLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isdk/include -Ihost \
               -fsanitize=fuzzer,address,undefined
 FUZZERS := fuzz_conf fuzz_ofp fuzz_vns fuzz_sr fuzz_ctl fuzz_ctlsock \
-           fuzz_conn fuzz_packet fuzz_journey fuzz_ws fuzz_cluster
+           fuzz_conn fuzz_packet fuzz_journey fuzz_ws fuzz_cluster \
+           fuzz_topology
 
 $(FUZZ_O)fuzz_conf: tests/fuzz/fuzz_conf.c host/conf.c host/host_util.c \
                     sdk/lib/hash.c sdk/lib/buf.c
@@ -486,6 +494,17 @@ $(FUZZ_O)fuzz_cluster: tests/fuzz/fuzz_cluster.c plugins/cluster/cl_state.c \
                        plugins/cluster/cl_state.h plugins/cluster/cl_value.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/cluster -o $@ $(filter %.c,$^) \
+	    -ljansson -lxxhash
+
+# The topology snapshots other instances of a cluster publish.
+$(FUZZ_O)fuzz_topology: tests/fuzz/fuzz_topology.c \
+                        plugins/topology/topo_share.c \
+                        plugins/topology/topo_graph.c sdk/lib/buf.c \
+                        sdk/lib/hmap.c sdk/lib/hash.c \
+                        plugins/topology/topo_share.h \
+                        plugins/topology/topo_graph.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iplugins/topology -o $@ $(filter %.c,$^) \
 	    -ljansson -lxxhash
 
 $(FUZZ_O)fuzz_vns: tests/fuzz/fuzz_vns.c sdk/lib/vns_codec.c sdk/include/plexus/vns_codec.h

@@ -86,6 +86,9 @@ struct cl_state {
     char live_sig[CL_ID_MAX * 4]; /* Digest of the live set, to see that. */
     uint64_t live_hash;
     bool leave_done;
+    uint64_t prefer[CL_PREFER_MAX]; /* cluster.prefer, told to the others
+                                     * in our record. */
+    size_t n_prefer;
 
     struct cl_state_counters c;
 };
@@ -286,6 +289,29 @@ cl_state_is_master(const struct cl_state *st, double now, uint64_t dpid,
     return true;
 }
 
+int
+cl_state_prefer(struct cl_state *st, double now, uint64_t dpid, bool on)
+{
+    for (size_t i = 0; i < st->n_prefer; i++) {
+        if (st->prefer[i] == dpid) {
+            if (!on) {
+                st->prefer[i] = st->prefer[--st->n_prefer];
+                st->hb_next = now; /* Tell the others soon. */
+            }
+            return 0;
+        }
+    }
+    if (!on) {
+        return 0;
+    }
+    if (st->n_prefer >= CL_PREFER_MAX) {
+        return ENOSPC;
+    }
+    st->prefer[st->n_prefer++] = dpid;
+    st->hb_next = now;
+    return 0;
+}
+
 bool
 cl_state_in_cluster(const struct cl_state *st, double now)
 {
@@ -363,6 +389,10 @@ write_member(struct cl_state *st, double now, enum cl_write_kind kind,
     size_t len;
 
     snprintf(v.endpoint, sizeof v.endpoint, "%s", st->endpoint);
+    if (state == CL_MEMBER_ALIVE) {
+        memcpy(v.prefer, st->prefer, st->n_prefer * sizeof *st->prefer);
+        v.n_prefer = st->n_prefer;
+    }
     if (cl_member_encode(&v, value, sizeof value, &len)) {
         return;
     }
@@ -847,6 +877,37 @@ cmp_cand(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
+static bool
+prefers(const uint64_t *list, size_t n, uint64_t dpid)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (list[i] == dpid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The live member (of 'ids', sorted) that asked to master 'dpid', the
+ * first by id if several did, or NULL. */
+static const char *
+wanted_by(const struct cl_state *st, const char **ids, size_t k, uint64_t dpid)
+{
+    for (size_t i = 0; i < k; i++) {
+        const struct cl_member *m;
+
+        if (!strcmp(ids[i], st->self)) {
+            if (prefers(st->prefer, st->n_prefer, dpid)) {
+                return ids[i];
+            }
+        } else if ((m = member_find(st, ids[i])) &&
+                   prefers(m->v.prefer, m->v.n_prefer, dpid)) {
+            return ids[i];
+        }
+    }
+    return NULL;
+}
+
 static void
 balance(struct cl_state *st, double now)
 {
@@ -920,10 +981,26 @@ balance(struct cl_state *st, double now)
     }
     qsort(cands, nc, sizeof *cands, cmp_cand);
     for (size_t i = 0; i < nc; i++) {
+        const char *w;
+
         s = cands[i].s;
-        if (held < aim(n, k, rank) || now - s->free_since >= st->lease) {
+        w = wanted_by(st, ids, k, s->dpid);
+        /* A switch another live member asked for is left to it, unless
+         * it has been free for a lease (that member cannot reach it). */
+        if ((w && !strcmp(w, st->self)) || (!w && held < aim(n, k, rank)) ||
+            now - s->free_since >= st->lease) {
             switch_write(st, now, s, CL_W_CLAIM);
             held++;
+        }
+    }
+    /* Switches another live member asked for: released at once. */
+    PX_HMAP_FOR_EACH (s, node, &st->switches) {
+        const char *w;
+
+        if (held_by_self(st, s) && !s->writing &&
+            (w = wanted_by(st, ids, k, s->dpid)) && strcmp(w, st->self)) {
+            switch_write(st, now, s, CL_W_RELEASE);
+            held--;
         }
     }
     /* Releases, once membership has settled and someone wants more. */
@@ -1127,16 +1204,19 @@ cl_state_switches(const struct cl_state *st, double now,
 /* Handoff: version 1 is
  *   be64 inc, be64 rev, double deadline, double hb_next, u8 phase,
  *   be32 count, then per switch: be64 dpid, be64 rev, be64 inc,
- *   be32 role_sent, be64 gen_sent.
+ *   be32 role_sent, be64 gen_sent, u8 releasing.
  * Only switches this instance holds go in: the rest comes back from the
- * bucket. */
+ * bucket.  One with a release out goes in as 'releasing': the release may
+ * land after the reload, so the next generation must not take the
+ * bucket's record of it, still naming us, as a mastership; it holds it
+ * as free at that revision instead (a claim from there succeeds only if
+ * the release never landed). */
+#define SWITCH_BLOB_LEN 37
 
-/* A switch the next generation may go on mastering: held, and not being
- * released (the release may be done already). */
 static bool
 saved(const struct cl_state *st, const struct cl_switch *s)
 {
-    return held_by_self(st, s) && s->writing != CL_W_RELEASE;
+    return held_by_self(st, s);
 }
 
 int
@@ -1161,6 +1241,7 @@ cl_state_save(const struct cl_state *st, struct px_buf *out)
             px_buf_put_be64(out, s->v.inc);
             px_buf_put_be32(out, s->role_sent);
             px_buf_put_be64(out, s->gen_sent);
+            px_buf_put_u8(out, s->writing == CL_W_RELEASE);
         }
     }
     return px_buf_error(out);
@@ -1185,7 +1266,7 @@ cl_state_restore(struct cl_state *st, const void *blob, size_t len)
         hb_next = px_cursor_double(&c);
         in = px_cursor_u8(&c);
         n = px_cursor_be32(&c);
-        if (c.error || in > 1 || (size_t)n > len / 36 ||
+        if (c.error || in > 1 || (size_t)n > len / SWITCH_BLOB_LEN ||
             n > st->max_switches - px_hmap_count(&st->switches)) {
             return EINVAL;
         }
@@ -1195,8 +1276,12 @@ cl_state_restore(struct cl_state *st, const void *blob, size_t len)
             uint64_t sinc = px_cursor_be64(&c);
             uint32_t role = px_cursor_be32(&c);
             uint64_t gen = px_cursor_be64(&c);
+            uint8_t releasing = px_cursor_u8(&c);
             struct cl_switch *s;
 
+            if (releasing > 1) {
+                return EINVAL;
+            }
             if (!apply) {
                 continue;
             }
@@ -1205,8 +1290,12 @@ cl_state_restore(struct cl_state *st, const void *blob, size_t len)
                 return ENOMEM;
             }
             s->rev = srev;
-            snprintf(s->v.holder, sizeof s->v.holder, "%s", st->self);
-            s->v.inc = sinc;
+            if (releasing) {
+                memset(&s->v, 0, sizeof s->v);
+            } else {
+                snprintf(s->v.holder, sizeof s->v.holder, "%s", st->self);
+                s->v.inc = sinc;
+            }
             s->role_sent = role;
             s->gen_sent = gen;
         }

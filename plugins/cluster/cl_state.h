@@ -29,6 +29,9 @@
  *    free when it has no record, its record names nobody (released), or its
  *    holder is dead, gone or another incarnation.  Free switches are
  *    claimed by compare-and-set; a lost race is just a failed write.
+ *  - Preferences: a switch that a live member asked for (cluster.prefer,
+ *    told in its record) is released by its holder and claimed by that
+ *    member, whatever the aims.
  *  - Balance: the live members, sorted by id, each aim at
  *    floor(n/k) + (rank < n mod k) of the n switches.  A member below its
  *    aim claims free switches; one above it (once membership has been
@@ -156,6 +159,11 @@ void cl_state_switch_down(struct cl_state *st, double now, uint64_t dpid);
  * or a closed connection. */
 void cl_state_role_done(struct cl_state *st, double now, uint64_t dpid,
                         uint32_t role, uint64_t gen, bool ok);
+/* This instance asks to master 'dpid' ('on') or no longer: told to the
+ * others with its next heartbeat (made at once); the switch is then
+ * released by whoever holds it and claimed here.  ENOSPC past
+ * CL_PREFER_MAX switches. */
+int cl_state_prefer(struct cl_state *st, double now, uint64_t dpid, bool on);
 /* Stop: write member.<self> "left" and stop acting; the others take the
  * switches at once.  cl_state_left() tells when that write is done. */
 void cl_state_leave(struct cl_state *st, double now);

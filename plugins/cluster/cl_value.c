@@ -138,14 +138,51 @@ int
 cl_member_encode(const struct cl_member_value *v, char *out, size_t size,
                  size_t *len)
 {
+    json_t *prefer = json_array();
     char inc[17];
 
+    if (!prefer || v->n_prefer > CL_PREFER_MAX) {
+        json_decref(prefer);
+        return prefer ? EINVAL : ENOMEM;
+    }
+    for (size_t i = 0; i < v->n_prefer; i++) {
+        char dpid[17];
+
+        u64_text(v->prefer[i], dpid);
+        json_array_append_new(prefer, json_string(dpid));
+    }
     u64_text(v->inc, inc);
-    return dump(
-        json_pack("{s:i, s:s, s:s, s:s, s:s, s:I}", "v", CL_VALUE_VERSION,
-                  "state", cl_member_state_name(v->state), "inc", inc, "by",
-                  v->by, "endpoint", v->endpoint, "pid", (json_int_t)v->pid),
-        out, size, len);
+    return dump(json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:o}", "v",
+                          CL_VALUE_VERSION, "state",
+                          cl_member_state_name(v->state), "inc", inc, "by",
+                          v->by, "endpoint", v->endpoint, "pid",
+                          (json_int_t)v->pid, "prefer", prefer),
+                out, size, len);
+}
+
+/* Reads the optional array of datapath ids "prefer". */
+static int
+prefer_field(json_t *o, struct cl_member_value *v)
+{
+    json_t *a = json_object_get(o, "prefer"), *e;
+    size_t i;
+
+    if (!a) {
+        return 0;
+    }
+    if (!json_is_array(a) || json_array_size(a) > CL_PREFER_MAX) {
+        return EINVAL;
+    }
+    json_array_foreach(a, i, e)
+    {
+        const char *s = json_string_value(e);
+
+        if (!s || strlen(s) != 16 || strspn(s, "0123456789abcdef") != 16) {
+            return EINVAL;
+        }
+        v->prefer[v->n_prefer++] = strtoull(s, NULL, 16);
+    }
+    return 0;
 }
 
 int
@@ -174,7 +211,8 @@ cl_member_decode(const void *data, size_t len, struct cl_member_value *v)
     if (!v->state || u64_field(o, "inc", &v->inc) ||
         str_field(o, "by", v->by, sizeof v->by) ||
         (v->by[0] && !cl_id_valid(v->by)) ||
-        str_field(o, "endpoint", v->endpoint, sizeof v->endpoint)) {
+        str_field(o, "endpoint", v->endpoint, sizeof v->endpoint) ||
+        prefer_field(o, v)) {
         goto out;
     }
     f = json_object_get(o, "pid");

@@ -20,7 +20,10 @@
 #define CL_ID_MAX 64
 
 /* Longest encoded value (bytes). */
-#define CL_VALUE_MAX 512
+#define CL_VALUE_MAX 2048
+
+/* Switches one member may prefer to master (cluster.prefer). */
+#define CL_PREFER_MAX 64
 
 enum cl_member_state {
     CL_MEMBER_ALIVE = 1, /* Heartbeating. */
@@ -39,6 +42,10 @@ struct cl_member_value {
     char by[CL_ID_MAX]; /* DEAD: who declared it. */
     char endpoint[128]; /* Where its switches connect ("tcp:..."). */
     int64_t pid;        /* Its process, for an operator. */
+    /* Switches it asks to master (a router of its vns_server is on
+     * them). */
+    uint64_t prefer[CL_PREFER_MAX];
+    size_t n_prefer;
 };
 
 /* sw.<dpid>: the switch's master.  'holder' is empty for a switch released

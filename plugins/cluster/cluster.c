@@ -36,6 +36,7 @@
 #include "plexus/buf.h"
 #include "plexus/plugin.h"
 #include "plexus/table.h"
+#include "plexus/topics/cluster.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/stats.h"
 
@@ -43,6 +44,15 @@
 #include "cl_state.h"
 
 #define BLOB_NAME "cluster.state"
+
+/* Topics other plugins made cluster-wide (cluster.share). */
+#define MAX_SHARED 32
+#define TOPIC_MAX  200
+
+struct shared {
+    char topic[TOPIC_MAX + 1];
+    struct px_topic *t;
+};
 
 struct cluster {
     struct px_plugin *p;
@@ -57,7 +67,12 @@ struct cluster {
     double next_run;
     bool nats_up;
 
-    struct px_topic *t_role, *t_inventory, *t_stats_report;
+    struct px_topic *t_role, *t_inventory, *t_stats_report, *t_started;
+    struct shared shared[MAX_SHARED];
+    size_t n_shared;
+    char subject_prefix[96]; /* "plexus.NAME.ev." */
+    char subjects[100];
+    uint64_t shared_out, shared_in, shared_dropped, prefers_refused;
     char reply_to[96];
     uint64_t next_request;
     uint64_t roles_unsupported; /* OpenFlow 1.0 switches: no roles. */
@@ -196,6 +211,174 @@ mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void run(struct cluster *c);
+
+/* ---------------------------------------------------------------------- */
+/* Shared topics: an event published here goes out on NATS as
+ * "ORIGIN\nDATA" on the subject plexus.NAME.ev.TOPIC; one that comes in
+ * from another instance is published here with its origin. */
+
+static struct shared *
+shared_find(struct cluster *c, const char *topic)
+{
+    for (size_t i = 0; i < c->n_shared; i++) {
+        if (!strcmp(c->shared[i].topic, topic)) {
+            return &c->shared[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+shared_message(struct cluster *c, const struct cl_nats_event *e)
+{
+    size_t plen = strlen(c->subject_prefix);
+    const uint8_t *nl;
+    char origin[CL_ID_MAX];
+    struct shared *sh;
+    struct px_cluster_event ev;
+
+    nl = e->data
+             ? memchr(e->data, '\n', e->len < CL_ID_MAX ? e->len : CL_ID_MAX)
+             : NULL;
+    if (strncmp(e->key, c->subject_prefix, plen) || !nl) {
+        c->shared_dropped++;
+        return;
+    }
+    memcpy(origin, e->data, (size_t)(nl - e->data));
+    origin[nl - e->data] = '\0';
+    if (!cl_id_valid(origin)) {
+        c->shared_dropped++;
+        return;
+    }
+    if (!strcmp(origin, c->self)) {
+        return; /* Our own, back from NATS. */
+    }
+    sh = shared_find(c, e->key + plen);
+    if (!sh) {
+        c->shared_dropped++; /* Nobody here shares that topic. */
+        return;
+    }
+    ev.origin = origin;
+    ev.data = nl + 1;
+    ev.len = e->len - (size_t)(nl + 1 - e->data);
+    c->shared_in++;
+    px_publish(c->p, sh->t, &ev, sizeof ev);
+}
+
+static int
+on_shared_event(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct cluster *c = px_get_data(p);
+    const struct px_cluster_event *ce = ev->payload;
+    char subject[TOPIC_MAX + 100];
+    char *buf;
+    size_t n;
+
+    (void)arg;
+    if (ev->len < sizeof *ce || ce->origin) {
+        return PX_EVENT_CONTINUE; /* Not published here. */
+    }
+    if (ce->len > PX_CLUSTER_EVENT_MAX || (ce->len && !ce->data)) {
+        c->shared_dropped++;
+        return PX_EVENT_CONTINUE;
+    }
+    n = strlen(c->self);
+    buf = malloc(n + 1 + ce->len);
+    if (!buf) {
+        c->shared_dropped++;
+        return PX_EVENT_CONTINUE;
+    }
+    memcpy(buf, c->self, n);
+    buf[n] = '\n';
+    if (ce->len) {
+        memcpy(buf + n + 1, ce->data, ce->len);
+    }
+    snprintf(subject, sizeof subject, "%s%s", c->subject_prefix, ev->topic);
+    if (cl_nats_publish(c->nats, subject, buf, n + 1 + ce->len)) {
+        c->shared_dropped++;
+    } else {
+        c->shared_out++;
+    }
+    free(buf);
+    return PX_EVENT_CONTINUE;
+}
+
+static bool
+topic_valid(const char *t)
+{
+    size_t n = strlen(t);
+
+    return n > 0 && n <= TOPIC_MAX &&
+           strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789_.-") == n &&
+           t[0] != '.' && t[n - 1] != '.' && !strstr(t, "..");
+}
+
+static int
+on_share(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct cluster *c = px_get_data(p);
+    const struct px_cluster_share *sh = ev->payload;
+    struct shared *x;
+    int error;
+
+    (void)arg;
+    if (ev->len < sizeof *sh || !sh->topic) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (!topic_valid(sh->topic) || !strncmp(sh->topic, "cluster.", 8)) {
+        px_warn(p,
+                "%s asked to share topic \"%.*s\": not a topic name "
+                "that can be shared",
+                ev->publisher, TOPIC_MAX, sh->topic);
+        return PX_EVENT_CONTINUE;
+    }
+    if (shared_find(c, sh->topic)) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (c->n_shared == MAX_SHARED) {
+        px_warn(p, "cannot share %s: %d topics are shared already", sh->topic,
+                MAX_SHARED);
+        return PX_EVENT_CONTINUE;
+    }
+    x = &c->shared[c->n_shared];
+    snprintf(x->topic, sizeof x->topic, "%s", sh->topic);
+    if ((error =
+             px_topic_declare(p, x->topic, PX_TOPIC_CLUSTER_VERSION, &x->t)) ||
+        (error = px_subscribe(p, x->topic, PX_TOPIC_CLUSTER_VERSION,
+                              PX_PRIO_DEFAULT, on_shared_event, NULL, NULL))) {
+        px_warn(p, "cannot share %s: %s", x->topic, strerror(error));
+        return PX_EVENT_CONTINUE;
+    }
+    c->n_shared++;
+    px_info(p, "topic %s shared with the cluster (for %s)", x->topic,
+            ev->publisher);
+    return PX_EVENT_CONTINUE;
+}
+
+static int
+on_prefer(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    struct cluster *c = px_get_data(p);
+    const struct px_cluster_prefer *pr = ev->payload;
+
+    (void)arg;
+    if (ev->len < sizeof *pr) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (cl_state_prefer(c->st, mono(), pr->dpid, pr->prefer != 0)) {
+        c->prefers_refused++;
+        px_warn(p, "%s prefers switch %016" PRIx64 ": already %d preferred",
+                ev->publisher, pr->dpid, CL_PREFER_MAX);
+    } else {
+        px_info(p, "%s %s switch %016" PRIx64 " mastered here", ev->publisher,
+                pr->prefer ? "prefers" : "no longer prefers", pr->dpid);
+    }
+    run(c);
+    return PX_EVENT_CONTINUE;
+}
+
 /* Applies one event from the NATS side to the state. */
 static void
 apply(struct cluster *c, struct cl_nats_event *e, double now)
@@ -227,6 +410,7 @@ apply(struct cluster *c, struct cl_nats_event *e, double now)
         cl_state_nats(c->st, now, false);
         break;
     case CL_NATS_MESSAGE:
+        shared_message(c, e);
         break;
     case CL_NATS_NOTICE:
         px_log(c->p, e->warn ? PX_LOG_WARN : PX_LOG_INFO, "%s",
@@ -523,6 +707,18 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
                                    n.writes_dropped),
             PX_STATS_COUNTER_FIELD("disconnects", "NATS disconnections",
                                    n.disconnects),
+            PX_STATS_COUNTER_FIELD("shared_out",
+                                   "Events of shared topics sent to the "
+                                   "cluster",
+                                   c->shared_out),
+            PX_STATS_COUNTER_FIELD("shared_in",
+                                   "Events of shared topics from other "
+                                   "instances",
+                                   c->shared_in),
+            PX_STATS_COUNTER_FIELD("shared_dropped",
+                                   "Events of shared topics not carried "
+                                   "(malformed, unshared, NATS refused)",
+                                   c->shared_dropped),
             PX_STATS_COUNTER_FIELD("reconnects", "NATS reconnections",
                                    n.reconnects),
         };
@@ -617,7 +813,10 @@ read_config(struct px_plugin *p, struct cluster *c, struct cl_state_config *sc,
     nc->replicas = (int)replicas;
     nc->timeout = timeout;
     nc->name = c->self;
-    nc->subjects = NULL;
+    snprintf(c->subject_prefix, sizeof c->subject_prefix, "plexus.%s.ev.",
+             name);
+    snprintf(c->subjects, sizeof c->subjects, "%s>", c->subject_prefix);
+    nc->subjects = c->subjects;
     nc->max_events = 65536;
     nc->max_writes = (size_t)max_switches + 1024;
     return 0;
@@ -686,6 +885,14 @@ cluster_init(struct px_plugin *p)
                               PX_PRIO_DEFAULT, on_switch_up, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_DOWN, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_switch_down, NULL, NULL)) ||
+        (error = px_topic_declare(p, PX_TOPIC_CLUSTER_STARTED,
+                                  PX_TOPIC_CLUSTER_VERSION, &c->t_started)) ||
+        (error =
+             px_subscribe(p, PX_TOPIC_CLUSTER_SHARE, PX_TOPIC_CLUSTER_VERSION,
+                          PX_PRIO_DEFAULT, on_share, NULL, NULL)) ||
+        (error =
+             px_subscribe(p, PX_TOPIC_CLUSTER_PREFER, PX_TOPIC_CLUSTER_VERSION,
+                          PX_PRIO_DEFAULT, on_prefer, NULL, NULL)) ||
         (error =
              px_subscribe(p, PX_TOPIC_STATS_COLLECT, PX_TOPIC_STATS_VERSION,
                           PX_PRIO_DEFAULT, on_stats_collect, NULL, NULL)) ||
@@ -711,6 +918,13 @@ cluster_init(struct px_plugin *p)
     inv.reply_to = c->reply_to;
     inv.outcome = &outcome;
     px_publish(p, c->t_inventory, &inv, sizeof inv);
+    {
+        /* Plugins loaded before us share their topics and tell their
+         * preferences again. */
+        struct px_cluster_started started = {.instance = c->self};
+
+        px_publish(p, c->t_started, &started, sizeof started);
+    }
     px_info(p, "instance %s of cluster %s: NATS %s, bucket %s, lease %gs",
             c->self, c->name, nats, c->bucket, c->lease);
     return 0;

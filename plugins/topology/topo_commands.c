@@ -3,12 +3,14 @@
  * tables for people and, with --json, as
  *   {"switches": ["DPID", ...],
  *    "links": [{"src_dpid": "DPID", "src_port": N, "dst_dpid": "DPID",
- *               "dst_port": N, "age": SECONDS}, ...],
+ *               "dst_port": N, "age": SECONDS, "found_by": WHO}, ...],
  *    "hosts": [{"mac": "MAC", "ips": ["ADDRESS", ...], "dpid": "DPID",
- *               "port": N, "idle": SECONDS}, ...]}
+ *               "port": N, "idle": SECONDS, "found_by": WHO}, ...]}
  * with datapath ids as 16 hex digits, as "plexusctl switches" writes
- * them.  Rows are sorted, so that two runs over the same graph print the
- * same thing.
+ * them, and WHO "here" for what this instance found, else the id of the
+ * instance of the cluster that did (topo_share.h: the links and hosts of
+ * the whole network, each once).  Rows are sorted, so that two runs over
+ * the same graph print the same thing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,35 +23,6 @@
 #include "plexus/packet.h"
 #include "plexus/table.h"
 #include "topology.h"
-
-static int
-cmp_link(const void *a, const void *b)
-{
-    const struct px_topo_link *x = *(const struct px_topo_link *const *)a;
-    const struct px_topo_link *y = *(const struct px_topo_link *const *)b;
-
-    if (x->src.dpid != y->src.dpid) {
-        return x->src.dpid < y->src.dpid ? -1 : 1;
-    }
-    if (x->src.port_no != y->src.port_no) {
-        return x->src.port_no < y->src.port_no ? -1 : 1;
-    }
-    if (x->dst.dpid != y->dst.dpid) {
-        return x->dst.dpid < y->dst.dpid ? -1 : 1;
-    }
-    return x->dst.port_no < y->dst.port_no   ? -1
-           : x->dst.port_no > y->dst.port_no ? 1
-                                             : 0;
-}
-
-static int
-cmp_host(const void *a, const void *b)
-{
-    const struct px_topo_host *x = *(const struct px_topo_host *const *)a;
-    const struct px_topo_host *y = *(const struct px_topo_host *const *)b;
-
-    return memcmp(x->mac, y->mac, 6);
-}
 
 static int
 cmp_u64(const void *a, const void *b)
@@ -89,15 +62,11 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
 {
     struct topology *t = arg;
     const struct topo_graph *g = &t->graph;
-    size_t n_sw = px_hmap_count(&g->switches), n_l = px_hmap_count(&g->links),
-           n_h = px_hmap_count(&g->hosts), i;
+    size_t n_sw = px_hmap_count(&g->switches), i;
     uint64_t *sws = calloc(n_sw + 1, sizeof *sws);
-    const struct px_topo_link **links = calloc(n_l + 1, sizeof *links);
-    const struct px_topo_host **hosts = calloc(n_h + 1, sizeof *hosts);
     json_t *j_sw = json_array(), *j_l = json_array(), *j_h = json_array();
     const struct topo_switch *sw;
-    const struct topo_link *l;
-    const struct topo_host *h;
+    struct topo_view view;
     struct px_table lt, ht;
     double now = px_now(p);
     json_t *doc;
@@ -105,10 +74,9 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
 
     (void)argc;
     (void)argv;
-    if (!sws || !links || !hosts || !j_sw || !j_l || !j_h) {
+    if (!sws || !j_sw || !j_l || !j_h ||
+        topo_view_build(g, &t->remote, &view)) {
         free(sws);
-        free(links);
-        free(hosts);
         json_decref(j_sw);
         json_decref(j_l);
         json_decref(j_h);
@@ -118,17 +86,7 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
     PX_HMAP_FOR_EACH (sw, node, &g->switches) {
         sws[i++] = sw->dpid;
     }
-    i = 0;
-    PX_HMAP_FOR_EACH (l, node, &g->links) {
-        links[i++] = &l->link;
-    }
-    i = 0;
-    PX_HMAP_FOR_EACH (h, node, &g->hosts) {
-        hosts[i++] = &h->host;
-    }
     qsort(sws, n_sw, sizeof *sws, cmp_u64);
-    qsort(links, n_l, sizeof *links, cmp_link);
-    qsort(hosts, n_h, sizeof *hosts, cmp_host);
 
     for (i = 0; i < n_sw; i++) {
         char dpid[17];
@@ -142,8 +100,11 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
     px_table_column(&lt, "TO", PX_TABLE_LEFT);
     px_table_column(&lt, "PORT", PX_TABLE_RIGHT);
     px_table_column(&lt, "UP", PX_TABLE_RIGHT);
-    for (i = 0; i < n_l; i++) {
-        const struct px_topo_link *k = links[i];
+    px_table_column(&lt, "FOUND BY", PX_TABLE_LEFT);
+    for (i = 0; i < view.n_links; i++) {
+        const struct px_topo_link *k = &view.links[i].link;
+        const char *by = view.links[i].found_by ? view.links[i].found_by
+                                                : "here";
         char src[17], dst[17], age[32];
 
         snprintf(src, sizeof src, "%016" PRIx64, k->src.dpid);
@@ -154,11 +115,13 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
         px_table_set(&lt, 2, dst);
         px_table_setf(&lt, 3, "%" PRIu32, k->dst.port_no);
         px_table_set(&lt, 4, px_table_age(now - k->since, age, sizeof age));
+        px_table_set(&lt, 5, by);
         json_array_append_new(
-            j_l,
-            json_pack("{s:s,s:I,s:s,s:I,s:f}", "src_dpid", src, "src_port",
-                      (json_int_t)k->src.port_no, "dst_dpid", dst, "dst_port",
-                      (json_int_t)k->dst.port_no, "age", now - k->since));
+            j_l, json_pack("{s:s,s:I,s:s,s:I,s:f,s:s}", "src_dpid", src,
+                           "src_port", (json_int_t)k->src.port_no,
+                           "dst_dpid", dst, "dst_port",
+                           (json_int_t)k->dst.port_no, "age", now - k->since,
+                           "found_by", by));
     }
     px_table_init(&ht);
     px_table_column(&ht, "HOST", PX_TABLE_LEFT);
@@ -166,8 +129,11 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
     px_table_column(&ht, "SWITCH", PX_TABLE_LEFT);
     px_table_column(&ht, "PORT", PX_TABLE_RIGHT);
     px_table_column(&ht, "IDLE", PX_TABLE_RIGHT);
-    for (i = 0; i < n_h; i++) {
-        const struct px_topo_host *x = hosts[i];
+    px_table_column(&ht, "FOUND BY", PX_TABLE_LEFT);
+    for (i = 0; i < view.n_hosts; i++) {
+        const struct px_topo_host *x = &view.hosts[i].host;
+        const char *by = view.hosts[i].found_by ? view.hosts[i].found_by
+                                                : "here";
         char mac[PX_PKT_MAC_STRLEN], dpid[17], idle[32], ips_text[256];
         json_t *ips = json_array();
 
@@ -181,10 +147,12 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
         px_table_setf(&ht, 3, "%" PRIu32, x->at.port_no);
         px_table_set(&ht, 4,
                      px_table_age(now - x->last_seen, idle, sizeof idle));
-        json_array_append_new(j_h, json_pack("{s:s,s:o,s:s,s:I,s:f}", "mac",
-                                             mac, "ips", ips, "dpid", dpid,
-                                             "port", (json_int_t)x->at.port_no,
-                                             "idle", now - x->last_seen));
+        px_table_set(&ht, 5, by);
+        json_array_append_new(
+            j_h, json_pack("{s:s,s:o,s:s,s:I,s:f,s:s}", "mac", mac, "ips",
+                           ips, "dpid", dpid, "port",
+                           (json_int_t)x->at.port_no, "idle",
+                           now - x->last_seen, "found_by", by));
     }
     px_reply_table(r, &lt, "links: none");
     px_reply_printf(r, "\n");
@@ -192,7 +160,14 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
     px_reply_printf(r,
                     "\ntopology: %zu switches, %zu links (one way each), "
                     "%zu hosts\n",
-                    n_sw, n_l, n_h);
+                    n_sw, view.n_links, view.n_hosts);
+    if (t->remote.n_origins) {
+        px_reply_printf(r,
+                        "cluster: %zu other instances share %zu links and "
+                        "%zu hosts\n",
+                        t->remote.n_origins, t->remote.n_links,
+                        t->remote.n_hosts);
+    }
     px_table_clear(&lt);
     px_table_clear(&ht);
     doc = json_pack("{s:o,s:o,s:o}", "switches", j_sw, "links", j_l, "hosts",
@@ -203,9 +178,8 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
     }
     free(s);
     json_decref(doc);
+    topo_view_destroy(&view);
     free(sws);
-    free(links);
-    free(hosts);
     return 0;
 }
 

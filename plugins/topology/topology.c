@@ -24,6 +24,19 @@
  * "plexusctl topology".  The graph survives a reload of this plugin (the
  * handoff blob "topology"): the switches come again from openflow's
  * inventory, the links and hosts from the blob.
+ *
+ * In a cluster (README, "Running a cluster") an instance finds only the
+ * links whose far end is at a switch it masters (the probe comes back in
+ * a packet-in to that switch's master alone) and the hosts at those
+ * switches.  So topology.shared is a cluster-wide topic (cluster.share):
+ * each instance publishes there a snapshot of what it found itself
+ * (topo_share.h) every probe_interval and soon after a link of its own
+ * comes or goes, and keeps the latest snapshot of each other instance
+ * until link_timeout passes without one.  plexusctl topology and
+ * topology.get show the union; the topology.link_* and host_* events stay
+ * what this instance saw.  Alone (no cluster plugin) it publishes no
+ * snapshot: it shares only once the cluster started here or another
+ * instance's snapshot came.
  */
 #include "topology.h"
 
@@ -36,6 +49,7 @@
 #include "plexus/buf.h"
 #include "plexus/byteorder.h"
 #include "plexus/packet.h"
+#include "plexus/topics/cluster.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/stats.h"
 #include "plexus/topics/topology.h"
@@ -54,6 +68,14 @@
 
 /* The handoff blob (topo_graph_save). */
 #define BLOB_NAME "topology"
+/* The handoff blob of the cluster: one byte, whether one runs. */
+#define BLOB_CLUSTER         "topology.cluster"
+#define BLOB_CLUSTER_VERSION 1
+
+/* A snapshot that a change of our own calls for waits at least this long
+ * after the previous one, so that a burst of changes (a switch going down
+ * takes all its links) goes out as one. */
+#define SHARE_GAP 0.2
 
 /* "dpid:" and 16 hex digits, Ryu's chassis id. */
 #define CHASSIS_PREFIX "dpid:"
@@ -97,6 +119,13 @@ static const struct px_config_key topology_keys[] = {
      .min = 0,
      .max = 16777216,
      .help = "hosts kept at most (more are counted as dropped)"},
+    {.key = "max_origins",
+     .type = PX_CONFIG_INT,
+     .default_value = "32",
+     .min = 1,
+     .max = 4096,
+     .help = "in a cluster, other instances whose topology is kept at most "
+             "(the snapshots of more are counted as refused)"},
     {.key = "install_lldp_flow",
      .type = PX_CONFIG_BOOL,
      .default_value = "true",
@@ -127,6 +156,7 @@ on_link_change(void *arg, enum topo_change change,
 
     port_name(link->src, a, sizeof a);
     port_name(link->dst, b, sizeof b);
+    t->share_due = true; /* The other instances learn it soon. */
     if (change == TOPO_LINK_UP) {
         t->links_up++;
         px_info(t->p, "link %s -> %s up", a, b);
@@ -150,11 +180,13 @@ on_host_change(void *arg, enum topo_change change,
     port_name(host->at, at, sizeof at);
     switch (change) {
     case TOPO_HOST_ADD:
+        t->share_due = true;
         t->hosts_learned++;
         px_info(t->p, "host %s at %s", mac, at);
         topic = t->t_host_add;
         break;
     case TOPO_HOST_MOVE:
+        t->share_due = true;
         px_info(t->p, "host %s moved to %s", mac, at);
         topic = t->t_host_move;
         break;
@@ -162,6 +194,7 @@ on_host_change(void *arg, enum topo_change change,
         topic = t->t_host_ip;
         break;
     default:
+        t->share_due = true;
         px_info(t->p, "host %s at %s gone (%s)", mac, at, host->reason);
         topic = t->t_host_delete;
         break;
@@ -257,6 +290,151 @@ send_probes(struct topology *t, double now)
     t->probes_late += late;
 }
 
+/* ---------------------------------------------------------------------- */
+/* The cluster: our snapshot out, the others' in (topo_share.h). */
+
+/* Asks the cluster plugin, if one runs, to carry topology.shared. */
+static void
+share_topic(struct topology *t)
+{
+    struct px_cluster_share sh = {.topic = TOPO_SHARE_TOPIC};
+
+    px_publish(t->p, t->t_share, &sh, sizeof sh);
+}
+
+/* Publishes what this instance found itself. */
+static void
+share_snapshot(struct topology *t, double now)
+{
+    struct topo_share_snap snap;
+    struct px_cluster_event ev;
+    size_t len, left_out;
+    char *data = NULL;
+
+    if (topo_share_snap_from_graph(&t->graph, now, t->share_ask, &snap) ||
+        topo_share_encode(&snap, PX_CLUSTER_EVENT_MAX, &data, &len,
+                          &left_out)) {
+        topo_share_snap_clear(&snap);
+        px_log_rl(t->p, &t->rl_warn, PX_LOG_WARN,
+                  "out of memory: no topology snapshot for the cluster");
+        return;
+    }
+    topo_share_snap_clear(&snap);
+    if (left_out) {
+        t->shared_left_out += left_out;
+        px_log_rl(t->p, &t->rl_warn, PX_LOG_WARN,
+                  "%zu links and hosts left out of the snapshot for the "
+                  "cluster (at most %d bytes)",
+                  left_out, PX_CLUSTER_EVENT_MAX);
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.data = data;
+    ev.len = len;
+    t->share_due = t->share_ask = false;
+    t->last_share = now;
+    t->shared_sent++;
+    px_publish(t->p, t->t_shared, &ev, sizeof ev);
+    free(data);
+}
+
+static void
+origin_gone(void *arg, const struct topo_origin *o)
+{
+    struct topology *t = arg;
+
+    px_info(t->p,
+            "instance %s sent no topology for %gs: its %zu links and %zu "
+            "hosts are forgotten",
+            o->id, t->link_timeout, o->n_links, o->n_hosts);
+}
+
+/* topology.shared: another instance's snapshot (ours, with no origin,
+ * are the cluster plugin's to carry). */
+static int
+on_shared(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    const struct px_cluster_event *ce = ev->payload;
+    struct topology *t = px_get_data(p);
+    struct topo_share_snap snap;
+    const char *why = NULL;
+    bool is_new = false, ask = false;
+    int error;
+
+    (void)arg;
+    if (ev->len < sizeof *ce || !ce->origin) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (!t->in_cluster) {
+        /* Another instance shares: so do we, and we want the others'
+         * at once. */
+        t->in_cluster = true;
+        t->share_due = t->share_ask = true;
+    }
+    if ((ce->len && !ce->data) || !topo_origin_valid(ce->origin)) {
+        error = EPROTO;
+        why = ce->len && !ce->data ? "no data" : "not a valid instance id";
+    } else {
+        error = topo_share_parse(ce->data, ce->len, t->graph.max_links,
+                                 t->graph.max_hosts, &snap, &why);
+    }
+    if (error == EPROTO) {
+        t->shared_bad++;
+        px_log_rl(p, &t->rl_warn, PX_LOG_WARN,
+                  "topology snapshot from instance %.*s refused: %s",
+                  TOPO_ORIGIN_MAX, ce->origin, why);
+        return PX_EVENT_CONTINUE;
+    }
+    if (!error) {
+        size_t n_links = snap.n_links, n_hosts = snap.n_hosts;
+
+        ask = snap.ask;
+        error = topo_remote_update(&t->remote, ce->origin, &snap, px_now(p),
+                                   &is_new);
+        if (!error && is_new) {
+            px_info(p, "instance %s shares its topology: %zu links, %zu hosts",
+                    ce->origin, n_links, n_hosts);
+        }
+    }
+    if (error == ENOSPC) {
+        px_log_rl(p, &t->rl_warn, PX_LOG_WARN,
+                  "topology snapshot from instance %s refused: the "
+                  "topology of %zu instances is kept already (max_origins)",
+                  ce->origin, t->remote.max_origins);
+    } else if (error) {
+        px_log_rl(p, &t->rl_warn, PX_LOG_WARN,
+                  "topology snapshot from instance %s: %s", ce->origin,
+                  strerror(error));
+    } else {
+        t->shared_received++;
+        /* A newcomer learns ours at once, and so does one that asks. */
+        if (is_new || ask) {
+            t->share_due = true;
+        }
+    }
+    return PX_EVENT_CONTINUE;
+}
+
+/* cluster.started: the cluster plugin came up after us (or again). */
+static int
+on_cluster_started(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    const struct px_cluster_started *cs = ev->payload;
+    struct topology *t = px_get_data(p);
+
+    (void)arg;
+    if (ev->len < sizeof *cs) {
+        return PX_EVENT_CONTINUE;
+    }
+    if (!t->in_cluster) {
+        px_info(p, "in the cluster as %s: sharing the topology",
+                cs->instance ? cs->instance : "?");
+    }
+    t->in_cluster = true;
+    t->share_due = t->share_ask = true;
+    share_topic(t);
+    return PX_EVENT_CONTINUE;
+}
+
 static void
 on_tick(struct px_plugin *p, struct px_timer *timer, void *arg)
 {
@@ -269,6 +447,12 @@ on_tick(struct px_plugin *p, struct px_timer *timer, void *arg)
     if (now - t->last_expire >= TICK * 5) {
         t->last_expire = now;
         topo_expire(&t->graph, now, t->link_timeout, t->host_timeout);
+        topo_remote_expire(&t->remote, now, t->link_timeout, origin_gone, t);
+    }
+    if (t->in_cluster &&
+        ((t->share_due && now - t->last_share >= SHARE_GAP) ||
+         now - t->last_share >= t->probe_interval)) {
+        share_snapshot(t, now);
     }
 }
 
@@ -465,13 +649,13 @@ on_get(struct px_plugin *p, const struct px_event *ev, void *arg)
     struct topology *t = px_get_data(p);
     struct px_topo_reply r;
     struct px_topic *topic;
+    struct topo_view view;
     uint64_t *switches;
-    struct px_topo_link *links;
-    struct px_topo_host *hosts;
+    struct px_topo_link *links = NULL;
+    struct px_topo_host *hosts = NULL;
     const struct topo_switch *sw;
-    const struct topo_link *l;
-    const struct topo_host *h;
     size_t n;
+    int error;
 
     (void)arg;
     if (ev->len < sizeof *req || !req->reply_to ||
@@ -481,9 +665,13 @@ on_get(struct px_plugin *p, const struct px_event *ev, void *arg)
                   ev->publisher);
         return PX_EVENT_CONTINUE;
     }
+    /* Ours and the other instances' (in a cluster), each once. */
+    error = topo_view_build(&t->graph, &t->remote, &view);
     switches = calloc(px_hmap_count(&t->graph.switches) + 1, sizeof *switches);
-    links = calloc(px_hmap_count(&t->graph.links) + 1, sizeof *links);
-    hosts = calloc(px_hmap_count(&t->graph.hosts) + 1, sizeof *hosts);
+    if (!error) {
+        links = calloc(view.n_links + 1, sizeof *links);
+        hosts = calloc(view.n_hosts + 1, sizeof *hosts);
+    }
     memset(&r, 0, sizeof r);
     r.type = PX_TOPO_REPLY_GRAPH;
     r.request_id = req->request_id;
@@ -493,14 +681,12 @@ on_get(struct px_plugin *p, const struct px_event *ev, void *arg)
             switches[n++] = sw->dpid;
         }
         r.n_switches = n;
-        n = 0;
-        PX_HMAP_FOR_EACH (l, node, &t->graph.links) {
-            links[n++] = l->link;
+        for (n = 0; n < view.n_links; n++) {
+            links[n] = view.links[n].link;
         }
         r.n_links = n;
-        n = 0;
-        PX_HMAP_FOR_EACH (h, node, &t->graph.hosts) {
-            hosts[n++] = h->host;
+        for (n = 0; n < view.n_hosts; n++) {
+            hosts[n] = view.hosts[n].host;
         }
         r.n_hosts = n;
         r.switches = switches;
@@ -510,6 +696,7 @@ on_get(struct px_plugin *p, const struct px_event *ev, void *arg)
         px_warn(p, "topology.get: out of memory; the graph sent is empty");
     }
     px_publish(p, topic, &r, sizeof r);
+    topo_view_destroy(&view);
     free(switches);
     free(links);
     free(hosts);
@@ -556,6 +743,38 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
         PX_STATS_COUNTER_FIELD("lldp_flows_failed",
                                "LLDP flows refused (the log says why)",
                                t->lldp_flows_failed),
+        PX_STATS_GAUGE_FIELD("remote_instances",
+                             "Other instances whose topology is kept",
+                             t->remote.n_origins),
+        PX_STATS_GAUGE_FIELD("remote_links",
+                             "Links other instances found (one way each)",
+                             t->remote.n_links),
+        PX_STATS_GAUGE_FIELD("remote_hosts", "Hosts other instances found",
+                             t->remote.n_hosts),
+        PX_STATS_COUNTER_FIELD("shared_sent",
+                               "Snapshots of our topology published for "
+                               "the cluster",
+                               t->shared_sent),
+        PX_STATS_COUNTER_FIELD("shared_received",
+                               "Snapshots of other instances kept",
+                               t->shared_received),
+        PX_STATS_COUNTER_FIELD("shared_bad",
+                               "Snapshots of other instances refused as "
+                               "not valid",
+                               t->shared_bad),
+        PX_STATS_COUNTER_FIELD("shared_refused",
+                               "Snapshots of other instances refused for "
+                               "want of room (max_origins)",
+                               t->remote.refused),
+        PX_STATS_COUNTER_FIELD("shared_left_out",
+                               "Links and hosts left out of our snapshots "
+                               "(too big for one event)",
+                               t->shared_left_out),
+        PX_STATS_COUNTER_FIELD("remote_dropped",
+                               "Links and hosts of other instances not kept "
+                               "(max_links, max_hosts)",
+                               t->remote.links_dropped +
+                                   t->remote.hosts_dropped),
     };
 
     (void)arg;
@@ -573,7 +792,16 @@ on_stats_collect(struct px_plugin *p, const struct px_event *ev, void *arg)
 static void
 put_handoff(struct topology *t)
 {
+    uint8_t in_cluster = t->in_cluster;
     struct px_buf b;
+
+    /* Whether a cluster runs, so that the next generation shares at once
+     * (the cluster plugin, already up, does not start again for it). */
+    if (px_handoff_put_blob(t->p, BLOB_CLUSTER, BLOB_CLUSTER_VERSION,
+                            &in_cluster, 1)) {
+        px_warn(t->p, "could not hand over that a cluster runs; the next "
+                      "generation shares when another instance does");
+    }
 
     px_buf_init(&b, SIZE_MAX);
     topo_graph_save(&t->graph, &b);
@@ -593,6 +821,14 @@ take_handoff(struct topology *t)
     const void *data;
     size_t len;
 
+    if (!px_handoff_get_blob(t->p, BLOB_CLUSTER, &version, &data, &len) &&
+        version == BLOB_CLUSTER_VERSION && len == 1 &&
+        *(const uint8_t *)data == 1) {
+        /* Shared at the first tick, asking the others for theirs, which
+         * this generation does not have. */
+        t->in_cluster = true;
+        t->share_due = t->share_ask = true;
+    }
     if (px_handoff_get_blob(t->p, BLOB_NAME, &version, &data, &len)) {
         return;
     }
@@ -618,7 +854,7 @@ topology_init(struct px_plugin *p)
     struct px_of_outcome outcome = PX_OF_OUTCOME_INIT;
     struct topo_graph_cb cb = {on_link_change, on_host_change, NULL};
     struct px_of_inventory inv;
-    long long max_links = 0, max_hosts = 0;
+    long long max_links = 0, max_hosts = 0, max_origins = 0;
     int error;
 
     if (!t) {
@@ -634,6 +870,7 @@ topology_init(struct px_plugin *p)
         (error = px_config_int(p, "probe_rate", &t->probe_rate)) ||
         (error = px_config_int(p, "max_links", &max_links)) ||
         (error = px_config_int(p, "max_hosts", &max_hosts)) ||
+        (error = px_config_int(p, "max_origins", &max_origins)) ||
         (error =
              px_config_bool(p, "install_lldp_flow", &t->install_lldp_flow)) ||
         (error = px_config_bool(p, "learn_hosts", &t->learn_hosts))) {
@@ -651,6 +888,8 @@ topology_init(struct px_plugin *p)
         return EINVAL;
     }
     topo_graph_init(&t->graph, (size_t)max_links, (size_t)max_hosts, &cb);
+    topo_remote_init(&t->remote, (size_t)max_origins, (size_t)max_links,
+                     (size_t)max_hosts);
     snprintf(t->reply_to, sizeof t->reply_to, "%s.openflow",
              px_instance_name(p));
     if ((error = px_topic_declare(p, PX_TOPIC_OF_PACKET_OUT,
@@ -674,6 +913,15 @@ topology_init(struct px_plugin *p)
                                   PX_TOPIC_TOPO_VERSION, &t->t_host_ip)) ||
         (error = px_topic_declare(p, PX_TOPIC_TOPO_HOST_DELETE,
                                   PX_TOPIC_TOPO_VERSION, &t->t_host_delete)) ||
+        (error = px_topic_declare(p, TOPO_SHARE_TOPIC,
+                                  PX_TOPIC_CLUSTER_VERSION, &t->t_shared)) ||
+        (error = px_topic_declare(p, PX_TOPIC_CLUSTER_SHARE,
+                                  PX_TOPIC_CLUSTER_VERSION, &t->t_share)) ||
+        (error = px_subscribe(p, TOPO_SHARE_TOPIC, PX_TOPIC_CLUSTER_VERSION,
+                              PX_PRIO_DEFAULT, on_shared, NULL, NULL)) ||
+        (error = px_subscribe(p, PX_TOPIC_CLUSTER_STARTED,
+                              PX_TOPIC_CLUSTER_VERSION, PX_PRIO_DEFAULT,
+                              on_cluster_started, NULL, NULL)) ||
         (error = px_subscribe(p, t->reply_to, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, on_reply, NULL, NULL)) ||
         /* First, so that LLDP stops here before anyone floods it. */
@@ -692,6 +940,7 @@ topology_init(struct px_plugin *p)
                           PX_PRIO_DEFAULT, on_stats_collect, NULL, NULL)) ||
         (error = topology_commands_register(t))) {
         topo_graph_destroy(&t->graph);
+        topo_remote_destroy(&t->remote);
         free(t);
         px_set_data(p, NULL);
         return error;
@@ -704,10 +953,14 @@ topology_init(struct px_plugin *p)
     inv.outcome = &outcome;
     px_publish(p, t->t_inventory, &inv, sizeof inv);
     take_handoff(t);
-    t->last_tick = t->last_expire = px_now(p);
+    /* A cluster plugin already up takes topology.shared now; one that
+     * comes later says so (cluster.started), and we ask again. */
+    share_topic(t);
+    t->last_tick = t->last_expire = t->last_share = px_now(p);
     error = px_timer_start(p, TICK, TICK, on_tick, NULL, &t->tick);
     if (error) {
         topo_graph_destroy(&t->graph);
+        topo_remote_destroy(&t->remote);
         free(t);
         px_set_data(p, NULL);
         return error;
@@ -730,6 +983,7 @@ topology_fini(struct px_plugin *p)
     }
     put_handoff(t);
     topo_graph_destroy(&t->graph);
+    topo_remote_destroy(&t->remote);
     free(t);
 }
 

@@ -1,18 +1,23 @@
 /*
  * The topology plugin's state, shared by its files: topology.c (events,
- * probes, handoff) and topo_commands.c ("plexusctl topology").
+ * probes, handoff, the cluster's snapshots) and topo_commands.c
+ * ("plexusctl topology").
  */
 #ifndef TOPOLOGY_H
 #define TOPOLOGY_H 1
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "plexus/plugin.h"
 #include "topo_graph.h"
+#include "topo_share.h"
 
 struct topology {
     struct px_plugin *p;
     struct topo_graph graph;
+    /* What the other instances of a cluster found (topo_share.h). */
+    struct topo_remote remote;
 
     /* Configuration. */
     double probe_interval; /* Each up port is probed this often. */
@@ -38,7 +43,17 @@ struct topology {
     struct px_topic *t_host_move;
     struct px_topic *t_host_ip;
     struct px_topic *t_host_delete;
+    struct px_topic *t_shared; /* topology.shared */
+    struct px_topic *t_share;  /* cluster.share */
     struct px_timer *tick;
+
+    /* The cluster: snapshots go out only once one is known to run (it
+     * started, or another instance's snapshot came), so that a lone
+     * instance publishes nothing new. */
+    bool in_cluster;
+    bool share_due; /* A snapshot goes out at the next tick... */
+    bool share_ask; /* ...asking the others for theirs. */
+    double last_share;
 
     /* Counters, since this generation started (those of the graph
      * excepted, which the graph keeps). */
@@ -53,6 +68,10 @@ struct topology {
     uint64_t links_down;
     uint64_t hosts_learned;
     uint64_t lldp_flows_failed;
+    uint64_t shared_sent;     /* Snapshots published. */
+    uint64_t shared_received; /* Snapshots of other instances kept. */
+    uint64_t shared_bad;      /* Snapshots refused: not valid. */
+    uint64_t shared_left_out; /* Links and hosts that did not fit in ours. */
     struct px_ratelimit rl_warn;
 };
 

@@ -467,6 +467,15 @@ on_reload_done(struct px_plugin *p, const struct px_event *ev, void *arg)
     return PX_EVENT_CONTINUE;
 }
 
+/* The cluster plugin came up after us: tell it our preference again. */
+static int
+on_cluster_started(struct px_plugin *p, const struct px_event *ev, void *arg)
+{
+    (void)ev, (void)arg;
+    vs_prefer_update(px_get_data(p), 1);
+    return PX_EVENT_CONTINUE;
+}
+
 static int
 vns_init(struct px_plugin *p)
 {
@@ -512,6 +521,11 @@ vns_init(struct px_plugin *p)
                                   PX_TOPIC_VNS_VERSION, &vs->t_router_down)) ||
         (error = px_topic_declare(p, PX_TOPIC_VNS_FRAME,
                                   PX_TOPIC_VNS_FRAME_VERSION, &vs->t_frame)) ||
+        (error = px_topic_declare(p, PX_TOPIC_CLUSTER_PREFER,
+                                  PX_TOPIC_CLUSTER_VERSION, &vs->t_prefer)) ||
+        (error = px_subscribe(p, PX_TOPIC_CLUSTER_STARTED,
+                              PX_TOPIC_CLUSTER_VERSION, PX_PRIO_DEFAULT,
+                              on_cluster_started, NULL, NULL)) ||
         (error = px_subscribe(p, PX_TOPIC_OF_SWITCH_UP, PX_TOPIC_OF_VERSION,
                               PX_PRIO_DEFAULT, vs_iface_on_switch_up, NULL,
                               NULL)) ||
@@ -548,6 +562,8 @@ vns_init(struct px_plugin *p)
     /* Without the command (a second instance finds the name taken; the
      * host logs it) routers are still served. */
     vs_commands_register(vs);
+    /* Routers handed over by a reload: the cluster hears it again. */
+    vs_prefer_update(vs, 1);
     px_info(p, "VNS server on %s:%lld%s, %zu addresses configured%s", address,
             port, vs->transport == PX_TRANSPORT_TLS ? " (TLS)" : "",
             vs->n_addrs, vs->auth ? ", authentication on" : "");
@@ -567,6 +583,12 @@ vns_fini(struct px_plugin *p)
 
     if (!vs) {
         return;
+    }
+    if (vs->preferring) {
+        /* A reload's next generation says it again at once. */
+        struct px_cluster_prefer pr = {vs->preferred_dpid, 0};
+
+        px_publish(p, vs->t_prefer, &pr, sizeof pr);
     }
     if (vs->listen_fd >= 0 && !px_handoff_put_fd(p, "listen", vs->listen_fd)) {
         vs->listen_fd = -1;

@@ -185,6 +185,7 @@ vs_iface_on_switch_up(struct px_plugin *p, const struct px_event *ev,
     vs_iface_index(vs);
     px_info(p, "serving switch %016llx: %zu router interfaces",
             (unsigned long long)sw->dpid, vs->n_ifaces);
+    vs_prefer_update(vs, 0);
     /* A router whose socket fails on HWInfo is closed, which moves it to
      * the graveyard: its 'next' is taken first. */
     for (r = vs->routers; r; r = next) {
@@ -207,6 +208,7 @@ vs_iface_on_switch_down(struct px_plugin *p, const struct px_event *ev,
         vs->switch_up = 0;
         px_info(p, "switch %016llx down: frames to routers stop",
                 (unsigned long long)sw->dpid);
+        vs_prefer_update(vs, 0);
     }
     return PX_EVENT_CONTINUE;
 }

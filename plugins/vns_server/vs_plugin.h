@@ -34,6 +34,7 @@
 #include "plexus/conn.h"
 #include "plexus/hmap.h"
 #include "plexus/plugin.h"
+#include "plexus/topics/cluster.h"
 #include "plexus/topics/openflow.h"
 #include "plexus/topics/vns.h"
 #include "plexus/vns_codec.h"
@@ -161,6 +162,12 @@ struct vns_server {
     struct px_topic *t_router_up;
     struct px_topic *t_router_down;
     struct px_topic *t_frame; /* vns.frame, for the console's journeys. */
+    /* cluster.prefer: in a cluster, the switch a router here is on must
+     * be mastered here, where its frames come and go.  What was last
+     * told, so that only changes are. */
+    struct px_topic *t_prefer;
+    int preferring;
+    uint64_t preferred_dpid;
     struct px_topic *t_stats_report;
     struct px_ratelimit rl;
 
@@ -331,5 +338,10 @@ void vs_commands_register(struct vns_server *vs);
 
 int vs_stats_on_collect(struct px_plugin *p, const struct px_event *ev,
                         void *arg);
+
+/* Tells the cluster (cluster.prefer) whether this instance should master
+ * the switch: while it is up and a router is open here.  'again' tells it
+ * even if it was told already (the cluster plugin just started). */
+void vs_prefer_update(struct vns_server *vs, int again);
 
 #endif /* VS_PLUGIN_H */

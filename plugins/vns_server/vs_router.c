@@ -200,6 +200,35 @@ drop(struct router *r)
     r->next = vs->graveyard;
     vs->graveyard = r;
     schedule_after_pass(vs);
+    vs_prefer_update(vs, 0);
+}
+
+void
+vs_prefer_update(struct vns_server *vs, int again)
+{
+    struct px_cluster_prefer pr;
+    const struct router *r;
+    int want = 0;
+
+    for (r = vs->routers; r && vs->switch_up; r = r->next) {
+        want |= r->state == R_READY;
+    }
+    if (!again && want == vs->preferring &&
+        (!want || vs->preferred_dpid == vs->up_dpid)) {
+        return;
+    }
+    if (vs->preferring && (!want || vs->preferred_dpid != vs->up_dpid)) {
+        pr.dpid = vs->preferred_dpid;
+        pr.prefer = 0;
+        px_publish(vs->p, vs->t_prefer, &pr, sizeof pr);
+    }
+    if (want) {
+        pr.dpid = vs->up_dpid;
+        pr.prefer = 1;
+        px_publish(vs->p, vs->t_prefer, &pr, sizeof pr);
+    }
+    vs->preferring = want;
+    vs->preferred_dpid = vs->up_dpid;
 }
 
 void
@@ -278,6 +307,7 @@ handle_open(struct router *r, const uint8_t *msg, size_t len, const char **why)
     px_info(vs->p, "router %s opened vhost '%s' as '%s'",
             px_conn_peer(r->conn), r->vhost, r->user);
     publish_router(vs, r, 1, NULL);
+    vs_prefer_update(vs, 0);
     if (vs->banner[0]) {
         ROUTER_SEND(r, vns_encode_banner, vs->banner);
     }

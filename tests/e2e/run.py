@@ -3385,6 +3385,8 @@ from browser import WEB_TESTS  # noqa: E402
 
 # A cluster of three plexusd on NATS: cluster.py.
 from cluster import CLUSTER_TESTS  # noqa: E402
+# The router lab on two of them, sr -s A,B: cluster_lab.py.
+from cluster_lab import CLUSTER_LAB_TESTS  # noqa: E402
 
 
 TESTS = [test_pingall_of10, test_pingall_of13, test_tcp_transfer,
@@ -3398,6 +3400,7 @@ TESTS += FIREWALL_FLOWMON_TESTS
 TESTS += LAB_TESTS
 TESTS += WEB_TESTS
 TESTS += CLUSTER_TESTS
+TESTS += CLUSTER_LAB_TESTS
 
 
 def main():

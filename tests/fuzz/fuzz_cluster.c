@@ -94,8 +94,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cl_member_decode(data + 1, size - 1, &a) == 0 &&
             cl_member_encode(&a, out, sizeof out, &len) == 0) {
             check(cl_member_decode(out, len, &b) == 0);
-            check(a.state == b.state && a.inc == b.inc && a.pid == b.pid &&
-                  !strcmp(a.by, b.by) && !strcmp(a.endpoint, b.endpoint));
+            check(
+                a.state == b.state && a.inc == b.inc && a.pid == b.pid &&
+                !strcmp(a.by, b.by) && !strcmp(a.endpoint, b.endpoint) &&
+                a.n_prefer == b.n_prefer && a.n_prefer <= CL_PREFER_MAX &&
+                !memcmp(a.prefer, b.prefer, a.n_prefer * sizeof a.prefer[0]));
         }
         break;
     }

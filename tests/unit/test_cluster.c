@@ -1440,7 +1440,6 @@ converged_cluster(int n, int nsw)
     return s;
 }
 
-
 /* ---------------------------------------------------------------------- */
 /* 1. Three instances, seven switches. */
 
@@ -1872,6 +1871,72 @@ test_leave(void **state)
     assert_int_equal(count_of(s, 0), 4);
     assert_int_equal(count_of(s, 2), 3);
     assert_int_equal(ctr(s, 0)->fences + ctr(s, 2)->fences, 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Preferences (cluster.prefer, what vns_server asks for the switch its
+ * router is on): the preferring instance ends up master of the switch,
+ * whoever held it, without two masters at any step; the switch stays
+ * with it once the preference ends; and a preferring instance's death
+ * leaves the switch to the others as usual. */
+
+static void
+test_prefer(void **state)
+{
+    struct sim *s;
+    int k = 0, holder, want;
+    uint64_t gen0, gen1;
+    double t;
+
+    (void)state;
+    s = converged_cluster(3, 7);
+    holder = master_of(s, k, &gen0);
+    assert_true(holder >= 0);
+    want = (holder + 1) % 3;
+    tracef(s, "== %s prefers switch %d", s->in[want].id, k);
+    assert_int_equal(
+        cl_state_prefer(s->in[want].st, s->now, s->sw[k].dpid, true), 0);
+    s->in[want].poke = true;
+    t = sim_run_until(s, s->now + 5.0, converged_all);
+    SIM_CHECK(s, t >= 0, "no convergence after the preference");
+    t = s->now;
+    while (master_of(s, k, NULL) != want && s->now < t + 5.0) {
+        sim_run(s, s->now + 0.05);
+    }
+    SIM_CHECK(s, master_of(s, k, &gen1) == want,
+              "the preferring instance does not master the switch");
+    assert_true(gen1 > gen0);
+    /* It stays there, and the rest rebalances around it. */
+    sim_run(s, s->now + 5.0);
+    SIM_CHECK(s, master_of(s, k, NULL) == want && converged(s),
+              "the preferred switch moved or the rest is unbalanced");
+    /* The preference ends: nothing has to move. */
+    assert_int_equal(
+        cl_state_prefer(s->in[want].st, s->now, s->sw[k].dpid, false), 0);
+    s->in[want].poke = true;
+    sim_run(s, s->now + 3.0);
+    assert_int_equal(master_of(s, k, NULL), want);
+    /* Preferred again, then dead: a survivor takes the switch. */
+    assert_int_equal(
+        cl_state_prefer(s->in[want].st, s->now, s->sw[k].dpid, true), 0);
+    s->in[want].poke = true;
+    sim_run(s, s->now + 1.0);
+    sim_kill(s, want);
+    t = sim_run_until(s, s->now + s->lease + 2.0, all_mastered);
+    SIM_CHECK(s, t >= 0,
+              "the dead preferring instance's switch kept no "
+              "master");
+    /* Too many preferences are refused. */
+    for (int i = 0; i < CL_PREFER_MAX; i++) {
+        assert_int_equal(
+            cl_state_prefer(s->in[holder == want ? (want + 1) % 3 : holder].st,
+                            s->now, UINT64_C(0x9000) + i, true),
+            0);
+    }
+    assert_int_equal(
+        cl_state_prefer(s->in[holder == want ? (want + 1) % 3 : holder].st,
+                        s->now, UINT64_C(0x9999), true),
+        ENOSPC);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2601,8 +2666,8 @@ test_handoff_blob(void **state)
     (void)state;
     s = converged_cluster(3, 7);
     assert_int_equal(cl_state_save(s->in[0].st, &b), 0);
-    /* Header (37 bytes) and three switches of 36. */
-    assert_int_equal(b.len, 37 + 3 * 36);
+    /* Header (37 bytes) and three switches of 37. */
+    assert_int_equal(b.len, 37 + 3 * 37);
     blob_check_truncations(b.data, b.len, read_state_blob);
     blob_check_flips(b.data, b.len, read_state_blob);
     bad = malloc(b.len);
@@ -2617,6 +2682,9 @@ test_handoff_blob(void **state)
                         2);
     BLOB_EXPECT_REFUSED(read_state_blob, b.data, bad, b.len, 33, px_put_be32,
                         UINT32_MAX);
+    /* A switch's "releasing" flag that is not a flag. */
+    BLOB_EXPECT_REFUSED(read_state_blob, b.data, bad, b.len, 37 + 36,
+                        BLOB_PUT_U8, 2);
     free(bad);
     /* A state with nothing to hand over. */
     px_buf_destroy(&b);
@@ -2861,6 +2929,7 @@ main(void)
         cmocka_unit_test_teardown(test_all_nats_down, sim_teardown),
         cmocka_unit_test_teardown(test_short_outage, sim_teardown),
         cmocka_unit_test_teardown(test_leave, sim_teardown),
+        cmocka_unit_test_teardown(test_prefer, sim_teardown),
         cmocka_unit_test_teardown(test_join, sim_teardown),
         cmocka_unit_test_teardown(test_slow_watcher, sim_teardown),
         cmocka_unit_test_teardown(test_handoff, sim_teardown),
