@@ -73,7 +73,7 @@ PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)plugins/$(p)/$(p).so)
 
 TEST_PLUGINS := counter forgetful threadpub initfail badabi nodesc badsym \
                 typed baddefault requester inventory statsmon topowatch \
-                webroute \
+                webroute sharer \
                 switchwatch
 TEST_PLUGIN_SOS := $(foreach p,$(TEST_PLUGINS),$(O)tests/plugins/$(p).so) \
                    $(O)tests/plugins/lazysym.so \

@@ -40,6 +40,8 @@ struct cl_switch {
     struct cl_switch_value v;
     bool connected;
     enum cl_write_kind writing; /* CLAIM or RELEASE out, or 0. */
+    const char *pinned_to;      /* The live member that asked for it (balance's
+                                 * run only). */
     bool was_mine;              /* Held when cl_state_leave was called. */
     double free_since;          /* < 0: not free. */
     uint32_t role_sent;         /* What the switch was last asked: role... */
@@ -86,6 +88,8 @@ struct cl_state {
     char live_sig[CL_ID_MAX * 4]; /* Digest of the live set, to see that. */
     uint64_t live_hash;
     bool leave_done;
+    bool recovering; /* A heartbeat failed (or NATS came and went) since
+                      * the last that worked. */
     uint64_t prefer[CL_PREFER_MAX]; /* cluster.prefer, told to the others
                                      * in our record. */
     size_t n_prefer;
@@ -471,6 +475,7 @@ stop_judging(struct cl_state *st, double now)
 {
     struct cl_member *m;
 
+    st->recovering = true;
     PX_HMAP_FOR_EACH (m, node, &st->members) {
         m->seen = now;
     }
@@ -692,6 +697,14 @@ self_write_done(struct cl_state *st, double now, const struct pending *p,
         st->rev = rev;
         st->deadline = p->sent + st->lease - st->margin;
         st->hb_next = p->sent + st->interval;
+        if (st->recovering) {
+            /* Our writes work again: the others get a whole lease from
+             * now to show theirs do too (after an outage of every
+             * nats-server, JetStream comes back to some before others),
+             * rather than being fenced for a silence we could not hear. */
+            stop_judging(st, now);
+            st->recovering = false;
+        }
         /* Our own record, so that a join knows its revision and a peer's
          * write over it is seen as such. */
         m = member_find(st, st->self);
@@ -795,7 +808,9 @@ cl_state_write_done(struct cl_state *st, double now, uint64_t id, int result,
             }
         } else if (result == CL_WRITE_OK) {
             st->c.releases++;
-            say(st, CL_LOG_INFO, "switch %016" PRIx64 ": released for balance",
+            say(st, CL_LOG_INFO,
+                "switch %016" PRIx64 ": released (balance, or another "
+                "instance asked for it)",
                 p->dpid);
         }
         break;
@@ -935,6 +950,12 @@ balance(struct cl_state *st, double now)
     PX_HMAP_FOR_EACH (s, node, &st->switches) {
         bool valid = s->rev && holder_valid(st, &s->v);
 
+        /* A switch a live member asked for is pinned to it: outside the
+         * shares, which balance the rest. */
+        s->pinned_to = wanted_by(st, ids, k, s->dpid);
+        if (s->pinned_to) {
+            continue;
+        }
         if (valid || s->connected) {
             n++;
         }
@@ -984,7 +1005,7 @@ balance(struct cl_state *st, double now)
         const char *w;
 
         s = cands[i].s;
-        w = wanted_by(st, ids, k, s->dpid);
+        w = s->pinned_to;
         /* A switch another live member asked for is left to it, unless
          * it has been free for a lease (that member cannot reach it). */
         if ((w && !strcmp(w, st->self)) || (!w && held < aim(n, k, rank)) ||
@@ -995,12 +1016,9 @@ balance(struct cl_state *st, double now)
     }
     /* Switches another live member asked for: released at once. */
     PX_HMAP_FOR_EACH (s, node, &st->switches) {
-        const char *w;
-
-        if (held_by_self(st, s) && !s->writing &&
-            (w = wanted_by(st, ids, k, s->dpid)) && strcmp(w, st->self)) {
+        if (held_by_self(st, s) && !s->writing && s->pinned_to &&
+            strcmp(s->pinned_to, st->self)) {
             switch_write(st, now, s, CL_W_RELEASE);
-            held--;
         }
     }
     /* Releases, once membership has settled and someone wants more. */
@@ -1008,7 +1026,7 @@ balance(struct cl_state *st, double now)
     if (held > aim(n, k, rank) && below &&
         now - st->stable_since >= st->lease / 2) {
         PX_HMAP_FOR_EACH (s, node, &st->switches) {
-            if (held_by_self(st, s) && !s->writing) {
+            if (held_by_self(st, s) && !s->writing && !s->pinned_to) {
                 cands[nc].key = px_hash_u64(s->dpid ^ st->self_hash);
                 cands[nc++].s = s;
             }

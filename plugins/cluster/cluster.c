@@ -335,6 +335,9 @@ on_share(struct px_plugin *p, const struct px_event *ev, void *arg)
         return PX_EVENT_CONTINUE;
     }
     if (shared_find(c, sh->topic)) {
+        if (sh->carried) {
+            *sh->carried = 1;
+        }
         return PX_EVENT_CONTINUE;
     }
     if (c->n_shared == MAX_SHARED) {
@@ -352,6 +355,9 @@ on_share(struct px_plugin *p, const struct px_event *ev, void *arg)
         return PX_EVENT_CONTINUE;
     }
     c->n_shared++;
+    if (sh->carried) {
+        *sh->carried = 1;
+    }
     px_info(p, "topic %s shared with the cluster (for %s)", x->topic,
             ev->publisher);
     return PX_EVENT_CONTINUE;

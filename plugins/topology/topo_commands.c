@@ -103,8 +103,8 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
     px_table_column(&lt, "FOUND BY", PX_TABLE_LEFT);
     for (i = 0; i < view.n_links; i++) {
         const struct px_topo_link *k = &view.links[i].link;
-        const char *by = view.links[i].found_by ? view.links[i].found_by
-                                                : "here";
+        const char *by =
+            view.links[i].found_by ? view.links[i].found_by : "here";
         char src[17], dst[17], age[32];
 
         snprintf(src, sizeof src, "%016" PRIx64, k->src.dpid);
@@ -118,10 +118,9 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
         px_table_set(&lt, 5, by);
         json_array_append_new(
             j_l, json_pack("{s:s,s:I,s:s,s:I,s:f,s:s}", "src_dpid", src,
-                           "src_port", (json_int_t)k->src.port_no,
-                           "dst_dpid", dst, "dst_port",
-                           (json_int_t)k->dst.port_no, "age", now - k->since,
-                           "found_by", by));
+                           "src_port", (json_int_t)k->src.port_no, "dst_dpid",
+                           dst, "dst_port", (json_int_t)k->dst.port_no, "age",
+                           now - k->since, "found_by", by));
     }
     px_table_init(&ht);
     px_table_column(&ht, "HOST", PX_TABLE_LEFT);
@@ -132,8 +131,8 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
     px_table_column(&ht, "FOUND BY", PX_TABLE_LEFT);
     for (i = 0; i < view.n_hosts; i++) {
         const struct px_topo_host *x = &view.hosts[i].host;
-        const char *by = view.hosts[i].found_by ? view.hosts[i].found_by
-                                                : "here";
+        const char *by =
+            view.hosts[i].found_by ? view.hosts[i].found_by : "here";
         char mac[PX_PKT_MAC_STRLEN], dpid[17], idle[32], ips_text[256];
         json_t *ips = json_array();
 
@@ -149,10 +148,9 @@ cmd_topology(struct px_plugin *p, int argc, const char *const *argv,
                      px_table_age(now - x->last_seen, idle, sizeof idle));
         px_table_set(&ht, 5, by);
         json_array_append_new(
-            j_h, json_pack("{s:s,s:o,s:s,s:I,s:f,s:s}", "mac", mac, "ips",
-                           ips, "dpid", dpid, "port",
-                           (json_int_t)x->at.port_no, "idle",
-                           now - x->last_seen, "found_by", by));
+            j_h, json_pack("{s:s,s:o,s:s,s:I,s:f,s:s}", "mac", mac, "ips", ips,
+                           "dpid", dpid, "port", (json_int_t)x->at.port_no,
+                           "idle", now - x->last_seen, "found_by", by));
     }
     px_reply_table(r, &lt, "links: none");
     px_reply_printf(r, "\n");

@@ -171,11 +171,11 @@ topo_share_encode(const struct topo_share_snap *snap, size_t max, char **out,
     *len = 0;
     *left_out = 0;
     if (links && hosts) {
-        doc = snap->ask ? json_pack("{s:i,s:b,s:O,s:O}", "v",
-                                    TOPO_SHARE_FORMAT, "ask", 1, "links",
-                                    links, "hosts", hosts)
-                        : json_pack("{s:i,s:O,s:O}", "v", TOPO_SHARE_FORMAT,
-                                    "links", links, "hosts", hosts);
+        doc = snap->ask
+                  ? json_pack("{s:i,s:b,s:O,s:O}", "v", TOPO_SHARE_FORMAT,
+                              "ask", 1, "links", links, "hosts", hosts)
+                  : json_pack("{s:i,s:O,s:O}", "v", TOPO_SHARE_FORMAT, "links",
+                              links, "hosts", hosts);
     }
     if (!doc) {
         goto out;
@@ -405,11 +405,11 @@ topo_share_parse(const void *data, size_t len, size_t max_links,
     }
     snap->ask = json_is_true(ask);
     n = json_array_size(links);
-    snap->links = calloc((n < max_links ? n : max_links) + 1,
-                         sizeof *snap->links);
+    snap->links =
+        calloc((n < max_links ? n : max_links) + 1, sizeof *snap->links);
     n = json_array_size(hosts);
-    snap->hosts = calloc((n < max_hosts ? n : max_hosts) + 1,
-                         sizeof *snap->hosts);
+    snap->hosts =
+        calloc((n < max_hosts ? n : max_hosts) + 1, sizeof *snap->hosts);
     if (!snap->links || !snap->hosts) {
         json_decref(doc);
         topo_share_snap_clear(snap);
@@ -452,6 +452,50 @@ bad:
 
 /* ---------------------------------------------------------------------- */
 /* The remote store. */
+
+static int
+cmp_port(struct px_topo_port a, struct px_topo_port b)
+{
+    if (a.dpid != b.dpid) {
+        return a.dpid < b.dpid ? -1 : 1;
+    }
+    return a.port_no < b.port_no ? -1 : a.port_no > b.port_no;
+}
+
+/* By source, then destination. */
+static int
+cmp_link_ends(const void *a_, const void *b_)
+{
+    const struct px_topo_link *a = a_, *b = b_;
+    int c = cmp_port(a->src, b->src);
+
+    return c ? c : cmp_port(a->dst, b->dst);
+}
+
+/* Tells r->on_link of the links in 'old' that are not in 'now' (down) and
+ * of those in 'now' not in 'old' (up), both sorted by cmp_link_ends. */
+static void
+tell_changes(const struct topo_remote *r, const char *origin,
+             const struct px_topo_link *old, size_t n_old,
+             const struct px_topo_link *now, size_t n_now)
+{
+    size_t i = 0, j = 0;
+
+    while (r->on_link && (i < n_old || j < n_now)) {
+        int c = i == n_old   ? 1
+                : j == n_now ? -1
+                             : cmp_link_ends(&old[i], &now[j]);
+
+        if (c < 0) {
+            r->on_link(r->cb_arg, origin, false, &old[i++]);
+        } else if (c > 0) {
+            r->on_link(r->cb_arg, origin, true, &now[j++]);
+        } else {
+            i++;
+            j++;
+        }
+    }
+}
 
 void
 topo_remote_init(struct topo_remote *r, size_t max_origins, size_t max_links,
@@ -556,8 +600,6 @@ topo_remote_update(struct topo_remote *r, const char *origin,
      * far as the room the other origins leave. */
     r->n_links -= o->n_links;
     r->n_hosts -= o->n_hosts;
-    free(o->links);
-    free(o->hosts);
     room = r->max_links > r->n_links ? r->max_links - r->n_links : 0;
     if (snap->n_links > room) {
         r->links_dropped += snap->n_links - room;
@@ -579,6 +621,10 @@ topo_remote_update(struct topo_remote *r, const char *origin,
         memset(&snap->hosts[i].from, 0, sizeof snap->hosts[i].from);
         snap->hosts[i].reason = NULL;
     }
+    qsort(snap->links, snap->n_links, sizeof *snap->links, cmp_link_ends);
+    tell_changes(r, o->id, o->links, o->n_links, snap->links, snap->n_links);
+    free(o->links);
+    free(o->hosts);
     o->received = now;
     o->links = snap->links;
     o->n_links = snap->n_links;
@@ -620,15 +666,6 @@ topo_remote_expire(struct topo_remote *r, double now, double timeout,
 
 /* ---------------------------------------------------------------------- */
 /* The view. */
-
-static int
-cmp_port(struct px_topo_port a, struct px_topo_port b)
-{
-    if (a.dpid != b.dpid) {
-        return a.dpid < b.dpid ? -1 : 1;
-    }
-    return a.port_no < b.port_no ? -1 : a.port_no > b.port_no;
-}
 
 static int
 cmp_port_p(const void *a, const void *b)

@@ -92,7 +92,7 @@ struct topo_origin {
     char id[TOPO_ORIGIN_MAX + 1];
     double received; /* When its latest snapshot came. */
     size_t n_links;
-    struct px_topo_link *links; /* Times absolute. */
+    struct px_topo_link *links; /* Times absolute; sorted by ends. */
     size_t n_hosts;
     struct px_topo_host *hosts;
 };
@@ -110,6 +110,13 @@ struct topo_remote {
     /* Links and hosts of snapshots not kept: past max_links, max_hosts. */
     uint64_t links_dropped;
     uint64_t hosts_dropped;
+    /* Told (when not NULL; set it after topo_remote_init) of each link an
+     * origin's snapshot has that its previous one had not ('up', the new
+     * link) or had and it has not (the old link), during
+     * topo_remote_update.  Not told of what expiry takes. */
+    void (*on_link)(void *arg, const char *origin, bool up,
+                    const struct px_topo_link *link);
+    void *cb_arg;
 };
 
 void topo_remote_init(struct topo_remote *r, size_t max_origins,
@@ -129,15 +136,13 @@ bool topo_origin_valid(const char *id);
  * not valid; ENOSPC (counted in 'refused') for a new origin when
  * max_origins are known; ENOMEM.  'snap' is left empty in every case. */
 int topo_remote_update(struct topo_remote *r, const char *origin,
-                       struct topo_share_snap *snap, double now,
-                       bool *is_new);
+                       struct topo_share_snap *snap, double now, bool *is_new);
 
 /* Forgets the origins whose latest snapshot came more than 'timeout'
  * seconds before 'now', calling 'gone' (may be NULL) with each before it
  * goes.  Returns how many went. */
 size_t topo_remote_expire(struct topo_remote *r, double now, double timeout,
-                          void (*gone)(void *arg,
-                                       const struct topo_origin *o),
+                          void (*gone)(void *arg, const struct topo_origin *o),
                           void *arg);
 
 /* ---------------------------------------------------------------------- */

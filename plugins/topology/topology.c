@@ -247,9 +247,13 @@ probe(struct topology *t, const struct topo_switch *sw,
     px_publish(t->p, t->t_packet_out, &po, sizeof po);
     if (outcome.code) {
         t->probes_refused++;
-        px_log_rl(t->p, &t->rl_warn, PX_LOG_WARN,
-                  "probe of %016" PRIx64 ":%" PRIu32 " refused: %s", sw->dpid,
-                  port->port_no, outcome.cause);
+        /* A switch that holds us as SLAVE is probed by its master, in a
+         * cluster: counted, not worth a warning every probe_interval. */
+        if (outcome.code != EPERM) {
+            px_log_rl(t->p, &t->rl_warn, PX_LOG_WARN,
+                      "probe of %016" PRIx64 ":%" PRIu32 " refused: %s",
+                      sw->dpid, port->port_no, outcome.cause);
+        }
     } else {
         t->probes_sent++;
     }
@@ -297,9 +301,17 @@ send_probes(struct topology *t, double now)
 static void
 share_topic(struct topology *t)
 {
-    struct px_cluster_share sh = {.topic = TOPO_SHARE_TOPIC};
+    int carried = 0;
+    struct px_cluster_share sh = {.topic = TOPO_SHARE_TOPIC,
+                                  .carried = &carried};
 
     px_publish(t->p, t->t_share, &sh, sizeof sh);
+    if (carried && !t->in_cluster) {
+        /* A cluster plugin was there before us. */
+        px_info(t->p, "in a cluster: sharing the topology");
+        t->in_cluster = true;
+        t->share_due = t->share_ask = true;
+    }
 }
 
 /* Publishes what this instance found itself. */
@@ -315,14 +327,14 @@ share_snapshot(struct topology *t, double now)
         topo_share_encode(&snap, PX_CLUSTER_EVENT_MAX, &data, &len,
                           &left_out)) {
         topo_share_snap_clear(&snap);
-        px_log_rl(t->p, &t->rl_warn, PX_LOG_WARN,
+        px_log_rl(t->p, &t->rl_share, PX_LOG_WARN,
                   "out of memory: no topology snapshot for the cluster");
         return;
     }
     topo_share_snap_clear(&snap);
     if (left_out) {
         t->shared_left_out += left_out;
-        px_log_rl(t->p, &t->rl_warn, PX_LOG_WARN,
+        px_log_rl(t->p, &t->rl_share, PX_LOG_WARN,
                   "%zu links and hosts left out of the snapshot for the "
                   "cluster (at most %d bytes)",
                   left_out, PX_CLUSTER_EVENT_MAX);
@@ -335,6 +347,20 @@ share_snapshot(struct topology *t, double now)
     t->shared_sent++;
     px_publish(t->p, t->t_shared, &ev, sizeof ev);
     free(data);
+}
+
+/* A link another instance found, or lost, since its last snapshot. */
+static void
+on_remote_link(void *arg, const char *origin, bool up,
+               const struct px_topo_link *link)
+{
+    struct topology *t = arg;
+    char a[40], b[40];
+
+    port_name(link->src, a, sizeof a);
+    port_name(link->dst, b, sizeof b);
+    px_info(t->p, "instance %s: link %s -> %s %s", origin, a, b,
+            up ? "up" : "down");
 }
 
 static void
@@ -379,7 +405,7 @@ on_shared(struct px_plugin *p, const struct px_event *ev, void *arg)
     }
     if (error == EPROTO) {
         t->shared_bad++;
-        px_log_rl(p, &t->rl_warn, PX_LOG_WARN,
+        px_log_rl(p, &t->rl_share, PX_LOG_WARN,
                   "topology snapshot from instance %.*s refused: %s",
                   TOPO_ORIGIN_MAX, ce->origin, why);
         return PX_EVENT_CONTINUE;
@@ -396,12 +422,12 @@ on_shared(struct px_plugin *p, const struct px_event *ev, void *arg)
         }
     }
     if (error == ENOSPC) {
-        px_log_rl(p, &t->rl_warn, PX_LOG_WARN,
+        px_log_rl(p, &t->rl_share, PX_LOG_WARN,
                   "topology snapshot from instance %s refused: the "
                   "topology of %zu instances is kept already (max_origins)",
                   ce->origin, t->remote.max_origins);
     } else if (error) {
-        px_log_rl(p, &t->rl_warn, PX_LOG_WARN,
+        px_log_rl(p, &t->rl_share, PX_LOG_WARN,
                   "topology snapshot from instance %s: %s", ce->origin,
                   strerror(error));
     } else {
@@ -449,9 +475,8 @@ on_tick(struct px_plugin *p, struct px_timer *timer, void *arg)
         topo_expire(&t->graph, now, t->link_timeout, t->host_timeout);
         topo_remote_expire(&t->remote, now, t->link_timeout, origin_gone, t);
     }
-    if (t->in_cluster &&
-        ((t->share_due && now - t->last_share >= SHARE_GAP) ||
-         now - t->last_share >= t->probe_interval)) {
+    if (t->in_cluster && ((t->share_due && now - t->last_share >= SHARE_GAP) ||
+                          now - t->last_share >= t->probe_interval)) {
         share_snapshot(t, now);
     }
 }
@@ -861,7 +886,7 @@ topology_init(struct px_plugin *p)
         return ENOMEM;
     }
     t->p = p;
-    t->rl_warn = rl;
+    t->rl_warn = t->rl_share = rl;
     cb.arg = t;
     px_set_data(p, t);
     if ((error = px_config_double(p, "probe_interval", &t->probe_interval)) ||
@@ -890,6 +915,8 @@ topology_init(struct px_plugin *p)
     topo_graph_init(&t->graph, (size_t)max_links, (size_t)max_hosts, &cb);
     topo_remote_init(&t->remote, (size_t)max_origins, (size_t)max_links,
                      (size_t)max_hosts);
+    t->remote.on_link = on_remote_link;
+    t->remote.cb_arg = t;
     snprintf(t->reply_to, sizeof t->reply_to, "%s.openflow",
              px_instance_name(p));
     if ((error = px_topic_declare(p, PX_TOPIC_OF_PACKET_OUT,

@@ -73,6 +73,7 @@ struct topology {
     uint64_t shared_bad;      /* Snapshots refused: not valid. */
     uint64_t shared_left_out; /* Links and hosts that did not fit in ours. */
     struct px_ratelimit rl_warn;
+    struct px_ratelimit rl_share; /* The cluster's, apart. */
 };
 
 /* Registers "topology" (topo_commands.c).  Returns 0 or an errno. */

@@ -41,7 +41,8 @@ IDS = ("a", "b", "c")
 LEASE = 2.0
 BUCKET = "plexus-e2e"
 STREAM = "KV_" + BUCKET
-CLUSTER_PLUGINS = ("openflow", "l2_learning", "logger", "cluster")
+CLUSTER_PLUGINS = ("openflow", "l2_learning", "logger", "cluster",
+                   "topology")
 
 
 def h():
@@ -73,6 +74,9 @@ class Instance:
                                "[openflow]\naddress = 127.0.0.1\n"
                                "port = %d\n" % port,
             "30-l2_learning.ini": "[plugin]\nmodule = l2_learning\n",
+            "60-topology.ini": "[plugin]\nmodule = topology\n\n"
+                               "[topology]\nprobe_interval = 0.5\n"
+                               "link_timeout = 2\n",
             "70-cluster.ini": "[plugin]\nmodule = cluster\n\n"
                               "[cluster]\nname = e2e\ninstance = %s\n"
                               "nats = %s\nlease = %gs\nmargin = 200ms\n"
@@ -125,6 +129,23 @@ class Instance:
 
     def alive(self):
         return self.proc is not None and self.proc.alive()
+
+    def links(self):
+        """{((dpid, port), (dpid, port))} of plexusctl topology, and
+        {found_by: count}."""
+        r = subprocess.run([self.plexusctl, "-s", self.sock, "--json",
+                            "topology"], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            return set(), {}
+        doc = json.loads(r.stdout)
+        links, by = set(), {}
+        for ln in doc["links"]:
+            links.add(((int(ln["src_dpid"], 16), ln["src_port"]),
+                       (int(ln["dst_dpid"], 16), ln["dst_port"])))
+            by[ln.get("found_by", "here")] = by.get(
+                ln.get("found_by", "here"), 0) + 1
+        return links, by
 
 
 class Watcher(threading.Thread):
@@ -353,6 +374,15 @@ def test_cluster_failover(args, env):
         loss, received, sent, text = R.ping_all(env.net)
         R.check(loss == 0, "pingall on the cluster: %s%% loss:\n%s"
                 % (loss, text))
+        # Topology is cluster-wide: each instance finds only the links into
+        # the switches it masters, and shows every link of the tree.
+        want = R.mininet_links(env.net)
+        for inst in cl.live():
+            natscluster.wait_until(lambda: inst.links()[0] == want, 15,
+                                   "%s showing every link" % inst.id)
+        report("topology: every instance shows the %d links; found by %s"
+               % (len(want), "; ".join("%s: %r" % (i.id, i.links()[1])
+                                       for i in cl.live())))
 
         # kill -9 the busiest instance while h1 pings h4 (other switch).
         victim = cl.by_id(max(counts, key=lambda k: counts[k]))

@@ -9,11 +9,13 @@ to both, and router/sr given both VNS servers (`sr -s A,B`).
 A switch sends packet-ins to its master only, so the instance whose
 vns_server has the router must master the lab's switch: vns_server
 publishes cluster.prefer while a router is open on it, and the cluster
-plugin makes the preferring instance master.  The test kills (-9) the
-instance sr is connected to during a continuous ping from the client to
-server1 and checks that sr moves to the other instance, that instance
-becomes master (its own view, the other's, and Open vSwitch's role
-column) and the pings resume; it prints the gap and the loss.
+plugin makes the preferring instance master.  sr's first server is the
+instance the cluster did not give the switch to, so that the preference
+has to move it; the test then kills (-9) that instance during a
+continuous ping from the client to server1 and checks that sr moves to
+the other instance, that instance becomes master (its own view, and Open
+vSwitch's role column) and the pings resume; it prints the gap and the
+loss.
 
 In run.py's list (CLUSTER_LAB_TESTS), run as the other e2e tests:
 
@@ -271,15 +273,50 @@ def masters_check(lb, insts, want, dpid):
     return True, ""
 
 
+def claims(inst, dpid, since=0):
+    """(claims, releases) of dpid this instance logged at or after line
+    'since': a mastership that flaps shows as many of both."""
+    return (inst.proc.count(r"cluster: switch %s: master, generation"
+                            % dpid, since),
+            inst.proc.count(r"cluster: switch %s: released" % dpid, since))
+
+
 def error_lines(proc):
     with proc.cond:
         return [l for l in proc.lines if re.match(r"\S+ +error ", l)]
 
 
+def keep_logs(lb, insts):
+    """Writes the whole output of each plexusd and of sr into a new
+    directory that outlives the test's (its path is printed), for whoever
+    reads a failure; returns the path."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="plexus-e2e-cluster_lab-logs-")
+    procs = [("plexusd-" + i.id, i.proc) for i in insts if i.proc]
+    if lb.sr is not None:
+        procs.append(("sr", lb.sr))
+    for name, proc in procs:
+        with proc.cond:
+            text = "\n".join(proc.lines) + "\n"
+        with open(os.path.join(d, name + ".log"), "w") as f:
+            f.write(text)
+    return d
+
+
 def diagnostics(lb, insts):
     """What a failure report needs: each instance's log tail and
-    plexusctl cluster, Open vSwitch's controller rows."""
+    plexusctl cluster, Open vSwitch's controller rows, and where the whole
+    logs are kept."""
     out = []
+    try:
+        out.append("  whole logs kept in %s" % keep_logs(lb, insts))
+    except OSError as e:
+        out.append("  logs not kept: %s" % e)
+    for inst in insts:
+        if inst.proc is not None:
+            out.append("  %s logged %d claims and %d releases of %s"
+                       % ((inst.id,) + claims(inst, lab.DPID) +
+                          (lab.DPID,)))
     for inst in insts:
         if inst.proc is None:
             continue
@@ -304,10 +341,24 @@ def diagnostics(lb, insts):
     return "\n".join(out)
 
 
+def says_master(inst, dpid, insts):
+    """A condition for wait_cond: 'inst' says it masters dpid (the
+    claims and releases each of 'insts' logged in the reason)."""
+    def cond():
+        sv = switch_view(inst, dpid)
+        return (sv is not None and sv[0],
+                "%s's view of %s: %r; claims and releases logged: %s"
+                % (inst.id, dpid, sv, ", ".join(
+                    "%s %d/%d" % ((i.id,) + claims(i, dpid))
+                    for i in insts)))
+    return cond
+
+
 def test_cluster_lab_failover(args, env):
-    """sr -s A,B on two instances: A (sr's) masters the lab's switch and
-    the lab routes; kill -9 A during a ping client -> server1: sr moves to
-    B, B masters the switch, the pings resume (gap and loss printed)."""
+    """sr -s A,B on two instances, A being the one the cluster did not
+    give the switch to: the router's preference makes A master and the lab
+    routes; kill -9 A during a ping client -> server1: sr moves to B, B
+    masters the switch, the pings resume (gap and loss printed)."""
     R = h()
     if not lab.sr_built(args.build):
         raise R.Skip("router/sr is not built (%s)" % lab.sr_path(args.build))
@@ -320,6 +371,7 @@ def test_cluster_lab_failover(args, env):
     ping = None
     dpid = lab.DPID
     server1 = lab.SERVERS["server1"]
+    prefers = r"cluster: vns_server prefers switch %s mastered here" % dpid
     try:
         env.plugin_dir = os.path.join(env.dir, "plugins")
         os.makedirs(env.plugin_dir)
@@ -340,7 +392,6 @@ def test_cluster_lab_failover(args, env):
             insts.append(LabInstance(env, ident, args.port + of_off,
                                      lab.VNS_PORT + vns_off, nats.urls(),
                                      ip_config).start())
-        a, b = insts
         marks = {i.id: i.proc.mark() for i in insts}
         env.start_net("OpenFlow13", topo=lab.lab_topo_class()(),
                       controllers=[i.port for i in insts])
@@ -352,55 +403,81 @@ def test_cluster_lab_failover(args, env):
             inst.proc.wait_for(r"vns_server: serving switch %s" % dpid,
                                since=marks[inst.id])
 
-        # sr on A first, then B; A's vns_server gets the router and A
-        # becomes the switch's master.
-        sr = start_sr(lb, ["127.0.0.1:%d" % i.vns_port for i in insts])
+        # Without a router, the cluster gives the switch to either
+        # instance (by its balance: the first id).  sr's first server is
+        # the other one, A, so that the router's preference has to move
+        # the switch; B, the current master, is sr's second server.
+        def one_master():
+            held = [i.id for i in insts if dpid in i.masters()]
+            return len(held) == 1, "instances mastering %s: %r" % (dpid,
+                                                                  held)
+        wait_cond(one_master, 20, "one master for the lab's switch")
+        b = [i for i in insts if dpid in i.masters()][0]
+        a = [i for i in insts if i is not b][0]
+        wait_cond(lambda: masters_check(lb, insts, b, dpid), 20,
+                  "%s mastering the lab's switch before sr, in every view"
+                  % b.id)
+        gen_before = b.masters().get(dpid, 0)
+        sr = start_sr(lb, ["127.0.0.1:%d" % i.vns_port for i in (a, b)])
         sr.wait_for(r"connected to 127\.0\.0\.1:%d\b" % a.vns_port)
         m = a.proc.wait_for(r"vns_server: router \S+ \(.*\): HWInfo sent, "
-                            r"(\d+) interfaces", since=marks["a"])
-        R.check(m.group(1) == "3", "HWInfo: " + m.string)
+                            r"(\d+) interfaces", since=marks[a.id])
+        R.check(m.group(1) == "3", "HWInfo from %s: %s" % (a.id, m.string))
         for ip in lab.ROUTER.values():
             sr.wait_for(re.escape(ip) + r"(?![\d.]*\d)")
         t0 = time.monotonic()
+        a.proc.wait_for(prefers, since=marks[a.id])
+        wait_cond(says_master(a, dpid, insts), 20, "%s (sr's instance) "
+                  "mastering the lab's switch" % a.id)
+        t_pref = time.monotonic() - t0
         wait_cond(lambda: masters_check(lb, insts, a, dpid), 30,
-                  "A (sr's instance) mastering the lab's switch")
-        report("sr on a: a masters %s (plexusctl on a and b, OVS role) "
-               "%.1f s after sr's HWInfo" % (dpid, time.monotonic() - t0))
+                  "%s (sr's instance) mastering the lab's switch, in %s's "
+                  "and Open vSwitch's views" % (a.id, b.id))
         gen_a = a.masters()[dpid]
+        R.check(gen_a > gen_before, "%s's generation %d <= %s's %d"
+                % (a.id, gen_a, b.id, gen_before))
+        report("before sr, %s mastered %s (generation %d); sr -s %s,%s: "
+               "%s says it masters it (generation %d) %.2f s after sr's "
+               "HWInfo, %s and OVS's role column agree after %.2f s"
+               % (b.id, dpid, gen_before, a.id, b.id, a.id, gen_a, t_pref,
+                  b.id, time.monotonic() - t0))
         rc, out = lb.ping("client", server1)
-        R.check(R.parse_ping(out) == (3, 3), "client ping %s on a:\n%s"
-                % (server1, out))
+        R.check(R.parse_ping(out) == (3, 3), "client ping %s via %s:\n%s"
+                % (server1, a.id, out))
 
         # kill -9 A during a continuous ping client -> server1.
         ping = PingLog(env, lb.host("client"), server1)
         ping.wait_replies(5, 0, 10)
+        # A mastership that flaps would show as a newer generation.
+        R.check(a.masters().get(dpid) == gen_a and
+                claims(a, dpid, marks[a.id])[1] == 0,
+                "%s's mastership of %s changed while the lab ran: "
+                "generation %d then %s; %d claims, %d releases"
+                % ((a.id, dpid, gen_a, a.masters().get(dpid)) +
+                   claims(a, dpid, marks[a.id])))
         sr_mark = sr.mark()
         b_mark = b.proc.mark()
         t_kill = time.monotonic()
         wall_kill = time.time()
         a.proc.kill()
         R.check(a.proc.proc.returncode == -signal.SIGKILL,
-                "a's exit status %s" % a.proc.proc.returncode)
+                "%s's exit status %s" % (a.id, a.proc.proc.returncode))
         sr.wait_for(r"connected to 127\.0\.0\.1:%d\b" % b.vns_port,
                     since=sr_mark, timeout=10)
         t_sr = time.monotonic() - t_kill
         m = b.proc.wait_for(r"vns_server: router \S+ \(.*\): HWInfo sent, "
                             r"(\d+) interfaces", since=b_mark, timeout=10)
-        R.check(m.group(1) == "3", "HWInfo from b: " + m.string)
+        R.check(m.group(1) == "3", "HWInfo from %s: %s" % (b.id, m.string))
         t_hw = time.monotonic() - t_kill
-
-        def b_says_master():
-            sv = switch_view(b, dpid)
-            return (sv is not None and sv[0],
-                    "b's view of %s: %r" % (dpid, sv))
-        wait_cond(b_says_master, LEASE + 5, "b mastering the switch",
-                  interval=0.02)
+        b.proc.wait_for(prefers, since=b_mark, timeout=10)
+        wait_cond(says_master(b, dpid, insts), LEASE + 5, "%s mastering the "
+                  "switch" % b.id, interval=0.02)
         t_master = time.monotonic() - t_kill
         gen_b = b.masters().get(dpid, 0)
-        R.check(gen_b > gen_a, "b's generation %d <= a's %d" % (gen_b,
-                                                                 gen_a))
+        R.check(gen_b > gen_a, "%s's generation %d <= %s's %d"
+                % (b.id, gen_b, a.id, gen_a))
         wait_cond(lambda: masters_check(lb, insts, b, dpid), 20,
-                  "b mastering the switch in Open vSwitch's view")
+                  "%s mastering the switch in Open vSwitch's view" % b.id)
         t_ovs = time.monotonic() - t_kill
         ping.wait_replies(10, ping.mark(), 20)
         lines = ping.stop()
@@ -408,10 +485,11 @@ def test_cluster_lab_failover(args, env):
         after_kill = [t - wall_kill for t, _ in replies(lines)
                       if t > wall_kill]
         resumed = before - wall_kill + longest if before else None
-        report("kill -9 a: sr connected to b after %.2f s, b sent HWInfo "
-               "after %.2f s; b master (generation %d > %d) after %.2f s "
-               "(lease %.1f s), in OVS's role column after %.2f s"
-               % (t_sr, t_hw, gen_b, gen_a, t_master, LEASE, t_ovs))
+        report("kill -9 %s: sr connected to %s after %.2f s, %s sent "
+               "HWInfo after %.2f s; %s master (generation %d > %d) after "
+               "%.2f s (lease %.1f s), in OVS's role column after %.2f s"
+               % (a.id, b.id, t_sr, b.id, t_hw, b.id, gen_b, gen_a,
+                  t_master, LEASE, t_ovs))
         report("ping client -> server1 every %.1f s: %d sent, %d lost; "
                "longest run of lost icmp_seq %d (%.1f s); longest time "
                "between replies %.2f s, replies again %.2f s after the kill"
@@ -420,7 +498,7 @@ def test_cluster_lab_failover(args, env):
                   resumed if resumed is not None else float("nan")))
         R.check(after_kill, "no ping reply after the kill")
         # Every loss belongs to the failover: one window from the kill to
-        # b's mastership (plus ping's one-second wait for a reply).
+        # B's mastership (plus ping's one-second wait for a reply).
         lost_span = (max(missing) - min(missing) + 1) if missing else 0
         R.check(lost_span * PING_INTERVAL <= t_ovs + 1.0,
                 "lost icmp_seq %s span %.1f s, more than the failover "
@@ -429,19 +507,27 @@ def test_cluster_lab_failover(args, env):
                 "the longest silence (%.2f s) began before the kill"
                 % longest)
         rc, out = lb.ping("client", server1)
-        R.check(R.parse_ping(out) == (3, 3), "client ping %s on b:\n%s"
-                % (server1, out))
+        R.check(R.parse_ping(out) == (3, 3), "client ping %s via %s:\n%s"
+                % (server1, b.id, out))
+        R.check(b.masters().get(dpid) == gen_b and
+                claims(b, dpid, b_mark) == (1, 0),
+                "%s's mastership of %s changed after the failover: "
+                "generation %d then %s; %d claims, %d releases"
+                % ((b.id, dpid, gen_b, b.masters().get(dpid)) +
+                   claims(b, dpid, b_mark)))
         v = b.view()
         states = {mm["id"]: mm["state"] for mm in v["members"]} if v else {}
-        report("after: client ping -c 3 server1 3/3; b's members %s"
-               % ", ".join("%s=%s" % kv for kv in sorted(states.items())))
+        report("after: client ping -c 3 server1 3/3; %s's members %s"
+               % (b.id, ", ".join("%s=%s" % kv
+                                  for kv in sorted(states.items()))))
         for inst in insts:
             errs = error_lines(inst.proc)
             R.check(not errs, "plexusd %s logged errors:\n%s"
                     % (inst.id, "\n".join(errs[:20])))
-        env.result = ("failover a -> b: sr moved after %.2f s, b master "
+        env.result = ("failover %s -> %s: sr moved after %.2f s, %s master "
                       "after %.2f s; ping gap %.2f s, %d of %d lost"
-                      % (t_sr, t_master, longest, sent - received, sent))
+                      % (a.id, b.id, t_sr, b.id, t_master, longest,
+                         sent - received, sent))
     except BaseException:
         print(diagnostics(lb, insts), flush=True)
         raise

@@ -11,8 +11,10 @@ with a larger generation id.  The time from the kill to each switch's new
 master is printed as a distribution.
 """
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 
@@ -27,7 +29,7 @@ from ofbench_role_tests import Ofbench, remaster_times  # noqa: E402
 LEASE = 2.0
 
 
-def start_instance(args, env, ident, port, urls):
+def start_instance(args, env, ident, port, urls, extra=None, name="scale"):
     d = os.path.join(env.dir, "cl-" + ident)
     conf, plugins, run = (os.path.join(d, x) for x in ("conf.d", "plugins",
                                                         "run"))
@@ -35,6 +37,9 @@ def start_instance(args, env, ident, port, urls):
         os.makedirs(x)
     for m in ("openflow", "cluster"):
         shutil.copy(os.path.join(args.build, "plugins", m, m + ".so"),
+                    plugins)
+    if extra:
+        shutil.copy(os.path.join(args.build, "tests/plugins/sharer.so"),
                     plugins)
     files = {
         "00-host.ini": "[host]\nplugin_dir = %s\nrun_dir = %s\n"
@@ -44,10 +49,11 @@ def start_instance(args, env, ident, port, urls):
                            "address = 127.0.0.1\nport = %d\n"
                            "max_switches = 2048\n" % port,
         "70-cluster.ini": "[plugin]\nmodule = cluster\n\n[cluster]\n"
-                          "name = scale\ninstance = %s\nnats = %s\n"
+                          "name = %s\ninstance = %s\nnats = %s\n"
                           "lease = %gs\nreplicas = 3\n"
-                          % (ident, urls, LEASE),
+                          % (name, ident, urls, LEASE),
     }
+    files.update(extra or {})
     for fn, text in files.items():
         with open(os.path.join(conf, fn), "w") as f:
             f.write(text)
@@ -55,7 +61,16 @@ def start_instance(args, env, ident, port, urls):
                    "plexusd-" + ident)
     p.wait_for(r"host: ready \(pid")
     p.wait_for(r"cluster: joined the cluster", timeout=30)
+    p.sock = os.path.join(run, "plexusd.ctl")
     return p
+
+
+def ctl(args, p, *argv):
+    r = subprocess.run([os.path.join(args.build, "host/plexusctl/plexusctl"),
+                        "-s", p.sock] + list(argv), capture_output=True,
+                       text=True, timeout=15)
+    check(r.returncode == 0, "plexusctl %s: %s" % (" ".join(argv), r.stderr))
+    return r.stdout
 
 
 def last_masters(events, n):
@@ -141,6 +156,52 @@ def test_cluster_scale(args, env):
     finally:
         if ob:
             ob.kill()
+        for p in procs:
+            if p.alive():
+                p.stop()
+        nats.stop()
+
+
+def test_cluster_shared_topics(args, env):
+    """A topic a plugin shares (cluster.share) reaches the other instance
+    with its origin and never comes back: the test plugin sharer on two
+    instances, loaded before the cluster plugin on one (it shares again on
+    cluster.started) and after it on the other."""
+    nats = natscluster.NatsCluster(os.path.join(env.dir, "nats"),
+                                   log=lambda *a: None)
+    procs = []
+    try:
+        nats.start(timeout=30)
+        for ident, fn in (("a", "15-sharer.ini"), ("b", "80-sharer.ini")):
+            procs.append(start_instance(
+                args, env, ident, free_port(), nats.urls(),
+                extra={fn: "[plugin]\nmodule = sharer\n"}, name="share"))
+        a, b = procs
+        for p in procs:
+            p.wait_for(r"cluster: topic test.shared shared with the cluster")
+        ctl(args, a, "share-send", "hello-from-a")
+        ctl(args, b, "share-send", "hi-from-b")
+        natscluster.wait_until(
+            lambda: "a hello-from-a" in ctl(args, b, "share-log") and
+            "b hi-from-b" in ctl(args, a, "share-log"), 10,
+            "each instance's event at the other")
+        # One more round trip, so that a looped-back copy of the first
+        # events would have come by now.
+        ctl(args, a, "share-send", "second")
+        natscluster.wait_until(
+            lambda: "a second" in ctl(args, b, "share-log"), 10,
+            "the second event at b")
+        la, lb = ctl(args, a, "share-log"), ctl(args, b, "share-log")
+        check(la.count("hello-from-a") == 1 and "- hello-from-a" in la,
+              "a's own event came back to it:\n" + la)
+        check(lb.count("hi-from-b") == 1 and "- hi-from-b" in lb,
+              "b's own event came back to it:\n" + lb)
+        check("a hello-from-a" in lb and "b hi-from-b" in la,
+              "origins missing:\n%s\n%s" % (la, lb))
+        m = json.loads(ctl(args, a, "--json", "cluster"))
+        check(m["in_cluster"] and len(m["members"]) == 2, "%r" % m)
+        print("    shared topic: a <-> b with origins, none looped back")
+    finally:
         for p in procs:
             if p.alive():
                 p.stop()

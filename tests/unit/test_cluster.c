@@ -1939,6 +1939,38 @@ test_prefer(void **state)
         ENOSPC);
 }
 
+/* The lab's case: one switch, two instances, the one the balance did not
+ * choose prefers it.  It must end there and stay, with one claim and one
+ * release, not flap (a release for balance used to undo each claim). */
+static void
+test_prefer_single_switch(void **state)
+{
+    struct sim *s;
+    int holder, want;
+    uint64_t claims, releases;
+
+    (void)state;
+    s = converged_cluster(2, 1);
+    holder = master_of(s, 0, NULL);
+    assert_true(holder >= 0);
+    want = 1 - holder;
+    claims = ctr(s, want)->claims;
+    releases = ctr(s, holder)->releases + ctr(s, want)->releases;
+    assert_int_equal(
+        cl_state_prefer(s->in[want].st, s->now, s->sw[0].dpid, true), 0);
+    s->in[want].poke = true;
+    sim_run(s, s->now + 10.0);
+    SIM_CHECK(s, master_of(s, 0, NULL) == want,
+              "the preferring instance does not master the switch");
+    claims = ctr(s, want)->claims - claims;
+    releases = ctr(s, holder)->releases + ctr(s, want)->releases - releases;
+    printf("# one switch preferred by the other instance: claims %" PRIu64
+           ", releases %" PRIu64 "\n",
+           claims, releases);
+    SIM_CHECK(s, claims == 1 && releases == 1,
+              "mastership flaps between claims and releases");
+}
+
 /* ---------------------------------------------------------------------- */
 /* 8. A fourth instance joins. */
 
@@ -2930,6 +2962,7 @@ main(void)
         cmocka_unit_test_teardown(test_short_outage, sim_teardown),
         cmocka_unit_test_teardown(test_leave, sim_teardown),
         cmocka_unit_test_teardown(test_prefer, sim_teardown),
+        cmocka_unit_test_teardown(test_prefer_single_switch, sim_teardown),
         cmocka_unit_test_teardown(test_join, sim_teardown),
         cmocka_unit_test_teardown(test_slow_watcher, sim_teardown),
         cmocka_unit_test_teardown(test_handoff, sim_teardown),

@@ -81,9 +81,9 @@ sample_snapshot(size_t *len, bool ask)
 
     sample_graph(&g);
     assert_int_equal(topo_share_snap_from_graph(&g, 25.0, ask, &snap), 0);
-    assert_int_equal(topo_share_encode(&snap, PX_CLUSTER_EVENT_MAX, &data,
-                                       len, &left_out),
-                     0);
+    assert_int_equal(
+        topo_share_encode(&snap, PX_CLUSTER_EVENT_MAX, &data, len, &left_out),
+        0);
     assert_int_equal(left_out, 0);
     assert_int_equal(strlen(data), *len);
     topo_share_snap_clear(&snap);
@@ -166,8 +166,8 @@ test_round_trip(void **state)
         char *again;
         size_t len2, left_out;
 
-        assert_int_equal(topo_share_encode(&snap, PX_CLUSTER_EVENT_MAX,
-                                           &again, &len2, &left_out),
+        assert_int_equal(topo_share_encode(&snap, PX_CLUSTER_EVENT_MAX, &again,
+                                           &len2, &left_out),
                          0);
         assert_int_equal(len2, len);
         assert_memory_equal(again, data, len);
@@ -311,9 +311,9 @@ test_parse_refused(void **state)
         assert_int_equal(topo_share_parse(big, PX_CLUSTER_EVENT_MAX + 1, 64,
                                           64, &snap, &why),
                          EPROTO);
-        assert_int_equal(topo_share_parse(big, PX_CLUSTER_EVENT_MAX, 64, 64,
-                                          &snap, &why),
-                         0);
+        assert_int_equal(
+            topo_share_parse(big, PX_CLUSTER_EVENT_MAX, 64, 64, &snap, &why),
+            0);
         topo_share_snap_clear(&snap);
         free(big);
     }
@@ -322,7 +322,8 @@ test_parse_refused(void **state)
     {
         static const char good[] =
             "{\"v\":1,\"from\":\"later\",\"links\":[[\"FfFf\",1,\"2\",4,0]],"
-            "\"hosts\":[[\"02:00:00:00:00:0A\",\"ffffffffffffffff\",4294967040,"
+            "\"hosts\":[[\"02:00:00:00:00:0A\",\"ffffffffffffffff\","
+            "4294967040,"
             "7,[\"1.1.1.1\",\"::1\",\"1.1.1.2\",\"1.1.1.3\",\"1.1.1.4\","
             "\"fe80::1\",\"::2\",\"::3\"]]],\"ask\":false}";
 
@@ -398,6 +399,20 @@ make_snap(struct topo_share_snap *snap, size_t n_links, size_t n_hosts,
     snap->n_hosts = n_hosts;
 }
 
+/* What on_link was told: "+b 1:1" for a link from 1:1 that "b" found,
+ * "-b 1:1" for one it lost. */
+static char changes[16][32];
+static size_t n_changes;
+
+static void
+on_link(void *arg, const char *origin, bool up, const struct px_topo_link *l)
+{
+    (void)arg;
+    assert_true(n_changes < 16);
+    snprintf(changes[n_changes++], sizeof changes[0], "%c%s %d:%d",
+             up ? '+' : '-', origin, (int)l->src.dpid, (int)l->src.port_no);
+}
+
 static const char *gone_ids[8];
 static size_t n_gone;
 
@@ -418,9 +433,14 @@ test_remote(void **state)
 
     (void)state;
     topo_remote_init(&r, 2, 5, 3);
+    r.on_link = on_link;
+    n_changes = 0;
     make_snap(&snap, 3, 2, 1.0);
     assert_int_equal(topo_remote_update(&r, "b", &snap, 100.0, &is_new), 0);
     assert_true(is_new);
+    assert_int_equal(n_changes, 3);
+    assert_string_equal(changes[0], "+b 1:1");
+    assert_string_equal(changes[2], "+b 3:1");
     assert_null(snap.links); /* Taken. */
     assert_int_equal(r.n_origins, 1);
     assert_int_equal(r.n_links, 3);
@@ -444,10 +464,15 @@ test_remote(void **state)
     assert_int_equal(r.links_dropped, 2);
     assert_int_equal(r.hosts_dropped, 1);
 
-    /* "b" again replaces what it said: fewer links, room for "a" next. */
+    /* "b" again replaces what it said: fewer links, room for "a" next;
+     * the two it no longer has are told, the one it still has not. */
+    n_changes = 0;
     make_snap(&snap, 1, 0, 0);
     assert_int_equal(topo_remote_update(&r, "b", &snap, 102.0, &is_new), 0);
     assert_false(is_new);
+    assert_int_equal(n_changes, 2);
+    assert_string_equal(changes[0], "-b 2:1");
+    assert_string_equal(changes[1], "-b 3:1");
     assert_int_equal(r.n_links, 3);
     assert_int_equal(r.n_hosts, 1);
     make_snap(&snap, 4, 2, 0);

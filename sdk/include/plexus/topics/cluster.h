@@ -46,6 +46,10 @@
 struct px_cluster_share {
     const char *topic; /* A topic of the publisher's (at most 200
                         * characters of [A-Za-z0-9_.-]). */
+    /* Or NULL.  Set to 1 during the publish by a cluster plugin that
+     * carries the topic, so that a plugin loaded after it knows at once
+     * that it runs in a cluster. */
+    int *carried;
 };
 
 /* cluster.started */
