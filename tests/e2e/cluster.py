@@ -52,7 +52,7 @@ def h():
 class Instance:
     """One plexusd of the cluster: its conf.d, control socket, process."""
 
-    def __init__(self, env, ident, port, nats_urls):
+    def __init__(self, env, ident, port, nats_urls, lease=LEASE):
         R = h()
         self.env = env
         self.id = ident
@@ -79,9 +79,9 @@ class Instance:
                                "link_timeout = 2\n",
             "70-cluster.ini": "[plugin]\nmodule = cluster\n\n"
                               "[cluster]\nname = e2e\ninstance = %s\n"
-                              "nats = %s\nlease = %gs\nmargin = 200ms\n"
+                              "nats = %s\nlease = %gs\nmargin = %gs\n"
                               "replicas = 3\nendpoint = tcp:127.0.0.1:%d\n"
-                              % (ident, nats_urls, LEASE, port),
+                              % (ident, nats_urls, lease, lease / 10, port),
         }
         for fn, text in files.items():
             with open(os.path.join(self.conf, fn), "w") as f:
@@ -228,12 +228,13 @@ class Cluster:
     """The whole setup of one test; cleanup in stop(), called by the test
     in a finally."""
 
-    def __init__(self, args, env):
+    def __init__(self, args, env, lease=LEASE):
         self.args = args
         self.env = env
         self.nats = None
         self.insts = []
         self.watcher = None
+        self.lease = lease
 
     def start(self, n=3):
         R = h()
@@ -251,7 +252,8 @@ class Cluster:
         ports = [self.args.port + 10 * i for i in range(n)]
         for i in range(n):
             self.insts.append(Instance(env, IDS[i], ports[i],
-                                       self.nats.urls()).start())
+                                       self.nats.urls(),
+                                       lease=self.lease).start())
         env.start_net("OpenFlow13", controllers=ports)
         self.bridges = [s.name for s in env.net.switches]
         self.dpids = bridge_dpids(env.net)
@@ -594,4 +596,55 @@ def test_cluster_nats_failures(args, env):
     R.check(not errors, "; ".join(errors))
 
 
-CLUSTER_TESTS = [test_cluster_failover, test_cluster_nats_failures]
+def test_cluster_nats_leader_long_lease(args, env):
+    """With a lease longer than JetStream's election of a new stream leader
+    (4 to 9 s in nats-server 2.9, not configurable), killing the
+    nats-server that leads the bucket changes nothing at all: no instance
+    stops acting, a ping across switches loses nothing, and the masters and
+    generation ids are the same afterwards."""
+    R = h()
+    lease = 10.0
+    cl = Cluster(args, env, lease=lease)
+    try:
+        cl.start()
+        before = cl.wait_converged(3, 10)
+        loss, received, sent, text = R.ping_all(env.net)
+        R.check(loss == 0, "pingall: %s%% loss:\n%s" % (loss, text))
+        marks = [inst.proc.mark() for inst in cl.insts]
+        ping = start_ping(env, 1, 4)
+        R.check(wait_replies(ping, 5), "no ping reply before the kill")
+        leader = cl.nats.wait_stream_leader(STREAM, 10)
+        t0 = time.monotonic()
+        cl.nats.stop_server(leader)
+        cl.nats.wait_stream_leader(STREAM, 20, exclude=leader)
+        t_elect = time.monotonic() - t0
+        # Writes work again: every instance's record has a newer revision
+        # than before the election ended (their heartbeats went through).
+        def revisions():
+            v = cl.insts[0].view() or {"members": []}
+            return {m["id"]: m["revision"] for m in v["members"]}
+        revs = revisions()
+        natscluster.wait_until(
+            lambda: all(revisions().get(i, 0) > revs.get(i, 0)
+                        for i in IDS), lease, "heartbeats after the election")
+        sent, received, text = stop_ping(ping)
+        lapses = [inst.proc.count(r"cluster: no cluster", since=m)
+                  for inst, m in zip(cl.insts, marks)]
+        after = cl.wait_converged(3, 10)
+        report("lease %.0f s: killed nats-server n%d (leader of %s), new "
+               "leader after %.2f s; lapses %r; ping h1 -> h4: %d sent, %d "
+               "lost" % (lease, leader, STREAM, t_elect, lapses, sent,
+                         sent - received))
+        R.check(lapses == [0, 0, 0], "an instance stopped acting: %r"
+                % lapses)
+        R.check(after == before, "mastership changed:\nbefore %r\nafter %r"
+                % (before, after))
+        R.check(sent - received <= 1, "lost %d of %d pings"
+                % (sent - received, sent))
+    finally:
+        errors = cl.stop()
+    R.check(not errors, "; ".join(errors))
+
+
+CLUSTER_TESTS = [test_cluster_failover, test_cluster_nats_failures,
+                 test_cluster_nats_leader_long_lease]

@@ -77,7 +77,7 @@ def test_cli(args, env):
     r = subprocess.run([plexusd, "--version"], capture_output=True,
                        text=True)
     check(r.returncode == 0 and re.match(r"plexusd \d+\.\d+\.\d+ \(plugin "
-                                         r"ABI 1\.2\)", r.stdout),
+                                         r"ABI 1\.3\)", r.stdout),
           "--version: %r" % (r,))
     r = subprocess.run([plexusd, "--bogus"], capture_output=True, text=True)
     check(r.returncode == 2 and "Usage" in r.stderr, "bad option: %r" % (r,))
@@ -262,7 +262,7 @@ def test_bad_plugins_refused_with_reason(args, env):
             r"badsym: refused: .*undefined symbol: "
             r"px_missing_symbol_for_test",
             r"badabi: refused: .*built for plugin ABI 99\.0, this host "
-            r"speaks ABI 1\.2",
+            r"speaks ABI 1\.3",
             r"nodesc: refused: .*no 'px_plugin_descriptor' symbol",
             r"initfail: refused: init of initfail 1\.0 failed: "
             r"Input/output error",
