@@ -332,8 +332,16 @@ bool
 cl_state_handed_over(const struct cl_state *st, double now)
 {
     const struct cl_switch *s;
+    const struct cl_member *m;
+    bool others = false;
 
-    (void)now;
+    /* With no other live member there is nobody to wait for. */
+    PX_HMAP_FOR_EACH (m, node, &st->members) {
+        others |= strcmp(m->id, st->self) && member_live(st, m, now);
+    }
+    if (!others) {
+        return true;
+    }
     PX_HMAP_FOR_EACH (s, node, &st->switches) {
         if (s->was_mine && s->connected &&
             (!s->rev || !strcmp(s->v.holder, st->self) ||

@@ -184,7 +184,7 @@ bool cl_state_in_cluster(const struct cl_state *st, double now);
 /* True once cl_state_leave's write is done (or failed for good). */
 bool cl_state_left(const struct cl_state *st);
 /* True when every switch this instance held before cl_state_leave has
- * another live holder. */
+ * another live holder, or no other member is alive to take them. */
 bool cl_state_handed_over(const struct cl_state *st, double now);
 const struct cl_state_counters *cl_state_counters(const struct cl_state *st);
 
