@@ -83,9 +83,6 @@ struct px_bus {
     uint64_t sub_gen;
 
     unsigned int depth;
-    /* Something is in dead_subs or retired, for the outermost publish to
-     * free: one flag for the publish path to test, not two. */
-    int garbage;
     uint64_t depth_drops;
     struct px_sub ***retired; /* Arrays replaced during dispatch. */
     size_t n_retired;
@@ -159,7 +156,6 @@ collect_garbage(struct px_bus *bus)
         free(bus->retired[i]);
     }
     bus->n_retired = 0;
-    bus->garbage = 0;
 }
 
 void
@@ -381,7 +377,6 @@ px_bus_unsubscribe(struct px_bus *bus, struct px_sub *sub)
     bus->sub_gen++;
     if (bus->depth) {
         px_list_push_back(&bus->dead_subs, &sub->dead_node);
-        bus->garbage = 1;
     } else {
         sub_free(sub);
     }
@@ -489,7 +484,6 @@ rebuild(struct px_bus *bus, struct px_topic *t)
             bus->retired_cap = c;
         }
         bus->retired[bus->n_retired++] = t->subs;
-        bus->garbage = 1;
     } else {
         free(t->subs);
     }
@@ -499,43 +493,27 @@ rebuild(struct px_bus *bus, struct px_topic *t)
     return 0;
 }
 
-/* What px_bus_publish checks before it delivers, out of line (like
- * rebuild) since it only does something after a subscription changed or
- * when publishes nest too deep. */
-static __attribute__((noinline)) int
-publish_prepare(struct px_bus *bus, struct px_topic *t)
-{
-    if (bus->depth >= PX_PUBLISH_MAX_DEPTH) {
-        bus->depth_drops++;
-        return ELOOP;
-    }
-    return t->cache_gen != bus->sub_gen ? rebuild(bus, t) : 0;
-}
-
-/* Runs for every event, twice per packet-in on a learning switch (the
- * packet-in, then the flow_mod answering it), so the common case (cache
- * valid, not too deep) is kept to one test before the loop, the loop walks
- * pointers, and what the loop adds up goes straight to the topic's
- * counters: as first written, with a local count, an index and both tests
- * apart, one delivery cost 78 instructions here, most of them saving and
- * restoring what the callback might clobber. */
 int
 px_bus_publish(struct px_bus *bus, struct px_topic *t, const char *publisher,
                const void *payload, size_t len, int *halted)
 {
     struct px_event ev;
-    struct px_sub **subs, **end;
+    struct px_sub **subs;
+    size_t n, i;
+    uint64_t delivered = 0;
     int halt = 0;
 
-    if (__builtin_expect(bus->depth >= PX_PUBLISH_MAX_DEPTH ||
-                             t->cache_gen != bus->sub_gen,
-                         0)) {
-        int error = publish_prepare(bus, t);
+    if (halted) {
+        *halted = 0;
+    }
+    if (bus->depth >= PX_PUBLISH_MAX_DEPTH) {
+        bus->depth_drops++;
+        return ELOOP;
+    }
+    if (t->cache_gen != bus->sub_gen) {
+        int error = rebuild(bus, t);
 
         if (error) {
-            if (halted) {
-                *halted = 0;
-            }
             return error;
         }
     }
@@ -550,23 +528,25 @@ px_bus_publish(struct px_bus *bus, struct px_topic *t, const char *publisher,
      * or unsubscribes may rebuild t->subs, but the old array is retired, not
      * freed, until the outermost publish returns. */
     subs = t->subs;
-    end = subs + t->n_subs;
+    n = t->n_subs;
     bus->depth++;
     t->published++;
-    for (; subs != end; subs++) {
-        struct px_sub *sub = *subs;
+    for (i = 0; i < n; i++) {
+        struct px_sub *sub = subs[i];
 
         if (sub->dead) {
             continue;
         }
-        t->delivered++;
+        delivered++;
         if (sub->fn(sub->p, &ev, sub->arg) == PX_EVENT_HALT) {
             halt = 1;
             t->halted++;
             break;
         }
     }
-    if (!--bus->depth && bus->garbage) {
+    t->delivered += delivered;
+    if (!--bus->depth &&
+        (bus->n_retired || !px_list_is_empty(&bus->dead_subs))) {
         collect_garbage(bus);
     }
     if (halted) {
