@@ -227,6 +227,10 @@ class NatsCluster:
                     "  name: %s\n"
                     "  listen: 127.0.0.1:%d\n"
                     "  routes: [%s]\n"
+                    # Clients use the URLs they are given and no others,
+                    # so that a test can cut one client off by killing
+                    # the servers it was given.
+                    "  no_advertise: true\n"
                     "}\n"
                     % (self.server_name(i), self.client_ports[i],
                        self.http_ports[i], _conf_string(self.store_dir(i)),

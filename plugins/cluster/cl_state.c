@@ -776,8 +776,14 @@ cl_state_write_done(struct cl_state *st, double now, uint64_t id, int result,
                 snprintf(m->v.by, sizeof m->v.by, "%s", st->self);
             }
             say(st, CL_LOG_WARN, "member %s declared dead", p->member);
-        } else {
-            st->c.fence_conflicts += result == CL_WRITE_CONFLICT;
+        } else if (result == CL_WRITE_CONFLICT) {
+            /* It wrote since the revision we saw: it is alive, whatever
+             * our watcher has not told us yet.  Give it a lease from
+             * now rather than fence it again at every run. */
+            st->c.fence_conflicts++;
+            if (m) {
+                m->seen = now;
+            }
         }
         break;
     case CL_W_CLAIM:

@@ -236,7 +236,8 @@ class Cluster:
         self.watcher = None
         self.lease = lease
 
-    def start(self, n=3):
+    def start(self, n=3, nats_of=None):
+        """'nats_of(i)' (optional) gives instance i's NATS URLs."""
         R = h()
         env = self.env
         env.plugin_dir = os.path.join(env.dir, "plugins")
@@ -251,8 +252,8 @@ class Cluster:
             R.STATE.add_proc(pid, "nats-server")
         ports = [self.args.port + 10 * i for i in range(n)]
         for i in range(n):
-            self.insts.append(Instance(env, IDS[i], ports[i],
-                                       self.nats.urls(),
+            urls = nats_of(i) if nats_of else self.nats.urls()
+            self.insts.append(Instance(env, IDS[i], ports[i], urls,
                                        lease=self.lease).start())
         env.start_net("OpenFlow13", controllers=ports)
         self.bridges = [s.name for s in env.net.switches]
@@ -314,8 +315,12 @@ class Cluster:
             if ok and len(self.live()) == n:
                 return owner
             time.sleep(0.2)
-        raise R.Failure("cluster did not converge within %.0f s: %s"
-                        % (timeout, why))
+        dead = [i for i in self.insts if not i.alive()]
+        raise R.Failure("cluster did not converge within %.0f s: %s%s"
+                        % (timeout, why, "".join(
+                            "\n%s exited (%r):\n%s" % (
+                                i.id, i.proc.proc.returncode, i.proc.tail())
+                            for i in dead)))
 
     def stop(self):
         errors = []
@@ -597,13 +602,16 @@ def test_cluster_nats_failures(args, env):
 
 
 def test_cluster_nats_leader_long_lease(args, env):
-    """With a lease longer than JetStream's election of a new stream leader
-    (4 to 9 s in nats-server 2.9, not configurable), killing the
+    """With a lease long enough to cover JetStream's election of a new
+    stream leader (4 to 9 s in nats-server 2.9, not configurable) after a
+    heartbeat interval (a third of the lease), killing the
     nats-server that leads the bucket changes nothing at all: no instance
     stops acting, a ping across switches loses nothing, and the masters and
     generation ids are the same afterwards."""
     R = h()
-    lease = 10.0
+    # The last heartbeat before the kill may have been sent a third of a
+    # lease earlier, and the election takes up to 9 s: 20 s covers both.
+    lease = 20.0
     cl = Cluster(args, env, lease=lease)
     try:
         cl.start()
@@ -646,5 +654,64 @@ def test_cluster_nats_leader_long_lease(args, env):
     R.check(not errors, "; ".join(errors))
 
 
+def test_cluster_instance_loses_nats(args, env):
+    """One instance loses NATS while the others keep it: instance c is
+    given one nats-server only, which is killed.  c stops mastering by its
+    deadline and says "no cluster"; the others declare it dead and take
+    its switches with higher generation ids; the network keeps working;
+    when its nats-server is back, c joins again and gets its share."""
+    R = h()
+    cl = Cluster(args, env)
+    try:
+        cl.start(nats_of=lambda i: cl.nats.url(2) if i == 2
+                 else cl.nats.urls())
+        a, b, c = cl.insts
+        before = cl.wait_converged(3, 10)
+        mine = {d: g for d, (i, g) in before.items() if i == "c"}
+        R.check(mine, "c masters nothing: %r" % before)
+        ping = start_ping(env, 1, 4)
+        R.check(wait_replies(ping, 5), "no ping reply before the cut")
+        mark = c.proc.mark()
+        leader = cl.nats.stream_leader(STREAM)
+        t0 = time.monotonic()
+        cl.nats.stop_server(2)
+        report("killed n2, c's only nats-server; the bucket's leader was "
+               "n%s" % leader)
+        c.proc.wait_for(r"cluster: no cluster", since=mark,
+                        timeout=LEASE + 5)
+        t_lapse = time.monotonic() - t0
+        natscluster.wait_until(
+            lambda: all(m.get(d, 0) > g for d, g in mine.items()
+                        for m in [dict(a.masters(), **b.masters())]),
+            LEASE + 15, "a and b mastering c's switches")
+        t_taken = time.monotonic() - t0
+        R.check(not c.masters(), "c still says it masters %r"
+                % c.masters())
+        natscluster.wait_until(lambda: cl.converged([a, b])[0], 15,
+                               "a, b and Open vSwitch agreeing")
+        sent, received, text = stop_ping(ping)
+        report("c cut off from NATS: 'no cluster' after %.2f s, its %d "
+               "switches mastered by a and b after %.2f s (lease %.1f s); "
+               "ping h1 -> h4: %d sent, %d lost"
+               % (t_lapse, len(mine), t_taken, LEASE, sent,
+                  sent - received))
+        R.check(t_lapse <= LEASE + 0.5, "c acted %.2f s without NATS"
+                % t_lapse)
+        loss, received, sent, text = R.ping_all(env.net)
+        R.check(loss == 0, "pingall with c cut off: %s%% loss:\n%s"
+                % (loss, text))
+        mark = c.proc.mark()
+        cl.nats.start_server(2, timeout=40)
+        c.proc.wait_for(r"cluster: joined the cluster", since=mark,
+                        timeout=20)
+        cl.wait_converged(3, 20)
+        report("c's nats-server back: c joined again, every instance "
+               "masters a switch")
+    finally:
+        errors = cl.stop()
+    R.check(not errors, "; ".join(errors))
+
+
 CLUSTER_TESTS = [test_cluster_failover, test_cluster_nats_failures,
-                 test_cluster_nats_leader_long_lease]
+                 test_cluster_nats_leader_long_lease,
+                 test_cluster_instance_loses_nats]
