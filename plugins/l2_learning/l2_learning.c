@@ -105,20 +105,30 @@ static const struct px_config_key l2_keys[] = {
     {.key = NULL},
 };
 
-static struct l2_switch *
-find_switch(struct l2 *l2, uint64_t dpid)
+/* find_switch's lookup in the map, when the cache missed. */
+static __attribute__((noinline)) struct l2_switch *
+find_switch_slow(struct l2 *l2, uint64_t dpid)
 {
     struct l2_switch *sw;
 
-    if (l2->last && l2->last->dpid == dpid) {
-        return l2->last;
-    }
     PX_HMAP_FOR_EACH_WITH_HASH (sw, node, px_hash_u64(dpid), &l2->switches) {
         if (sw->dpid == dpid) {
             return l2->last = sw;
         }
     }
     return NULL;
+}
+
+/* The switch's entry, or NULL.  The cache check inline and the map out of
+ * line: as one function, not inlined, its call and the registers it saved
+ * for the map cost more than the check that nearly always answers. */
+static inline struct l2_switch *
+find_switch(struct l2 *l2, uint64_t dpid)
+{
+    if (__builtin_expect(l2->last && l2->last->dpid == dpid, 1)) {
+        return l2->last;
+    }
+    return find_switch_slow(l2, dpid);
 }
 
 static struct l2_switch *

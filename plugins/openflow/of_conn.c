@@ -168,26 +168,6 @@ of_conn_queue(struct of_conn *c, const uint8_t *msg, size_t len)
     return 0;
 }
 
-uint8_t *
-of_conn_reserve(struct of_conn *c, size_t *room)
-{
-    if (c->closing) {
-        *room = 0;
-        return NULL;
-    }
-    return px_conn_reserve(c->conn, room);
-}
-
-void
-of_conn_commit(struct of_conn *c, size_t len)
-{
-    px_conn_commit(c->conn, len);
-    if (!c->dirty) {
-        c->dirty = 1;
-        openflow_mark_dirty(c->of, c);
-    }
-}
-
 /* Writes what is queued for 'c' (not closing), with the barrier its
  * requests without replies wait for; 'c' is still dirty, so that the
  * barrier does not put it on the dirty list a second time.  Returns

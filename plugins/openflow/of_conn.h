@@ -123,10 +123,33 @@ int of_conn_queue(struct of_conn *c, const uint8_t *msg, size_t len);
  * could not be queued: the output buffer is full.  Requests of other
  * plugins are counted by cause in openflow.c instead. */
 void of_conn_dropped(struct of_conn *c);
+/* openflow.c's: schedules the flush of 'c' at the end of this loop pass
+ * (of_plugin.h). */
+void openflow_mark_dirty(struct openflow *of, struct of_conn *c);
+
 /* Space at the end of the output buffer for an encoder to write into;
- * commit what it wrote with of_conn_commit. */
-uint8_t *of_conn_reserve(struct of_conn *c, size_t *room);
-void of_conn_commit(struct of_conn *c, size_t len);
+ * commit what it wrote with of_conn_commit.  Both inline: every message
+ * the controller sends goes through them, and they only pass the call on
+ * to px_conn. */
+static inline uint8_t *
+of_conn_reserve(struct of_conn *c, size_t *room)
+{
+    if (c->closing) {
+        *room = 0;
+        return NULL;
+    }
+    return px_conn_reserve(c->conn, room);
+}
+
+static inline void
+of_conn_commit(struct of_conn *c, size_t len)
+{
+    px_conn_commit(c->conn, len);
+    if (!c->dirty) {
+        c->dirty = 1;
+        openflow_mark_dirty(c->of, c);
+    }
+}
 /* Runs an encoder CALL that writes into buf_ (room_ bytes) at the end of
  * C's output buffer, and commits what it wrote; counts a drop when it does
  * not fit (the controller's own messages can fail for no other reason).

@@ -151,25 +151,6 @@ of_decode_port13(const struct ofp13_port *op, struct px_of_port *port)
 }
 
 int
-of_frame(const uint8_t *buf, size_t len, struct of_header *h, const char **why)
-{
-    const struct ofp_header *oh = (const struct ofp_header *)buf;
-
-    if (!buf || len < sizeof *oh) {
-        return EAGAIN;
-    }
-    h->version = oh->version;
-    h->type = oh->type;
-    h->length = px_get_be16(oh->length);
-    h->xid = px_get_be32(oh->xid);
-    if (h->length < sizeof *oh) {
-        /* No way to find the next message: the stream is lost. */
-        return of_fail(why, "header length below 8");
-    }
-    return len < h->length ? EAGAIN : 0;
-}
-
-int
 of_decode_hello(const uint8_t *msg, size_t len, uint32_t *bitmap,
                 const char **why)
 {
@@ -373,69 +354,75 @@ fields_in_port(struct px_of_field *f, size_t n, uint32_t *in_port,
     return of_fail(why, "packet-in match without in_port");
 }
 
+/* A 1.3 packet-in, whose header check_msg passed.  Out of line: decoding
+ * its match needs registers and stack that the 1.0 packet-in, the other
+ * case of of_decode_packet_in, would otherwise save and set up too. */
+static __attribute__((noinline)) int
+decode_packet_in13(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
+                   struct px_of_field *fields, const char **why)
+{
+    const struct ofp13_packet_in *opi = (const struct ofp13_packet_in *)msg;
+    size_t match_size = 0, frame_ofs, n_fields = 0;
+    uint32_t in_port = 0;
+    int error;
+
+    if (len < offsetof(struct ofp13_packet_in, match)) {
+        return of_fail(why, "truncated packet-in");
+    }
+    error = of_decode_match13(msg + offsetof(struct ofp13_packet_in, match),
+                              len - offsetof(struct ofp13_packet_in, match),
+                              fields, &n_fields, &match_size, why);
+    if (error || (error = fields_in_port(fields, n_fields, &in_port, why))) {
+        return error;
+    }
+    /* The match is padded to 8 bytes, then come 2 bytes of pad. */
+    frame_ofs = offsetof(struct ofp13_packet_in, match) + match_size + 2;
+    if (frame_ofs > len) {
+        return of_fail(why, "packet-in match overruns the message");
+    }
+    memset(pi, 0, sizeof *pi);
+    pi->version = PX_OF_VERSION_13;
+    pi->buffer_id = px_get_be32(opi->buffer_id);
+    pi->total_len = px_get_be16(opi->total_len);
+    pi->in_port = in_port;
+    pi->reason = opi->reason;
+    pi->table_id = opi->table_id;
+    pi->cookie = px_get_be64(opi->cookie);
+    pi->frame = msg + frame_ofs;
+    pi->frame_len = len - frame_ofs;
+    pi->n_match = n_fields;
+    pi->match = fields;
+    return 0;
+}
+
 int
 of_decode_packet_in(const uint8_t *msg, size_t len, struct px_of_packet_in *pi,
                     struct px_of_field *fields, const char **why)
 {
+    const struct ofp10_packet_in *opi = (const struct ofp10_packet_in *)msg;
     int error;
 
     error = check_msg(msg, len, OF_PACKET_IN, why);
     if (error) {
         return error;
     }
-    if (msg[0] == PX_OF_VERSION_10) {
-        const struct ofp10_packet_in *opi =
-            (const struct ofp10_packet_in *)msg;
-
-        if (len < sizeof *opi) {
-            return of_fail(why, "truncated packet-in");
-        }
-        memset(pi, 0, sizeof *pi);
-        pi->version = PX_OF_VERSION_10;
-        pi->buffer_id = px_get_be32(opi->buffer_id);
-        pi->total_len = px_get_be16(opi->total_len);
-        pi->in_port = port_from_ofp10(px_get_be16(opi->in_port));
-        pi->reason = opi->reason;
-        pi->frame = opi->data;
-        pi->frame_len = len - sizeof *opi;
-    } else {
-        const struct ofp13_packet_in *opi =
-            (const struct ofp13_packet_in *)msg;
-        size_t match_size = 0, frame_ofs, n_fields = 0;
-        uint32_t in_port = 0;
-
-        if (len < offsetof(struct ofp13_packet_in, match)) {
-            return of_fail(why, "truncated packet-in");
-        }
-        error =
-            of_decode_match13(msg + offsetof(struct ofp13_packet_in, match),
-                              len - offsetof(struct ofp13_packet_in, match),
-                              fields, &n_fields, &match_size, why);
-        if (error ||
-            (error = fields_in_port(fields, n_fields, &in_port, why))) {
-            return error;
-        }
-        /* The match is padded to 8 bytes, then come 2 bytes of pad. */
-        frame_ofs = offsetof(struct ofp13_packet_in, match) + match_size + 2;
-        if (frame_ofs > len) {
-            return of_fail(why, "packet-in match overruns the message");
-        }
-        memset(pi, 0, sizeof *pi);
-        pi->version = PX_OF_VERSION_13;
-        pi->buffer_id = px_get_be32(opi->buffer_id);
-        pi->total_len = px_get_be16(opi->total_len);
-        pi->in_port = in_port;
-        pi->reason = opi->reason;
-        pi->table_id = opi->table_id;
-        pi->cookie = px_get_be64(opi->cookie);
-        pi->frame = msg + frame_ofs;
-        pi->frame_len = len - frame_ofs;
-        pi->n_match = n_fields;
-        pi->match = fields;
+    if (msg[0] != PX_OF_VERSION_10) {
+        return decode_packet_in13(msg, len, pi, fields, why);
     }
+    if (len < sizeof *opi) {
+        return of_fail(why, "truncated packet-in");
+    }
+    memset(pi, 0, sizeof *pi);
+    pi->version = PX_OF_VERSION_10;
+    pi->buffer_id = px_get_be32(opi->buffer_id);
+    pi->total_len = px_get_be16(opi->total_len);
+    pi->in_port = port_from_ofp10(px_get_be16(opi->in_port));
+    pi->reason = opi->reason;
     /* The frame may be shorter than total_len (a switch that buffered
      * the packet sends max_len or miss_send_len bytes of it); OVS, which
      * has no buffers, sends it whole. */
+    pi->frame = opi->data;
+    pi->frame_len = len - sizeof *opi;
     return 0;
 }
 
@@ -1141,15 +1128,15 @@ zero_flow_mod10(struct ofp10_flow_mod *ofm)
     memcpy(p + 64, &zero, 8);
 }
 
-static size_t
-encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
-                         const struct px_of_flow_mod *fm)
+size_t
+of_encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
+                            const struct px_of_flow_mod *fm)
 {
     enum { MAX_OUTPUTS = 4 };
     const uint32_t simple =
         PX_OF_MATCH_IN_PORT | PX_OF_MATCH_DL_SRC | PX_OF_MATCH_DL_DST;
     const struct px_of_match *m = &fm->match;
-    uint16_t in_port = 0, ports[MAX_OUTPUTS];
+    uint16_t in_port = 0;
     struct ofp10_flow_mod *ofm;
     uint32_t wc = OFPFW10_ALL;
     size_t i, n = fm->n_actions, total;
@@ -1164,12 +1151,6 @@ encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
     if (!buf || cap < total) {
         return 0;
     }
-    for (i = 0; i < n; i++) {
-        if (fm->actions[i].type != PX_OF_ACTION_OUTPUT ||
-            !port_to_ofp10(fm->actions[i].port, &ports[i])) {
-            return 0;
-        }
-    }
     if (m->fields & PX_OF_MATCH_IN_PORT) {
         if (!port_to_ofp10(m->in_port, &in_port)) {
             return 0;
@@ -1177,6 +1158,25 @@ encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
         wc &= ~OFPFW10_IN_PORT;
     }
     ofm = (struct ofp10_flow_mod *)buf;
+    /* The actions are checked as they are written, in one pass rather
+     * than a pass to check and one to write: an action the short path
+     * cannot write returns 0 with bytes of 'buf' written, which is
+     * allowed (the caller commits nothing, and the general encoder writes
+     * from the start of 'buf'). */
+    for (i = 0; i < n; i++) {
+        struct ofp10_action_output *oao =
+            (struct ofp10_action_output *)(ofm->actions + i * sizeof *oao);
+        uint16_t port;
+
+        if (fm->actions[i].type != PX_OF_ACTION_OUTPUT ||
+            !port_to_ofp10(fm->actions[i].port, &port)) {
+            return 0;
+        }
+        px_put_be16(oao->type, OFPAT_OUTPUT);
+        px_put_be16(oao->len, sizeof *oao);
+        px_put_be16(oao->port, port);
+        px_put_be16(oao->max_len, fm->actions[i].max_len);
+    }
     zero_flow_mod10(ofm);
     ofm->header.version = PX_OF_VERSION_10;
     ofm->header.type = OF_FLOW_MOD;
@@ -1193,15 +1193,6 @@ encode_flow_mod10_simple(uint8_t *buf, size_t cap, uint32_t xid,
     px_put_be32(ofm->match.wildcards, wc);
     px_put_be16(ofm->match.in_port, in_port);
     put_flow_mod10_fields(ofm, fm, OFPP10_NONE);
-    for (i = 0; i < n; i++) {
-        struct ofp10_action_output *oao =
-            (struct ofp10_action_output *)(ofm->actions + i * sizeof *oao);
-
-        px_put_be16(oao->type, OFPAT_OUTPUT);
-        px_put_be16(oao->len, sizeof *oao);
-        px_put_be16(oao->port, ports[i]);
-        px_put_be16(oao->max_len, fm->actions[i].max_len);
-    }
     return total;
 }
 
@@ -1233,12 +1224,10 @@ check_flow_mod10(struct writer *w, const struct px_of_flow_mod *fm,
     }
 }
 
-/* of_encode_flow_mod for every request but the short path's, out of line
- * so that the short path does not pay for its stack frame. */
-static __attribute__((noinline)) int
-encode_flow_mod_any(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
-                    const struct px_of_flow_mod *fm, size_t fm_len,
-                    size_t *len, const char **why)
+int
+of_encode_flow_mod_any(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
+                       const struct px_of_flow_mod *fm, size_t fm_len,
+                       size_t *len, const char **why)
 {
     struct px_of_flow_mod older;
     size_t stride = sizeof(struct px_of_action);
@@ -1292,23 +1281,6 @@ encode_flow_mod_any(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
         of_put_actions(&w, version, fm->actions, fm->n_actions, stride);
     }
     return finish_request(&w, len, why);
-}
-
-int
-of_encode_flow_mod(uint8_t *buf, size_t cap, uint8_t version, uint32_t xid,
-                   const struct px_of_flow_mod *fm, size_t fm_len, size_t *len,
-                   const char **why)
-{
-    /* The short path takes requests of the current topic version, as a
-     * learning switch built with this SDK sends them. */
-    if (version == PX_OF_VERSION_10 && fm && fm_len == sizeof *fm &&
-        (*len = encode_flow_mod10_simple(buf, cap, xid, fm))) {
-        if (why) {
-            *why = NULL;
-        }
-        return 0;
-    }
-    return encode_flow_mod_any(buf, cap, version, xid, fm, fm_len, len, why);
 }
 
 /* A 1.3-only request's start: the version checked and the request there;

@@ -92,7 +92,7 @@ port_add(struct of_switch_stats *sw, uint32_t port_no)
 }
 
 struct of_port_stats *
-of_stats_port(struct of_switch_stats *sw, uint32_t port_no)
+of_stats_port_slow(struct of_switch_stats *sw, uint32_t port_no)
 {
     struct of_port_stats *ps = port_find(sw, port_no);
 

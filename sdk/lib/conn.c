@@ -62,6 +62,11 @@ struct px_conn {
     char why[192];
     char peer[64];
     struct px_conn_framing framing;
+    /* Bytes px_conn_next's fast path wants buffered before it reads a
+     * length: the framing's min_len (which framing_valid makes cover the
+     * length field), or SIZE_MAX for a byte stream, so that one compare
+     * stands for "framed, and the length field is there". */
+    size_t next_min;
     struct px_conn_stats stats;
 
     uint8_t *in;
@@ -500,9 +505,11 @@ conn_alloc(int fd, const char *peer, const struct px_conn_options *o,
     c->class = transport == PX_TRANSPORT_TLS ? &tls_class : &plain_class;
     c->server = o->server;
     c->framing = o->framing;
+    c->next_min = o->framing.min_len;
     if (stream) {
         /* Nothing else of the framing means anything to a stream. */
         memset(&c->framing, 0, sizeof c->framing);
+        c->next_min = SIZE_MAX;
     }
     snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "");
     c->in_cap = in_cap;
@@ -830,10 +837,8 @@ px_conn_next(struct px_conn *c, const uint8_t **msg, size_t *len)
     const uint8_t *p = c->in + c->in_start;
     uint32_t length;
 
-    /* A byte stream (length_size 0) takes the slow path. */
-    if (__builtin_expect(c->reason == PX_CONN_OPEN && c->framing.length_size &&
-                             avail >= (size_t)c->framing.length_offset +
-                                          c->framing.length_size,
+    /* A byte stream (next_min SIZE_MAX) takes the slow path. */
+    if (__builtin_expect(c->reason == PX_CONN_OPEN && avail >= c->next_min,
                          1)) {
         length = frame_length(c, p);
         if (__builtin_expect(length >= c->framing.min_len &&
