@@ -205,8 +205,11 @@ on_reconnected(natsConnection *nc, void *arg)
     char url[256] = "";
 
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
-    /* The watcher's consumer may not have survived what cut us off. */
-    atomic_store(&n->resync, true);
+    /* The watcher is not started over here: libnats resets its ordered
+     * consumer itself after a reconnect, and destroying the watcher while
+     * it does races with it.  If the consumer did not survive, the
+     * watcher misses our next heartbeat and watcher_main starts over a
+     * second later. */
     pthread_mutex_lock(&n->mu);
     n->c.reconnects++;
     pthread_mutex_unlock(&n->mu);

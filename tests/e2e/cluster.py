@@ -319,7 +319,8 @@ class Cluster:
         raise R.Failure("cluster did not converge within %.0f s: %s%s"
                         % (timeout, why, "".join(
                             "\n%s exited (%r):\n%s" % (
-                                i.id, i.proc.proc.returncode, i.proc.tail())
+                                i.id, i.proc.proc.returncode,
+                                sanitizer_report(i.proc))
                             for i in dead)))
 
     def stop(self):
@@ -340,6 +341,17 @@ class Cluster:
         if self.nats:
             self.nats.stop()
         return errors
+
+
+def sanitizer_report(proc):
+    """The head of a sanitizer's report in a process's output, or its
+    tail."""
+    with proc.cond:
+        lines = list(proc.lines)
+    for k, line in enumerate(lines):
+        if "Sanitizer" in line or "runtime error" in line:
+            return "\n".join(lines[max(0, k - 5):k + 40])
+    return proc.tail()
 
 
 def self_masters(v):
