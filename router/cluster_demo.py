@@ -190,19 +190,7 @@ class Instance:
 
     def view(self, timeout=2.0):
         """plexusctl cluster --json, or None (not answering)."""
-        try:
-            r = subprocess.run(self.ctl() + ["-t", str(timeout), "--json",
-                                             "cluster"],
-                               stdin=subprocess.DEVNULL, capture_output=True,
-                               text=True, timeout=timeout + 2)
-        except subprocess.TimeoutExpired:
-            return None
-        if r.returncode != 0:
-            return None
-        try:
-            return json.loads(r.stdout)
-        except ValueError:
-            return None
+        return ecl.cluster_view(self.ctl(), timeout)
 
     def text(self):
         """plexusctl cluster, as a user sees it."""

@@ -49,6 +49,23 @@ def h():
     return lab.harness()
 
 
+def cluster_view(ctl, timeout=2.0):
+    """'ctl' (plexusctl and its socket option) cluster --json, or None when
+    the instance does not answer.  make cluster-demo uses it too."""
+    try:
+        r = subprocess.run(ctl + ["-t", str(timeout), "--json", "cluster"],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=timeout + 2)
+    except subprocess.TimeoutExpired:
+        return None
+    if r.returncode != 0:
+        return None
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return None
+
+
 class Instance:
     """One plexusd of the cluster: its conf.d, control socket, process."""
 
@@ -105,19 +122,7 @@ class Instance:
 
     def view(self, timeout=2.0):
         """plexusctl cluster --json, or None (not answering)."""
-        try:
-            r = subprocess.run([self.plexusctl, "-s", self.sock, "-t",
-                                str(timeout), "--json", "cluster"],
-                               stdin=subprocess.DEVNULL, capture_output=True,
-                               text=True, timeout=timeout + 2)
-        except subprocess.TimeoutExpired:
-            return None
-        if r.returncode != 0:
-            return None
-        try:
-            return json.loads(r.stdout)
-        except ValueError:
-            return None
+        return cluster_view([self.plexusctl, "-s", self.sock], timeout)
 
     def masters(self, view=None):
         """{dpid: generation} this instance says it masters now."""
