@@ -45,7 +45,8 @@ measured for one round and stopped by pid (SIGTERM, then SIGKILL after a
 deadline).  The 2-core VM this was written on runs a controller a third
 faster or slower from one stretch of seconds to the next; rounds of fresh
 processes, interleaved, sample that alike for every controller.  The
-summary also gives plexusd's ratio to the floor round by round.  Latency (one
+summary also gives plexusd's ratio to the floor round by round (their median
+and range).  Latency (one
 switch) is then one run of all the rounds per controller.  ofbench reads
 the controller's CPU time from /proc/PID/stat at the start and end of each
 measured round, so the CPU figure covers the rounds only.
@@ -87,6 +88,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -808,12 +810,11 @@ def merge_runs(runs):
     """ofbench's results of one-round runs as one result: the rounds in
     order, their median throughput, their mean CPU figures."""
     rounds = [r for res in runs for r in res["rounds"]]
-    rates = sorted(r["responses_per_s"] for r in rounds)
-    n = len(rates)
+    n = len(rounds)
     merged = dict(runs[0])
     merged["rounds"] = rounds
-    merged["responses_per_s"] = (rates[n // 2] if n % 2 else
-                                 (rates[n // 2 - 1] + rates[n // 2]) / 2)
+    merged["responses_per_s"] = statistics.median(
+        r["responses_per_s"] for r in rounds)
     for k in ("controller_cpu_pct", "ofbench_cpu_pct", "other_cpu_pct"):
         merged[k] = sum(r[k] for r in rounds) / n
     for k in ("stalls", "timeouts", "errors"):
@@ -928,9 +929,12 @@ def pattern_table(rows):
 
 
 def paired(rows, key, other):
-    """The range of 'key''s throughput over 'other''s, round by round (the
-    rounds ran interleaved, so round i of each saw the same stretch of
-    the machine's speed), as text."""
+    """'key''s throughput over 'other''s, round by round (the rounds ran
+    interleaved, so round i of each saw the same stretch of the machine's
+    speed), as text: the median of those ratios and their range.  The
+    median of paired ratios is the figure least moved by the machine's
+    drift; the ratio of the two medians beside it can pair a fast stretch
+    of one with a slow stretch of the other."""
     a = next((r["tp"]["rounds"] for r in rows
               if r["key"] == key and "tp" in r), None)
     b = next((r["tp"]["rounds"] for r in rows
@@ -941,15 +945,17 @@ def paired(rows, key, other):
                 for x, y in zip(a, b) if y["responses_per_s"])
     if not rs:
         return "-"
-    return "%s – %s" % (ratio(rs[0], 1), ratio(rs[-1], 1))
+    return "%s (%s – %s)" % (ratio(statistics.median(rs), 1),
+                             ratio(rs[0], 1), ratio(rs[-1], 1))
 
 
 def summary_table(by_pattern):
     head = ["pattern", "plexusd (responses/s)", "plexusd / ovs-testcontroller",
-            "plexusd / floor", "plexusd / floor, round by round",
+            "plexusd / floor",
+            "plexusd / floor, round by round: median (range)",
             "plexusd + stats / ovs-testcontroller",
             "plexusd + stats / floor",
-            "plexusd + console / plexusd, round by round"]
+            "plexusd + console / plexusd, round by round: median (range)"]
     body = []
     for pattern, rows in by_pattern:
         ovs, floor = throughput(rows, "ovs"), throughput(rows, "floor")
