@@ -34,19 +34,24 @@ else
 SAN_FLAGS  :=
 NO_UNDEF   := -Wl,--no-undefined
 endif
-CFLAGS_ALL := $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+# CPPFLAGS and LDFLAGS as a distribution's build passes them
+# (dpkg-buildflags: _FORTIFY_SOURCE, -z relro); every link line is also a
+# compile line here, and the compiler ignores linker flags when it only
+# compiles.
+CFLAGS_ALL := $(BASE_CFLAGS) $(SAN_FLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
 # Plugins: hidden by default (the descriptor alone is exported), bound at
 # load time so a missing symbol fails the load, not the first call.
 PLUGIN_CFLAGS  := -fPIC -fvisibility=hidden
 PLUGIN_LDFLAGS := -shared -Wl,-z,now $(NO_UNDEF)
 
-HOST_LIBS  := -lev -lltdl -linih -ljansson -lpthread -lm -lxxhash -lssl -lcrypto
+HOST_LIBS  := -lev -lltdl -linih -ljansson -lpthread -lm -lxxhash -lssl -lcrypto \
+              -lsystemd
 
 HOST_SRCS  := host/bus.c host/conf.c host/ctl.c host/ctl_builtin.c \
               host/ctl_proto.c host/daemon.c host/instance.c \
               host/log.c host/module.c host/reload.c host/host_stats.c \
-              host/host_util.c host/conf_edit.c
+              host/host_util.c host/conf_edit.c host/keys.c
 HOST_OBJS  := $(HOST_SRCS:%.c=$(O)%.o)
 
 # libplexus.a: the SDK's library (sdk/lib/), linked statically into plexusd
@@ -99,7 +104,7 @@ UNIT_TESTS := test_bus test_conf test_module test_logger test_sdk test_ofp \
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)tests/unit/%)
 
 .PHONY: all check unit integration e2e demo cluster-demo deps bench fuzz \
-        fuzz-build install \
+        fuzz-build install man deb \
         clean format sanitize-build
 
 all: $(O)host/plexusd $(O)host/plexusctl/plexusctl $(PLUGIN_SOS) \
@@ -338,7 +343,8 @@ DEB_BUILD := build-essential pkg-config libev-dev libltdl-dev libinih-dev \
              iproute2 procps traceroute wget libmicrohttpd-dev \
              libjansson-dev prometheus libssl-dev libcurl4-openssl-dev \
              libwslay-dev node-d3 node-xterm chromium chromium-driver \
-             python3-selenium nats-server libnats-dev
+             python3-selenium nats-server libnats-dev libsystemd-dev \
+             debhelper lintian bash-completion systemd man-db groff-base
 deps:
 	@missing=""; for p in $(DEB_BUILD); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -377,7 +383,7 @@ sanitize-build: deps
 	$(MAKE) --no-print-directory SAN=1 O=$(ASAN_O) all \
 	    $(TEST_PLUGIN_SOS:$(O)%=$(ASAN_O)%) $(UNIT_BINS:$(O)%=$(ASAN_O)%)
 
-check: sanitize-build all $(TEST_PLUGIN_SOS) fuzz-build \
+check: deb sanitize-build all $(TEST_PLUGIN_SOS) fuzz-build \
        $(REBUILT_OPENFLOW) $(REBUILT_VNS) $(O)tests/natskv \
        $(O)tests/bench/ofbench
 	@$(MAKE) --no-print-directory unit integration e2e fuzz-smoke
@@ -580,14 +586,50 @@ bench: deps
 	@$(PYTHON) tests/bench/router.py
 
 # ---------------------------------------------------------------------------
+# Manual pages.  plexus.conf.d(5) lists the keys "plexusd --keys" prints
+# for the host and the stock plugins just built, so it cannot drift from
+# what they accept; the others are written by hand.
+
+# The pages are made under the build directory (build/man/ for a build
+# in the tree), never beside their sources.
+MAN_PAGES := plexusd.8 plexusctl.8 sr.1 plexus-plugin.3 plexus.conf.d.5
+MAN_O     := $(or $(O),build/)man/
+MAN_OUT   := $(MAN_PAGES:%=$(MAN_O)%)
+
+man: $(MAN_OUT)
+
+$(MAN_O)plexus.conf.d.5: docs/man/plexus.conf.d.5.in docs/man/mkconfpage.py \
+                         $(O)host/plexusd $(PLUGIN_SOS)
+	@mkdir -p $(dir $@)
+	$(O)host/plexusd --keys $(O)plugins > $@.keys.json
+	$(PYTHON) docs/man/mkconfpage.py $< $@.keys.json $(VERSION) > $@.tmp
+	mv $@.tmp $@
+
+$(MAN_O)%: docs/man/%
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(VERSION)/g' $< > $@
+
+# ---------------------------------------------------------------------------
 # Install.
 
 INCDIR  := $(PREFIX)/include
+MANDIR  := $(PREFIX)/share/man
+# systemd's directories: under /lib for a /usr prefix (Debian 12's place
+# for packaged units), else under the prefix.
+UNITDIR     := $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)/systemd/system
+SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
+# The installed conf.d keeps plexusd's run directory here, which the unit
+# makes (RuntimeDirectory=plexus).
+RUNDIR      := /run/plexus
 LIBDIR  := $(PREFIX)/lib
 PLUGDIR := $(LIBDIR)/plexus/plugins
 
-install: all
+install: all man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PLUGDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 	    $(DESTDIR)$(INCDIR)/plexus/topics $(DESTDIR)$(LIBDIR)/pkgconfig \
 	    $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d \
 	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello \
@@ -608,8 +650,8 @@ install: all
 	install -m 0644 conf.d/ip_config $(DESTDIR)$(SYSCONFDIR)/plexus/conf.d/
 	for f in conf.d/*.ini; do \
 	    sed -e 's|^plugin_path *=.*|plugin_path = $(PLUGDIR)|' \
-	        -e 's|^run_dir *=.*|run_dir = /run|' \
-	        -e 's|^pid_file *=.*|pid_file = /run/plexusd.pid|' \
+	        -e 's|^run_dir *=.*|run_dir = $(RUNDIR)|' \
+	        -e 's|^pid_file *=.*|pid_file = $(RUNDIR)/plexusd.pid|' \
 	        -e 's|^www *=.*|www = $(PREFIX)/share/plexus/console|' $$f \
 	        > $(DESTDIR)$(SYSCONFDIR)/plexus/$$f; \
 	done
@@ -617,6 +659,35 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/plexus/console/
 	install -m 0644 sdk/examples/hello/* \
 	    $(DESTDIR)$(PREFIX)/share/plexus/examples/hello/
+	for p in $(MAN_PAGES); do \
+	    install -m 0644 $(MAN_O)$$p \
+	        $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; \
+	done
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    dist/systemd/plexus.service > $(DESTDIR)$(UNITDIR)/plexus.service
+	install -m 0644 dist/systemd/plexus.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/plexus.conf
+	install -m 0644 dist/bash-completion/plexusctl \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/plexusctl
+
+# ---------------------------------------------------------------------------
+# Debian packages: plexus, plexus-dev and plexus-router, built by
+# dpkg-buildpackage (debian/) from a copy of the tree, so that the working
+# tree's own builds are not touched; lintian must report no error.  The
+# packages land in build/deb/.
+
+DEB_DIR := build/deb
+
+deb: deps
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/plexus-$(VERSION)
+	tar --exclude=./build --exclude=./.git -cf - . | \
+	    tar -xf - -C $(DEB_DIR)/plexus-$(VERSION)
+	cd $(DEB_DIR)/plexus-$(VERSION) && \
+	    dpkg-buildpackage -us -uc -b -j2 > ../build.log 2>&1 || \
+	    { tail -40 ../build.log; exit 1; }
+	lintian --fail-on error --info $(DEB_DIR)/plexus_$(VERSION)_*.changes
+	@ls -l $(DEB_DIR)/*.deb
 
 format:
 	clang-format -i host/*.c host/*.h host/plexusctl/*.c host/plexusctl/*.h \

@@ -265,6 +265,86 @@ replace_string(char **dst, const char *src)
     return 0;
 }
 
+const struct px_config_key px_conf_host_keys[] = {
+    {"plugin_path", PX_CONFIG_STRING, "plugins", 0, 0, NULL,
+     "Directories searched in turn for a plugin (NAME.so or NAME/NAME.so), "
+     "colon-separated, each relative to the configuration directory unless "
+     "absolute."},
+    {"plugin_dir", PX_CONFIG_STRING, NULL, 0, 0, NULL,
+     "One directory: plugin_path with a single entry (the older name)."},
+    {"run_dir", PX_CONFIG_STRING, "/tmp", 0, 0, NULL,
+     "Where plexusd makes its private directory (plexusd.XXXXXX, which "
+     "holds the copies of the loaded plugins), and where the pid file and "
+     "control socket go unless set."},
+    {"pid_file", PX_CONFIG_STRING, NULL, 0, 0, NULL,
+     "The pid file, locked while plexusd runs, so that a second plexusd on "
+     "the same configuration refuses to start; empty: none.  Default: "
+     "RUN_DIR/plexusd.pid."},
+    {"ctl_socket", PX_CONFIG_STRING, NULL, 0, 0, NULL,
+     "The Unix socket plexusctl talks to; empty: none.  Default: "
+     "plexusd.ctl beside the pid file."},
+    {"partial_start", PX_CONFIG_BOOL, "false", 0, 0, NULL,
+     "Start even when a plugin is refused at start-up; otherwise plexusd "
+     "exits, naming it."},
+    {"log_level", PX_CONFIG_STRING, "info", 0, 0, "error|warn|info|debug",
+     "The least severe message the host writes, and the plugins' unless "
+     "their [plugin] log_level says otherwise."},
+    {"log_target", PX_CONFIG_STRING, "stderr", 0, 0, "stderr|syslog",
+     "Where the host writes its messages before the logger plugin takes "
+     "them, and when none is loaded."},
+    {"async_queue", PX_CONFIG_INT, "4096", 16, 1048576, NULL,
+     "Bound of the queue of events published from other threads "
+     "(px_publish_async); an event that does not fit is dropped and "
+     "counted."},
+    {NULL, 0, NULL, 0, 0, NULL, NULL},
+};
+
+const struct px_config_key px_conf_plugin_keys[] = {
+    {"module", PX_CONFIG_STRING, NULL, 0, 0, NULL,
+     "The plugin: a module name searched on plugin_path, or the path of a "
+     "shared object (\"module = ../my/hello.so\", relative to the "
+     "configuration directory).  Required."},
+    {"enabled", PX_CONFIG_BOOL, "true", 0, 0, NULL,
+     "Whether the instance runs.  A reload loads or unloads it when this "
+     "changes."},
+    {"name", PX_CONFIG_STRING, NULL, 0, 0, NULL,
+     "The instance's name, for running one module more than once; the "
+     "module's name by default."},
+    {"log_level", PX_CONFIG_STRING, NULL, 0, 0, "error|warn|info|debug",
+     "The least severe message this instance writes; the host's log_level "
+     "by default."},
+    {NULL, 0, NULL, 0, 0, NULL, NULL},
+};
+
+static const struct px_config_key *
+find_key(const struct px_config_key *keys, const char *key)
+{
+    for (; keys && keys->key; keys++) {
+        if (!strcmp(keys->key, key)) {
+            return keys;
+        }
+    }
+    return NULL;
+}
+
+/* Adds "FILE:LINE: unknown key 'KEY' WHERE (known: ...)", the known
+ * keys taken from 'keys', so that the message cannot list other keys than
+ * the ones accepted. */
+static void
+unknown_key(struct px_errors *errors, const char *file, int line,
+            const char *key, const char *where,
+            const struct px_config_key *keys)
+{
+    struct px_buf known = PX_BUF_INITIALIZER(SIZE_MAX);
+
+    for (; keys && keys->key; keys++) {
+        px_buf_printf(&known, "%s%s", known.len ? ", " : "", keys->key);
+    }
+    px_errors_add(errors, "%s:%d: unknown key '%s' %s (known: %s)", file, line,
+                  key, where, known.len ? px_buf_cstr(&known) : "none");
+    px_buf_destroy(&known);
+}
+
 static void
 apply_host_key(struct px_conf *conf, const char *file,
                const struct raw_entry *e, struct px_errors *errors)
@@ -276,7 +356,14 @@ apply_host_key(struct px_conf *conf, const char *file,
     if (!h->host_file) {
         replace_string(&h->host_file, file);
     }
-    if (!strcmp(e->key, "plugin_dir") || !strcmp(e->key, "plugin_path")) {
+    /* The table is checked first, and a key it names that no branch below
+     * handles ends in the same message, so the table (and the manual page
+     * made from it) and this function cannot disagree unnoticed. */
+    if (!find_key(px_conf_host_keys, e->key)) {
+        unknown_key(errors, file, e->line, e->key, "in [host]",
+                    px_conf_host_keys);
+    } else if (!strcmp(e->key, "plugin_dir") ||
+               !strcmp(e->key, "plugin_path")) {
         if (set_plugin_path(h, e->value)) {
             px_errors_add(errors, "%s:%d: %s: no directory in '%s'", file,
                           e->line, e->key, e->value);
@@ -329,12 +416,8 @@ apply_host_key(struct px_conf *conf, const char *file,
             h->async_queue = v;
         }
     } else {
-        px_errors_add(errors,
-                      "%s:%d: unknown key '%s' in [host] (known: "
-                      "plugin_path, plugin_dir, run_dir, pid_file, "
-                      "ctl_socket, partial_start, log_level, log_target, "
-                      "async_queue)",
-                      file, e->line, e->key);
+        unknown_key(errors, file, e->line, e->key, "in [host]",
+                    px_conf_host_keys);
     }
 }
 
@@ -421,7 +504,10 @@ interpret(struct px_conf *conf, struct parse_state *st)
         } else if (!strcmp(e->section, "plugin")) {
             int level;
 
-            if (!strcmp(e->key, "module")) {
+            if (!find_key(px_conf_plugin_keys, e->key)) {
+                unknown_key(errors, st->file, e->line, e->key, "in [plugin]",
+                            px_conf_plugin_keys);
+            } else if (!strcmp(e->key, "module")) {
                 replace_string(&inst.module, e->value);
                 module_line = e->line;
             } else if (!strcmp(e->key, "name")) {
@@ -445,10 +531,8 @@ interpret(struct px_conf *conf, struct parse_state *st)
                     inst.log_level = level;
                 }
             } else {
-                px_errors_add(errors,
-                              "%s:%d: unknown key '%s' in [plugin] (known: "
-                              "module, enabled, name, log_level)",
-                              st->file, e->line, e->key);
+                unknown_key(errors, st->file, e->line, e->key, "in [plugin]",
+                            px_conf_plugin_keys);
             }
         } else if (!other_section) {
             other_section = e->section;
@@ -1200,23 +1284,12 @@ px_conf_check_keys(const struct px_conf_instance *inst,
     for (i = 0; i < inst->n_kvs; i++) {
         const struct px_conf_kv *kv = &inst->kvs[i];
 
-        for (k = keys; k && k->key; k++) {
-            if (!strcmp(k->key, kv->key)) {
-                break;
-            }
-        }
-        if (!k || !k->key) {
-            struct px_buf known = PX_BUF_INITIALIZER(SIZE_MAX);
+        k = find_key(keys, kv->key);
+        if (!k) {
+            char where[128];
 
-            for (k = keys; k && k->key; k++) {
-                px_buf_printf(&known, "%s%s", known.len ? ", " : "", k->key);
-            }
-            px_errors_add(errors,
-                          "%s:%d: unknown key '%s' for module '%s' (known: "
-                          "%s)",
-                          inst->file, kv->line, kv->key, inst->module,
-                          known.len ? px_buf_cstr(&known) : "none");
-            px_buf_destroy(&known);
+            snprintf(where, sizeof where, "for module '%s'", inst->module);
+            unknown_key(errors, inst->file, kv->line, kv->key, where, keys);
             continue;
         }
         {

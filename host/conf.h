@@ -151,6 +151,12 @@ int px_conf_lookup(const struct px_conf_instance *inst,
 /* The type whose getter reads a key of 'type': the text types read as
  * PX_CONFIG_STRING, PORT as INT, DURATION as DOUBLE. */
 enum px_config_type px_conf_getter_type(enum px_config_type type);
+/* The keys of [host] and of [plugin], as a plugin declares its own: what
+ * the parser accepts (it refuses any other) and what plexus.conf.d(5) and
+ * "plexusd --keys" list.  Defaults that derive from other keys are NULL
+ * and said in the help. */
+extern const struct px_config_key px_conf_host_keys[];
+extern const struct px_config_key px_conf_plugin_keys[];
 /* Checks a plugin's schema itself: every key's declared default must be
  * valid for its own type, range and choices, and every type known.  Adds
  * one message per bad key, naming 'module' and the key (the plugin's bug,

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <dirent.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "ctl.h"
 #include "instance.h"
@@ -143,33 +143,6 @@ log_sink(int level, double time, const char *instance, const char *message,
 
     px_bus_publish(host->bus, host->t_log, "host", &ev, sizeof ev, &halted);
     return halted;
-}
-
-/* Tells systemd (Type=notify) that start-up is done, if it asked. */
-static void
-notify_ready(void)
-{
-    const char *path = getenv("NOTIFY_SOCKET");
-    struct sockaddr_un sun;
-    socklen_t len;
-    int fd;
-
-    if (!path || (path[0] != '/' && path[0] != '@') ||
-        strlen(path) >= sizeof sun.sun_path) {
-        return;
-    }
-    memset(&sun, 0, sizeof sun);
-    sun.sun_family = AF_UNIX;
-    strcpy(sun.sun_path, path);
-    if (path[0] == '@') {
-        sun.sun_path[0] = '\0'; /* Abstract namespace. */
-    }
-    len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) {
-        sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
-        close(fd);
-    }
 }
 
 /* The private run directory: RUN_DIR/plexusd.XXXXXX, made by mkdtemp so
@@ -487,7 +460,9 @@ void
 px_host_run(struct px_host *host)
 {
     PX_HLOG(PX_LOG_INFO, "ready (pid %ld)", (long)getpid());
-    notify_ready();
+    /* Under systemd (Type=notify) start-up ends here; without
+     * NOTIFY_SOCKET this does nothing. */
+    sd_notify(0, "READY=1");
     ev_run(host->loop, 0);
 }
 

@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "keys.h"
 #include "log.h"
 #include "module.h"
 
@@ -28,6 +29,7 @@ usage(FILE *f)
     fprintf(
         f,
         "Usage: plexusd [-c DIR] [--check]\n"
+        "       plexusd [-c DIR] --keys [PLUGIN_DIR...]\n"
         "Plexus OpenFlow controller host: loads the plugins that DIR/*.ini "
         "enable.\n"
         "\n"
@@ -36,6 +38,10 @@ usage(FILE *f)
         "plugin keys)\n"
         "                   and exit: 0 if valid, 1 with every problem "
         "otherwise\n"
+        "  -k, --keys       print every configuration key of the host and of "
+        "the\n"
+        "                   plugins in PLUGIN_DIRs (default: DIR's "
+        "plugin_path) as JSON\n"
         "  -h, --help       show this help and exit\n"
         "  -V, --version    show the version and exit\n"
         "\n"
@@ -186,12 +192,36 @@ check(const char *dir)
     return rc;
 }
 
+/* plexusd --keys: the schemas of the host and of the modules in 'dirs', or
+ * in DIR's plugin_path when none is given. */
+static int
+keys(const char *dir, char *const *dirs, size_t n_dirs)
+{
+    struct px_errors errors = {0};
+    struct px_conf *conf = NULL;
+    int error;
+
+    if (!n_dirs) {
+        if (px_conf_load_dir(dir, &conf, &errors)) {
+            print_problems(dir, &errors);
+            px_errors_clear(&errors);
+            return 1;
+        }
+        dirs = conf->host.plugin_path;
+        n_dirs = conf->host.n_plugin_path;
+    }
+    error = px_keys_dump(dirs, n_dirs, stdout);
+    px_conf_destroy(conf);
+    return error ? 1 : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
     static const struct option options[] = {
         {"conf", required_argument, NULL, 'c'},
         {"check", no_argument, NULL, 't'},
+        {"keys", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -200,15 +230,18 @@ main(int argc, char *argv[])
     struct px_errors errors = {0};
     struct px_conf *conf;
     struct px_host *host;
-    int do_check = 0, opt;
+    int do_check = 0, do_keys = 0, opt;
 
-    while ((opt = getopt_long(argc, argv, "c:thV", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:tkhV", options, NULL)) != -1) {
         switch (opt) {
         case 'c':
             dir = optarg;
             break;
         case 't':
             do_check = 1;
+            break;
+        case 'k':
+            do_keys = 1;
             break;
         case 'h':
             usage(stdout);
@@ -221,6 +254,9 @@ main(int argc, char *argv[])
             usage(stderr);
             return 2;
         }
+    }
+    if (do_keys) {
+        return keys(dir, argv + optind, (size_t)(argc - optind));
     }
     if (optind < argc) {
         fprintf(stderr, "plexusd: unexpected argument '%s'\n", argv[optind]);

@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "ctl.h"
 #include "instance.h"
@@ -363,6 +366,24 @@ add(struct px_host *host, struct plan_item *item, struct report *r)
     publish_plugin(host, host->t_loaded, inst, inst->module->version, "load");
 }
 
+/* Tells systemd how the last reload ended, for "systemctl status": the
+ * first line of a refusal's reason, which names the file and line.  Does
+ * nothing when not run by systemd (no NOTIFY_SOCKET). */
+static void
+notify_status(const struct px_host_reload_done *ev)
+{
+    if (ev->outcome == PX_RELOAD_REFUSED) {
+        int n = (int)strcspn(ev->error, "\n");
+
+        sd_notifyf(0, "STATUS=reload %u refused, nothing changed: %.*s",
+                   ev->reload_id, n, ev->error);
+    } else {
+        sd_notifyf(
+            0, "STATUS=reload %u %s; refused plugins: [%s]", ev->reload_id,
+            ev->outcome == PX_RELOAD_OK ? "done" : "partial", ev->refused);
+    }
+}
+
 static void
 publish_report(struct px_host *host, const struct report *r, const char *error)
 {
@@ -381,6 +402,7 @@ publish_report(struct px_host *host, const struct report *r, const char *error)
 
     host->reloads[ev.outcome]++;
     px_ctl_note_reload(host->ctl, &ev);
+    notify_status(&ev);
     if (error) {
         PX_HLOG(PX_LOG_ERROR, "reload %u refused, nothing changed: %s",
                 host->reload_id, error);
@@ -522,7 +544,14 @@ px_reload_from_dir(struct px_host *host)
 {
     struct px_errors errors = {0};
     struct px_conf *next;
+    struct timespec now;
 
+    /* systemd shows "reloading" until READY=1, and (from version 253) may
+     * time the reload by MONOTONIC_USEC. */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+               (unsigned long long)now.tv_sec * 1000000ULL +
+                   (unsigned long long)now.tv_nsec / 1000ULL);
     if (px_conf_load_dir(host->conf_dir, &next, &errors)) {
         struct report r;
 
@@ -530,9 +559,10 @@ px_reload_from_dir(struct px_host *host)
         host->reload_id++;
         publish_report(host, &r, px_errors_text(&errors));
         px_errors_clear(&errors);
-        return;
+    } else {
+        px_reload_apply(host, next);
     }
-    px_reload_apply(host, next);
+    sd_notify(0, "READY=1");
 }
 
 void

@@ -37,7 +37,9 @@ import console_tests  # noqa: E402
 import console_tls_tests  # noqa: E402
 import ctl_tests  # noqa: E402
 import cxx_tests  # noqa: E402
+import monitoring_tests  # noqa: E402
 import ofbench_role_tests  # noqa: E402
+import package_tests  # noqa: E402
 import ofpeer  # noqa: E402
 import newuser_tests  # noqa: E402
 import request_tests  # noqa: E402
@@ -1449,7 +1451,8 @@ TESTS = tests_of(globals()) + tests_of(vars(stats_tests)) + \
     tests_of(vars(vns_tls_tests)) + tests_of(vars(tls_tests)) + \
     tests_of(vars(apps_tests)) + tests_of(vars(topology_tests)) + \
     tests_of(vars(sr_failover_tests)) + \
-    tests_of(vars(ofbench_role_tests)) + tests_of(vars(cluster_tests))
+    tests_of(vars(ofbench_role_tests)) + tests_of(vars(cluster_tests)) + \
+    tests_of(vars(monitoring_tests)) + tests_of(vars(package_tests))
 
 
 def main():

@@ -460,6 +460,57 @@ test_syntax_errors(void **state)
                      "f.ini:3: ", "syntax error", NULL);
 }
 
+/* A value of 'k''s type that it accepts: its default, else a sample. */
+static const char *
+sample_value(const struct px_config_key *k)
+{
+    if (k->default_value) {
+        return k->default_value;
+    }
+    return k->type == PX_CONFIG_BOOL ? "true" : k->choices ? "info" : "x";
+}
+
+/* Every key of the [host] and [plugin] tables (which plexus.conf.d(5) is
+ * made from) is accepted by the parser; the parser refusing any key outside
+ * the tables is test_unknown_keys'. */
+static void
+test_host_and_plugin_key_tables(void **state)
+{
+    struct px_errors errors = {.count = 0};
+    const struct px_config_key *k;
+    size_t n = 0;
+
+    (void)state;
+    /* [plugin]'s log_level defaults to the host's, which no literal
+     * says, so only [host]'s defaults are checked. */
+    assert_int_equal(px_conf_check_schema(px_conf_host_keys, "host", &errors),
+                     0);
+    for (k = px_conf_host_keys; k->key; k++, n++) {
+        char text[256];
+        struct px_conf *conf;
+
+        snprintf(text, sizeof text, "[host]\n%s = %s\n", k->key,
+                 !strcmp(k->key, "plugin_dir") ? "plugins" : sample_value(k));
+        conf = parse_ok("h.ini", text);
+        px_conf_destroy(conf);
+    }
+    assert_int_equal(n, 9);
+    for (k = px_conf_plugin_keys, n = 0; k->key; k++, n++) {
+        char text[256];
+        struct px_conf *conf;
+
+        if (!strcmp(k->key, "module")) {
+            snprintf(text, sizeof text, "[plugin]\nmodule = demo\n");
+        } else {
+            snprintf(text, sizeof text, "[plugin]\nmodule = demo\n%s = %s\n",
+                     k->key, sample_value(k));
+        }
+        conf = parse_ok("p.ini", text);
+        px_conf_destroy(conf);
+    }
+    assert_int_equal(n, 4);
+}
+
 static void
 test_unknown_keys(void **state)
 {
@@ -1514,6 +1565,7 @@ main(void)
         cmocka_unit_test(test_convert_typed),
         cmocka_unit_test(test_check_schema),
         cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_host_and_plugin_key_tables),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_duplicate_key),
         cmocka_unit_test(test_structure_errors),
