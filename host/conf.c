@@ -1248,22 +1248,20 @@ px_conf_lookup(const struct px_conf_instance *inst,
                const struct px_config_key **spec, const char **value,
                int *line)
 {
-    const struct px_config_key *k;
+    const struct px_config_key *k = find_key(keys, key);
+    const char *v;
 
-    for (k = keys; k && k->key; k++) {
-        if (!strcmp(k->key, key)) {
-            const char *v = kv_find(inst, key, line);
-
-            if (!v) {
-                v = k->default_value ? k->default_value : "";
-                *line = 0;
-            }
-            *spec = k;
-            *value = v;
-            return 0;
-        }
+    if (!k) {
+        return ENOENT;
     }
-    return ENOENT;
+    v = kv_find(inst, key, line);
+    if (!v) {
+        v = k->default_value ? k->default_value : "";
+        *line = 0;
+    }
+    *spec = k;
+    *value = v;
+    return 0;
 }
 
 int
